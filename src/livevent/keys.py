@@ -1,0 +1,42 @@
+"""Every bus key and pub/sub channel name, built in one place (ARCHITECTURE.md's table)."""
+
+from __future__ import annotations
+
+EVENTS_CHANNEL = "events"
+
+
+def event_config(event_id: int) -> str:
+    return f"event:{event_id}:config"
+
+
+def event_change(event_id: int, change: str) -> str:
+    """The message published on `events`: `event:{id}:UPDATED`, `event:{id}:CANCELLED`, ..."""
+    return f"event:{event_id}:{change}"
+
+
+def parse_event_change(message: str) -> tuple[int, str] | None:
+    """`event:123457:CANCELLED` -> (123457, "CANCELLED"); None for anything else."""
+    parts = message.split(":")
+    if len(parts) != 3 or parts[0] != "event" or not parts[1].isdigit() or not parts[2]:
+        return None
+    return int(parts[1]), parts[2]
+
+
+def live_state(event_id: int) -> str:
+    return f"live:event:{event_id}:state"
+
+
+def live_listeners(event_id: int) -> str:
+    return f"live:event:{event_id}:listeners"
+
+
+def live_channels(event_id: int) -> str:
+    return f"live:event:{event_id}:channels"
+
+
+def live_connections(event_id: int, language: str) -> str:
+    return f"live:event:{event_id}:channel:{language}:connections"
+
+
+def rate_ip(ip: str) -> str:
+    return f"rate:ip:{ip}"

@@ -1,0 +1,277 @@
+"""Customers, events and their channels: validated values with no IO."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from livevent.model.language import LanguageTag
+from livevent.model.status import EventStatus
+
+MAX_CHANNELS = 32
+# Event ids are shown to people and typed into URLs; keep them within what
+# JavaScript numbers hold exactly so web pages never round them.
+MAX_EVENT_ID = 2**53 - 1
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r} (expected an IANA name such as Europe/Madrid)"
+        ) from None
+    return name
+
+
+TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
+
+
+class ChannelKind(StrEnum):
+    FLOOR = "floor"
+    HUMAN = "human"
+    MACHINE = "machine"
+
+
+class ChannelSpec(BaseModel):
+    """A channel as a caller asks for it; the number is chosen for it when absent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: LanguageTag = Field(description="BCP-47 tag of the language listeners hear")
+    kind: ChannelKind = Field(ChannelKind.MACHINE, description="where the channel's audio comes from")
+    number: int | None = Field(None, ge=1, le=99, description="stable channel number")
+    label: str | None = Field(None, max_length=80, description="name shown to listeners")
+    engines: dict[str, str] = Field(
+        default_factory=dict,
+        description="engine per stage for machine channels, e.g. {'stt': 'whisper'}",
+    )
+    voice: str | None = Field(None, max_length=80, description="text-to-speech voice")
+
+
+class Channel(ChannelSpec):
+    """A channel of a stored event: its number is part of speaker URLs and tokens."""
+
+    number: int = Field(ge=1, le=99, description="stable channel number")
+
+
+def build_channels(
+    source_language: str,
+    specs: list[ChannelSpec] | list[Channel],
+    *,
+    previous: list[Channel] | None = None,
+) -> list[Channel]:
+    """Number the channels, add the floor channel if missing, and check the set.
+
+    Numbers stay stable: a language that had a number in `previous` keeps it,
+    so speaker links and tokens issued for a channel survive edits.
+    """
+    known = {c.language: c.number for c in previous or []}
+    wanted = list(specs)
+    if not any(spec.kind is ChannelKind.FLOOR for spec in wanted):
+        wanted.insert(0, ChannelSpec(language=source_language, kind=ChannelKind.FLOOR))
+    if len(wanted) > MAX_CHANNELS:
+        raise ValueError(f"an event has at most {MAX_CHANNELS} channels, not {len(wanted)}")
+
+    floors = [spec for spec in wanted if spec.kind is ChannelKind.FLOOR]
+    if len(floors) > 1:
+        raise ValueError("an event has exactly one floor channel")
+    if floors[0].language != source_language:
+        raise ValueError(
+            f"the floor channel carries the original language {source_language}, "
+            f"not {floors[0].language}"
+        )
+    seen_languages: set[str] = set()
+    for spec in wanted:
+        if spec.language in seen_languages:
+            raise ValueError(f"two channels have the language {spec.language}")
+        seen_languages.add(spec.language)
+
+    numbers: dict[int, str] = {}
+    for spec in wanted:
+        number = spec.number or known.get(spec.language)
+        if number is not None:
+            if number in numbers:
+                raise ValueError(
+                    f"channels {numbers[number]} and {spec.language} share number {number}"
+                )
+            numbers[number] = spec.language
+    channels: list[Channel] = []
+    next_free = 1
+    for spec in wanted:
+        number = spec.number or known.get(spec.language)
+        if number is None:
+            while next_free in numbers:
+                next_free += 1
+            number = next_free
+            numbers[number] = spec.language
+        channels.append(Channel(**{**spec.model_dump(), "number": number}))
+    return sorted(channels, key=lambda c: c.number)
+
+
+class CustomerCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    max_live_events: int = Field(5, ge=1, le=10_000, description="concurrent LIVE events")
+    max_listeners_per_event: int = Field(1000, ge=1, le=1_000_000, description="listeners per event")
+
+
+class Customer(CustomerCreate):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    created_at: datetime
+
+
+class EventFields(BaseModel):
+    """The mutable fields of an event, checked together.
+
+    A start without an offset is read in the event's time zone.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name
+    starts_at: datetime = Field(description="start; without an offset it is read in `timezone`")
+    ends_at: datetime | None = Field(None, description="planned end, after the start")
+    timezone: TimeZoneName = Field("UTC", description="IANA time zone the event is shown in")
+    source_language: LanguageTag = Field(description="original language spoken on the floor")
+    channels: list[Channel] = Field(default_factory=list)
+    max_listeners: int | None = Field(
+        None, ge=1, le=1_000_000, description="listener cap, below the customer's"
+    )
+    public: bool = Field(True, description="listeners need no token to join")
+
+    @model_validator(mode="after")
+    def _localize_and_check(self) -> Self:
+        zone = ZoneInfo(self.timezone)
+        if self.starts_at.tzinfo is None:
+            self.starts_at = self.starts_at.replace(tzinfo=zone)
+        if self.ends_at is not None and self.ends_at.tzinfo is None:
+            self.ends_at = self.ends_at.replace(tzinfo=zone)
+        if self.ends_at is not None and self.ends_at <= self.starts_at:
+            raise ValueError("the event must end after it starts")
+        return self
+
+
+class EventCreate(BaseModel):
+    """What a manager gives to create an event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: int | None = Field(None, ge=1, le=MAX_EVENT_ID, description="chosen id; random when absent")
+    customer_id: int | None = Field(None, description="owning customer; the default one when absent")
+    name: Name
+    starts_at: datetime
+    ends_at: datetime | None = None
+    timezone: TimeZoneName = "UTC"
+    source_language: LanguageTag
+    channels: list[ChannelSpec] = Field(default_factory=list)
+    max_listeners: int | None = Field(None, ge=1, le=1_000_000)
+    public: bool = True
+
+    def fields(self) -> EventFields:
+        """The stored fields this request produces, validated together."""
+        return EventFields(
+            name=self.name,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            timezone=self.timezone,
+            source_language=self.source_language,
+            channels=build_channels(self.source_language, self.channels),
+            max_listeners=self.max_listeners,
+            public=self.public,
+        )
+
+
+class EventPatch(BaseModel):
+    """A partial update: only the fields present change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    timezone: TimeZoneName | None = None
+    source_language: LanguageTag | None = None
+    channels: list[ChannelSpec] | None = None
+    max_listeners: int | None = Field(None, ge=1, le=1_000_000)
+    public: bool | None = None
+
+    def apply(self, event: Event) -> EventFields:
+        """The event's fields after this patch, validated as a whole."""
+        changes = {name: getattr(self, name) for name in self.model_fields_set}
+        nullable = {"ends_at", "max_listeners"}
+        for name, value in list(changes.items()):
+            if value is None and name not in nullable:
+                raise ValueError(f"{name} cannot be removed")
+        current = event.fields().model_dump()
+        merged = {**current, **{k: v for k, v in changes.items() if k != "channels"}}
+        if "channels" in changes:
+            specs: list[Any] = changes["channels"]
+        else:
+            # The floor channel follows the original language when that changes.
+            source = merged["source_language"]
+            specs = [
+                c.model_copy(update={"language": source}) if c.kind is ChannelKind.FLOOR else c
+                for c in event.channels
+            ]
+        merged["channels"] = build_channels(merged["source_language"], specs, previous=event.channels)
+        if "timezone" in changes and "starts_at" not in changes:
+            merged["starts_at"] = event.starts_at
+        return EventFields(**merged)
+
+
+class Event(EventFields):
+    """An event as stored: the configuration the live runtime runs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    customer_id: int
+    status: EventStatus
+    version: int = Field(ge=1, description="grows by one at every change")
+    created_at: datetime
+    updated_at: datetime
+
+    def fields(self) -> EventFields:
+        return EventFields(**self.model_dump(include=set(EventFields.model_fields)))
+
+    def channel(self, key: int | str) -> Channel | None:
+        """The channel with this number or language tag."""
+        for channel in self.channels:
+            if channel.number == key or channel.language == key:
+                return channel
+        return None
+
+    def local(self, moment: datetime) -> datetime:
+        return moment.astimezone(ZoneInfo(self.timezone))
+
+
+class StatusChange(BaseModel):
+    """One audit row: who moved an event from which status to which, when and why."""
+
+    event_id: int
+    from_status: EventStatus | None
+    to_status: EventStatus
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+class EventFilter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    statuses: list[EventStatus] = Field(default_factory=list)
+    customer_id: int | None = None
+    starts_from: datetime | None = None
+    starts_before: datetime | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0)

@@ -1,0 +1,6 @@
+"""The source of truth: events, customers and the audit trail, on SQLite or PostgreSQL."""
+
+from livevent.store.database import Database
+from livevent.store.store import EventStore, database_for, open_store
+
+__all__ = ["Database", "EventStore", "database_for", "open_store"]

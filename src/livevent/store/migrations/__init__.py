@@ -1,0 +1,1 @@
+"""Versioned schema migrations, one folder of numbered SQL files per dialect."""

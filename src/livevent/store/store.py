@@ -1,0 +1,419 @@
+"""The event store: customers, events and their audit trail, on any `Database`.
+
+Every change runs in one write transaction that first reads (and, on
+PostgreSQL, locks) the row it changes, then writes it back with its version
+and status in the WHERE clause: two concurrent updates of one event cannot
+both win, and a transition is checked against the state it moves from.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from pydantic import ValidationError
+
+from livevent.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    Unavailable,
+    VersionConflict,
+)
+from livevent.model import (
+    Customer,
+    CustomerCreate,
+    Event,
+    EventCreate,
+    EventFields,
+    EventFilter,
+    EventPatch,
+    EventStatus,
+    StatusChange,
+    can_transition,
+)
+from livevent.model.validation import invalid
+from livevent.store import migrate as migrations
+from livevent.store.database import Connection, Database, Row, UniqueViolation
+
+# Random ids are short enough to read out loud and type on a phone; the range
+# is large enough that a retry or two covers collisions.
+RANDOM_ID_RANGE = (100_000, 999_999)
+_RANDOM_ID_TRIES = 20
+
+_EVENT_COLUMNS = (
+    "id, customer_id, name, starts_at, ends_at, timezone, source_language, channels,"
+    " max_listeners, public, status, version, created_at, updated_at"
+)
+_CUSTOMER_COLUMNS = "id, name, max_live_events, max_listeners_per_event, created_at"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _event(row: Row) -> Event:
+    data = dict(row)
+    if isinstance(data["channels"], str):
+        data["channels"] = json.loads(data["channels"])
+    return Event.model_validate(data)
+
+
+def _channels_json(fields: EventFields) -> list[dict[str, Any]]:
+    return [channel.model_dump(mode="json") for channel in fields.channels]
+
+
+class EventStore:
+    """The source of truth. Open it with `open_store(url)` or `async with`."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    async def __aenter__(self) -> Self:
+        await self.database.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.database.close()
+
+    @property
+    def dialect(self) -> str:
+        return self.database.dialect
+
+    # -- schema ---------------------------------------------------------------
+
+    async def migrate(self) -> list[str]:
+        """Bring the schema up to date; returns the names of the migrations applied."""
+        applied = await migrations.migrate(self.database)
+        return [f"{m.version:04d}_{m.name}" for m in applied]
+
+    async def pending_migrations(self) -> list[str]:
+        return [f"{m.version:04d}_{m.name}" for m in await migrations.pending(self.database)]
+
+    async def ping(self) -> None:
+        async with self.database.read() as connection:
+            await connection.fetchval("SELECT 1")
+
+    # -- customers ------------------------------------------------------------
+
+    async def create_customer(self, data: CustomerCreate) -> Customer:
+        try:
+            async with self.database.write() as connection:
+                row = await connection.fetchrow(
+                    "INSERT INTO customers (name, max_live_events, max_listeners_per_event,"
+                    f" created_at) VALUES ($1, $2, $3, $4) RETURNING {_CUSTOMER_COLUMNS}",
+                    data.name,
+                    data.max_live_events,
+                    data.max_listeners_per_event,
+                    _now(),
+                )
+        except UniqueViolation:
+            raise AlreadyExists(f"a customer named {data.name!r} already exists") from None
+        assert row is not None
+        return Customer.model_validate(row)
+
+    async def ensure_customer(self, name: str) -> Customer:
+        """The customer with this name, created with default limits if missing."""
+        found = await self.find_customer(name)
+        if found is not None:
+            return found
+        try:
+            return await self.create_customer(CustomerCreate(name=name))
+        except AlreadyExists:  # created by someone else meanwhile
+            found = await self.find_customer(name)
+            assert found is not None
+            return found
+
+    async def get_customer(self, customer_id: int) -> Customer:
+        async with self.database.read() as connection:
+            row = await connection.fetchrow(
+                f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE id = $1", customer_id
+            )
+        if row is None:
+            raise NotFound(f"customer {customer_id} does not exist", customer_id=customer_id)
+        return Customer.model_validate(row)
+
+    async def find_customer(self, name: str) -> Customer | None:
+        async with self.database.read() as connection:
+            row = await connection.fetchrow(
+                f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE name = $1", name.strip()
+            )
+        return None if row is None else Customer.model_validate(row)
+
+    async def list_customers(self) -> list[Customer]:
+        async with self.database.read() as connection:
+            rows = await connection.fetch(
+                f"SELECT {_CUSTOMER_COLUMNS} FROM customers ORDER BY name"
+            )
+        return [Customer.model_validate(row) for row in rows]
+
+    # -- events: reads --------------------------------------------------------
+
+    async def get_event(self, event_id: int) -> Event:
+        async with self.database.read() as connection:
+            row = await connection.fetchrow(
+                f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = $1", event_id
+            )
+        if row is None:
+            raise NotFound(f"event {event_id} does not exist", event_id=event_id)
+        return _event(row)
+
+    async def list_events(self, query: EventFilter | None = None) -> tuple[list[Event], int]:
+        """One page of events ordered by start, and how many match in all."""
+        query = query or EventFilter()
+        where: list[str] = []
+        args: list[Any] = []
+
+        def arg(value: Any) -> str:
+            args.append(value)
+            return f"${len(args)}"
+
+        if query.statuses:
+            where.append(f"status IN ({', '.join(arg(s) for s in query.statuses)})")
+        if query.customer_id is not None:
+            where.append(f"customer_id = {arg(query.customer_id)}")
+        if query.starts_from is not None:
+            where.append(f"starts_at >= {arg(query.starts_from)}")
+        if query.starts_before is not None:
+            where.append(f"starts_at < {arg(query.starts_before)}")
+        clause = f" WHERE {' AND '.join(where)}" if where else ""
+        async with self.database.read() as connection:
+            total = await connection.fetchval(f"SELECT COUNT(*) FROM events{clause}", *args)
+            rows = await connection.fetch(
+                f"SELECT {_EVENT_COLUMNS} FROM events{clause}"
+                f" ORDER BY starts_at, id LIMIT {arg(query.limit)} OFFSET {arg(query.offset)}",
+                *args,
+            )
+        return [_event(row) for row in rows], int(total)
+
+    async def history(self, event_id: int) -> list[StatusChange]:
+        async with self.database.read() as connection:
+            rows = await connection.fetch(
+                "SELECT event_id, from_status, to_status, actor, reason, at"
+                " FROM event_status_changes WHERE event_id = $1 ORDER BY id",
+                event_id,
+            )
+        if not rows:
+            await self.get_event(event_id)  # NotFound when it does not exist
+        return [StatusChange.model_validate(row) for row in rows]
+
+    async def count_live_events(self, customer_id: int) -> int:
+        async with self.database.read() as connection:
+            count = await connection.fetchval(
+                "SELECT COUNT(*) FROM events WHERE customer_id = $1 AND status = $2",
+                customer_id,
+                EventStatus.LIVE,
+            )
+        return int(count)
+
+    # -- events: changes ------------------------------------------------------
+
+    async def create_event(self, data: EventCreate, *, customer_id: int, actor: str) -> Event:
+        try:
+            fields = data.fields()
+        except (ValidationError, ValueError) as error:
+            raise invalid(error) from None
+        now = _now()
+        async with self.database.write() as connection:
+            if await connection.fetchval("SELECT id FROM customers WHERE id = $1", customer_id) is None:
+                raise NotFound(f"customer {customer_id} does not exist", customer_id=customer_id)
+            candidates: Sequence[int] = (
+                [data.id]
+                if data.id is not None
+                else [secrets.SystemRandom().randint(*RANDOM_ID_RANGE) for _ in range(_RANDOM_ID_TRIES)]
+            )
+            row = None
+            for candidate in candidates:
+                row = await connection.fetchrow(
+                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES"
+                    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12)"
+                    f" ON CONFLICT (id) DO NOTHING RETURNING {_EVENT_COLUMNS}",
+                    candidate,
+                    customer_id,
+                    fields.name,
+                    fields.starts_at,
+                    fields.ends_at,
+                    fields.timezone,
+                    fields.source_language,
+                    _channels_json(fields),
+                    fields.max_listeners,
+                    fields.public,
+                    EventStatus.DRAFT,
+                    now,
+                )
+                if row is not None:
+                    break
+            if row is None:
+                if data.id is not None:
+                    raise AlreadyExists(f"event {data.id} already exists", event_id=data.id)
+                raise Conflict("no free event id found; give one with an explicit id")
+            event = _event(row)
+            await self._audit(connection, event.id, None, EventStatus.DRAFT, actor, None, now)
+        return event
+
+    async def update_event(
+        self, event_id: int, patch: EventPatch, *, expected_version: int | None = None
+    ) -> Event:
+        """Apply `patch`; with `expected_version`, only if nobody changed the event since."""
+        async with self.database.write() as connection:
+            current = await self._locked(connection, event_id)
+            if expected_version is not None and expected_version != current.version:
+                raise VersionConflict(event_id, expected_version, current.version)
+            if current.status.is_final:
+                raise Conflict(
+                    f"event {event_id} is {current.status} and can no longer be changed",
+                    event_id=event_id,
+                    current_status=current.status,
+                )
+            try:
+                fields = patch.apply(current)
+            except (ValidationError, ValueError) as error:
+                raise invalid(error) from None
+            row = await connection.fetchrow(
+                "UPDATE events SET name = $3, starts_at = $4, ends_at = $5, timezone = $6,"
+                " source_language = $7, channels = $8, max_listeners = $9, public = $10,"
+                " version = version + 1, updated_at = $11"
+                f" WHERE id = $1 AND version = $2 RETURNING {_EVENT_COLUMNS}",
+                event_id,
+                current.version,
+                fields.name,
+                fields.starts_at,
+                fields.ends_at,
+                fields.timezone,
+                fields.source_language,
+                _channels_json(fields),
+                fields.max_listeners,
+                fields.public,
+                _now(),
+            )
+            if row is None:  # only reachable without row locks; kept as the last guard
+                raise VersionConflict(event_id, current.version, current.version + 1)
+        return _event(row)
+
+    async def transition(
+        self,
+        event_id: int,
+        target: EventStatus,
+        *,
+        actor: str,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> Event:
+        """Move the event to `target` if the status machine allows it from where it is."""
+        now = _now()
+        async with self.database.write() as connection:
+            current = await self._locked(connection, event_id)
+            if expected_version is not None and expected_version != current.version:
+                raise VersionConflict(event_id, expected_version, current.version)
+            if not can_transition(current.status, target):
+                raise InvalidTransition(event_id, current.status, target)
+            row = await connection.fetchrow(
+                "UPDATE events SET status = $3, version = version + 1, updated_at = $4"
+                f" WHERE id = $1 AND status = $2 RETURNING {_EVENT_COLUMNS}",
+                event_id,
+                current.status,
+                target,
+                now,
+            )
+            if row is None:  # only reachable without row locks; kept as the last guard
+                raise InvalidTransition(event_id, current.status, target)
+            await self._audit(connection, event_id, current.status, target, actor, reason, now)
+        return _event(row)
+
+    async def delete_event(self, event_id: int) -> None:
+        """Remove a DRAFT event; anything scheduled or later is cancelled instead."""
+        async with self.database.write() as connection:
+            current = await self._locked(connection, event_id)
+            if current.status is not EventStatus.DRAFT:
+                raise Conflict(
+                    f"event {event_id} is {current.status}; only DRAFT events can be deleted"
+                    " (cancel it instead)",
+                    event_id=event_id,
+                    current_status=current.status,
+                )
+            await connection.execute("DELETE FROM events WHERE id = $1", event_id)
+
+    async def _locked(self, connection: Connection, event_id: int) -> Event:
+        row = await connection.fetchrow(
+            f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = $1{self.database.lock_rows}",
+            event_id,
+        )
+        if row is None:
+            raise NotFound(f"event {event_id} does not exist", event_id=event_id)
+        return _event(row)
+
+    async def _audit(
+        self,
+        connection: Connection,
+        event_id: int,
+        from_status: EventStatus | None,
+        to_status: EventStatus,
+        actor: str,
+        reason: str | None,
+        at: datetime,
+    ) -> None:
+        await connection.execute(
+            "INSERT INTO event_status_changes (event_id, from_status, to_status, actor, reason, at)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
+            event_id,
+            from_status,
+            to_status,
+            actor,
+            reason,
+            at,
+        )
+
+
+def database_for(url: str, *, pool_size: int = 10) -> Database:
+    """The database configuration that the URL's scheme names."""
+    if url.startswith("sqlite:"):
+        from livevent.store.sqlite import SQLiteDatabase
+
+        return SQLiteDatabase(url)
+    if url.startswith(("postgresql:", "postgres:", "postgresql+asyncpg:")):
+        from livevent.store.postgres import PostgresDatabase
+
+        return PostgresDatabase(url, pool_size=pool_size)
+    raise InvalidInput(
+        f"unsupported database URL {url.split('://', 1)[0]!r}:"
+        " use sqlite:///PATH or postgresql://HOST/DB"
+    )
+
+
+async def open_store(url: str, *, pool_size: int = 10, migrate: bool | None = None) -> EventStore:
+    """Open the store at `url`, ready to use.
+
+    SQLite is migrated on first use (it is the zero-setup default); PostgreSQL
+    is migrated by `livevent db migrate` and refused until it has been, unless
+    `migrate=True`.
+    """
+    store = EventStore(database_for(url, pool_size=pool_size))
+    await store.database.open()
+    try:
+        if migrate or (migrate is None and store.dialect == "sqlite"):
+            await store.migrate()
+        elif migrate is None:
+            missing = await store.pending_migrations()
+            if missing:
+                raise Unavailable(
+                    f"the database at {store.database.describe()} lacks migrations"
+                    f" {', '.join(missing)}: run `livevent db migrate`"
+                )
+    except BaseException:
+        await store.aclose()
+        raise
+    return store
