@@ -57,8 +57,7 @@ class VersionConflict(Conflict):
 
     def __init__(self, event_id: int, expected: int, actual: int) -> None:
         super().__init__(
-            f"event {event_id} is at version {actual}, not {expected}: "
-            "read it again and retry",
+            f"event {event_id} is at version {actual}, not {expected}: read it again and retry",
             event_id=event_id,
             expected_version=expected,
             current_version=actual,

@@ -18,6 +18,7 @@ from livevent.model import (
     Customer,
     CustomerCreate,
     Event,
+    EventConfig,
     EventCreate,
     EventFilter,
     EventPatch,
@@ -78,6 +79,12 @@ class EventService:
 
     async def get_event(self, event_id: int) -> Event:
         return await self.store.get_event(event_id)
+
+    async def get_config(self, event_id: int) -> EventConfig:
+        """The event with its languages and effective limits, as the runtime caches it."""
+        event = await self.store.get_event(event_id)
+        customer = await self.store.get_customer(event.customer_id)
+        return EventConfig.of(event, customer)
 
     async def list_events(self, query: EventFilter | None = None) -> tuple[list[Event], int]:
         return await self.store.list_events(query)

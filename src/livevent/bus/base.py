@@ -19,8 +19,8 @@ class Subscription(Protocol):
 
     def __aiter__(self) -> AsyncIterator[Message]: ...
 
-    async def get(self, timeout: float | None = None) -> Message | None:
-        """The next message, or None when `timeout` seconds pass without one."""
+    async def get(self) -> Message:
+        """The next message; wrap it in `asyncio.timeout()` to bound the wait."""
         ...
 
     async def aclose(self) -> None: ...

@@ -34,12 +34,8 @@ class MemorySubscription:
             return False
         return True
 
-    async def get(self, timeout: float | None = None) -> Message | None:
-        try:
-            async with asyncio.timeout(timeout):
-                return await self.queue.get()
-        except TimeoutError:
-            return None
+    async def get(self) -> Message:
+        return await self.queue.get()
 
     async def __aiter__(self) -> AsyncIterator[Message]:
         while not self.closed:

@@ -7,7 +7,14 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from livevent.model.language import LanguageTag
 from livevent.model.status import EventStatus
@@ -45,7 +52,9 @@ class ChannelSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     language: LanguageTag = Field(description="BCP-47 tag of the language listeners hear")
-    kind: ChannelKind = Field(ChannelKind.MACHINE, description="where the channel's audio comes from")
+    kind: ChannelKind = Field(
+        ChannelKind.MACHINE, description="where the channel's audio comes from"
+    )
     number: int | None = Field(None, ge=1, le=99, description="stable channel number")
     label: str | None = Field(None, max_length=80, description="name shown to listeners")
     engines: dict[str, str] = Field(
@@ -120,7 +129,9 @@ class CustomerCreate(BaseModel):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     max_live_events: int = Field(5, ge=1, le=10_000, description="concurrent LIVE events")
-    max_listeners_per_event: int = Field(1000, ge=1, le=1_000_000, description="listeners per event")
+    max_listeners_per_event: int = Field(
+        1000, ge=1, le=1_000_000, description="listeners per event"
+    )
 
 
 class Customer(CustomerCreate):
@@ -167,7 +178,9 @@ class EventCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: int | None = Field(None, ge=1, le=MAX_EVENT_ID, description="chosen id; random when absent")
-    customer_id: int | None = Field(None, description="owning customer; the default one when absent")
+    customer_id: int | None = Field(
+        None, description="owning customer; the default one when absent"
+    )
     name: Name
     starts_at: datetime
     ends_at: datetime | None = None
@@ -223,7 +236,9 @@ class EventPatch(BaseModel):
                 c.model_copy(update={"language": source}) if c.kind is ChannelKind.FLOOR else c
                 for c in event.channels
             ]
-        merged["channels"] = build_channels(merged["source_language"], specs, previous=event.channels)
+        merged["channels"] = build_channels(
+            merged["source_language"], specs, previous=event.channels
+        )
         if "timezone" in changes and "starts_at" not in changes:
             merged["starts_at"] = event.starts_at
         return EventFields(**merged)
@@ -255,6 +270,15 @@ class Event(EventFields):
         return moment.astimezone(ZoneInfo(self.timezone))
 
 
+class EventPage(BaseModel):
+    """One page of a filtered event list."""
+
+    items: list[Event]
+    total: int = Field(description="events matching the filter, over all pages")
+    limit: int
+    offset: int
+
+
 class StatusChange(BaseModel):
     """One audit row: who moved an event from which status to which, when and why."""
 
@@ -275,3 +299,31 @@ class EventFilter(BaseModel):
     starts_before: datetime | None = None
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0)
+
+
+class Limits(BaseModel):
+    max_listeners: int = Field(
+        description="listeners the event admits: its own cap or its customer's"
+    )
+    max_live_events: int = Field(description="the customer's concurrent LIVE events")
+
+
+class EventConfig(Event):
+    """What the live runtime needs to run an event: the event, its languages and its limits."""
+
+    languages: list[str] = Field(description="the original language first, then the others")
+    limits: Limits
+
+    @classmethod
+    def of(cls, event: Event, customer: Customer) -> EventConfig:
+        caps = [customer.max_listeners_per_event]
+        if event.max_listeners is not None:
+            caps.append(event.max_listeners)
+        languages = [event.source_language] + [
+            c.language for c in event.channels if c.language != event.source_language
+        ]
+        return cls(
+            **event.model_dump(),
+            languages=languages,
+            limits=Limits(max_listeners=min(caps), max_live_events=customer.max_live_events),
+        )

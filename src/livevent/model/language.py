@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from functools import lru_cache
+from typing import Annotated
 
 import langcodes
 from pydantic import AfterValidator

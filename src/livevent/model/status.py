@@ -1,4 +1,4 @@
-"""The event status machine: DRAFT -> SCHEDULED -> READY -> LIVE -> ENDED, CANCELLED before ENDED."""
+"""The status machine: DRAFT -> SCHEDULED -> READY -> LIVE -> ENDED; CANCELLED before ENDED."""
 
 from __future__ import annotations
 

@@ -27,7 +27,9 @@ def describe(error: ValidationError | ValueError) -> str:
 
 
 def invalid(error: ValidationError | ValueError) -> InvalidInput:
-    errors: list[Any] = error.errors(include_url=False) if isinstance(error, ValidationError) else []
+    errors: list[Any] = (
+        error.errors(include_url=False) if isinstance(error, ValidationError) else []
+    )
     fields = sorted({".".join(str(p) for p in e["loc"]) for e in errors if e["loc"]})
     return InvalidInput(describe(error), fields=fields)
 

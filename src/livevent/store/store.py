@@ -229,12 +229,18 @@ class EventStore:
             raise invalid(error) from None
         now = _now()
         async with self.database.write() as connection:
-            if await connection.fetchval("SELECT id FROM customers WHERE id = $1", customer_id) is None:
+            if (
+                await connection.fetchval("SELECT id FROM customers WHERE id = $1", customer_id)
+                is None
+            ):
                 raise NotFound(f"customer {customer_id} does not exist", customer_id=customer_id)
             candidates: Sequence[int] = (
                 [data.id]
                 if data.id is not None
-                else [secrets.SystemRandom().randint(*RANDOM_ID_RANGE) for _ in range(_RANDOM_ID_TRIES)]
+                else [
+                    secrets.SystemRandom().randint(*RANDOM_ID_RANGE)
+                    for _ in range(_RANDOM_ID_TRIES)
+                ]
             )
             row = None
             for candidate in candidates:

@@ -1,0 +1,66 @@
+"""The aiohttp application of the event service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from livevent.api import customers, events
+from livevent.api.keys import SERVICE, SETTINGS
+from livevent.api.openapi import build_openapi
+from livevent.api.operations import Operation
+from livevent.api.problems import problem, problem_middleware
+from livevent.errors import LiveventError
+from livevent.service import EventService, open_service
+from livevent.settings import Settings
+
+# Event bodies are small; anything bigger is a mistake or an attack.
+MAX_BODY_BYTES = 256 * 1024
+
+OPENAPI = web.AppKey("openapi", dict)
+
+
+def operations() -> list[Operation]:
+    return [*events.table.operations, *customers.table.operations]
+
+
+async def openapi_document(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI])
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    try:
+        await request.app[SERVICE].store.ping()
+    except LiveventError as error:
+        return problem(503, f"store not ready: {error}")
+    return web.json_response({"status": "ready"})
+
+
+def create_app(settings: Settings, *, service: EventService | None = None) -> web.Application:
+    """The event service over HTTP; opens its own store and bus unless given a service."""
+    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[OPENAPI] = build_openapi(operations())
+
+    if service is not None:
+        app[SERVICE] = service
+    else:
+
+        async def service_ctx(app: web.Application) -> AsyncIterator[None]:
+            async with open_service(settings) as opened:
+                app[SERVICE] = opened
+                yield
+
+        app.cleanup_ctx.append(service_ctx)
+
+    app.add_routes(events.table.routes())
+    app.add_routes(customers.table.routes())
+    app.router.add_get("/api/openapi.json", openapi_document)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,296 @@
+"""/api/events: list, create, read, patch, delete, transitions, channels, history."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
+
+from livevent.api.keys import SERVICE
+from livevent.api.operations import (
+    EVENT_ID,
+    IF_MATCH,
+    OperationTable,
+    Parameter,
+    etag,
+    if_match_version,
+    path_int,
+    read_body,
+)
+from livevent.api.problems import BadRequest
+from livevent.errors import InvalidInput, NotFound, PreconditionRequired
+from livevent.model import (
+    Channel,
+    ChannelKind,
+    ChannelSpec,
+    Event,
+    EventConfig,
+    EventCreate,
+    EventFilter,
+    EventPage,
+    EventPatch,
+    EventStatus,
+    StatusChange,
+)
+from livevent.model.validation import describe
+
+# Until tokens arrive, changes made over HTTP are audited under this name.
+API_ACTOR = "api"
+
+table = OperationTable()
+
+
+class TransitionRequest(BaseModel):
+    reason: str | None = Field(None, max_length=500, description="why, for the audit trail")
+
+
+class ChannelList(BaseModel):
+    items: list[Channel]
+
+
+class StatusChangeList(BaseModel):
+    items: list[StatusChange]
+
+
+def _json(model: BaseModel, *, status: int = 200, version: int | None = None) -> web.Response:
+    response = web.json_response(text=model.model_dump_json(), status=status)
+    if version is not None:
+        response.headers["ETag"] = etag(version)
+    return response
+
+
+def _filter(request: web.Request) -> EventFilter:
+    query = request.query
+    statuses: list[str] = []
+    for value in query.getall("status", []):
+        statuses.extend(part for part in value.split(",") if part)
+    raw = {
+        "statuses": [s.upper() for s in statuses],
+        "customer_id": query.get("customer"),
+        "starts_from": query.get("from"),
+        "starts_before": query.get("to"),
+        "limit": query.get("limit", 50),
+        "offset": query.get("offset", 0),
+    }
+    try:
+        return EventFilter.model_validate({k: v for k, v in raw.items() if v is not None})
+    except ValidationError as error:
+        raise BadRequest(f"bad query: {describe(error)}") from None
+
+
+_LIST_PARAMETERS = (
+    Parameter(
+        "status",
+        "query",
+        {"type": "array", "items": {"type": "string", "enum": [s.value for s in EventStatus]}},
+        "only events in these statuses (repeat it or separate with commas)",
+    ),
+    Parameter("customer", "query", {"type": "integer"}, "only this customer's events"),
+    Parameter("from", "query", {"type": "string", "format": "date-time"}, "starting at or after"),
+    Parameter("to", "query", {"type": "string", "format": "date-time"}, "starting before"),
+    Parameter(
+        "limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (50)"
+    ),
+    Parameter("offset", "query", {"type": "integer", "minimum": 0}, "events to skip"),
+)
+
+
+@table.add(
+    "GET",
+    "/api/events",
+    summary="List events, filtered and paginated",
+    tag="events",
+    response=EventPage,
+    parameters=_LIST_PARAMETERS,
+    errors=(400,),
+)
+async def list_events(request: web.Request) -> web.Response:
+    query = _filter(request)
+    events, total = await request.app[SERVICE].list_events(query)
+    return _json(EventPage(items=events, total=total, limit=query.limit, offset=query.offset))
+
+
+@table.add(
+    "POST",
+    "/api/events",
+    summary="Create an event (DRAFT)",
+    tag="events",
+    status=201,
+    body=EventCreate,
+    response=Event,
+    errors=(400, 404, 409, 422),
+    response_headers=("ETag",),
+)
+async def create_event(request: web.Request) -> web.Response:
+    data = await read_body(request, EventCreate)
+    event = await request.app[SERVICE].create_event(data, actor=API_ACTOR)
+    response = _json(event, status=201, version=event.version)
+    response.headers["Location"] = f"/api/events/{event.id}"
+    return response
+
+
+@table.add(
+    "GET",
+    "/api/events/{event_id}",
+    summary="An event with its languages and limits",
+    tag="events",
+    response=EventConfig,
+    parameters=(EVENT_ID,),
+    errors=(404,),
+    response_headers=("ETag",),
+)
+async def get_event(request: web.Request) -> web.Response:
+    config = await request.app[SERVICE].get_config(path_int(request, "event_id"))
+    return _json(config, version=config.version)
+
+
+@table.add(
+    "PATCH",
+    "/api/events/{event_id}",
+    summary="Change an event at a known version",
+    tag="events",
+    body=EventPatch,
+    response=Event,
+    parameters=(EVENT_ID, IF_MATCH),
+    errors=(400, 404, 409, 422, 428),
+    response_headers=("ETag",),
+)
+async def patch_event(request: web.Request) -> web.Response:
+    event_id = path_int(request, "event_id")
+    version = if_match_version(request)
+    patch = await read_body(request, EventPatch)
+    if version is None:
+        raise PreconditionRequired(
+            'send If-Match with the version you read (e.g. If-Match: "3"); '
+            "updates without it could overwrite someone else's change"
+        )
+    event = await request.app[SERVICE].update_event(event_id, patch, expected_version=version)
+    return _json(event, version=event.version)
+
+
+@table.add(
+    "DELETE",
+    "/api/events/{event_id}",
+    summary="Delete a DRAFT event",
+    tag="events",
+    status=204,
+    parameters=(EVENT_ID,),
+    errors=(404, 409),
+)
+async def delete_event(request: web.Request) -> web.Response:
+    await request.app[SERVICE].delete_event(path_int(request, "event_id"))
+    return web.Response(status=204)
+
+
+def _transition(action: str, summary: str) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        event_id = path_int(request, "event_id")
+        version = if_match_version(request)
+        body = await read_body(request, TransitionRequest)
+        event = await request.app[SERVICE].act(
+            event_id, action, actor=API_ACTOR, reason=body.reason, expected_version=version
+        )
+        return _json(event, version=event.version)
+
+    handler.__name__ = f"{action}_event"
+    table.add(
+        "POST",
+        f"/api/events/{{event_id}}/{action}",
+        summary=summary,
+        tag="transitions",
+        body=TransitionRequest,
+        response=Event,
+        parameters=(EVENT_ID, IF_MATCH),
+        errors=(400, 404, 409, 422),
+        response_headers=("ETag",),
+    )(handler)
+
+
+_transition("schedule", "DRAFT -> SCHEDULED")
+_transition("ready", "SCHEDULED -> READY")
+_transition("end", "LIVE -> ENDED")
+_transition("cancel", "Cancel an event that has not ended")
+
+
+@table.add(
+    "GET",
+    "/api/events/{event_id}/history",
+    summary="The event's status changes, oldest first",
+    tag="events",
+    response=StatusChangeList,
+    parameters=(EVENT_ID,),
+    errors=(404,),
+)
+async def event_history(request: web.Request) -> web.Response:
+    changes = await request.app[SERVICE].history(path_int(request, "event_id"))
+    return _json(StatusChangeList(items=changes))
+
+
+@table.add(
+    "GET",
+    "/api/events/{event_id}/channels",
+    summary="The event's channels",
+    tag="channels",
+    response=ChannelList,
+    parameters=(EVENT_ID,),
+    errors=(404,),
+)
+async def list_channels(request: web.Request) -> web.Response:
+    event = await request.app[SERVICE].get_event(path_int(request, "event_id"))
+    return _json(ChannelList(items=event.channels), version=event.version)
+
+
+@table.add(
+    "POST",
+    "/api/events/{event_id}/channels",
+    summary="Add a channel",
+    tag="channels",
+    status=201,
+    body=ChannelSpec,
+    response=Event,
+    parameters=(EVENT_ID, IF_MATCH),
+    errors=(400, 404, 409, 422),
+    response_headers=("ETag",),
+)
+async def add_channel(request: web.Request) -> web.Response:
+    event_id = path_int(request, "event_id")
+    version = if_match_version(request)
+    spec = await read_body(request, ChannelSpec)
+    service = request.app[SERVICE]
+    current = await service.get_event(event_id)
+    patch = EventPatch(channels=[*current.channels, spec])
+    event = await service.update_event(
+        event_id, patch, expected_version=current.version if version is None else version
+    )
+    return _json(event, status=201, version=event.version)
+
+
+@table.add(
+    "DELETE",
+    "/api/events/{event_id}/channels/{number}",
+    summary="Remove a channel",
+    tag="channels",
+    response=Event,
+    parameters=(
+        EVENT_ID,
+        Parameter("number", "path", {"type": "integer", "minimum": 1}, "channel", required=True),
+        IF_MATCH,
+    ),
+    errors=(400, 404, 409, 422),
+    response_headers=("ETag",),
+)
+async def remove_channel(request: web.Request) -> web.Response:
+    event_id = path_int(request, "event_id")
+    number = path_int(request, "number")
+    version = if_match_version(request)
+    service = request.app[SERVICE]
+    current = await service.get_event(event_id)
+    channel = current.channel(number)
+    if channel is None:
+        raise NotFound(f"event {event_id} has no channel {number}")
+    if channel.kind is ChannelKind.FLOOR:
+        raise InvalidInput("the floor channel carries the original audio and cannot be removed")
+    patch = EventPatch(channels=[c for c in current.channels if c.number != number])
+    event = await service.update_event(
+        event_id, patch, expected_version=current.version if version is None else version
+    )
+    return _json(event, version=event.version)

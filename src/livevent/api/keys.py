@@ -1,0 +1,13 @@
+"""Every object the aiohttp application shares, behind a typed key."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from livevent.bus import PubSub
+from livevent.service import EventService
+from livevent.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+BUS = web.AppKey("bus", PubSub)
+SERVICE = web.AppKey("service", EventService)

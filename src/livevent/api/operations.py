@@ -1,0 +1,107 @@
+"""A route table that also describes itself: the routes and the OpenAPI come from one list."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from livevent.api.problems import BadRequest, Handler
+from livevent.model.validation import invalid
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    name: str
+    where: str  # "path", "query" or "header"
+    schema: dict[str, Any]
+    description: str
+    required: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tag: str
+    status: int = 200
+    body: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    parameters: tuple[Parameter, ...] = ()
+    errors: tuple[int, ...] = ()
+    response_headers: tuple[str, ...] = ()
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+
+@dataclass
+class OperationTable:
+    operations: list[Operation] = field(default_factory=list)
+
+    def add(self, method: str, path: str, **info: Any) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.operations.append(Operation(method=method, path=path, handler=handler, **info))
+            return handler
+
+        return register
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.route(op.method, op.path, op.handler) for op in self.operations]
+
+
+EVENT_ID = Parameter(
+    "event_id", "path", {"type": "integer", "minimum": 1}, "the event's id", required=True
+)
+IF_MATCH = Parameter(
+    "If-Match", "header", {"type": "string"}, 'the version the change applies to, e.g. "3"'
+)
+
+
+async def read_body(request: web.Request, model: type[ModelT]) -> ModelT:
+    """The JSON body as `model`: 400 when it is not JSON, 422 when it does not fit."""
+    raw = await request.read()
+    if not raw:
+        data: Any = {}
+    else:
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise BadRequest(f"the body is not valid JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise invalid(error) from None
+
+
+def path_int(request: web.Request, name: str) -> int:
+    raw = request.match_info[name]
+    if not raw.isdigit() or len(raw) > 18:
+        raise web.HTTPNotFound(text=f"{name} must be a positive integer, not {raw!r}")
+    return int(raw)
+
+
+def if_match_version(request: web.Request) -> int | None:
+    """The version in `If-Match: "3"` (also `W/"3"` or `3`); None when absent."""
+    header = request.headers.get("If-Match")
+    if header is None:
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise BadRequest(f'If-Match must hold an event version such as "3", not {header!r}')
+    return int(value)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
