@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages livevent and its tests need, when any is missing.
+set -euo pipefail
+
+PACKAGES=(
+    postgresql      # the production store; the tests run against it
+    redis-server    # the production bus; the tests run against it
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+        || missing+=("$package")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null; then
+    echo "missing system packages (${missing[*]}) and no apt-get to install them" >&2
+    exit 1
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing system packages: ${missing[*]}"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,115 @@
+"""Fixtures: a store on each backend (SQLite file, real PostgreSQL), the service, the app."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from livevent.api import create_app
+from livevent.bus import MemoryBus
+from livevent.service import EventService
+from livevent.settings import Settings
+from livevent.store import EventStore, open_store
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LIVEVENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def _admin(sql: str) -> None:
+    try:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({error}); "
+            "`make test` starts it, or deselect with -m 'not postgres'"
+        )
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh database for this test run, migrated, dropped at the end."""
+    name = f"livevent_test_{os.getpid()}_{secrets.token_hex(3)}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = _with_database(POSTGRES_ADMIN_URL, name)
+
+    async def migrate() -> None:
+        store = await open_store(url, migrate=True)
+        await store.aclose()
+
+    asyncio.run(migrate())
+    try:
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate(url: str) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.execute(
+            "TRUNCATE event_status_changes, events, customers RESTART IDENTITY CASCADE"
+        )
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty, migrated store on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'livevent.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate(url))
+    return url
+
+
+@pytest.fixture
+async def store(store_url: str) -> AsyncIterator[EventStore]:
+    opened = await open_store(store_url, migrate=True)
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+@pytest.fixture
+def bus() -> MemoryBus:
+    return MemoryBus()
+
+
+@pytest.fixture
+async def service(store: EventStore, bus: MemoryBus) -> EventService:
+    return EventService(store=store, bus=bus)
+
+
+@pytest.fixture
+def settings(store_url: str) -> Settings:
+    return Settings(database_url=store_url)
+
+
+@pytest.fixture
+async def api(
+    aiohttp_client: AiohttpClient, settings: Settings, service: EventService
+) -> TestClient[web.Request, web.Application]:
+    """The event API over a real socket, on the test's store."""
+    return await aiohttp_client(create_app(settings, service=service))
