@@ -1,0 +1,88 @@
+"""livevent: multilingual live events with floor, human and machine interpretation channels.
+
+The library that the `livevent` command and the HTTP API are built on::
+
+    from livevent import EventCreate, load_settings, open_service
+
+    async with open_service(load_settings()) as service:
+        event = await service.create_event(
+            EventCreate(name="Keynote", starts_at="2026-12-01T10:00+01:00",
+                        source_language="ca-ES", channels=[{"language": "en-US"}]),
+            actor="me",
+        )
+"""
+
+from livevent.__about__ import __version__
+from livevent.api import create_app
+from livevent.bus import MemoryBus, Message, PubSub, Subscription, open_bus
+from livevent.errors import (
+    AlreadyExists,
+    Conflict,
+    InvalidInput,
+    InvalidTransition,
+    LiveventError,
+    NotFound,
+    PreconditionRequired,
+    Unavailable,
+    UnknownSetting,
+    VersionConflict,
+)
+from livevent.model import (
+    Channel,
+    ChannelKind,
+    ChannelSpec,
+    Customer,
+    CustomerCreate,
+    Event,
+    EventConfig,
+    EventCreate,
+    EventFilter,
+    EventPage,
+    EventPatch,
+    EventStatus,
+    Limits,
+    StatusChange,
+)
+from livevent.service import EventService, open_service
+from livevent.settings import Settings, load_settings
+from livevent.store import EventStore, open_store
+
+__all__ = [
+    "AlreadyExists",
+    "Channel",
+    "ChannelKind",
+    "ChannelSpec",
+    "Conflict",
+    "Customer",
+    "CustomerCreate",
+    "Event",
+    "EventConfig",
+    "EventCreate",
+    "EventFilter",
+    "EventPage",
+    "EventPatch",
+    "EventService",
+    "EventStatus",
+    "EventStore",
+    "InvalidInput",
+    "InvalidTransition",
+    "Limits",
+    "LiveventError",
+    "MemoryBus",
+    "Message",
+    "NotFound",
+    "PreconditionRequired",
+    "PubSub",
+    "Settings",
+    "StatusChange",
+    "Subscription",
+    "Unavailable",
+    "UnknownSetting",
+    "VersionConflict",
+    "__version__",
+    "create_app",
+    "load_settings",
+    "open_bus",
+    "open_service",
+    "open_store",
+]

@@ -12,10 +12,10 @@ import os
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import BeforeValidator, Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -28,6 +28,11 @@ from livevent.model.validation import describe
 
 APP_NAME = "livevent"
 CONFIG_FILE_NAME = "livevent.toml"
+
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR"],
+    BeforeValidator(lambda value: value.upper() if isinstance(value, str) else value),
+]
 
 _config_file: ContextVar[Path | None] = ContextVar("livevent_config_file", default=None)
 
@@ -63,7 +68,7 @@ class Settings(BaseSettings):
     default_customer: str = Field(
         "default", description="customer that events created without one belong to"
     )
-    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
 
     @classmethod
     def settings_customise_sources(

@@ -64,10 +64,11 @@ class SQLiteConnection(Connection):
 
     async def fetch(self, sql: str, *args: Any) -> list[Row]:
         try:
-            async with self._connection.execute(
+            # One trip to aiosqlite's thread per statement: the hops, not SQLite,
+            # are most of the cost of a small query.
+            rows = await self._connection.execute_fetchall(
                 _adapt_sql(sql), [_adapt(a) for a in args]
-            ) as cursor:
-                rows = await cursor.fetchall()
+            )
         except sqlite3.IntegrityError as error:
             raise _integrity(error) from error
         except sqlite3.OperationalError as error:
@@ -75,12 +76,7 @@ class SQLiteConnection(Connection):
         return [dict(row) for row in rows]
 
     async def execute(self, sql: str, *args: Any) -> None:
-        try:
-            await self._connection.execute(_adapt_sql(sql), [_adapt(a) for a in args])
-        except sqlite3.IntegrityError as error:
-            raise _integrity(error) from error
-        except sqlite3.OperationalError as error:
-            raise Unavailable(f"SQLite error: {error}") from error
+        await self.fetch(sql, *args)
 
     async def run_script(self, script: str) -> None:
         # executescript() would COMMIT first; run the statements one by one instead.

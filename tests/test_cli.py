@@ -1,0 +1,237 @@
+"""The `livevent` command through typer's runner, on both stores, and once as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from livevent.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(store_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
+    """Run `livevent ARGS` against the test's store; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("LIVEVENT_DATABASE_URL", store_url)
+    monkeypatch.delenv("LIVEVENT_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray ./livevent.toml
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args))
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def create_args(*extra: str) -> list[str]:
+    return [
+        "event",
+        "create",
+        "--name",
+        "Board meeting",
+        "--starts-at",
+        "2026-12-01T10:00+01:00",
+        "--source",
+        "ca-ES",
+        "--channel",
+        "en-US:machine",
+        "--channel",
+        "es-ES:human",
+        "--json",
+        *extra,
+    ]
+
+
+def test_create_list_schedule_ready(cli: Any) -> None:
+    code, out, _ = cli(*create_args())
+    assert code == 0
+    event = json.loads(out)
+    assert event["status"] == "DRAFT" and event["id"] > 0
+    assert [(c["language"], c["kind"]) for c in event["channels"]] == [
+        ("ca-ES", "floor"),
+        ("en-US", "machine"),
+        ("es-ES", "human"),
+    ]
+
+    code, out, _ = cli("event", "list", "--json")
+    assert code == 0
+    assert [e["id"] for e in json.loads(out)["items"]] == [event["id"]]
+
+    assert cli("event", "schedule", str(event["id"]))[0] == 0
+    code, out, _ = cli("event", "ready", str(event["id"]), "--json")
+    assert code == 0 and json.loads(out)["status"] == "READY"
+
+    code, out, _ = cli("event", "list", "--status", "ready", "--json")
+    assert json.loads(out)["total"] == 1
+    code, out, _ = cli("event", "list", "--status", "draft", "--json")
+    assert json.loads(out)["total"] == 0
+
+
+@pytest.mark.parametrize("final", ["cancel", "end"])
+def test_illegal_transition_exits_2_and_changes_nothing(cli: Any, final: str) -> None:
+    event_id = str(json.loads(cli(*create_args())[1])["id"])
+    cli("event", "schedule", event_id)
+    if final == "end":
+        # A LIVE event is the only kind that can end; the runtime starts it.
+        code, _, err = cli("event", "end", event_id)
+        assert code == 2 and "SCHEDULED" in err
+        cli("event", "cancel", event_id, "--reason", "no show")
+    else:
+        cli("event", "cancel", event_id, "--reason", "no show")
+    before = cli("event", "show", event_id, "--json")[1]
+
+    code, out, err = cli("event", "schedule", event_id)
+    assert code == 2
+    assert out == ""
+    assert err.strip() == f"error: event {event_id} cannot go from CANCELLED to SCHEDULED"
+    assert cli("event", "show", event_id, "--json")[1] == before
+
+
+def with_option(args: list[str], flag: str, value: str | None) -> list[str]:
+    """`args` with `flag` set to `value` (replaced if present, appended if not)."""
+    args = list(args)
+    if value is None:
+        return [*args, flag]
+    if flag in args:
+        args[args.index(flag) + 1] = value
+        return args
+    return [*args, flag, value]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "code", "message"),
+    [
+        ("--starts-at", "tomorrow", 1, "starts_at"),
+        ("--source", "klingon", 1, "unknown language tag"),
+        ("--channel", "es-ES:robot", 1, "kind"),
+        ("--ends-at", "2026-12-01T09:00+01:00", 1, "end after it starts"),
+        ("--tz", "Mars/Olympus", 1, "unknown time zone"),
+        ("--bogus", None, 1, "No such option"),
+        ("--customer", "nobody", 2, "customer 'nobody' does not exist"),
+    ],
+)
+def test_bad_input_is_one_line(
+    cli: Any, flag: str, value: str | None, code: int, message: str
+) -> None:
+    exit_code, out, err = cli(*with_option(create_args(), flag, value))
+    assert exit_code == code
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("error: ")
+    assert message in err
+    assert json.loads(cli("event", "list", "--json")[1])["total"] == 0
+
+
+def test_missing_event_exits_2(cli: Any) -> None:
+    code, _, err = cli("event", "show", "999")
+    assert code == 2 and err == "error: event 999 does not exist\n"
+
+
+def test_update_channels_and_version(cli: Any) -> None:
+    event = json.loads(cli(*create_args("--id", "123457"))[1])
+    assert event["id"] == 123457
+    code, out, _ = cli(
+        "event",
+        "update",
+        "123457",
+        "--add-channel",
+        "fr-FR",
+        "--remove-channel",
+        "es-ES",
+        "--name",
+        "Renamed",
+        "--json",
+    )
+    assert code == 0
+    updated = json.loads(out)
+    assert updated["name"] == "Renamed" and updated["version"] == 2
+    assert {c["language"]: c["number"] for c in updated["channels"]} == {
+        "ca-ES": 1,
+        "en-US": 2,
+        "fr-FR": 3,
+    }
+    code, _, err = cli("event", "update", "123457", "--name", "Stale", "--version", "1")
+    assert code == 2 and "version 2, not 1" in err
+    code, _, err = cli("event", "update", "123457", "--remove-channel", "ca-ES")
+    assert code == 1 and "floor" in err
+    code, _, err = cli("event", "update", "123457")
+    assert code == 1 and "nothing to change" in err
+
+
+def test_delete_and_history(cli: Any) -> None:
+    draft = str(json.loads(cli(*create_args())[1])["id"])
+    kept = str(json.loads(cli(*create_args())[1])["id"])
+    cli("event", "schedule", kept, "--reason", "announced")
+    assert cli("event", "delete", draft)[0] == 0
+    assert cli("event", "show", draft)[0] == 2
+    code, _, err = cli("event", "delete", kept)
+    assert code == 2 and "only DRAFT" in err
+    history = json.loads(cli("event", "history", kept, "--json")[1])
+    assert [h["to_status"] for h in history] == ["DRAFT", "SCHEDULED"]
+    assert history[1]["reason"] == "announced" and history[1]["actor"].startswith("cli:")
+
+
+def test_customers(cli: Any) -> None:
+    code, out, _ = cli("customer", "create", "Acme", "--max-live-events", "2", "--json")
+    assert code == 0 and json.loads(out)["max_live_events"] == 2
+    assert cli("customer", "create", "Acme")[0] == 2
+    code, out, _ = cli(*create_args("--customer", "Acme"))
+    assert (
+        json.loads(out)["customer_id"] == json.loads(cli("customer", "list", "--json")[1])[0]["id"]
+    )
+
+
+def test_human_tables(cli: Any) -> None:
+    event_id = str(json.loads(cli(*create_args())[1])["id"])
+    code, out, _ = cli("event", "list")
+    assert code == 0 and event_id in out and "Board" in out
+    code, out, _ = cli("event", "show", event_id)
+    assert "Catalan" in out and "es-ES" in out
+
+
+def test_db_migrate_is_idempotent(cli: Any) -> None:
+    assert cli("db", "migrate")[0] == 0
+    code, out, _ = cli("db", "migrate", "--json")
+    assert code == 0 and json.loads(out)["applied"] == []
+    code, out, _ = cli("db", "status", "--json")
+    assert json.loads(out)["pending"] == []
+
+
+def test_bad_database_url(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIVEVENT_DATABASE_URL", "mysql://localhost/x")
+    code, _, err = cli("event", "list")
+    assert code == 1 and "unsupported database URL 'mysql'" in err
+
+
+def test_installed_entry_point(tmp_path: Path) -> None:
+    """The console script that pip installed, as a user runs it."""
+    executable = shutil.which("livevent", path=str(Path(sys.executable).parent))
+    assert executable is not None, "the livevent console script is not installed"
+    env = {
+        **os.environ,
+        "LIVEVENT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "NO_COLOR": "1",
+    }
+    env.pop("LIVEVENT_CONFIG", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [executable, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+
+    created = run(*create_args())
+    assert created.returncode == 0, created.stderr
+    event_id = str(json.loads(created.stdout)["id"])
+    assert run("event", "schedule", event_id).returncode == 0
+    illegal = run("event", "schedule", event_id)
+    assert illegal.returncode == 2
+    assert illegal.stderr == f"error: event {event_id} cannot go from SCHEDULED to SCHEDULED\n"
+    assert run("--version").stdout.startswith("livevent ")

@@ -1,0 +1,73 @@
+"""Settings: defaults, a TOML file, and environment variables over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from livevent.errors import InvalidInput, UnknownSetting
+from livevent.settings import Settings, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("LIVEVENT_CONFIG", "LIVEVENT_DATABASE_URL", "LIVEVENT_PORT", "LIVEVENT_REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_are_embedded(tmp_path: Path) -> None:
+    settings = load_settings()
+    assert settings.database_url == f"sqlite:///{tmp_path / 'data' / 'livevent' / 'livevent.db'}"
+    assert settings.redis_url == "memory://"
+
+
+def test_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "custom.toml"
+    config.write_text('port = 9000\nredis_url = "redis://127.0.0.1:6379/0"\n')
+    assert load_settings(config).port == 9000
+    monkeypatch.setenv("LIVEVENT_PORT", "9100")
+    settings = load_settings(config)
+    assert settings.port == 9100 and settings.redis_url == "redis://127.0.0.1:6379/0"
+
+
+def test_search_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    user = tmp_path / "config" / "livevent" / "livevent.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text("port = 1111\n")
+    assert load_settings().port == 1111
+    (tmp_path / "livevent.toml").write_text("port = 2222\n")
+    assert load_settings().port == 2222
+    named = tmp_path / "named.toml"
+    named.write_text("port = 3333\n")
+    monkeypatch.setenv("LIVEVENT_CONFIG", str(named))
+    assert load_settings().port == 3333
+
+
+def test_bad_files_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="does not exist"):
+        load_settings(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("port = \n")
+    with pytest.raises(InvalidInput, match="cannot read config file"):
+        load_settings(broken)
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("prot = 80\n")
+    with pytest.raises(UnknownSetting, match="prot"):
+        load_settings(unknown)
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('port = "eighty"\n')
+    with pytest.raises(InvalidInput, match="port"):
+        load_settings(wrong)
+
+
+def test_example_config_is_valid() -> None:
+    example = Path(__file__).parent.parent / "config.example.toml"
+    assert isinstance(load_settings(example), Settings)
+    # Every setting is in the example, so users can find it.
+    text = example.read_text()
+    for name in Settings.model_fields:
+        assert f"{name} =" in text, name
