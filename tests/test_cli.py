@@ -235,3 +235,10 @@ def test_installed_entry_point(tmp_path: Path) -> None:
     assert illegal.returncode == 2
     assert illegal.stderr == f"error: event {event_id} cannot go from SCHEDULED to SCHEDULED\n"
     assert run("--version").stdout.startswith("livevent ")
+
+
+def test_demo_creates_a_ready_event(cli: Any) -> None:
+    code, out, _ = cli("demo")
+    assert code == 0 and "livevent demo" in out
+    events = json.loads(cli("event", "list", "--json")[1])["items"]
+    assert [(e["status"], e["source_language"]) for e in events] == [("READY", "ca-ES")]

@@ -58,6 +58,10 @@ class EventService:
     async def get_customer(self, customer_id: int) -> Customer:
         return await self.store.get_customer(customer_id)
 
+    async def ensure_customer(self, name: str) -> Customer:
+        """The customer with this name, created with default limits if missing."""
+        return await self.store.ensure_customer(name)
+
     async def resolve_customer(self, name_or_id: str | int | None) -> Customer:
         """A customer by id or name; None means the default customer (created if needed)."""
         if name_or_id is None:

@@ -16,7 +16,7 @@ def demo(ctx: typer.Context) -> None:
     """Create a demo event (Catalan floor, English machine and Spanish human channels)."""
 
     async def work(service: EventService) -> tuple[EventConfig, list[StatusChange]]:
-        owner = await service.resolve_customer("demo")
+        owner = await service.ensure_customer("demo")
         starts = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=5)
         event = await service.create_event(
             EventCreate(
