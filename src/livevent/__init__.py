@@ -14,7 +14,7 @@ The library that the `livevent` command and the HTTP API are built on::
 
 from livevent.__about__ import __version__
 from livevent.api import create_app
-from livevent.bus import MemoryBus, Message, PubSub, Subscription, open_bus
+from livevent.bus import Bus, MemoryBus, Message, PubSub, Subscription, open_bus
 from livevent.errors import (
     AlreadyExists,
     Conflict,
@@ -49,6 +49,7 @@ from livevent.store import EventStore, open_store
 
 __all__ = [
     "AlreadyExists",
+    "Bus",
     "Channel",
     "ChannelKind",
     "ChannelSpec",

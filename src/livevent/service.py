@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from livevent import keys
-from livevent.bus import PubSub, open_bus
+from livevent.bus import Bus, open_bus
 from livevent.errors import InvalidInput, LiveventError, NotFound
 from livevent.model import (
     ACTIONS,
@@ -32,9 +32,7 @@ log = logging.getLogger(__name__)
 
 
 class EventService:
-    def __init__(
-        self, *, store: EventStore, bus: PubSub, default_customer: str = "default"
-    ) -> None:
+    def __init__(self, *, store: EventStore, bus: Bus, default_customer: str = "default") -> None:
         self.store = store
         self.bus = bus
         self.default_customer = default_customer
@@ -43,6 +41,7 @@ class EventService:
         # The change is committed already; a bus outage must not turn it into
         # an error. Readers fall back on the config cache's TTL.
         try:
+            await self.bus.delete(keys.event_config(event_id))
             await self.bus.publish(keys.EVENTS_CHANNEL, keys.event_change(event_id, change))
         except LiveventError as error:
             log.warning("could not announce event %s %s: %s", event_id, change, error)
@@ -142,11 +141,11 @@ class EventService:
 
 @asynccontextmanager
 async def open_service(
-    settings: Settings, *, bus: PubSub | None = None
+    settings: Settings, *, bus: Bus | None = None
 ) -> AsyncIterator[EventService]:
     """The event service on the store and bus the settings name, closed on exit."""
     own_bus = bus is None
-    bus = bus or open_bus(settings.redis_url)
+    bus = bus or open_bus(settings.redis_url, prefix=settings.redis_prefix)
     try:
         store = await open_store(settings.database_url, pool_size=settings.database_pool_size)
         try:

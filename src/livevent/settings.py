@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     redis_url: str = Field(
         "memory://", description="bus URL: memory:// (one process) or redis://HOST:PORT/DB"
     )
+    redis_prefix: str = Field(
+        "", description="prefix for every Redis key and channel, to share one Redis"
+    )
     host: str = Field("127.0.0.1", description="address the HTTP server listens on")
     port: int = Field(8080, ge=0, le=65535, description="port the HTTP server listens on")
     default_customer: str = Field(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from livevent.bus import PubSub
+from livevent.bus import Bus
 from livevent.service import EventService
 from livevent.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
-BUS = web.AppKey("bus", PubSub)
+BUS = web.AppKey("bus", Bus)  # type: ignore[type-abstract]
 SERVICE = web.AppKey("service", EventService)

@@ -1,8 +1,12 @@
-"""The bus seam: publish/subscribe now; cache, live state and counters join it later."""
+"""The bus seam: pub/sub, a cache with TTLs, hashes, sets and windowed counters.
+
+Two backends implement it, `memory://` (one process) and `redis://`; one
+contract test suite runs against both. Keys are built by `livevent.keys`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Protocol, Self
@@ -42,6 +46,52 @@ class PubSub(Protocol):
         """Send `data` to the channel's subscribers; returns how many received it."""
         ...
 
-    async def subscribe(self, *channels: str) -> Subscription: ...
+    async def subscribe(self, *channels: str) -> Subscription:
+        """Subscribed when this returns: later messages on these channels arrive."""
+        ...
 
     async def aclose(self) -> None: ...
+
+
+class Bus(PubSub, Protocol):
+    """Pub/sub plus the shared state of live events (Redis in production)."""
+
+    url: str
+
+    async def ping(self) -> None:
+        """Raise `Unavailable` when the backend does not answer."""
+        ...
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def put(self, key: str, value: str, *, ttl: float | None = None) -> None: ...
+
+    async def delete(self, *keys: str) -> None: ...
+
+    async def hincrby(self, key: str, field: str, amount: int = 1) -> int:
+        """Add `amount` to a hash field, never going below zero; returns the new value."""
+        ...
+
+    async def hset(self, key: str, mapping: Mapping[str, str | int | float]) -> None: ...
+
+    async def hdel(self, key: str, *fields: str) -> None: ...
+
+    async def hgetall(self, key: str) -> dict[str, str]: ...
+
+    async def sadd(self, key: str, *members: str) -> int: ...
+
+    async def srem(self, key: str, *members: str) -> int: ...
+
+    async def smembers(self, key: str) -> set[str]: ...
+
+    async def incr_window(self, key: str, window: float) -> int:
+        """Count one more in a window that starts at the first count and lasts `window` s.
+
+        The expiry is set in the same atomic step as the first increment, so a
+        crash between the two cannot leave a counter that never expires.
+        """
+        ...
+
+    async def ttl(self, key: str) -> float | None:
+        """Seconds until `key` expires; None when it has no expiry or does not exist."""
+        ...

@@ -1,13 +1,14 @@
-"""The in-memory bus: one process, no server, same behaviour as the Redis one."""
+"""The in-memory bus: one process, no server, the same contract as Redis."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from livevent.bus.base import Message
 
@@ -58,8 +59,15 @@ class MemorySubscription:
 
 
 class MemoryBus:
-    def __init__(self) -> None:
+    """Every operation completes without awaiting anything, so each is atomic."""
+
+    def __init__(self, url: str = "memory://") -> None:
+        self.url = url
         self._subscribers: defaultdict[str, set[MemorySubscription]] = defaultdict(set)
+        self._values: dict[str, Any] = {}
+        self._expiry: dict[str, float] = {}
+
+    # -- pub/sub ----------------------------------------------------------------
 
     async def publish(self, channel: str, data: str) -> int:
         message = Message(channel, data)
@@ -83,3 +91,94 @@ class MemoryBus:
         for subscribers in list(self._subscribers.values()):
             for subscription in list(subscribers):
                 await subscription.aclose()
+
+    async def ping(self) -> None:
+        return None
+
+    # -- keys -------------------------------------------------------------------
+
+    def _live(self, key: str) -> Any:
+        expires = self._expiry.get(key)
+        if expires is not None and expires <= time.monotonic():
+            self._values.pop(key, None)
+            self._expiry.pop(key, None)
+        return self._values.get(key)
+
+    def _typed(self, key: str, kind: type) -> Any:
+        value = self._live(key)
+        if value is None:
+            value = self._values[key] = kind()
+        elif not isinstance(value, kind):
+            raise TypeError(f"key {key!r} holds a {type(value).__name__}, not a {kind.__name__}")
+        return value
+
+    def _drop_if_empty(self, key: str) -> None:
+        if not self._values.get(key):
+            self._values.pop(key, None)
+            self._expiry.pop(key, None)
+
+    async def get(self, key: str) -> str | None:
+        value = self._live(key)
+        return value if isinstance(value, str) else None
+
+    async def put(self, key: str, value: str, *, ttl: float | None = None) -> None:
+        self._values[key] = value
+        if ttl is None:
+            self._expiry.pop(key, None)
+        else:
+            self._expiry[key] = time.monotonic() + ttl
+
+    async def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._values.pop(key, None)
+            self._expiry.pop(key, None)
+
+    async def ttl(self, key: str) -> float | None:
+        if self._live(key) is None or key not in self._expiry:
+            return None
+        return max(0.0, self._expiry[key] - time.monotonic())
+
+    async def hincrby(self, key: str, field: str, amount: int = 1) -> int:
+        fields: dict[str, str] = self._typed(key, dict)
+        value = max(0, int(fields.get(field, 0)) + amount)
+        fields[field] = str(value)
+        return value
+
+    async def hset(self, key: str, mapping: Mapping[str, str | int | float]) -> None:
+        fields: dict[str, str] = self._typed(key, dict)
+        fields.update({name: str(value) for name, value in mapping.items()})
+
+    async def hdel(self, key: str, *fields: str) -> None:
+        values: dict[str, str] = self._typed(key, dict)
+        for field in fields:
+            values.pop(field, None)
+        self._drop_if_empty(key)
+
+    async def hgetall(self, key: str) -> dict[str, str]:
+        value = self._live(key)
+        return dict(value) if isinstance(value, dict) else {}
+
+    async def sadd(self, key: str, *members: str) -> int:
+        values: set[str] = self._typed(key, set)
+        before = len(values)
+        values.update(members)
+        return len(values) - before
+
+    async def srem(self, key: str, *members: str) -> int:
+        values: set[str] = self._typed(key, set)
+        before = len(values)
+        values.difference_update(members)
+        self._drop_if_empty(key)
+        return before - len(values)
+
+    async def smembers(self, key: str) -> set[str]:
+        value = self._live(key)
+        return set(value) if isinstance(value, set) else set()
+
+    async def incr_window(self, key: str, window: float) -> int:
+        value = self._live(key)
+        count = (int(value) if isinstance(value, str) else 0) + 1
+        self._values[key] = str(count)
+        if count == 1:
+            self._expiry[key] = time.monotonic() + window
+        return count

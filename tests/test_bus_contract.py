@@ -1,0 +1,201 @@
+"""One contract, both buses: memory:// and the real Redis on 127.0.0.1:6379."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis.asyncio
+
+from livevent.bus import Bus, MemoryBus
+from livevent.bus.redis import RedisBus
+from livevent.errors import Unavailable
+
+REDIS_URL = os.environ.get("LIVEVENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[Bus]:
+    if request.param == "memory":
+        yield MemoryBus()
+        return
+    prefix = f"lvtest:{secrets.token_hex(4)}:"
+    opened = RedisBus(REDIS_URL, prefix=prefix)
+    try:
+        await opened.ping()
+    except Unavailable as error:
+        pytest.fail(f"Redis is not reachable at {REDIS_URL}: {error}; `make test` starts it")
+    try:
+        yield opened
+    finally:
+        cleaner = redis.asyncio.Redis.from_url(REDIS_URL)
+        keys = [key async for key in cleaner.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await cleaner.delete(*keys)
+        await cleaner.aclose()
+        await opened.aclose()
+
+
+async def test_pubsub_in_order(bus: Bus) -> None:
+    async with await bus.subscribe("events", "other") as subscription:
+        assert await bus.publish("events", "event:1:UPDATED") == 1
+        await bus.publish("nobody-listens", "x")
+        await bus.publish("other", "event:1:CANCELLED")
+        async with asyncio.timeout(5):
+            first, second = await subscription.get(), await subscription.get()
+    assert (first.channel, first.data) == ("events", "event:1:UPDATED")
+    assert (second.channel, second.data) == ("other", "event:1:CANCELLED")
+
+
+async def test_cache_with_ttl(bus: Bus) -> None:
+    assert await bus.get("event:1:config") is None
+    await bus.put("event:1:config", '{"id": 1}', ttl=0.2)
+    assert await bus.get("event:1:config") == '{"id": 1}'
+    remaining = await bus.ttl("event:1:config")
+    assert remaining is not None and 0 < remaining <= 0.2
+    deadline = time.monotonic() + 5
+    while await bus.get("event:1:config") is not None:
+        assert time.monotonic() < deadline, "the key never expired"
+        await asyncio.sleep(0.05)
+    await bus.put("forever", "x")
+    assert await bus.ttl("forever") is None
+    await bus.delete("forever", "never-was")
+    assert await bus.get("forever") is None
+
+
+async def test_hash_counts_never_go_negative(bus: Bus) -> None:
+    key = "live:event:1:listeners"
+    assert await bus.hincrby(key, "es-ES") == 1
+    assert await bus.hincrby(key, "es-ES") == 2
+    assert await bus.hincrby(key, "en-US") == 1
+    assert await bus.hincrby(key, "en-US", -1) == 0
+    assert await bus.hincrby(key, "en-US", -1) == 0
+    assert await bus.hgetall(key) == {"es-ES": "2", "en-US": "0"}
+    await bus.hset(key, {"fr-FR": 5})
+    await bus.hdel(key, "en-US")
+    assert await bus.hgetall(key) == {"es-ES": "2", "fr-FR": "5"}
+    assert await bus.hgetall("missing") == {}
+
+
+async def test_sets(bus: Bus) -> None:
+    key = "live:event:1:channels"
+    assert await bus.sadd(key, "ca-ES", "en-US") == 2
+    assert await bus.sadd(key, "en-US") == 0
+    assert await bus.smembers(key) == {"ca-ES", "en-US"}
+    assert await bus.srem(key, "en-US", "xx") == 1
+    assert await bus.smembers(key) == {"ca-ES"}
+    assert await bus.smembers("missing") == set()
+
+
+async def test_windowed_counter_expires_as_a_whole(bus: Bus) -> None:
+    key = "rate:ip:127.0.0.1"
+    counts = [await bus.incr_window(key, 0.3) for _ in range(5)]
+    assert counts == [1, 2, 3, 4, 5]
+    remaining = await bus.ttl(key)
+    assert remaining is not None and remaining <= 0.3
+    deadline = time.monotonic() + 5
+    while await bus.incr_window(key, 0.3) != 1:
+        assert time.monotonic() < deadline, "the window never reset"
+        await asyncio.sleep(0.05)
+
+
+async def test_concurrent_increments_are_exact(bus: Bus) -> None:
+    await asyncio.gather(*(bus.hincrby("h", "n") for _ in range(200)))
+    assert (await bus.hgetall("h"))["n"] == "200"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RedisServer:
+    """A redis-server of the test's own, on a free port, that the test may kill and restart."""
+
+    def __init__(self) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            pytest.fail("redis-server is not installed (make system installs it)")
+        self.executable = executable
+        self.port = _free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.mark.redis
+async def test_subscription_survives_a_redis_restart(own_redis: RedisServer) -> None:
+    bus = RedisBus(own_redis.url)
+    subscription = await bus.subscribe("events")
+    try:
+        await bus.publish("events", "before")
+        async with asyncio.timeout(5):
+            assert (await subscription.get()).data == "before"
+
+        own_redis.kill()
+        with pytest.raises(Unavailable):
+            await bus.publish("events", "while down")
+        own_redis.start()
+        # Publish until the resubscribed reader hears it: it reconnects by itself.
+        async with asyncio.timeout(15):
+            while True:
+                try:
+                    if await bus.publish("events", "after") > 0:
+                        break
+                except Unavailable:
+                    pass
+                await asyncio.sleep(0.1)
+            assert (await subscription.get()).data == "after"
+    finally:
+        await subscription.aclose()
+        await bus.aclose()
