@@ -9,5 +9,5 @@ from livevent.service import EventService
 from livevent.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
-BUS = web.AppKey("bus", Bus)  # type: ignore[type-abstract]
+BUS = web.AppKey("bus", Bus)
 SERVICE = web.AppKey("service", EventService)
