@@ -40,3 +40,8 @@ def live_connections(event_id: int, language: str) -> str:
 
 def rate_ip(ip: str) -> str:
     return f"rate:ip:{ip}"
+
+
+def live_channel_stats(event_id: int, language: str) -> str:
+    """Per-channel counters (frames, drops, latency) that `livevent stats` reads."""
+    return f"live:event:{event_id}:channel:{language}:stats"

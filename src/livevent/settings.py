@@ -68,6 +68,22 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="address the HTTP server listens on")
     port: int = Field(8080, ge=0, le=65535, description="port the HTTP server listens on")
+    public_url: str | None = Field(
+        None, description="base URL listeners reach this server at (else http://HOST:PORT)"
+    )
+    event_service_url: str | None = Field(
+        None,
+        description="the event service's HTTP API when the runtime runs apart from the store",
+    )
+    config_cache_ttl: float = Field(
+        60.0, gt=0, description="seconds an event config lives in the shared cache (Redis)"
+    )
+    config_local_ttl: float = Field(
+        5.0, ge=0, description="seconds an event config lives in each process's own cache"
+    )
+    channel_idle_pause: float = Field(
+        30.0, ge=0, description="seconds without listeners before a channel's pipeline pauses"
+    )
     default_customer: str = Field(
         "default", description="customer that events created without one belong to"
     )

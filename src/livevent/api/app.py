@@ -45,7 +45,6 @@ def create_app(settings: Settings, *, service: EventService | None = None) -> we
     """The event service over HTTP; opens its own store and bus unless given a service."""
     app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY_BYTES)
     app[SETTINGS] = settings
-    app[OPENAPI] = build_openapi(operations())
 
     if service is not None:
         app[SERVICE] = service
@@ -58,9 +57,15 @@ def create_app(settings: Settings, *, service: EventService | None = None) -> we
 
         app.cleanup_ctx.append(service_ctx)
 
-    app.add_routes(events.table.routes())
-    app.add_routes(customers.table.routes())
-    app.router.add_get("/api/openapi.json", openapi_document)
+    install_api(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app
+
+
+def install_api(app: web.Application) -> None:
+    """The /api routes, for an app that sets SERVICE (this one, or the live runtime's)."""
+    app[OPENAPI] = build_openapi(operations())
+    app.add_routes(events.table.routes())
+    app.add_routes(customers.table.routes())
+    app.router.add_get("/api/openapi.json", openapi_document)

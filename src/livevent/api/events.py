@@ -207,6 +207,7 @@ def _transition(action: str, summary: str) -> None:
 
 _transition("schedule", "DRAFT -> SCHEDULED")
 _transition("ready", "SCHEDULED -> READY")
+_transition("start", "SCHEDULED or READY -> LIVE (what the live runtime does)")
 _transition("end", "LIVE -> ENDED")
 _transition("cancel", "Cancel an event that has not ended")
 

@@ -1,0 +1,84 @@
+"""The runtime's aiohttp application: WebSockets, live endpoints, and the event API."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from livevent.api.app import MAX_BODY_BYTES, install_api
+from livevent.api.keys import SERVICE, SETTINGS
+from livevent.api.problems import problem, problem_middleware
+from livevent.runtime import http
+from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
+from livevent.runtime.listen import listen
+from livevent.runtime.runtime import LiveRuntime
+from livevent.runtime.speak import speak
+from livevent.runtime.wire import CloseCode
+from livevent.settings import Settings
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _websocket_only(handler: Handler) -> Handler:
+    async def route(request: web.Request) -> web.StreamResponse:
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            response = problem(426, "this is a WebSocket endpoint (see docs/protocol.md)")
+            response.headers["Upgrade"] = "websocket"
+            return response
+        return await handler(request)
+
+    return route
+
+
+def create_runtime_app(
+    settings: Settings,
+    *,
+    runtime: LiveRuntime | None = None,
+    auto_start: bool = True,
+    end_events_on_exit: bool = False,
+) -> web.Application:
+    """The live runtime over HTTP; opens its own `LiveRuntime` unless given one.
+
+    With `auto_start`, a speaker connecting takes a SCHEDULED or READY event live.
+    """
+    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY_BYTES)
+    app[SETTINGS] = settings
+    app[AUTO_START] = auto_start
+    app[SOCKETS] = weakref.WeakSet()
+
+    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        if runtime is not None:
+            app[RUNTIME] = runtime
+            if runtime.service is not None:
+                app[SERVICE] = runtime.service
+            yield
+            return
+        opened = LiveRuntime(settings)
+        await opened.__aenter__()
+        app[RUNTIME] = opened
+        if opened.service is not None:
+            app[SERVICE] = opened.service
+        try:
+            yield
+        finally:
+            await opened.aclose(end_events=end_events_on_exit)
+
+    async def going_away(app: web.Application) -> None:
+        sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+        for ws in list(sockets):
+            await ws.close(code=CloseCode.GOING_AWAY, message=b"server shutting down")
+
+    app.cleanup_ctx.append(runtime_ctx)
+    app.on_shutdown.append(going_away)
+    app.router.add_get("/listen/{event_id}", _websocket_only(listen))
+    app.router.add_get("/speak/{event_id}/{channel}", _websocket_only(speak))
+    app.router.add_get("/live/{event_id}/channels", http.live_channels)
+    app.router.add_get("/live/{event_id}/stats", http.live_stats)
+    app.router.add_post("/live/{event_id}/stop", http.live_stop)
+    app.router.add_get("/healthz", http.healthz)
+    app.router.add_get("/readyz", http.readyz)
+    if not settings.event_service_url:
+        install_api(app)
+    return app

@@ -1,0 +1,14 @@
+"""The runtime's shared objects, behind typed keys."""
+
+from __future__ import annotations
+
+import weakref
+
+from aiohttp import web
+
+from livevent.runtime.runtime import LiveRuntime
+
+RUNTIME = web.AppKey("runtime", LiveRuntime)
+SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")
+# Whether a speaker connecting takes a SCHEDULED or READY event live (`livevent serve`).
+AUTO_START = web.AppKey("auto_start", bool)

@@ -1,0 +1,77 @@
+"""The internal audio format, PCM s16le mono 16 kHz in 20 ms frames, and getting there."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import av
+import numpy as np
+
+from livevent.errors import InvalidInput
+
+SAMPLE_RATE = 16_000
+FRAME_MS = 20
+FRAME_SAMPLES = SAMPLE_RATE * FRAME_MS // 1000  # 320
+FRAME_BYTES = FRAME_SAMPLES * 2  # s16le mono
+
+
+class FrameChunker:
+    """Cuts PCM bytes of any length into whole 20 ms frames, keeping the remainder."""
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+
+    def push(self, data: bytes) -> list[bytes]:
+        self._pending += data
+        whole = len(self._pending) // FRAME_BYTES * FRAME_BYTES
+        if not whole:
+            return []
+        frames = [bytes(self._pending[i : i + FRAME_BYTES]) for i in range(0, whole, FRAME_BYTES)]
+        del self._pending[:whole]
+        return frames
+
+    def flush(self) -> bytes | None:
+        """The remainder padded with silence to a whole frame, or None when there is none."""
+        if not self._pending:
+            return None
+        frame = bytes(self._pending) + b"\0" * (FRAME_BYTES - len(self._pending))
+        self._pending.clear()
+        return frame
+
+
+def decode_file(path: Path) -> bytes:
+    """Any audio file FFmpeg reads (WAV, FLAC, MP3, Ogg...) as PCM s16le mono 16 kHz."""
+    try:
+        container = av.open(str(path))
+    except (OSError, av.FFmpegError) as error:
+        raise InvalidInput(f"cannot read audio file {path}: {error}") from None
+    with container:
+        if not container.streams.audio:
+            raise InvalidInput(f"{path} has no audio stream")
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[bytes] = []
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().astype(np.int16).tobytes())
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().astype(np.int16).tobytes())
+    return b"".join(chunks)
+
+
+def frames_of(pcm: bytes) -> Iterator[bytes]:
+    """Whole 20 ms frames of `pcm`, the last one padded with silence."""
+    chunker = FrameChunker()
+    yield from chunker.push(pcm)
+    last = chunker.flush()
+    if last is not None:
+        yield last
+
+
+def level_dbfs(frame: bytes) -> float:
+    """RMS level of a frame in dBFS (-inf for digital silence)."""
+    samples = np.frombuffer(frame, dtype=np.int16).astype(np.float32)
+    if not samples.size:
+        return float("-inf")
+    rms = float(np.sqrt(np.mean(samples * samples)))
+    return float("-inf") if rms == 0 else 20 * float(np.log10(rms / 32768))

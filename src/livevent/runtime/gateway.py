@@ -1,0 +1,111 @@
+"""How the runtime reaches the event service: in process, or over HTTP when deployed apart.
+
+The runtime never invents configuration: it reads events and moves them
+through the status machine only through one of these.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Protocol
+
+import aiohttp
+
+from livevent.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unavailable
+from livevent.model import EventConfig, StatusChange
+from livevent.service import EventService
+
+RUNTIME_ACTOR = "runtime"
+
+
+class EventGateway(Protocol):
+    async def load(self, event_id: int) -> EventConfig:
+        """The event's current config from the source of truth (no cache)."""
+        ...
+
+    async def act(self, event_id: int, action: str, *, reason: str | None = None) -> None:
+        """Move the event: `start`, `end` or `cancel`."""
+        ...
+
+    async def last_change(self, event_id: int) -> StatusChange | None: ...
+
+    async def ping(self) -> None: ...
+
+
+class LocalGateway:
+    """The event service in this process (the embedded default, or a shared store)."""
+
+    def __init__(self, service: EventService) -> None:
+        self.service = service
+        self.loads = 0
+
+    async def load(self, event_id: int) -> EventConfig:
+        self.loads += 1
+        return await self.service.get_config(event_id)
+
+    async def act(self, event_id: int, action: str, *, reason: str | None = None) -> None:
+        await self.service.act(event_id, action, actor=RUNTIME_ACTOR, reason=reason)
+
+    async def last_change(self, event_id: int) -> StatusChange | None:
+        history = await self.service.history(event_id)
+        return history[-1] if history else None
+
+    async def ping(self) -> None:
+        await self.service.store.ping()
+
+
+class HttpGateway:
+    """The event service's HTTP API (`event_service_url`)."""
+
+    def __init__(self, base_url: str, *, session: aiohttp.ClientSession | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._session = session
+        self.loads = 0
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def _request(self, method: str, path: str, body: object = None) -> object:
+        try:
+            async with self._client().request(
+                method, f"{self.base_url}{path}", json=body
+            ) as response:
+                text = await response.text()
+                payload = json.loads(text) if text else None
+                if response.status < 400:
+                    return payload
+        except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as error:
+            raise Unavailable(f"the event service at {self.base_url} failed: {error}") from error
+        detail = payload.get("detail", text) if isinstance(payload, dict) else text
+        if response.status == 404:
+            raise NotFound(detail)
+        if response.status == 409 and isinstance(payload, dict) and "target_status" in payload:
+            raise InvalidTransition(
+                payload.get("event_id", 0), payload["current_status"], payload["target_status"]
+            )
+        if response.status == 409:
+            raise Conflict(detail)
+        if response.status < 500:
+            raise InvalidInput(detail)
+        raise Unavailable(f"the event service at {self.base_url} answered {response.status}")
+
+    async def load(self, event_id: int) -> EventConfig:
+        self.loads += 1
+        return EventConfig.model_validate(await self._request("GET", f"/api/events/{event_id}"))
+
+    async def act(self, event_id: int, action: str, *, reason: str | None = None) -> None:
+        await self._request("POST", f"/api/events/{event_id}/{action}", {"reason": reason})
+
+    async def last_change(self, event_id: int) -> StatusChange | None:
+        payload = await self._request("GET", f"/api/events/{event_id}/history")
+        items = payload.get("items", []) if isinstance(payload, dict) else []
+        return StatusChange.model_validate(items[-1]) if items else None
+
+    async def ping(self) -> None:
+        await self._request("GET", "/readyz")

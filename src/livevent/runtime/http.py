@@ -1,0 +1,71 @@
+"""The runtime's HTTP endpoints: channels, stats and stop of a live event; health."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from livevent import keys
+from livevent.api.problems import problem
+from livevent.errors import LiveventError, NotFound
+from livevent.runtime.appkeys import RUNTIME
+from livevent.runtime.session import channel_info
+
+
+def _event_id(request: web.Request) -> int:
+    raw = request.match_info["event_id"]
+    if not raw.isdigit() or len(raw) > 17:
+        raise NotFound(f"no event {raw!r}")
+    return int(raw)
+
+
+async def live_channels(request: web.Request) -> web.Response:
+    """The event's channels and, when it is live here, each one's state."""
+    runtime = request.app[RUNTIME]
+    event_id = _event_id(request)
+    config = await runtime.cache.get(event_id)
+    session = runtime.sessions.get(event_id)
+    channels = []
+    for channel in config.channels:
+        info = channel_info(channel)
+        info["state"] = session.channel_state(channel.language) if session else "offline"
+        channels.append(info)
+    return web.json_response(
+        {"event": event_id, "status": config.status.value, "channels": channels}
+    )
+
+
+async def live_stats(request: web.Request) -> web.Response:
+    """Listeners per channel (from the bus: every instance) and this instance's counters."""
+    runtime = request.app[RUNTIME]
+    event_id = _event_id(request)
+    config = await runtime.cache.get(event_id)
+    session = runtime.sessions.get(event_id)
+    listeners = await runtime.bus.hgetall(keys.live_listeners(event_id))
+    body = session.snapshot() if session else {"event": event_id, "channels": {}}
+    body["status"] = session.status.value if session else config.status.value
+    body["listeners"] = {language: int(count) for language, count in listeners.items()}
+    return web.json_response(body)
+
+
+async def live_stop(request: web.Request) -> web.Response:
+    """End a live event run by this process (what `livevent live stop` calls)."""
+    runtime = request.app[RUNTIME]
+    event_id = _event_id(request)
+    if event_id not in runtime.sessions:
+        raise NotFound(f"event {event_id} is not live on this server")
+    await runtime.stop(event_id, reason=request.query.get("reason") or "stopped by an operator")
+    return web.json_response({"event": event_id, "status": "ENDED"})
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "live_events": len(request.app[RUNTIME].sessions)})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    try:
+        await runtime.gateway.ping()
+        await runtime.bus.ping()
+    except LiveventError as error:
+        return problem(503, f"not ready: {error}")
+    return web.json_response({"status": "ready"})

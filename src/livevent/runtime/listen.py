@@ -1,0 +1,167 @@
+"""`/listen/{event_id}`: a listener picks a channel and gets its audio, captions and status."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Coroutine
+from typing import Any, Literal
+
+from aiohttp import WSMsgType, web
+from pydantic import ValidationError
+
+from livevent.errors import LiveventError, NotFound
+from livevent.model import EventStatus
+from livevent.runtime.appkeys import RUNTIME, SOCKETS
+from livevent.runtime.fanout import Listener
+from livevent.runtime.session import LiveSession
+from livevent.runtime.wire import (
+    CloseCode,
+    ListenerHello,
+    ListenerSwitch,
+    listener_messages,
+)
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 30.0
+MAX_MESSAGE_BYTES = 4096
+
+
+def event_id_of(request: web.Request) -> int | None:
+    raw = request.match_info["event_id"]
+    return int(raw) if raw.isdigit() and len(raw) < 18 else None
+
+
+async def close_with(ws: web.WebSocketResponse, code: CloseCode, reason: str) -> None:
+    await ws.close(code=code, message=reason.encode()[:120])
+
+
+async def listen(request: web.Request) -> web.WebSocketResponse:
+    runtime = request.app[RUNTIME]
+    ws = web.WebSocketResponse(
+        heartbeat=HEARTBEAT_SECONDS, compress=False, max_msg_size=MAX_MESSAGE_BYTES
+    )
+    await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+    event_id = event_id_of(request)
+    if event_id is None:
+        await close_with(ws, CloseCode.NOT_FOUND, "no such event")
+        return ws
+    try:
+        config = await runtime.cache.get(event_id)
+    except NotFound:
+        await close_with(ws, CloseCode.NOT_FOUND, f"event {event_id} does not exist")
+        return ws
+    except LiveventError as error:
+        await close_with(ws, CloseCode.GOING_AWAY, f"try again: {error}")
+        return ws
+    audio_format: Literal["opus", "pcm"] = "pcm" if request.query.get("format") == "pcm" else "opus"
+    listener = Listener(
+        id=uuid.uuid4().hex,
+        transport=request.transport,  # type: ignore[arg-type]
+        format=audio_format,
+        captions_only=request.query.get("captions_only") in ("1", "true"),
+    )
+    session = runtime.sessions.get(event_id)
+    if session is None:
+        if config.status not in (EventStatus.SCHEDULED, EventStatus.READY, EventStatus.LIVE):
+            await ws.send_json({"type": "status", "event": event_id, "event_status": config.status})
+            await close_with(ws, CloseCode.EVENT_OVER, f"event {event_id} is {config.status}")
+            return ws
+        await ws.send_json({"type": "status", "event": event_id, "event_status": "WAITING"})
+        session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
+        if session is None:
+            return ws
+    await _serve(ws, session, listener, request.query.get("channel"))
+    return ws
+
+
+async def _wait_for_start(
+    ws: web.WebSocketResponse, started: Coroutine[Any, Any, LiveSession]
+) -> LiveSession | None:
+    """Hold the socket until the event goes live; None when the listener left first."""
+    waiter = asyncio.ensure_future(started)
+    reader = asyncio.ensure_future(ws.receive())
+    try:
+        while True:
+            done, _ = await asyncio.wait({waiter, reader}, return_when=asyncio.FIRST_COMPLETED)
+            if waiter in done:
+                return waiter.result()
+            message = reader.result()
+            if message.type in (
+                WSMsgType.CLOSE,
+                WSMsgType.CLOSING,
+                WSMsgType.CLOSED,
+                WSMsgType.ERROR,
+            ):
+                return None
+            reader = asyncio.ensure_future(ws.receive())
+    finally:
+        for task in (waiter, reader):
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+
+async def _serve(
+    ws: web.WebSocketResponse, session: LiveSession, listener: Listener, wanted: str | None
+) -> None:
+    state = session.find_channel(wanted)
+    if state is None:
+        await close_with(ws, CloseCode.NOT_FOUND, f"no channel {wanted!r} in this event")
+        return
+    language = state.hub.language
+    session.track(listener.id, ws)
+    await ws.send_json(session.welcome(language, listener.format))
+    await ws.send_json(session.status_message(language))
+    await session.join(listener, language)
+    try:
+        async for message in ws:
+            if message.type is not WSMsgType.TEXT:
+                continue  # listeners send no audio; ignore rather than fail
+            language = await _control(ws, session, listener, language, message.data)
+    finally:
+        await session.leave(listener.id, language)
+
+
+async def _control(
+    ws: web.WebSocketResponse,
+    session: LiveSession,
+    listener: Listener,
+    language: str,
+    text: str,
+) -> str:
+    """Apply a hello or switch message; returns the channel the listener is on after it."""
+    try:
+        parsed = listener_messages.validate_json(text)
+    except ValidationError as error:
+        await ws.send_json(
+            {"type": "error", "message": f"unreadable message: {error.errors()[0]['msg']}"}
+        )
+        return language
+    except json.JSONDecodeError:
+        await ws.send_json({"type": "error", "message": "messages must be JSON"})
+        return language
+    target = language
+    if isinstance(parsed, ListenerHello):
+        listener.format = parsed.format
+        listener.captions_only = parsed.captions_only
+        target = parsed.channel or language
+    elif isinstance(parsed, ListenerSwitch):
+        target = parsed.channel
+    state = session.find_channel(target)
+    if state is None:
+        await ws.send_json({"type": "error", "message": f"no channel {target!r} in this event"})
+        return language
+    if state.hub.language != language:
+        await session.leave(listener.id, language)
+        language = state.hub.language
+        await session.join(listener, language)
+    await ws.send_json(session.welcome(language, listener.format))
+    await ws.send_json(session.status_message(language))
+    return language

@@ -1,0 +1,244 @@
+"""The live runtime: runs events, never invents their configuration.
+
+    async with LiveRuntime(settings) as runtime:
+        session = await runtime.start(123457)
+        ...
+        await runtime.stop(123457)
+
+It reads configs through the cache, moves events to LIVE and ENDED through the
+event service, keeps live state on the bus only, and listens on `events`: a
+change invalidates the cache, a cancellation stops the session and tells its
+listeners why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from contextlib import AsyncExitStack
+from types import TracebackType
+from typing import Any, Self
+
+from livevent import keys
+from livevent.bus import Bus, MemoryBus, Subscription, open_bus
+from livevent.errors import Conflict, LiveventError, NotFound
+from livevent.model import EventStatus
+from livevent.runtime.config import ConfigCache
+from livevent.runtime.gateway import EventGateway, HttpGateway, LocalGateway
+from livevent.runtime.session import LiveSession
+from livevent.runtime.wire import CloseCode
+from livevent.service import EventService
+from livevent.settings import Settings
+from livevent.store import open_store
+
+log = logging.getLogger(__name__)
+
+STARTABLE = (EventStatus.SCHEDULED, EventStatus.READY)
+
+
+class NotStartable(Conflict):
+    """The event is not in a status a live session can start from."""
+
+
+class LiveRuntime:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        bus: Bus | None = None,
+        service: EventService | None = None,
+        gateway: EventGateway | None = None,
+    ) -> None:
+        self.settings = settings
+        self._given_bus = bus
+        self._given_service = service
+        self._given_gateway = gateway
+        self.sessions: dict[int, LiveSession] = {}
+        self._starting: dict[int, asyncio.Task[LiveSession]] = {}
+        self._started = asyncio.Condition()
+        self._stack = AsyncExitStack()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.bus: Bus
+        self.service: EventService | None = None
+        self.gateway: EventGateway
+        self.cache: ConfigCache
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._open()
+        except BaseException:
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def _open(self) -> None:
+        settings = self.settings
+        if self._given_bus is not None:
+            self.bus = self._given_bus
+        else:
+            self.bus = open_bus(settings.redis_url, prefix=settings.redis_prefix)
+            self._stack.push_async_callback(self.bus.aclose)
+        if self._given_gateway is not None:
+            self.gateway = self._given_gateway
+            self.service = self._given_service
+        elif settings.event_service_url:
+            http = HttpGateway(settings.event_service_url)
+            self._stack.push_async_callback(http.aclose)
+            self.gateway = http
+        else:
+            if self._given_service is not None:
+                self.service = self._given_service
+            else:
+                store = await open_store(
+                    settings.database_url, pool_size=settings.database_pool_size
+                )
+                self._stack.push_async_callback(store.aclose)
+                self.service = EventService(
+                    store=store, bus=self.bus, default_customer=settings.default_customer
+                )
+            self.gateway = LocalGateway(self.service)
+        self.cache = ConfigCache(
+            bus=self.bus,
+            gateway=self.gateway,
+            l1_ttl=settings.config_local_ttl,
+            l2_ttl=settings.config_cache_ttl,
+        )
+        subscription = await self.bus.subscribe(keys.EVENTS_CHANNEL)
+        self._stack.push_async_callback(subscription.aclose)
+        self._spawn(self._follow_changes(subscription), name="runtime:events")
+        if isinstance(self.bus, MemoryBus) and not self._given_bus:
+            # An in-process bus hears nothing from other processes: watch the
+            # store instead, so a cancellation from the CLI still stops us.
+            self._spawn(self._watch_statuses(), name="runtime:status-watch")
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self, *, end_events: bool = False) -> None:
+        """Close every session: end the events (`end_events`) or leave them LIVE for a restart."""
+        for event_id in list(self.sessions):
+            if end_events:
+                with contextlib.suppress(LiveventError):
+                    await self.stop(event_id, reason="the live runtime stopped")
+            else:
+                session = self.sessions.pop(event_id)
+                await session.close(
+                    EventStatus.LIVE, "the server is restarting", CloseCode.GOING_AWAY
+                )
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._stack.aclose()
+
+    # -- sessions -------------------------------------------------------------------
+
+    async def start(self, event_id: int) -> LiveSession:
+        """Take the event LIVE and open its session (once, however many ask at once)."""
+        session = self.sessions.get(event_id)
+        if session is not None:
+            return session
+        starting = self._starting.get(event_id)
+        if starting is None:
+            starting = asyncio.create_task(self._start(event_id), name=f"start:{event_id}")
+            self._starting[event_id] = starting
+            starting.add_done_callback(lambda _: self._starting.pop(event_id, None))
+        return await asyncio.shield(starting)
+
+    async def _start(self, event_id: int) -> LiveSession:
+        config = await self.cache.get(event_id, fresh=True)
+        if config.status in STARTABLE:
+            await self.gateway.act(event_id, "start", reason="live session started")
+            config = await self.cache.get(event_id, fresh=True)
+        elif config.status is not EventStatus.LIVE:
+            # LIVE without a session here is a runtime that died: resume it.
+            hint = {
+                EventStatus.DRAFT: ": schedule it first",
+                EventStatus.ENDED: ": it is over",
+                EventStatus.CANCELLED: ": it was cancelled",
+            }.get(config.status, "")
+            raise NotStartable(
+                f"event {event_id} is {config.status.value}{hint}",
+                event_id=event_id,
+                current_status=config.status.value,
+            )
+        session = LiveSession(
+            config=config, bus=self.bus, idle_pause=self.settings.channel_idle_pause
+        )
+        await session.open()
+        self.sessions[event_id] = session
+        async with self._started:
+            self._started.notify_all()
+        log.info("event %s is live with %d channels", event_id, len(config.channels))
+        return session
+
+    async def wait_for_session(self, event_id: int) -> LiveSession:
+        """The event's session, once it starts here."""
+        async with self._started:
+            await self._started.wait_for(lambda: event_id in self.sessions)
+        return self.sessions[event_id]
+
+    async def stop(self, event_id: int, *, reason: str | None = None) -> None:
+        """End the event: listeners told, status ENDED, live keys cleaned."""
+        session = self.sessions.pop(event_id, None)
+        try:
+            await self.gateway.act(event_id, "end", reason=reason)
+        except Conflict as error:
+            log.info("event %s not moved to ENDED: %s", event_id, error)
+        finally:
+            if session is not None:
+                await session.close(EventStatus.ENDED, reason)
+
+    async def _finish(self, event_id: int, status: EventStatus) -> None:
+        """The event service says the event is over: close its session and say why."""
+        session = self.sessions.pop(event_id, None)
+        if session is None:
+            return
+        reason = None
+        with contextlib.suppress(LiveventError):
+            change = await self.gateway.last_change(event_id)
+            reason = change.reason if change is not None else None
+        log.info("event %s is %s (%s): closing its session", event_id, status.value, reason)
+        await session.close(status, reason)
+
+    # -- following the event service ------------------------------------------------
+
+    async def _follow_changes(self, subscription: Subscription) -> None:
+        async for message in subscription:
+            parsed = keys.parse_event_change(message.data)
+            if parsed is None:
+                log.warning("ignoring an unreadable message on %s", keys.EVENTS_CHANNEL)
+                continue
+            event_id, change = parsed
+            self.cache.forget(event_id)
+            if change in (EventStatus.CANCELLED.value, EventStatus.ENDED.value):
+                await self._finish(event_id, EventStatus(change))
+
+    async def _watch_statuses(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)  # the polling period of the fallback watch
+            for event_id in list(self.sessions):
+                try:
+                    config = await self.gateway.load(event_id)
+                except NotFound:
+                    await self._finish(event_id, EventStatus.CANCELLED)
+                    continue
+                except LiveventError as error:
+                    log.warning("status watch: %s", error)
+                    continue
+                if config.status in (EventStatus.CANCELLED, EventStatus.ENDED):
+                    self.cache.forget(event_id)
+                    await self._finish(event_id, config.status)

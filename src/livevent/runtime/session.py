@@ -1,0 +1,280 @@
+"""One live event in this process: its channel hubs, speakers, listeners and live state."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from livevent import keys
+from livevent.bus import Bus
+from livevent.errors import LiveventError
+from livevent.model import Channel, ChannelKind, EventConfig, EventStatus, language_name
+from livevent.runtime.fanout import ChannelHub, Listener
+from livevent.runtime.wire import PROTOCOL_VERSION, CloseCode
+
+log = logging.getLogger(__name__)
+
+
+def channel_info(channel: Channel) -> dict[str, Any]:
+    return {
+        "number": channel.number,
+        "language": channel.language,
+        "name": language_name(channel.language),
+        "kind": channel.kind.value,
+        "label": channel.label,
+    }
+
+
+@dataclass(slots=True)
+class ChannelState:
+    hub: ChannelHub
+    speaker: str | None = None
+    muted: bool = False
+    idle_since: float | None = field(default_factory=time.monotonic)
+    paused: bool = True
+
+
+class LiveSession:
+    """A running event. Created and ended by `LiveRuntime`; never touches the SQL store."""
+
+    def __init__(self, *, config: EventConfig, bus: Bus, idle_pause: float = 30.0) -> None:
+        self.config = config
+        self.bus = bus
+        self.idle_pause = idle_pause
+        self.status = EventStatus.LIVE
+        self.reason: str | None = None
+        self.started_at = time.time()
+        self.ended = asyncio.Event()
+        self.channels: dict[str, ChannelState] = {}
+        self._sockets: weakref.WeakValueDictionary[str, web.WebSocketResponse] = (
+            weakref.WeakValueDictionary()
+        )
+        self._tasks: set[asyncio.Task[Any]] = set()
+        for channel in config.channels:
+            hub = ChannelHub(channel, on_slow=self._drop_slow)
+            self.channels[channel.language] = ChannelState(hub=hub)
+
+    @property
+    def event_id(self) -> int:
+        return self.config.id
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def open(self) -> None:
+        await self.bus.put(keys.live_state(self.event_id), EventStatus.LIVE.value)
+        await self.bus.sadd(keys.live_channels(self.event_id), *self.channels)
+        self.spawn(self._publish_stats(), name=f"stats:{self.event_id}")
+
+    def spawn(self, coroutine: Any, *, name: str) -> asyncio.Task[Any]:
+        """A task owned by the session, cancelled when it closes."""
+        task = asyncio.create_task(coroutine, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(
+        self, status: EventStatus, reason: str | None = None, code: CloseCode = CloseCode.EVENT_OVER
+    ) -> None:
+        """Tell everyone why, close every socket, and clean the live keys."""
+        if self.ended.is_set():
+            return
+        self.status, self.reason = status, reason
+        message = self.status_message()
+        for state in self.channels.values():
+            state.hub.flush()
+            state.hub.send_json(message)
+        sockets = list(self._sockets.values())
+        close_reason = (f"{status.value}: {reason}" if reason else status.value).encode()[:120]
+        await asyncio.gather(
+            *(ws.close(code=code, message=close_reason) for ws in sockets),
+            return_exceptions=True,
+        )
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+        await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
+        await self._clean_keys()
+        self.ended.set()
+
+    async def _clean_keys(self) -> None:
+        event_id = self.event_id
+        try:
+            await self.bus.delete(
+                keys.live_state(event_id),
+                keys.live_listeners(event_id),
+                keys.live_channels(event_id),
+                *(keys.live_connections(event_id, language) for language in self.channels),
+                *(keys.live_channel_stats(event_id, language) for language in self.channels),
+            )
+        except LiveventError as error:
+            log.warning("could not clean the live keys of event %s: %s", event_id, error)
+
+    # -- messages -------------------------------------------------------------------
+
+    def status_message(self, channel: str | None = None) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "status",
+            "event": self.event_id,
+            "event_status": self.status.value,
+        }
+        if self.reason:
+            message["reason"] = self.reason
+        if channel is not None:
+            state = self.channels[channel]
+            message["channel"] = channel
+            message["channel_state"] = self.channel_state(channel)
+            message["speaker"] = state.speaker is not None and not state.muted
+        return message
+
+    def welcome(self, channel: str, audio_format: str) -> dict[str, Any]:
+        return {
+            "type": "welcome",
+            "protocol": PROTOCOL_VERSION,
+            "event": {
+                "id": self.event_id,
+                "name": self.config.name,
+                "status": self.status.value,
+                "source_language": self.config.source_language,
+            },
+            "channels": [channel_info(s.hub.channel) for s in self.channels.values()],
+            "channel": channel,
+            "format": audio_format,
+        }
+
+    def channel_state(self, language: str) -> str:
+        state = self.channels[language]
+        if state.hub.channel.kind is ChannelKind.MACHINE and state.speaker is None:
+            # Machine channels are fed by the speech pipeline, which is not in
+            # this build yet: say so rather than pretend the channel is on air.
+            return "unavailable"
+        if state.paused:
+            return "paused"
+        return "live" if state.speaker is not None and not state.muted else "waiting"
+
+    # -- channels -------------------------------------------------------------------
+
+    def find_channel(self, key: str | int | None) -> ChannelState | None:
+        """By language tag or number; None picks the floor channel."""
+        if key is None:
+            key = self.config.source_language
+        if isinstance(key, str) and key.isdigit():
+            key = int(key)
+        for state in self.channels.values():
+            channel = state.hub.channel
+            if key in (channel.number, channel.language):
+                return state
+        return None
+
+    def feed(self, language: str, frame: bytes, arrived: float | None = None) -> None:
+        state = self.channels[language]
+        if state.muted:
+            return
+        state.hub.push(frame, arrived)
+
+    def claim_speaker(self, language: str) -> str | None:
+        """A speaker id when the channel was free, else None (one speaker per channel)."""
+        state = self.channels[language]
+        if state.speaker is not None:
+            return None
+        state.speaker = uuid.uuid4().hex
+        self._notify(language)
+        return state.speaker
+
+    def release_speaker(self, language: str, speaker_id: str) -> None:
+        state = self.channels[language]
+        if state.speaker == speaker_id:
+            state.hub.flush()
+            state.speaker = None
+            state.muted = False
+            self._notify(language)
+
+    def set_muted(self, language: str, muted: bool) -> None:
+        self.channels[language].muted = muted
+        self.channels[language].hub.flush()
+        self._notify(language)
+
+    def _notify(self, language: str) -> None:
+        self.channels[language].hub.send_json(self.status_message(language))
+
+    # -- listeners ------------------------------------------------------------------
+
+    def track(self, socket_id: str, ws: web.WebSocketResponse) -> None:
+        self._sockets[socket_id] = ws
+
+    async def join(self, listener: Listener, language: str) -> None:
+        state = self.channels[language]
+        state.hub.add(listener)
+        state.idle_since = None
+        state.paused = False
+        await self.bus.hincrby(keys.live_listeners(self.event_id), language, 1)
+        await self.bus.sadd(keys.live_connections(self.event_id, language), listener.id)
+
+    async def leave(self, listener_id: str, language: str) -> None:
+        state = self.channels[language]
+        if state.hub.remove(listener_id) is None:
+            return
+        if not state.hub.listeners:
+            state.idle_since = time.monotonic()
+        with contextlib.suppress(LiveventError):
+            await self.bus.hincrby(keys.live_listeners(self.event_id), language, -1)
+            await self.bus.srem(keys.live_connections(self.event_id, language), listener_id)
+
+    def _drop_slow(self, listener: Listener) -> None:
+        ws = self._sockets.get(listener.id)
+        if ws is not None and not ws.closed:
+            self.spawn(
+                ws.close(code=CloseCode.TOO_SLOW, message=b"too far behind the live edge"),
+                name=f"drop-slow:{listener.id}",
+            )
+
+    # -- stats ----------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "event": self.event_id,
+            "name": self.config.name,
+            "status": self.status.value,
+            "started_at": self.started_at,
+            "channels": {
+                language: {
+                    "number": state.hub.channel.number,
+                    "kind": state.hub.channel.kind.value,
+                    "state": self.channel_state(language),
+                    "listeners": len(state.hub.listeners),
+                    "frames_in": state.hub.stats.frames_in,
+                    "messages_out": state.hub.stats.messages_out,
+                    "deliveries": state.hub.stats.deliveries,
+                    "drops": state.hub.stats.drops,
+                    "latency_ms": round(state.hub.stats.latency_ms, 1),
+                }
+                for language, state in self.channels.items()
+            },
+        }
+
+    def _update_pauses(self) -> None:
+        now = time.monotonic()
+        for state in self.channels.values():
+            if state.hub.listeners:
+                state.paused = False
+            elif state.idle_since is not None and now - state.idle_since >= self.idle_pause:
+                state.paused = True
+
+    async def _publish_stats(self) -> None:
+        while True:
+            self._update_pauses()
+            snapshot = self.snapshot()
+            try:
+                for language, values in snapshot["channels"].items():
+                    await self.bus.hset(keys.live_channel_stats(self.event_id, language), values)
+            except LiveventError as error:
+                log.warning("could not publish live stats: %s", error)
+            await asyncio.sleep(1.0)  # the stats period, not a synchronisation

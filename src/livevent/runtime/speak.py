@@ -1,0 +1,136 @@
+"""`/speak/{event_id}/{channel}`: the speaker (floor) or an interpreter sends PCM audio."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from aiohttp import WSMsgType, web
+from pydantic import ValidationError
+
+from livevent.errors import LiveventError, NotFound
+from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
+from livevent.runtime.audio import FrameChunker
+from livevent.runtime.listen import HEARTBEAT_SECONDS, close_with, event_id_of
+from livevent.runtime.runtime import LiveRuntime, NotStartable
+from livevent.runtime.session import ChannelState, LiveSession
+from livevent.runtime.wire import (
+    PROTOCOL_VERSION,
+    CloseCode,
+    SpeakerEnd,
+    SpeakerHello,
+    SpeakerMute,
+    speaker_messages,
+)
+
+log = logging.getLogger(__name__)
+
+# One second of 16 kHz s16le audio; a client sends 20-100 ms at a time.
+MAX_AUDIO_MESSAGE = 32_000
+
+
+async def speak(request: web.Request) -> web.WebSocketResponse:
+    runtime = request.app[RUNTIME]
+    ws = web.WebSocketResponse(
+        heartbeat=HEARTBEAT_SECONDS, compress=False, max_msg_size=MAX_AUDIO_MESSAGE
+    )
+    await ws.prepare(request)
+    request.app[SOCKETS].add(ws)
+    event_id = event_id_of(request)
+    if event_id is None:
+        await close_with(ws, CloseCode.NOT_FOUND, "no such event")
+        return ws
+    session = runtime.sessions.get(event_id)
+    if session is None:
+        if not request.app[AUTO_START]:
+            await close_with(ws, CloseCode.NOT_LIVE, f"event {event_id} is not live here")
+            return ws
+        try:
+            session = await runtime.start(event_id)
+        except NotFound as error:
+            await close_with(ws, CloseCode.NOT_FOUND, str(error))
+            return ws
+        except NotStartable as error:
+            await close_with(ws, CloseCode.NOT_LIVE, str(error))
+            return ws
+        except LiveventError as error:
+            await close_with(ws, CloseCode.GOING_AWAY, f"try again: {error}")
+            return ws
+    state = session.find_channel(request.match_info["channel"])
+    if state is None:
+        await close_with(ws, CloseCode.NOT_FOUND, "no such channel in this event")
+        return ws
+    language = state.hub.language
+    speaker_id = session.claim_speaker(language)
+    if speaker_id is None:
+        await close_with(ws, CloseCode.CHANNEL_BUSY, f"channel {language} already has a speaker")
+        return ws
+    session.track(f"speaker:{speaker_id}", ws)
+    try:
+        await ws.send_json(
+            {
+                "type": "ready",
+                "protocol": PROTOCOL_VERSION,
+                "event": event_id,
+                "channel": state.hub.channel.number,
+                "language": language,
+                "format": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
+            }
+        )
+        await _receive(ws, session, state, runtime)
+    finally:
+        session.release_speaker(language, speaker_id)
+    return ws
+
+
+async def _receive(
+    ws: web.WebSocketResponse, session: LiveSession, state: ChannelState, runtime: LiveRuntime
+) -> None:
+    language = state.hub.language
+    chunker = FrameChunker()
+    async for message in ws:
+        if message.type is WSMsgType.BINARY:
+            data: bytes = message.data
+            if len(data) % 2:
+                await ws.send_json(
+                    {"type": "error", "message": "audio must be whole 16-bit samples (even length)"}
+                )
+                continue
+            arrived = time.monotonic()
+            for frame in chunker.push(data):
+                session.feed(language, frame, arrived)
+        elif message.type is WSMsgType.TEXT:
+            if await _control(ws, session, language, message.data, runtime):
+                break
+    last = chunker.flush()
+    if last is not None:
+        session.feed(language, last)
+
+
+async def _control(
+    ws: web.WebSocketResponse,
+    session: LiveSession,
+    language: str,
+    text: str,
+    runtime: LiveRuntime,
+) -> bool:
+    """Apply a control message; True when the speaker is done."""
+    try:
+        parsed = speaker_messages.validate_json(text)
+    except (ValidationError, json.JSONDecodeError) as error:
+        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not JSON"
+        await ws.send_json({"type": "error", "message": f"unreadable message: {detail}"})
+        return False
+    if isinstance(parsed, SpeakerHello):
+        return False  # the only format is the one in the hello's defaults
+    if isinstance(parsed, SpeakerMute):
+        session.set_muted(language, parsed.type == "mute")
+        return False
+    assert isinstance(parsed, SpeakerEnd)
+    session.channels[language].hub.flush()
+    await ws.close(code=CloseCode.NORMAL, message=b"speaker ended")
+    is_floor = language == session.config.source_language
+    if parsed.end_event and is_floor:
+        await runtime.stop(session.event_id, reason="the speaker ended the event")
+    return True

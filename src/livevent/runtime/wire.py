@@ -1,0 +1,134 @@
+"""The WebSocket protocol, version 1 (docs/protocol.md): binary audio and JSON messages.
+
+A listener's binary message carries several 20 ms frames of one channel:
+
+    offset  size  field
+    0       1     kind: 1 = Opus packets, 2 = PCM s16le mono 16 kHz
+    1       1     frame count
+    2       4     sequence number of the message in its channel (uint32, big-endian)
+    6       8     timestamp of the first frame in samples at 16 kHz since the channel began
+    14      ...   Opus: per frame, a uint16 big-endian length then the packet;
+                  PCM: the samples
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+PROTOCOL_VERSION = 1
+
+_HEADER = struct.Struct(">BBIQ")
+_LENGTH = struct.Struct(">H")
+
+
+class AudioKind(IntEnum):
+    OPUS = 1
+    PCM = 2
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes livevent uses; 4000-4999 are ours."""
+
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    PROTOCOL_ERROR = 4000  # a message we cannot read
+    NOT_FOUND = 4004  # no such event or channel
+    TOO_SLOW = 4008  # a listener that stayed behind the live edge
+    CHANNEL_BUSY = 4009  # the channel already has a speaker
+    EVENT_OVER = 4010  # the event ended or was cancelled
+    NOT_LIVE = 4011  # the event cannot go live (a DRAFT, say)
+
+
+@dataclass(slots=True, frozen=True)
+class AudioMessage:
+    kind: AudioKind
+    sequence: int
+    timestamp: int
+    frames: list[bytes]
+
+
+def pack_audio(kind: AudioKind, sequence: int, timestamp: int, frames: list[bytes]) -> bytes:
+    header = _HEADER.pack(kind, len(frames), sequence & 0xFFFFFFFF, timestamp)
+    if kind is AudioKind.PCM:
+        return header + b"".join(frames)
+    return header + b"".join(_LENGTH.pack(len(f)) + f for f in frames)
+
+
+def unpack_audio(data: bytes) -> AudioMessage:
+    kind, count, sequence, timestamp = _HEADER.unpack_from(data)
+    body = memoryview(data)[_HEADER.size :]
+    if kind == AudioKind.PCM:
+        return AudioMessage(AudioKind.PCM, sequence, timestamp, [bytes(body)])
+    frames, offset = [], 0
+    for _ in range(count):
+        (length,) = _LENGTH.unpack_from(body, offset)
+        offset += _LENGTH.size
+        frames.append(bytes(body[offset : offset + length]))
+        offset += length
+    return AudioMessage(AudioKind(kind), sequence, timestamp, frames)
+
+
+def websocket_frame(payload: bytes, *, text: bool = False) -> bytes:
+    """A whole unmasked server-to-client frame (RFC 6455 5.2), built once for every listener."""
+    first = 0x81 if text else 0x82  # FIN + text/binary opcode
+    size = len(payload)
+    if size < 126:
+        header = bytes((first, size))
+    elif size < 1 << 16:
+        header = struct.pack(">BBH", first, 126, size)
+    else:
+        header = struct.pack(">BBQ", first, 127, size)
+    return header + payload
+
+
+# -- JSON messages ---------------------------------------------------------------
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AudioFormat(_Message):
+    encoding: Literal["pcm_s16le"] = "pcm_s16le"
+    sample_rate: Literal[16000] = 16000
+    channels: Literal[1] = 1
+
+
+class SpeakerHello(_Message):
+    type: Literal["hello"]
+    format: AudioFormat = Field(default_factory=AudioFormat)
+
+
+class SpeakerMute(_Message):
+    type: Literal["mute", "unmute"]
+
+
+class SpeakerEnd(_Message):
+    type: Literal["end"]
+    end_event: bool = Field(False, description="the floor speaker also ends the event")
+
+
+SpeakerMessage = Annotated[SpeakerHello | SpeakerMute | SpeakerEnd, Field(discriminator="type")]
+
+
+class ListenerHello(_Message):
+    type: Literal["hello"]
+    channel: str | None = None
+    format: Literal["opus", "pcm"] = "opus"
+    captions_only: bool = False
+
+
+class ListenerSwitch(_Message):
+    type: Literal["switch"]
+    channel: str
+
+
+ListenerMessage = Annotated[ListenerHello | ListenerSwitch, Field(discriminator="type")]
+
+speaker_messages: TypeAdapter[Any] = TypeAdapter(SpeakerMessage)
+listener_messages: TypeAdapter[Any] = TypeAdapter(ListenerMessage)
