@@ -13,7 +13,7 @@ from livevent.errors import LiveventError, NotFound
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
 from livevent.runtime.audio import FrameChunker
 from livevent.runtime.listen import HEARTBEAT_SECONDS, close_with, event_id_of
-from livevent.runtime.runtime import LiveRuntime, NotStartable
+from livevent.runtime.runtime import NotStartable
 from livevent.runtime.session import ChannelState, LiveSession
 from livevent.runtime.wire import (
     PROTOCOL_VERSION,
@@ -78,15 +78,19 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
                 "format": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
             }
         )
-        await _receive(ws, session, state, runtime)
+        end_event = await _receive(ws, session, state)
     finally:
+        # Free the channel before the closing handshake, which waits on the client.
         session.release_speaker(language, speaker_id)
+    if end_event and language == session.config.source_language:
+        await runtime.stop(event_id, reason="the speaker ended the event")
+    if not ws.closed:
+        await ws.close(code=CloseCode.NORMAL, message=b"speaker ended")
     return ws
 
 
-async def _receive(
-    ws: web.WebSocketResponse, session: LiveSession, state: ChannelState, runtime: LiveRuntime
-) -> None:
+async def _receive(ws: web.WebSocketResponse, session: LiveSession, state: ChannelState) -> bool:
+    """Feed the channel until the speaker ends or leaves; True if it asked to end the event."""
     language = state.hub.language
     chunker = FrameChunker()
     async for message in ws:
@@ -101,11 +105,19 @@ async def _receive(
             for frame in chunker.push(data):
                 session.feed(language, frame, arrived)
         elif message.type is WSMsgType.TEXT:
-            if await _control(ws, session, language, message.data, runtime):
-                break
+            ended = await _control(ws, session, language, message.data)
+            if ended is not None:
+                _flush(session, language, chunker)
+                return ended
+    _flush(session, language, chunker)
+    return False
+
+
+def _flush(session: LiveSession, language: str, chunker: FrameChunker) -> None:
     last = chunker.flush()
     if last is not None:
         session.feed(language, last)
+    session.channels[language].hub.flush()
 
 
 async def _control(
@@ -113,24 +125,18 @@ async def _control(
     session: LiveSession,
     language: str,
     text: str,
-    runtime: LiveRuntime,
-) -> bool:
-    """Apply a control message; True when the speaker is done."""
+) -> bool | None:
+    """Apply a control message; when the speaker ends, whether it ends the event too."""
     try:
         parsed = speaker_messages.validate_json(text)
     except (ValidationError, json.JSONDecodeError) as error:
         detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not JSON"
         await ws.send_json({"type": "error", "message": f"unreadable message: {detail}"})
-        return False
+        return None
     if isinstance(parsed, SpeakerHello):
-        return False  # the only format is the one in the hello's defaults
+        return None  # the only format is the one in the hello's defaults
     if isinstance(parsed, SpeakerMute):
         session.set_muted(language, parsed.type == "mute")
-        return False
+        return None
     assert isinstance(parsed, SpeakerEnd)
-    session.channels[language].hub.flush()
-    await ws.close(code=CloseCode.NORMAL, message=b"speaker ended")
-    is_floor = language == session.config.source_language
-    if parsed.end_event and is_floor:
-        await runtime.stop(session.event_id, reason="the speaker ended the event")
-    return True
+    return parsed.end_event

@@ -1,0 +1,99 @@
+"""Helpers for live tests: espeak-ng speech, a speaker client and a listener client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from livevent.runtime.audio import FRAME_BYTES, decode_file
+from livevent.runtime.opus import OpusDecoder
+from livevent.runtime.wire import AudioKind, unpack_audio
+
+
+def speak_to_wav(text: str, voice: str, path: Path) -> Path:
+    """Real speech from espeak-ng (22.05 kHz WAV; the runtime resamples it)."""
+    executable = shutil.which("espeak-ng")
+    if executable is None:
+        pytest.fail("espeak-ng is not installed (make system installs it)")
+    subprocess.run([executable, "-v", voice, "-w", str(path), text], check=True, timeout=60)
+    return path
+
+
+def speech_pcm(text: str, voice: str, folder: Path) -> bytes:
+    """16 kHz mono s16le PCM of `text`, padded to whole 20 ms frames."""
+    pcm = decode_file(speak_to_wav(text, voice, folder / f"{voice}-{abs(hash(text))}.wav"))
+    return pcm + b"\0" * (-len(pcm) % FRAME_BYTES)
+
+
+async def send_speech(ws: aiohttp.ClientWebSocketResponse, pcm: bytes, chunk: int = 3200) -> None:
+    """Send PCM in 100 ms messages, then the end message."""
+    for offset in range(0, len(pcm), chunk):
+        await ws.send_bytes(pcm[offset : offset + chunk])
+    await ws.send_json({"type": "end"})
+
+
+@dataclass
+class ListenerLog:
+    """What a listener received: decoded audio, JSON messages, and how the socket closed."""
+
+    audio: bytearray = field(default_factory=bytearray)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    sequences: list[int] = field(default_factory=list)
+    close_code: int | None = None
+    close_reason: str | None = None
+    closed_at: float | None = None
+    decoder: OpusDecoder = field(default_factory=OpusDecoder)
+
+    @property
+    def seconds(self) -> float:
+        return len(self.audio) / 2 / 16000
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages if m.get("type") == kind]
+
+
+async def listen_until(
+    ws: aiohttp.ClientWebSocketResponse,
+    log: ListenerLog,
+    done: Callable[[ListenerLog], bool],
+    within: float = 20.0,
+) -> ListenerLog:
+    """Read messages into `log` until `done(log)` or the socket closes."""
+    async with asyncio.timeout(within):
+        while not done(log):
+            message = await ws.receive()
+            if message.type is aiohttp.WSMsgType.BINARY:
+                audio = unpack_audio(message.data)
+                log.sequences.append(audio.sequence)
+                for frame in audio.frames:
+                    if audio.kind is AudioKind.OPUS:
+                        log.audio += log.decoder.decode(frame)
+                    else:
+                        log.audio += frame
+            elif message.type is aiohttp.WSMsgType.TEXT:
+                log.messages.append(json.loads(message.data))
+            else:
+                log.close_code = ws.close_code
+                log.close_reason = message.extra if isinstance(message.extra, str) else None
+                log.closed_at = time.monotonic()
+                break
+    return log
+
+
+async def poll(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    """Wait until `check()` is true, polling with a deadline."""
+    deadline = time.monotonic() + within
+    while not await check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met before the deadline")
+        await asyncio.sleep(0.02)

@@ -1,0 +1,291 @@
+"""The live runtime end to end: real sockets, real speech, real Opus, on the embedded default."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from livevent import keys
+from livevent.bus import MemoryBus
+from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventStatus
+from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime.gateway import LocalGateway
+from livevent.settings import Settings
+from tests.live_helpers import ListenerLog, listen_until, poll, send_speech, speech_pcm
+
+Client = TestClient[web.Request, web.Application]
+
+FLOOR_TEXT = "Good morning everyone, and welcome to the annual meeting of our association."
+INTERPRETER_TEXT = "Buenos días a todos, y bienvenidos a la reunión anual de nuestra asociación."
+
+
+@pytest.fixture(scope="module")
+def speech(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("speech")
+    return {
+        "en-US": speech_pcm(FLOOR_TEXT, "en-us", folder),
+        "es-ES": speech_pcm(INTERPRETER_TEXT, "es", folder),
+    }
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'live.db'}", channel_idle_pause=0.5)
+    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def event_id(runtime: LiveRuntime) -> int:
+    assert runtime.service is not None
+    event = await runtime.service.create_event(
+        EventCreate(
+            name="Annual meeting",
+            starts_at="2026-12-01T10:00Z",
+            source_language="en-US",
+            channels=[
+                ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
+                ChannelSpec(language="fr-FR", kind=ChannelKind.MACHINE),
+            ],
+        ),
+        actor="test",
+    )
+    await runtime.service.act(event.id, "schedule", actor="test")
+    await runtime.service.act(event.id, "ready", actor="test")
+    return event.id
+
+
+@pytest.fixture
+async def client(aiohttp_client: AiohttpClient, runtime: LiveRuntime) -> Client:
+    return await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+
+
+async def listeners_hash(runtime: LiveRuntime, event_id: int) -> dict[str, str]:
+    return await runtime.bus.hgetall(keys.live_listeners(event_id))
+
+
+async def test_floor_and_human_channels_end_to_end(
+    client: Client, runtime: LiveRuntime, event_id: int, speech: dict[str, bytes], tmp_path: Path
+) -> None:
+    floor_speaker = await client.ws_connect(f"/speak/{event_id}/1")
+    assert (await floor_speaker.receive_json())["type"] == "ready"
+    assert runtime.sessions[event_id].status is EventStatus.LIVE
+    assert runtime.service is not None
+    assert (await runtime.service.get_event(event_id)).status is EventStatus.LIVE
+    interpreter = await client.ws_connect(f"/speak/{event_id}/es-ES")
+    ready = await interpreter.receive_json()
+    assert (ready["channel"], ready["language"]) == (2, "es-ES")
+
+    # A second speaker on a busy channel is refused with a reason.
+    intruder = await client.ws_connect(f"/speak/{event_id}/1")
+    await intruder.receive()
+    assert intruder.close_code == 4009
+
+    floor_a = await client.ws_connect(f"/listen/{event_id}")
+    floor_b = await client.ws_connect(f"/listen/{event_id}?channel=en-US")
+    spanish = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
+    logs = {name: ListenerLog() for name in ("floor_a", "floor_b", "spanish")}
+    for name, ws in (("floor_a", floor_a), ("floor_b", floor_b), ("spanish", spanish)):
+        await listen_until(ws, logs[name], lambda log: bool(log.of_type("status")))
+        assert logs[name].of_type("welcome")[0]["protocol"] == 1
+    # An abrupt listener: a process killed with SIGKILL, no close handshake.
+    abrupt = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.abrupt_listener",
+        str(client.make_url(f"/listen/{event_id}?channel=es-ES")),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert abrupt.stdout is not None
+    async with asyncio.timeout(30):
+        assert (await abrupt.stdout.readline()).strip() == b"joined"
+
+    async def counted(expected: dict[str, str]) -> bool:
+        return await listeners_hash(runtime, event_id) == expected
+
+    await poll(lambda: counted({"en-US": "2", "es-ES": "2"}))
+
+    await asyncio.gather(
+        send_speech(floor_speaker, speech["en-US"]),
+        send_speech(interpreter, speech["es-ES"]),
+    )
+
+    def heard_end(log: ListenerLog) -> bool:
+        return any(m.get("speaker") is False for m in log.of_type("status"))
+
+    await asyncio.gather(
+        listen_until(floor_a, logs["floor_a"], heard_end),
+        listen_until(floor_b, logs["floor_b"], heard_end),
+        listen_until(spanish, logs["spanish"], heard_end),
+    )
+    sent = {language: len(pcm) / 2 / 16000 for language, pcm in speech.items()}
+    assert sent["en-US"] > 3 and sent["es-ES"] > 3
+    for name, language in (("floor_a", "en-US"), ("floor_b", "en-US"), ("spanish", "es-ES")):
+        heard = logs[name].seconds
+        assert abs(heard - sent[language]) / sent[language] < 0.05, (name, heard, sent[language])
+        sequences = logs[name].sequences
+        assert sequences == sorted(sequences) and len(sequences) >= 30
+
+    abrupt.send_signal(signal.SIGKILL)
+    await abrupt.wait()
+    await floor_b.close()
+    await poll(lambda: counted({"en-US": "1", "es-ES": "1"}))
+    await floor_a.close()
+    await spanish.close()
+    await poll(lambda: counted({"en-US": "0", "es-ES": "0"}))
+
+    await runtime.stop(event_id, reason="done")
+    assert (await runtime.service.get_event(event_id)).status is EventStatus.ENDED
+    assert await runtime.bus.get(keys.live_state(event_id)) is None
+    assert await listeners_hash(runtime, event_id) == {}
+
+
+async def test_cancellation_tells_listeners_why(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    await runtime.start(event_id)
+    listener = await client.ws_connect(f"/listen/{event_id}")
+    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    assert runtime.service is not None
+    cancelled_at = time.monotonic()
+    await runtime.service.act(event_id, "cancel", actor="test", reason="fire alarm")
+    await listen_until(listener, log, lambda log: log.close_code is not None, within=5)
+    assert log.closed_at is not None and log.closed_at - cancelled_at < 1.0
+    assert log.close_code == 4010
+    final = log.of_type("status")[-1]
+    assert (final["event_status"], final["reason"]) == ("CANCELLED", "fire alarm")
+    await poll(lambda: asyncio.sleep(0, result=event_id not in runtime.sessions))
+
+
+async def test_listener_switches_channel_without_reconnecting(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    await runtime.start(event_id)
+    listener = await client.ws_connect(f"/listen/{event_id}")
+    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    assert log.of_type("welcome")[0]["channel"] == "en-US"
+    await listener.send_json({"type": "switch", "channel": "es-ES"})
+    await listen_until(listener, log, lambda log: len(log.of_type("welcome")) == 2)
+    assert log.of_type("welcome")[1]["channel"] == "es-ES"
+
+    async def moved() -> bool:
+        return await listeners_hash(runtime, event_id) == {"en-US": "0", "es-ES": "1"}
+
+    await poll(moved)
+    await listener.send_json({"type": "switch", "channel": "xx"})
+    await listen_until(listener, log, lambda log: bool(log.of_type("error")))
+    await listener.send_str("{not json")
+    await listen_until(listener, log, lambda log: len(log.of_type("error")) == 2)
+    assert await listeners_hash(runtime, event_id) == {"en-US": "0", "es-ES": "1"}
+    await listener.close()
+
+
+async def test_machine_channel_says_it_is_unavailable(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    await runtime.start(event_id)
+    listener = await client.ws_connect(f"/listen/{event_id}?channel=fr-FR")
+    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    assert log.of_type("status")[0]["channel_state"] == "unavailable"
+    await listener.close()
+
+
+async def test_listener_waits_for_the_event_to_go_live(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    listener = await client.ws_connect(f"/listen/{event_id}")
+    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    assert log.of_type("status")[0]["event_status"] == "WAITING"
+    await runtime.start(event_id)
+    await listen_until(listener, log, lambda log: bool(log.of_type("welcome")))
+    assert log.of_type("welcome")[0]["event"]["status"] == "LIVE"
+    await listener.close()
+
+
+async def test_bad_targets_close_with_reasons(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    for path, code in (
+        ("/listen/999", 4004),
+        ("/listen/abc", 4004),
+        ("/speak/999/1", 4004),
+        (f"/speak/{event_id}/9", 4004),
+    ):
+        ws = await client.ws_connect(path)
+        await ws.receive()
+        assert ws.close_code == code, path
+    assert runtime.service is not None
+    draft = await runtime.service.create_event(
+        EventCreate(name="d", starts_at="2026-12-01T10:00Z", source_language="en-US"),
+        actor="t",
+    )
+    ws = await client.ws_connect(f"/speak/{draft.id}/1")
+    await ws.receive()
+    assert ws.close_code == 4011
+    response = await client.get(f"/listen/{event_id}")
+    assert response.status == 426
+
+
+async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: int) -> None:
+    channels = await (await client.get(f"/live/{event_id}/channels")).json()
+    assert [c["state"] for c in channels["channels"]] == ["offline"] * 3
+    await runtime.start(event_id)
+    listener = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
+    await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+
+    async def stats_ready() -> bool:
+        stats = await (await client.get(f"/live/{event_id}/stats")).json()
+        return stats["listeners"].get("es-ES") == 1
+
+    await poll(stats_ready)
+    stats = await (await client.get(f"/live/{event_id}/stats")).json()
+    assert stats["status"] == "LIVE"
+    assert stats["channels"]["es-ES"]["listeners"] == 1
+    channels = await (await client.get(f"/live/{event_id}/channels")).json()
+    assert {c["language"]: c["state"] for c in channels["channels"]}["fr-FR"] == "unavailable"
+    response = await client.post(f"/live/{event_id}/stop?reason=wrap")
+    assert (await response.json())["status"] == "ENDED"
+    assert (await (await client.get("/readyz")).json())["status"] == "ready"
+    await listener.close()
+
+
+async def test_a_thousand_joins_cost_one_store_read(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    """Real WebSocket joins, all at once, on cold caches: one read of the store."""
+    await runtime.start(event_id)
+    runtime.cache.forget(event_id)
+    await runtime.bus.delete(keys.event_config(event_id))
+    gateway = runtime.gateway
+    assert isinstance(gateway, LocalGateway)
+    before = gateway.loads
+
+    url = client.make_url(f"/listen/{event_id}?channel=es-ES")
+    # The test client's session caps connections at 100; a listener crowd needs its own.
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as crowd:
+
+        async def join() -> aiohttp.ClientWebSocketResponse:
+            ws = await crowd.ws_connect(url)
+            await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+            return ws
+
+        sockets = await asyncio.gather(*(join() for _ in range(1000)))
+        assert gateway.loads - before == 1
+
+        async def all_counted() -> bool:
+            return (await listeners_hash(runtime, event_id)).get("es-ES") == "1000"
+
+        await poll(all_counted)
+        await asyncio.gather(*(ws.close() for ws in sockets))
+    assert gateway.loads - before == 1
