@@ -3,8 +3,13 @@
 set -euo pipefail
 
 PACKAGES=(
-    postgresql      # the production store; the tests run against it
-    redis-server    # the production bus; the tests run against it
+    postgresql          # the production store; the tests run against it
+    redis-server        # the production bus; the tests run against it
+    espeak-ng           # text-to-speech engine; the tests make their speech with it
+    sox                 # measures and converts test audio
+    libportaudio2       # sounddevice's capture from local sound devices
+    pulseaudio          # a null sink whose monitor is a real capture device in tests
+    pulseaudio-utils    # paplay / pactl for that test
 )
 
 missing=()

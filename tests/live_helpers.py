@@ -83,7 +83,10 @@ async def listen_until(
             elif message.type is aiohttp.WSMsgType.TEXT:
                 log.messages.append(json.loads(message.data))
             else:
-                log.close_code = ws.close_code
+                # The code the server sent in its CLOSE frame; ws.close_code can read
+                # 1006 once the server process has gone before the handshake ends.
+                closing = message.type is aiohttp.WSMsgType.CLOSE
+                log.close_code = int(message.data) if closing else ws.close_code
                 log.close_reason = message.extra if isinstance(message.extra, str) else None
                 log.closed_at = time.monotonic()
                 break

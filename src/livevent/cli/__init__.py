@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from livevent.__about__ import __version__
-from livevent.cli import customer, db, demo, event, serve
+from livevent.cli import customer, db, demo, devices, event, live, serve, stats
 from livevent.cli._utilities import EXIT_BAD_INPUT, EXIT_INTERNAL, CliState
 
 
@@ -70,6 +70,9 @@ app = typer.Typer(
 app.add_typer(event.app, name="event")
 app.add_typer(customer.app, name="customer")
 app.add_typer(db.app, name="db")
+app.add_typer(live.app, name="live")
+app.command("stats")(stats.stats)
+app.command("devices")(devices.devices)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

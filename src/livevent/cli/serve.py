@@ -1,4 +1,4 @@
-"""`livevent serve`: the HTTP API on the configured host and port."""
+"""`livevent serve`: the event API and the live runtime; a speaker connecting starts its event."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from aiohttp import web
 
-from livevent.api import create_app
 from livevent.cli._utilities import guarded, state
+from livevent.runtime import create_runtime_app
 
 
 def serve(
@@ -17,10 +17,10 @@ def serve(
     host: Annotated[str | None, typer.Option("--host", help="Listen address.")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Listen port.", min=0)] = None,
 ) -> None:
-    """Serve the event API (/api/events, /api/openapi.json) until Ctrl-C or SIGTERM."""
+    """Serve /api, /listen and /speak until Ctrl-C or SIGTERM (live events stay LIVE)."""
     settings = guarded(lambda: state(ctx).settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
-    app = create_app(settings)
+    app = create_runtime_app(settings, auto_start=True)
     guarded(
         lambda: web.run_app(
             app,
@@ -28,5 +28,6 @@ def serve(
             port=settings.port if port is None else port,
             print=lambda text: typer.echo(text.strip()),
             access_log=None,
+            shutdown_timeout=10,
         )
     )

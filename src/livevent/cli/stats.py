@@ -1,0 +1,131 @@
+"""`livevent stats`: live listeners and counters per event and channel, refreshed every second."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from typing import Annotated, Any
+
+import aiohttp
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from livevent import keys
+from livevent.bus import Bus, open_bus
+from livevent.cli._utilities import console, guarded, print_json, state
+from livevent.cli.live import base_url
+from livevent.errors import Unavailable
+from livevent.model import EventFilter, EventStatus
+from livevent.settings import Settings
+from livevent.store import open_store
+
+COLUMNS = ("listeners", "frames_in", "messages_out", "drops", "latency_ms")
+
+
+async def _live_event_ids(settings: Settings) -> list[int]:
+    store = await open_store(settings.database_url)
+    try:
+        events, _ = await store.list_events(EventFilter(statuses=[EventStatus.LIVE], limit=500))
+    finally:
+        await store.aclose()
+    return [event.id for event in events]
+
+
+async def snapshot_from_bus(bus: Bus, event_ids: list[int]) -> list[dict[str, Any]]:
+    """What every instance published on the bus about these events."""
+    found = []
+    for event_id in event_ids:
+        status = await bus.get(keys.live_state(event_id))
+        languages = sorted(await bus.smembers(keys.live_channels(event_id)))
+        listeners = await bus.hgetall(keys.live_listeners(event_id))
+        channels = {}
+        for language in languages:
+            values: dict[str, Any] = dict(
+                await bus.hgetall(keys.live_channel_stats(event_id, language))
+            )
+            values["listeners"] = int(listeners.get(language, 0))
+            channels[language] = values
+        found.append({"event": event_id, "status": status or "OFFLINE", "channels": channels})
+    return found
+
+
+async def snapshot_from_url(url: str, event_ids: list[int]) -> list[dict[str, Any]]:
+    found = []
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+        for event_id in event_ids:
+            try:
+                async with http.get(f"{url}/live/{event_id}/stats") as response:
+                    body = await response.json(content_type=None)
+            except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+                raise Unavailable(f"no runtime answered at {url}: {error}") from None
+            if response.status != 200:
+                raise Unavailable(f"{url} answered {response.status}: {body.get('detail', '')}")
+            for language, count in body.get("listeners", {}).items():
+                body.setdefault("channels", {}).setdefault(language, {})["listeners"] = count
+            found.append(body)
+    return found
+
+
+def stats_table(snapshot: list[dict[str, Any]]) -> Table:
+    table = Table(title=f"livevent stats  {time.strftime('%H:%M:%S')}", title_justify="left")
+    table.add_column("Event", justify="right")
+    table.add_column("Status")
+    table.add_column("Channel")
+    table.add_column("State")
+    for column in COLUMNS:
+        table.add_column(column.replace("_", " ").capitalize(), justify="right")
+    if not snapshot:
+        table.add_row("-", "no live events", "", "", *("" for _ in COLUMNS))
+    for event in snapshot:
+        for language, values in sorted(event.get("channels", {}).items()):
+            table.add_row(
+                str(event["event"]),
+                str(event.get("status", "")),
+                language,
+                str(values.get("state", "")),
+                *(str(values.get(column, "-")) for column in COLUMNS),
+            )
+    return table
+
+
+def stats(
+    ctx: typer.Context,
+    event_id: Annotated[int | None, typer.Argument(help="One event (else every live one).")] = None,
+    url: Annotated[
+        str | None, typer.Option("--url", help="Ask this runtime over HTTP instead of the bus.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one snapshot as JSON.")] = False,
+    interval: Annotated[float, typer.Option("--interval", min=0.2, help="Seconds.")] = 1.0,
+) -> None:
+    """Listeners, state, frames, drops and latency per channel, live."""
+    settings = guarded(lambda: state(ctx).settings)
+    # A memory:// bus lives inside the runtime's process: ask the runtime instead.
+    if url is None and settings.redis_url.startswith("memory://"):
+        url = base_url(settings, settings.host, settings.port)
+
+    async def one() -> list[dict[str, Any]]:
+        ids = [event_id] if event_id is not None else await _live_event_ids(settings)
+        if url is not None:
+            return await snapshot_from_url(url.rstrip("/"), ids)
+        bus = open_bus(settings.redis_url, prefix=settings.redis_prefix)
+        try:
+            return await snapshot_from_bus(bus, ids)
+        finally:
+            await bus.aclose()
+
+    if as_json:
+        print_json(guarded(lambda: asyncio.run(one())))
+        return
+
+    async def watch() -> None:
+        with Live(stats_table(await one()), console=console, auto_refresh=False) as live:
+            while True:
+                await asyncio.sleep(interval)  # the refresh period
+                live.update(stats_table(await one()), refresh=True)
+
+    try:
+        guarded(lambda: asyncio.run(watch()))
+    except KeyboardInterrupt:
+        sys.stdout.write("\n")
