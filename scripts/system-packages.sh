@@ -10,6 +10,7 @@ PACKAGES=(
     libportaudio2       # sounddevice's capture from local sound devices
     pulseaudio          # a null sink whose monitor is a real capture device in tests
     pulseaudio-utils    # paplay / pactl for that test
+    libasound2-plugins  # the ALSA "pulse" device PortAudio captures through
 )
 
 missing=()

@@ -64,9 +64,9 @@ async def env(tmp_path: Path) -> dict[str, str]:
     return values
 
 
-async def start_live(env: dict[str, str], event_id: int) -> Live:
+async def start_live(env: dict[str, str], event_id: int, *extra: str) -> Live:
     process = await asyncio.create_subprocess_exec(
-        LIVEVENT, "live", "start", str(event_id), "--port", "0",
+        LIVEVENT, "live", "start", str(event_id), "--port", "0", *extra,
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None
