@@ -27,3 +27,10 @@ def test_library_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
             return [e.status for e in events]
 
     assert asyncio.run(statuses()) == [EventStatus.SCHEDULED]
+
+
+def test_library_doc_example_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (Path(__file__).parent.parent / "docs" / "library.md").read_text()
+    example = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    exec(compile(example, "docs/library.md", "exec"), {"__name__": "library_doc"})
+    assert capsys.readouterr().out.strip() == "ENDED"

@@ -43,6 +43,7 @@ from livevent.model import (
     Limits,
     StatusChange,
 )
+from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
 from livevent.service import EventService, open_service
 from livevent.settings import Settings, load_settings
 from livevent.store import EventStore, open_store
@@ -68,6 +69,8 @@ __all__ = [
     "InvalidInput",
     "InvalidTransition",
     "Limits",
+    "LiveRuntime",
+    "LiveSession",
     "LiveventError",
     "MemoryBus",
     "Message",
@@ -82,6 +85,7 @@ __all__ = [
     "VersionConflict",
     "__version__",
     "create_app",
+    "create_runtime_app",
     "load_settings",
     "open_bus",
     "open_service",
