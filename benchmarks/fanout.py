@@ -114,7 +114,10 @@ async def serve_naive(port: int, ready: asyncio.Event, stop: asyncio.Event) -> N
             message = stamped(sequence)
             for ws in list(listeners):
                 if not ws.closed:
-                    await ws.send_bytes(message)
+                    try:
+                        await ws.send_bytes(message)
+                    except ConnectionError:  # a listener that left meanwhile
+                        pass
             sequence += 1
             await asyncio.sleep(PERIOD)
 

@@ -17,7 +17,7 @@ from pytest_aiohttp import AiohttpClient
 
 from livevent import keys
 from livevent.bus import MemoryBus
-from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventStatus
+from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch, EventStatus
 from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.runtime.gateway import LocalGateway
 from livevent.settings import Settings
@@ -289,3 +289,31 @@ async def test_a_thousand_joins_cost_one_store_read(
         await poll(all_counted)
         await asyncio.gather(*(ws.close() for ws in sockets))
     assert gateway.loads - before == 1
+
+
+async def test_an_update_reaches_every_cache_level(runtime: LiveRuntime, event_id: int) -> None:
+    assert runtime.service is not None
+    assert (await runtime.cache.get(event_id)).name == "Annual meeting"
+    assert await runtime.bus.get(keys.event_config(event_id)) is not None
+    await runtime.service.update_event(event_id, EventPatch(name="Renamed meeting"))
+
+    async def fresh() -> bool:
+        return (await runtime.cache.get(event_id)).name == "Renamed meeting"
+
+    await poll(fresh)
+
+
+async def test_idle_channel_pauses_and_resumes(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    session = await runtime.start(event_id)
+
+    async def state_is(expected: str) -> bool:
+        return session.channel_state("es-ES") == expected
+
+    await poll(lambda: state_is("paused"))  # nobody listened for channel_idle_pause
+    listener = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
+    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    assert log.of_type("status")[0]["channel_state"] == "waiting"
+    await listener.close()
+    await poll(lambda: state_is("paused"))

@@ -118,9 +118,9 @@ async def _serve(
     language = state.hub.language
     session.track(listener.id, ws)
     await ws.send_json(session.welcome(language, listener.format))
-    await ws.send_json(session.status_message(language))
     await session.join(listener, language)
     try:
+        await ws.send_json(session.status_message(language))
         async for message in ws:
             if message.type is not WSMsgType.TEXT:
                 continue  # listeners send no audio; ignore rather than fail
@@ -158,10 +158,10 @@ async def _control(
     if state is None:
         await ws.send_json({"type": "error", "message": f"no channel {target!r} in this event"})
         return language
+    await ws.send_json(session.welcome(state.hub.language, listener.format))
     if state.hub.language != language:
         await session.leave(listener.id, language)
         language = state.hub.language
         await session.join(listener, language)
-    await ws.send_json(session.welcome(language, listener.format))
     await ws.send_json(session.status_message(language))
     return language
