@@ -100,3 +100,9 @@ async def poll(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> No
         if time.monotonic() > deadline:
             raise AssertionError("condition not met before the deadline")
         await asyncio.sleep(0.02)
+
+
+def speaker_finished(log: ListenerLog) -> bool:
+    """A status said the speaker was on, and a later one that it is gone."""
+    flags = [m.get("speaker") for m in log.of_type("status")]
+    return True in flags and False in flags[flags.index(True) :]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -21,7 +22,14 @@ from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch, Ev
 from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.runtime.gateway import LocalGateway
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until, poll, send_speech, speech_pcm
+from tests.live_helpers import (
+    ListenerLog,
+    listen_until,
+    poll,
+    send_speech,
+    speaker_finished,
+    speech_pcm,
+)
 
 Client = TestClient[web.Request, web.Application]
 
@@ -121,13 +129,10 @@ async def test_floor_and_human_channels_end_to_end(
         send_speech(interpreter, speech["es-ES"]),
     )
 
-    def heard_end(log: ListenerLog) -> bool:
-        return any(m.get("speaker") is False for m in log.of_type("status"))
-
     await asyncio.gather(
-        listen_until(floor_a, logs["floor_a"], heard_end),
-        listen_until(floor_b, logs["floor_b"], heard_end),
-        listen_until(spanish, logs["spanish"], heard_end),
+        listen_until(floor_a, logs["floor_a"], speaker_finished),
+        listen_until(floor_b, logs["floor_b"], speaker_finished),
+        listen_until(spanish, logs["spanish"], speaker_finished),
     )
     sent = {language: len(pcm) / 2 / 16000 for language, pcm in speech.items()}
     assert sent["en-US"] > 3 and sent["es-ES"] > 3
@@ -317,3 +322,56 @@ async def test_idle_channel_pauses_and_resumes(
     assert log.of_type("status")[0]["channel_state"] == "waiting"
     await listener.close()
     await poll(lambda: state_is("paused"))
+
+
+async def test_a_slow_listener_loses_frames_and_never_slows_the_others(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    """Real sockets: one listener never reads; the other hears every message in order."""
+    session = await runtime.start(event_id)
+    hub = session.channels["en-US"].hub
+    hub.max_buffer = 4096  # small, so the test fills it in a fraction of a second
+    hub.slow_after = 0.3
+
+    fast = await client.ws_connect(f"/listen/{event_id}?format=pcm")
+    fast_log = await listen_until(fast, ListenerLog(), lambda log: bool(log.of_type("status")))
+    # The slow one: a raw client that completes the handshake, then stops reading.
+    reader, writer = await asyncio.open_connection("127.0.0.1", client.port, limit=1024)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    writer.write(
+        f"GET /listen/{event_id}?format=pcm HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    await reader.readuntil(b"\r\n\r\n")
+
+    async def both_joined() -> bool:
+        return len(hub.listeners) == 2
+
+    await poll(both_joined)
+    slow = list(hub.listeners.values())[1]  # joined second
+    # Shrink the server's send buffer for it, so its backlog shows in the transport.
+    slow.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+
+    speaker_frames = 0
+    speaker = await client.ws_connect(f"/speak/{event_id}/1")
+    await speaker.receive_json()
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        await speaker.send_bytes(bytes(range(256)) * 25)  # 6400 bytes = 200 ms
+        speaker_frames += 10
+        await asyncio.sleep(0.02)
+    await speaker.send_json({"type": "end"})
+
+    await listen_until(fast, fast_log, speaker_finished)
+    assert fast_log.sequences == list(range(fast_log.sequences[0], fast_log.sequences[-1] + 1))
+    assert len(fast_log.audio) == speaker_frames * 640
+    assert slow.dropped > 0 and hub.stats.drops == slow.dropped
+
+    async def slow_one_dropped() -> bool:
+        return slow.id not in hub.listeners
+
+    await poll(slow_one_dropped)  # closed (4008) once it stayed behind for slow_after
+    writer.close()
+    await fast.close()
