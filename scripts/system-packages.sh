@@ -6,6 +6,10 @@ PACKAGES=(
     postgresql          # the production store; the tests run against it
     redis-server        # the production bus; the tests run against it
     espeak-ng           # text-to-speech engine; the tests make their speech with it
+    apertium            # machine translation engine
+    apertium-eng-spa    # its English <-> Spanish pair
+    apertium-eng-cat    # its English <-> Catalan pair
+    apertium-spa-cat    # its Spanish <-> Catalan pair
     sox                 # measures and converts test audio
     libportaudio2       # sounddevice's capture from local sound devices
     pulseaudio          # a null sink whose monitor is a real capture device in tests

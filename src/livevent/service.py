@@ -24,6 +24,7 @@ from livevent.model import (
     EventPatch,
     EventStatus,
     StatusChange,
+    TranscriptSegment,
 )
 from livevent.settings import Settings
 from livevent.store import EventStore, open_store
@@ -133,6 +134,12 @@ class EventService:
         return await self.transition(
             event_id, target, actor=actor, reason=reason, expected_version=expected_version
         )
+
+    async def add_transcript_segment(self, segment: TranscriptSegment) -> None:
+        await self.store.add_transcript_segment(segment)
+
+    async def transcript(self, event_id: int) -> list[TranscriptSegment]:
+        return await self.store.transcript(event_id)
 
     async def delete_event(self, event_id: int) -> None:
         await self.store.delete_event(event_id)

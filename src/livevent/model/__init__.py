@@ -16,6 +16,7 @@ from livevent.model.event import (
     EventPatch,
     Limits,
     StatusChange,
+    TranscriptSegment,
     build_channels,
 )
 from livevent.model.language import LanguageTag, language_name, normalize_language
@@ -40,6 +41,7 @@ __all__ = [
     "LanguageTag",
     "Limits",
     "StatusChange",
+    "TranscriptSegment",
     "build_channels",
     "can_transition",
     "language_name",

@@ -327,3 +327,16 @@ class EventConfig(Event):
             languages=languages,
             limits=Limits(max_listeners=min(caps), max_live_events=customer.max_live_events),
         )
+
+
+class TranscriptSegment(BaseModel):
+    """One final utterance: what was said, its translations, and when."""
+
+    event_id: int
+    sequence: int = Field(ge=0, description="order within the live session")
+    language: str = Field(description="the language it was spoken in")
+    text: str
+    translations: dict[str, str] = Field(default_factory=dict, description="language -> text")
+    start_seconds: float = Field(ge=0, description="from the start of the live session")
+    end_seconds: float = Field(ge=0)
+    spoken_at: datetime

@@ -12,7 +12,7 @@ from typing import Protocol
 import aiohttp
 
 from livevent.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unavailable
-from livevent.model import EventConfig, StatusChange
+from livevent.model import EventConfig, StatusChange, TranscriptSegment
 from livevent.service import EventService
 
 RUNTIME_ACTOR = "runtime"
@@ -28,6 +28,10 @@ class EventGateway(Protocol):
         ...
 
     async def last_change(self, event_id: int) -> StatusChange | None: ...
+
+    async def record(self, segment: TranscriptSegment) -> None:
+        """Store a final transcript segment."""
+        ...
 
     async def ping(self) -> None: ...
 
@@ -49,6 +53,9 @@ class LocalGateway:
     async def last_change(self, event_id: int) -> StatusChange | None:
         history = await self.service.history(event_id)
         return history[-1] if history else None
+
+    async def record(self, segment: TranscriptSegment) -> None:
+        await self.service.add_transcript_segment(segment)
 
     async def ping(self) -> None:
         await self.service.store.ping()
@@ -106,6 +113,13 @@ class HttpGateway:
         payload = await self._request("GET", f"/api/events/{event_id}/history")
         items = payload.get("items", []) if isinstance(payload, dict) else []
         return StatusChange.model_validate(items[-1]) if items else None
+
+    async def record(self, segment: TranscriptSegment) -> None:
+        await self._request(
+            "POST",
+            f"/api/events/{segment.event_id}/transcript",
+            segment.model_dump(mode="json"),
+        )
 
     async def ping(self) -> None:
         await self._request("GET", "/readyz")

@@ -24,9 +24,11 @@ from typing import Any, Self
 from livevent import keys
 from livevent.bus import Bus, MemoryBus, Subscription, open_bus
 from livevent.errors import Conflict, LiveventError, NotFound
-from livevent.model import EventStatus
+from livevent.model import ChannelKind, EventStatus
 from livevent.runtime.config import ConfigCache
+from livevent.runtime.engines import Engines
 from livevent.runtime.gateway import EventGateway, HttpGateway, LocalGateway
+from livevent.runtime.pipeline import MachinePipeline
 from livevent.runtime.session import LiveSession
 from livevent.runtime.wire import CloseCode
 from livevent.service import EventService
@@ -64,6 +66,7 @@ class LiveRuntime:
         self.service: EventService | None = None
         self.gateway: EventGateway
         self.cache: ConfigCache
+        self.engines = Engines()
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -109,6 +112,7 @@ class LiveRuntime:
         )
         subscription = await self.bus.subscribe(keys.EVENTS_CHANNEL)
         self._stack.push_async_callback(subscription.aclose)
+        self._stack.push_async_callback(self.engines.aclose)
         self._spawn(self._follow_changes(subscription), name="runtime:events")
         if isinstance(self.bus, MemoryBus) and not self._given_bus:
             # An in-process bus hears nothing from other processes: watch the
@@ -179,11 +183,27 @@ class LiveRuntime:
             config=config, bus=self.bus, idle_pause=self.settings.channel_idle_pause
         )
         await session.open()
+        if any(c.kind is ChannelKind.MACHINE for c in config.channels):
+            await self._start_pipeline(session)
         self.sessions[event_id] = session
         async with self._started:
             self._started.notify_all()
         log.info("event %s is live with %d channels", event_id, len(config.channels))
         return session
+
+    async def _start_pipeline(self, session: LiveSession) -> None:
+        pipeline = MachinePipeline(session, self.engines, record=self.gateway.record)
+        try:
+            await pipeline.start()
+        except LiveventError as error:
+            # The floor and human channels go on; machine channels say why they are off.
+            session.machine_problem = str(error)
+            log.error("event %s: machine channels unavailable: %s", session.event_id, error)
+            return
+        session.floor_taps.append(pipeline.on_floor_frame)
+        session.floor_end_taps.append(pipeline.end_of_speech)
+        session.pipeline_snapshot = pipeline.snapshot
+        session.machine_ready = True
 
     async def wait_for_session(self, event_id: int) -> LiveSession:
         """The event's session, once it starts here."""

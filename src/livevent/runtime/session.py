@@ -8,6 +8,7 @@ import logging
 import time
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ class ChannelState:
     muted: bool = False
     idle_since: float | None = field(default_factory=time.monotonic)
     paused: bool = True
+    playing: bool = False  # a machine channel speaking a translation
 
 
 class LiveSession:
@@ -58,6 +60,12 @@ class LiveSession:
             weakref.WeakValueDictionary()
         )
         self._tasks: set[asyncio.Task[Any]] = set()
+        # Whoever wants the floor's frames as they come (the machine pipeline).
+        self.floor_taps: list[Callable[[bytes], None]] = []
+        self.floor_end_taps: list[Callable[[], None]] = []
+        self.machine_ready = False
+        self.machine_problem: str | None = None
+        self.pipeline_snapshot: Callable[[], dict[str, Any]] | None = None
         for channel in config.channels:
             hub = ChannelHub(channel, on_slow=self._drop_slow)
             self.channels[channel.language] = ChannelState(hub=hub)
@@ -153,9 +161,12 @@ class LiveSession:
     def channel_state(self, language: str) -> str:
         state = self.channels[language]
         if state.hub.channel.kind is ChannelKind.MACHINE and state.speaker is None:
-            # Machine channels are fed by the speech pipeline, which is not in
-            # this build yet: say so rather than pretend the channel is on air.
-            return "unavailable"
+            # Fed by the speech pipeline: without it the channel is honestly off air.
+            if not self.machine_ready:
+                return "unavailable"
+            if state.paused:
+                return "paused"
+            return "live" if state.playing else "waiting"
         if state.paused:
             return "paused"
         return "live" if state.speaker is not None and not state.muted else "waiting"
@@ -179,6 +190,9 @@ class LiveSession:
         if state.muted:
             return
         state.hub.push(frame, arrived)
+        if language == self.config.source_language:
+            for tap in self.floor_taps:
+                tap(frame)
 
     def claim_speaker(self, language: str) -> str | None:
         """A speaker id when the channel was free, else None (one speaker per channel)."""
@@ -196,10 +210,21 @@ class LiveSession:
             state.speaker = None
             state.muted = False
             self._notify(language)
+            if language == self.config.source_language:
+                for tap in self.floor_end_taps:
+                    tap()
 
     def set_muted(self, language: str, muted: bool) -> None:
         self.channels[language].muted = muted
+        if muted and language == self.config.source_language:
+            for tap in self.floor_end_taps:
+                tap()
         self.channels[language].hub.flush()
+        self._notify(language)
+
+    def set_playing(self, language: str, playing: bool) -> None:
+        """A machine channel started or finished speaking a translation."""
+        self.channels[language].playing = playing
         self._notify(language)
 
     def _notify(self, language: str) -> None:
@@ -239,7 +264,10 @@ class LiveSession:
     # -- stats ----------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
+        pipeline = self.pipeline_snapshot() if self.pipeline_snapshot else {}
+        machine = pipeline.get("channels", {})
         return {
+            "pipeline": {k: v for k, v in pipeline.items() if k != "channels"},
             "event": self.event_id,
             "name": self.config.name,
             "status": self.status.value,
@@ -255,6 +283,7 @@ class LiveSession:
                     "deliveries": state.hub.stats.deliveries,
                     "drops": state.hub.stats.drops,
                     "latency_ms": round(state.hub.stats.latency_ms, 1),
+                    **machine.get(language, {}),
                 }
                 for language, state in self.channels.items()
             },

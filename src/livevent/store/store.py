@@ -36,6 +36,7 @@ from livevent.model import (
     EventPatch,
     EventStatus,
     StatusChange,
+    TranscriptSegment,
     can_transition,
 )
 from livevent.model.validation import invalid
@@ -352,6 +353,43 @@ class EventStore:
                     current_status=current.status,
                 )
             await connection.execute("DELETE FROM events WHERE id = $1", event_id)
+
+    # -- transcripts ----------------------------------------------------------
+
+    async def add_transcript_segment(self, segment: TranscriptSegment) -> None:
+        """Written as each segment is final, so a crash loses nothing already said."""
+        async with self.database.write() as connection:
+            await connection.execute(
+                "INSERT INTO transcript_segments (event_id, sequence, language, text,"
+                " translations, start_seconds, end_seconds, spoken_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                segment.event_id,
+                segment.sequence,
+                segment.language,
+                segment.text,
+                segment.translations,
+                segment.start_seconds,
+                segment.end_seconds,
+                segment.spoken_at,
+            )
+
+    async def transcript(self, event_id: int) -> list[TranscriptSegment]:
+        async with self.database.read() as connection:
+            rows = await connection.fetch(
+                "SELECT event_id, sequence, language, text, translations, start_seconds,"
+                " end_seconds, spoken_at FROM transcript_segments WHERE event_id = $1"
+                " ORDER BY spoken_at, id",
+                event_id,
+            )
+        if not rows:
+            await self.get_event(event_id)  # NotFound when it does not exist
+        segments = []
+        for row in rows:
+            data = dict(row)
+            if isinstance(data["translations"], str):
+                data["translations"] = json.loads(data["translations"])
+            segments.append(TranscriptSegment.model_validate(data))
+        return segments
 
     async def _locked(self, connection: Connection, event_id: int) -> Event:
         row = await connection.fetchrow(

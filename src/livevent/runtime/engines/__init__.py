@@ -1,0 +1,115 @@
+"""Speech engines by name: built-ins, plus what other packages register.
+
+A package adds an engine with an entry point in the group `livevent.engines`,
+named `STAGE.NAME` (stage `stt`, `mt` or `tts`), pointing at its class:
+
+    [project.entry-points."livevent.engines"]
+    "stt.vosk" = "livevent_vosk:VoskSTT"
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from typing import Any, Literal
+
+from livevent.errors import InvalidInput
+from livevent.runtime.engines.apertium import ApertiumTranslator
+from livevent.runtime.engines.base import (
+    Engine,
+    Recognition,
+    SpeechToText,
+    TextToSpeech,
+    Translator,
+)
+from livevent.runtime.engines.espeak import EspeakTTS
+from livevent.runtime.engines.whisper import WhisperSTT
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["stt", "mt", "tts"]
+STAGES: tuple[Stage, ...] = ("stt", "mt", "tts")
+DEFAULTS: dict[Stage, str] = {"stt": "whisper", "mt": "apertium", "tts": "espeak"}
+_BASES: dict[Stage, type[Engine]] = {"stt": SpeechToText, "mt": Translator, "tts": TextToSpeech}
+_BUILTIN: dict[Stage, dict[str, type[Engine]]] = {
+    "stt": {"whisper": WhisperSTT},
+    "mt": {"apertium": ApertiumTranslator},
+    "tts": {"espeak": EspeakTTS},
+}
+
+
+def engine_classes(stage: Stage) -> dict[str, type[Engine]]:
+    found = dict(_BUILTIN[stage])
+    for entry in entry_points(group="livevent.engines"):
+        prefix, _, name = entry.name.partition(".")
+        if prefix != stage or not name:
+            continue
+        try:
+            cls = entry.load()
+        except Exception as error:  # a broken plug-in must not take the runtime down
+            log.warning("cannot load engine %s: %s", entry.name, error)
+            continue
+        if isinstance(cls, type) and issubclass(cls, _BASES[stage]):
+            found[name] = cls
+        else:
+            log.warning("engine %s is not a %s", entry.name, _BASES[stage].__name__)
+    return found
+
+
+class Engines:
+    """The engines a runtime uses, created and started on first use, closed together."""
+
+    def __init__(self, options: dict[str, dict[str, Any]] | None = None) -> None:
+        self.options = options or {}
+        self._started: dict[tuple[Stage, str], Engine] = {}
+
+    async def get(self, stage: Stage, name: str | None = None) -> Engine:
+        name = name or DEFAULTS[stage]
+        key = (stage, name)
+        engine = self._started.get(key)
+        if engine is None:
+            classes = engine_classes(stage)
+            if name not in classes:
+                raise InvalidInput(
+                    f"no {stage} engine named {name!r} (installed: {', '.join(sorted(classes))})"
+                )
+            engine = classes[name](**self.options.get(f"{stage}.{name}", {}))
+            await engine.start()
+            self._started[key] = engine
+        return engine
+
+    async def stt(self, name: str | None = None) -> SpeechToText:
+        engine = await self.get("stt", name)
+        assert isinstance(engine, SpeechToText)
+        return engine
+
+    async def mt(self, name: str | None = None) -> Translator:
+        engine = await self.get("mt", name)
+        assert isinstance(engine, Translator)
+        return engine
+
+    async def tts(self, name: str | None = None) -> TextToSpeech:
+        engine = await self.get("tts", name)
+        assert isinstance(engine, TextToSpeech)
+        return engine
+
+    def started(self) -> dict[str, Engine]:
+        return {f"{stage}.{name}": engine for (stage, name), engine in self._started.items()}
+
+    async def aclose(self) -> None:
+        for engine in self._started.values():
+            await engine.aclose()
+        self._started.clear()
+
+
+__all__ = [
+    "DEFAULTS",
+    "STAGES",
+    "Engine",
+    "Engines",
+    "Recognition",
+    "SpeechToText",
+    "TextToSpeech",
+    "Translator",
+    "engine_classes",
+]

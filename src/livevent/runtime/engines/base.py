@@ -1,0 +1,98 @@
+"""The three engine interfaces of a machine channel, and what they share.
+
+Each is an ABC with one abstract method; the base keeps the name, the
+lifecycle (`start` once before use, `aclose` at the end) and the timing
+metrics. Blocking work runs in a thread or a warm subprocess, never on the
+event loop.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import ClassVar, Self
+
+
+@dataclass(slots=True)
+class EngineMetrics:
+    calls: int = 0
+    total_ms: float = 0.0
+    last_ms: float = 0.0
+    audio_seconds: float = 0.0  # of speech in (STT) or out (TTS), for the real-time factor
+
+    def record(self, started: float, audio_seconds: float = 0.0) -> float:
+        elapsed = (time.perf_counter() - started) * 1000
+        self.calls += 1
+        self.total_ms += elapsed
+        self.last_ms = elapsed
+        self.audio_seconds += audio_seconds
+        return elapsed
+
+    @property
+    def real_time_factor(self) -> float | None:
+        return self.total_ms / 1000 / self.audio_seconds if self.audio_seconds else None
+
+
+class Engine:
+    """Lifecycle and metrics shared by every engine."""
+
+    name: ClassVar[str] = "engine"
+
+    def __init__(self) -> None:
+        self.metrics = EngineMetrics()
+
+    async def start(self) -> None:
+        """Load models, start processes; called once before first use."""
+
+    async def aclose(self) -> None:
+        """Release what `start` took."""
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def describe(self) -> dict[str, object]:
+        """What `livevent engines` shows: languages, pairs or voices."""
+        return {}
+
+
+@dataclass(slots=True)
+class Recognition:
+    text: str
+    language: str
+    words: list[str] = field(default_factory=list)
+
+
+class SpeechToText(Engine, ABC):
+    """PCM s16le mono 16 kHz of one utterance (or its beginning) in, text out."""
+
+    @abstractmethod
+    async def transcribe(self, pcm: bytes, language: str) -> Recognition: ...
+
+
+class Translator(Engine, ABC):
+    @abstractmethod
+    async def translate(self, text: str, source: str, target: str) -> str: ...
+
+    def supports(self, source: str, target: str) -> bool:
+        return True
+
+
+class TextToSpeech(Engine, ABC):
+    """Text in, PCM s16le mono 16 kHz out."""
+
+    @abstractmethod
+    async def synthesize(
+        self, text: str, language: str, *, voice: str | None = None, rate: float = 1.0
+    ) -> bytes:
+        """`rate` above 1 speaks faster: how a channel that fell behind catches up."""

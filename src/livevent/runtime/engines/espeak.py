@@ -1,0 +1,98 @@
+"""Text-to-speech with espeak-ng: ~100 languages, no model files, a process per utterance."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import shutil
+import time
+from typing import ClassVar
+
+import av
+import numpy as np
+
+from livevent.errors import Unavailable
+from livevent.runtime.audio import SAMPLE_RATE
+from livevent.runtime.engines.base import TextToSpeech
+
+BASE_WORDS_PER_MINUTE = 175
+
+
+def _decode_wav(data: bytes) -> bytes:
+    with av.open(io.BytesIO(data), mode="r", format="wav") as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        chunks = []
+        for frame in container.decode(audio=0):
+            for out in resampler.resample(frame):
+                chunks.append(out.to_ndarray().astype(np.int16).tobytes())
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().astype(np.int16).tobytes())
+    return b"".join(chunks)
+
+
+class EspeakTTS(TextToSpeech):
+    name: ClassVar[str] = "espeak"
+
+    def __init__(self, *, executable: str | None = None) -> None:
+        super().__init__()
+        self.executable = executable or shutil.which("espeak-ng") or "espeak-ng"
+        self.voices: set[str] = set()
+
+    async def start(self) -> None:
+        if self.voices:
+            return
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self.executable, "--voices", stdout=asyncio.subprocess.PIPE
+            )
+        except FileNotFoundError:
+            raise Unavailable(
+                "text-to-speech needs espeak-ng (Debian: apt-get install espeak-ng)"
+            ) from None
+        out, _ = await process.communicate()
+        for line in out.decode(errors="replace").splitlines()[1:]:
+            fields = line.split()
+            if len(fields) >= 2:
+                self.voices.add(fields[1].lower())
+
+    def voice_for(self, language: str, voice: str | None = None) -> str:
+        if voice:
+            return voice
+        tag = language.lower()
+        primary = tag.split("-")[0]
+        for candidate in (tag, primary):
+            if candidate in self.voices:
+                return candidate
+        matches = sorted(v for v in self.voices if v.startswith(primary + "-"))
+        if matches:
+            return matches[0]
+        raise Unavailable(f"espeak-ng has no voice for {language}")
+
+    async def synthesize(
+        self, text: str, language: str, *, voice: str | None = None, rate: float = 1.0
+    ) -> bytes:
+        await self.start()
+        if not text.strip():
+            return b""
+        started = time.perf_counter()
+        process = await asyncio.create_subprocess_exec(
+            self.executable,
+            "-v",
+            self.voice_for(language, voice),
+            "-s",
+            str(round(BASE_WORDS_PER_MINUTE * rate)),
+            "--stdout",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        # The text goes on stdin so that nothing in it is read as an option.
+        wav, err = await process.communicate(text.encode())
+        if process.returncode != 0 or not wav:
+            raise Unavailable(f"espeak-ng failed: {err.decode(errors='replace').strip()}")
+        pcm = await asyncio.to_thread(_decode_wav, wav)
+        self.metrics.record(started, len(pcm) / 32000)
+        return pcm
+
+    def describe(self) -> dict[str, object]:
+        return {"voices": len(self.voices) or "run `espeak-ng --voices`"}

@@ -1,0 +1,151 @@
+"""Machine channels end to end with the real engines: faster-whisper, Apertium, espeak-ng."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.settings import Settings
+from tests.live_helpers import ListenerLog, listen_until, speech_pcm
+
+Client = TestClient[web.Request, web.Application]
+
+ENGLISH = [
+    "Good morning everyone, and welcome to our annual meeting.",
+    "The weather is very nice today.",
+]
+SPANISH = ["Buenos días a todos y bienvenidos a la reunión.", "Muchas gracias por venir hoy."]
+
+
+def apertium(pair: str, text: str) -> str:
+    """The reference: Apertium's own wrapper, unknown words unmarked."""
+    result = subprocess.run(
+        ["apertium", "-u", pair], input=text, capture_output=True, text=True, check=True
+    )
+    return result.stdout.strip()
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'pipeline.db'}")
+    async with LiveRuntime(settings) as opened:
+        yield opened
+
+
+async def live_event(runtime: LiveRuntime, source: str, targets: list[str]) -> int:
+    assert runtime.service is not None
+    event = await runtime.service.create_event(
+        EventCreate(
+            name="Interpreted talk",
+            starts_at="2026-12-01T10:00Z",
+            source_language=source,
+            channels=[ChannelSpec(language=t, kind=ChannelKind.MACHINE) for t in targets],
+        ),
+        actor="test",
+    )
+    await runtime.service.act(event.id, "schedule", actor="test")
+    return event.id
+
+
+def with_pauses(utterances: list[bytes]) -> bytes:
+    pause = bytes(16000 * 2)  # one second of silence between sentences
+    return pause.join(utterances) + pause
+
+
+async def interpret(
+    client: Client, event_id: int, source: str, targets: list[str], pcm: bytes, expected: int
+) -> dict[str, ListenerLog]:
+    speaker = await client.ws_connect(f"/speak/{event_id}/1")
+    assert (await speaker.receive_json())["type"] == "ready"
+    sockets = {}
+    logs = {}
+    for language in [source, *targets]:
+        sockets[language] = await client.ws_connect(f"/listen/{event_id}?channel={language}")
+        logs[language] = await listen_until(
+            sockets[language], ListenerLog(), lambda log: bool(log.of_type("status"))
+        )
+    for offset in range(0, len(pcm), 640 * 5):  # 100 ms at a time, in real time
+        await speaker.send_bytes(pcm[offset : offset + 640 * 5])
+        await asyncio.sleep(0.1)
+    await speaker.send_json({"type": "end"})
+
+    def done(log: ListenerLog, language: str) -> bool:
+        finals = [
+            i for i, m in enumerate(log.messages) if m.get("type") == "caption" and m["final"]
+        ]
+        if len(finals) < expected:
+            return False
+        if language == source:
+            return True
+        # A machine channel is done when it went quiet after its last caption.
+        return any(
+            m.get("type") == "status" and m.get("channel_state") == "waiting"
+            for m in log.messages[finals[-1] :]
+        )
+
+    await asyncio.gather(
+        *(
+            listen_until(
+                sockets[lang], logs[lang], lambda log, lang=lang: done(log, lang), within=90
+            )
+            for lang in logs
+        )
+    )
+    return logs
+
+
+async def test_english_into_spanish_and_catalan(
+    aiohttp_client: AiohttpClient, runtime: LiveRuntime, tmp_path: Path
+) -> None:
+    event_id = await live_event(runtime, "en-US", ["es-ES", "ca-ES"])
+    client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    pcm = with_pauses([speech_pcm(text, "en-us", tmp_path) for text in ENGLISH])
+    logs = await interpret(client, event_id, "en-US", ["es-ES", "ca-ES"], pcm, len(ENGLISH))
+
+    recognised = [c["text"] for c in logs["en-US"].of_type("caption") if c["final"]]
+    assert len(recognised) == len(ENGLISH)
+    for heard, said in zip(recognised, ENGLISH, strict=True):
+        assert _words(heard)[:3] == _words(said)[:3], (heard, said)
+    for language, pair in (("es-ES", "eng-spa"), ("ca-ES", "eng-cat")):
+        captions = [c for c in logs[language].of_type("caption") if c["final"]]
+        assert [c["source_text"] for c in captions] == recognised
+        assert [c["text"] for c in captions] == [apertium(pair, t) for t in recognised]
+        # The spoken translation arrives as Opus: seconds of decodable speech.
+        assert logs[language].seconds > 2.0
+
+    assert runtime.service is not None
+    transcript = await runtime.service.transcript(event_id)
+    assert [s.text for s in transcript] == recognised
+    for segment in transcript:
+        assert set(segment.translations) == {"es-ES", "ca-ES"}
+        assert segment.translations["es-ES"] == apertium("eng-spa", segment.text)
+
+
+async def test_spanish_into_english(
+    aiohttp_client: AiohttpClient, runtime: LiveRuntime, tmp_path: Path
+) -> None:
+    event_id = await live_event(runtime, "es-ES", ["en-US"])
+    client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    pcm = with_pauses([speech_pcm(text, "es", tmp_path) for text in SPANISH])
+    logs = await interpret(client, event_id, "es-ES", ["en-US"], pcm, len(SPANISH))
+    recognised = [c["text"] for c in logs["es-ES"].of_type("caption") if c["final"]]
+    assert len(recognised) == len(SPANISH)
+    english = [c["text"] for c in logs["en-US"].of_type("caption") if c["final"]]
+    assert english == [apertium("spa-eng", t) for t in recognised]
+    assert logs["en-US"].seconds > 1.0
+    assert runtime.service is not None
+    transcript = await runtime.service.transcript(event_id)
+    assert [s.translations["en-US"] for s in transcript] == english
+
+
+def _words(text: str) -> list[str]:
+    return [w.strip(".,!?").lower() for w in text.split()]
