@@ -237,8 +237,59 @@ def test_installed_entry_point(tmp_path: Path) -> None:
     assert run("--version").stdout.startswith("livevent ")
 
 
-def test_demo_creates_a_ready_event(cli: Any) -> None:
-    code, out, _ = cli("demo")
-    assert code == 0 and "livevent demo" in out
+def test_demo_runs_a_live_event_end_to_end(cli: Any) -> None:
+    code, out, err = cli("demo")
+    assert code == 0, err
+    assert "es-ES" in out and "ca-ES" in out
     events = json.loads(cli("event", "list", "--json")[1])["items"]
-    assert [(e["status"], e["source_language"]) for e in events] == [("READY", "ca-ES")]
+    assert [(e["status"], e["source_language"]) for e in events] == [("ENDED", "en-US")]
+    event_id = str(events[0]["id"])
+    code, out, _ = cli("transcript", "export", event_id, "--format", "json")
+    segments = json.loads(out)
+    assert len(segments) == 3
+    assert all(set(s["translations"]) == {"es-ES", "ca-ES"} for s in segments)
+    assert segments[0]["text"].lower().startswith("good morning")
+
+
+def test_transcript_formats_and_errors(cli: Any) -> None:
+    from datetime import UTC, datetime
+
+    from livevent.model import TranscriptSegment
+    from livevent.store import open_store
+
+    event = json.loads(cli(*create_args())[1])
+    url = os.environ["LIVEVENT_DATABASE_URL"]
+
+    async def add() -> None:
+        store = await open_store(url, migrate=True)
+        try:
+            for n, (start, text, spanish) in enumerate(
+                [(0.0, "Hello.", "Hola."), (61.5, "Goodbye.", "Adiós.")], start=1
+            ):
+                await store.add_transcript_segment(
+                    TranscriptSegment(
+                        event_id=event["id"], sequence=n, language="ca-ES", text=text,
+                        translations={"es-ES": spanish}, start_seconds=start,
+                        end_seconds=start + 1.25, spoken_at=datetime.now(UTC),
+                    )
+                )  # fmt: skip
+        finally:
+            await store.aclose()
+
+    import asyncio
+
+    asyncio.run(add())
+    event_id = str(event["id"])
+    code, out, _ = cli("transcript", "export", event_id, "--format", "srt", "--lang", "es_es")
+    assert code == 0
+    assert out == (
+        "1\n00:00:00,000 --> 00:00:01,250\nHola.\n\n2\n00:01:01,500 --> 00:01:02,750\nAdiós.\n"
+    )
+    code, out, _ = cli("transcript", "export", event_id, "--format", "vtt")
+    assert out.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.250\nHello.\n")
+    assert cli("transcript", "export", event_id, "--format", "txt")[1] == "Hello.\nGoodbye.\n"
+    code, _, err = cli("transcript", "export", event_id, "--lang", "fr-FR")
+    assert code == 1 and "has no fr-FR" in err
+    code, _, err = cli("transcript", "export", event_id, "--format", "doc")
+    assert code == 1 and "unknown transcript format" in err
+    assert cli("transcript", "export", "999")[0] == 2

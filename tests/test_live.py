@@ -196,13 +196,15 @@ async def test_listener_switches_channel_without_reconnecting(
     await listener.close()
 
 
-async def test_machine_channel_says_it_is_unavailable(
+async def test_machine_channel_without_a_language_pair_says_why(
     client: Client, runtime: LiveRuntime, event_id: int
 ) -> None:
-    await runtime.start(event_id)
+    await runtime.start(event_id)  # en-US -> fr-FR: no such Apertium pair installed here
     listener = await client.ws_connect(f"/listen/{event_id}?channel=fr-FR")
     log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
-    assert log.of_type("status")[0]["channel_state"] == "unavailable"
+    status = log.of_type("status")[0]
+    assert status["channel_state"] == "unavailable"
+    assert "en-US" in status["channel_reason"] and "fr-FR" in status["channel_reason"]
     await listener.close()
 
 

@@ -31,7 +31,7 @@ def apertium(pair: str, text: str) -> str:
     result = subprocess.run(
         ["apertium", "-u", pair], input=text, capture_output=True, text=True, check=True
     )
-    return result.stdout.strip()
+    return " ".join(result.stdout.split())
 
 
 @pytest.fixture

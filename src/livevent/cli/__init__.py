@@ -12,7 +12,18 @@ import typer
 from typer.core import TyperGroup
 
 from livevent.__about__ import __version__
-from livevent.cli import customer, db, demo, devices, event, live, serve, stats
+from livevent.cli import (
+    customer,
+    db,
+    demo,
+    devices,
+    engines,
+    event,
+    live,
+    serve,
+    stats,
+    transcript,
+)
 from livevent.cli._utilities import EXIT_BAD_INPUT, EXIT_INTERNAL, CliState
 
 
@@ -71,6 +82,8 @@ app.add_typer(event.app, name="event")
 app.add_typer(customer.app, name="customer")
 app.add_typer(db.app, name="db")
 app.add_typer(live.app, name="live")
+app.add_typer(transcript.app, name="transcript")
+app.command("engines")(engines.engines)
 app.command("stats")(stats.stats)
 app.command("devices")(devices.devices)
 app.command("demo")(demo.demo)

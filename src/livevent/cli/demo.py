@@ -1,47 +1,195 @@
-"""`livevent demo`: a demo event created, scheduled and shown on the configured store."""
+"""`livevent demo`: a real live event, end to end, on whatever store the settings name.
+
+An English talk (spoken by espeak-ng into a WAV file) is replayed into the
+floor channel of a new event with Spanish and Catalan machine channels. Three
+listeners connect over WebSockets, one per channel; their captions are printed
+as they arrive and their Opus audio is decoded and counted. Then the event
+ends and its transcript is shown.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import asyncio
+import tempfile
+import time
+import wave
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
+import aiohttp
 import typer
+from aiohttp import web
+from rich.table import Table
 
-from livevent.cli._utilities import actor, console, run
-from livevent.cli.render import event_detail, history_table
-from livevent.model import ChannelKind, ChannelSpec, EventConfig, EventCreate, StatusChange
-from livevent.service import EventService
+from livevent.cli._utilities import actor, console, guarded, state
+from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventStatus
+from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
+from livevent.runtime.audio import SAMPLE_RATE
+from livevent.runtime.opus import OpusDecoder
+from livevent.runtime.sources import file_source
+from livevent.runtime.wire import AudioKind, unpack_audio
+from livevent.settings import Settings
+from livevent.transcripts import to_srt
+
+TALK = [
+    "Good morning everyone, and welcome to our annual meeting.",
+    "Today we will talk about the new library in the city centre.",
+    "Thank you very much for coming.",
+]
+SOURCE, TARGETS = "en-US", ("es-ES", "ca-ES")
+COLOURS = {"en-US": "cyan", "es-ES": "yellow", "ca-ES": "magenta"}
 
 
-def demo(ctx: typer.Context) -> None:
-    """Create a demo event (Catalan floor, English machine and Spanish human channels)."""
+@dataclass
+class Heard:
+    captions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    playing: bool = False
+    decoder: OpusDecoder = field(default_factory=OpusDecoder)
 
-    async def work(service: EventService) -> tuple[EventConfig, list[StatusChange]]:
+
+async def _write_talk(runtime: LiveRuntime, folder: Path) -> Path:
+    tts = await runtime.engines.tts()
+    pause = bytes(SAMPLE_RATE * 2)  # a second of silence between sentences
+    pcm = pause.join([await tts.synthesize(line, SOURCE) for line in TALK]) + pause
+    path = folder / "talk.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm)
+    return path
+
+
+async def _listen(http: aiohttp.ClientSession, url: str, language: str, heard: Heard) -> None:
+    async with http.ws_connect(f"{url}?channel={language}") as ws:
+        async for message in ws:
+            if message.type is aiohttp.WSMsgType.BINARY:
+                audio = unpack_audio(message.data)
+                if audio.kind is AudioKind.OPUS:
+                    for packet in audio.frames:
+                        heard.seconds += len(heard.decoder.decode(packet)) / 2 / SAMPLE_RATE
+            elif message.type is aiohttp.WSMsgType.TEXT:
+                data: dict[str, Any] = message.json()
+                if data.get("type") == "caption" and data.get("final"):
+                    heard.captions.append(str(data["text"]))
+                    colour = COLOURS.get(language, "white")
+                    console.print(f"[{colour}]{language}[/] {data['text']}", highlight=False)
+                elif data.get("type") == "status" and "channel_state" in data:
+                    heard.playing = data["channel_state"] == "live"
+
+
+async def _drained(session: LiveSession, heard: dict[str, Heard], deadline: float) -> None:
+    """Wait until every channel captioned every sentence and went quiet."""
+    while time.monotonic() < deadline:
+        floor = len(heard[SOURCE].captions)
+        if floor and all(
+            len(heard[lang].captions) >= floor and not heard[lang].playing for lang in TARGETS
+        ):
+            return
+        await asyncio.sleep(0.1)  # polling with a deadline
+
+
+async def run_demo(settings: Settings) -> None:
+    async with LiveRuntime(settings) as runtime:
+        service = runtime.service
+        assert service is not None
         owner = await service.ensure_customer("demo")
-        starts = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=5)
         event = await service.create_event(
             EventCreate(
                 customer_id=owner.id,
                 name="livevent demo: welcome talk",
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=1),
-                timezone="Europe/Madrid",
-                source_language="ca-ES",
-                channels=[
-                    ChannelSpec(language="en-US", kind=ChannelKind.MACHINE),
-                    ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN, label="Castellano"),
-                ],
+                starts_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                source_language=SOURCE,
+                channels=[ChannelSpec(language=t, kind=ChannelKind.MACHINE) for t in TARGETS],
             ),
             actor=actor(),
         )
-        for action in ("schedule", "ready"):
-            await service.act(event.id, action, actor=actor(), reason="demo")
-        return await service.get_config(event.id), await service.history(event.id)
+        await service.act(event.id, "schedule", actor=actor(), reason="demo")
+        console.rule(f"livevent demo: event {event.id}")
+        console.print("Loading the engines (Whisper base, Apertium, espeak-ng)...", style="dim")
+        session = await runtime.start(event.id)
+        if not session.machine_ready:
+            raise typer.Exit(code=_fail(f"machine channels unavailable: {session.machine_problem}"))
 
-    config, changes = run(ctx, work)
-    console.rule("livevent demo")
-    console.print(event_detail(config))
-    console.print(history_table(config.id, changes))
-    console.print(
-        f"\nNext: [bold]livevent event show {config.id}[/], "
-        f"[bold]livevent event list[/], [bold]livevent event cancel {config.id}[/]."
-    )
+        app = create_runtime_app(settings, runtime=runtime, auto_start=False)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        port = runner.addresses[0][1]
+        url = f"ws://127.0.0.1:{port}/listen/{event.id}"
+        heard = {language: Heard() for language in (SOURCE, *TARGETS)}
+        with tempfile.TemporaryDirectory() as scratch:
+            talk = await _write_talk(runtime, Path(scratch))
+            console.print(f"LIVE at {url} ; replaying {len(TALK)} sentences into the floor\n")
+            async with aiohttp.ClientSession() as http:
+                listeners = [
+                    asyncio.create_task(_listen(http, url, language, heard[language]))
+                    for language in heard
+                ]
+                await _until_joined(session)
+                speaker = session.claim_speaker(SOURCE)
+                assert speaker is not None
+                async for frame, arrived in file_source(talk):
+                    session.feed(SOURCE, frame, arrived)
+                session.release_speaker(SOURCE, speaker)
+                await _drained(session, heard, time.monotonic() + 60)
+                stats = session.snapshot()
+                await runtime.stop(event.id, reason="the demo is over")
+                await asyncio.gather(*listeners, return_exceptions=True)
+        await runner.cleanup()
+        final = await service.get_event(event.id)
+        segments = await service.transcript(event.id)
+        _summary(heard, stats, final.status)
+        console.print(
+            "\nTranscript in Spanish (livevent transcript export "
+            f"{event.id} --format srt --lang es-ES):\n",
+            style="bold",
+        )
+        console.print(to_srt(segments, "es-ES"), highlight=False, markup=False)
+
+
+async def _until_joined(session: LiveSession) -> None:
+    deadline = time.monotonic() + 10
+    while sum(len(s.hub.listeners) for s in session.channels.values()) < 3:
+        if time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)  # polling with a deadline
+
+
+def _summary(heard: dict[str, Heard], stats: dict[str, Any], status: EventStatus) -> None:
+    table = Table(title=f"Event {stats['event']} is {status.value}", title_justify="left")
+    for column in (
+        "Channel",
+        "Captions",
+        "Audio heard",
+        "MT ms",
+        "TTS ms",
+        "Utterance end -> audio",
+    ):
+        table.add_column(column, justify="right")
+    for language, result in heard.items():
+        channel = stats["channels"].get(language, {})
+        table.add_row(
+            language,
+            str(len(result.captions)),
+            f"{result.seconds:.1f} s",
+            str(channel.get("mt_ms", "-")),
+            str(channel.get("tts_ms", "-")),
+            f"{channel['first_audio_ms']:.0f} ms" if "first_audio_ms" in channel else "-",
+        )
+    console.print()
+    console.print(table)
+    console.print(f"speech-to-text of the last sentence: {stats['pipeline'].get('stt_ms')} ms")
+
+
+def _fail(message: str) -> int:
+    console.print(f"[red]error:[/] {message}")
+    return 3
+
+
+def demo(ctx: typer.Context) -> None:
+    """Run a live event end to end: English floor, Spanish and Catalan machine channels."""
+    settings = guarded(lambda: state(ctx).settings)
+    guarded(lambda: asyncio.run(run_demo(settings)))

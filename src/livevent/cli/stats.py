@@ -21,7 +21,17 @@ from livevent.model import EventFilter, EventStatus
 from livevent.settings import Settings
 from livevent.store import open_store
 
-COLUMNS = ("listeners", "frames_in", "messages_out", "drops", "latency_ms")
+COLUMNS = (
+    "listeners",
+    "frames_in",
+    "messages_out",
+    "drops",
+    "latency_ms",
+    "mt_ms",
+    "tts_ms",
+    "first_audio_ms",
+    "backlog_s",
+)
 
 
 async def _live_event_ids(settings: Settings) -> list[int]:

@@ -165,13 +165,35 @@ class MachinePipeline:
     # -- work -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the engines the channels need, then start the workers."""
+        """Load the engines the channels need, then start the workers.
+
+        A channel whose language the engines cannot serve is marked unavailable
+        with the reason; the others go on.
+        """
         await self.engines.stt(self._engine_name("stt"))
-        await self.engines.mt(self._engine_name("mt"))
-        await self.engines.tts(self._engine_name("tts"))
+        for channel in list(self.targets):
+            problem = await self._check(channel.language)
+            if problem:
+                log.warning("channel %s unavailable: %s", channel.language, problem)
+                self.session.channels[channel.language].problem = problem
+                self.targets.remove(channel)
+                del self.players[channel.language]
         for player in self.players.values():
             self.session.spawn(player.run(), name=f"player:{player.language}")
         self.session.spawn(self.run(), name=f"pipeline:{self.session.event_id}")
+
+    async def _check(self, language: str) -> str | None:
+        try:
+            mt = await self.engines.mt(self._engine_name("mt", language))
+            if not mt.supports(self.source, language):
+                return f"{mt.name} cannot translate {self.source} into {language}"
+            tts = await self.engines.tts(self._engine_name("tts", language))
+            channel = self.session.config.channel(language)
+            if not tts.supports(language, channel.voice if channel else None):
+                return f"{tts.name} has no voice for {language}"
+        except LiveventError as error:
+            return str(error)
+        return None
 
     def _engine_name(self, stage: str, language: str | None = None) -> str | None:
         for channel in self.targets:

@@ -42,6 +42,7 @@ class ChannelState:
     idle_since: float | None = field(default_factory=time.monotonic)
     paused: bool = True
     playing: bool = False  # a machine channel speaking a translation
+    problem: str | None = None  # why a machine channel cannot run
 
 
 class LiveSession:
@@ -141,6 +142,11 @@ class LiveSession:
             message["channel"] = channel
             message["channel_state"] = self.channel_state(channel)
             message["speaker"] = state.speaker is not None and not state.muted
+            problem = state.problem or (
+                self.machine_problem if state.hub.channel.kind is ChannelKind.MACHINE else None
+            )
+            if problem and message["channel_state"] == "unavailable":
+                message["channel_reason"] = problem
         return message
 
     def welcome(self, channel: str, audio_format: str) -> dict[str, Any]:
@@ -162,7 +168,7 @@ class LiveSession:
         state = self.channels[language]
         if state.hub.channel.kind is ChannelKind.MACHINE and state.speaker is None:
             # Fed by the speech pipeline: without it the channel is honestly off air.
-            if not self.machine_ready:
+            if not self.machine_ready or state.problem:
                 return "unavailable"
             if state.paused:
                 return "paused"

@@ -82,7 +82,8 @@ class _WarmPair:
             except (asyncio.IncompleteReadError, TimeoutError) as error:
                 await self.aclose()
                 raise Unavailable(f"Apertium ({self.mode.stem}) stopped answering") from error
-            return out[:-1].decode().strip()
+            # Spacing is Apertium's formatting, not the translation: one space between words.
+            return " ".join(out[:-1].decode().split())
 
     async def aclose(self) -> None:
         process, self.process = self.process, None

@@ -96,3 +96,6 @@ class TextToSpeech(Engine, ABC):
         self, text: str, language: str, *, voice: str | None = None, rate: float = 1.0
     ) -> bytes:
         """`rate` above 1 speaks faster: how a channel that fell behind catches up."""
+
+    def supports(self, language: str, voice: str | None = None) -> bool:
+        return True

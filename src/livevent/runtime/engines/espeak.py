@@ -55,6 +55,13 @@ class EspeakTTS(TextToSpeech):
             if len(fields) >= 2:
                 self.voices.add(fields[1].lower())
 
+    def supports(self, language: str, voice: str | None = None) -> bool:
+        try:
+            self.voice_for(language, voice)
+        except Unavailable:
+            return False
+        return True
+
     def voice_for(self, language: str, voice: str | None = None) -> str:
         if voice:
             return voice

@@ -1,0 +1,83 @@
+"""Transcripts as files people use: SubRip, WebVTT, plain text or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from livevent.errors import InvalidInput
+from livevent.model import TranscriptSegment
+
+
+def _clock(seconds: float, separator: str) -> str:
+    millis = round(seconds * 1000)
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def text_of(segment: TranscriptSegment, language: str | None) -> str | None:
+    """The segment in `language`: the original or a translation (None if it has none)."""
+    if language is None or language == segment.language:
+        return segment.text
+    return segment.translations.get(language)
+
+
+def _lines(
+    segments: list[TranscriptSegment], language: str | None
+) -> list[tuple[TranscriptSegment, str]]:
+    found = [(s, text_of(s, language)) for s in segments]
+    return [(s, text) for s, text in found if text]
+
+
+def to_srt(segments: list[TranscriptSegment], language: str | None = None) -> str:
+    blocks = [
+        f"{index}\n{_clock(s.start_seconds, ',')} --> {_clock(s.end_seconds, ',')}\n{text}\n"
+        for index, (s, text) in enumerate(_lines(segments, language), start=1)
+    ]
+    return "\n".join(blocks)
+
+
+def to_vtt(segments: list[TranscriptSegment], language: str | None = None) -> str:
+    blocks = [
+        f"{_clock(s.start_seconds, '.')} --> {_clock(s.end_seconds, '.')}\n{text}\n"
+        for s, text in _lines(segments, language)
+    ]
+    return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def to_txt(segments: list[TranscriptSegment], language: str | None = None) -> str:
+    return "".join(f"{text}\n" for _, text in _lines(segments, language))
+
+
+def to_json(segments: list[TranscriptSegment], language: str | None = None) -> str:
+    if language is None:
+        items = [s.model_dump(mode="json") for s in segments]
+    else:
+        items = [
+            {"sequence": s.sequence, "start": s.start_seconds, "end": s.end_seconds,
+             "language": language, "text": text}
+            for s, text in _lines(segments, language)
+        ]  # fmt: skip
+    return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
+
+
+FORMATS: dict[str, Callable[[list[TranscriptSegment], str | None], str]] = {
+    "srt": to_srt,
+    "vtt": to_vtt,
+    "txt": to_txt,
+    "json": to_json,
+}
+
+
+def export(segments: list[TranscriptSegment], fmt: str, language: str | None = None) -> str:
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown transcript format {fmt!r}: use {', '.join(FORMATS)}")
+    if language is not None and segments:
+        known = {segments[0].language} | {lang for s in segments for lang in s.translations}
+        if language not in known:
+            raise InvalidInput(
+                f"the transcript has no {language}: it has {', '.join(sorted(known))}"
+            )
+    return FORMATS[fmt](segments, language)
