@@ -205,11 +205,12 @@ async def measure_latency(utterances: int) -> dict[str, Any]:
     }
 
 
-async def measure_wer() -> dict[str, dict[str, float]]:
+async def measure_wer() -> dict[str, Any]:
     tts = EspeakTTS()
     await tts.start()
     sets = {"en-US": ENGLISH[:10], "es-ES": SPANISH, "ca-ES": CATALAN}
     results: dict[str, dict[str, float]] = {}
+    examples: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for name, cls in sorted(engine_classes("stt").items()):
         engine = cls()
         await engine.start()
@@ -222,9 +223,10 @@ async def measure_wer() -> dict[str, dict[str, float]]:
                 said.append(normalise(sentence))
                 heard.append(normalise(recognition.text))
             results[name][language] = jiwer.wer(said, heard)
+            examples.setdefault(name, {})[language] = list(zip(said, heard, strict=True))[:3]
             print(f"  {name} {language}: WER {results[name][language]:.2f}", flush=True)
         await engine.aclose()
-    return results
+    return {"wer": results, "examples": examples}
 
 
 async def main() -> None:

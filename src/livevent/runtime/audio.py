@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
@@ -40,15 +41,16 @@ class FrameChunker:
         return frame
 
 
-def decode_file(path: Path) -> bytes:
-    """Any audio file FFmpeg reads (WAV, FLAC, MP3, Ogg...) as PCM s16le mono 16 kHz."""
+def decode_file(path: Path | BinaryIO, *, fmt: str | None = None) -> bytes:
+    """Any audio FFmpeg reads (WAV, FLAC, MP3, Ogg...) as PCM s16le mono 16 kHz."""
+    name = path if isinstance(path, Path) else "audio"
     try:
-        container = av.open(str(path))
+        container = av.open(str(path) if isinstance(path, Path) else path, mode="r", format=fmt)
     except (OSError, av.FFmpegError) as error:
-        raise InvalidInput(f"cannot read audio file {path}: {error}") from None
+        raise InvalidInput(f"cannot read audio file {name}: {error}") from None
     with container:
         if not container.streams.audio:
-            raise InvalidInput(f"{path} has no audio stream")
+            raise InvalidInput(f"{name} has no audio stream")
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         chunks: list[bytes] = []
         for frame in container.decode(audio=0):

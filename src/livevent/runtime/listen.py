@@ -40,16 +40,25 @@ async def close_with(ws: web.WebSocketResponse, code: CloseCode, reason: str) ->
     await ws.close(code=code, message=reason.encode()[:120])
 
 
-async def listen(request: web.Request) -> web.WebSocketResponse:
-    runtime = request.app[RUNTIME]
+async def accept(
+    request: web.Request, max_message: int
+) -> tuple[web.WebSocketResponse, int | None]:
+    """The socket, opened and tracked for shutdown, and the event id (None: closed, 4004)."""
     ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS, compress=False, max_msg_size=MAX_MESSAGE_BYTES
+        heartbeat=HEARTBEAT_SECONDS, compress=False, max_msg_size=max_message
     )
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
     event_id = event_id_of(request)
     if event_id is None:
         await close_with(ws, CloseCode.NOT_FOUND, "no such event")
+    return ws, event_id
+
+
+async def listen(request: web.Request) -> web.WebSocketResponse:
+    runtime = request.app[RUNTIME]
+    ws, event_id = await accept(request, MAX_MESSAGE_BYTES)
+    if event_id is None:
         return ws
     try:
         config = await runtime.cache.get(event_id)

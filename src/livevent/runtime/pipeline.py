@@ -34,6 +34,9 @@ from livevent.runtime.session import LiveSession
 log = logging.getLogger(__name__)
 
 PARTIAL_INTERVAL = 1.0
+# No partial decode once the speaker has paused this long: the utterance is
+# probably ending, and a decode then would delay its final by up to a second.
+PARTIAL_QUIET_MS = 100
 # A channel's queued speech past these many seconds speeds up, then skips.
 FASTER_AFTER = 2.0
 SKIP_AFTER = 10.0
@@ -226,6 +229,8 @@ class MachinePipeline:
     async def _partial(self) -> None:
         now = time.monotonic()
         if now - self._last_partial < PARTIAL_INTERVAL or not self._wanted():
+            return
+        if self.segmenter.trailing_silence_ms >= PARTIAL_QUIET_MS:
             return
         self._last_partial = now
         pcm = self.segmenter.current()

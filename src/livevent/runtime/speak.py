@@ -10,9 +10,9 @@ from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
 from livevent.errors import LiveventError, NotFound
-from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
+from livevent.runtime.appkeys import AUTO_START, RUNTIME
 from livevent.runtime.audio import FrameChunker
-from livevent.runtime.listen import HEARTBEAT_SECONDS, close_with, event_id_of
+from livevent.runtime.listen import accept, close_with
 from livevent.runtime.runtime import NotStartable
 from livevent.runtime.session import ChannelState, LiveSession
 from livevent.runtime.wire import (
@@ -32,14 +32,8 @@ MAX_AUDIO_MESSAGE = 32_000
 
 async def speak(request: web.Request) -> web.WebSocketResponse:
     runtime = request.app[RUNTIME]
-    ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS, compress=False, max_msg_size=MAX_AUDIO_MESSAGE
-    )
-    await ws.prepare(request)
-    request.app[SOCKETS].add(ws)
-    event_id = event_id_of(request)
+    ws, event_id = await accept(request, MAX_AUDIO_MESSAGE)
     if event_id is None:
-        await close_with(ws, CloseCode.NOT_FOUND, "no such event")
         return ws
     session = runtime.sessions.get(event_id)
     if session is None:

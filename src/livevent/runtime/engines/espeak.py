@@ -8,26 +8,11 @@ import shutil
 import time
 from typing import ClassVar
 
-import av
-import numpy as np
-
 from livevent.errors import Unavailable
-from livevent.runtime.audio import SAMPLE_RATE
+from livevent.runtime.audio import decode_file
 from livevent.runtime.engines.base import TextToSpeech
 
 BASE_WORDS_PER_MINUTE = 175
-
-
-def _decode_wav(data: bytes) -> bytes:
-    with av.open(io.BytesIO(data), mode="r", format="wav") as container:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        chunks = []
-        for frame in container.decode(audio=0):
-            for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray().astype(np.int16).tobytes())
-        for out in resampler.resample(None):
-            chunks.append(out.to_ndarray().astype(np.int16).tobytes())
-    return b"".join(chunks)
 
 
 class EspeakTTS(TextToSpeech):
@@ -97,7 +82,7 @@ class EspeakTTS(TextToSpeech):
         wav, err = await process.communicate(text.encode())
         if process.returncode != 0 or not wav:
             raise Unavailable(f"espeak-ng failed: {err.decode(errors='replace').strip()}")
-        pcm = await asyncio.to_thread(_decode_wav, wav)
+        pcm = await asyncio.to_thread(decode_file, io.BytesIO(wav), fmt="wav")
         self.metrics.record(started, len(pcm) / 32000)
         return pcm
 

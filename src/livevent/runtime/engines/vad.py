@@ -52,6 +52,11 @@ class Segmenter:
     def speaking(self) -> bool:
         return bool(self._speech)
 
+    @property
+    def trailing_silence_ms(self) -> int:
+        """How long the current utterance has been silent: it may be about to end."""
+        return self._silent * FRAME_MS
+
     def current(self) -> bytes:
         """The utterance so far, for partial captions."""
         return b"".join(self._speech)
