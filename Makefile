@@ -45,6 +45,7 @@ format: setup
 bench: setup services
 	PGPASSWORD=$${PGPASSWORD:-postgres} $(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/fanout.py
+	$(BIN)/python benchmarks/pipeline.py
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache

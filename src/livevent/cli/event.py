@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -38,6 +40,28 @@ def parse_channel(text: str) -> dict[str, Any]:
     if kind:
         spec["kind"] = kind.strip().lower()
     return spec
+
+
+GlossaryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--glossary",
+        help='JSON file: [{"term": "annual meeting", "translations": {"es-ES": "asamblea anual"}}]',
+    ),
+]
+
+
+def read_glossary(path: Path | None) -> list[Any] | None:
+    """The glossary file's entries (validated with the event), or None without a file."""
+    if path is None:
+        return None
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput(f"cannot read glossary {path}: {error}") from None
+    if not isinstance(entries, list):
+        raise InvalidInput(f"glossary {path} must hold a JSON list of entries")
+    return entries
 
 
 def _show(event: Event, as_json: bool) -> None:
@@ -80,9 +104,11 @@ def create(
     private: Annotated[
         bool, typer.Option("--private", help="Listeners need a token to join.")
     ] = False,
+    glossary: GlossaryOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an event in DRAFT. The floor channel (original language) is added for you."""
+    entries = guarded(lambda: read_glossary(glossary)) or []
     data = guarded(
         lambda: validate(
             EventCreate,
@@ -96,6 +122,7 @@ def create(
                 "channels": [parse_channel(c) for c in channel or []],
                 "max_listeners": max_listeners,
                 "public": not private,
+                "glossary": entries,
             },
         )
     )
@@ -201,9 +228,11 @@ def update(
         int | None,
         typer.Option("--version", help="Only if the event is still at this version.", min=1),
     ] = None,
+    glossary: GlossaryOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change an event; with --version, only if nobody changed it since you read it."""
+    entries = guarded(lambda: read_glossary(glossary))
     changes: dict[str, Any] = {
         key: value
         for key, value in {
@@ -214,6 +243,7 @@ def update(
             "source_language": source,
             "max_listeners": max_listeners,
             "public": public,
+            "glossary": entries,
         }.items()
         if value is not None
     }

@@ -141,6 +141,18 @@ class Customer(CustomerCreate):
     created_at: datetime
 
 
+class GlossaryEntry(BaseModel):
+    """A term the translation must not get wrong: kept as it is, or translated a fixed way."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    term: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    translations: dict[LanguageTag, str] = Field(
+        default_factory=dict,
+        description="language -> fixed translation; a language left out keeps the term as is",
+    )
+
+
 class EventFields(BaseModel):
     """The mutable fields of an event, checked together.
 
@@ -159,6 +171,9 @@ class EventFields(BaseModel):
         None, ge=1, le=1_000_000, description="listener cap, below the customer's"
     )
     public: bool = Field(True, description="listeners need no token to join")
+    glossary: list[GlossaryEntry] = Field(
+        default_factory=list, max_length=500, description="terms machine channels keep or fix"
+    )
 
     @model_validator(mode="after")
     def _localize_and_check(self) -> Self:
@@ -189,6 +204,7 @@ class EventCreate(BaseModel):
     channels: list[ChannelSpec] = Field(default_factory=list)
     max_listeners: int | None = Field(None, ge=1, le=1_000_000)
     public: bool = True
+    glossary: list[GlossaryEntry] = Field(default_factory=list, max_length=500)
 
     def fields(self) -> EventFields:
         """The stored fields this request produces, validated together."""
@@ -201,6 +217,7 @@ class EventCreate(BaseModel):
             channels=build_channels(self.source_language, self.channels),
             max_listeners=self.max_listeners,
             public=self.public,
+            glossary=self.glossary,
         )
 
 
@@ -217,6 +234,7 @@ class EventPatch(BaseModel):
     channels: list[ChannelSpec] | None = None
     max_listeners: int | None = Field(None, ge=1, le=1_000_000)
     public: bool | None = None
+    glossary: list[GlossaryEntry] | None = Field(None, max_length=500)
 
     def apply(self, event: Event) -> EventFields:
         """The event's fields after this patch, validated as a whole."""

@@ -29,6 +29,7 @@ from livevent.model import ChannelKind, TranscriptSegment
 from livevent.runtime.audio import FRAME_BYTES, frames_of
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.vad import Segmenter, Utterance
+from livevent.runtime.glossary import translate_with_glossary
 from livevent.runtime.session import LiveSession
 
 log = logging.getLogger(__name__)
@@ -312,7 +313,12 @@ class MachinePipeline:
         player = self.players[language]
         mt = await self.engines.mt(self._engine_name("mt", language))
         started = time.perf_counter()
-        translated = await mt.translate(text, self.source, language)
+        translated = await translate_with_glossary(
+            text,
+            language,
+            self.session.config.glossary,
+            lambda protected: mt.translate(protected, self.source, language),
+        )
         player.metrics.mt_ms = (time.perf_counter() - started) * 1000
         hub = self.session.channels[language].hub
         hub.send_json({**caption, "channel": language, "text": translated, "source_text": text})

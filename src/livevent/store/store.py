@@ -50,7 +50,7 @@ _RANDOM_ID_TRIES = 20
 
 _EVENT_COLUMNS = (
     "id, customer_id, name, starts_at, ends_at, timezone, source_language, channels,"
-    " max_listeners, public, status, version, created_at, updated_at"
+    " max_listeners, public, glossary, status, version, created_at, updated_at"
 )
 _CUSTOMER_COLUMNS = "id, name, max_live_events, max_listeners_per_event, created_at"
 
@@ -61,13 +61,18 @@ def _now() -> datetime:
 
 def _event(row: Row) -> Event:
     data = dict(row)
-    if isinstance(data["channels"], str):
-        data["channels"] = json.loads(data["channels"])
+    for column in ("channels", "glossary"):
+        if isinstance(data[column], str):
+            data[column] = json.loads(data[column])
     return Event.model_validate(data)
 
 
 def _channels_json(fields: EventFields) -> list[dict[str, Any]]:
     return [channel.model_dump(mode="json") for channel in fields.channels]
+
+
+def _glossary_json(fields: EventFields) -> list[dict[str, Any]]:
+    return [entry.model_dump(mode="json") for entry in fields.glossary]
 
 
 class EventStore:
@@ -247,7 +252,7 @@ class EventStore:
             for candidate in candidates:
                 row = await connection.fetchrow(
                     f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES"
-                    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12)"
+                    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)"
                     f" ON CONFLICT (id) DO NOTHING RETURNING {_EVENT_COLUMNS}",
                     candidate,
                     customer_id,
@@ -259,6 +264,7 @@ class EventStore:
                     _channels_json(fields),
                     fields.max_listeners,
                     fields.public,
+                    _glossary_json(fields),
                     EventStatus.DRAFT,
                     now,
                 )
@@ -293,7 +299,7 @@ class EventStore:
             row = await connection.fetchrow(
                 "UPDATE events SET name = $3, starts_at = $4, ends_at = $5, timezone = $6,"
                 " source_language = $7, channels = $8, max_listeners = $9, public = $10,"
-                " version = version + 1, updated_at = $11"
+                " glossary = $11, version = version + 1, updated_at = $12"
                 f" WHERE id = $1 AND version = $2 RETURNING {_EVENT_COLUMNS}",
                 event_id,
                 current.version,
@@ -305,6 +311,7 @@ class EventStore:
                 _channels_json(fields),
                 fields.max_listeners,
                 fields.public,
+                _glossary_json(fields),
                 _now(),
             )
             if row is None:  # only reachable without row locks; kept as the last guard

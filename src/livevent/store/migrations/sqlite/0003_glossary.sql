@@ -1,0 +1,2 @@
+-- Terms that machine channels keep as they are or translate a fixed way.
+ALTER TABLE events ADD COLUMN glossary TEXT NOT NULL DEFAULT '[]';
