@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     channel_idle_pause: float = Field(
         30.0, ge=0, description="seconds without listeners before a channel's pipeline pauses"
     )
+    engine_options: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description='options per engine, by "stage.name": {"mt.libretranslate": {"url": ...}}',
+    )
     default_customer: str = Field(
         "default", description="customer that events created without one belong to"
     )

@@ -8,19 +8,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from livevent.cli._utilities import console, guarded, print_json
+from livevent.cli._utilities import console, guarded, print_json, state
 from livevent.errors import LiveventError
 from livevent.runtime.engines import DEFAULTS, STAGES, engine_classes
 
 
-async def _describe() -> list[dict[str, Any]]:
+async def _describe(options: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for stage in STAGES:
         for name, cls in sorted(engine_classes(stage).items()):
             row: dict[str, Any] = {"stage": stage, "name": name, "default": DEFAULTS[stage] == name}
-            engine = cls()
+            engine = cls(**options.get(f"{stage}.{name}", {}))
             try:
-                if stage != "stt":  # loading a speech model takes seconds; describe lazily
+                if name != "whisper":  # loading Whisper takes seconds; describe it lazily
                     await engine.start()
                 row.update(engine.describe())
                 row["available"] = True
@@ -34,10 +34,12 @@ async def _describe() -> list[dict[str, Any]]:
 
 
 def engines(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """List the speech-to-text, translation and text-to-speech engines."""
-    found = guarded(lambda: asyncio.run(_describe()))
+    options = guarded(lambda: state(ctx).settings.engine_options)
+    found = guarded(lambda: asyncio.run(_describe(options)))
     if as_json:
         print_json(found)
         return

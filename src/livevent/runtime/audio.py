@@ -77,3 +77,16 @@ def level_dbfs(frame: bytes) -> float:
         return float("-inf")
     rms = float(np.sqrt(np.mean(samples * samples)))
     return float("-inf") if rms == 0 else 20 * float(np.log10(rms / 32768))
+
+
+def resample(pcm: bytes, rate: int) -> bytes:
+    """PCM s16le mono at `rate` Hz as PCM s16le mono 16 kHz."""
+    if rate == SAMPLE_RATE or not pcm:
+        return pcm
+    samples = np.frombuffer(pcm, dtype=np.int16).reshape(1, -1)
+    frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+    frame.sample_rate = rate
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    out = [f.to_ndarray().astype(np.int16).tobytes() for f in resampler.resample(frame)]
+    out += [f.to_ndarray().astype(np.int16).tobytes() for f in resampler.resample(None)]
+    return b"".join(out)

@@ -66,7 +66,7 @@ class LiveRuntime:
         self.service: EventService | None = None
         self.gateway: EventGateway
         self.cache: ConfigCache
-        self.engines = Engines()
+        self.engines = Engines(settings.engine_options)
 
     # -- lifecycle ------------------------------------------------------------------
 

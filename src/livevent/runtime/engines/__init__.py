@@ -23,6 +23,10 @@ from livevent.runtime.engines.base import (
     Translator,
 )
 from livevent.runtime.engines.espeak import EspeakTTS
+from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
+from livevent.runtime.engines.piper import PiperTTS
+from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
+from livevent.runtime.engines.vosk import VoskSTT
 from livevent.runtime.engines.whisper import WhisperSTT
 
 log = logging.getLogger(__name__)
@@ -32,9 +36,9 @@ STAGES: tuple[Stage, ...] = ("stt", "mt", "tts")
 DEFAULTS: dict[Stage, str] = {"stt": "whisper", "mt": "apertium", "tts": "espeak"}
 _BASES: dict[Stage, type[Engine]] = {"stt": SpeechToText, "mt": Translator, "tts": TextToSpeech}
 _BUILTIN: dict[Stage, dict[str, type[Engine]]] = {
-    "stt": {"whisper": WhisperSTT},
-    "mt": {"apertium": ApertiumTranslator},
-    "tts": {"espeak": EspeakTTS},
+    "stt": {"whisper": WhisperSTT, "pocketsphinx": PocketsphinxSTT, "vosk": VoskSTT},
+    "mt": {"apertium": ApertiumTranslator, "libretranslate": LibreTranslateTranslator},
+    "tts": {"espeak": EspeakTTS, "piper": PiperTTS},
 }
 
 

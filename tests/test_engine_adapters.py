@@ -1,0 +1,114 @@
+"""The engines users bring, tested as far as this machine allows without a network."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from livevent.errors import InvalidInput, Unavailable
+from livevent.runtime.engines import Engines, engine_classes
+from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
+from livevent.runtime.engines.piper import PiperTTS
+from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
+from livevent.runtime.engines.vosk import VoskSTT
+from livevent.runtime.engines.whisper import WhisperSTT
+from tests.live_helpers import speech_pcm
+
+
+async def test_registry_lists_builtins_and_refuses_unknown_names() -> None:
+    assert set(engine_classes("stt")) >= {"whisper", "pocketsphinx", "vosk"}
+    assert set(engine_classes("mt")) >= {"apertium", "libretranslate"}
+    assert set(engine_classes("tts")) >= {"espeak", "piper"}
+    engines = Engines()
+    with pytest.raises(InvalidInput, match=r"no mt engine named 'deepl'.*apertium"):
+        await engines.get("mt", "deepl")
+    await engines.aclose()
+
+
+async def test_pocketsphinx_recognises_english(tmp_path: Path) -> None:
+    pcm = speech_pcm("Good morning everyone.", "en-us", tmp_path)
+    engine = PocketsphinxSTT()
+    recognition = await engine.transcribe(pcm, "en-US")
+    assert "morning" in recognition.text.split()
+    with pytest.raises(Unavailable, match="American English"):
+        await engine.transcribe(pcm, "es-ES")
+
+
+async def test_piper_speaks_what_whisper_understands() -> None:
+    """The bundled en_US voice, heard back by the real speech-to-text engine."""
+    piper = PiperTTS()
+    assert piper.supports("en-US") and not piper.supports("ja-JP")
+    await piper.start()
+    pcm = await piper.synthesize("Good morning everyone.", "en-US")
+    assert len(pcm) / 32000 > 0.8
+    whisper = WhisperSTT()
+    heard = await whisper.transcribe(pcm, "en-US")
+    assert "morning" in heard.text.lower()
+    faster = await piper.synthesize("Good morning everyone.", "en-US", rate=1.5)
+    assert len(faster) < len(pcm)
+    with pytest.raises(Unavailable, match="no voice for ja-JP"):
+        await piper.synthesize("konnichiwa", "ja-JP")
+
+
+async def test_vosk_names_what_is_missing(tmp_path: Path) -> None:
+    engine = VoskSTT()
+    await engine.start()
+    with pytest.raises(Unavailable, match=re.escape('engine_options."stt.vosk".models')):
+        await engine.transcribe(b"\0" * 3200, "en-US")
+    engine = VoskSTT(models={"en-US": str(tmp_path)})
+    with pytest.raises(Unavailable, match="is not a Vosk model directory"):
+        await engine.transcribe(b"\0" * 3200, "en-US")
+
+
+@pytest.fixture
+async def libretranslate() -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
+    """A local server speaking LibreTranslate's documented /translate API (protocol test only)."""
+    requests: list[dict[str, Any]] = []
+
+    async def translate(request: web.Request) -> web.Response:
+        body = await request.json()
+        requests.append(body)
+        if body.get("api_key") != "secret":
+            return web.json_response({"error": "Invalid API key"}, status=403)
+        if body["target"] == "xx":
+            return web.json_response({"error": "xx is not supported"}, status=400)
+        return web.json_response({"translatedText": f"[{body['target']}] {body['q']}"})
+
+    app = web.Application()
+    app.router.add_post("/translate", translate)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/"), requests
+    finally:
+        await server.close()
+
+
+async def test_libretranslate_protocol(libretranslate: tuple[str, list[dict[str, Any]]]) -> None:
+    url, requests = libretranslate
+    engine = LibreTranslateTranslator(url=url, api_key="secret")
+    try:
+        assert await engine.translate("Hello.", "en-US", "es-ES") == "[es] Hello."
+        assert requests[-1] == {
+            "q": "Hello.", "source": "en", "target": "es", "format": "text", "api_key": "secret"
+        }  # fmt: skip
+        with pytest.raises(InvalidInput, match="xx is not supported"):
+            await engine.translate("Hello.", "en-US", "xx")
+    finally:
+        await engine.aclose()
+    wrong_key = LibreTranslateTranslator(url=url, api_key="wrong")
+    with pytest.raises(InvalidInput, match="Invalid API key"):
+        await wrong_key.translate("Hello.", "en-US", "es-ES")
+    await wrong_key.aclose()
+    with pytest.raises(Unavailable, match="needs engine_options"):
+        await LibreTranslateTranslator().start()
+    nowhere = LibreTranslateTranslator(url="http://127.0.0.1:9")
+    with pytest.raises(Unavailable, match="failed"):
+        await nowhere.translate("Hello.", "en-US", "es-ES")
+    await nowhere.aclose()
