@@ -199,3 +199,16 @@ async def test_subscription_survives_a_redis_restart(own_redis: RedisServer) -> 
     finally:
         await subscription.aclose()
         await bus.aclose()
+
+
+async def test_a_hundred_joins_against_a_cap_of_fifty_admit_fifty(bus: Bus) -> None:
+    key = "live:event:1:listeners"
+    admitted = await asyncio.gather(
+        *(bus.hincr_capped(key, ("en-US", "es-ES")[i % 2], 50) for i in range(100))
+    )
+    assert admitted.count(True) == 50
+    counts = await bus.hgetall(key)
+    assert sum(int(v) for v in counts.values()) == 50
+    await bus.hincrby(key, "en-US", -1)  # someone leaves: one more may join
+    assert await bus.hincr_capped(key, "es-ES", 50) is True
+    assert await bus.hincr_capped(key, "es-ES", 50) is False

@@ -48,7 +48,11 @@ def speech(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'live.db'}", channel_idle_pause=0.5)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'live.db'}",
+        channel_idle_pause=0.5,
+        joins_per_ip_per_minute=0,  # the tests join from one address, many times
+    )
     async with LiveRuntime(settings, bus=MemoryBus()) as opened:
         yield opened
 
@@ -377,3 +381,46 @@ async def test_a_slow_listener_loses_frames_and_never_slows_the_others(
     await poll(slow_one_dropped)  # closed (4008) once it stayed behind for slow_after
     writer.close()
     await fast.close()
+
+
+async def test_a_full_event_refuses_listeners_with_a_reason(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    assert runtime.service is not None
+    await runtime.service.update_event(event_id, EventPatch(max_listeners=2))
+    await runtime.start(event_id)
+    admitted = []
+    for _ in range(2):
+        ws = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
+        await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+        admitted.append(ws)
+    third = await client.ws_connect(f"/listen/{event_id}?channel=en-US")
+    log = await listen_until(third, ListenerLog(), lambda log: log.close_code is not None)
+    assert log.close_code == 4029 and "full" in (log.close_reason or "")
+    assert await listeners_hash(runtime, event_id) == {"es-ES": "2"}
+    await admitted[0].close()
+
+    async def room_again() -> bool:
+        return await listeners_hash(runtime, event_id) == {"es-ES": "1"}
+
+    await poll(room_again)
+    fourth = await client.ws_connect(f"/listen/{event_id}?channel=en-US")
+    log = await listen_until(fourth, ListenerLog(), lambda log: bool(log.of_type("status")))
+    assert log.close_code is None
+    await fourth.close()
+    await admitted[1].close()
+
+
+async def test_joins_per_address_are_rate_limited(
+    aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'rate.db'}", joins_per_ip_per_minute=3)
+    async with LiveRuntime(settings, bus=MemoryBus()) as runtime:
+        client = await aiohttp_client(create_runtime_app(settings, runtime=runtime))
+        codes = []
+        for _ in range(4):
+            ws = await client.ws_connect("/listen/999")
+            await ws.receive()
+            codes.append(ws.close_code)
+        assert codes == [4004, 4004, 4004, 4029]
+        assert await runtime.bus.get(keys.rate_ip("127.0.0.1")) == "4"

@@ -12,6 +12,7 @@ from livevent.errors import (
     Conflict,
     InvalidInput,
     InvalidTransition,
+    LimitReached,
     NotFound,
     Unavailable,
     VersionConflict,
@@ -307,3 +308,26 @@ async def test_unmigrated_postgres_is_refused(postgres_url: str) -> None:
             await open_store(_with_database(postgres_url, name))
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_concurrent_starts_respect_the_customers_live_limit(store: EventStore) -> None:
+    customer = (await store.create_customer(CustomerCreate(name="Small", max_live_events=1))).id
+    events = []
+    for _ in range(3):
+        event = await store.create_event(new_event(), customer_id=customer, actor="t")
+        events.append(await store.transition(event.id, EventStatus.SCHEDULED, actor="t"))
+    results = await asyncio.gather(
+        *(store.transition(e.id, EventStatus.LIVE, actor="t") for e in events),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, BaseException) for r in results) == 1
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert all(isinstance(r, LimitReached) for r in refused)
+    assert "its limit" in str(refused[0])
+    assert await store.count_live_events(customer) == 1
+    live = next(r for r in results if not isinstance(r, BaseException))
+    await store.transition(live.id, EventStatus.ENDED, actor="t")
+    waiting = next(e for e in events if e.id != live.id)
+    assert (
+        await store.transition(waiting.id, EventStatus.LIVE, actor="t")
+    ).status is EventStatus.LIVE

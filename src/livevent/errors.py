@@ -8,7 +8,8 @@
     │   ├── AlreadyExists       an id or unique name is taken
     │   ├── VersionConflict     optimistic locking: someone changed the event first
     │   ├── InvalidTransition   the status machine refuses the move
-    │   └── PreconditionRequired  an update without the version it applies to
+    │   ├── PreconditionRequired  an update without the version it applies to
+    │   └── LimitReached    a customer's or event's limit (live events, listeners)
     └── Unavailable             a backing service (store, bus) cannot be reached
 
 The CLI (`livevent.cli._utilities`) and the HTTP layer (`livevent.api.problems`)
@@ -78,6 +79,10 @@ class InvalidTransition(Conflict):
 
 class PreconditionRequired(Conflict):
     """An update must name the version it applies to."""
+
+
+class LimitReached(Conflict):
+    """A limit of the customer or the event would be exceeded."""
 
 
 class Unavailable(LiveventError):

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='options per engine, by "stage.name": {"mt.libretranslate": {"url": ...}}',
     )
+    joins_per_ip_per_minute: int = Field(
+        120, ge=0, description="WebSocket joins one address may make a minute (0: no limit)"
+    )
     default_customer: str = Field(
         "default", description="customer that events created without one belong to"
     )

@@ -41,6 +41,19 @@ end
 return value
 """
 
+# HINCRBY 1 only while the hash's fields sum to less than the limit.
+_HINCR_CAPPED = """
+local total = 0
+for _, value in ipairs(redis.call('HVALS', KEYS[1])) do
+  total = total + tonumber(value)
+end
+if total >= tonumber(ARGV[2]) then
+  return 0
+end
+redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+return 1
+"""
+
 # INCR and its expiry in one atomic step.
 _INCR_WINDOW = """
 local value = redis.call('INCR', KEYS[1])
@@ -143,6 +156,7 @@ class RedisBus:
         self._redis = client
         self._hincrby = self._redis.register_script(_HINCRBY_FLOOR)
         self._incr_window = self._redis.register_script(_INCR_WINDOW)
+        self._hincr_capped = self._redis.register_script(_HINCR_CAPPED)
 
     def _key(self, key: str) -> str:
         return self.prefix + key
@@ -191,6 +205,12 @@ class RedisBus:
         return int(
             await self._call(lambda: self._hincrby(keys=[self._key(key)], args=[field, amount]))
         )
+
+    async def hincr_capped(self, key: str, field: str, limit: int) -> bool:
+        admitted = await self._call(
+            lambda: self._hincr_capped(keys=[self._key(key)], args=[field, limit])
+        )
+        return bool(int(admitted))
 
     async def hset(self, key: str, mapping: Mapping[str, str | int | float]) -> None:
         if mapping:

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
+from livevent import keys
+from livevent.api.keys import SETTINGS
 from livevent.errors import LiveventError, NotFound
 from livevent.model import EventStatus
 from livevent.runtime.appkeys import RUNTIME, SOCKETS
@@ -49,10 +51,27 @@ async def accept(
     )
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)
+    if not await _within_rate(request):
+        per_minute = request.app[SETTINGS].joins_per_ip_per_minute
+        reason = f"too many joins from your address ({per_minute} a minute)"
+        await close_with(ws, CloseCode.LIMITED, reason)
+        return ws, None
     event_id = event_id_of(request)
     if event_id is None:
         await close_with(ws, CloseCode.NOT_FOUND, "no such event")
     return ws, event_id
+
+
+async def _within_rate(request: web.Request) -> bool:
+    """Joins per address per minute (`rate:ip:{ip}`); a bus outage locks nobody out."""
+    per_minute = request.app[SETTINGS].joins_per_ip_per_minute
+    if per_minute <= 0:
+        return True
+    try:
+        count = await request.app[RUNTIME].bus.incr_window(keys.rate_ip(request.remote or "-"), 60)
+    except LiveventError:
+        return True
+    return count <= per_minute
 
 
 async def listen(request: web.Request) -> web.WebSocketResponse:
@@ -127,7 +146,10 @@ async def _serve(
     language = state.hub.language
     session.track(listener.id, ws)
     await ws.send_json(session.welcome(language, listener.format))
-    await session.join(listener, language)
+    if not await session.join(listener, language):
+        limit = session.config.limits.max_listeners
+        await close_with(ws, CloseCode.LIMITED, f"the event is full ({limit} listeners)")
+        return
     try:
         await ws.send_json(session.status_message(language))
         async for message in ws:
@@ -170,7 +192,11 @@ async def _control(
     await ws.send_json(session.welcome(state.hub.language, listener.format))
     if state.hub.language != language:
         await session.leave(listener.id, language)
+        if not await session.join(listener, state.hub.language):
+            # The slot just freed was taken meanwhile: stay where we were if we can.
+            if not await session.join(listener, language):
+                await close_with(ws, CloseCode.LIMITED, "the event is full")
+            return language
         language = state.hub.language
-        await session.join(listener, language)
     await ws.send_json(session.status_message(language))
     return language

@@ -241,13 +241,19 @@ class LiveSession:
     def track(self, socket_id: str, ws: web.WebSocketResponse) -> None:
         self._sockets[socket_id] = ws
 
-    async def join(self, listener: Listener, language: str) -> None:
+    async def join(self, listener: Listener, language: str) -> bool:
+        """Admit the listener to the channel; False when the event is full (its limit)."""
+        admitted = await self.bus.hincr_capped(
+            keys.live_listeners(self.event_id), language, self.config.limits.max_listeners
+        )
+        if not admitted:
+            return False
         state = self.channels[language]
         state.hub.add(listener)
         state.idle_since = None
         state.paused = False
-        await self.bus.hincrby(keys.live_listeners(self.event_id), language, 1)
         await self.bus.sadd(keys.live_connections(self.event_id, language), listener.id)
+        return True
 
     async def leave(self, listener_id: str, language: str) -> None:
         state = self.channels[language]

@@ -9,7 +9,7 @@ import time
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
-from livevent.errors import LiveventError, NotFound
+from livevent.errors import LimitReached, LiveventError, NotFound
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
 from livevent.runtime.audio import FrameChunker
 from livevent.runtime.listen import accept, close_with
@@ -47,6 +47,9 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
             return ws
         except NotStartable as error:
             await close_with(ws, CloseCode.NOT_LIVE, str(error))
+            return ws
+        except LimitReached as error:
+            await close_with(ws, CloseCode.LIMITED, str(error))
             return ws
         except LiveventError as error:
             await close_with(ws, CloseCode.GOING_AWAY, f"try again: {error}")

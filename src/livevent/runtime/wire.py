@@ -42,6 +42,7 @@ class CloseCode(IntEnum):
     CHANNEL_BUSY = 4009  # the channel already has a speaker
     EVENT_OVER = 4010  # the event ended or was cancelled
     NOT_LIVE = 4011  # the event cannot go live (a DRAFT, say)
+    LIMITED = 4029  # a limit: the event is full, or too many joins from one address
 
 
 @dataclass(slots=True, frozen=True)

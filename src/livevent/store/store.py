@@ -22,6 +22,7 @@ from livevent.errors import (
     Conflict,
     InvalidInput,
     InvalidTransition,
+    LimitReached,
     NotFound,
     Unavailable,
     VersionConflict,
@@ -335,6 +336,8 @@ class EventStore:
                 raise VersionConflict(event_id, expected_version, current.version)
             if not can_transition(current.status, target):
                 raise InvalidTransition(event_id, current.status, target)
+            if target is EventStatus.LIVE:
+                await self._check_live_limit(connection, current)
             row = await connection.fetchrow(
                 "UPDATE events SET status = $3, version = version + 1, updated_at = $4"
                 f" WHERE id = $1 AND status = $2 RETURNING {_EVENT_COLUMNS}",
@@ -347,6 +350,31 @@ class EventStore:
                 raise InvalidTransition(event_id, current.status, target)
             await self._audit(connection, event_id, current.status, target, actor, reason, now)
         return _event(row)
+
+    async def _check_live_limit(self, connection: Connection, event: Event) -> None:
+        """Refuse a start past the customer's concurrent LIVE events.
+
+        The customer's row is locked (PostgreSQL) or the whole store is
+        (SQLite's BEGIN IMMEDIATE), so two starts cannot both see room for one.
+        """
+        row = await connection.fetchrow(
+            "SELECT name, max_live_events FROM customers WHERE id = $1" + self.database.lock_rows,
+            event.customer_id,
+        )
+        assert row is not None
+        live = await connection.fetchval(
+            "SELECT COUNT(*) FROM events WHERE customer_id = $1 AND status = $2",
+            event.customer_id,
+            EventStatus.LIVE,
+        )
+        if int(live) >= int(row["max_live_events"]):
+            raise LimitReached(
+                f"customer {row['name']!r} already has {live} live event(s), its limit;"
+                f" end one before starting event {event.id}",
+                event_id=event.id,
+                customer_id=event.customer_id,
+                limit=int(row["max_live_events"]),
+            )
 
     async def delete_event(self, event_id: int) -> None:
         """Remove a DRAFT event; anything scheduled or later is cancelled instead."""
