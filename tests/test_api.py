@@ -82,6 +82,9 @@ async def test_list_filters_and_paginates(api: Client) -> None:
     await problem(await api.get("/api/events?limit=0"), 400)
     await problem(await api.get("/api/events?status=SLEEPING"), 400)
     await problem(await api.get("/api/events?from=yesterday"), 400)
+    # Numbers past what the databases hold are bad input, not a server error.
+    await problem(await api.get("/api/events?offset=99999999999999999999"), 400)
+    await problem(await api.get("/api/events?customer=99999999999999999999"), 400)
 
 
 async def test_transitions_and_history(api: Client, bus: MemoryBus) -> None:
@@ -168,6 +171,7 @@ async def test_bad_input_is_a_problem_and_stores_nothing(api: Client) -> None:
     )
     await problem(await api.post("/api/events", json={**EVENT, "colour": "blue"}), 422)
     await problem(await api.post("/api/events", json={**EVENT, "customer_id": 999}), 404)
+    await problem(await api.post("/api/events", json={**EVENT, "customer_id": 10**20}), 422)
     await problem(await api.post("/api/events", data=b"x" * 300_000), 413)
     assert (await (await api.get("/api/events")).json())["total"] == 0
 

@@ -50,7 +50,13 @@ async def create_customer(request: web.Request) -> web.Response:
     response=Customer,
     errors=(404,),
     parameters=(
-        Parameter("customer_id", "path", {"type": "integer", "minimum": 1}, "id", required=True),
+        Parameter(
+            "customer_id",
+            "path",
+            {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
+            "id",
+            required=True,
+        ),
     ),
 )
 async def get_customer(request: web.Request) -> web.Response:

@@ -9,6 +9,7 @@ from livevent.api.keys import SERVICE
 from livevent.api.operations import (
     EVENT_ID,
     IF_MATCH,
+    IF_MATCH_REQUIRED,
     OperationTable,
     Parameter,
     etag,
@@ -89,13 +90,23 @@ _LIST_PARAMETERS = (
         {"type": "array", "items": {"type": "string", "enum": [s.value for s in EventStatus]}},
         "only events in these statuses (repeat it or separate with commas)",
     ),
-    Parameter("customer", "query", {"type": "integer"}, "only this customer's events"),
+    Parameter(
+        "customer",
+        "query",
+        {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
+        "only this customer's events",
+    ),
     Parameter("from", "query", {"type": "string", "format": "date-time"}, "starting at or after"),
     Parameter("to", "query", {"type": "string", "format": "date-time"}, "starting before"),
     Parameter(
         "limit", "query", {"type": "integer", "minimum": 1, "maximum": 500}, "page size (50)"
     ),
-    Parameter("offset", "query", {"type": "integer", "minimum": 0}, "events to skip"),
+    Parameter(
+        "offset",
+        "query",
+        {"type": "integer", "minimum": 0, "maximum": 1_000_000_000},
+        "events to skip",
+    ),
 )
 
 
@@ -155,7 +166,7 @@ async def get_event(request: web.Request) -> web.Response:
     tag="events",
     body=EventPatch,
     response=Event,
-    parameters=(EVENT_ID, IF_MATCH),
+    parameters=(EVENT_ID, IF_MATCH_REQUIRED),
     errors=(400, 404, 409, 422, 428),
     response_headers=("ETag",),
 )
@@ -278,7 +289,13 @@ async def add_channel(request: web.Request) -> web.Response:
     response=Event,
     parameters=(
         EVENT_ID,
-        Parameter("number", "path", {"type": "integer", "minimum": 1}, "channel", required=True),
+        Parameter(
+            "number",
+            "path",
+            {"type": "integer", "minimum": 1, "maximum": 99},
+            "channel",
+            required=True,
+        ),
         IF_MATCH,
     ),
     errors=(400, 404, 409, 422),

@@ -60,10 +60,16 @@ class OperationTable:
 
 
 EVENT_ID = Parameter(
-    "event_id", "path", {"type": "integer", "minimum": 1}, "the event's id", required=True
+    "event_id",
+    "path",
+    {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
+    "the event's id",
+    required=True,
 )
-IF_MATCH = Parameter(
-    "If-Match", "header", {"type": "string"}, 'the version the change applies to, e.g. "3"'
+_VERSION = {"type": "string", "pattern": r'^(W/)?"?[0-9]{1,9}"?$'}
+IF_MATCH = Parameter("If-Match", "header", _VERSION, 'the version the change is for, e.g. "3"')
+IF_MATCH_REQUIRED = Parameter(
+    "If-Match", "header", _VERSION, 'the version the change is for, e.g. "3"', required=True
 )
 
 

@@ -23,6 +23,8 @@ MAX_CHANNELS = 32
 # Event ids are shown to people and typed into URLs; keep them within what
 # JavaScript numbers hold exactly so web pages never round them.
 MAX_EVENT_ID = 2**53 - 1
+# Every other integer that reaches the store stays within what both databases hold.
+MAX_ID = 2**53 - 1
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -194,7 +196,7 @@ class EventCreate(BaseModel):
 
     id: int | None = Field(None, ge=1, le=MAX_EVENT_ID, description="chosen id; random when absent")
     customer_id: int | None = Field(
-        None, description="owning customer; the default one when absent"
+        None, ge=1, le=MAX_ID, description="owning customer; the default one when absent"
     )
     name: Name
     starts_at: datetime
@@ -312,11 +314,11 @@ class EventFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     statuses: list[EventStatus] = Field(default_factory=list)
-    customer_id: int | None = None
+    customer_id: int | None = Field(None, ge=1, le=MAX_ID)
     starts_from: datetime | None = None
     starts_before: datetime | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=1_000_000_000)
 
 
 class Limits(BaseModel):
@@ -350,11 +352,13 @@ class EventConfig(Event):
 class TranscriptSegment(BaseModel):
     """One final utterance: what was said, its translations, and when."""
 
-    event_id: int
-    sequence: int = Field(ge=0, description="order within the live session")
-    language: str = Field(description="the language it was spoken in")
-    text: str
-    translations: dict[str, str] = Field(default_factory=dict, description="language -> text")
-    start_seconds: float = Field(ge=0, description="from the start of the live session")
-    end_seconds: float = Field(ge=0)
+    event_id: int = Field(ge=1, le=MAX_ID)
+    sequence: int = Field(ge=0, le=1_000_000_000, description="order within the live session")
+    language: LanguageTag = Field(description="the language it was spoken in")
+    text: str = Field(max_length=10_000)
+    translations: dict[LanguageTag, str] = Field(
+        default_factory=dict, max_length=MAX_CHANNELS, description="language -> text"
+    )
+    start_seconds: float = Field(ge=0, le=1e7, description="from the start of the live session")
+    end_seconds: float = Field(ge=0, le=1e7)
     spoken_at: datetime

@@ -1,0 +1,72 @@
+"""schemathesis against the served OpenAPI: no server error, every answer fits the schema."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+LIVEVENT = str(Path(sys.executable).parent / "livevent")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LIVEVENT_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('st') / 'st.db'}",
+    }
+    env.pop("LIVEVENT_CONFIG", None)
+    process = subprocess.Popen(
+        [LIVEVENT, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "livevent serve did not start"
+            time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def test_api_conforms_to_its_schema(served: str) -> None:
+    """The schemathesis CLI, as an operator would run it (its pytest plugin lags pytest 9)."""
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "schemathesis"),
+            "run",
+            f"{served}/api/openapi.json",
+            "--checks",
+            "not_a_server_error,response_schema_conformance,"
+            "status_code_conformance,content_type_conformance",
+            "--max-examples",
+            "25",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-5000:]
