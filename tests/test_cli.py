@@ -293,3 +293,29 @@ def test_transcript_formats_and_errors(cli: Any) -> None:
     code, _, err = cli("transcript", "export", event_id, "--format", "doc")
     assert code == 1 and "unknown transcript format" in err
     assert cli("transcript", "export", "999")[0] == 2
+
+
+def test_token_create_signs_what_it_is_asked(cli: Any) -> None:
+    from livevent.auth import Role, TokenVerifier
+    from livevent.settings import load_settings
+
+    code, out, err = cli(
+        "token", "create", "--role", "speaker", "--event", "123457", "--channel", "2",
+        "--ttl", "2h", "--sub", "ana",
+    )  # fmt: skip
+    assert code == 0, err
+    settings = load_settings()
+    claims = TokenVerifier(secret=settings.auth_secret.get_secret_value()).verify(out.strip())
+    assert (claims.sub, claims.role, claims.events, claims.channel) == (
+        "ana", Role.SPEAKER, [123457], 2,
+    )  # fmt: skip
+    assert 7190 <= claims.exp - claims.iat <= 7200
+    code, out, _ = cli("token", "create", "--role", "admin", "--event", "*", "--json")
+    assert json.loads(out)["claims"]["events"] == "*"
+    for bad in (
+        ["--role", "king"],
+        ["--role", "speaker", "--event", "x"],
+        ["--role", "admin", "--ttl", "soon"],
+    ):
+        code, _, err = cli("token", "create", *bad)
+        assert code == 1 and err.startswith("error: ") and err.count("\n") == 1

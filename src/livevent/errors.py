@@ -10,6 +10,8 @@
     │   ├── InvalidTransition   the status machine refuses the move
     │   ├── PreconditionRequired  an update without the version it applies to
     │   └── LimitReached    a customer's or event's limit (live events, listeners)
+    ├── Unauthorized            no credentials, or ones that do not verify
+    ├── Forbidden               verified credentials that do not grant this
     └── Unavailable             a backing service (store, bus) cannot be reached
 
 The CLI (`livevent.cli._utilities`) and the HTTP layer (`livevent.api.problems`)
@@ -83,6 +85,14 @@ class PreconditionRequired(Conflict):
 
 class LimitReached(Conflict):
     """A limit of the customer or the event would be exceeded."""
+
+
+class Unauthorized(LiveventError):
+    """Missing, forged, expired or otherwise unusable credentials."""
+
+
+class Forbidden(LiveventError):
+    """Good credentials that do not grant what was asked."""
 
 
 class Unavailable(LiveventError):

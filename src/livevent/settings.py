@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BeforeValidator, Field, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -27,6 +27,9 @@ from livevent.errors import InvalidInput, UnknownSetting
 from livevent.model.validation import describe
 
 APP_NAME = "livevent"
+# Good enough on one laptop, never anywhere else: the runtime will refuse a
+# non-loopback address while it is in use.
+EXAMPLE_SECRET = "livevent-example-secret-change-me-before-going-live-0123456789"
 CONFIG_FILE_NAME = "livevent.toml"
 
 LogLevel = Annotated[
@@ -88,6 +91,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='options per engine, by "stage.name": {"mt.libretranslate": {"url": ...}}',
     )
+    auth_secret: SecretStr = Field(
+        SecretStr(EXAMPLE_SECRET),
+        description="HS256 secret that signs and checks tokens; change it for any real use",
+    )
+    auth_audience: str = Field("livevent", description="the `aud` tokens must carry")
+    auth_issuer: str = Field("livevent", description="the `iss` tokens must carry")
     joins_per_ip_per_minute: int = Field(
         120, ge=0, description="WebSocket joins one address may make a minute (0: no limit)"
     )

@@ -12,10 +12,12 @@ from aiohttp import web
 
 from livevent.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     LiveventError,
     NotFound,
     PreconditionRequired,
+    Unauthorized,
     Unavailable,
 )
 
@@ -35,6 +37,8 @@ _STATUS: list[tuple[type[LiveventError], int]] = [
     (BadRequest, 400),
     (InvalidInput, 422),
     (NotFound, 404),
+    (Unauthorized, 401),
+    (Forbidden, 403),
     (PreconditionRequired, 428),
     (Conflict, 409),
     (Unavailable, 503),

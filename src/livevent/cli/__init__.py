@@ -22,6 +22,7 @@ from livevent.cli import (
     live,
     serve,
     stats,
+    token,
     transcript,
 )
 from livevent.cli._utilities import EXIT_BAD_INPUT, EXIT_INTERNAL, CliState
@@ -83,6 +84,7 @@ app.add_typer(customer.app, name="customer")
 app.add_typer(db.app, name="db")
 app.add_typer(live.app, name="live")
 app.add_typer(transcript.app, name="transcript")
+app.add_typer(token.app, name="token")
 app.command("engines")(engines.engines)
 app.command("stats")(stats.stats)
 app.command("devices")(devices.devices)
