@@ -106,3 +106,13 @@ def speaker_finished(log: ListenerLog) -> bool:
     """A status said the speaker was on, and a later one that it is gone."""
     flags = [m.get("speaker") for m in log.of_type("status")]
     return True in flags and False in flags[flags.index(True) :]
+
+
+def speaker_token(event_id: int, channel: int | None = 1, *, ttl: int = 600) -> str:
+    """A speaker token for the default (example) secret that test runtimes use."""
+    from livevent.auth import Role, TokenIssuer
+    from livevent.settings import Settings
+
+    settings = Settings()
+    issuer = TokenIssuer(settings.auth_secret.get_secret_value())
+    return issuer.issue(sub="test", role=Role.SPEAKER, ttl=ttl, events=[event_id], channel=channel)

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.live_helpers import speaker_token
 from tests.test_schemathesis import _free_port
 
 LIVEVENT = str(Path(sys.executable).parent / "livevent")
@@ -83,7 +84,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
 
 async def _scenario(base: str, event_id: int, messages: list[tuple[int, Any]]) -> None:
     async with aiohttp.ClientSession() as http:
-        speaker = await http.ws_connect(f"{base}/speak/{event_id}/1")
+        speaker = await http.ws_connect(
+            f"{base}/speak/{event_id}/1?token={speaker_token(event_id)}"
+        )
         ready = await speaker.receive_json(timeout=10)
         assert ready["type"] == "ready"
         listener = await http.ws_connect(f"{base}/listen/{event_id}")

@@ -28,6 +28,7 @@ from tests.live_helpers import (
     poll,
     send_speech,
     speaker_finished,
+    speaker_token,
     speech_pcm,
 )
 
@@ -89,17 +90,19 @@ async def listeners_hash(runtime: LiveRuntime, event_id: int) -> dict[str, str]:
 async def test_floor_and_human_channels_end_to_end(
     client: Client, runtime: LiveRuntime, event_id: int, speech: dict[str, bytes], tmp_path: Path
 ) -> None:
-    floor_speaker = await client.ws_connect(f"/speak/{event_id}/1")
+    floor_speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     assert (await floor_speaker.receive_json())["type"] == "ready"
     assert runtime.sessions[event_id].status is EventStatus.LIVE
     assert runtime.service is not None
     assert (await runtime.service.get_event(event_id)).status is EventStatus.LIVE
-    interpreter = await client.ws_connect(f"/speak/{event_id}/es-ES")
+    interpreter = await client.ws_connect(
+        f"/speak/{event_id}/es-ES?token={speaker_token(event_id, 2)}"
+    )
     ready = await interpreter.receive_json()
     assert (ready["channel"], ready["language"]) == (2, "es-ES")
 
     # A second speaker on a busy channel is refused with a reason.
-    intruder = await client.ws_connect(f"/speak/{event_id}/1")
+    intruder = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     await intruder.receive()
     assert intruder.close_code == 4009
 
@@ -231,7 +234,7 @@ async def test_bad_targets_close_with_reasons(
         ("/listen/999", 4004),
         ("/listen/abc", 4004),
         ("/speak/999/1", 4004),
-        (f"/speak/{event_id}/9", 4004),
+        (f"/speak/{event_id}/9?token={speaker_token(event_id)}", 4004),
     ):
         ws = await client.ws_connect(path)
         await ws.receive()
@@ -241,7 +244,7 @@ async def test_bad_targets_close_with_reasons(
         EventCreate(name="d", starts_at="2026-12-01T10:00Z", source_language="en-US"),
         actor="t",
     )
-    ws = await client.ws_connect(f"/speak/{draft.id}/1")
+    ws = await client.ws_connect(f"/speak/{draft.id}/1?token={speaker_token(draft.id)}")
     await ws.receive()
     assert ws.close_code == 4011
     response = await client.get(f"/listen/{event_id}")
@@ -361,7 +364,7 @@ async def test_a_slow_listener_loses_frames_and_never_slows_the_others(
     slow.transport.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
 
     speaker_frames = 0
-    speaker = await client.ws_connect(f"/speak/{event_id}/1")
+    speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     await speaker.receive_json()
     deadline = time.monotonic() + 1.5
     while time.monotonic() < deadline:

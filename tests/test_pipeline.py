@@ -15,7 +15,7 @@ from pytest_aiohttp import AiohttpClient
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until, speech_pcm
+from tests.live_helpers import ListenerLog, listen_until, speaker_token, speech_pcm
 
 Client = TestClient[web.Request, web.Application]
 
@@ -64,7 +64,7 @@ def with_pauses(utterances: list[bytes]) -> bytes:
 async def interpret(
     client: Client, event_id: int, source: str, targets: list[str], pcm: bytes, expected: int
 ) -> dict[str, ListenerLog]:
-    speaker = await client.ws_connect(f"/speak/{event_id}/1")
+    speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     assert (await speaker.receive_json())["type"] == "ready"
     sockets = {}
     logs = {}

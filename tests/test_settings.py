@@ -71,3 +71,13 @@ def test_example_config_is_valid() -> None:
     text = example.read_text()
     for name in Settings.model_fields:
         assert f"{name} =" in text or f"[{name}]" in text, name
+
+
+def test_the_example_secret_stays_on_loopback() -> None:
+    from livevent.settings import check_exposure
+
+    example = load_settings()
+    check_exposure(example, "127.0.0.1")
+    with pytest.raises(InvalidInput, match="example auth_secret"):
+        check_exposure(example, "0.0.0.0")
+    check_exposure(load_settings(auth_secret="a-secret-of-our-own-0123456789abcdef"), "0.0.0.0")

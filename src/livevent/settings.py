@@ -165,3 +165,19 @@ def _check_toml(path: Path) -> None:
     unknown = sorted(set(data) - set(Settings.model_fields))
     if unknown:
         raise UnknownSetting(f"config file {path} has unknown settings: {', '.join(unknown)}")
+
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def check_exposure(settings: Settings, host: str) -> None:
+    """Refuse to serve beyond this machine while tokens are signed with the example secret."""
+    if (
+        host not in LOOPBACK
+        and not host.startswith("127.")
+        and (settings.auth_secret.get_secret_value() == EXAMPLE_SECRET)
+    ):
+        raise InvalidInput(
+            f"refusing to listen on {host} with the example auth_secret:"
+            " set auth_secret (or LIVEVENT_AUTH_SECRET) to a secret of your own"
+        )

@@ -14,7 +14,7 @@ from livevent.cli._utilities import actor, console, guarded, run, state
 from livevent.errors import InvalidInput, Unavailable
 from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
 from livevent.runtime.sources import open_input
-from livevent.settings import Settings
+from livevent.settings import Settings, check_exposure
 
 app = typer.Typer(help="Run events live.", no_args_is_help=True)
 
@@ -58,6 +58,7 @@ async def run_live(
     settings: Settings, event_id: int, *, input_spec: str | None, host: str, port: int
 ) -> str:
     """Serve the event live until Ctrl-C, SIGTERM, the input's end, or a stop from outside."""
+    check_exposure(settings, host)
     async with LiveRuntime(settings) as runtime:
         application = create_runtime_app(settings, runtime=runtime, auto_start=False)
         runner = web.AppRunner(application, handle_signals=False, access_log=None)

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from livevent.cli._utilities import guarded, state
 from livevent.runtime import create_runtime_app
+from livevent.settings import check_exposure
 
 
 def serve(
@@ -20,11 +21,13 @@ def serve(
     """Serve /api, /listen and /speak until Ctrl-C or SIGTERM (live events stay LIVE)."""
     settings = guarded(lambda: state(ctx).settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    bind = host or settings.host
+    guarded(lambda: check_exposure(settings, bind))
     app = create_runtime_app(settings, auto_start=True)
     guarded(
         lambda: web.run_app(
             app,
-            host=host or settings.host,
+            host=bind,
             port=settings.port if port is None else port,
             print=lambda text: typer.echo(text.strip()),
             access_log=None,

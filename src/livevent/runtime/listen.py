@@ -15,8 +15,9 @@ from pydantic import ValidationError
 
 from livevent import keys
 from livevent.api.keys import SETTINGS
-from livevent.errors import LiveventError, NotFound
+from livevent.errors import Forbidden, LiveventError, NotFound, Unauthorized
 from livevent.model import EventStatus
+from livevent.runtime.access import bearer, close_code_for, expiry_watch, may_listen
 from livevent.runtime.appkeys import RUNTIME, SOCKETS
 from livevent.runtime.fanout import Listener
 from livevent.runtime.session import LiveSession
@@ -94,6 +95,11 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
         format=audio_format,
         captions_only=request.query.get("captions_only") in ("1", "true"),
     )
+    try:
+        claims = may_listen(runtime.verifier, bearer(request), config)
+    except (Unauthorized, Forbidden) as error:
+        await close_with(ws, close_code_for(error), str(error))
+        return ws
     session = runtime.sessions.get(event_id)
     if session is None:
         if config.status not in (EventStatus.SCHEDULED, EventStatus.READY, EventStatus.LIVE):
@@ -104,7 +110,8 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
         session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
         if session is None:
             return ws
-    await _serve(ws, session, listener, request.query.get("channel"))
+    async with expiry_watch(ws, claims):
+        await _serve(ws, session, listener, request.query.get("channel"))
     return ws
 
 

@@ -9,7 +9,8 @@ import time
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
-from livevent.errors import LimitReached, LiveventError, NotFound
+from livevent.errors import Forbidden, LimitReached, LiveventError, NotFound, Unauthorized
+from livevent.runtime.access import bearer, close_code_for, expiry_watch, may_speak
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
 from livevent.runtime.audio import FrameChunker
 from livevent.runtime.listen import accept, close_with
@@ -35,6 +36,25 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     ws, event_id = await accept(request, MAX_AUDIO_MESSAGE)
     if event_id is None:
         return ws
+    # The token is checked before anything happens: no one takes an event live unasked.
+    try:
+        config = await runtime.cache.get(event_id)
+    except NotFound as error:
+        await close_with(ws, CloseCode.NOT_FOUND, str(error))
+        return ws
+    except LiveventError as error:
+        await close_with(ws, CloseCode.GOING_AWAY, f"try again: {error}")
+        return ws
+    key = request.match_info["channel"]
+    channel = config.channel(int(key) if key.isdigit() else key)
+    if channel is None:
+        await close_with(ws, CloseCode.NOT_FOUND, "no such channel in this event")
+        return ws
+    try:
+        claims = may_speak(runtime.verifier, bearer(request), config, channel)
+    except (Unauthorized, Forbidden) as error:
+        await close_with(ws, close_code_for(error), str(error))
+        return ws
     session = runtime.sessions.get(event_id)
     if session is None:
         if not request.app[AUTO_START]:
@@ -54,7 +74,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         except LiveventError as error:
             await close_with(ws, CloseCode.GOING_AWAY, f"try again: {error}")
             return ws
-    state = session.find_channel(request.match_info["channel"])
+    state = session.find_channel(channel.number)
     if state is None:
         await close_with(ws, CloseCode.NOT_FOUND, "no such channel in this event")
         return ws
@@ -75,7 +95,8 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
                 "format": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
             }
         )
-        end_event = await _receive(ws, session, state)
+        async with expiry_watch(ws, claims):
+            end_event = await _receive(ws, session, state)
     finally:
         # Free the channel before the closing handshake, which waits on the client.
         session.release_speaker(language, speaker_id)

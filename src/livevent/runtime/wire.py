@@ -37,6 +37,8 @@ class CloseCode(IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001
     PROTOCOL_ERROR = 4000  # a message we cannot read
+    UNAUTHORIZED = 4001  # no token, a bad one, or one that expired
+    FORBIDDEN = 4003  # a good token that does not grant this event or channel
     NOT_FOUND = 4004  # no such event or channel
     TOO_SLOW = 4008  # a listener that stayed behind the live edge
     CHANNEL_BUSY = 4009  # the channel already has a speaker

@@ -1,0 +1,141 @@
+"""Tokens on both sockets, table-driven: who may speak, who may listen to a private event."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import jwt
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from livevent.auth import Role, TokenIssuer
+from livevent.bus import MemoryBus
+from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch, EventStatus
+from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.settings import Settings
+from tests.live_helpers import ListenerLog, listen_until
+
+Client = TestClient[web.Request, web.Application]
+OTHER_SECRET = "some-other-secret-that-is-long-enough-for-hmac-sha256-signing!"
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'auth.db'}", joins_per_ip_per_minute=0)
+    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def event(runtime: LiveRuntime) -> tuple[int, int]:
+    assert runtime.service is not None
+    created = await runtime.service.create_event(
+        EventCreate(
+            name="Board", starts_at="2026-12-01T10:00Z", source_language="en-US",
+            channels=[ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)],
+        ),
+        actor="t",
+    )  # fmt: skip
+    await runtime.service.act(created.id, "schedule", actor="t")
+    return created.id, created.customer_id
+
+
+@pytest.fixture
+def issuer(runtime: LiveRuntime) -> TokenIssuer:
+    return TokenIssuer(runtime.settings.auth_secret.get_secret_value())
+
+
+@pytest.fixture
+async def client(aiohttp_client: AiohttpClient, runtime: LiveRuntime) -> Client:
+    return await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+
+
+async def closed_with(client: Client, path: str) -> tuple[int | None, str]:
+    ws = await client.ws_connect(path)
+    log = await listen_until(ws, ListenerLog(), lambda log: log.close_code is not None)
+    return log.close_code, log.close_reason or ""
+
+
+def expired(event_id: int) -> str:
+    """A speaker token signed with the right secret that expired a minute ago."""
+    now = int(time.time())
+    payload = {
+        "sub": "x", "role": "speaker", "events": [event_id], "channel": 1, "typ": "access",
+        "exp": now - 60, "iat": now - 120, "jti": "j", "aud": "livevent", "iss": "livevent",
+    }  # fmt: skip
+    return jwt.encode(payload, Settings().auth_secret.get_secret_value(), algorithm="HS256")
+
+
+SPEAK_CASES = [
+    ("no-token", lambda i, e, c: None, 4001, "needs a token"),
+    ("forged", lambda i, e, c: TokenIssuer(OTHER_SECRET).issue(
+        sub="x", role=Role.SPEAKER, ttl=60, events=[e], channel=1), 4001, "invalid"),
+    ("alg-none", lambda i, e, c: jwt.encode(
+        {"sub": "x", "role": "speaker", "events": [e], "channel": 1, "exp": int(time.time()) + 60,
+         "iat": int(time.time()), "jti": "j", "aud": "livevent", "iss": "livevent"},
+        None, algorithm="none"), 4001, "algorithm"),
+    ("expired", lambda i, e, c: expired(e), 4001, "expired"),
+    ("wrong-event", lambda i, e, c: i.issue(
+        sub="x", role=Role.SPEAKER, ttl=60, events=[e + 1], channel=1), 4003, "does not grant"),
+    ("wrong-channel", lambda i, e, c: i.issue(
+        sub="x", role=Role.SPEAKER, ttl=60, events=[e], channel=2), 4003, "channel 2, not 1"),
+    ("wrong-role", lambda i, e, c: i.issue(
+        sub="x", role=Role.LISTENER, ttl=60, events=[e]), 4003, "cannot speak"),
+    ("other-customer-manager", lambda i, e, c: i.issue(
+        sub="x", role=Role.MANAGER, ttl=60, customer=c + 1), 4003, "cannot speak"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "code", "reason"), SPEAK_CASES, ids=[c[0] for c in SPEAK_CASES]
+)
+async def test_speak_refuses_bad_tokens_and_does_not_go_live(
+    client: Client, runtime: LiveRuntime, event: tuple[int, int], issuer: TokenIssuer,
+    name: str, make: object, code: int, reason: str,
+) -> None:  # fmt: skip
+    event_id, customer = event
+    token = make(issuer, event_id, customer)  # type: ignore[operator]
+    path = f"/speak/{event_id}/1" + (f"?token={token}" if token else "")
+    got, why = await closed_with(client, path)
+    assert got == code, why
+    assert reason in why
+    assert runtime.service is not None
+    assert (await runtime.service.get_event(event_id)).status is EventStatus.SCHEDULED
+
+
+@pytest.mark.parametrize("role", [Role.SPEAKER, Role.MANAGER, Role.ADMIN])
+async def test_speak_accepts_granted_tokens(
+    client: Client, event: tuple[int, int], issuer: TokenIssuer, role: Role
+) -> None:
+    event_id, customer = event
+    token = issuer.issue(
+        sub="x", role=role, ttl=60, events=[event_id], channel=1, customer=customer
+    )
+    ws = await client.ws_connect(
+        f"/speak/{event_id}/1", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert (await ws.receive_json())["type"] == "ready"
+    await ws.close()
+
+
+async def test_private_events_need_a_listener_token_and_expired_ones_are_closed(
+    client: Client, runtime: LiveRuntime, event: tuple[int, int], issuer: TokenIssuer
+) -> None:
+    event_id, _ = event
+    assert runtime.service is not None
+    await runtime.service.update_event(event_id, EventPatch(public=False))
+    await runtime.start(event_id)
+    code, why = await closed_with(client, f"/listen/{event_id}")
+    assert code == 4001 and "private" in why
+    other = issuer.issue(sub="l", role=Role.LISTENER, ttl=60, events=[event_id + 1])
+    code, why = await closed_with(client, f"/listen/{event_id}?token={other}")
+    assert code == 4003 and "does not grant" in why
+    short = issuer.issue(sub="l", role=Role.LISTENER, ttl=2, events=[event_id])
+    ws = await client.ws_connect(f"/listen/{event_id}?token={short}")
+    log = await listen_until(ws, ListenerLog(), lambda log: log.close_code is not None, within=10)
+    assert log.of_type("welcome"), "the listener was admitted first"
+    assert log.close_code == 4001 and "expired" in (log.close_reason or "")
