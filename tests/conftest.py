@@ -15,6 +15,7 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from livevent.api import create_app
+from livevent.api.app import service_token
 from livevent.bus import MemoryBus
 from livevent.service import EventService
 from livevent.settings import Settings
@@ -111,5 +112,8 @@ def settings(store_url: str) -> Settings:
 async def api(
     aiohttp_client: AiohttpClient, settings: Settings, service: EventService
 ) -> TestClient[web.Request, web.Application]:
-    """The event API over a real socket, on the test's store."""
-    return await aiohttp_client(create_app(settings, service=service))
+    """The event API over a real socket, on the test's store, with an admin token."""
+    return await aiohttp_client(
+        create_app(settings, service=service),
+        headers={"Authorization": f"Bearer {service_token(settings)}"},
+    )

@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from livevent import keys
+from livevent.api.app import service_token
 from livevent.bus import MemoryBus
 from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch, EventStatus
 from livevent.runtime import LiveRuntime, create_runtime_app
@@ -269,6 +270,11 @@ async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: in
     channels = await (await client.get(f"/live/{event_id}/channels")).json()
     assert {c["language"]: c["state"] for c in channels["channels"]}["fr-FR"] == "unavailable"
     response = await client.post(f"/live/{event_id}/stop?reason=wrap")
+    assert response.status == 401  # stopping an event takes a manager's or admin's token
+    response = await client.post(
+        f"/live/{event_id}/stop?reason=wrap",
+        headers={"Authorization": f"Bearer {service_token(runtime.settings)}"},
+    )
     assert (await response.json())["status"] == "ENDED"
     assert (await (await client.get("/readyz")).json())["status"] == "ready"
     await listener.close()

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from livevent.api.app import service_token
+from livevent.settings import Settings
+
 LIVEVENT = str(Path(sys.executable).parent / "livevent")
 
 
@@ -64,6 +67,8 @@ def test_api_conforms_to_its_schema(served: str, tmp_path: Path) -> None:
             "25",
             "--seed",
             "1",
+            "--header",
+            f"Authorization: Bearer {service_token(Settings(), ttl=3600)}",
         ],
         capture_output=True,
         text=True,

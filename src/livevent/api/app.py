@@ -7,10 +7,12 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from livevent.api import customers, events
-from livevent.api.keys import SERVICE, SETTINGS
+from livevent.api.auth import auth_middleware
+from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
 from livevent.api.openapi import build_openapi
 from livevent.api.operations import Operation
 from livevent.api.problems import problem, problem_middleware
+from livevent.auth import Role, TokenIssuer, TokenVerifier
 from livevent.errors import LiveventError
 from livevent.service import EventService, open_service
 from livevent.settings import Settings
@@ -23,6 +25,16 @@ OPENAPI = web.AppKey("openapi", dict)
 
 def operations() -> list[Operation]:
     return [*events.table.operations, *customers.table.operations]
+
+
+def service_token(settings: Settings, *, ttl: int = 300) -> str:
+    """An admin token, signed with this deployment's secret, for its own processes."""
+    issuer = TokenIssuer(
+        settings.auth_secret.get_secret_value(),
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+    )
+    return issuer.issue(sub="livevent-service", role=Role.ADMIN, ttl=ttl, events="*")
 
 
 async def openapi_document(request: web.Request) -> web.Response:
@@ -43,7 +55,9 @@ async def readyz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, service: EventService | None = None) -> web.Application:
     """The event service over HTTP; opens its own store and bus unless given a service."""
-    app = web.Application(middlewares=[problem_middleware], client_max_size=MAX_BODY_BYTES)
+    app = web.Application(
+        middlewares=[problem_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+    )
     app[SETTINGS] = settings
 
     if service is not None:
@@ -63,8 +77,18 @@ def create_app(settings: Settings, *, service: EventService | None = None) -> we
     return app
 
 
+def verifier_for(settings: Settings) -> TokenVerifier:
+    return TokenVerifier(
+        secret=settings.auth_secret.get_secret_value(),
+        audience=settings.auth_audience,
+        issuer=settings.auth_issuer,
+    )
+
+
 def install_api(app: web.Application) -> None:
     """The /api routes, for an app that sets SERVICE (this one, or the live runtime's)."""
+    if VERIFIER not in app:
+        app[VERIFIER] = verifier_for(app[SETTINGS])
     app[OPENAPI] = build_openapi(operations())
     app.add_routes(events.table.routes())
     app.add_routes(customers.table.routes())

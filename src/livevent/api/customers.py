@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel
 
+from livevent.api.auth import own_customer, require_admin
 from livevent.api.keys import SERVICE
 from livevent.api.operations import OperationTable, Parameter, path_int, read_body
 from livevent.model import Customer, CustomerCreate
@@ -20,6 +21,7 @@ class CustomerList(BaseModel):
     "GET", "/api/customers", summary="List customers", tag="customers", response=CustomerList
 )
 async def list_customers(request: web.Request) -> web.Response:
+    require_admin(request)
     customers = await request.app[SERVICE].list_customers()
     return web.json_response(text=CustomerList(items=customers).model_dump_json())
 
@@ -35,6 +37,7 @@ async def list_customers(request: web.Request) -> web.Response:
     errors=(400, 409, 422),
 )
 async def create_customer(request: web.Request) -> web.Response:
+    require_admin(request)
     data = await read_body(request, CustomerCreate)
     customer = await request.app[SERVICE].create_customer(data)
     response = web.json_response(text=customer.model_dump_json(), status=201)
@@ -60,5 +63,7 @@ async def create_customer(request: web.Request) -> web.Response:
     ),
 )
 async def get_customer(request: web.Request) -> web.Response:
-    customer = await request.app[SERVICE].get_customer(path_int(request, "customer_id"))
+    customer_id = path_int(request, "customer_id")
+    own_customer(request, customer_id)
+    customer = await request.app[SERVICE].get_customer(customer_id)
     return web.json_response(text=customer.model_dump_json())

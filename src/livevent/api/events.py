@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
+from livevent.api.auth import actor_of, own_customer
 from livevent.api.keys import SERVICE
 from livevent.api.operations import (
     EVENT_ID,
@@ -34,9 +35,6 @@ from livevent.model import (
     TranscriptSegment,
 )
 from livevent.model.validation import describe
-
-# Until tokens arrive, changes made over HTTP are audited under this name.
-API_ACTOR = "api"
 
 table = OperationTable()
 
@@ -121,6 +119,7 @@ _LIST_PARAMETERS = (
 )
 async def list_events(request: web.Request) -> web.Response:
     query = _filter(request)
+    query = query.model_copy(update={"customer_id": own_customer(request, query.customer_id)})
     events, total = await request.app[SERVICE].list_events(query)
     return _json(EventPage(items=events, total=total, limit=query.limit, offset=query.offset))
 
@@ -138,7 +137,8 @@ async def list_events(request: web.Request) -> web.Response:
 )
 async def create_event(request: web.Request) -> web.Response:
     data = await read_body(request, EventCreate)
-    event = await request.app[SERVICE].create_event(data, actor=API_ACTOR)
+    data = data.model_copy(update={"customer_id": own_customer(request, data.customer_id)})
+    event = await request.app[SERVICE].create_event(data, actor=actor_of(request))
     response = _json(event, status=201, version=event.version)
     response.headers["Location"] = f"/api/events/{event.id}"
     return response
@@ -203,7 +203,7 @@ def _transition(action: str, summary: str) -> None:
         version = if_match_version(request)
         body = await read_body(request, TransitionRequest)
         event = await request.app[SERVICE].act(
-            event_id, action, actor=API_ACTOR, reason=body.reason, expected_version=version
+            event_id, action, actor=actor_of(request), reason=body.reason, expected_version=version
         )
         return _json(event, version=event.version)
 

@@ -45,7 +45,13 @@ def build_openapi(operations: list[Operation]) -> dict[str, Any]:
             "description": "Events, channels and customers: the source of truth of livevent.",
         },
         "paths": paths,
-        "components": {"schemas": schemas.get("$defs", {})},
+        "components": {
+            "schemas": schemas.get("$defs", {}),
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+        "security": [{"bearer": []}],
     }
 
 
@@ -86,7 +92,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.response_headers:
         success["headers"] = {h: {"schema": {"type": "string"}} for h in op.response_headers}
     responses: dict[str, Any] = {str(op.status): success}
-    for status in sorted({*op.errors, 500, 503}):
+    for status in sorted({*op.errors, 401, 403, 500, 503}):
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,
             "content": {PROBLEM_JSON: {"schema": _ref(Problem)}},

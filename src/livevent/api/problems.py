@@ -74,7 +74,10 @@ def status_for(error: LiveventError) -> int:
 
 
 def problem_for(error: LiveventError) -> web.Response:
-    return problem(status_for(error), error.message, code=_code(error), **error.details)
+    response = problem(status_for(error), error.message, code=_code(error), **error.details)
+    if isinstance(error, Unauthorized):
+        response.headers["WWW-Authenticate"] = 'Bearer realm="livevent"'
+    return response
 
 
 @web.middleware

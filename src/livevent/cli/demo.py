@@ -81,11 +81,16 @@ async def _listen(http: aiohttp.ClientSession, url: str, language: str, heard: H
 
 
 async def _drained(session: LiveSession, heard: dict[str, Heard], deadline: float) -> None:
-    """Wait until every channel captioned every sentence and went quiet."""
+    """Wait until the pipeline has interpreted everything and every channel went quiet."""
     while time.monotonic() < deadline:
+        busy = session.snapshot()["pipeline"].get("busy", True)
+        speaking = any(session.channels[language].playing for language in TARGETS)
         floor = len(heard[SOURCE].captions)
-        if floor and all(
-            len(heard[lang].captions) >= floor and not heard[lang].playing for lang in TARGETS
+        if (
+            not busy
+            and not speaking
+            and floor
+            and all(len(heard[language].captions) >= floor for language in TARGETS)
         ):
             return
         await asyncio.sleep(0.1)  # polling with a deadline

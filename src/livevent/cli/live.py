@@ -10,6 +10,7 @@ import aiohttp
 import typer
 from aiohttp import web
 
+from livevent.api.app import service_token
 from livevent.cli._utilities import actor, console, guarded, run, state
 from livevent.errors import InvalidInput, Unavailable
 from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
@@ -157,7 +158,10 @@ def stop(
         params = {"reason": reason} if reason else {}
         try:
             async with (
-                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=15)) as http,
+                aiohttp.ClientSession(
+                    timeout=aiohttp.ClientTimeout(total=15),
+                    headers={"Authorization": f"Bearer {service_token(settings)}"},
+                ) as http,
                 http.post(f"{target}/live/{event_id}/stop", params=params) as response,
             ):
                 return response.status == 200

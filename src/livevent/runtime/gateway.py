@@ -7,6 +7,7 @@ through the status machine only through one of these.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Protocol
 
 import aiohttp
@@ -64,8 +65,15 @@ class LocalGateway:
 class HttpGateway:
     """The event service's HTTP API (`event_service_url`)."""
 
-    def __init__(self, base_url: str, *, session: aiohttp.ClientSession | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: Callable[[], str] | None = None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._token = token
         self._session = session
         self.loads = 0
 
@@ -80,8 +88,9 @@ class HttpGateway:
 
     async def _request(self, method: str, path: str, body: object = None) -> object:
         try:
+            headers = {"Authorization": f"Bearer {self._token()}"} if self._token else {}
             async with self._client().request(
-                method, f"{self.base_url}{path}", json=body
+                method, f"{self.base_url}{path}", json=body, headers=headers
             ) as response:
                 text = await response.text()
                 payload = json.loads(text) if text else None

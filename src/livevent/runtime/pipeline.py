@@ -147,6 +147,7 @@ class MachinePipeline:
         self._last_partial = 0.0
         self._previous_words: list[str] = []
         self._frames = 0
+        self._working = False
 
     # -- input ----------------------------------------------------------------------
 
@@ -214,10 +215,13 @@ class MachinePipeline:
                     await self._partial()
                 continue
             self.stt_backlog = self.utterances.qsize()
+            self._working = True
             try:
                 await self._final(utterance, ended_at)
             except LiveventError as error:
                 log.warning("event %s: an utterance was lost: %s", self.session.event_id, error)
+            finally:
+                self._working = False
             self._previous_words = []
 
     def _wanted(self) -> bool:
@@ -334,8 +338,14 @@ class MachinePipeline:
         player.enqueue(pcm, ended_at)
         return translated
 
+    @property
+    def busy(self) -> bool:
+        """Speech heard but not yet captioned, translated and queued for speaking."""
+        return self._working or not self.utterances.empty() or self.segmenter.speaking
+
     def snapshot(self) -> dict[str, Any]:
         return {
+            "busy": self.busy,
             "stt_ms": round(self.stt_ms, 1),
             "stt_backlog": self.stt_backlog,
             "channels": {

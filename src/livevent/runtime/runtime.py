@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from livevent import keys
+from livevent.api.app import service_token
 from livevent.auth import TokenVerifier
 from livevent.bus import Bus, MemoryBus, Subscription, open_bus
 from livevent.errors import Conflict, LiveventError, NotFound
@@ -95,7 +96,7 @@ class LiveRuntime:
             self.gateway = self._given_gateway
             self.service = self._given_service
         elif settings.event_service_url:
-            http = HttpGateway(settings.event_service_url)
+            http = HttpGateway(settings.event_service_url, token=lambda: service_token(settings))
             self._stack.push_async_callback(http.aclose)
             self.gateway = http
         else:

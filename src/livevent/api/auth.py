@@ -1,0 +1,66 @@
+"""Who may do what on /api: a bearer token with a role, scoped to a customer.
+
+admin: everything. manager: the events (and the customer) of its own customer.
+speaker and listener tokens open no /api door. The OpenAPI document, /healthz
+and /readyz need no token.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from livevent.api.keys import SERVICE, VERIFIER
+from livevent.api.problems import Handler
+from livevent.auth import Role, TokenClaims
+from livevent.errors import Forbidden, Unauthorized
+
+CLAIMS = web.RequestKey("claims", TokenClaims)
+_OPEN = ("/api/openapi.json",)
+
+
+def claims_of(request: web.Request) -> TokenClaims:
+    return request[CLAIMS]
+
+
+def actor_of(request: web.Request) -> str:
+    """Who the audit trail names for a change made with this request's token."""
+    claims = claims_of(request)
+    return f"{claims.role.value}:{claims.sub}"
+
+
+def own_customer(request: web.Request, requested: int | None) -> int | None:
+    """The customer a manager is held to (its own); an admin may name any or none."""
+    claims = claims_of(request)
+    if claims.role is Role.ADMIN:
+        return requested
+    if requested is not None and requested != claims.customer:
+        raise Forbidden(f"this token manages customer {claims.customer}, not {requested}")
+    return claims.customer
+
+
+def require_admin(request: web.Request) -> None:
+    if claims_of(request).role is not Role.ADMIN:
+        raise Forbidden("only an admin token may do this")
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith(("/api/", "/live/")) or request.path in _OPEN:
+        return await handler(request)
+    if request.path.startswith("/live/") and request.method == "GET":
+        return await handler(request)  # channels and stats are public, like the listen page
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        raise Unauthorized("send a token: Authorization: Bearer <token> (livevent token create)")
+    claims = request.app[VERIFIER].verify(header[7:].strip())
+    if claims.role not in (Role.ADMIN, Role.MANAGER):
+        raise Forbidden(f"a {claims.role.value} token cannot use this API")
+    if claims.role is Role.MANAGER and claims.customer is None:
+        raise Forbidden("a manager token must name its customer")
+    request[CLAIMS] = claims
+    raw = request.match_info.get("event_id")
+    if raw is not None and raw.isdigit() and len(raw) < 17 and claims.role is Role.MANAGER:
+        event = await request.app[SERVICE].get_event(int(raw))
+        if event.customer_id != claims.customer:
+            raise Forbidden(f"event {raw} belongs to another customer")
+    return await handler(request)
