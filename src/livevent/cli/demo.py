@@ -83,8 +83,11 @@ async def _listen(http: aiohttp.ClientSession, url: str, language: str, heard: H
 async def _drained(session: LiveSession, heard: dict[str, Heard], deadline: float) -> None:
     """Wait until the pipeline has interpreted everything and every channel went quiet."""
     while time.monotonic() < deadline:
-        busy = session.snapshot()["pipeline"].get("busy", True)
-        speaking = any(session.channels[language].playing for language in TARGETS)
+        snapshot = session.snapshot()
+        busy = snapshot["pipeline"].get("busy", True)
+        speaking = any(session.channels[language].playing for language in TARGETS) or any(
+            snapshot["channels"][language].get("backlog_s", 0) > 0 for language in TARGETS
+        )
         floor = len(heard[SOURCE].captions)
         if (
             not busy
