@@ -139,3 +139,43 @@ async def test_private_events_need_a_listener_token_and_expired_ones_are_closed(
     log = await listen_until(ws, ListenerLog(), lambda log: log.close_code is not None, within=10)
     assert log.of_type("welcome"), "the listener was admitted first"
     assert log.close_code == 4001 and "expired" in (log.close_reason or "")
+
+
+async def test_tokens_from_another_issuer_through_the_settings(
+    aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = tmp_path / "issuer.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'ext.db'}", auth_public_key_file=public
+    )
+    async with LiveRuntime(settings, bus=MemoryBus()) as runtime:
+        assert runtime.service is not None
+        created = await runtime.service.create_event(
+            EventCreate(name="x", starts_at="2026-12-01T10:00Z", source_language="en-US"),
+            actor="t",
+        )
+        await runtime.service.act(created.id, "schedule", actor="t")
+        client = await aiohttp_client(create_runtime_app(settings, runtime=runtime))
+        now = int(time.time())
+        claims = {
+            "sub": "sso-user", "role": "speaker", "events": [created.id], "channel": 1,
+            "exp": now + 60, "iat": now, "jti": "x", "aud": "livevent", "iss": "livevent",
+        }  # fmt: skip
+        token = jwt.encode(claims, key, algorithm="ES256")
+        ws = await client.ws_connect(f"/speak/{created.id}/1?token={token}")
+        assert (await ws.receive_json())["type"] == "ready"
+        await ws.close()
+        ours = TokenIssuer(settings.auth_secret.get_secret_value()).issue(
+            sub="x", role=Role.SPEAKER, ttl=60, events=[created.id], channel=1
+        )
+        code, _ = await closed_with(client, f"/speak/{created.id}/1?token={ours}")
+        assert code == 4001  # HMAC tokens are not accepted once an issuer's key is set

@@ -95,6 +95,12 @@ class Settings(BaseSettings):
         SecretStr(EXAMPLE_SECRET),
         description="HS256 secret that signs and checks tokens; change it for any real use",
     )
+    auth_public_key_file: Path | None = Field(
+        None, description="PEM public key (RS256/ES256) of another service that issues tokens"
+    )
+    auth_jwks_file: Path | None = Field(
+        None, description="JWKS file of another service that issues tokens"
+    )
     auth_audience: str = Field("livevent", description="the `aud` tokens must carry")
     auth_issuer: str = Field("livevent", description="the `iss` tokens must carry")
     joins_per_ip_per_minute: int = Field(

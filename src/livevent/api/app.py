@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
@@ -13,7 +14,7 @@ from livevent.api.openapi import build_openapi
 from livevent.api.operations import Operation
 from livevent.api.problems import problem, problem_middleware
 from livevent.auth import Role, TokenIssuer, TokenVerifier
-from livevent.errors import LiveventError
+from livevent.errors import InvalidInput, LiveventError
 from livevent.service import EventService, open_service
 from livevent.settings import Settings
 
@@ -78,11 +79,17 @@ def create_app(settings: Settings, *, service: EventService | None = None) -> we
 
 
 def verifier_for(settings: Settings) -> TokenVerifier:
-    return TokenVerifier(
-        secret=settings.auth_secret.get_secret_value(),
-        audience=settings.auth_audience,
-        issuer=settings.auth_issuer,
-    )
+    """Tokens from another issuer (public key or JWKS) when configured, else our own secret."""
+    options: dict[str, Any] = {"audience": settings.auth_audience, "issuer": settings.auth_issuer}
+    if settings.auth_jwks_file is not None:
+        return TokenVerifier.from_jwks_file(settings.auth_jwks_file, **options)
+    if settings.auth_public_key_file is not None:
+        try:
+            key = settings.auth_public_key_file.read_text()
+        except OSError as error:
+            raise InvalidInput(f"cannot read auth_public_key_file: {error}") from None
+        return TokenVerifier(public_key=key, **options)
+    return TokenVerifier(secret=settings.auth_secret.get_secret_value(), **options)
 
 
 def install_api(app: web.Application) -> None:

@@ -22,8 +22,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from livevent import keys
-from livevent.api.app import service_token
-from livevent.auth import TokenVerifier
+from livevent.api.app import service_token, verifier_for
 from livevent.bus import Bus, MemoryBus, Subscription, open_bus
 from livevent.errors import Conflict, LiveventError, NotFound
 from livevent.model import ChannelKind, EventStatus
@@ -69,11 +68,7 @@ class LiveRuntime:
         self.gateway: EventGateway
         self.cache: ConfigCache
         self.engines = Engines(settings.engine_options)
-        self.verifier = TokenVerifier(
-            secret=settings.auth_secret.get_secret_value(),
-            audience=settings.auth_audience,
-            issuer=settings.auth_issuer,
-        )
+        self.verifier = verifier_for(settings)
 
     # -- lifecycle ------------------------------------------------------------------
 
