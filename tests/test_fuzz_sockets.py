@@ -5,12 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -19,9 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.live_helpers import speaker_token
-from tests.test_schemathesis import _free_port
-
-LIVEVENT = str(Path(sys.executable).parent / "livevent")
+from tests.servers import LIVEVENT, start_serve
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
@@ -60,20 +54,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]
     )  # fmt: skip
     event_id = int(json.loads(created.stdout)["id"])
     subprocess.run([LIVEVENT, "event", "schedule", str(event_id)], env=env, check=True)
-    port = _free_port()
     env["LIVEVENT_JOINS_PER_IP_PER_MINUTE"] = "0"
-    process = subprocess.Popen(
-        [LIVEVENT, "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "livevent serve did not start"
-            time.sleep(0.1)
+    process, port = start_serve(env)
     try:
         yield f"ws://127.0.0.1:{port}", event_id
     finally:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,43 +12,22 @@ import pytest
 
 from livevent.api.app import service_token
 from livevent.settings import Settings
-
-LIVEVENT = str(Path(sys.executable).parent / "livevent")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.servers import start_serve
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
     env = {
         **os.environ,
         "LIVEVENT_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('st') / 'st.db'}",
     }
     env.pop("LIVEVENT_CONFIG", None)
-    process = subprocess.Popen(
-        [LIVEVENT, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            assert time.monotonic() < deadline, "livevent serve did not start"
-            time.sleep(0.1)
+    process, port = start_serve(env)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
-        process.wait(timeout=15)
+        process.communicate(timeout=15)
 
 
 def test_api_conforms_to_its_schema(served: str, tmp_path: Path) -> None:
