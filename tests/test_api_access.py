@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
 
+from livevent.api import create_app
+from livevent.api.app import service_token
 from livevent.auth import Role, TokenIssuer
 from livevent.service import EventService
 from livevent.settings import Settings
@@ -82,3 +85,20 @@ async def test_managers_see_and_change_only_their_customer(
     assert history["items"][0]["actor"] == "manager:t"
     # The other customer's event is untouched.
     assert (await (await api.get(f"/api/events/{globex_event}")).json())["status"] == "DRAFT"
+
+
+async def test_too_many_requests_get_429_with_retry_after(
+    aiohttp_client: AiohttpClient, service: EventService, store_url: str
+) -> None:
+    settings = Settings(database_url=store_url, api_requests_per_ip_per_minute=3)
+    client = await aiohttp_client(
+        create_app(settings, service=service),
+        headers={"Authorization": f"Bearer {service_token(settings)}"},
+    )
+    statuses = [(await client.get("/api/events")).status for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = await client.get("/api/events")
+    assert response.status == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert (await response.json())["status"] == 429
+    assert (await client.get("/healthz")).status == 200  # only /api is metered

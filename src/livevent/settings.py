@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     )
     auth_audience: str = Field("livevent", description="the `aud` tokens must carry")
     auth_issuer: str = Field("livevent", description="the `iss` tokens must carry")
+    api_requests_per_ip_per_minute: int = Field(
+        600, ge=0, description="HTTP API requests one address may make a minute (0: no limit)"
+    )
     joins_per_ip_per_minute: int = Field(
         120, ge=0, description="WebSocket joins one address may make a minute (0: no limit)"
     )

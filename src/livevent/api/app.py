@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from livevent.api import customers, events
-from livevent.api.auth import auth_middleware
+from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
 from livevent.api.openapi import build_openapi
 from livevent.api.operations import Operation
@@ -57,7 +57,8 @@ async def readyz(request: web.Request) -> web.Response:
 def create_app(settings: Settings, *, service: EventService | None = None) -> web.Application:
     """The event service over HTTP; opens its own store and bus unless given a service."""
     app = web.Application(
-        middlewares=[problem_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+        middlewares=[problem_middleware, rate_middleware, auth_middleware],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
 

@@ -7,12 +7,15 @@ and /readyz need no token.
 
 from __future__ import annotations
 
+import math
+
 from aiohttp import web
 
-from livevent.api.keys import SERVICE, VERIFIER
-from livevent.api.problems import Handler
+from livevent import keys
+from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
+from livevent.api.problems import Handler, problem
 from livevent.auth import Role, TokenClaims
-from livevent.errors import Forbidden, Unauthorized
+from livevent.errors import Forbidden, LiveventError, Unauthorized
 
 CLAIMS = web.RequestKey("claims", TokenClaims)
 _OPEN = ("/api/openapi.json",)
@@ -41,6 +44,26 @@ def own_customer(request: web.Request, requested: int | None) -> int | None:
 def require_admin(request: web.Request) -> None:
     if claims_of(request).role is not Role.ADMIN:
         raise Forbidden("only an admin token may do this")
+
+
+@web.middleware
+async def rate_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Requests per address per minute on /api (`rate:ip:{ip}:api`); 429 with Retry-After."""
+    per_minute = request.app[SETTINGS].api_requests_per_ip_per_minute
+    if per_minute <= 0 or not request.path.startswith("/api/") or SERVICE not in request.app:
+        return await handler(request)
+    bus = request.app[SERVICE].bus
+    key = keys.rate_ip(request.remote or "-") + ":api"
+    try:
+        count = await bus.incr_window(key, 60)
+        retry_after = await bus.ttl(key) if count > per_minute else None
+    except LiveventError:
+        return await handler(request)  # a bus outage locks nobody out
+    if count > per_minute:
+        response = problem(429, f"more than {per_minute} requests a minute from your address")
+        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after or 60)))
+        return response
+    return await handler(request)
 
 
 @web.middleware

@@ -92,7 +92,7 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.response_headers:
         success["headers"] = {h: {"schema": {"type": "string"}} for h in op.response_headers}
     responses: dict[str, Any] = {str(op.status): success}
-    for status in sorted({*op.errors, 401, 403, 500, 503}):
+    for status in sorted({*op.errors, 401, 403, 429, 500, 503}):
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,
             "content": {PROBLEM_JSON: {"schema": _ref(Problem)}},

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from livevent.api.app import MAX_BODY_BYTES, install_api, verifier_for
-from livevent.api.auth import auth_middleware
+from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
 from livevent.api.problems import problem, problem_middleware
 from livevent.runtime import http
@@ -45,7 +45,8 @@ def create_runtime_app(
     With `auto_start`, a speaker connecting takes a SCHEDULED or READY event live.
     """
     app = web.Application(
-        middlewares=[problem_middleware, auth_middleware], client_max_size=MAX_BODY_BYTES
+        middlewares=[problem_middleware, rate_middleware, auth_middleware],
+        client_max_size=MAX_BODY_BYTES,
     )
     app[VERIFIER] = verifier_for(settings)
     app[SETTINGS] = settings
