@@ -12,6 +12,7 @@
     │   └── LimitReached    a customer's or event's limit (live events, listeners)
     ├── Unauthorized            no credentials, or ones that do not verify
     ├── Forbidden               verified credentials that do not grant this
+    ├── TooManyAttempts         too many tries in a window (logins); retry later
     └── Unavailable             a backing service (store, bus) cannot be reached
 
 The CLI (`livevent.cli._utilities`) and the HTTP layer (`livevent.api.problems`)
@@ -97,3 +98,11 @@ class Forbidden(LiveventError):
 
 class Unavailable(LiveventError):
     """A backing service (store or bus) cannot be reached."""
+
+
+class TooManyAttempts(LiveventError):
+    """Too many tries in a window (logins): come back after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

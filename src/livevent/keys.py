@@ -45,3 +45,8 @@ def rate_ip(ip: str) -> str:
 def live_channel_stats(event_id: int, language: str) -> str:
     """Per-channel counters (frames, drops, latency) that `livevent stats` reads."""
     return f"live:event:{event_id}:channel:{language}:stats"
+
+
+def login_attempts(email_digest: str) -> str:
+    """Login attempts for one email (by digest) since its last success, in a window."""
+    return f"rate:login:{email_digest}"

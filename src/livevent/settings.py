@@ -103,6 +103,21 @@ class Settings(BaseSettings):
     )
     auth_audience: str = Field("livevent", description="the `aud` tokens must carry")
     auth_issuer: str = Field("livevent", description="the `iss` tokens must carry")
+    access_token_ttl: int = Field(
+        900, ge=30, le=86400, description="seconds an access token from a login is good for"
+    )
+    refresh_token_ttl: int = Field(
+        14 * 86400, ge=60, description="seconds a refresh token from a login is good for"
+    )
+    login_failures_per_account: int = Field(
+        5, ge=1, description="failed logins for one email before it is locked for a while"
+    )
+    login_lockout_seconds: int = Field(
+        900, ge=1, description="how long an email stays locked after too many failed logins"
+    )
+    login_attempts_per_ip_per_minute: int = Field(
+        30, ge=0, description="login attempts one address may make a minute (0: no limit)"
+    )
     api_requests_per_ip_per_minute: int = Field(
         600, ge=0, description="HTTP API requests one address may make a minute (0: no limit)"
     )

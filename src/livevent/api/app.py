@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from livevent.api import customers, events
+from livevent.api import accounts, customers, events
 from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
 from livevent.api.openapi import build_openapi
@@ -25,7 +25,7 @@ OPENAPI = web.AppKey("openapi", dict)
 
 
 def operations() -> list[Operation]:
-    return [*events.table.operations, *customers.table.operations]
+    return [*events.table.operations, *customers.table.operations, *accounts.table.operations]
 
 
 def service_token(settings: Settings, *, ttl: int = 300) -> str:
@@ -100,4 +100,5 @@ def install_api(app: web.Application) -> None:
     app[OPENAPI] = build_openapi(operations())
     app.add_routes(events.table.routes())
     app.add_routes(customers.table.routes())
+    app.add_routes(accounts.table.routes())
     app.router.add_get("/api/openapi.json", openapi_document)

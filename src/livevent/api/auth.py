@@ -1,8 +1,9 @@
 """Who may do what on /api: a bearer token with a role, scoped to a customer.
 
 admin: everything. manager: the events (and the customer) of its own customer.
-speaker and listener tokens open no /api door. The OpenAPI document, /healthz
-and /readyz need no token.
+A `manage` grant opens one event's routes to its holder, whatever the role.
+Other speaker and listener tokens open no /api door but /api/auth/me. Logins,
+the OpenAPI document, /healthz and /readyz need no token.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from aiohttp import web
 from livevent import keys
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
 from livevent.api.problems import Handler, problem
-from livevent.auth import Role, TokenClaims
+from livevent.auth import TokenClaims
 from livevent.errors import Forbidden, LiveventError, Unauthorized
+from livevent.model import Capability, Role
 
 CLAIMS = web.RequestKey("claims", TokenClaims)
-_OPEN = ("/api/openapi.json",)
+_OPEN = ("/api/openapi.json", "/api/auth/token", "/api/auth/refresh")
+_ANY_ROLE = ("/api/auth/me",)
 
 
 def claims_of(request: web.Request) -> TokenClaims:
@@ -68,22 +71,28 @@ async def rate_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith(("/api/", "/live/")) or request.path in _OPEN:
+    path = request.path
+    if not path.startswith(("/api/", "/live/")) or path in _OPEN:
         return await handler(request)
-    if request.path.startswith("/live/") and request.method == "GET":
+    if path.startswith("/live/") and request.method == "GET":
         return await handler(request)  # channels and stats are public, like the listen page
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         raise Unauthorized("send a token: Authorization: Bearer <token> (livevent token create)")
     claims = request.app[VERIFIER].verify(header[7:].strip())
+    request[CLAIMS] = claims
+    if path in _ANY_ROLE:
+        return await handler(request)
+    raw = request.match_info.get("event_id")
+    event_id = int(raw) if raw is not None and raw.isdigit() and len(raw) < 17 else None
+    if event_id is not None and claims.can(Capability.MANAGE, event_id):
+        return await handler(request)  # a per-event grant, whatever the role
     if claims.role not in (Role.ADMIN, Role.MANAGER):
         raise Forbidden(f"a {claims.role.value} token cannot use this API")
     if claims.role is Role.MANAGER and claims.customer is None:
         raise Forbidden("a manager token must name its customer")
-    request[CLAIMS] = claims
-    raw = request.match_info.get("event_id")
-    if raw is not None and raw.isdigit() and len(raw) < 17 and claims.role is Role.MANAGER:
-        event = await request.app[SERVICE].get_event(int(raw))
+    if event_id is not None and claims.role is Role.MANAGER:
+        event = await request.app[SERVICE].get_event(event_id)
         if event.customer_id != claims.customer:
             raise Forbidden(f"event {raw} belongs to another customer")
     return await handler(request)

@@ -98,4 +98,6 @@ def _operation(op: Operation) -> dict[str, Any]:
             "content": {PROBLEM_JSON: {"schema": _ref(Problem)}},
         }
     spec["responses"] = responses
+    if op.public:
+        spec["security"] = []
     return spec

@@ -38,6 +38,7 @@ class Operation:
     parameters: tuple[Parameter, ...] = ()
     errors: tuple[int, ...] = ()
     response_headers: tuple[str, ...] = ()
+    public: bool = False  # needs no bearer token (logins)
 
     @property
     def operation_id(self) -> str:

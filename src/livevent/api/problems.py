@@ -17,6 +17,7 @@ from livevent.errors import (
     LiveventError,
     NotFound,
     PreconditionRequired,
+    TooManyAttempts,
     Unauthorized,
     Unavailable,
 )
@@ -39,6 +40,7 @@ _STATUS: list[tuple[type[LiveventError], int]] = [
     (NotFound, 404),
     (Unauthorized, 401),
     (Forbidden, 403),
+    (TooManyAttempts, 429),
     (PreconditionRequired, 428),
     (Conflict, 409),
     (Unavailable, 503),
@@ -77,6 +79,8 @@ def problem_for(error: LiveventError) -> web.Response:
     response = problem(status_for(error), error.message, code=_code(error), **error.details)
     if isinstance(error, Unauthorized):
         response.headers["WWW-Authenticate"] = 'Bearer realm="livevent"'
+    if isinstance(error, TooManyAttempts):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 

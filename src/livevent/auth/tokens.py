@@ -14,7 +14,6 @@ import json
 import re
 import secrets
 import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,18 +21,12 @@ import jwt
 from pydantic import BaseModel, Field, ValidationError
 
 from livevent.errors import InvalidInput, Unauthorized
+from livevent.model.user import Capability, Grant, Role
 
 DEFAULT_AUDIENCE = "livevent"
 DEFAULT_ISSUER = "livevent"
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    MANAGER = "manager"
-    SPEAKER = "speaker"
-    LISTENER = "listener"
 
 
 class TokenClaims(BaseModel):
@@ -42,14 +35,26 @@ class TokenClaims(BaseModel):
     customer: int | None = None
     events: list[int] | Literal["*"] = Field(default_factory=list)
     channel: int | None = Field(None, ge=1, le=99)
+    grants: list[Grant] = Field(default_factory=list, max_length=1000)
     typ: Literal["access", "refresh"] = "access"
+    gen: int | None = Field(None, description="the user's generation a refresh token is from")
     exp: int
     iat: int
     nbf: int | None = None
     jti: str
 
     def grants_event(self, event_id: int) -> bool:
-        return self.role is Role.ADMIN or self.events == "*" or event_id in self.events
+        """Whether the token names this event at all (in `events` or in a grant)."""
+        if self.role is Role.ADMIN or self.events == "*" or event_id in self.events:
+            return True
+        return any(grant.event == event_id for grant in self.grants)
+
+    def can(self, capability: Capability, event_id: int, channel: int | None = None) -> bool:
+        """Whether one of the user's grants allows this on this event (and channel)."""
+        return any(
+            grant.event == event_id and grant.can is capability and grant.channel == channel
+            for grant in self.grants
+        )
 
 
 def parse_duration(text: str) -> int:
@@ -81,7 +86,9 @@ class TokenIssuer:
         customer: int | None = None,
         events: list[int] | Literal["*"] | None = None,
         channel: int | None = None,
+        grants: list[Grant] | None = None,
         typ: Literal["access", "refresh"] = "access",
+        generation: int | None = None,
     ) -> str:
         now = int(time.time())
         claims = TokenClaims(
@@ -90,13 +97,17 @@ class TokenIssuer:
             customer=customer,
             events=events if events is not None else [],
             channel=channel,
+            grants=grants or [],
             typ=typ,
+            gen=generation,
             exp=now + ttl,
             iat=now,
             nbf=now,
             jti=secrets.token_hex(16),
         )
         payload = claims.model_dump(exclude_none=True, mode="json")
+        if not payload["grants"]:
+            del payload["grants"]
         payload.update(iss=self.issuer, aud=self.audience)
         return jwt.encode(payload, self._secret, algorithm="HS256")
 

@@ -24,6 +24,7 @@ from livevent.cli import (
     stats,
     token,
     transcript,
+    user,
 )
 from livevent.cli._utilities import EXIT_BAD_INPUT, EXIT_INTERNAL, CliState
 
@@ -85,6 +86,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(live.app, name="live")
 app.add_typer(transcript.app, name="transcript")
 app.add_typer(token.app, name="token")
+app.add_typer(user.app, name="user")
 app.command("engines")(engines.engines)
 app.command("stats")(stats.stats)
 app.command("devices")(devices.devices)

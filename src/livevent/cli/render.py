@@ -8,7 +8,15 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from livevent.model import Customer, Event, EventConfig, EventStatus, StatusChange, language_name
+from livevent.model import (
+    Customer,
+    Event,
+    EventConfig,
+    EventStatus,
+    StatusChange,
+    User,
+    language_name,
+)
 
 STATUS_STYLE = {
     EventStatus.DRAFT: "dim",
@@ -115,5 +123,26 @@ def customers_table(customers: list[Customer]) -> Table:
             Text(customer.name),
             str(customer.max_live_events),
             str(customer.max_listeners_per_event),
+        )
+    return table
+
+
+def users_table(users: list[User]) -> Table:
+    table = Table(title="Users", title_justify="left")
+    table.add_column("ID", justify="right")
+    table.add_column("Email")
+    table.add_column("Name")
+    table.add_column("Role")
+    table.add_column("Customer", justify="right")
+    table.add_column("Grants")
+    for user in users:
+        role = Text(user.role.value + (" (disabled)" if user.disabled else ""))
+        table.add_row(
+            str(user.id),
+            Text(user.email),
+            Text(user.name),
+            role,
+            "-" if user.customer_id is None else str(user.customer_id),
+            Text("\n".join(str(grant) for grant in user.grants) or "-"),
         )
     return table

@@ -22,15 +22,26 @@ from livevent.model.event import (
 )
 from livevent.model.language import LanguageTag, language_name, normalize_language
 from livevent.model.status import ACTIONS, EventStatus, can_transition, sources_of
+from livevent.model.user import (
+    Capability,
+    Email,
+    Grant,
+    Role,
+    User,
+    UserCreate,
+    normalize_email,
+)
 
 __all__ = [
     "ACTIONS",
     "MAX_CHANNELS",
+    "Capability",
     "Channel",
     "ChannelKind",
     "ChannelSpec",
     "Customer",
     "CustomerCreate",
+    "Email",
     "Event",
     "EventConfig",
     "EventCreate",
@@ -40,13 +51,18 @@ __all__ = [
     "EventPatch",
     "EventStatus",
     "GlossaryEntry",
+    "Grant",
     "LanguageTag",
     "Limits",
+    "Role",
     "StatusChange",
     "TranscriptSegment",
+    "User",
+    "UserCreate",
     "build_channels",
     "can_transition",
     "language_name",
+    "normalize_email",
     "normalize_language",
     "sources_of",
 ]

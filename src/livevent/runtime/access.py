@@ -16,7 +16,7 @@ from aiohttp import web
 
 from livevent.auth import Role, TokenClaims, TokenVerifier
 from livevent.errors import Forbidden, Unauthorized
-from livevent.model import Channel, ChannelKind, EventConfig
+from livevent.model import Capability, Channel, ChannelKind, EventConfig
 from livevent.runtime.wire import CloseCode
 
 
@@ -40,8 +40,14 @@ def may_speak(
     if not token:
         raise Unauthorized("speaking needs a token (?token=...)")
     claims = verifier.verify(token)
-    if _owner_or_admin(claims, config):
+    if _owner_or_admin(claims, config) or claims.can(Capability.MANAGE, config.id):
         return claims
+    if channel.kind is ChannelKind.FLOOR and claims.can(Capability.SPEAK, config.id):
+        return claims
+    if claims.can(Capability.INTERPRET, config.id, channel.number):
+        return claims
+    if claims.grants:
+        raise Forbidden(f"your grants do not include speaking on channel {channel.number}")
     if claims.role is not Role.SPEAKER:
         raise Forbidden(f"a {claims.role.value} token cannot speak")
     if not claims.grants_event(config.id):

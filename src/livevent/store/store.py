@@ -43,6 +43,7 @@ from livevent.model import (
 from livevent.model.validation import invalid
 from livevent.store import migrate as migrations
 from livevent.store.database import Connection, Database, Row, UniqueViolation
+from livevent.store.users import UserStore
 
 # Random ids are short enough to read out loud and type on a phone; the range
 # is large enough that a retry or two covers collisions.
@@ -81,6 +82,7 @@ class EventStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.users = UserStore(database)
 
     async def __aenter__(self) -> Self:
         await self.database.open()

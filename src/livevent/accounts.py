@@ -1,0 +1,169 @@
+"""Users who sign in: password logins, refresh, and the users' grants in their tokens.
+
+A login answers the same way, after the same work, whether the email is an
+account or not: an unknown email is checked against a decoy hash, counts
+towards its own lockout, and gets the same message. Attempts per email are
+counted before the password is checked (one atomic step on the bus), so
+concurrent guesses cannot get past the limit; a success clears the count.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from livevent import keys
+from livevent.auth import TokenIssuer, TokenVerifier
+from livevent.auth.passwords import decoy_hash, hash_password, verify_password
+from livevent.bus import Bus
+from livevent.errors import NotFound, TooManyAttempts, Unauthorized
+from livevent.model import Grant, User, UserCreate
+from livevent.settings import Settings
+from livevent.store.users import UserStore
+
+WRONG_CREDENTIALS = "wrong email or password"
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: str = "Bearer"
+    expires_in: int = Field(description="seconds the access token is good for")
+    refresh_expires_in: int = Field(description="seconds the refresh token is good for")
+
+
+@dataclass(frozen=True, slots=True)
+class LoginPolicy:
+    access_ttl: int = 900
+    refresh_ttl: int = 14 * 86400
+    failures_per_account: int = 5
+    lockout_seconds: int = 900
+    attempts_per_ip_per_minute: int = 30
+
+
+def _email_key(email: str) -> str:
+    # Hashed so that the bus holds no addresses.
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return keys.login_attempts(digest)
+
+
+class Accounts:
+    def __init__(
+        self,
+        *,
+        users: UserStore,
+        bus: Bus,
+        issuer: TokenIssuer,
+        verifier: TokenVerifier,
+        policy: LoginPolicy | None = None,
+    ) -> None:
+        self.users = users
+        self.bus = bus
+        self.issuer = issuer
+        self.verifier = verifier
+        self.policy = policy or LoginPolicy()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, *, users: UserStore, bus: Bus, verifier: TokenVerifier
+    ) -> Accounts:
+        issuer = TokenIssuer(
+            settings.auth_secret.get_secret_value(),
+            issuer=settings.auth_issuer,
+            audience=settings.auth_audience,
+        )
+        policy = LoginPolicy(
+            access_ttl=settings.access_token_ttl,
+            refresh_ttl=settings.refresh_token_ttl,
+            failures_per_account=settings.login_failures_per_account,
+            lockout_seconds=settings.login_lockout_seconds,
+            attempts_per_ip_per_minute=settings.login_attempts_per_ip_per_minute,
+        )
+        return cls(users=users, bus=bus, issuer=issuer, verifier=verifier, policy=policy)
+
+    # -- managing users ---------------------------------------------------------
+
+    async def create_user(self, data: UserCreate) -> User:
+        password_hash = await hash_password(data.password.get_secret_value())
+        return await self.users.create(data, password_hash=password_hash)
+
+    async def set_password(self, user_id: int, password: str) -> None:
+        await self.users.set_password(user_id, password_hash=await hash_password(password))
+
+    async def grant(self, user_id: int, grant: Grant) -> User:
+        return await self.users.grant(user_id, grant)
+
+    async def revoke(self, user_id: int, grant: Grant) -> User:
+        return await self.users.revoke(user_id, grant)
+
+    # -- signing in ---------------------------------------------------------------
+
+    async def login(self, email: str, password: str, *, address: str = "-") -> TokenPair:
+        await self._limit_address(address)
+        key = _email_key(email)
+        attempts = await self.bus.incr_window(key, self.policy.lockout_seconds)
+        if attempts > self.policy.failures_per_account:
+            retry_after = await self.bus.ttl(key) or self.policy.lockout_seconds
+            raise TooManyAttempts(
+                "too many failed logins for this email: try again later",
+                retry_after=max(1, int(retry_after)),
+            )
+        credentials = await self.users.credentials(email)
+        password_hash = credentials.password_hash if credentials else decoy_hash()
+        matches = await verify_password(password_hash, password)
+        if credentials is None or not matches or credentials.user.disabled:
+            raise Unauthorized(WRONG_CREDENTIALS)
+        await self.bus.delete(key)
+        return self._pair(credentials.user)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """A new pair for a good refresh token of a user who still may sign in."""
+        claims = self.verifier.verify(refresh_token, expect="refresh")
+        prefix, _, raw_id = claims.sub.partition(":")
+        if prefix != "user" or not raw_id.isdigit():
+            raise Unauthorized("this refresh token does not belong to a user")
+        try:
+            user = await self.users.get(int(raw_id))
+        except NotFound:
+            raise Unauthorized("the user of this refresh token no longer exists") from None
+        if user.disabled:
+            raise Unauthorized("this user is disabled")
+        if claims.gen != user.generation:
+            raise Unauthorized("this refresh token was revoked (password or access changed)")
+        return self._pair(user)
+
+    def _pair(self, user: User) -> TokenPair:
+        access = self.issuer.issue(
+            sub=user.subject,
+            role=user.role,
+            ttl=self.policy.access_ttl,
+            customer=user.customer_id,
+            grants=user.grants,
+        )
+        refresh = self.issuer.issue(
+            sub=user.subject,
+            role=user.role,
+            ttl=self.policy.refresh_ttl,
+            typ="refresh",
+            generation=user.generation,
+        )
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=self.policy.access_ttl,
+            refresh_expires_in=self.policy.refresh_ttl,
+        )
+
+    async def _limit_address(self, address: str) -> None:
+        per_minute = self.policy.attempts_per_ip_per_minute
+        if per_minute <= 0:
+            return
+        key = keys.rate_ip(address) + ":login"
+        if await self.bus.incr_window(key, 60) > per_minute:
+            retry_after = await self.bus.ttl(key) or 60
+            raise TooManyAttempts(
+                f"more than {per_minute} logins a minute from your address",
+                retry_after=max(1, int(retry_after)),
+            )

@@ -1,0 +1,87 @@
+"""/api/auth: sign in with email and password, refresh, and who a token says you are."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel, Field, SecretStr
+
+from livevent.accounts import Accounts, TokenPair
+from livevent.api.auth import claims_of
+from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
+from livevent.api.operations import OperationTable, read_body
+from livevent.auth import TokenClaims
+from livevent.errors import NotFound
+from livevent.model.user import MAX_PASSWORD
+
+table = OperationTable()
+PUBLIC_PATHS = ("/api/auth/token", "/api/auth/refresh")
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(min_length=1, max_length=254)
+    password: SecretStr = Field(min_length=1, max_length=MAX_PASSWORD)
+
+
+class RefreshRequest(BaseModel):
+    refresh_token: str = Field(min_length=1, max_length=8192)
+
+
+def _accounts(request: web.Request) -> Accounts:
+    settings = request.app[SETTINGS]
+    if settings.auth_public_key_file is not None or settings.auth_jwks_file is not None:
+        raise NotFound("this deployment takes tokens from another issuer: sign in there")
+    service = request.app[SERVICE]
+    return Accounts.from_settings(
+        settings, users=service.store.users, bus=service.bus, verifier=request.app[VERIFIER]
+    )
+
+
+def _tokens(pair: TokenPair) -> web.Response:
+    # Tokens are credentials: no cache may keep them (RFC 6749 5.1).
+    return web.json_response(
+        text=pair.model_dump_json(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+    )
+
+
+@table.add(
+    "POST",
+    "/api/auth/token",
+    summary="Sign in: an access token and a refresh token for an email and password",
+    tag="auth",
+    body=LoginRequest,
+    response=TokenPair,
+    errors=(400, 404, 422),
+    public=True,
+)
+async def login(request: web.Request) -> web.Response:
+    data = await read_body(request, LoginRequest)
+    pair = await _accounts(request).login(
+        data.email, data.password.get_secret_value(), address=request.remote or "-"
+    )
+    return _tokens(pair)
+
+
+@table.add(
+    "POST",
+    "/api/auth/refresh",
+    summary="A new token pair for a refresh token",
+    tag="auth",
+    body=RefreshRequest,
+    response=TokenPair,
+    errors=(400, 404, 422),
+    public=True,
+)
+async def refresh(request: web.Request) -> web.Response:
+    data = await read_body(request, RefreshRequest)
+    return _tokens(await _accounts(request).refresh(data.refresh_token))
+
+
+@table.add(
+    "GET",
+    "/api/auth/me",
+    summary="The claims of the token sent: role, customer and grants",
+    tag="auth",
+    response=TokenClaims,
+)
+async def me(request: web.Request) -> web.Response:
+    return web.json_response(text=claims_of(request).model_dump_json())

@@ -1,0 +1,214 @@
+"""`livevent user ...`: people who sign in, and what each may do on which event."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from livevent.accounts import Accounts
+from livevent.api.app import verifier_for
+from livevent.cli._utilities import console, exit_with_error, guarded, print_json, run, state
+from livevent.cli.render import users_table
+from livevent.model import Capability, Grant, Role, User, UserCreate
+from livevent.model.user import MIN_PASSWORD
+from livevent.model.validation import validate
+from livevent.service import EventService
+
+app = typer.Typer(help="Create users and grant them events.", no_args_is_help=True)
+
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+PasswordStdin = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+]
+EmailArgument = Annotated[str, typer.Argument(help="The user's email.")]
+
+
+def _accounts(ctx: typer.Context, service: EventService) -> Accounts:
+    settings = state(ctx).settings
+    return Accounts.from_settings(
+        settings, users=service.store.users, bus=service.bus, verifier=verifier_for(settings)
+    )
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        exit_with_error("give the password on a terminal, or with --password-stdin")
+    if len(password) < MIN_PASSWORD:
+        exit_with_error(f"the password must have at least {MIN_PASSWORD} characters")
+    return password
+
+
+def _show(user: User, as_json: bool, said: str) -> None:
+    if as_json:
+        print_json(user)
+        return
+    console.print(f"{said} user [bold]{user.id}[/] ({user.email}, {user.role.value}).")
+    for grant in user.grants:
+        console.print(f"  may {grant}")
+
+
+@app.command("create")
+def create(
+    ctx: typer.Context,
+    email: EmailArgument,
+    name: Annotated[str, typer.Option("--name", help="The name shown to others.")],
+    role: Annotated[Role, typer.Option("--role", help="What the user is.")] = Role.SPEAKER,
+    customer: Annotated[
+        str | None,
+        typer.Option("--customer", help="The customer (name or id) a manager works for."),
+    ] = None,
+    password_stdin: PasswordStdin = False,
+    as_json: AsJson = False,
+) -> None:
+    """Create a user who signs in with an email and a password."""
+    password = _password(password_stdin)
+
+    async def work(service: EventService) -> User:
+        customer_id = None
+        if customer is not None:
+            customer_id = (await service.resolve_customer(customer)).id
+        data = validate(
+            UserCreate,
+            {
+                "email": email,
+                "name": name,
+                "role": role,
+                "customer_id": customer_id,
+                "password": password,
+            },
+        )
+        return await _accounts(ctx, service).create_user(data)
+
+    _show(run(ctx, work), as_json, "Created")
+
+
+@app.command("list")
+def list_users(
+    ctx: typer.Context,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Only this customer's (name or id).")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """List users and their grants."""
+
+    async def work(service: EventService) -> list[User]:
+        customer_id = None
+        if customer is not None:
+            customer_id = (await service.resolve_customer(customer)).id
+        return await service.store.users.list_users(customer_id=customer_id)
+
+    users = run(ctx, work)
+    if as_json:
+        print_json([user.model_dump(mode="json") for user in users])
+    else:
+        console.print(users_table(users))
+
+
+def _grant(event_id: int, capability: Capability, channel: int | None) -> Grant:
+    return guarded(
+        lambda: validate(Grant, {"event": event_id, "can": capability, "channel": channel})
+    )
+
+
+EventArgument = Annotated[int, typer.Argument(help="The event's id.", min=1)]
+CapabilityArgument = Annotated[
+    Capability, typer.Argument(help="manage, speak (the floor), interpret or listen.")
+]
+ChannelOption = Annotated[
+    int | None, typer.Option("--channel", help="The channel interpreted.", min=1, max=99)
+]
+
+
+@app.command("grant")
+def grant(
+    ctx: typer.Context,
+    email: EmailArgument,
+    event_id: EventArgument,
+    capability: CapabilityArgument,
+    channel: ChannelOption = None,
+    as_json: AsJson = False,
+) -> None:
+    """Let a user manage, speak on, interpret a channel of, or listen to an event."""
+    wanted = _grant(event_id, capability, channel)
+
+    async def work(service: EventService) -> User:
+        user = await service.store.users.find(email)
+        return await service.store.users.grant(user.id, wanted)
+
+    _show(run(ctx, work), as_json, "Granted; now")
+
+
+@app.command("revoke")
+def revoke(
+    ctx: typer.Context,
+    email: EmailArgument,
+    event_id: EventArgument,
+    capability: CapabilityArgument,
+    channel: ChannelOption = None,
+    as_json: AsJson = False,
+) -> None:
+    """Take a grant back (it ends when the user's access token does, at most minutes)."""
+    unwanted = _grant(event_id, capability, channel)
+
+    async def work(service: EventService) -> User:
+        user = await service.store.users.find(email)
+        return await service.store.users.revoke(user.id, unwanted)
+
+    _show(run(ctx, work), as_json, "Revoked; now")
+
+
+@app.command("password")
+def password(
+    ctx: typer.Context, email: EmailArgument, password_stdin: PasswordStdin = False
+) -> None:
+    """Set a new password; the user's refresh tokens stop working."""
+    new = _password(password_stdin)
+
+    async def work(service: EventService) -> None:
+        user = await service.store.users.find(email)
+        await _accounts(ctx, service).set_password(user.id, new)
+
+    run(ctx, work)
+    console.print(f"Password changed for {email}; sign in again everywhere.")
+
+
+@app.command("disable")
+def disable(ctx: typer.Context, email: EmailArgument) -> None:
+    """Stop a user from signing in; its refresh tokens stop working."""
+    _set_disabled(ctx, email, True)
+    console.print(f"Disabled {email}.")
+
+
+@app.command("enable")
+def enable(ctx: typer.Context, email: EmailArgument) -> None:
+    """Let a disabled user sign in again."""
+    _set_disabled(ctx, email, False)
+    console.print(f"Enabled {email}.")
+
+
+def _set_disabled(ctx: typer.Context, email: str, disabled: bool) -> None:
+    async def work(service: EventService) -> None:
+        user = await service.store.users.find(email)
+        await service.store.users.set_disabled(user.id, disabled)
+
+    run(ctx, work)
+
+
+@app.command("delete")
+def delete(ctx: typer.Context, email: EmailArgument) -> None:
+    """Delete a user and its grants."""
+
+    async def work(service: EventService) -> None:
+        user = await service.store.users.find(email)
+        await service.store.users.delete(user.id)
+
+    run(ctx, work)
+    console.print(f"Deleted {email}.")
