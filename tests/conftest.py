@@ -68,7 +68,8 @@ async def _truncate(url: str) -> None:
     connection = await asyncpg.connect(url)
     try:
         await connection.execute(
-            "TRUNCATE event_status_changes, events, customers RESTART IDENTITY CASCADE"
+            "TRUNCATE user_grants, users, event_status_changes, events, customers"
+            " RESTART IDENTITY CASCADE"
         )
     finally:
         await connection.close()

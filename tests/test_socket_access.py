@@ -14,7 +14,15 @@ from pytest_aiohttp import AiohttpClient
 
 from livevent.auth import Role, TokenIssuer
 from livevent.bus import MemoryBus
-from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch, EventStatus
+from livevent.model import (
+    Capability,
+    ChannelKind,
+    ChannelSpec,
+    EventCreate,
+    EventPatch,
+    EventStatus,
+    Grant,
+)
 from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.settings import Settings
 from tests.live_helpers import ListenerLog, listen_until
@@ -179,3 +187,53 @@ async def test_tokens_from_another_issuer_through_the_settings(
         )
         code, _ = await closed_with(client, f"/speak/{created.id}/1?token={ours}")
         assert code == 4001  # HMAC tokens are not accepted once an issuer's key is set
+
+
+GRANT_CASES = [
+    # (grant capability, its channel, channel spoken on, close code or None for admitted)
+    (Capability.SPEAK, None, 1, None),
+    (Capability.SPEAK, None, 2, 4003),
+    (Capability.INTERPRET, 2, 2, None),
+    (Capability.INTERPRET, 2, 1, 4003),
+    (Capability.INTERPRET, 3, 2, 4003),
+    (Capability.MANAGE, None, 2, None),
+    (Capability.LISTEN, None, 1, 4003),
+]
+
+
+@pytest.mark.parametrize(("can", "granted", "spoken", "code"), GRANT_CASES)
+async def test_user_grants_decide_who_speaks_where(
+    client: Client, event: tuple[int, int], issuer: TokenIssuer,
+    can: Capability, granted: int | None, spoken: int, code: int | None,
+) -> None:  # fmt: skip
+    event_id, _ = event
+    grant = Grant(event=event_id, can=can, channel=granted)
+    token = issuer.issue(sub="user:7", role=Role.SPEAKER, ttl=60, grants=[grant])
+    ws = await client.ws_connect(f"/speak/{event_id}/{spoken}?token={token}")
+    log = await listen_until(
+        ws, ListenerLog(), lambda log: bool(log.of_type("ready")) or log.close_code is not None
+    )
+    if code is None:
+        assert log.of_type("ready")
+    else:
+        assert log.close_code == code, log.close_reason
+    await ws.close()
+
+
+async def test_a_listen_grant_opens_a_private_event(
+    client: Client, runtime: LiveRuntime, event: tuple[int, int], issuer: TokenIssuer
+) -> None:
+    event_id, _ = event
+    assert runtime.service is not None
+    await runtime.service.update_event(event_id, EventPatch(public=False))
+    await runtime.start(event_id)
+    grant = Grant(event=event_id, can=Capability.LISTEN)
+    token = issuer.issue(sub="user:8", role=Role.LISTENER, ttl=60, grants=[grant])
+    ws = await client.ws_connect(f"/listen/{event_id}?token={token}")
+    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("welcome")))
+    assert log.of_type("welcome")
+    await ws.close()
+    other = Grant(event=event_id + 1, can=Capability.LISTEN)
+    token = issuer.issue(sub="user:8", role=Role.LISTENER, ttl=60, grants=[other])
+    code, why = await closed_with(client, f"/listen/{event_id}?token={token}")
+    assert code == 4003 and "does not grant" in why

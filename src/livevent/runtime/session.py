@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import time
-import uuid
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from livevent import keys
 from livevent.bus import Bus
 from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind, EventConfig, EventStatus, language_name
+from livevent.runtime.booth import Booth, TurnCallback
 from livevent.runtime.fanout import ChannelHub, Listener
 from livevent.runtime.wire import PROTOCOL_VERSION, CloseCode
 
@@ -37,12 +37,16 @@ def channel_info(channel: Channel) -> dict[str, Any]:
 @dataclass(slots=True)
 class ChannelState:
     hub: ChannelHub
-    speaker: str | None = None
+    booth: Booth = field(default_factory=Booth)
     muted: bool = False
     idle_since: float | None = field(default_factory=time.monotonic)
     paused: bool = True
     playing: bool = False  # a machine channel speaking a translation
     problem: str | None = None  # why a machine channel cannot run
+
+    @property
+    def speaker(self) -> str | None:
+        return self.booth.active
 
 
 class LiveSession:
@@ -200,25 +204,39 @@ class LiveSession:
             for tap in self.floor_taps:
                 tap(frame)
 
-    def claim_speaker(self, language: str) -> str | None:
-        """A speaker id when the channel was free, else None (one speaker per channel)."""
+    def claim_speaker(
+        self, language: str, *, standby: bool = False, on_turn: TurnCallback | None = None
+    ) -> str | None:
+        """A speaker id when the channel was free (or, with `standby`, a partner's), else None."""
         state = self.channels[language]
-        if state.speaker is not None:
-            return None
-        state.speaker = uuid.uuid4().hex
-        self._notify(language)
-        return state.speaker
+        speaker_id = state.booth.enter(on_turn, standby=standby)
+        if speaker_id is not None and state.booth.active == speaker_id:
+            self._notify(language)
+        return speaker_id
+
+    def is_active(self, language: str, speaker_id: str) -> bool:
+        return self.channels[language].booth.active == speaker_id
+
+    def hand_over(self, language: str, speaker_id: str) -> bool:
+        """The active speaker yields to a partner in standby; False when there is none."""
+        state = self.channels[language]
+        if not state.booth.hand_over(speaker_id):
+            return False
+        self._speaker_changed(language)
+        return True
 
     def release_speaker(self, language: str, speaker_id: str) -> None:
+        if self.channels[language].booth.leave(speaker_id):
+            self._speaker_changed(language)
+
+    def _speaker_changed(self, language: str) -> None:
         state = self.channels[language]
-        if state.speaker == speaker_id:
-            state.hub.flush()
-            state.speaker = None
-            state.muted = False
-            self._notify(language)
-            if language == self.config.source_language:
-                for tap in self.floor_end_taps:
-                    tap()
+        state.hub.flush()
+        state.muted = False
+        self._notify(language)
+        if language == self.config.source_language:
+            for tap in self.floor_end_taps:
+                tap()
 
     def set_muted(self, language: str, muted: bool) -> None:
         self.channels[language].muted = muted

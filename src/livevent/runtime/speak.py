@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -20,6 +21,7 @@ from livevent.runtime.wire import (
     PROTOCOL_VERSION,
     CloseCode,
     SpeakerEnd,
+    SpeakerHandover,
     SpeakerHello,
     SpeakerMute,
     speaker_messages,
@@ -79,40 +81,68 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         await close_with(ws, CloseCode.NOT_FOUND, "no such channel in this event")
         return ws
     language = state.hub.language
-    speaker_id = session.claim_speaker(language)
+    ready: dict[str, object] = {
+        "type": "ready",
+        "protocol": PROTOCOL_VERSION,
+        "event": event_id,
+        "channel": state.hub.channel.number,
+        "language": language,
+        "format": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
+    }
+
+    def on_turn(active: bool) -> None:
+        # Called by the booth when partners change places: tell this speaker at once.
+        message: dict[str, object] = (
+            ready if active else {"type": "standby", "reason": "handed over"}
+        )
+        session.spawn(_send_quietly(ws, message), name="booth-turn")
+
+    standby = request.query.get("standby", "") in ("1", "true", "yes")
+    speaker_id = session.claim_speaker(language, standby=standby, on_turn=on_turn)
     if speaker_id is None:
-        await close_with(ws, CloseCode.CHANNEL_BUSY, f"channel {language} already has a speaker")
+        await close_with(
+            ws,
+            CloseCode.CHANNEL_BUSY,
+            f"channel {language} already has a speaker (a booth partner joins with ?standby=1)",
+        )
         return ws
     session.track(f"speaker:{speaker_id}", ws)
+    end_event = False
     try:
-        await ws.send_json(
-            {
-                "type": "ready",
-                "protocol": PROTOCOL_VERSION,
-                "event": event_id,
-                "channel": state.hub.channel.number,
-                "language": language,
-                "format": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
-            }
-        )
+        if session.is_active(language, speaker_id):
+            await ws.send_json(ready)
+        else:
+            await ws.send_json({"type": "standby", "reason": "a partner is speaking"})
         async with expiry_watch(ws, claims):
-            end_event = await _receive(ws, session, state)
+            end_event = await _receive(ws, session, state, speaker_id)
     finally:
         # Free the channel before the closing handshake, which waits on the client.
+        was_active = session.is_active(language, speaker_id)
         session.release_speaker(language, speaker_id)
-    if end_event and language == session.config.source_language:
+    if end_event and was_active and language == session.config.source_language:
         await runtime.stop(event_id, reason="the speaker ended the event")
     if not ws.closed:
         await ws.close(code=CloseCode.NORMAL, message=b"speaker ended")
     return ws
 
 
-async def _receive(ws: web.WebSocketResponse, session: LiveSession, state: ChannelState) -> bool:
+async def _send_quietly(ws: web.WebSocketResponse, message: dict[str, object]) -> None:
+    if not ws.closed:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await ws.send_json(message)
+
+
+async def _receive(
+    ws: web.WebSocketResponse, session: LiveSession, state: ChannelState, speaker_id: str
+) -> bool:
     """Feed the channel until the speaker ends or leaves; True if it asked to end the event."""
     language = state.hub.language
     chunker = FrameChunker()
     async for message in ws:
         if message.type is WSMsgType.BINARY:
+            if not session.is_active(language, speaker_id):
+                chunker = FrameChunker()  # a partner standing by: nobody hears it
+                continue
             data: bytes = message.data
             if len(data) % 2:
                 await ws.send_json(
@@ -123,15 +153,17 @@ async def _receive(ws: web.WebSocketResponse, session: LiveSession, state: Chann
             for frame in chunker.push(data):
                 session.feed(language, frame, arrived)
         elif message.type is WSMsgType.TEXT:
-            ended = await _control(ws, session, language, message.data)
+            ended = await _control(ws, session, language, speaker_id, message.data)
             if ended is not None:
-                _flush(session, language, chunker)
+                _flush(session, language, speaker_id, chunker)
                 return ended
-    _flush(session, language, chunker)
+    _flush(session, language, speaker_id, chunker)
     return False
 
 
-def _flush(session: LiveSession, language: str, chunker: FrameChunker) -> None:
+def _flush(session: LiveSession, language: str, speaker_id: str, chunker: FrameChunker) -> None:
+    if not session.is_active(language, speaker_id):
+        return
     last = chunker.flush()
     if last is not None:
         session.feed(language, last)
@@ -142,6 +174,7 @@ async def _control(
     ws: web.WebSocketResponse,
     session: LiveSession,
     language: str,
+    speaker_id: str,
     text: str,
 ) -> bool | None:
     """Apply a control message; when the speaker ends, whether it ends the event too."""
@@ -153,8 +186,18 @@ async def _control(
         return None
     if isinstance(parsed, SpeakerHello):
         return None  # the only format is the one in the hello's defaults
+    active = session.is_active(language, speaker_id)
+    if isinstance(parsed, SpeakerHandover):
+        if not active:
+            await ws.send_json({"type": "error", "message": "only the active speaker hands over"})
+        elif not session.hand_over(language, speaker_id):
+            await ws.send_json(
+                {"type": "error", "message": "no booth partner is standing by on this channel"}
+            )
+        return None
     if isinstance(parsed, SpeakerMute):
-        session.set_muted(language, parsed.type == "mute")
+        if active:
+            session.set_muted(language, parsed.type == "mute")
         return None
     assert isinstance(parsed, SpeakerEnd)
     return parsed.end_event

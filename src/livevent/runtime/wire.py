@@ -116,7 +116,15 @@ class SpeakerEnd(_Message):
     end_event: bool = Field(False, description="the floor speaker also ends the event")
 
 
-SpeakerMessage = Annotated[SpeakerHello | SpeakerMute | SpeakerEnd, Field(discriminator="type")]
+class SpeakerHandover(_Message):
+    """The active speaker yields the channel to the booth partner standing by."""
+
+    type: Literal["handover"]
+
+
+SpeakerMessage = Annotated[
+    SpeakerHello | SpeakerMute | SpeakerEnd | SpeakerHandover, Field(discriminator="type")
+]
 
 
 class ListenerHello(_Message):

@@ -1,0 +1,129 @@
+"""Booth partners on one interpretation channel: standby, explicit handover, takeover."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from livevent.bus import MemoryBus
+from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime.session import LiveSession
+from livevent.settings import Settings
+from tests.live_helpers import ListenerLog, listen_until, speaker_token
+
+Client = TestClient[web.Request, web.Application]
+WS = aiohttp.ClientWebSocketResponse
+SILENCE = bytes(3200)  # 100 ms
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'booth.db'}", joins_per_ip_per_minute=0
+    )
+    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def live(runtime: LiveRuntime) -> LiveSession:
+    assert runtime.service is not None
+    created = await runtime.service.create_event(
+        EventCreate(
+            name="Booth", starts_at="2026-12-01T10:00Z", source_language="en-US",
+            channels=[ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)],
+        ),
+        actor="t",
+    )  # fmt: skip
+    await runtime.service.act(created.id, "schedule", actor="t")
+    return await runtime.start(created.id)
+
+
+@pytest.fixture
+async def client(aiohttp_client: AiohttpClient, runtime: LiveRuntime) -> Client:
+    return await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+
+
+async def interpreter(client: Client, event_id: int, *, standby: bool = False) -> tuple[WS, str]:
+    query = f"token={speaker_token(event_id, 2)}" + ("&standby=1" if standby else "")
+    ws = await client.ws_connect(f"/speak/{event_id}/2?{query}")
+    first = await ws.receive_json()
+    return ws, first["type"]
+
+
+async def next_of(ws: WS, *types: str) -> dict[str, object]:
+    log = await listen_until(ws, ListenerLog(), lambda log: any(log.of_type(t) for t in types))
+    return next(m for m in log.messages if m["type"] in types)
+
+
+async def synced(ws: WS) -> None:
+    """Wait until the server has handled everything this socket sent before."""
+    await ws.send_str("{}")  # unreadable: answered with an error, in order
+    await next_of(ws, "error")
+
+
+async def test_a_second_interpreter_is_refused_unless_standing_by(
+    client: Client, live: LiveSession
+) -> None:
+    first, kind = await interpreter(client, live.event_id)
+    assert kind == "ready"
+    second = await client.ws_connect(
+        f"/speak/{live.event_id}/2?token={speaker_token(live.event_id, 2)}"
+    )
+    log = await listen_until(second, ListenerLog(), lambda log: log.close_code is not None)
+    assert log.close_code == 4009 and "standby" in (log.close_reason or "")
+    await first.close()
+
+
+async def test_partners_swap_and_only_the_active_one_is_heard(
+    client: Client, live: LiveSession
+) -> None:
+    hub = live.channels["es-ES"].hub
+    ana, kind = await interpreter(client, live.event_id)
+    assert kind == "ready"
+    ben, kind = await interpreter(client, live.event_id, standby=True)
+    assert kind == "standby"
+
+    await ben.send_bytes(SILENCE * 5)
+    await synced(ben)
+    assert hub.stats.frames_in == 0  # a partner standing by reaches nobody
+    await ana.send_bytes(SILENCE * 5)
+    await synced(ana)
+    assert hub.stats.frames_in == 25
+
+    await ana.send_json({"type": "handover"})
+    assert (await next_of(ben, "ready"))["channel"] == 2
+    assert (await next_of(ana, "standby"))["reason"] == "handed over"
+    await ana.send_bytes(SILENCE)
+    await synced(ana)
+    await ben.send_bytes(SILENCE)
+    await synced(ben)
+    assert hub.stats.frames_in == 30  # Ben's 5 frames; Ana's were dropped
+
+    # The active one leaves: the partner standing by takes over by itself.
+    await ben.close()
+    assert (await next_of(ana, "ready"))["channel"] == 2
+    await ana.send_json({"type": "handover"})
+    assert "no booth partner" in str((await next_of(ana, "error"))["message"])
+    await ana.close()
+
+
+async def test_a_standby_partner_cannot_hand_over_or_mute(
+    client: Client, live: LiveSession
+) -> None:
+    ana, _ = await interpreter(client, live.event_id)
+    ben, _ = await interpreter(client, live.event_id, standby=True)
+    await ben.send_json({"type": "handover"})
+    assert "only the active speaker" in str((await next_of(ben, "error"))["message"])
+    await ben.send_json({"type": "mute"})
+    await synced(ben)
+    assert not live.channels["es-ES"].muted
+    await ben.close()
+    await ana.close()
