@@ -15,6 +15,8 @@ PACKAGES=(
     pulseaudio          # a null sink whose monitor is a real capture device in tests
     pulseaudio-utils    # paplay / pactl for that test
     libasound2-plugins  # the ALSA "pulse" device PortAudio captures through
+    chromium            # the browser tests of the web pages (driven by playwright)
+    fonts-dejavu-core   # readable text in their screenshots
 )
 
 missing=()

@@ -248,8 +248,9 @@ async def test_bad_targets_close_with_reasons(
     ws = await client.ws_connect(f"/speak/{draft.id}/1?token={speaker_token(draft.id)}")
     await ws.receive()
     assert ws.close_code == 4011
-    response = await client.get(f"/listen/{event_id}")
-    assert response.status == 426
+    page = await client.get(f"/listen/{event_id}")  # a browser without Upgrade: the page
+    assert page.status == 200 and page.content_type == "text/html"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
 
 
 async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: int) -> None:

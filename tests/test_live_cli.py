@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 import redis.asyncio
 
+from livevent.cli.live import qr_code
 from tests.live_helpers import ListenerLog, listen_until
 
 LIVEVENT = str(Path(sys.executable).parent / "livevent")
@@ -74,11 +75,16 @@ async def start_live(env: dict[str, str], event_id: int, *extra: str) -> Live:
         while True:
             line = (await process.stdout.readline()).decode()
             assert line, "livevent live start exited before it was live"
-            found = re.search(r"listeners: (ws://[^ ?]+)", line)
+            found = re.search(r"listeners: (http://\S+)", line)
             if found:
                 break
-    listen_url = found.group(1)
-    return Live(process, listen_url, listen_url.split("/listen/")[0].replace("ws://", "http://"))
+        page_url = found.group(1)
+        # Then the same link as a QR code, for phones in the room.
+        expected = qr_code(page_url).splitlines()
+        printed = [(await process.stdout.readline()).decode().rstrip("\n") for _ in expected]
+        assert printed == expected
+    listen_url = page_url.replace("http://", "ws://", 1)
+    return Live(process, listen_url, page_url.split("/listen/")[0])
 
 
 @pytest.fixture

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import signal
 from typing import Annotated, Any
 
 import aiohttp
+import segno
 import typer
 from aiohttp import web
 
 from livevent.api.app import service_token
 from livevent.cli._utilities import actor, console, guarded, run, state
 from livevent.errors import InvalidInput, Unavailable
+from livevent.model import ChannelKind
 from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
 from livevent.runtime.sources import open_input
 from livevent.settings import Settings, check_exposure
@@ -27,18 +30,29 @@ def base_url(settings: Settings, host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def qr_code(url: str) -> str:
+    """The URL as a QR code of Unicode half blocks, for phones to scan off the terminal."""
+    buffer = io.StringIO()
+    segno.make(url, error="m").terminal(out=buffer, compact=True, border=2)
+    return buffer.getvalue()
+
+
 def print_links(session: LiveSession, http_base: str) -> None:
-    ws_base = http_base.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
     event = session.config
+    listen = f"{http_base}/listen/{event.id}"
     console.print(f"[bold red]LIVE[/] event {event.id}: {event.name}", highlight=False)
-    console.print(f"  listeners: {ws_base}/listen/{event.id}?channel=LANG", highlight=False)
+    console.print(f"  listeners: {listen}", highlight=False)
+    console.out(qr_code(listen), highlight=False)
     for state_ in session.channels.values():
         channel = state_.hub.channel
+        if channel.kind is ChannelKind.MACHINE:
+            continue
         console.print(
             f"  channel {channel.number} {channel.language} ({channel.kind.value}):"
-            f" speak at {ws_base}/speak/{event.id}/{channel.number}",
+            f" speak at {http_base}/speak/{event.id}/{channel.number}",
             highlight=False,
         )
+    console.print(f"  managers: {http_base}/manage", highlight=False)
     console.print("  stats: livevent stats " + str(event.id), highlight=False)
     console.print("Press Ctrl-C to end the event.", style="dim")
 

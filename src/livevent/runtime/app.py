@@ -10,7 +10,7 @@ from aiohttp import web
 from livevent.api.app import MAX_BODY_BYTES, install_api, verifier_for
 from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
-from livevent.api.problems import problem, problem_middleware
+from livevent.api.problems import problem_middleware
 from livevent.runtime import http
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
 from livevent.runtime.listen import listen
@@ -18,17 +18,18 @@ from livevent.runtime.runtime import LiveRuntime
 from livevent.runtime.speak import speak
 from livevent.runtime.wire import CloseCode
 from livevent.settings import Settings
+from livevent.web import pages
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _websocket_only(handler: Handler) -> Handler:
+def _socket_or_page(socket: Handler, page: Handler) -> Handler:
+    """One URL for a person and their browser's socket: the page, or the WebSocket."""
+
     async def route(request: web.Request) -> web.StreamResponse:
         if request.headers.get("Upgrade", "").lower() != "websocket":
-            response = problem(426, "this is a WebSocket endpoint (see docs/protocol.md)")
-            response.headers["Upgrade"] = "websocket"
-            return response
-        return await handler(request)
+            return await page(request)
+        return await socket(request)
 
     return route
 
@@ -77,13 +78,14 @@ def create_runtime_app(
 
     app.cleanup_ctx.append(runtime_ctx)
     app.on_shutdown.append(going_away)
-    app.router.add_get("/listen/{event_id}", _websocket_only(listen))
-    app.router.add_get("/speak/{event_id}/{channel}", _websocket_only(speak))
+    app.router.add_get("/listen/{event_id}", _socket_or_page(listen, pages.listen_page))
+    app.router.add_get("/speak/{event_id}/{channel}", _socket_or_page(speak, pages.speak_page))
     app.router.add_get("/live/{event_id}/channels", http.live_channels)
     app.router.add_get("/live/{event_id}/stats", http.live_stats)
     app.router.add_post("/live/{event_id}/stop", http.live_stop)
     app.router.add_get("/healthz", http.healthz)
     app.router.add_get("/readyz", http.readyz)
+    pages.install_pages(app)
     if not settings.event_service_url:
         install_api(app)
     return app

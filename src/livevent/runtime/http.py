@@ -30,7 +30,13 @@ async def live_channels(request: web.Request) -> web.Response:
         info["state"] = session.channel_state(channel.language) if session else "offline"
         channels.append(info)
     return web.json_response(
-        {"event": event_id, "status": config.status.value, "channels": channels}
+        {
+            "event": event_id,
+            "name": config.name,
+            "status": config.status.value,
+            "public": config.public,
+            "channels": channels,
+        }
     )
 
 

@@ -1,0 +1,196 @@
+// The listener's page: pick a channel, hear it, read its captions.
+import {
+  CaptionView,
+  ChannelPlayer,
+  ReconnectingSocket,
+  fragmentParams,
+  opusSupported,
+  socketUrl,
+  stats,
+  statusBadge,
+  unpackAudio,
+} from "/static/common.js";
+
+const eventId = window.location.pathname.split("/").filter(Boolean)[1];
+const params = new URLSearchParams(window.location.search);
+const token = fragmentParams().get("token") || "";
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  channel: params.get("channel") || localStorage.getItem(`livevent:${eventId}:channel`) || "",
+  floor: null,
+  format: "pcm",
+  context: null,
+  player: null,
+  floorPlayer: null,
+  floorSocket: null,
+  captionsOnly: false,
+  over: false,
+};
+const captions = new CaptionView($("captions"));
+
+function setStatus(status, reason) {
+  stats.status = status;
+  statusBadge($("status"), status);
+  $("reason").hidden = !reason;
+  $("reason").textContent = reason || "";
+  if (status === "ENDED" || status === "CANCELLED") state.over = true;
+}
+
+function renderChannels(channels, current) {
+  const box = $("channels");
+  box.replaceChildren();
+  for (const channel of channels) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "radio";
+    input.name = "channel";
+    input.value = channel.language;
+    input.checked = channel.language === current;
+    input.addEventListener("change", () => switchTo(channel.language));
+    const name = document.createElement("span");
+    name.textContent = channel.label || channel.name;
+    const kind = document.createElement("span");
+    kind.className = "kind";
+    kind.textContent = { floor: "original", human: "interpreter", machine: "machine" }[channel.kind];
+    label.append(input, name, kind);
+    box.append(label);
+  }
+}
+
+function updateFloorControls() {
+  const away = state.floor && state.channel !== state.floor;
+  $("floor-controls").hidden = !away || state.captionsOnly;
+  if ((!away || !$("floor-mix").checked || state.captionsOnly) && state.floorSocket) {
+    state.floorSocket.close();
+    state.floorSocket = null;
+  }
+  if (away && $("floor-mix").checked && !state.captionsOnly && state.context && !state.floorSocket) {
+    openFloorMix();
+  }
+}
+
+const socket = new ReconnectingSocket({
+  url: () =>
+    socketUrl(window.location.pathname, {
+      channel: state.channel,
+      format: state.format,
+      captions_only: state.captionsOnly ? "1" : "",
+      token,
+    }),
+  onOpen: () => {
+    $("connection").textContent = "";
+  },
+  onMessage: (data) => {
+    stats.messages += 1;
+    if (typeof data !== "string") {
+      stats.audioMessages += 1;
+      if (state.player && !state.captionsOnly) state.player.push(unpackAudio(data));
+      return;
+    }
+    const message = JSON.parse(data);
+    if (message.type === "welcome") {
+      document.title = `${message.event.name} · livevent`;
+      $("event-name").textContent = message.event.name;
+      state.floor = message.event.source_language;
+      if (state.channel !== message.channel) state.player?.reset();
+      state.channel = message.channel;
+      localStorage.setItem(`livevent:${eventId}:channel`, state.channel);
+      renderChannels(message.channels, message.channel);
+      setStatus(message.event.status);
+      updateFloorControls();
+    } else if (message.type === "status") {
+      setStatus(message.event_status, message.reason);
+      if (message.channel_state === "unavailable") {
+        $("connection").textContent = "This channel is not available right now.";
+      }
+    } else if (message.type === "caption") {
+      captions.show(message);
+    }
+  },
+  onClose: (event, final) => {
+    if (event.code === 4010 || state.over) {
+      $("connection").textContent = "The event is over.";
+      socket.stopped = true;
+    } else if (final) {
+      $("connection").textContent = `Cannot listen: ${event.reason || "refused"} (${event.code}).`;
+    } else if (event.code === 4001) {
+      $("connection").textContent = "This event needs a listener link with a token.";
+    }
+  },
+  onRetry: (delay) => {
+    if (!socket.stopped) $("connection").textContent = `Reconnecting in ${(delay / 1000).toFixed(1)} s…`;
+  },
+});
+
+function switchTo(language) {
+  state.channel = language;
+  captions.clear();
+  state.player?.reset();
+  if (!socket.send({ type: "switch", channel: language })) return;
+  updateFloorControls();
+}
+
+function openFloorMix() {
+  state.floorPlayer = new ChannelPlayer(state.context, { volume: Number($("floor-volume").value) });
+  state.floorSocket = new ReconnectingSocket({
+    url: () => socketUrl(window.location.pathname, { channel: state.floor, format: state.format, token }),
+    onMessage: (data) => {
+      if (typeof data !== "string") state.floorPlayer.push(unpackAudio(data));
+    },
+  });
+  state.floorSocket.open();
+}
+
+async function startAudio() {
+  const button = $("play");
+  if (state.context && state.context.state === "running") {
+    await state.context.suspend();
+    button.textContent = "Start listening";
+    button.setAttribute("aria-pressed", "false");
+    return;
+  }
+  if (!state.context) {
+    state.context = new AudioContext({ latencyHint: "interactive" });
+    state.player = new ChannelPlayer(state.context, { volume: Number($("volume").value) });
+  }
+  await state.context.resume();
+  button.textContent = "Pause";
+  button.setAttribute("aria-pressed", "true");
+  updateFloorControls();
+}
+
+$("play").addEventListener("click", startAudio);
+$("volume").addEventListener("input", (e) => state.player?.setVolume(Number(e.target.value)));
+$("floor-volume").addEventListener("input", (e) => state.floorPlayer?.setVolume(Number(e.target.value)));
+$("floor-mix").addEventListener("change", updateFloorControls);
+$("captions-only").addEventListener("change", (e) => {
+  state.captionsOnly = e.target.checked;
+  $("play").disabled = state.captionsOnly;
+  socket.send({ type: "hello", channel: state.channel, format: state.format, captions_only: state.captionsOnly });
+  updateFloorControls();
+});
+
+(async () => {
+  const opus = await opusSupported();
+  state.format = opus ? "opus" : "pcm";
+  stats.decoder = opus ? "webcodecs-opus" : "pcm";
+  try {
+    const response = await fetch(`/live/${eventId}/channels`);
+    if (response.ok) {
+      const info = await response.json();
+      $("event-name").textContent = info.name;
+      document.title = `${info.name} · livevent`;
+      setStatus(info.status === "LIVE" ? "LIVE" : info.status);
+      renderChannels(info.channels, state.channel || info.channels[0]?.language);
+    } else {
+      const problem = await response.json().catch(() => ({}));
+      $("event-name").textContent = "Event not found";
+      $("connection").textContent = problem.detail || `The event ${eventId} cannot be shown.`;
+      return;
+    }
+  } catch {
+    $("connection").textContent = "Cannot reach the server; retrying…";
+  }
+  socket.open();
+})();

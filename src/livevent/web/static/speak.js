@@ -1,0 +1,202 @@
+// The speaker's and interpreter's page: microphone -> 16 kHz PCM over the speak socket.
+import {
+  CaptionView,
+  ChannelPlayer,
+  ReconnectingSocket,
+  fragmentParams,
+  socketUrl,
+  stats,
+  unpackAudio,
+} from "/static/common.js";
+
+const [, , eventId, channelKey] = window.location.pathname.split("/");
+const $ = (id) => document.getElementById(id);
+const captions = new CaptionView($("captions"));
+const storageKey = `livevent:${eventId}:speaker-token`;
+
+const state = {
+  token: fragmentParams().get("token") || sessionStorage.getItem(storageKey) || "",
+  socket: null,
+  context: null,
+  stream: null,
+  active: false,
+  muted: false,
+  floor: null,
+  language: null,
+  channels: [],
+  sourceSocket: null,
+  sourcePlayer: null,
+  captionSocket: null,
+};
+$("token").value = state.token;
+
+function onAir(text, kind) {
+  $("on-air").textContent = text;
+  $("on-air").className = `badge ${kind}`;
+}
+
+async function loadChannels() {
+  const response = await fetch(`/live/${eventId}/channels`);
+  if (!response.ok) return;
+  const info = await response.json();
+  state.channels = info.channels;
+  const channel = info.channels.find(
+    (c) => String(c.number) === channelKey || c.language === channelKey,
+  );
+  state.floor = info.channels.find((c) => c.kind === "floor")?.language;
+  if (channel) {
+    state.language = channel.language;
+    $("title").textContent = channel.kind === "floor" ? "Speak on the floor" : `Interpret: ${channel.name}`;
+    $("channel-info").textContent = `Event ${eventId}, channel ${channel.number} (${channel.language}).`;
+  }
+}
+
+async function startMicrophone() {
+  state.stream = await navigator.mediaDevices.getUserMedia({
+    audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+  });
+  state.context = new AudioContext({ latencyHint: "interactive" });
+  await state.context.audioWorklet.addModule("/static/capture-worklet.js");
+  const source = state.context.createMediaStreamSource(state.stream);
+  const capture = new AudioWorkletNode(state.context, "livevent-capture");
+  capture.port.onmessage = ({ data }) => {
+    $("level").value = Math.min(1, data.level * 4);
+    if (state.active && !state.muted && state.socket?.send(data.pcm)) stats.sent += data.pcm.byteLength;
+  };
+  source.connect(capture);
+  // Keep the worklet pulled without playing the microphone back.
+  const silent = state.context.createGain();
+  silent.gain.value = 0;
+  capture.connect(silent).connect(state.context.destination);
+  await state.context.resume();
+}
+
+function connect() {
+  state.socket = new ReconnectingSocket({
+    url: () => socketUrl(window.location.pathname, { token: state.token, standby: $("standby").checked ? "1" : "" }),
+    onOpen: () => {
+      $("connection").textContent = "";
+    },
+    onMessage: (data) => {
+      if (typeof data !== "string") return;
+      const message = JSON.parse(data);
+      stats.messages += 1;
+      if (message.type === "ready") {
+        state.active = true;
+        stats.status = "on-air";
+        onAir(state.muted ? "Muted" : "On air", state.muted ? "waiting" : "live");
+      } else if (message.type === "standby") {
+        state.active = false;
+        stats.status = "standby";
+        onAir("Standing by", "standby");
+      } else if (message.type === "error") {
+        $("connection").textContent = message.message;
+      }
+    },
+    onClose: (event, final) => {
+      state.active = false;
+      onAir("Not connected", "waiting");
+      if (event.code === 4001) {
+        $("connection").textContent = `Your token was refused: ${event.reason}. Paste a fresh one.`;
+        state.socket.stopped = true;
+        $("connect-form").hidden = false;
+      } else if (event.code === 4009) {
+        $("connection").textContent = "Someone is already speaking here. Tick “booth partner” to stand by.";
+        state.socket.stopped = true;
+        $("connect-form").hidden = false;
+      } else if (final) {
+        $("connection").textContent = `Closed: ${event.reason || event.code}.`;
+      }
+    },
+    onRetry: (delay) => {
+      $("connection").textContent = `Reconnecting in ${(delay / 1000).toFixed(1)} s…`;
+    },
+  });
+  state.socket.open();
+}
+
+function listenTo(language, { captionsOnly }) {
+  const socket = new ReconnectingSocket({
+    url: () =>
+      socketUrl(`/listen/${eventId}`, {
+        channel: language,
+        format: "pcm",
+        captions_only: captionsOnly ? "1" : "",
+        token: state.token,
+      }),
+    onMessage: (data) => {
+      if (typeof data !== "string") {
+        state.sourcePlayer?.push(unpackAudio(data));
+        return;
+      }
+      const message = JSON.parse(data);
+      if (message.type === "caption") captions.show(message);
+    },
+  });
+  socket.open();
+  return socket;
+}
+
+function chooseSource() {
+  state.sourceSocket?.close();
+  const language = $("source").value;
+  if (!language) return;
+  state.sourcePlayer = new ChannelPlayer(state.context, { volume: Number($("source-volume").value) });
+  state.sourceSocket = listenTo(language, { captionsOnly: false });
+}
+
+function setUpSources() {
+  if (!state.language || state.language === state.floor) return;
+  // Interpreters hear the floor, or another interpreter's channel (relay interpretation).
+  const select = $("source");
+  select.replaceChildren(new Option("Nothing", ""));
+  for (const channel of state.channels) {
+    if (channel.language === state.language || channel.kind === "machine") continue;
+    const label = channel.kind === "floor" ? `The floor (${channel.name})` : `Relay: ${channel.name}`;
+    select.append(new Option(label, channel.language, false, channel.kind === "floor"));
+  }
+  $("source-box").hidden = false;
+  chooseSource();
+}
+
+$("connect-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  state.token = $("token").value.trim();
+  sessionStorage.setItem(storageKey, state.token);
+  $("connection").textContent = "Asking for the microphone…";
+  try {
+    if (!state.context) await startMicrophone();
+  } catch (error) {
+    $("connection").textContent = `No microphone: ${error.message}. This page needs HTTPS (or localhost).`;
+    return;
+  }
+  $("connect-form").hidden = true;
+  $("console").hidden = false;
+  connect();
+  if (state.floor && !state.captionSocket) {
+    state.captionSocket = listenTo(state.floor, { captionsOnly: true });
+  }
+  setUpSources();
+});
+
+$("mute").addEventListener("click", () => {
+  state.muted = !state.muted;
+  $("mute").setAttribute("aria-pressed", String(state.muted));
+  $("mute").textContent = state.muted ? "Unmute" : "Mute";
+  state.socket?.send({ type: state.muted ? "mute" : "unmute" });
+  if (state.active) onAir(state.muted ? "Muted" : "On air", state.muted ? "waiting" : "live");
+});
+$("handover").addEventListener("click", () => state.socket?.send({ type: "handover" }));
+$("leave").addEventListener("click", () => {
+  state.socket?.send({ type: "end" });
+  state.socket?.close();
+  state.sourceSocket?.close();
+  state.captionSocket?.close();
+  state.captionSocket = null;
+  $("console").hidden = true;
+  $("connect-form").hidden = false;
+});
+$("source").addEventListener("change", chooseSource);
+$("source-volume").addEventListener("input", (e) => state.sourcePlayer?.setVolume(Number(e.target.value)));
+
+loadChannels();

@@ -1,0 +1,282 @@
+"""The web pages in a real browser: Debian's Chromium driven by Playwright.
+
+The listener page joins a live event fed by a test speaker and shows captions
+while it decodes and plays audio. The speaker page sends Chromium's fake
+microphone (an espeak-ng WAV) to the floor, where a Python listener hears it
+and the pipeline captions it. Screenshots go to $LIVEVENT_SCREENSHOT_DIR (the
+committed ones in docs/screenshots come from there), else to the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Browser, Page, async_playwright
+from pydantic import SecretStr
+from pytest_aiohttp import AiohttpServer
+
+from livevent.accounts import Accounts
+from livevent.model import ChannelKind, ChannelSpec, EventCreate, Role, UserCreate
+from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime.session import LiveSession
+from livevent.settings import Settings
+from tests.live_helpers import ListenerLog, listen_until, speak_to_wav, speaker_token, speech_pcm
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make setup)"
+)
+SENTENCE = "Good morning everyone, and welcome to our annual meeting."
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 800}
+
+
+def screenshot_dir(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("LIVEVENT_SCREENSHOT_DIR") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", joins_per_ip_per_minute=0)
+    async with LiveRuntime(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
+    app = create_runtime_app(runtime.settings, runtime=runtime)
+    return await aiohttp_server(app, host="127.0.0.1")
+
+
+@pytest.fixture
+async def live(runtime: LiveRuntime) -> LiveSession:
+    assert runtime.service is not None
+    event = await runtime.service.create_event(
+        EventCreate(
+            name="Annual meeting",
+            starts_at="2026-12-01T10:00Z",
+            source_language="en-US",
+            channels=[
+                ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE),
+                ChannelSpec(language="ca-ES", kind=ChannelKind.HUMAN),
+            ],
+        ),
+        actor="test",
+    )
+    await runtime.service.act(event.id, "schedule", actor="test")
+    return await runtime.start(event.id)
+
+
+async def launch(*args: str) -> tuple[Any, Browser]:
+    playwright = await async_playwright().start()
+    browser = await playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=["--autoplay-policy=no-user-gesture-required", *args],
+    )
+    return playwright, browser
+
+
+async def counters(page: Page) -> dict[str, Any]:
+    stats: dict[str, Any] = await page.evaluate("window.livevent.stats")
+    return stats
+
+
+async def wait_for(page: Page, condition: str, within: float = 60.0) -> None:
+    """Poll the JavaScript `condition` (on `stats`, `document`...) until it holds.
+
+    Playwright's wait_for_function evaluates inside the page, which the pages'
+    Content-Security-Policy rightly forbids; page.evaluate goes through the
+    DevTools protocol instead.
+    """
+    expression = (
+        "(() => { const stats = window.livevent && window.livevent.stats;"
+        f" try {{ return Boolean({condition}); }} catch {{ return false; }} }})()"
+    )
+    deadline = asyncio.get_running_loop().time() + within
+    while not await page.evaluate(expression):
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"{condition} did not hold within {within} s: {await state(page)}")
+        await asyncio.sleep(0.1)
+
+
+async def state(page: Page) -> object:
+    return await page.evaluate("window.livevent && window.livevent.stats")
+
+
+async def speak(server: TestServer, event_id: int, pcm: bytes) -> None:
+    """A test speaker on the floor, sending in real time."""
+    client = server.make_url("/")
+    async with aiohttp.ClientSession() as session:
+        ws = await session.ws_connect(
+            client.with_path(f"/speak/{event_id}/1").with_query(token=speaker_token(event_id))
+        )
+        assert (await ws.receive_json())["type"] == "ready"
+        for offset in range(0, len(pcm), 3200):
+            await ws.send_bytes(pcm[offset : offset + 3200])
+            await asyncio.sleep(0.1)  # pacing: a microphone gives 100 ms every 100 ms
+        await ws.send_json({"type": "end"})
+        await ws.close()
+
+
+async def test_listener_page_shows_captions_and_plays_audio(
+    server: TestServer, live: LiveSession, tmp_path: Path
+) -> None:
+    pcm = speech_pcm(SENTENCE, "en-us", tmp_path) + bytes(32000)
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(str(server.make_url(f"/listen/{live.event_id}")))
+        await wait_for(page, "stats && stats.status === 'LIVE'")
+        # Keyboard and labels: the channel is a labelled radio, picked with the keyboard.
+        await page.get_by_role("radio", name="Spanish (Spain)").focus()
+        await page.keyboard.press("Space")
+        await page.get_by_role("button", name="Start listening").click()
+        await wait_for(
+            page, f"localStorage.getItem('livevent:{live.event_id}:channel') === 'es-ES'"
+        )
+        await page.get_by_label("Captions only").is_visible()
+        await speak(server, live.event_id, pcm)
+        await wait_for(page, "stats.captions >= 1 && stats.samplesPlayed > 16000")
+        stats = await counters(page)
+        assert stats["decoder"] == "webcodecs-opus"
+        assert stats["framesDecoded"] >= 50  # over a second of Opus decoded in the page
+        caption = await page.locator("#captions p").last.inner_text()
+        assert "buenos" in caption.lower() or "bienvenid" in caption.lower(), caption
+        folder = screenshot_dir(tmp_path)
+        await page.screenshot(path=folder / "listen-phone.png")
+        await page.set_viewport_size(DESKTOP)
+        await page.screenshot(path=folder / "listen-desktop.png")
+        dark = await browser.new_page(viewport=PHONE, color_scheme="dark")
+        await dark.goto(str(server.make_url(f"/listen/{live.event_id}")))
+        await wait_for(dark, "stats && stats.status === 'LIVE'")
+        await dark.screenshot(path=folder / "listen-phone-dark.png")
+        assert not errors, errors
+    finally:
+        await browser.close()
+        await playwright.stop()
+
+
+async def test_listener_page_says_when_the_event_ends_and_reconnects(
+    server: TestServer, runtime: LiveRuntime, live: LiveSession
+) -> None:
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        await page.goto(str(server.make_url(f"/listen/{live.event_id}")))
+        await wait_for(page, "stats && stats.status === 'LIVE'")
+        # The server drops every socket (as a restart would): the page comes back alone.
+        for ws in list(server.app[_sockets_key()]):
+            await ws.close(code=1001, message=b"server restarting")
+        await wait_for(page, "stats.reconnects >= 1 && stats.status === 'LIVE'")
+        await runtime.stop(live.event_id, reason="thank you for coming")
+        await wait_for(page, "stats.status === 'ENDED'")
+        await page.get_by_text("thank you for coming").wait_for()
+    finally:
+        await browser.close()
+        await playwright.stop()
+
+
+def _sockets_key() -> web.AppKey[Any]:
+    from livevent.runtime.appkeys import SOCKETS
+
+    return SOCKETS
+
+
+async def test_speaker_page_sends_the_microphone_to_listeners(
+    server: TestServer, live: LiveSession, tmp_path: Path
+) -> None:
+    wav = speak_to_wav(SENTENCE, "en-us", tmp_path / "microphone.wav")
+    playwright, browser = await launch(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            listener = await session.ws_connect(server.make_url(f"/listen/{live.event_id}"))
+            page = await browser.new_page(viewport=PHONE)
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(str(server.make_url(f"/speak/{live.event_id}/1")))
+            await page.get_by_label("Your speaker token").fill(speaker_token(live.event_id))
+            await page.screenshot(path=screenshot_dir(tmp_path) / "speak-token.png")
+            await page.get_by_role("button", name="Connect microphone").click()
+            await wait_for(page, "stats.status === 'on-air' && stats.sent > 32000")
+            log = await listen_until(
+                listener,
+                ListenerLog(),
+                lambda log: (
+                    log.seconds > 2.0 and any(c.get("final") for c in log.of_type("caption"))
+                ),
+                within=60,
+            )
+            finals = [c["text"] for c in log.of_type("caption") if c.get("final")]
+            assert any("morning" in text.lower() or "welcome" in text.lower() for text in finals)
+            await page.get_by_text("morning", exact=False).first.wait_for(timeout=30_000)
+            await page.screenshot(path=screenshot_dir(tmp_path) / "speak-phone.png")
+            await page.get_by_role("button", name="Mute").click()
+            await wait_for(page, "document.getElementById('on-air').textContent === 'Muted'")
+            assert not errors, errors
+            await listener.close()
+    finally:
+        await browser.close()
+        await playwright.stop()
+
+
+async def test_manage_page_signs_in_and_shows_live_listeners(
+    server: TestServer, runtime: LiveRuntime, live: LiveSession, tmp_path: Path
+) -> None:
+    assert runtime.service is not None
+    accounts = Accounts.from_settings(
+        runtime.settings,
+        users=runtime.service.store.users,
+        bus=runtime.service.bus,
+        verifier=runtime.verifier,
+    )
+    await accounts.create_user(
+        UserCreate(
+            email="boss@example.org",
+            name="Boss",
+            role=Role.MANAGER,
+            customer_id=live.config.customer_id,
+            password=SecretStr("correct horse battery"),
+        )
+    )
+    playwright, browser = await launch()
+    try:
+        async with aiohttp.ClientSession() as session:
+            listener = await session.ws_connect(
+                server.make_url(f"/listen/{live.event_id}").with_query(channel="ca-ES")
+            )
+            await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+            page = await browser.new_page(viewport=DESKTOP)
+            await page.goto(str(server.make_url("/manage")))
+            await page.get_by_label("Email").fill("boss@example.org")
+            await page.get_by_label("Password").fill("wrong password")
+            await page.get_by_role("button", name="Sign in").click()
+            await page.get_by_text("wrong email or password").wait_for()
+            await page.get_by_label("Password").fill("correct horse battery")
+            await page.get_by_role("button", name="Sign in").click()
+            row = page.locator("#events tr", has_text=str(live.event_id))
+            await row.get_by_text("ca-ES: 1").wait_for(timeout=15_000)
+            assert await row.get_by_role("link", name="listen").get_attribute("href") == (
+                f"/listen/{live.event_id}"
+            )
+            await page.screenshot(path=screenshot_dir(tmp_path) / "manage-desktop.png")
+            await listener.close()
+    finally:
+        await browser.close()
+        await playwright.stop()
