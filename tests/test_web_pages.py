@@ -280,3 +280,39 @@ async def test_manage_page_signs_in_and_shows_live_listeners(
     finally:
         await browser.close()
         await playwright.stop()
+
+
+async def test_interpreters_hand_over_from_their_pages(
+    server: TestServer, live: LiveSession, tmp_path: Path
+) -> None:
+    wav = speak_to_wav("Bon dia a tothom.", "ca", tmp_path / "booth.wav")
+    playwright, browser = await launch(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    )
+    try:
+        pages = []
+        for standby in (False, True):
+            page = await browser.new_page(viewport=PHONE)
+            await page.goto(str(server.make_url(f"/speak/{live.event_id}/ca-ES")))
+            await page.get_by_label("Your speaker token").fill(speaker_token(live.event_id, 3))
+            if standby:
+                await page.get_by_label("Join as booth partner (stand by)").check()
+            await page.get_by_role("button", name="Connect microphone").click()
+            pages.append(page)
+        first, partner = pages
+        await wait_for(first, "stats.status === 'on-air'")
+        await wait_for(partner, "stats.status === 'standby'")
+        # An interpreter hears the floor (or a relay channel) in the headphones.
+        options = await first.locator("#source option").all_inner_texts()
+        assert options[1].startswith("The floor") and "Relay" not in " ".join(options)
+        assert await first.locator("#source").input_value() == "en-US"
+        await first.get_by_role("button", name="Hand over to my partner").click()
+        await wait_for(partner, "stats.status === 'on-air'")
+        await wait_for(first, "stats.status === 'standby'")
+        assert live.channels["ca-ES"].speaker is not None
+        await partner.screenshot(path=screenshot_dir(tmp_path) / "interpret-phone.png")
+    finally:
+        await browser.close()
+        await playwright.stop()
