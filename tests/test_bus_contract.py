@@ -5,9 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
 
@@ -17,6 +14,7 @@ import redis.asyncio
 from livevent.bus import Bus, MemoryBus
 from livevent.bus.redis import RedisBus
 from livevent.errors import Unavailable
+from tests.redis_server import RedisServer
 
 REDIS_URL = os.environ.get("LIVEVENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -111,58 +109,6 @@ async def test_concurrent_increments_are_exact(bus: Bus) -> None:
     assert (await bus.hgetall("h"))["n"] == "200"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class RedisServer:
-    """A redis-server of the test's own, on a free port, that the test may kill and restart."""
-
-    def __init__(self) -> None:
-        executable = shutil.which("redis-server")
-        if executable is None:
-            pytest.fail("redis-server is not installed (make system installs it)")
-        self.executable = executable
-        self.port = _free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.executable,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
     server = RedisServer()
@@ -212,3 +158,54 @@ async def test_a_hundred_joins_against_a_cap_of_fifty_admit_fifty(bus: Bus) -> N
     await bus.hincrby(key, "en-US", -1)  # someone leaves: one more may join
     assert await bus.hincr_capped(key, "es-ES", 50) is True
     assert await bus.hincr_capped(key, "es-ES", 50) is False
+
+
+async def test_binary_pubsub_passes_bytes_as_they_are(bus: Bus) -> None:
+    payload = bytes(range(256)) * 4  # not UTF-8: audio as the owner encoded it
+    subscription = await bus.subscribe_bytes("live:event:1:channel:es-ES:out")
+    try:
+        assert await bus.publish_bytes("live:event:1:channel:es-ES:out", payload) == 1
+        async with asyncio.timeout(5):
+            message = await subscription.get()
+        assert (message.channel, message.data) == ("live:event:1:channel:es-ES:out", payload)
+    finally:
+        await subscription.aclose()
+
+
+async def test_one_owner_at_a_time(bus: Bus) -> None:
+    key = "live:event:1:owner"
+    results = await asyncio.gather(*(bus.acquire(key, f"i{n}", 0.3) for n in range(10)))
+    assert results.count(True) == 1
+    owner = f"i{results.index(True)}"
+    assert await bus.get(key) == owner
+    assert await bus.renew(key, "someone-else", 0.3) is False
+    assert await bus.release(key, "someone-else") is False
+    assert await bus.renew(key, owner, 0.3) is True
+    deadline = time.monotonic() + 5
+    while await bus.get(key) is not None:  # not renewed: it lapses by itself
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    assert await bus.renew(key, owner, 0.3) is False  # lost: the owner must take it again
+    assert await bus.acquire(key, "i-next", 5) is True
+    assert await bus.release(key, "i-next") is True
+    assert await bus.get(key) is None
+
+
+async def test_shared_counters_add_up_and_heal(bus: Bus) -> None:
+    total, a, b = "live:event:1:listeners", "live:event:1:listeners:a", "live:event:1:listeners:b"
+    assert await bus.hincr_shared(total, a, "en-US", 1, limit=3)
+    assert await bus.hincr_shared(total, b, "en-US", 1, limit=3)
+    assert await bus.hincr_shared(total, b, "es-ES", 1, limit=3)
+    assert not await bus.hincr_shared(total, a, "es-ES", 1, limit=3)  # the cap counts both
+    assert await bus.hgetall(total) == {"en-US": "2", "es-ES": "1"}
+    # Instance b dies: its share leaves the total.
+    await bus.retire_share(total, b)
+    assert await bus.hgetall(total) == {"en-US": "1", "es-ES": "0"}
+    assert await bus.hgetall(b) == {}
+    # Everything is wiped (a Redis restart); instance a says what it holds.
+    await bus.delete(total, a)
+    await bus.reconcile_share(total, a, {"en-US": 4, "es-ES": 2})
+    await bus.reconcile_share(total, a, {"en-US": 3})  # es-ES listeners left
+    assert await bus.hgetall(total) == {"en-US": "3", "es-ES": "0"}
+    assert await bus.hincr_shared(total, a, "en-US", -5)
+    assert await bus.hgetall(a) == {"en-US": "0", "es-ES": "0"}

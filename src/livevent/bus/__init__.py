@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from livevent.bus.base import Bus, Message, PubSub, Subscription
+from livevent.bus.base import (
+    BinaryMessage,
+    BinarySubscription,
+    Bus,
+    Message,
+    PubSub,
+    Subscription,
+)
 from livevent.bus.memory import MemoryBus
 from livevent.errors import InvalidInput
 
@@ -19,4 +26,13 @@ def open_bus(url: str, *, prefix: str = "") -> Bus:
     raise InvalidInput(f"unsupported bus URL scheme {scheme!r}: use memory:// or redis://")
 
 
-__all__ = ["Bus", "MemoryBus", "Message", "PubSub", "Subscription", "open_bus"]
+__all__ = [
+    "BinaryMessage",
+    "BinarySubscription",
+    "Bus",
+    "MemoryBus",
+    "Message",
+    "PubSub",
+    "Subscription",
+    "open_bus",
+]

@@ -18,6 +18,22 @@ class Message:
     data: str
 
 
+@dataclass(slots=True, frozen=True)
+class BinaryMessage:
+    channel: str
+    data: bytes
+
+
+class BinarySubscription(Protocol):
+    """Binary messages (encoded audio, as it was sent) of the subscribed channels."""
+
+    def __aiter__(self) -> AsyncIterator[BinaryMessage]: ...
+
+    async def get(self) -> BinaryMessage: ...
+
+    async def aclose(self) -> None: ...
+
+
 class Subscription(Protocol):
     """Messages of the subscribed channels, in order, until closed."""
 
@@ -48,6 +64,14 @@ class PubSub(Protocol):
 
     async def subscribe(self, *channels: str) -> Subscription:
         """Subscribed when this returns: later messages on these channels arrive."""
+        ...
+
+    async def publish_bytes(self, channel: str, data: bytes) -> int:
+        """`publish` for bytes, passed on as they are (audio between instances)."""
+        ...
+
+    async def subscribe_bytes(self, *channels: str) -> BinarySubscription:
+        """`subscribe` for channels that carry bytes."""
         ...
 
     async def aclose(self) -> None: ...
@@ -102,4 +126,42 @@ class Bus(PubSub, Protocol):
 
     async def ttl(self, key: str) -> float | None:
         """Seconds until `key` expires; None when it has no expiry or does not exist."""
+        ...
+
+    # -- ownership: one instance runs an event's pipelines -------------------------
+
+    async def acquire(self, key: str, owner: str, ttl: float) -> bool:
+        """Take `key` for `owner` for `ttl` s unless someone holds it (SET NX PX)."""
+        ...
+
+    async def renew(self, key: str, owner: str, ttl: float) -> bool:
+        """Extend `owner`'s hold on `key`; False when it lost it (expired, taken, wiped)."""
+        ...
+
+    async def release(self, key: str, owner: str) -> bool:
+        """Let go of `key` if `owner` holds it."""
+        ...
+
+    # -- counters that add up across instances --------------------------------------
+
+    async def hincr_shared(
+        self, key: str, share: str, field: str, amount: int, *, limit: int | None = None
+    ) -> bool:
+        """Add `amount` to `field` of the total `key` and of this instance's `share`.
+
+        Both change in one atomic step. With `limit`, an increment is refused
+        (False) when the total's fields already sum to it. Neither goes below 0.
+        """
+        ...
+
+    async def reconcile_share(self, key: str, share: str, counts: Mapping[str, int]) -> None:
+        """Make this instance's share equal `counts`, moving the total by the difference.
+
+        Run every second by each instance: after a Redis restart wiped both, the
+        total is rebuilt from every instance's own connections.
+        """
+        ...
+
+    async def retire_share(self, key: str, share: str) -> None:
+        """Take a dead instance's share out of the total, and delete the share."""
         ...

@@ -8,26 +8,29 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar
 
-from livevent.bus.base import Message
+from livevent.bus.base import BinaryMessage, Message
 
 log = logging.getLogger(__name__)
 
 # A subscriber that falls this far behind loses messages rather than growing
 # without bound; Redis drops slow pub/sub clients in the same spirit.
 SUBSCRIBER_QUEUE = 10_000
+_BINARY = "\x00bytes:"
+
+M = TypeVar("M", Message, BinaryMessage)
 
 
-class MemorySubscription:
+class MemorySubscription(Generic[M]):
     def __init__(self, bus: MemoryBus, channels: tuple[str, ...]) -> None:
         self._bus = bus
         self.channels = channels
-        self.queue: asyncio.Queue[Message] = asyncio.Queue(SUBSCRIBER_QUEUE)
+        self.queue: asyncio.Queue[M] = asyncio.Queue(SUBSCRIBER_QUEUE)
         self.dropped = 0
         self.closed = False
 
-    def deliver(self, message: Message) -> bool:
+    def deliver(self, message: M) -> bool:
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -35,10 +38,10 @@ class MemorySubscription:
             return False
         return True
 
-    async def get(self) -> Message:
+    async def get(self) -> M:
         return await self.queue.get()
 
-    async def __aiter__(self) -> AsyncIterator[Message]:
+    async def __aiter__(self) -> AsyncIterator[M]:
         while not self.closed:
             yield await self.queue.get()
 
@@ -63,7 +66,7 @@ class MemoryBus:
 
     def __init__(self, url: str = "memory://") -> None:
         self.url = url
-        self._subscribers: defaultdict[str, set[MemorySubscription]] = defaultdict(set)
+        self._subscribers: defaultdict[str, set[MemorySubscription[Any]]] = defaultdict(set)
         self._values: dict[str, Any] = {}
         self._expiry: dict[str, float] = {}
 
@@ -73,13 +76,27 @@ class MemoryBus:
         message = Message(channel, data)
         return sum(sub.deliver(message) for sub in list(self._subscribers.get(channel, ())))
 
-    async def subscribe(self, *channels: str) -> MemorySubscription:
-        subscription = MemorySubscription(self, channels)
+    async def subscribe(self, *channels: str) -> MemorySubscription[Message]:
+        subscription: MemorySubscription[Message] = MemorySubscription(self, channels)
         for channel in channels:
             self._subscribers[channel].add(subscription)
         return subscription
 
-    def unsubscribe(self, subscription: MemorySubscription) -> None:
+    async def publish_bytes(self, channel: str, data: bytes) -> int:
+        message = BinaryMessage(channel, data)
+        subscribers = list(self._subscribers.get(_BINARY + channel, ()))
+        return sum(sub.deliver(message) for sub in subscribers)
+
+    async def subscribe_bytes(self, *channels: str) -> MemorySubscription[BinaryMessage]:
+        # Binary channels live apart from text ones, as on Redis's second connection.
+        subscription: MemorySubscription[BinaryMessage] = MemorySubscription(
+            self, tuple(_BINARY + channel for channel in channels)
+        )
+        for channel in subscription.channels:
+            self._subscribers[channel].add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: MemorySubscription[Any]) -> None:
         for channel in subscription.channels:
             subscribers = self._subscribers.get(channel)
             if subscribers is not None:
@@ -189,3 +206,54 @@ class MemoryBus:
         if count == 1:
             self._expiry[key] = time.monotonic() + window
         return count
+
+    # -- ownership --------------------------------------------------------------
+
+    async def acquire(self, key: str, owner: str, ttl: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        await self.put(key, owner, ttl=ttl)
+        return True
+
+    async def renew(self, key: str, owner: str, ttl: float) -> bool:
+        if self._live(key) != owner:
+            return False
+        self._expiry[key] = time.monotonic() + ttl
+        return True
+
+    async def release(self, key: str, owner: str) -> bool:
+        if self._live(key) != owner:
+            return False
+        await self.delete(key)
+        return True
+
+    # -- shared counters --------------------------------------------------------
+
+    async def hincr_shared(
+        self, key: str, share: str, field: str, amount: int, *, limit: int | None = None
+    ) -> bool:
+        total: dict[str, str] = self._typed(key, dict)
+        own: dict[str, str] = self._typed(share, dict)
+        if limit is not None and amount > 0:
+            if sum(int(value) for value in total.values()) >= limit:
+                return False
+        total[field] = str(max(0, int(total.get(field, 0)) + amount))
+        own[field] = str(max(0, int(own.get(field, 0)) + amount))
+        return True
+
+    async def reconcile_share(self, key: str, share: str, counts: Mapping[str, int]) -> None:
+        total: dict[str, str] = self._typed(key, dict)
+        own: dict[str, str] = self._typed(share, dict)
+        for field in set(own) | set(counts):
+            wanted = int(counts.get(field, 0))
+            difference = wanted - int(own.get(field, 0))
+            total[field] = str(max(0, int(total.get(field, 0)) + difference))
+            own[field] = str(wanted)
+
+    async def retire_share(self, key: str, share: str) -> None:
+        own = self._live(share)
+        if isinstance(own, dict):
+            total: dict[str, str] = self._typed(key, dict)
+            for field, value in own.items():
+                total[field] = str(max(0, int(total.get(field, 0)) - int(value)))
+        await self.delete(share)

@@ -21,7 +21,7 @@ from redis.asyncio.client import PubSub as RedisPubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
-from livevent.bus.base import Message
+from livevent.bus.base import BinaryMessage, Message
 from livevent.errors import Unavailable
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,92 @@ return value
 """
 
 
+# The owner lock: extend or delete it only while it still names us.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+# A total hash (KEYS[1]) and this instance's share of it (KEYS[2]) move together.
+_HINCR_SHARED = """
+local amount = tonumber(ARGV[2])
+if ARGV[3] ~= '' and amount > 0 then
+  local total = 0
+  for _, value in ipairs(redis.call('HVALS', KEYS[1])) do
+    total = total + tonumber(value)
+  end
+  if total >= tonumber(ARGV[3]) then
+    return 0
+  end
+end
+for _, key in ipairs(KEYS) do
+  local value = redis.call('HINCRBY', key, ARGV[1], amount)
+  if value < 0 then
+    redis.call('HSET', key, ARGV[1], 0)
+  end
+end
+return 1
+"""
+
+# Set the share to the given counts (ARGV: field, count, field, count...) and move
+# the total by the difference; fields of the share not given go to zero.
+_RECONCILE = """
+local wanted = {}
+for i = 1, #ARGV, 2 do
+  wanted[ARGV[i]] = tonumber(ARGV[i + 1])
+end
+local own = redis.call('HGETALL', KEYS[2])
+for i = 1, #own, 2 do
+  if wanted[own[i]] == nil then
+    wanted[own[i]] = 0
+  end
+end
+for field, count in pairs(wanted) do
+  local previous = tonumber(redis.call('HGET', KEYS[2], field) or '0')
+  local value = redis.call('HINCRBY', KEYS[1], field, count - previous)
+  if value < 0 then
+    redis.call('HSET', KEYS[1], field, 0)
+  end
+  redis.call('HSET', KEYS[2], field, count)
+end
+return 1
+"""
+
+_RETIRE = """
+local own = redis.call('HGETALL', KEYS[2])
+for i = 1, #own, 2 do
+  local value = redis.call('HINCRBY', KEYS[1], own[i], -tonumber(own[i + 1]))
+  if value < 0 then
+    redis.call('HSET', KEYS[1], own[i], 0)
+  end
+end
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+
 class RedisSubscription:
-    def __init__(self, pubsub: RedisPubSub, prefix: str, channels: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        pubsub: RedisPubSub,
+        prefix: str,
+        channels: tuple[str, ...],
+        *,
+        binary: bool = False,
+    ) -> None:
         self._pubsub = pubsub
         self._prefix = prefix
         self.channels = channels
-        self._queue: asyncio.Queue[Message] = asyncio.Queue(10_000)
+        self._binary = binary
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(10_000)
         self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -92,18 +172,26 @@ class RedisSubscription:
             if raw is None or raw.get("type") != "message":
                 continue
             channel, data = raw["channel"], raw["data"]
-            if not isinstance(channel, str) or not isinstance(data, str):
+            if isinstance(channel, bytes):
+                channel = channel.decode()
+            name = channel.removeprefix(self._prefix) if isinstance(channel, str) else None
+            message: Message | BinaryMessage
+            if name is not None and self._binary and isinstance(data, bytes):
+                message = BinaryMessage(name, data)
+            elif name is not None and not self._binary and isinstance(data, str):
+                message = Message(name, data)
+            else:
                 log.warning("ignoring a malformed pub/sub message on %r", channel)
                 continue
             try:
-                self._queue.put_nowait(Message(channel.removeprefix(self._prefix), data))
+                self._queue.put_nowait(message)
             except asyncio.QueueFull:
                 log.warning("subscriber queue full; dropping a message on %s", channel)
 
-    async def get(self) -> Message:
+    async def get(self) -> Any:
         return await self._queue.get()
 
-    async def __aiter__(self) -> AsyncIterator[Message]:
+    async def __aiter__(self) -> AsyncIterator[Any]:
         while True:
             yield await self._queue.get()
 
@@ -154,9 +242,25 @@ class RedisBus:
             )
             client = Redis(connection_pool=pool)
         self._redis = client
+        # Audio goes between instances as bytes: a second client that does not decode.
+        self._binary = Redis(
+            connection_pool=BlockingConnectionPool.from_url(
+                url,
+                max_connections=8,
+                timeout=5,
+                health_check_interval=15,
+                socket_keepalive=True,
+                socket_connect_timeout=2,
+            )
+        )
         self._hincrby = self._redis.register_script(_HINCRBY_FLOOR)
         self._incr_window = self._redis.register_script(_INCR_WINDOW)
         self._hincr_capped = self._redis.register_script(_HINCR_CAPPED)
+        self._renew = self._redis.register_script(_RENEW)
+        self._release = self._redis.register_script(_RELEASE)
+        self._hincr_shared = self._redis.register_script(_HINCR_SHARED)
+        self._reconcile = self._redis.register_script(_RECONCILE)
+        self._retire = self._redis.register_script(_RETIRE)
 
     def _key(self, key: str) -> str:
         return self.prefix + key
@@ -172,6 +276,7 @@ class RedisBus:
 
     async def aclose(self) -> None:
         await self._redis.aclose(close_connection_pool=True)
+        await self._binary.aclose(close_connection_pool=True)
 
     # -- pub/sub ----------------------------------------------------------------
 
@@ -180,6 +285,14 @@ class RedisBus:
 
     async def subscribe(self, *channels: str) -> RedisSubscription:
         subscription = RedisSubscription(self._redis.pubsub(), self.prefix, channels)
+        await self._call(subscription.start)
+        return subscription
+
+    async def publish_bytes(self, channel: str, data: bytes) -> int:
+        return int(await self._call(lambda: self._binary.publish(self._key(channel), data)))
+
+    async def subscribe_bytes(self, *channels: str) -> RedisSubscription:
+        subscription = RedisSubscription(self._binary.pubsub(), self.prefix, channels, binary=True)
         await self._call(subscription.start)
         return subscription
 
@@ -243,3 +356,43 @@ class RedisBus:
         return int(
             await self._call(lambda: self._incr_window(keys=[self._key(key)], args=[millis]))
         )
+
+    # -- ownership --------------------------------------------------------------
+
+    async def acquire(self, key: str, owner: str, ttl: float) -> bool:
+        millis = max(1, int(ttl * 1000))
+        done = await self._call(lambda: self._redis.set(self._key(key), owner, px=millis, nx=True))
+        return bool(done)
+
+    async def renew(self, key: str, owner: str, ttl: float) -> bool:
+        millis = max(1, int(ttl * 1000))
+        done = await self._call(lambda: self._renew(keys=[self._key(key)], args=[owner, millis]))
+        return bool(int(done))
+
+    async def release(self, key: str, owner: str) -> bool:
+        done = await self._call(lambda: self._release(keys=[self._key(key)], args=[owner]))
+        return bool(int(done))
+
+    # -- shared counters --------------------------------------------------------
+
+    async def hincr_shared(
+        self, key: str, share: str, field: str, amount: int, *, limit: int | None = None
+    ) -> bool:
+        done = await self._call(
+            lambda: self._hincr_shared(
+                keys=[self._key(key), self._key(share)],
+                args=[field, amount, "" if limit is None else limit],
+            )
+        )
+        return bool(int(done))
+
+    async def reconcile_share(self, key: str, share: str, counts: Mapping[str, int]) -> None:
+        args: list[str | int] = []
+        for field, count in counts.items():
+            args += [field, int(count)]
+        await self._call(
+            lambda: self._reconcile(keys=[self._key(key), self._key(share)], args=args)
+        )
+
+    async def retire_share(self, key: str, share: str) -> None:
+        await self._call(lambda: self._retire(keys=[self._key(key), self._key(share)], args=[]))
