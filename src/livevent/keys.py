@@ -50,3 +50,33 @@ def live_channel_stats(event_id: int, language: str) -> str:
 def login_attempts(email_digest: str) -> str:
     """Login attempts for one email (by digest) since its last success, in a window."""
     return f"rate:login:{email_digest}"
+
+
+def live_owner(event_id: int) -> str:
+    """The instance that runs the event's pipelines: a lock with a TTL, renewed while alive."""
+    return f"live:event:{event_id}:owner"
+
+
+def live_out(event_id: int, language: str) -> str:
+    """Pub/sub (bytes): what the owner sends a channel's listeners, for other instances."""
+    return f"live:event:{event_id}:channel:{language}:out"
+
+
+def live_in(event_id: int, language: str) -> str:
+    """Pub/sub (bytes): a speaker's PCM that reached another instance, for the owner."""
+    return f"live:event:{event_id}:channel:{language}:in"
+
+
+def live_listeners_share(event_id: int, instance: str) -> str:
+    """One instance's share of `live:event:{id}:listeners` (hash lang -> count)."""
+    return f"live:event:{event_id}:listeners:{instance}"
+
+
+def live_instances(event_id: int) -> str:
+    """The instances serving the event (set), so a dead one's share can be taken out."""
+    return f"live:event:{event_id}:instances"
+
+
+def instance_alive(instance: str) -> str:
+    """An instance's heartbeat (TTL): where it listens and since when."""
+    return f"live:instance:{instance}"

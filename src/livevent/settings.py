@@ -103,6 +103,15 @@ class Settings(BaseSettings):
     )
     auth_audience: str = Field("livevent", description="the `aud` tokens must carry")
     auth_issuer: str = Field("livevent", description="the `iss` tokens must carry")
+    owner_lock_ttl: float = Field(
+        3.0,
+        ge=0.5,
+        le=60,
+        description="seconds an instance holds an event after its last renewal (failover time)",
+    )
+    instance_name: str | None = Field(
+        None, max_length=100, description="this instance's name in stats (default: host:pid)"
+    )
     access_token_ttl: int = Field(
         900, ge=30, le=86400, description="seconds an access token from a login is good for"
     )

@@ -246,6 +246,8 @@ class MemoryBus:
         own: dict[str, str] = self._typed(share, dict)
         for field in set(own) | set(counts):
             wanted = int(counts.get(field, 0))
+            if field in own and int(own[field]) == wanted:
+                continue
             difference = wanted - int(own.get(field, 0))
             total[field] = str(max(0, int(total.get(field, 0)) + difference))
             own[field] = str(wanted)

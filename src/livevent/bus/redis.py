@@ -113,12 +113,14 @@ for i = 1, #own, 2 do
   end
 end
 for field, count in pairs(wanted) do
-  local previous = tonumber(redis.call('HGET', KEYS[2], field) or '0')
-  local value = redis.call('HINCRBY', KEYS[1], field, count - previous)
-  if value < 0 then
-    redis.call('HSET', KEYS[1], field, 0)
+  local previous = redis.call('HGET', KEYS[2], field)
+  if previous == false or tonumber(previous) ~= count then
+    local value = redis.call('HINCRBY', KEYS[1], field, count - tonumber(previous or '0'))
+    if value < 0 then
+      redis.call('HSET', KEYS[1], field, 0)
+    end
+    redis.call('HSET', KEYS[2], field, count)
   end
-  redis.call('HSET', KEYS[2], field, count)
 end
 return 1
 """

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from livevent.model import Channel
 from livevent.runtime.audio import FRAME_SAMPLES
-from livevent.runtime.opus import OpusEncoder
-from livevent.runtime.wire import AudioKind, pack_audio, websocket_frame
+from livevent.runtime.opus import OpusDecoder, OpusEncoder
+from livevent.runtime.wire import AudioKind, pack_audio, unpack_audio, websocket_frame
 
 # ~20 s of 24 kb/s Opus: enough to ride out a mobile network's hiccup, small
 # enough that 10,000 stalled listeners cost at most ~640 MB.
@@ -27,6 +27,9 @@ MAX_BUFFER_BYTES = 64 * 1024
 SLOW_LISTENER_SECONDS = 10.0
 # Five 20 ms frames per message: 100 ms, a tenth of the per-message cost.
 BATCH_FRAMES = 5
+# The first byte of a message between instances: what the rest is.
+RELAYED_AUDIO = b"A"  # a listener audio message (Opus), as packed by the owner
+RELAYED_JSON = b"J"  # a caption or status message
 
 
 @dataclass(slots=True, eq=False)
@@ -75,6 +78,11 @@ class ChannelHub:
         self._batch_arrived = 0.0
         self._samples = 0
         self._sequence = 0
+        # Other instances' listeners (scale-out): the owner hands each message to
+        # `outbox` as bytes, and encodes Opus for them even with no listener here.
+        self.outbox: Callable[[bytes], None] | None = None
+        self.remote_audio = False
+        self._decoder: OpusDecoder | None = None
 
     @property
     def language(self) -> str:
@@ -89,7 +97,7 @@ class ChannelHub:
         return self.listeners.pop(listener_id, None)
 
     def _wants(self) -> tuple[bool, bool]:
-        opus = pcm = False
+        opus, pcm = self.remote_audio, False
         for listener in self.listeners.values():
             if listener.captions_only:
                 continue
@@ -133,6 +141,8 @@ class ChannelHub:
         if self._opus:
             message = pack_audio(AudioKind.OPUS, sequence, self._batch_start, self._opus)
             self._broadcast(websocket_frame(message), audio="opus")
+            if self.outbox is not None and self.remote_audio:
+                self.outbox(RELAYED_AUDIO + message)
             self._opus = []
         if self._pcm:
             message = pack_audio(AudioKind.PCM, sequence, self._batch_start, self._pcm)
@@ -147,8 +157,37 @@ class ChannelHub:
 
     def send_json(self, payload: dict[str, Any]) -> None:
         """A caption or status message to every listener of the channel."""
-        frame = websocket_frame(json.dumps(payload, separators=(",", ":")).encode(), text=True)
-        self._broadcast(frame, audio=None)
+        text = json.dumps(payload, separators=(",", ":")).encode()
+        self._broadcast(websocket_frame(text, text=True), audio=None)
+        if self.outbox is not None:
+            self.outbox(RELAYED_JSON + text)
+
+    # -- relayed from the owner instance -------------------------------------------
+
+    def relay(self, data: bytes) -> dict[str, Any] | None:
+        """A message the owner instance published, to this instance's listeners.
+
+        Opus goes out as the owner encoded it; PCM listeners get it decoded here,
+        once for all of them. A JSON message is also returned, parsed.
+        """
+        tag, body = data[:1], data[1:]
+        if tag == RELAYED_JSON:
+            self._broadcast(websocket_frame(body, text=True), audio=None)
+            parsed: dict[str, Any] = json.loads(body)
+            return parsed
+        if tag != RELAYED_AUDIO:
+            return None
+        self._broadcast(websocket_frame(body), audio="opus")
+        if self._wants()[1]:
+            message = unpack_audio(body)
+            if self._decoder is None:
+                self._decoder = OpusDecoder()
+            pcm = b"".join(self._decoder.decode(packet) for packet in message.frames)
+            pcm_message = pack_audio(AudioKind.PCM, message.sequence, message.timestamp, [pcm])
+            self._broadcast(websocket_frame(pcm_message), audio="pcm")
+        self.stats.frames_in += body[1]
+        self.stats.messages_out += 1
+        return None
 
     def _broadcast(self, frame: bytes, *, audio: Literal["opus", "pcm"] | None) -> None:
         now = time.monotonic()

@@ -101,6 +101,12 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
         await close_with(ws, close_code_for(error), str(error))
         return ws
     session = runtime.sessions.get(event_id)
+    if session is None and config.status is EventStatus.LIVE:
+        # Live, but not here: relay it from the instance that owns it (or resume it).
+        try:
+            session = await runtime.start(event_id)
+        except LiveventError as error:
+            log.info("listener of event %s waits: %s", event_id, error)
     if session is None:
         if config.status not in (EventStatus.SCHEDULED, EventStatus.READY, EventStatus.LIVE):
             await ws.send_json({"type": "status", "event": event_id, "event_status": config.status})

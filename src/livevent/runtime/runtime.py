@@ -14,8 +14,13 @@ listeners why.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import json
 import logging
+import os
+import socket
+import time
 from collections.abc import Coroutine
 from contextlib import AsyncExitStack
 from types import TracebackType
@@ -69,6 +74,9 @@ class LiveRuntime:
         self.cache: ConfigCache
         self.engines = Engines(settings.engine_options)
         self.verifier = verifier_for(settings)
+        self.instance = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}"
+        self.address: str | None = None  # where this instance serves, for `livevent stats`
+        self._awaited: collections.Counter[int] = collections.Counter()
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -116,6 +124,7 @@ class LiveRuntime:
         self._stack.push_async_callback(subscription.aclose)
         self._stack.push_async_callback(self.engines.aclose)
         self._spawn(self._follow_changes(subscription), name="runtime:events")
+        self._spawn(self._heartbeat(), name="runtime:heartbeat")
         if isinstance(self.bus, MemoryBus) and not self._given_bus:
             # An in-process bus hears nothing from other processes: watch the
             # store instead, so a cancellation from the CLI still stops us.
@@ -141,14 +150,23 @@ class LiveRuntime:
                 with contextlib.suppress(LiveventError):
                     await self.stop(event_id, reason="the live runtime stopped")
             else:
-                session = self.sessions.pop(event_id)
-                await session.close(
-                    EventStatus.LIVE, "the server is restarting", CloseCode.GOING_AWAY
-                )
+                await self.leave(event_id, reason="the server is restarting")
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        with contextlib.suppress(LiveventError):
+            await self.bus.delete(keys.instance_alive(self.instance))
         await self._stack.aclose()
+
+    async def leave(self, event_id: int, *, reason: str) -> None:
+        """Stop serving a live event here; it goes on (another instance takes it over)."""
+        session = self.sessions.pop(event_id, None)
+        if session is None:
+            return
+        if session.role == "owner":
+            with contextlib.suppress(LiveventError):
+                await self.bus.release(keys.live_owner(event_id), self.instance)
+        await session.close(EventStatus.LIVE, reason, CloseCode.GOING_AWAY)
 
     # -- sessions -------------------------------------------------------------------
 
@@ -166,11 +184,7 @@ class LiveRuntime:
 
     async def _start(self, event_id: int) -> LiveSession:
         config = await self.cache.get(event_id, fresh=True)
-        if config.status in STARTABLE:
-            await self.gateway.act(event_id, "start", reason="live session started")
-            config = await self.cache.get(event_id, fresh=True)
-        elif config.status is not EventStatus.LIVE:
-            # LIVE without a session here is a runtime that died: resume it.
+        if config.status not in (*STARTABLE, EventStatus.LIVE):
             hint = {
                 EventStatus.DRAFT: ": schedule it first",
                 EventStatus.ENDED: ": it is over",
@@ -181,17 +195,93 @@ class LiveRuntime:
                 event_id=event_id,
                 current_status=config.status.value,
             )
+        # One instance owns the event's pipelines; the others relay what it sends.
+        owner = await self.bus.acquire(
+            keys.live_owner(event_id), self.instance, self.settings.owner_lock_ttl
+        )
+        if owner and config.status in STARTABLE:
+            try:
+                await self.gateway.act(event_id, "start", reason="live session started")
+            except BaseException:
+                with contextlib.suppress(LiveventError):
+                    await self.bus.release(keys.live_owner(event_id), self.instance)
+                raise
+            config = await self.cache.get(event_id, fresh=True)
+        # LIVE without a session here: a restart, or another instance runs it.
         session = LiveSession(
-            config=config, bus=self.bus, idle_pause=self.settings.channel_idle_pause
+            config=config,
+            bus=self.bus,
+            idle_pause=self.settings.channel_idle_pause,
+            instance=self.instance,
+            role="owner" if owner else "relay",
         )
         await session.open()
-        if any(c.kind is ChannelKind.MACHINE for c in config.channels):
-            await self._start_pipeline(session)
+        if owner:
+            await self._own(session)
+        else:
+            session.spawn(self._take_over_when_free(session), name=f"watch-owner:{event_id}")
         self.sessions[event_id] = session
         async with self._started:
             self._started.notify_all()
-        log.info("event %s is live with %d channels", event_id, len(config.channels))
+        log.info(
+            "event %s is live here as its %s, with %d channels",
+            event_id,
+            session.role,
+            len(config.channels),
+        )
         return session
+
+    async def _own(self, session: LiveSession) -> None:
+        if any(c.kind is ChannelKind.MACHINE for c in session.config.channels):
+            await self._start_pipeline(session)
+        session.spawn(self._keep_ownership(session), name=f"own:{session.event_id}")
+
+    async def _keep_ownership(self, session: LiveSession) -> None:
+        """Renew the owner lock; if another instance took it meanwhile, step aside."""
+        key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
+        while True:
+            await asyncio.sleep(ttl / 6)  # several renewals per TTL ride out a slow one
+            try:
+                if await self.bus.renew(key, self.instance, ttl):
+                    continue
+                # Lost (a Redis restart wiped it, or we stalled): take it back if free.
+                if await self.bus.acquire(key, self.instance, ttl):
+                    continue
+            except LiveventError:
+                continue  # the bus is down: nobody else can take it either; keep serving
+            log.warning("event %s is owned elsewhere now: moving listeners", session.event_id)
+            self.sessions.pop(session.event_id, None)
+            self._spawn(
+                session.close(EventStatus.LIVE, "moved to another server", CloseCode.GOING_AWAY),
+                name=f"step-aside:{session.event_id}",
+            )
+            return
+
+    async def _take_over_when_free(self, session: LiveSession) -> None:
+        """A relay watches the owner lock: free for a while means the owner died."""
+        key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
+        # Longer than the owner's renewal period, so a live owner re-takes a wiped
+        # lock (a Redis restart) before anyone else does.
+        grace = ttl / 6 + 0.2
+        free_since: float | None = None
+        while True:
+            await asyncio.sleep(0.2)  # the watch period
+            try:
+                holder = await self.bus.get(key)
+                if holder is not None:
+                    free_since = None
+                    continue
+                now = time.monotonic()
+                free_since = free_since or now
+                if now - free_since < grace or not await self.bus.acquire(key, self.instance, ttl):
+                    continue
+            except LiveventError:
+                free_since = None
+                continue
+            log.warning("event %s: its owner is gone; taking it over", session.event_id)
+            await session.promote()
+            await self._own(session)
+            return
 
     async def _start_pipeline(self, session: LiveSession) -> None:
         pipeline = MachinePipeline(session, self.engines, record=self.gateway.record)
@@ -208,14 +298,22 @@ class LiveRuntime:
         session.machine_ready = True
 
     async def wait_for_session(self, event_id: int) -> LiveSession:
-        """The event's session, once it starts here."""
-        async with self._started:
-            await self._started.wait_for(lambda: event_id in self.sessions)
+        """The event's session, once it starts here or (scale-out) on another instance."""
+        self._awaited[event_id] += 1
+        try:
+            async with self._started:
+                await self._started.wait_for(lambda: event_id in self.sessions)
+        finally:
+            self._awaited[event_id] -= 1
+            if self._awaited[event_id] <= 0:
+                del self._awaited[event_id]
         return self.sessions[event_id]
 
     async def stop(self, event_id: int, *, reason: str | None = None) -> None:
         """End the event: listeners told, status ENDED, live keys cleaned."""
         session = self.sessions.pop(event_id, None)
+        with contextlib.suppress(LiveventError):
+            await self.bus.release(keys.live_owner(event_id), self.instance)
         try:
             await self.gateway.act(event_id, "end", reason=reason)
         except Conflict as error:
@@ -229,6 +327,8 @@ class LiveRuntime:
         session = self.sessions.pop(event_id, None)
         if session is None:
             return
+        with contextlib.suppress(LiveventError):
+            await self.bus.release(keys.live_owner(event_id), self.instance)
         reason = None
         with contextlib.suppress(LiveventError):
             change = await self.gateway.last_change(event_id)
@@ -248,6 +348,32 @@ class LiveRuntime:
             self.cache.forget(event_id)
             if change in (EventStatus.CANCELLED.value, EventStatus.ENDED.value):
                 await self._finish(event_id, EventStatus(change))
+            elif event_id in self._awaited and event_id not in self.sessions:
+                # Listeners here wait for an event another instance may have started.
+                self._spawn(self._join_if_live(event_id), name=f"join:{event_id}")
+
+    async def _join_if_live(self, event_id: int) -> None:
+        try:
+            config = await self.cache.get(event_id, fresh=True)
+            if config.status is EventStatus.LIVE:
+                await self.start(event_id)
+        except LiveventError as error:
+            log.warning("event %s went live elsewhere; cannot relay it: %s", event_id, error)
+
+    async def _heartbeat(self) -> None:
+        """Say this instance is alive (its listeners count) and where it serves."""
+        ttl = max(5.0, self.settings.owner_lock_ttl * 2)
+        while True:
+            payload = json.dumps(
+                {
+                    "instance": self.instance,
+                    "address": self.address,
+                    "events": {str(e): s.role for e, s in self.sessions.items()},
+                }
+            )
+            with contextlib.suppress(LiveventError):
+                await self.bus.put(keys.instance_alive(self.instance), payload, ttl=ttl)
+            await asyncio.sleep(1.0)  # the heartbeat period
 
     async def _watch_statuses(self) -> None:
         while True:

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from aiohttp import web
 
 from livevent import keys
-from livevent.bus import Bus
+from livevent.bus import BinarySubscription, Bus
 from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind, EventConfig, EventStatus, language_name
+from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.booth import Booth, TurnCallback
 from livevent.runtime.fanout import ChannelHub, Listener
 from livevent.runtime.wire import PROTOCOL_VERSION, CloseCode
 
 log = logging.getLogger(__name__)
+
+SessionRole = Literal["owner", "relay"]
+# Messages waiting to go to other instances; past this, live audio is dropped.
+OUTBOX_MESSAGES = 1000
 
 
 def channel_info(channel: Channel) -> dict[str, Any]:
@@ -43,6 +49,7 @@ class ChannelState:
     paused: bool = True
     playing: bool = False  # a machine channel speaking a translation
     problem: str | None = None  # why a machine channel cannot run
+    remote: dict[str, Any] | None = None  # on a relay: the owner's last status of the channel
 
     @property
     def speaker(self) -> str | None:
@@ -52,10 +59,24 @@ class ChannelState:
 class LiveSession:
     """A running event. Created and ended by `LiveRuntime`; never touches the SQL store."""
 
-    def __init__(self, *, config: EventConfig, bus: Bus, idle_pause: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        config: EventConfig,
+        bus: Bus,
+        idle_pause: float = 30.0,
+        instance: str = "local",
+        role: SessionRole = "owner",
+    ) -> None:
         self.config = config
         self.bus = bus
         self.idle_pause = idle_pause
+        # Scale-out: the owner runs the pipelines and publishes what its channels
+        # send; a relay serves its own listeners from that and forwards its speakers.
+        self.instance = instance
+        self.role: SessionRole = role
+        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX_MESSAGES)
+        self._link: asyncio.Task[None] | None = None
         self.status = EventStatus.LIVE
         self.reason: str | None = None
         self.started_at = time.time()
@@ -82,9 +103,79 @@ class LiveSession:
     # -- lifecycle ------------------------------------------------------------------
 
     async def open(self) -> None:
+        await self.bus.sadd(keys.live_instances(self.event_id), self.instance)
+        self.spawn(self._publish_stats(), name=f"stats:{self.event_id}")
+        self.spawn(self._publish_outbox(), name=f"outbox:{self.event_id}")
+        if self.role == "owner":
+            await self._become_owner()
+        else:
+            self._link = self.spawn(self._relay_from_owner(), name=f"relay:{self.event_id}")
+
+    async def promote(self) -> None:
+        """This relay takes over as owner (the owner is gone); listeners stay connected."""
+        if self.role == "owner":
+            return
+        if self._link is not None:
+            self._link.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._link
+        self.role = "owner"
+        for state in self.channels.values():
+            state.remote = None
+        await self._become_owner()
+        for language in self.channels:
+            self._notify(language)
+
+    async def _become_owner(self) -> None:
+        for language, state in self.channels.items():
+            channel = keys.live_out(self.event_id, language)
+            state.hub.outbox = functools.partial(self._post, channel)
         await self.bus.put(keys.live_state(self.event_id), EventStatus.LIVE.value)
         await self.bus.sadd(keys.live_channels(self.event_id), *self.channels)
-        self.spawn(self._publish_stats(), name=f"stats:{self.event_id}")
+        subscription = await self.bus.subscribe_bytes(
+            *(keys.live_in(self.event_id, language) for language in self.channels)
+        )
+        self._link = self.spawn(self._hear_forwarded(subscription), name=f"in:{self.event_id}")
+
+    def _post(self, channel: str, data: bytes) -> None:
+        try:
+            self._outbox.put_nowait((channel, data))
+        except asyncio.QueueFull:
+            pass  # live audio is at-most-once between instances; never block the hub
+
+    async def _publish_outbox(self) -> None:
+        while True:
+            channel, data = await self._outbox.get()
+            try:
+                await self.bus.publish_bytes(channel, data)
+            except LiveventError:
+                continue  # the bus is down: these messages are lost, the local ones are not
+
+    async def _relay_from_owner(self) -> None:
+        channels = {keys.live_out(self.event_id, language): language for language in self.channels}
+        subscription = await self.bus.subscribe_bytes(*channels)
+        try:
+            async for message in subscription:
+                language = channels.get(message.channel)
+                if language is None:
+                    continue
+                state = self.channels[language]
+                parsed = state.hub.relay(message.data)
+                if parsed is not None and parsed.get("type") == "status":
+                    state.remote = parsed
+        finally:
+            await subscription.aclose()
+
+    async def _hear_forwarded(self, subscription: BinarySubscription) -> None:
+        """Speakers connected to other instances: their PCM frames, fed here."""
+        languages = {keys.live_in(self.event_id, language): language for language in self.channels}
+        try:
+            async for message in subscription:
+                language = languages.get(message.channel)
+                if language is not None and len(message.data) == FRAME_BYTES:
+                    self._feed_here(language, message.data, time.monotonic())
+        finally:
+            await subscription.aclose()
 
     def spawn(self, coroutine: Any, *, name: str) -> asyncio.Task[Any]:
         """A task owned by the session, cancelled when it closes."""
@@ -115,16 +206,33 @@ class LiveSession:
             if task is not current:
                 task.cancel()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
-        await self._clean_keys()
+        if status is EventStatus.LIVE:
+            await self._leave_keys()  # the event goes on elsewhere
+        else:
+            await self._clean_keys()
         self.ended.set()
+
+    async def _leave_keys(self) -> None:
+        """This instance stops serving a live event: take its share out, nothing else."""
+        event_id = self.event_id
+        try:
+            await self.bus.retire_share(
+                keys.live_listeners(event_id), keys.live_listeners_share(event_id, self.instance)
+            )
+            await self.bus.srem(keys.live_instances(event_id), self.instance)
+        except LiveventError as error:
+            log.warning("could not leave the live keys of event %s: %s", event_id, error)
 
     async def _clean_keys(self) -> None:
         event_id = self.event_id
         try:
+            instances = await self.bus.smembers(keys.live_instances(event_id))
             await self.bus.delete(
                 keys.live_state(event_id),
                 keys.live_listeners(event_id),
                 keys.live_channels(event_id),
+                keys.live_instances(event_id),
+                *(keys.live_listeners_share(event_id, i) for i in instances | {self.instance}),
                 *(keys.live_connections(event_id, language) for language in self.channels),
                 *(keys.live_channel_stats(event_id, language) for language in self.channels),
             )
@@ -146,6 +254,8 @@ class LiveSession:
             message["channel"] = channel
             message["channel_state"] = self.channel_state(channel)
             message["speaker"] = state.speaker is not None and not state.muted
+            if state.remote is not None:
+                message["speaker"] = bool(state.remote.get("speaker"))
             problem = state.problem or (
                 self.machine_problem if state.hub.channel.kind is ChannelKind.MACHINE else None
             )
@@ -170,6 +280,8 @@ class LiveSession:
 
     def channel_state(self, language: str) -> str:
         state = self.channels[language]
+        if state.remote is not None:
+            return str(state.remote.get("channel_state", "waiting"))
         if state.hub.channel.kind is ChannelKind.MACHINE and state.speaker is None:
             # Fed by the speech pipeline: without it the channel is honestly off air.
             if not self.machine_ready or state.problem:
@@ -196,6 +308,13 @@ class LiveSession:
         return None
 
     def feed(self, language: str, frame: bytes, arrived: float | None = None) -> None:
+        if self.role == "relay":
+            if not self.channels[language].muted:
+                self._post(keys.live_in(self.event_id, language), frame)
+            return
+        self._feed_here(language, frame, arrived)
+
+    def _feed_here(self, language: str, frame: bytes, arrived: float | None) -> None:
         state = self.channels[language]
         if state.muted:
             return
@@ -261,16 +380,26 @@ class LiveSession:
 
     async def join(self, listener: Listener, language: str) -> bool:
         """Admit the listener to the channel; False when the event is full (its limit)."""
-        admitted = await self.bus.hincr_capped(
-            keys.live_listeners(self.event_id), language, self.config.limits.max_listeners
-        )
+        try:
+            admitted = await self.bus.hincr_shared(
+                keys.live_listeners(self.event_id),
+                keys.live_listeners_share(self.event_id, self.instance),
+                language,
+                1,
+                limit=self.config.limits.max_listeners,
+            )
+        except LiveventError as error:
+            # The bus is down: serve the listener; the counts are rebuilt when it is back.
+            log.warning("admitting a listener uncounted: %s", error)
+            admitted = True
         if not admitted:
             return False
         state = self.channels[language]
         state.hub.add(listener)
         state.idle_since = None
         state.paused = False
-        await self.bus.sadd(keys.live_connections(self.event_id, language), listener.id)
+        with contextlib.suppress(LiveventError):
+            await self.bus.sadd(keys.live_connections(self.event_id, language), listener.id)
         return True
 
     async def leave(self, listener_id: str, language: str) -> None:
@@ -280,7 +409,12 @@ class LiveSession:
         if not state.hub.listeners:
             state.idle_since = time.monotonic()
         with contextlib.suppress(LiveventError):
-            await self.bus.hincrby(keys.live_listeners(self.event_id), language, -1)
+            await self.bus.hincr_shared(
+                keys.live_listeners(self.event_id),
+                keys.live_listeners_share(self.event_id, self.instance),
+                language,
+                -1,
+            )
             await self.bus.srem(keys.live_connections(self.event_id, language), listener_id)
 
     def _drop_slow(self, listener: Listener) -> None:
@@ -319,21 +453,48 @@ class LiveSession:
             },
         }
 
-    def _update_pauses(self) -> None:
+    def _update_pauses(self, everywhere: Mapping[str, int]) -> None:
         now = time.monotonic()
-        for state in self.channels.values():
-            if state.hub.listeners:
+        for language, state in self.channels.items():
+            remote = everywhere.get(language, 0) - len(state.hub.listeners)
+            state.hub.remote_audio = self.role == "owner" and remote > 0
+            if state.hub.listeners or remote > 0:
                 state.paused = False
-            elif state.idle_since is not None and now - state.idle_since >= self.idle_pause:
+                state.idle_since = None
+            elif state.idle_since is None:
+                state.idle_since = now
+            elif now - state.idle_since >= self.idle_pause:
                 state.paused = True
 
     async def _publish_stats(self) -> None:
+        event_id = self.event_id
+        total = keys.live_listeners(event_id)
+        share = keys.live_listeners_share(event_id, self.instance)
         while True:
-            self._update_pauses()
-            snapshot = self.snapshot()
             try:
+                # Exact counts again after a Redis restart, from our own connections.
+                here = {language: len(s.hub.listeners) for language, s in self.channels.items()}
+                await self.bus.reconcile_share(total, share, here)
+                await self.bus.sadd(keys.live_instances(event_id), self.instance)
+                await self._retire_dead_instances()
+                everywhere = {k: int(v) for k, v in (await self.bus.hgetall(total)).items()}
+                self._update_pauses(everywhere)
+                snapshot = self.snapshot()
                 for language, values in snapshot["channels"].items():
-                    await self.bus.hset(keys.live_channel_stats(self.event_id, language), values)
+                    await self.bus.hset(keys.live_channel_stats(event_id, language), values)
             except LiveventError as error:
                 log.warning("could not publish live stats: %s", error)
+                self._update_pauses({})
             await asyncio.sleep(1.0)  # the stats period, not a synchronisation
+
+    async def _retire_dead_instances(self) -> None:
+        """Take the listeners of instances whose heartbeat stopped out of the counts."""
+        event_id = self.event_id
+        for other in await self.bus.smembers(keys.live_instances(event_id)):
+            if other == self.instance or await self.bus.get(keys.instance_alive(other)):
+                continue
+            log.warning("instance %s is gone: its listeners of event %s leave", other, event_id)
+            await self.bus.retire_share(
+                keys.live_listeners(event_id), keys.live_listeners_share(event_id, other)
+            )
+            await self.bus.srem(keys.live_instances(event_id), other)
