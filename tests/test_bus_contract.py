@@ -198,9 +198,10 @@ async def test_shared_counters_add_up_and_heal(bus: Bus) -> None:
     assert await bus.hincr_shared(total, b, "es-ES", 1, limit=3)
     assert not await bus.hincr_shared(total, a, "es-ES", 1, limit=3)  # the cap counts both
     assert await bus.hgetall(total) == {"en-US": "2", "es-ES": "1"}
-    # Instance b dies: its share leaves the total.
+    # Instance b dies: its share (a zero field too) leaves the total.
+    await bus.reconcile_share(total, b, {"en-US": 1, "es-ES": 1, "ca-ES": 0})
     await bus.retire_share(total, b)
-    assert await bus.hgetall(total) == {"en-US": "1", "es-ES": "0"}
+    assert await bus.hgetall(total) == {"en-US": "1", "es-ES": "0", "ca-ES": "0"}
     assert await bus.hgetall(b) == {}
     # Everything is wiped (a Redis restart); instance a says what it holds.
     await bus.delete(total, a)

@@ -128,9 +128,13 @@ return 1
 _RETIRE = """
 local own = redis.call('HGETALL', KEYS[2])
 for i = 1, #own, 2 do
-  local value = redis.call('HINCRBY', KEYS[1], own[i], -tonumber(own[i + 1]))
-  if value < 0 then
-    redis.call('HSET', KEYS[1], own[i], 0)
+  local amount = tonumber(own[i + 1])
+  if amount ~= 0 then
+    -- 0 - x, not -x: Lua's -0 becomes "-0", which HINCRBY refuses.
+    local value = redis.call('HINCRBY', KEYS[1], own[i], 0 - amount)
+    if value < 0 then
+      redis.call('HSET', KEYS[1], own[i], 0)
+    end
   end
 end
 redis.call('DEL', KEYS[2])

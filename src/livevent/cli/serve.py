@@ -23,12 +23,13 @@ def serve(
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
     bind = host or settings.host
     guarded(lambda: check_exposure(settings, bind))
-    app = create_runtime_app(settings, auto_start=True)
+    chosen = settings.port if port is None else port
+    app = create_runtime_app(settings, auto_start=True, address=f"{bind}:{chosen}")
     guarded(
         lambda: web.run_app(
             app,
             host=bind,
-            port=settings.port if port is None else port,
+            port=chosen,
             print=lambda text: typer.echo(text.strip()),
             access_log=None,
             shutdown_timeout=10,

@@ -40,6 +40,7 @@ def create_runtime_app(
     runtime: LiveRuntime | None = None,
     auto_start: bool = True,
     end_events_on_exit: bool = False,
+    address: str | None = None,
 ) -> web.Application:
     """The live runtime over HTTP; opens its own `LiveRuntime` unless given one.
 
@@ -62,6 +63,7 @@ def create_runtime_app(
             yield
             return
         opened = LiveRuntime(settings)
+        opened.address = address
         await opened.__aenter__()
         app[RUNTIME] = opened
         if opened.service is not None:

@@ -36,6 +36,7 @@ from livevent.runtime.engines import Engines
 from livevent.runtime.gateway import EventGateway, HttpGateway, LocalGateway
 from livevent.runtime.pipeline import MachinePipeline
 from livevent.runtime.session import LiveSession
+from livevent.runtime.transcripts import TranscriptWriter
 from livevent.runtime.wire import CloseCode
 from livevent.service import EventService
 from livevent.settings import Settings
@@ -114,6 +115,9 @@ class LiveRuntime:
                     store=store, bus=self.bus, default_customer=settings.default_customer
                 )
             self.gateway = LocalGateway(self.service)
+        self.transcripts = TranscriptWriter(self.gateway.record)
+        self.transcripts.start()
+        self._stack.push_async_callback(self.transcripts.aclose)
         self.cache = ConfigCache(
             bus=self.bus,
             gateway=self.gateway,
@@ -284,7 +288,7 @@ class LiveRuntime:
             return
 
     async def _start_pipeline(self, session: LiveSession) -> None:
-        pipeline = MachinePipeline(session, self.engines, record=self.gateway.record)
+        pipeline = MachinePipeline(session, self.engines, record=self.transcripts.record)
         try:
             await pipeline.start()
         except LiveventError as error:
@@ -312,6 +316,9 @@ class LiveRuntime:
     async def stop(self, event_id: int, *, reason: str | None = None) -> None:
         """End the event: listeners told, status ENDED, live keys cleaned."""
         session = self.sessions.pop(event_id, None)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):  # the last words reach the transcript first
+                await self.transcripts.drained()
         with contextlib.suppress(LiveventError):
             await self.bus.release(keys.live_owner(event_id), self.instance)
         try:

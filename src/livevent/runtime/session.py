@@ -485,6 +485,9 @@ class LiveSession:
             except LiveventError as error:
                 log.warning("could not publish live stats: %s", error)
                 self._update_pauses({})
+            except Exception:
+                # A bug here must not stop the counts from healing next time round.
+                log.exception("live stats of event %s failed", event_id)
             await asyncio.sleep(1.0)  # the stats period, not a synchronisation
 
     async def _retire_dead_instances(self) -> None:

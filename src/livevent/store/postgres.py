@@ -13,6 +13,16 @@ import asyncpg
 from livevent.errors import InvalidInput, Unavailable
 from livevent.store.database import Connection, Database, Row, UniqueViolation
 
+# The server went away or refuses us for now (shutting down, starting up, a
+# network cut): the store is unavailable, which is not the caller's fault.
+_LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+)
+
 # Any constant works; it only has to be the same for every livevent migrator.
 _MIGRATION_LOCK_KEY = 0x6C697665
 
@@ -88,7 +98,7 @@ class PostgresDatabase(Database):
         try:
             async with self._require().acquire() as connection:
                 yield PostgresConnection(connection)
-        except (OSError, asyncpg.InterfaceError) as error:
+        except _LOST as error:
             raise Unavailable(f"lost PostgreSQL at {self.describe()}: {error}") from error
 
     @asynccontextmanager
@@ -96,7 +106,7 @@ class PostgresDatabase(Database):
         try:
             async with self._require().acquire() as connection, connection.transaction():
                 yield PostgresConnection(connection)
-        except (OSError, asyncpg.InterfaceError) as error:
+        except _LOST as error:
             raise Unavailable(f"lost PostgreSQL at {self.describe()}: {error}") from error
 
     def migration_lock(self) -> str | None:

@@ -1,0 +1,373 @@
+"""Several `livevent serve` instances on one Redis and one PostgreSQL, and the faults they ride out.
+
+Every instance is a real process on its own port. Redis is a server of the
+test's own (so it can be killed and restarted); PostgreSQL is the machine's,
+except for the outage test, which stops one of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+import redis.asyncio
+
+from livevent import keys
+from livevent.api.app import service_token
+from livevent.bus import MemoryBus
+from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.service import EventService
+from livevent.settings import Settings
+from livevent.store import open_store
+from tests.live_helpers import ListenerLog, listen_until, poll, speaker_token, speech_pcm
+from tests.postgres_server import PostgresServer
+from tests.redis_server import RedisServer
+from tests.servers import LIVEVENT, free_port, wait_for_port
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+OWNER_TTL = 2.0
+ENGLISH = "Good morning everyone, and welcome to our annual meeting. The weather is nice today."
+
+
+@dataclass
+class Instance:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def ws(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+
+@dataclass
+class Cluster:
+    database_url: str
+    redis_url: str
+    folder: Path
+    instances: dict[str, Instance] = field(default_factory=dict)
+
+    def start(self, name: str) -> Instance:
+        port = free_port()
+        env = {
+            **os.environ,
+            "LIVEVENT_DATABASE_URL": self.database_url,
+            "LIVEVENT_REDIS_URL": self.redis_url,
+            "LIVEVENT_INSTANCE_NAME": name,
+            "LIVEVENT_OWNER_LOCK_TTL": str(OWNER_TTL),
+            "LIVEVENT_JOINS_PER_IP_PER_MINUTE": "0",
+            "LIVEVENT_API_REQUESTS_PER_IP_PER_MINUTE": "0",
+        }
+        log = self.folder / f"{name}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [LIVEVENT, "serve", "--port", str(port)],
+                env=env,
+                cwd=self.folder,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(port, f"instance {name}")
+        instance = Instance(name, port, process, log)
+        self.instances[name] = instance
+        return instance
+
+    def stop_all(self) -> None:
+        for instance in self.instances.values():
+            if instance.process.poll() is None:
+                instance.process.kill()
+                instance.process.wait()
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
+@pytest.fixture
+def cluster(postgres_url: str, redis_server: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
+    made = Cluster(postgres_url, redis_server.url, tmp_path)
+    try:
+        yield made
+    finally:
+        made.stop_all()
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
+    client = redis.asyncio.Redis.from_url(redis_server.url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def scheduled_event(database_url: str, *, machine: bool = False) -> int:
+    store = await open_store(database_url)
+    try:
+        service = EventService(store=store, bus=MemoryBus())
+        kind = ChannelKind.MACHINE if machine else ChannelKind.HUMAN
+        event = await service.create_event(
+            EventCreate(
+                name="Scaled out",
+                starts_at="2026-12-01T10:00Z",
+                source_language="en-US",
+                channels=[ChannelSpec(language="es-ES", kind=kind)],
+            ),
+            actor="test",
+        )
+        await service.act(event.id, "schedule", actor="test")
+        return event.id
+    finally:
+        await store.aclose()
+
+
+async def counts(client: redis.asyncio.Redis, event_id: int) -> dict[str, str]:
+    values = await client.hgetall(keys.live_listeners(event_id))
+    return {language: count for language, count in values.items() if count != "0"}
+
+
+async def joined(
+    http: aiohttp.ClientSession, url: str
+) -> tuple[aiohttp.ClientWebSocketResponse, ListenerLog]:
+    ws = await http.ws_connect(url)
+    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+    return ws, log
+
+
+async def speaker(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    ws = await http.ws_connect(url)
+    assert (await ws.receive_json())["type"] == "ready"
+    return ws
+
+
+async def say(ws: aiohttp.ClientWebSocketResponse, pcm: bytes) -> None:
+    for offset in range(0, len(pcm), 3200):
+        await ws.send_bytes(pcm[offset : offset + 3200])
+        await asyncio.sleep(0.1)  # pacing: 100 ms of audio every 100 ms, as a microphone
+
+
+async def hears(
+    ws: aiohttp.ClientWebSocketResponse, log: ListenerLog, seconds: float, within: float = 30
+) -> None:
+    """Read until the listener has decoded `seconds` more of audio."""
+    target = log.seconds + seconds
+    await listen_until(ws, log, lambda log: log.seconds >= target, within=within)
+    assert log.close_code is None, f"closed: {log.close_code} {log.close_reason}"
+
+
+async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
+    cluster: Cluster,
+    redis_client: redis.asyncio.Redis,
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+) -> None:
+    one, two, three = (cluster.start(name) for name in ("one", "two", "three"))
+    event_id = await scheduled_event(cluster.database_url)
+    token = speaker_token(event_id)
+    speech = speech_pcm(ENGLISH, "en-us", tmp_path)
+
+    talk = await speaker(http, one.ws(f"/speak/{event_id}/1?token={token}"))
+    assert await redis_client.get(keys.live_owner(event_id)) == "one"
+    listeners = {
+        instance.name: await joined(http, instance.ws(f"/listen/{event_id}"))
+        for instance in (one, two, three)
+    }
+    await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "3"}))
+    # The owner encodes once; the other instances pass its Opus on as it is.
+    saying = asyncio.create_task(say(talk, speech))
+    for name in ("two", "three"):
+        await hears(*listeners[name], seconds=2.0)
+    await saying
+
+    # kill -9 of the owner: another instance takes the event within TTL + 1 s.
+    killed_at = time.monotonic()
+    one.process.send_signal(signal.SIGKILL)
+    one.process.wait()
+
+    async def taken_over() -> bool:
+        return await redis_client.get(keys.live_owner(event_id)) in ("two", "three")
+
+    await poll(taken_over, within=OWNER_TTL + 5)
+    took = time.monotonic() - killed_at
+    assert took <= OWNER_TTL + 1.0, f"takeover took {took:.2f} s"
+    new_owner = await redis_client.get(keys.live_owner(event_id))
+    relay = three if new_owner == "two" else two
+
+    # The dead instance's listener leaves the count (its heartbeat stopped), then
+    # reconnects to a live instance, as clients do.
+    await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "2"}), within=15)
+    dead_ws, dead_log = listeners["one"]
+    await listen_until(dead_ws, dead_log, lambda log: log.close_code is not None, within=5)
+    listeners["one"] = await joined(http, relay.ws(f"/listen/{event_id}"))
+    await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "3"}))
+
+    # The speaker comes back through an instance that does not own the event: its
+    # audio is forwarded to the new owner, and everyone hears it again.
+    talk = await speaker(http, relay.ws(f"/speak/{event_id}/1?token={token}"))
+    saying = asyncio.create_task(say(talk, speech))
+    for name in ("one", "two", "three"):
+        await hears(*listeners[name], seconds=2.0)
+    await saying
+    for name in ("two", "three"):
+        assert listeners[name][1].close_code is None  # kept their sockets all along
+
+
+async def _equals(value: object, expected: object) -> bool:
+    return await value == expected  # type: ignore[misc]
+
+
+async def test_a_redis_restart_loses_no_listener_and_counts_come_back(
+    cluster: Cluster,
+    redis_server: RedisServer,
+    redis_client: redis.asyncio.Redis,
+    http: aiohttp.ClientSession,
+    tmp_path: Path,
+) -> None:
+    one, two = cluster.start("one"), cluster.start("two")
+    event_id = await scheduled_event(cluster.database_url)
+    speech = speech_pcm(ENGLISH, "en-us", tmp_path)
+    talk = await speaker(http, one.ws(f"/speak/{event_id}/1?token={speaker_token(event_id)}"))
+    local = await joined(http, one.ws(f"/listen/{event_id}"))
+    relayed = await joined(http, two.ws(f"/listen/{event_id}?channel=es-ES"))
+    relayed_floor = await joined(http, two.ws(f"/listen/{event_id}"))
+    await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "2", "es-ES": "1"}))
+
+    redis_server.kill()
+    # The owner serves its own listeners from what it has: no Redis needed.
+    saying = asyncio.create_task(say(talk, speech))
+    await hears(*local, seconds=2.0)
+    await saying
+
+    redis_server.start()  # empty: it keeps nothing on disk
+    async with redis.asyncio.Redis.from_url(redis_server.url, decode_responses=True) as fresh:
+        # Every instance says what it holds: the counts are exact again.
+        await poll(
+            lambda: _equals(counts(fresh, event_id), {"en-US": "2", "es-ES": "1"}), within=15
+        )
+
+        async def owned_by_one() -> bool:
+            return await fresh.get(keys.live_owner(event_id)) == "one"
+
+        await poll(owned_by_one, within=10)
+    saying = asyncio.create_task(say(talk, speech))
+    await hears(*relayed_floor, seconds=2.0)  # the relay subscribed again by itself
+    await saying
+    for ws, log in (local, relayed, relayed_floor):
+        assert log.close_code is None and not ws.closed
+
+
+async def test_sigterm_drains_and_hands_the_event_over(
+    cluster: Cluster,
+    redis_client: redis.asyncio.Redis,
+    http: aiohttp.ClientSession,
+) -> None:
+    one, two = cluster.start("one"), cluster.start("two")
+    event_id = await scheduled_event(cluster.database_url)
+    await speaker(http, one.ws(f"/speak/{event_id}/1?token={speaker_token(event_id)}"))
+    draining = [await joined(http, one.ws(f"/listen/{event_id}")) for _ in range(3)]
+    staying = await joined(http, two.ws(f"/listen/{event_id}"))
+
+    started = time.monotonic()
+    one.process.send_signal(signal.SIGTERM)
+    for ws, log in draining:
+        await listen_until(ws, log, lambda log: log.close_code is not None, within=10)
+        assert log.close_code == 1001 and "reconnect" in (log.close_reason or "")
+    assert await asyncio.to_thread(one.process.wait, 10) == 0
+    assert time.monotonic() - started < 10
+    # It let go of the event: the other instance owns it at once, not after the TTL.
+    assert await redis_client.get(keys.live_owner(event_id)) in ("two", None)
+
+    async def owned_by_two() -> bool:
+        return await redis_client.get(keys.live_owner(event_id)) == "two"
+
+    await poll(owned_by_two, within=OWNER_TTL)
+    with pytest.raises(aiohttp.ClientConnectionError):  # no new joins on a stopped instance
+        await http.ws_connect(one.ws(f"/listen/{event_id}"))
+    assert staying[1].close_code is None
+    await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "1"}))
+
+
+@pytest.mark.slow
+async def test_a_postgres_outage_loses_no_transcript_and_the_api_says_503(
+    tmp_path: Path, http: aiohttp.ClientSession
+) -> None:
+    postgres = PostgresServer(tmp_path / "pg")
+    postgres.start()
+    try:
+        store = await open_store(postgres.url, migrate=True)
+        await store.aclose()
+        event_id = await scheduled_event(postgres.url, machine=True)
+        cluster = Cluster(postgres.url, "memory://", tmp_path)
+        one = cluster.start("one")
+        try:
+            await _outage(one, postgres, event_id, http, tmp_path)
+        finally:
+            cluster.stop_all()
+    finally:
+        postgres.stop()
+
+
+async def _outage(
+    one: Instance, postgres: PostgresServer, event_id: int, http: aiohttp.ClientSession, tmp: Path
+) -> None:
+    sentences = [
+        "Good morning everyone.",
+        "The weather is very nice today.",
+        "Thank you all for coming.",
+    ]
+    pause = bytes(32000)
+    talk = await speaker(http, one.ws(f"/speak/{event_id}/1?token={speaker_token(event_id)}"))
+    floor = await joined(http, one.ws(f"/listen/{event_id}"))
+    spanish = await joined(http, one.ws(f"/listen/{event_id}?channel=es-ES"))
+    admin = {"Authorization": f"Bearer {service_token(Settings())}"}
+
+    def finals(log: ListenerLog) -> int:
+        return sum(1 for c in log.of_type("caption") if c.get("final"))
+
+    await say(talk, speech_pcm(sentences[0], "en-us", tmp) + pause)
+    await listen_until(*floor, lambda log: finals(log) >= 1, within=60)
+
+    postgres.stop()
+    async with http.get(one.url(f"/api/events/{event_id}"), headers=admin) as response:
+        assert response.status == 503
+        assert response.content_type == "application/problem+json"
+    for sentence in sentences[1:]:
+        await say(talk, speech_pcm(sentence, "en-us", tmp) + pause)
+    # The event goes on: captions and translated speech keep coming.
+    await listen_until(*floor, lambda log: finals(log) >= 3, within=60)
+    await hears(*spanish, seconds=1.0)
+
+    postgres.start()
+
+    async def all_stored() -> bool:
+        async with http.get(
+            one.url(f"/api/events/{event_id}/transcript"), headers=admin
+        ) as response:
+            if response.status != 200:
+                return False
+            return len((await response.json())["items"]) == 3
+
+    await poll(all_stored, within=30)
