@@ -21,6 +21,7 @@ from redis.asyncio.client import PubSub as RedisPubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialWithJitterBackoff
 
+from livevent.aio import raise_if_cancelled
 from livevent.bus.base import BinaryMessage, Message
 from livevent.errors import Unavailable
 
@@ -165,6 +166,7 @@ class RedisSubscription:
     async def _read(self) -> None:
         delay = 0.1
         while True:
+            raise_if_cancelled()
             try:
                 raw = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
             except _CONNECTION_ERRORS as error:

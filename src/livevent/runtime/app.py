@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -21,6 +22,8 @@ from livevent.settings import Settings
 from livevent.web import pages
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+DRAIN_REASON = "server shutting down: reconnect"
 
 
 def _socket_or_page(socket: Handler, page: Handler) -> Handler:
@@ -74,9 +77,20 @@ def create_runtime_app(
             await opened.aclose(end_events=end_events_on_exit)
 
     async def going_away(app: web.Application) -> None:
+        # Drain: the listening socket is closed by now (no new joins). Hand each
+        # event over first (ownership released), then tell everyone to move.
+        if not end_events_on_exit and RUNTIME in app:
+            running = app[RUNTIME]
+            for event_id in list(running.sessions):
+                await running.leave(event_id, reason=DRAIN_REASON)
         sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
-        for ws in list(sockets):
-            await ws.close(code=CloseCode.GOING_AWAY, message=b"server shutting down")
+        await asyncio.gather(
+            *(
+                ws.close(code=CloseCode.GOING_AWAY, message=DRAIN_REASON.encode())
+                for ws in list(sockets)
+            ),
+            return_exceptions=True,
+        )
 
     app.cleanup_ctx.append(runtime_ctx)
     app.on_shutdown.append(going_away)

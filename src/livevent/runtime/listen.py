@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30.0
 MAX_MESSAGE_BYTES = 4096
+# How long a close waits for the client's answer: a client that never answers
+# must not hold up a drain (SIGTERM has 10 s in all).
+CLOSE_HANDSHAKE_SECONDS = 2.0
 
 
 def event_id_of(request: web.Request) -> int | None:
@@ -48,7 +51,10 @@ async def accept(
 ) -> tuple[web.WebSocketResponse, int | None]:
     """The socket, opened and tracked for shutdown, and the event id (None: closed, 4004)."""
     ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS, compress=False, max_msg_size=max_message
+        heartbeat=HEARTBEAT_SECONDS,
+        compress=False,
+        max_msg_size=max_message,
+        timeout=CLOSE_HANDSHAKE_SECONDS,
     )
     await ws.prepare(request)
     request.app[SOCKETS].add(ws)

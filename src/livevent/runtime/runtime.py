@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from livevent import keys
+from livevent.aio import raise_if_cancelled
 from livevent.api.app import service_token, verifier_for
 from livevent.bus import Bus, MemoryBus, Subscription, open_bus
 from livevent.errors import Conflict, LiveventError, NotFound
@@ -244,6 +245,7 @@ class LiveRuntime:
         """Renew the owner lock; if another instance took it meanwhile, step aside."""
         key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
         while True:
+            raise_if_cancelled()
             await asyncio.sleep(ttl / 6)  # several renewals per TTL ride out a slow one
             try:
                 if await self.bus.renew(key, self.instance, ttl):
@@ -269,6 +271,7 @@ class LiveRuntime:
         grace = ttl / 6 + 0.2
         free_since: float | None = None
         while True:
+            raise_if_cancelled()
             await asyncio.sleep(0.2)  # the watch period
             try:
                 holder = await self.bus.get(key)
@@ -371,6 +374,7 @@ class LiveRuntime:
         """Say this instance is alive (its listeners count) and where it serves."""
         ttl = max(5.0, self.settings.owner_lock_ttl * 2)
         while True:
+            raise_if_cancelled()
             payload = json.dumps(
                 {
                     "instance": self.instance,

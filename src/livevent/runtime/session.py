@@ -15,6 +15,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from livevent import keys
+from livevent.aio import raise_if_cancelled
 from livevent.bus import BinarySubscription, Bus
 from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind, EventConfig, EventStatus, language_name
@@ -77,6 +78,7 @@ class LiveSession:
         self.role: SessionRole = role
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX_MESSAGES)
         self._link: asyncio.Task[None] | None = None
+        self.closing = False
         self.status = EventStatus.LIVE
         self.reason: str | None = None
         self.started_at = time.time()
@@ -145,6 +147,7 @@ class LiveSession:
 
     async def _publish_outbox(self) -> None:
         while True:
+            raise_if_cancelled()
             channel, data = await self._outbox.get()
             try:
                 await self.bus.publish_bytes(channel, data)
@@ -188,8 +191,11 @@ class LiveSession:
         self, status: EventStatus, reason: str | None = None, code: CloseCode = CloseCode.EVENT_OVER
     ) -> None:
         """Tell everyone why, close every socket, and clean the live keys."""
-        if self.ended.is_set():
+        if self.ended.is_set() or self.closing:
             return
+        # From here on, leaving listeners no longer touch the shared counts: this
+        # instance's share goes out as a whole below.
+        self.closing = True
         self.status, self.reason = status, reason
         message = self.status_message()
         for state in self.channels.values():
@@ -408,6 +414,8 @@ class LiveSession:
             return
         if not state.hub.listeners:
             state.idle_since = time.monotonic()
+        if self.closing:
+            return
         with contextlib.suppress(LiveventError):
             await self.bus.hincr_shared(
                 keys.live_listeners(self.event_id),
@@ -471,6 +479,7 @@ class LiveSession:
         total = keys.live_listeners(event_id)
         share = keys.live_listeners_share(event_id, self.instance)
         while True:
+            raise_if_cancelled()
             try:
                 # Exact counts again after a Redis restart, from our own connections.
                 here = {language: len(s.hub.listeners) for language, s in self.channels.items()}
