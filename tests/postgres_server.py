@@ -6,10 +6,11 @@ one that nobody else uses.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import pwd
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -28,15 +29,15 @@ def _bin_dir() -> Path:
 
 
 class PostgresServer:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self) -> None:
         self.bin = _bin_dir()
-        self.folder = folder
-        self.data = folder / "data"
+        # Its own folder, outside pytest's (root-only) tree: the server may run as postgres.
+        self.folder = Path(tempfile.mkdtemp(prefix="livevent-pg-"))
+        self.data = self.folder / "data"
         self.port = free_port()
         # PostgreSQL refuses to run as root: run it as the postgres user then.
-        self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
         if os.geteuid() == 0:
-            shutil.chown(folder, "postgres")
+            shutil.chown(self.folder, "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
 
     @property
@@ -59,3 +60,9 @@ class PostgresServer:
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        """Stop it if it runs, and delete its files."""
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)

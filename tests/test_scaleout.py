@@ -315,11 +315,10 @@ async def test_sigterm_drains_and_hands_the_event_over(
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "1"}))
 
 
-@pytest.mark.slow
 async def test_a_postgres_outage_loses_no_transcript_and_the_api_says_503(
     tmp_path: Path, http: aiohttp.ClientSession
 ) -> None:
-    postgres = PostgresServer(tmp_path / "pg")
+    postgres = PostgresServer()
     postgres.start()
     try:
         store = await open_store(postgres.url, migrate=True)
@@ -332,7 +331,7 @@ async def test_a_postgres_outage_loses_no_transcript_and_the_api_says_503(
         finally:
             cluster.stop_all()
     finally:
-        postgres.stop()
+        postgres.remove()
 
 
 async def _outage(
