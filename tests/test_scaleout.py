@@ -8,6 +8,7 @@ except for the outage test, which stops one of its own.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -196,6 +197,7 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
         for instance in (one, two, three)
     }
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "3"}))
+    await poll(lambda: _stats_show_every_instance(cluster, event_id))
     # The owner encodes once; the other instances pass its Opus on as it is.
     saying = asyncio.create_task(say(talk, speech))
     for name in ("two", "three"):
@@ -233,6 +235,34 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     await saying
     for name in ("two", "three"):
         assert listeners[name][1].close_code is None  # kept their sockets all along
+
+
+async def _stats_show_every_instance(cluster: Cluster, event_id: int) -> bool:
+    """`livevent stats --json`: a row per instance, with its role and its own listeners."""
+    env = {
+        **os.environ,
+        "LIVEVENT_REDIS_URL": cluster.redis_url,
+        "LIVEVENT_DATABASE_URL": cluster.database_url,
+    }
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [LIVEVENT, "stats", str(event_id), "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    (event,) = json.loads(done.stdout)
+    seen = {
+        name: (instance["role"], instance["channels"]["en-US"]["listeners"])
+        for name, instance in event["instances"].items()
+    }
+    return event["channels"]["en-US"]["listeners"] == 3 and seen == {
+        "one": ("owner", 1),
+        "two": ("relay", 1),
+        "three": ("relay", 1),
+    }
 
 
 async def _equals(value: object, expected: object) -> bool:

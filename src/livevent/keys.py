@@ -42,9 +42,9 @@ def rate_ip(ip: str) -> str:
     return f"rate:ip:{ip}"
 
 
-def live_channel_stats(event_id: int, language: str) -> str:
-    """Per-channel counters (frames, drops, latency) that `livevent stats` reads."""
-    return f"live:event:{event_id}:channel:{language}:stats"
+def live_channel_stats(event_id: int, language: str, instance: str) -> str:
+    """One instance's counters of a channel (frames, drops, latency) for `livevent stats`."""
+    return f"live:event:{event_id}:channel:{language}:stats:{instance}"
 
 
 def login_attempts(email_digest: str) -> str:

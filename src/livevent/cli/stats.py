@@ -44,20 +44,41 @@ async def _live_event_ids(settings: Settings) -> list[int]:
 
 
 async def snapshot_from_bus(bus: Bus, event_ids: list[int]) -> list[dict[str, Any]]:
-    """What every instance published on the bus about these events."""
+    """What every instance published on the bus about these events, and the totals."""
     found = []
     for event_id in event_ids:
         status = await bus.get(keys.live_state(event_id))
         languages = sorted(await bus.smembers(keys.live_channels(event_id)))
         listeners = await bus.hgetall(keys.live_listeners(event_id))
+        instances: dict[str, Any] = {}
+        for instance in sorted(await bus.smembers(keys.live_instances(event_id))):
+            share = await bus.hgetall(keys.live_listeners_share(event_id, instance))
+            rows: dict[str, Any] = {}
+            role = "?"
+            for language in languages:
+                values: dict[str, Any] = dict(
+                    await bus.hgetall(keys.live_channel_stats(event_id, language, instance))
+                )
+                role = values.pop("role", role)
+                values["listeners"] = int(share.get(language, 0))
+                rows[language] = values
+            instances[instance] = {"role": role, "channels": rows}
         channels = {}
         for language in languages:
-            values: dict[str, Any] = dict(
-                await bus.hgetall(keys.live_channel_stats(event_id, language))
+            # The owner's view of each channel, with the listeners of every instance.
+            owner: dict[str, Any] = next(
+                (i["channels"][language] for i in instances.values() if i["role"] == "owner"),
+                {},
             )
-            values["listeners"] = int(listeners.get(language, 0))
-            channels[language] = values
-        found.append({"event": event_id, "status": status or "OFFLINE", "channels": channels})
+            channels[language] = {**owner, "listeners": int(listeners.get(language, 0))}
+        found.append(
+            {
+                "event": event_id,
+                "status": status or "OFFLINE",
+                "channels": channels,
+                "instances": instances,
+            }
+        )
     return found
 
 
@@ -79,24 +100,42 @@ async def snapshot_from_url(url: str, event_ids: list[int]) -> list[dict[str, An
 
 
 def stats_table(snapshot: list[dict[str, Any]]) -> Table:
+    """A row per event, instance and channel; the event's totals on its own rows."""
     table = Table(title=f"livevent stats  {time.strftime('%H:%M:%S')}", title_justify="left")
     table.add_column("Event", justify="right")
     table.add_column("Status")
+    table.add_column("Instance")
     table.add_column("Channel")
     table.add_column("State")
     for column in COLUMNS:
         table.add_column(column.replace("_", " ").capitalize(), justify="right")
     if not snapshot:
-        table.add_row("-", "no live events", "", "", *("" for _ in COLUMNS))
+        table.add_row("-", "no live events", "", "", "", *("" for _ in COLUMNS))
     for event in snapshot:
-        for language, values in sorted(event.get("channels", {}).items()):
-            table.add_row(
-                str(event["event"]),
-                str(event.get("status", "")),
-                language,
-                str(values.get("state", "")),
-                *(str(values.get(column, "-")) for column in COLUMNS),
-            )
+        instances = event.get("instances") or {"": {"role": "", "channels": event["channels"]}}
+        for name, instance in sorted(instances.items()):
+            label = f"{name} ({instance['role']})" if name else "this one"
+            for language, values in sorted(instance["channels"].items()):
+                table.add_row(
+                    str(event["event"]),
+                    str(event.get("status", "")),
+                    label,
+                    language,
+                    str(values.get("state", "")),
+                    *(str(values.get(column, "-")) for column in COLUMNS),
+                )
+        if len(instances) > 1:
+            for language, values in sorted(event["channels"].items()):
+                table.add_row(
+                    str(event["event"]),
+                    "",
+                    "all",
+                    language,
+                    "",
+                    str(values.get("listeners", 0)),
+                    *("" for _ in COLUMNS[1:]),
+                    style="bold",
+                )
     return table
 
 

@@ -226,6 +226,9 @@ class LiveSession:
                 keys.live_listeners(event_id), keys.live_listeners_share(event_id, self.instance)
             )
             await self.bus.srem(keys.live_instances(event_id), self.instance)
+            await self.bus.delete(
+                *(keys.live_channel_stats(event_id, lang, self.instance) for lang in self.channels)
+            )
         except LiveventError as error:
             log.warning("could not leave the live keys of event %s: %s", event_id, error)
 
@@ -240,7 +243,11 @@ class LiveSession:
                 keys.live_instances(event_id),
                 *(keys.live_listeners_share(event_id, i) for i in instances | {self.instance}),
                 *(keys.live_connections(event_id, language) for language in self.channels),
-                *(keys.live_channel_stats(event_id, language) for language in self.channels),
+                *(
+                    keys.live_channel_stats(event_id, language, instance)
+                    for language in self.channels
+                    for instance in instances | {self.instance}
+                ),
             )
         except LiveventError as error:
             log.warning("could not clean the live keys of event %s: %s", event_id, error)
@@ -490,7 +497,8 @@ class LiveSession:
                 self._update_pauses(everywhere)
                 snapshot = self.snapshot()
                 for language, values in snapshot["channels"].items():
-                    await self.bus.hset(keys.live_channel_stats(event_id, language), values)
+                    stats_key = keys.live_channel_stats(event_id, language, self.instance)
+                    await self.bus.hset(stats_key, {**values, "role": self.role})
             except LiveventError as error:
                 log.warning("could not publish live stats: %s", error)
                 self._update_pauses({})
