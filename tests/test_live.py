@@ -272,6 +272,12 @@ async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: in
     assert stats["channels"]["es-ES"]["listeners"] == 1
     channels = await (await client.get(f"/live/{event_id}/channels")).json()
     assert {c["language"]: c["state"] for c in channels["channels"]}["fr-FR"] == "unavailable"
+    metrics = await client.get("/metrics")
+    assert metrics.content_type == "text/plain"
+    text = await metrics.text()
+    assert f'livevent_listeners{{channel="es-ES",event="{event_id}",role="owner"}} 1.0' in text
+    assert "livevent_live_events 1.0" in text
+    assert 'livevent_config_cache_lookups_total{level="l1"}' in text
     response = await client.post(f"/live/{event_id}/stop?reason=wrap")
     assert response.status == 401  # stopping an event takes a manager's or admin's token
     response = await client.post(

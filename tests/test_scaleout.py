@@ -69,6 +69,7 @@ class Cluster:
             "LIVEVENT_OWNER_LOCK_TTL": str(OWNER_TTL),
             "LIVEVENT_JOINS_PER_IP_PER_MINUTE": "0",
             "LIVEVENT_API_REQUESTS_PER_IP_PER_MINUTE": "0",
+            "LIVEVENT_LOG_FORMAT": "json",
         }
         log = self.folder / f"{name}.log"
         with log.open("wb") as sink:
@@ -217,6 +218,18 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     assert took <= OWNER_TTL + 1.0, f"takeover took {took:.2f} s"
     new_owner = await redis_client.get(keys.live_owner(event_id))
     relay = three if new_owner == "two" else two
+    # Its log says so, as JSON that names the event and the instance.
+    records = [
+        json.loads(line)
+        for line in cluster.instances[new_owner].log.read_text().splitlines()
+        if line.startswith("{")
+    ]
+    takeover = next(r for r in records if "taking it over" in r["message"])
+    assert (takeover["event_id"], takeover["instance"], takeover["level"]) == (
+        event_id,
+        new_owner,
+        "WARNING",
+    )
 
     # The dead instance's listener leaves the count (its heartbeat stopped), then
     # reconnects to a live instance, as clients do.

@@ -137,6 +137,9 @@ class Settings(BaseSettings):
         "default", description="customer that events created without one belong to"
     )
     log_level: LogLevel = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text for people, json (one object a line) for log collectors"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 from aiohttp import web
 
 from livevent.cli._utilities import guarded, state
+from livevent.logs import configure_logging
 from livevent.runtime import create_runtime_app
 from livevent.settings import check_exposure
 
@@ -20,7 +20,7 @@ def serve(
 ) -> None:
     """Serve /api, /listen and /speak until Ctrl-C or SIGTERM (live events stay LIVE)."""
     settings = guarded(lambda: state(ctx).settings)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(settings)
     bind = host or settings.host
     guarded(lambda: check_exposure(settings, bind))
     chosen = settings.port if port is None else port

@@ -12,7 +12,7 @@ from livevent.api.app import MAX_BODY_BYTES, install_api, verifier_for
 from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
 from livevent.api.problems import problem_middleware
-from livevent.runtime import http
+from livevent.runtime import http, metrics
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
 from livevent.runtime.listen import listen
 from livevent.runtime.runtime import LiveRuntime
@@ -99,6 +99,7 @@ def create_runtime_app(
     app.router.add_get("/live/{event_id}/channels", http.live_channels)
     app.router.add_get("/live/{event_id}/stats", http.live_stats)
     app.router.add_post("/live/{event_id}/stop", http.live_stop)
+    app.router.add_get("/metrics", metrics.metrics)
     app.router.add_get("/healthz", http.healthz)
     app.router.add_get("/readyz", http.readyz)
     pages.install_pages(app)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
-from livevent import keys
+from livevent import keys, logs
 from livevent.api.keys import SETTINGS
 from livevent.errors import Forbidden, LiveventError, NotFound, Unauthorized
 from livevent.model import EventStatus
@@ -86,6 +86,7 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
     ws, event_id = await accept(request, MAX_MESSAGE_BYTES)
     if event_id is None:
         return ws
+    logs.EVENT.set(event_id)
     try:
         config = await runtime.cache.get(event_id)
     except NotFound:

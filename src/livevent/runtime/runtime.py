@@ -26,7 +26,7 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any, Self
 
-from livevent import keys
+from livevent import keys, logs
 from livevent.aio import raise_if_cancelled
 from livevent.api.app import service_token, verifier_for
 from livevent.bus import Bus, MemoryBus, Subscription, open_bus
@@ -188,6 +188,7 @@ class LiveRuntime:
         return await asyncio.shield(starting)
 
     async def _start(self, event_id: int) -> LiveSession:
+        logs.EVENT.set(event_id)  # this task's, and the session's tasks it creates
         config = await self.cache.get(event_id, fresh=True)
         if config.status not in (*STARTABLE, EventStatus.LIVE):
             hint = {

@@ -10,6 +10,7 @@ import time
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
+from livevent import logs
 from livevent.errors import Forbidden, LimitReached, LiveventError, NotFound, Unauthorized
 from livevent.runtime.access import bearer, close_code_for, expiry_watch, may_speak
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
@@ -38,6 +39,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     ws, event_id = await accept(request, MAX_AUDIO_MESSAGE)
     if event_id is None:
         return ws
+    logs.EVENT.set(event_id)
     # The token is checked before anything happens: no one takes an event live unasked.
     try:
         config = await runtime.cache.get(event_id)
@@ -81,6 +83,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         await close_with(ws, CloseCode.NOT_FOUND, "no such channel in this event")
         return ws
     language = state.hub.language
+    logs.CHANNEL.set(language)
     ready: dict[str, object] = {
         "type": "ready",
         "protocol": PROTOCOL_VERSION,

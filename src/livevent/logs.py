@@ -1,0 +1,60 @@
+"""Logging set-up: text for people, JSON for collectors; every record names its event and channel.
+
+The event and channel come from context variables that the socket handlers and
+the live sessions set, so a log call deep in a pipeline needs no extra argument.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextvars import ContextVar
+
+from pythonjsonlogger.json import JsonFormatter
+
+from livevent.settings import Settings
+
+EVENT: ContextVar[int | None] = ContextVar("livevent_event", default=None)
+CHANNEL: ContextVar[str | None] = ContextVar("livevent_channel", default=None)
+
+
+class ContextFilter(logging.Filter):
+    """Adds `event_id`, `channel` and `instance` to every record."""
+
+    def __init__(self, instance: str | None = None) -> None:
+        super().__init__()
+        self.instance = instance
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.event_id = EVENT.get()
+        record.channel = CHANNEL.get()
+        record.instance = self.instance
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        event, channel = getattr(record, "event_id", None), getattr(record, "channel", None)
+        where = [f"event={event}"] if event else []
+        if channel:
+            where.append(f"channel={channel}")
+        return f"{text} [{' '.join(where)}]" if where else text
+
+
+def configure_logging(settings: Settings, *, instance: str | None = None) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(ContextFilter(instance or settings.instance_name))
+    if settings.log_format == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "{asctime}{levelname}{name}{message}{event_id}{channel}{instance}",
+                style="{",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
