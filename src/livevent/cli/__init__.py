@@ -17,6 +17,7 @@ from livevent.cli import (
     db,
     demo,
     devices,
+    doctor,
     engines,
     event,
     live,
@@ -90,6 +91,7 @@ app.add_typer(user.app, name="user")
 app.command("engines")(engines.engines)
 app.command("stats")(stats.stats)
 app.command("devices")(devices.devices)
+app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
 

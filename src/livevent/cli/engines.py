@@ -13,7 +13,7 @@ from livevent.errors import LiveventError
 from livevent.runtime.engines import DEFAULTS, STAGES, engine_classes
 
 
-async def _describe(options: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+async def describe_engines(options: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for stage in STAGES:
         for name, cls in sorted(engine_classes(stage).items()):
@@ -39,7 +39,7 @@ def engines(
 ) -> None:
     """List the speech-to-text, translation and text-to-speech engines."""
     options = guarded(lambda: state(ctx).settings.engine_options)
-    found = guarded(lambda: asyncio.run(_describe(options)))
+    found = guarded(lambda: asyncio.run(describe_engines(options)))
     if as_json:
         print_json(found)
         return
