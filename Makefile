@@ -46,6 +46,7 @@ bench: setup services
 	PGPASSWORD=$${PGPASSWORD:-postgres} $(BIN)/python benchmarks/store.py
 	$(BIN)/python benchmarks/fanout.py
 	$(BIN)/python benchmarks/pipeline.py
+	PGPASSWORD=$${PGPASSWORD:-postgres} $(BIN)/python benchmarks/scaleout.py
 
 clean:
 	rm -rf $(VENV) dist build .pytest_cache .mypy_cache .ruff_cache
