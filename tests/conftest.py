@@ -20,6 +20,7 @@ from livevent.bus import MemoryBus
 from livevent.service import EventService
 from livevent.settings import Settings
 from livevent.store import EventStore, open_store
+from tests.redis_server import RedisServer
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LIVEVENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -118,3 +119,14 @@ async def api(
         create_app(settings, service=service),
         headers={"Authorization": f"Bearer {service_token(settings)}"},
     )
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of the test's own, which the test may kill and restart."""
+    server = RedisServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()

@@ -15,9 +15,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from livevent.model import ChannelSpec, EventCreate
 from livevent.runtime.audio import FRAME_BYTES, decode_file
 from livevent.runtime.opus import OpusDecoder
 from livevent.runtime.wire import AudioKind, unpack_audio
+from livevent.service import EventService
 
 
 def speak_to_wav(text: str, voice: str, path: Path) -> Path:
@@ -116,3 +118,21 @@ def speaker_token(event_id: int, channel: int | None = 1, *, ttl: int = 600) -> 
     settings = Settings()
     issuer = TokenIssuer(settings.auth_secret.get_secret_value())
     return issuer.issue(sub="test", role=Role.SPEAKER, ttl=ttl, events=[event_id], channel=channel)
+
+
+async def scheduled_event(
+    service: EventService | None, *channels: ChannelSpec, name: str = "Annual meeting"
+) -> int:
+    """A new English event with these channels, SCHEDULED: what speakers take live."""
+    assert service is not None, "the runtime has no store of its own"
+    event = await service.create_event(
+        EventCreate(
+            name=name,
+            starts_at="2026-12-01T10:00Z",
+            source_language="en-US",
+            channels=list(channels),
+        ),
+        actor="test",
+    )
+    await service.act(event.id, "schedule", actor="test")
+    return event.id

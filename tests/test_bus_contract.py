@@ -6,7 +6,7 @@ import asyncio
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio
@@ -107,16 +107,6 @@ async def test_windowed_counter_expires_as_a_whole(bus: Bus) -> None:
 async def test_concurrent_increments_are_exact(bus: Bus) -> None:
     await asyncio.gather(*(bus.hincrby("h", "n") for _ in range(200)))
     assert (await bus.hgetall("h"))["n"] == "200"
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
 
 
 @pytest.mark.redis

@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from livevent.bus import MemoryBus
-from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.model import ChannelKind, ChannelSpec
 from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.runtime.session import LiveSession
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until, speaker_token
+from tests.live_helpers import ListenerLog, listen_until, scheduled_event, speaker_token
 
 Client = TestClient[web.Request, web.Application]
 WS = aiohttp.ClientWebSocketResponse
@@ -34,16 +34,10 @@ async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
 
 @pytest.fixture
 async def live(runtime: LiveRuntime) -> LiveSession:
-    assert runtime.service is not None
-    created = await runtime.service.create_event(
-        EventCreate(
-            name="Booth", starts_at="2026-12-01T10:00Z", source_language="en-US",
-            channels=[ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)],
-        ),
-        actor="t",
-    )  # fmt: skip
-    await runtime.service.act(created.id, "schedule", actor="t")
-    return await runtime.start(created.id)
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN), name="Booth"
+    )
+    return await runtime.start(event_id)
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from tests.live_helpers import (
     ListenerLog,
     listen_until,
     poll,
+    scheduled_event,
     send_speech,
     speaker_finished,
     speaker_token,
@@ -61,22 +62,14 @@ async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
 
 @pytest.fixture
 async def event_id(runtime: LiveRuntime) -> int:
-    assert runtime.service is not None
-    event = await runtime.service.create_event(
-        EventCreate(
-            name="Annual meeting",
-            starts_at="2026-12-01T10:00Z",
-            source_language="en-US",
-            channels=[
-                ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
-                ChannelSpec(language="fr-FR", kind=ChannelKind.MACHINE),
-            ],
-        ),
-        actor="test",
+    event_id = await scheduled_event(
+        runtime.service,
+        ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
+        ChannelSpec(language="fr-FR", kind=ChannelKind.MACHINE),
     )
-    await runtime.service.act(event.id, "schedule", actor="test")
-    await runtime.service.act(event.id, "ready", actor="test")
-    return event.id
+    assert runtime.service is not None
+    await runtime.service.act(event_id, "ready", actor="test")
+    return event_id
 
 
 @pytest.fixture

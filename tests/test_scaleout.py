@@ -93,18 +93,8 @@ class Cluster:
 
 
 @pytest.fixture
-def redis_server() -> Iterator[RedisServer]:
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
-
-
-@pytest.fixture
-def cluster(postgres_url: str, redis_server: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
-    made = Cluster(postgres_url, redis_server.url, tmp_path)
+def cluster(postgres_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
+    made = Cluster(postgres_url, own_redis.url, tmp_path)
     try:
         yield made
     finally:
@@ -112,8 +102,8 @@ def cluster(postgres_url: str, redis_server: RedisServer, tmp_path: Path) -> Ite
 
 
 @pytest.fixture
-async def redis_client(redis_server: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
-    client = redis.asyncio.Redis.from_url(redis_server.url, decode_responses=True)
+async def redis_client(own_redis: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
+    client = redis.asyncio.Redis.from_url(own_redis.url, decode_responses=True)
     try:
         yield client
     finally:
@@ -285,7 +275,7 @@ async def _equals(value: object, expected: object) -> bool:
 
 async def test_a_redis_restart_loses_no_listener_and_counts_come_back(
     cluster: Cluster,
-    redis_server: RedisServer,
+    own_redis: RedisServer,
     redis_client: redis.asyncio.Redis,
     http: aiohttp.ClientSession,
     tmp_path: Path,
@@ -299,14 +289,14 @@ async def test_a_redis_restart_loses_no_listener_and_counts_come_back(
     relayed_floor = await joined(http, two.ws(f"/listen/{event_id}"))
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "2", "es-ES": "1"}))
 
-    redis_server.kill()
+    own_redis.kill()
     # The owner serves its own listeners from what it has: no Redis needed.
     saying = asyncio.create_task(say(talk, speech))
     await hears(*local, seconds=2.0)
     await saying
 
-    redis_server.start()  # empty: it keeps nothing on disk
-    async with redis.asyncio.Redis.from_url(redis_server.url, decode_responses=True) as fresh:
+    own_redis.start()  # empty: it keeps nothing on disk
+    async with redis.asyncio.Redis.from_url(own_redis.url, decode_responses=True) as fresh:
         # Every instance says what it holds: the counts are exact again.
         await poll(
             lambda: _equals(counts(fresh, event_id), {"en-US": "2", "es-ES": "1"}), within=15

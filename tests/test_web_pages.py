@@ -25,11 +25,18 @@ from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 
 from livevent.accounts import Accounts
-from livevent.model import ChannelKind, ChannelSpec, EventCreate, Role, UserCreate
+from livevent.model import ChannelKind, ChannelSpec, Role, UserCreate
 from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.runtime.session import LiveSession
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until, speak_to_wav, speaker_token, speech_pcm
+from tests.live_helpers import (
+    ListenerLog,
+    listen_until,
+    scheduled_event,
+    speak_to_wav,
+    speaker_token,
+    speech_pcm,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -61,21 +68,12 @@ async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestSer
 
 @pytest.fixture
 async def live(runtime: LiveRuntime) -> LiveSession:
-    assert runtime.service is not None
-    event = await runtime.service.create_event(
-        EventCreate(
-            name="Annual meeting",
-            starts_at="2026-12-01T10:00Z",
-            source_language="en-US",
-            channels=[
-                ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE),
-                ChannelSpec(language="ca-ES", kind=ChannelKind.HUMAN),
-            ],
-        ),
-        actor="test",
+    event_id = await scheduled_event(
+        runtime.service,
+        ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE),
+        ChannelSpec(language="ca-ES", kind=ChannelKind.HUMAN),
     )
-    await runtime.service.act(event.id, "schedule", actor="test")
-    return await runtime.start(event.id)
+    return await runtime.start(event_id)
 
 
 async def launch(*args: str) -> tuple[Any, Browser]:

@@ -137,13 +137,7 @@ def grant(
     as_json: AsJson = False,
 ) -> None:
     """Let a user manage, speak on, interpret a channel of, or listen to an event."""
-    wanted = _grant(event_id, capability, channel)
-
-    async def work(service: EventService) -> User:
-        user = await service.store.users.find(email)
-        return await service.store.users.grant(user.id, wanted)
-
-    _show(run(ctx, work), as_json, "Granted; now")
+    _change_grants(ctx, email, _grant(event_id, capability, channel), add=True, as_json=as_json)
 
 
 @app.command("revoke")
@@ -156,13 +150,18 @@ def revoke(
     as_json: AsJson = False,
 ) -> None:
     """Take a grant back (it ends when the user's access token does, at most minutes)."""
-    unwanted = _grant(event_id, capability, channel)
+    _change_grants(ctx, email, _grant(event_id, capability, channel), add=False, as_json=as_json)
 
+
+def _change_grants(
+    ctx: typer.Context, email: str, change: Grant, *, add: bool, as_json: bool
+) -> None:
     async def work(service: EventService) -> User:
-        user = await service.store.users.find(email)
-        return await service.store.users.revoke(user.id, unwanted)
+        users = service.store.users
+        user = await users.find(email)
+        return await (users.grant if add else users.revoke)(user.id, change)
 
-    _show(run(ctx, work), as_json, "Revoked; now")
+    _show(run(ctx, work), as_json, "Granted; now" if add else "Revoked; now")
 
 
 @app.command("password")
