@@ -164,6 +164,7 @@ async def _serve(
         await close_with(ws, CloseCode.NOT_FOUND, f"no channel {wanted!r} in this event")
         return
     language = state.hub.language
+    logs.CHANNEL.set(language)
     session.track(listener.id, ws)
     await ws.send_json(session.welcome(language, listener.format))
     if not await session.join(listener, language):
