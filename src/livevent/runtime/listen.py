@@ -123,8 +123,10 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
         session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
         if session is None:
             return ws
-    async with expiry_watch(ws, claims):
-        await _serve(ws, session, listener, request.query.get("channel"))
+    # A listener who hangs up while being served is not an error of ours.
+    with contextlib.suppress(ConnectionResetError):
+        async with expiry_watch(ws, claims):
+            await _serve(ws, session, listener, request.query.get("channel"))
     return ws
 
 
