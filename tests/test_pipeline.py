@@ -12,10 +12,10 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
-from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.model import ChannelKind, ChannelSpec, EventCreate, TranscriptSegment
 from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until, speaker_token, speech_pcm
+from tests.live_helpers import ListenerLog, listen_until, poll, speaker_token, speech_pcm
 
 Client = TestClient[web.Request, web.Application]
 
@@ -122,8 +122,7 @@ async def test_english_into_spanish_and_catalan(
         # The spoken translation arrives as Opus: seconds of decodable speech.
         assert logs[language].seconds > 2.0
 
-    assert runtime.service is not None
-    transcript = await runtime.service.transcript(event_id)
+    transcript = await stored_transcript(runtime, event_id, len(recognised))
     assert [s.text for s in transcript] == recognised
     for segment in transcript:
         assert set(segment.translations) == {"es-ES", "ca-ES"}
@@ -142,9 +141,22 @@ async def test_spanish_into_english(
     english = [c["text"] for c in logs["en-US"].of_type("caption") if c["final"]]
     assert english == [apertium("spa-eng", t) for t in recognised]
     assert logs["en-US"].seconds > 1.0
-    assert runtime.service is not None
-    transcript = await runtime.service.transcript(event_id)
+    transcript = await stored_transcript(runtime, event_id, len(english))
     assert [s.translations["en-US"] for s in transcript] == english
+
+
+async def stored_transcript(
+    runtime: LiveRuntime, event_id: int, segments: int
+) -> list[TranscriptSegment]:
+    """The transcript once its segments are stored: they are written just after the captions."""
+    service = runtime.service
+    assert service is not None
+
+    async def complete() -> bool:
+        return len(await service.transcript(event_id)) >= segments
+
+    await poll(complete)
+    return await service.transcript(event_id)
 
 
 def _words(text: str) -> list[str]:
