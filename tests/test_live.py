@@ -278,6 +278,14 @@ async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: in
         headers={"Authorization": f"Bearer {service_token(runtime.settings)}"},
     )
     assert (await response.json())["status"] == "ENDED"
+    # A latecomer learns that it is over, and why.
+    late = await client.ws_connect(f"/listen/{event_id}")
+    log = await listen_until(late, ListenerLog(), lambda log: log.close_code is not None)
+    assert log.close_code == 4010
+    assert (log.of_type("status")[0]["event_status"], log.of_type("status")[0]["reason"]) == (
+        "ENDED",
+        "wrap",
+    )
     assert (await (await client.get("/readyz")).json())["status"] == "ready"
     await listener.close()
 

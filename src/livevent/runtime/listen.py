@@ -116,7 +116,12 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
             log.info("listener of event %s waits: %s", event_id, error)
     if session is None:
         if config.status not in (EventStatus.SCHEDULED, EventStatus.READY, EventStatus.LIVE):
-            await ws.send_json({"type": "status", "event": event_id, "event_status": config.status})
+            status = {"type": "status", "event": event_id, "event_status": config.status}
+            with contextlib.suppress(LiveventError):
+                change = await runtime.gateway.last_change(event_id)
+                if change is not None and change.reason:
+                    status["reason"] = change.reason  # why it ended, for latecomers too
+            await ws.send_json(status)
             await close_with(ws, CloseCode.EVENT_OVER, f"event {event_id} is {config.status}")
             return ws
         await ws.send_json({"type": "status", "event": event_id, "event_status": "WAITING"})

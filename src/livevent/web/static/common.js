@@ -93,7 +93,8 @@ export class ReconnectingSocket {
       this.ws = null;
       const final = FINAL_CODES.has(event.code) || this.stopped;
       this.onClose(event, final);
-      if (!final) this.retry();
+      // onClose may decide there is nothing to come back to (the event is over).
+      if (!final && !this.stopped) this.retry();
     };
     this.ws = ws;
   }
