@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 SessionRole = Literal["owner", "relay"]
 # Messages waiting to go to other instances; past this, live audio is dropped.
 OUTBOX_MESSAGES = 1000
+# On a channel's `in` pub/sub, beside speakers' PCM frames: a relay asks for audio.
+WANT_AUDIO = b"W"
 
 
 def channel_info(channel: Channel) -> dict[str, Any]:
@@ -175,7 +177,12 @@ class LiveSession:
         try:
             async for message in subscription:
                 language = languages.get(message.channel)
-                if language is not None and len(message.data) == FRAME_BYTES:
+                if language is None:
+                    continue
+                if message.data == WANT_AUDIO:
+                    # A relay has a listener now: encode for it before the next count.
+                    self.channels[language].hub.remote_audio = True
+                elif len(message.data) == FRAME_BYTES:
                     self._feed_here(language, message.data, time.monotonic())
         finally:
             await subscription.aclose()
@@ -411,6 +418,8 @@ class LiveSession:
         state.hub.add(listener)
         state.idle_since = None
         state.paused = False
+        if self.role == "relay" and not listener.captions_only:
+            self._post(keys.live_in(self.event_id, language), WANT_AUDIO)
         with contextlib.suppress(LiveventError):
             await self.bus.sadd(keys.live_connections(self.event_id, language), listener.id)
         return True

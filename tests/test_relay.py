@@ -1,0 +1,69 @@
+"""Two runtimes on one bus, in one process: the owner's channels reach the relay's listeners."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from pytest_aiohttp import AiohttpClient
+
+from livevent.bus import MemoryBus
+from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.service import EventService
+from livevent.settings import Settings
+from livevent.store import open_store
+from tests.live_helpers import ListenerLog, listen_until, poll, scheduled_event
+
+
+def tone(frames: int) -> list[bytes]:
+    samples = [int(8000 * math.sin(2 * math.pi * 440 * n / 16000)) for n in range(320 * frames)]
+    pcm = b"".join(s.to_bytes(2, "little", signed=True) for s in samples)
+    return [pcm[i : i + 640] for i in range(0, len(pcm), 640)]
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[tuple[LiveRuntime, LiveRuntime]]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'relay.db'}", joins_per_ip_per_minute=0
+    )
+    store = await open_store(settings.database_url)
+    bus = MemoryBus()
+    service = EventService(store=store, bus=bus)
+    one = LiveRuntime(
+        settings.model_copy(update={"instance_name": "one"}), bus=bus, service=service
+    )
+    two = LiveRuntime(
+        settings.model_copy(update={"instance_name": "two"}), bus=bus, service=service
+    )
+    async with one, two:
+        yield one, two
+    await store.aclose()
+
+
+async def test_a_relay_listener_hears_the_owner_at_once(
+    aiohttp_client: AiohttpClient, pair: tuple[LiveRuntime, LiveRuntime]
+) -> None:
+    one, two = pair
+    event_id = await scheduled_event(one.service)
+    owner = await one.start(event_id)
+    assert owner.role == "owner"
+    hub = owner.channels["en-US"].hub
+    # Only the relay's request may turn the owner's encoding for it on (not the counts).
+    owner._update_pauses = lambda everywhere: None  # type: ignore[method-assign]
+    client = await aiohttp_client(create_runtime_app(two.settings, runtime=two))
+    ws = await client.ws_connect(f"/listen/{event_id}")
+    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+    assert two.sessions[event_id].role == "relay"
+
+    async def asked() -> bool:
+        return hub.remote_audio
+
+    await poll(asked, within=2)
+    for frame in tone(50):
+        owner.feed("en-US", frame)
+    hub.flush()
+    await listen_until(ws, log, lambda log: log.seconds >= 0.9)
+    assert log.close_code is None
+    await ws.close()
