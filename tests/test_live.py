@@ -19,6 +19,7 @@ from pytest_aiohttp import AiohttpClient
 from livevent import keys
 from livevent.api.app import service_token
 from livevent.bus import MemoryBus
+from livevent.errors import Conflict
 from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch, EventStatus
 from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.runtime.gateway import LocalGateway
@@ -443,3 +444,56 @@ async def test_joins_per_address_are_rate_limited(
             codes.append(ws.close_code)
         assert codes == [4004, 4004, 4004, 4029]
         assert await runtime.bus.get(keys.rate_ip("127.0.0.1")) == "4"
+
+
+async def test_a_channel_added_while_live_opens_at_once(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    assert runtime.service is not None
+    session = await runtime.start(event_id)
+    listener = await client.ws_connect(f"/listen/{event_id}")
+    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    event = await runtime.service.get_event(event_id)
+    specs = [ChannelSpec(**c.model_dump()) for c in event.channels]
+    # Removing or retyping a channel listeners are on is refused, and changes nothing.
+    with pytest.raises(Conflict, match="cannot be removed while live"):
+        await runtime.service.update_event(event_id, EventPatch(channels=specs[:-1]))
+    assert (await runtime.service.get_event(event_id)).version == event.version
+
+    added = [*specs, ChannelSpec(language="ca-ES", kind=ChannelKind.HUMAN, label="Català")]
+    await runtime.service.update_event(event_id, EventPatch(channels=added))
+    # Listeners learn of it; an interpreter and listeners can use it right away.
+    await listen_until(listener, log, lambda log: bool(log.of_type("channels")))
+    languages = [c["language"] for c in log.of_type("channels")[-1]["channels"]]
+    assert "ca-ES" in languages and "ca-ES" in session.channels
+    number = next(
+        c["number"] for c in log.of_type("channels")[-1]["channels"] if c["language"] == "ca-ES"
+    )
+    interpreter = await client.ws_connect(
+        f"/speak/{event_id}/{number}?token={speaker_token(event_id, number)}"
+    )
+    assert (await interpreter.receive_json())["type"] == "ready"
+    catalan = await client.ws_connect(f"/listen/{event_id}?channel=ca-ES")
+    welcome = await listen_until(catalan, ListenerLog(), lambda log: bool(log.of_type("status")))
+    assert welcome.of_type("status")[0]["channel_state"] == "live"
+    for ws in (listener, interpreter, catalan):
+        await ws.close()
+
+
+async def test_a_machine_channel_added_while_live_joins_the_pipeline(
+    runtime: LiveRuntime, event_id: int
+) -> None:
+    assert runtime.service is not None
+    session = await runtime.start(event_id)
+    assert session.pipeline is not None  # fr-FR is a machine channel (with no pair here)
+    event = await runtime.service.get_event(event_id)
+    specs = [ChannelSpec(**c.model_dump()) for c in event.channels]
+    catalan = ChannelSpec(language="ca-ES", kind=ChannelKind.MACHINE)
+    await runtime.service.update_event(event_id, EventPatch(channels=[*specs, catalan]))
+
+    async def translating() -> bool:
+        return session.pipeline is not None and "ca-ES" in session.pipeline.players
+
+    await poll(translating)
+    assert session.channel_state("ca-ES") != "unavailable"
+    assert session.channel_state("fr-FR") == "unavailable"

@@ -264,6 +264,24 @@ class EventPatch(BaseModel):
         return EventFields(**merged)
 
 
+def live_change_problem(event: Event, fields: EventFields) -> str | None:
+    """Why a LIVE event cannot take these fields, or None.
+
+    Listeners are on its channels: a channel may be added or relabelled, but not
+    removed or turned into another language or kind, and the floor stays put.
+    """
+    if fields.source_language != event.source_language:
+        return "the original language of a live event cannot change"
+    new = {channel.number: channel for channel in fields.channels}
+    for channel in event.channels:
+        kept = new.get(channel.number)
+        if kept is None:
+            return f"channel {channel.number} ({channel.language}) cannot be removed while live"
+        if (kept.language, kept.kind) != (channel.language, channel.kind):
+            return f"channel {channel.number} cannot change language or kind while live"
+    return None
+
+
 class Event(EventFields):
     """An event as stored: the configuration the live runtime runs."""
 

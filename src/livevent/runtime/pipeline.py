@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from livevent.errors import LiveventError
-from livevent.model import ChannelKind, TranscriptSegment
+from livevent.model import Channel, ChannelKind, TranscriptSegment
 from livevent.runtime.audio import FRAME_BYTES, frames_of
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.vad import Segmenter, Utterance
@@ -186,6 +186,18 @@ class MachinePipeline:
         for player in self.players.values():
             self.session.spawn(player.run(), name=f"player:{player.language}")
         self.session.spawn(self.run(), name=f"pipeline:{self.session.event_id}")
+
+    async def add_target(self, channel: Channel) -> None:
+        """A machine channel added while live: translated from the next utterance on."""
+        problem = await self._check(channel.language)
+        if problem:
+            log.warning("channel %s unavailable: %s", channel.language, problem)
+            self.session.channels[channel.language].problem = problem
+            return
+        player = ChannelPlayer(self.session, channel.language)
+        self.players[channel.language] = player
+        self.targets.append(channel)
+        self.session.spawn(player.run(), name=f"player:{player.language}")
 
     async def _check(self, language: str) -> str | None:
         try:

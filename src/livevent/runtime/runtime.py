@@ -300,6 +300,7 @@ class LiveRuntime:
             session.machine_problem = str(error)
             log.error("event %s: machine channels unavailable: %s", session.event_id, error)
             return
+        session.pipeline = pipeline
         session.floor_taps.append(pipeline.on_floor_frame)
         session.floor_end_taps.append(pipeline.end_of_speech)
         session.pipeline_snapshot = pipeline.snapshot
@@ -359,9 +360,31 @@ class LiveRuntime:
             self.cache.forget(event_id)
             if change in (EventStatus.CANCELLED.value, EventStatus.ENDED.value):
                 await self._finish(event_id, EventStatus(change))
-            elif event_id in self._awaited and event_id not in self.sessions:
+            elif event_id in self.sessions:
+                self._spawn(self._reconfigure(event_id), name=f"reconfigure:{event_id}")
+            elif event_id in self._awaited:
                 # Listeners here wait for an event another instance may have started.
                 self._spawn(self._join_if_live(event_id), name=f"join:{event_id}")
+
+    async def _reconfigure(self, event_id: int) -> None:
+        """A live event changed (a channel added, a label): its session follows."""
+        session = self.sessions.get(event_id)
+        try:
+            config = await self.cache.get(event_id, fresh=True)
+            if session is None or config.status is not EventStatus.LIVE:
+                return
+            added = await session.reconfigure(config)
+        except LiveventError as error:
+            log.warning("event %s changed, but its session could not follow: %s", event_id, error)
+            return
+        machine = [c for c in added if c.kind is ChannelKind.MACHINE]
+        if not machine or session.role != "owner":
+            return
+        if session.pipeline is None:
+            await self._start_pipeline(session)
+        else:
+            for channel in machine:
+                await session.pipeline.add_target(channel)
 
     async def _join_if_live(self, event_id: int) -> None:
         try:

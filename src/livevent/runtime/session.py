@@ -10,7 +10,7 @@ import time
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
@@ -23,6 +23,9 @@ from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.booth import Booth, TurnCallback
 from livevent.runtime.fanout import ChannelHub, Listener
 from livevent.runtime.wire import PROTOCOL_VERSION, CloseCode
+
+if TYPE_CHECKING:
+    from livevent.runtime.pipeline import MachinePipeline
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,7 @@ class LiveSession:
         self.machine_ready = False
         self.machine_problem: str | None = None
         self.pipeline_snapshot: Callable[[], dict[str, Any]] | None = None
+        self.pipeline: MachinePipeline | None = None  # the owner's, when it has machine channels
         for channel in config.channels:
             hub = ChannelHub(channel, on_slow=self._drop_slow)
             self.channels[channel.language] = ChannelState(hub=hub)
@@ -119,10 +123,6 @@ class LiveSession:
         """This relay takes over as owner (the owner is gone); listeners stay connected."""
         if self.role == "owner":
             return
-        if self._link is not None:
-            self._link.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._link
         self.role = "owner"
         for state in self.channels.values():
             state.remote = None
@@ -136,10 +136,49 @@ class LiveSession:
             state.hub.outbox = functools.partial(self._post, channel)
         await self.bus.put(keys.live_state(self.event_id), EventStatus.LIVE.value)
         await self.bus.sadd(keys.live_channels(self.event_id), *self.channels)
-        subscription = await self.bus.subscribe_bytes(
-            *(keys.live_in(self.event_id, language) for language in self.channels)
-        )
-        self._link = self.spawn(self._hear_forwarded(subscription), name=f"in:{self.event_id}")
+        await self._relink()
+
+    async def reconfigure(self, config: EventConfig) -> list[Channel]:
+        """Take a changed config while live: new channels open, labels follow; returns the new.
+
+        The event service refuses to remove or retype the channels of a live event,
+        so everything already here stays.
+        """
+        added = [c for c in config.channels if c.language not in self.channels]
+        for channel in config.channels:
+            state = self.channels.get(channel.language)
+            if state is not None:
+                state.hub.channel = channel
+        for channel in added:
+            hub = ChannelHub(channel, on_slow=self._drop_slow)
+            self.channels[channel.language] = ChannelState(hub=hub)
+            if self.role == "owner":
+                hub.outbox = functools.partial(
+                    self._post, keys.live_out(self.event_id, channel.language)
+                )
+        self.config = config
+        if added:
+            with contextlib.suppress(LiveventError):
+                await self.bus.sadd(keys.live_channels(self.event_id), *self.channels)
+            await self._relink()
+        update = {"type": "channels", "channels": [channel_info(c) for c in config.channels]}
+        for state in self.channels.values():
+            state.hub.send_json(update)
+        return added
+
+    async def _relink(self) -> None:
+        """Listen to other instances on the current channel set."""
+        if self._link is not None:
+            self._link.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._link
+        if self.role == "owner":
+            subscription = await self.bus.subscribe_bytes(
+                *(keys.live_in(self.event_id, language) for language in self.channels)
+            )
+            self._link = self.spawn(self._hear_forwarded(subscription), name=f"in:{self.event_id}")
+        else:
+            self._link = self.spawn(self._relay_from_owner(), name=f"relay:{self.event_id}")
 
     def _post(self, channel: str, data: bytes) -> None:
         try:

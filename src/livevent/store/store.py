@@ -40,6 +40,7 @@ from livevent.model import (
     TranscriptSegment,
     can_transition,
 )
+from livevent.model.event import live_change_problem
 from livevent.model.validation import invalid
 from livevent.store import migrate as migrations
 from livevent.store.database import Connection, Database, Row, UniqueViolation
@@ -299,6 +300,11 @@ class EventStore:
                 fields = patch.apply(current)
             except (ValidationError, ValueError) as error:
                 raise invalid(error) from None
+            problem = (
+                live_change_problem(current, fields) if current.status is EventStatus.LIVE else None
+            )
+            if problem is not None:
+                raise Conflict(f"event {event_id} is LIVE: {problem}", event_id=event_id)
             row = await connection.fetchrow(
                 "UPDATE events SET name = $3, starts_at = $4, ends_at = $5, timezone = $6,"
                 " source_language = $7, channels = $8, max_listeners = $9, public = $10,"

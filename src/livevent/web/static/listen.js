@@ -106,6 +106,8 @@ const socket = new ReconnectingSocket({
       }
     } else if (message.type === "caption") {
       captions.show(message);
+    } else if (message.type === "channels") {
+      renderChannels(message.channels, state.channel); // a channel was added while live
     }
   },
   onClose: (event, final) => {
