@@ -224,3 +224,24 @@ async def test_no_login_where_another_issuer_signs_tokens(
     client = await aiohttp_client(create_app(settings, service=service))
     status, body = await login(client, "ana@example.org", PASSWORD)
     assert status == 404 and "another issuer" in str(body["detail"])
+
+
+async def test_a_refresh_token_works_once_and_a_replay_signs_everyone_out(
+    anonymous: Client, accounts: Accounts
+) -> None:
+    await make_user(accounts, "ana@example.org")
+    _, first = await login(anonymous, "ana@example.org", PASSWORD)
+
+    async def refresh(token: object) -> tuple[int, dict[str, object]]:
+        response = await anonymous.post("/api/auth/refresh", json={"refresh_token": token})
+        return response.status, await response.json()
+
+    status, second = await refresh(first["refresh_token"])
+    assert status == 200
+    # A copy of the first token replayed (by a thief, say): refused...
+    status, body = await refresh(first["refresh_token"])
+    assert status == 401 and "already used" in str(body["detail"])
+    # ...and the rightful holder's newer token stops working too: everyone signs in again.
+    status, _ = await refresh(second["refresh_token"])
+    assert status == 401
+    assert (await login(anonymous, "ana@example.org", PASSWORD))[0] == 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
@@ -132,7 +133,12 @@ class Accounts:
             raise Unauthorized("this user is disabled")
         if claims.gen != user.generation:
             raise Unauthorized("this refresh token was revoked (password or access changed)")
-        return self._pair(user)
+        # Rotation with reuse detection (OAuth 2.0 Security BCP): each refresh token
+        # works once; a second use means a copy, and signs the user out everywhere.
+        expires = datetime.fromtimestamp(claims.exp, UTC)
+        if not await self.users.use_refresh_token(user.id, claims.jti, expires):
+            raise Unauthorized("this refresh token was already used: sign in again")
+        return self._pair(await self.users.get(user.id))
 
     def _pair(self, user: User) -> TokenPair:
         access = self.issuer.issue(

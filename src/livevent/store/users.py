@@ -169,6 +169,34 @@ class UserStore:
             )
         return await self.get(user_id)
 
+    async def use_refresh_token(self, user_id: int, jti: str, expires_at: datetime) -> bool:
+        """Mark a refresh token used; False when it already was (a copy is being replayed).
+
+        A replay signs the user out everywhere: its generation moves on, so every
+        refresh token it holds, the thief's and the user's, stops working.
+        """
+        now = _now()
+        try:
+            async with self.database.write() as connection:
+                await connection.execute(
+                    "DELETE FROM used_refresh_tokens WHERE expires_at < $1", now
+                )
+                await connection.execute(
+                    "INSERT INTO used_refresh_tokens (jti, user_id, used_at, expires_at)"
+                    " VALUES ($1, $2, $3, $4)",
+                    jti,
+                    user_id,
+                    now,
+                    expires_at,
+                )
+        except UniqueViolation:
+            async with self.database.write() as connection:
+                await connection.execute(
+                    "UPDATE users SET generation = generation + 1 WHERE id = $1", user_id
+                )
+            return False
+        return True
+
     async def _require(self, connection: Connection, user_id: int) -> None:
         found = await connection.fetchval(
             f"SELECT id FROM users WHERE id = $1{self.database.lock_rows}", user_id
