@@ -14,7 +14,7 @@ from livevent.runtime import LiveRuntime, create_runtime_app
 from livevent.service import EventService
 from livevent.settings import Settings
 from livevent.store import open_store
-from tests.live_helpers import ListenerLog, listen_until, poll, scheduled_event
+from tests.live_helpers import ListenerLog, listen_until, poll, scheduled_event, speaker_token
 
 
 def tone(frames: int) -> list[bytes]:
@@ -67,3 +67,30 @@ async def test_a_relay_listener_hears_the_owner_at_once(
     await listen_until(ws, log, lambda log: log.seconds >= 0.9)
     assert log.close_code is None
     await ws.close()
+
+
+async def test_one_speaker_per_channel_across_instances(
+    aiohttp_client: AiohttpClient, pair: tuple[LiveRuntime, LiveRuntime]
+) -> None:
+    one, two = pair
+    event_id = await scheduled_event(one.service)
+    await one.start(event_id)
+    first = await aiohttp_client(create_runtime_app(one.settings, runtime=one))
+    second = await aiohttp_client(create_runtime_app(two.settings, runtime=two))
+    path = f"/speak/{event_id}/1?token={speaker_token(event_id)}"
+    speaking = await first.ws_connect(path)
+    assert (await speaking.receive_json())["type"] == "ready"
+    # The same channel through the other instance: refused while the first speaks.
+    intruder = await second.ws_connect(path)
+    log = await listen_until(intruder, ListenerLog(), lambda log: log.close_code is not None)
+    assert log.close_code == 4009
+    await speaking.close()
+
+    async def next_speaker_admitted() -> bool:
+        ws = await second.ws_connect(path)
+        message = await ws.receive()
+        admitted = message.type.name == "TEXT" and '"ready"' in message.data
+        await ws.close()
+        return admitted
+
+    await poll(next_speaker_admitted)

@@ -80,3 +80,8 @@ def live_instances(event_id: int) -> str:
 def instance_alive(instance: str) -> str:
     """An instance's heartbeat (TTL): where it listens and since when."""
     return f"live:instance:{instance}"
+
+
+def live_speaker(event_id: int, language: str) -> str:
+    """The instance whose speaker has a channel's microphone (one at a time, everywhere)."""
+    return f"live:event:{event_id}:channel:{language}:speaker"

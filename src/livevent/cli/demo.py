@@ -137,7 +137,7 @@ async def run_demo(settings: Settings) -> None:
                     for language in heard
                 ]
                 await _until_joined(session)
-                speaker = session.claim_speaker(SOURCE)
+                speaker = await session.claim_speaker(SOURCE)
                 assert speaker is not None
                 async for frame, arrived in file_source(talk):
                     session.feed(SOURCE, frame, arrived)

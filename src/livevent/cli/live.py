@@ -59,7 +59,7 @@ def print_links(session: LiveSession, http_base: str) -> None:
 
 async def _feed(session: LiveSession, spec: str) -> None:
     floor = session.config.source_language
-    speaker = session.claim_speaker(floor)
+    speaker = await session.claim_speaker(floor)
     if speaker is None:
         raise InvalidInput("the floor channel already has a speaker")
     try:

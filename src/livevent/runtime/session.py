@@ -73,6 +73,7 @@ class LiveSession:
         idle_pause: float = 30.0,
         instance: str = "local",
         role: SessionRole = "owner",
+        speaker_slot_ttl: float = 3.0,
     ) -> None:
         self.config = config
         self.bus = bus
@@ -84,6 +85,8 @@ class LiveSession:
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX_MESSAGES)
         self._link: asyncio.Task[None] | None = None
         self.closing = False
+        # A dead instance's speaker frees the channel as fast as its events move.
+        self.speaker_slot_ttl = max(2.0, speaker_slot_ttl)
         self.status = EventStatus.LIVE
         self.reason: str | None = None
         self.started_at = time.time()
@@ -275,6 +278,8 @@ class LiveSession:
             await self.bus.delete(
                 *(keys.live_channel_stats(event_id, lang, self.instance) for lang in self.channels)
             )
+            for language in self.channels:
+                await self.bus.release(keys.live_speaker(event_id, language), self.instance)
         except LiveventError as error:
             log.warning("could not leave the live keys of event %s: %s", event_id, error)
 
@@ -289,6 +294,7 @@ class LiveSession:
                 keys.live_instances(event_id),
                 *(keys.live_listeners_share(event_id, i) for i in instances | {self.instance}),
                 *(keys.live_connections(event_id, language) for language in self.channels),
+                *(keys.live_speaker(event_id, language) for language in self.channels),
                 *(
                     keys.live_channel_stats(event_id, language, instance)
                     for language in self.channels
@@ -382,11 +388,17 @@ class LiveSession:
             for tap in self.floor_taps:
                 tap(frame)
 
-    def claim_speaker(
+    async def claim_speaker(
         self, language: str, *, standby: bool = False, on_turn: TurnCallback | None = None
     ) -> str | None:
-        """A speaker id when the channel was free (or, with `standby`, a partner's), else None."""
+        """A speaker id when the channel was free (or, with `standby`, a partner's), else None.
+
+        One speaker per channel across every instance: the first to speak here
+        also takes the channel's slot on the bus; partners wait on that instance.
+        """
         state = self.channels[language]
+        if state.booth.active is None and not await self._take_microphone(language):
+            return None
         speaker_id = state.booth.enter(on_turn, standby=standby)
         if speaker_id is not None and state.booth.active == speaker_id:
             self._notify(language)
@@ -404,8 +416,34 @@ class LiveSession:
         return True
 
     def release_speaker(self, language: str, speaker_id: str) -> None:
-        if self.channels[language].booth.leave(speaker_id):
+        booth = self.channels[language].booth
+        if booth.leave(speaker_id):
             self._speaker_changed(language)
+        if booth.active is None:
+            self.spawn(self._free_microphone(language), name=f"free-mic:{language}")
+
+    async def _take_microphone(self, language: str) -> bool:
+        key = keys.live_speaker(self.event_id, language)
+        try:
+            return await self.bus.acquire(key, self.instance, self.speaker_slot_ttl) or (
+                await self.bus.get(key) == self.instance
+            )
+        except LiveventError as error:
+            log.warning("speaker slot not checked across instances: %s", error)
+            return True  # the bus is down: serve the speaker rather than nobody
+
+    async def _free_microphone(self, language: str) -> None:
+        with contextlib.suppress(LiveventError):
+            await self.bus.release(keys.live_speaker(self.event_id, language), self.instance)
+
+    async def _keep_microphones(self) -> None:
+        """Renew the slots of the channels whose speaker is here (part of the stats round)."""
+        for language, state in self.channels.items():
+            if state.booth.active is None:
+                continue
+            key = keys.live_speaker(self.event_id, language)
+            if not await self.bus.renew(key, self.instance, self.speaker_slot_ttl):
+                await self.bus.acquire(key, self.instance, self.speaker_slot_ttl)
 
     def _speaker_changed(self, language: str) -> None:
         state = self.channels[language]
@@ -539,6 +577,7 @@ class LiveSession:
                 # Exact counts again after a Redis restart, from our own connections.
                 here = {language: len(s.hub.listeners) for language, s in self.channels.items()}
                 await self.bus.reconcile_share(total, share, here)
+                await self._keep_microphones()
                 await self.bus.sadd(keys.live_instances(event_id), self.instance)
                 await self._retire_dead_instances()
                 everywhere = {k: int(v) for k, v in (await self.bus.hgetall(total)).items()}

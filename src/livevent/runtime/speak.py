@@ -101,7 +101,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         session.spawn(_send_quietly(ws, message), name="booth-turn")
 
     standby = request.query.get("standby", "") in ("1", "true", "yes")
-    speaker_id = session.claim_speaker(language, standby=standby, on_turn=on_turn)
+    speaker_id = await session.claim_speaker(language, standby=standby, on_turn=on_turn)
     if speaker_id is None:
         await close_with(
             ws,

@@ -27,6 +27,7 @@ const state = {
   sourceSocket: null,
   sourcePlayer: null,
   captionSocket: null,
+  wasOnAir: false,
 };
 $("token").value = state.token;
 
@@ -83,6 +84,7 @@ function connect() {
       stats.messages += 1;
       if (message.type === "ready") {
         state.active = true;
+        state.wasOnAir = true;
         stats.status = "on-air";
         onAir(state.muted ? "Muted" : "On air", state.muted ? "waiting" : "live");
       } else if (message.type === "standby") {
@@ -100,6 +102,9 @@ function connect() {
         $("connection").textContent = `Your token was refused: ${event.reason}. Paste a fresh one.`;
         state.socket.stopped = true;
         $("connect-form").hidden = false;
+      } else if (event.code === 4009 && state.wasOnAir) {
+        // Our own seat, still held by a server that went away: it frees within seconds.
+        $("connection").textContent = "Taking the channel back…";
       } else if (event.code === 4009) {
         $("connection").textContent = "Someone is already speaking here. Tick “booth partner” to stand by.";
         state.socket.stopped = true;
