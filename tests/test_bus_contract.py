@@ -69,13 +69,12 @@ async def test_cache_with_ttl(bus: Bus) -> None:
 
 
 async def test_hash_counts_never_go_negative(bus: Bus) -> None:
-    key = "live:event:1:listeners"
-    assert await bus.hincrby(key, "es-ES") == 1
-    assert await bus.hincrby(key, "es-ES") == 2
-    assert await bus.hincrby(key, "en-US") == 1
-    assert await bus.hincrby(key, "en-US", -1) == 0
-    assert await bus.hincrby(key, "en-US", -1) == 0
+    key, share = "live:event:1:listeners", "live:event:1:listeners:a"
+    for language, amount in (("es-ES", 1), ("es-ES", 1), ("en-US", 1), ("en-US", -1)):
+        assert await bus.hincr_shared(key, share, language, amount)
+    assert await bus.hincr_shared(key, share, "en-US", -1)  # one leave too many
     assert await bus.hgetall(key) == {"es-ES": "2", "en-US": "0"}
+    assert await bus.hgetall(share) == {"es-ES": "2", "en-US": "0"}
     await bus.hset(key, {"fr-FR": 5})
     await bus.hdel(key, "en-US")
     assert await bus.hgetall(key) == {"es-ES": "2", "fr-FR": "5"}
@@ -105,7 +104,7 @@ async def test_windowed_counter_expires_as_a_whole(bus: Bus) -> None:
 
 
 async def test_concurrent_increments_are_exact(bus: Bus) -> None:
-    await asyncio.gather(*(bus.hincrby("h", "n") for _ in range(200)))
+    await asyncio.gather(*(bus.hincr_shared("h", "h:a", "n", 1) for _ in range(200)))
     assert (await bus.hgetall("h"))["n"] == "200"
 
 
@@ -138,16 +137,21 @@ async def test_subscription_survives_a_redis_restart(own_redis: RedisServer) -> 
 
 
 async def test_a_hundred_joins_against_a_cap_of_fifty_admit_fifty(bus: Bus) -> None:
-    key = "live:event:1:listeners"
+    # Joins through two instances, each with its share, against one cap on the total.
+    key, shares = "live:event:1:listeners", ("live:event:1:listeners:a", "live:event:1:listeners:b")
     admitted = await asyncio.gather(
-        *(bus.hincr_capped(key, ("en-US", "es-ES")[i % 2], 50) for i in range(100))
+        *(
+            bus.hincr_shared(key, shares[i % 2], ("en-US", "es-ES")[i % 3 % 2], 1, limit=50)
+            for i in range(100)
+        )
     )
     assert admitted.count(True) == 50
-    counts = await bus.hgetall(key)
-    assert sum(int(v) for v in counts.values()) == 50
-    await bus.hincrby(key, "en-US", -1)  # someone leaves: one more may join
-    assert await bus.hincr_capped(key, "es-ES", 50) is True
-    assert await bus.hincr_capped(key, "es-ES", 50) is False
+    assert sum(int(v) for v in (await bus.hgetall(key)).values()) == 50
+    in_shares = [await bus.hgetall(share) for share in shares]
+    assert sum(int(v) for counts in in_shares for v in counts.values()) == 50
+    assert await bus.hincr_shared(key, shares[0], "en-US", -1)  # someone leaves...
+    assert await bus.hincr_shared(key, shares[1], "es-ES", 1, limit=50)  # ...one more joins
+    assert not await bus.hincr_shared(key, shares[1], "es-ES", 1, limit=50)
 
 
 async def test_binary_pubsub_passes_bytes_as_they_are(bus: Bus) -> None:

@@ -138,7 +138,7 @@ class Accounts:
         expires = datetime.fromtimestamp(claims.exp, UTC)
         if not await self.users.use_refresh_token(user.id, claims.jti, expires):
             raise Unauthorized("this refresh token was already used: sign in again")
-        return self._pair(await self.users.get(user.id))
+        return self._pair(user)
 
     def _pair(self, user: User) -> TokenPair:
         access = self.issuer.issue(

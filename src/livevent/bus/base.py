@@ -92,18 +92,6 @@ class Bus(PubSub, Protocol):
 
     async def delete(self, *keys: str) -> None: ...
 
-    async def hincrby(self, key: str, field: str, amount: int = 1) -> int:
-        """Add `amount` to a hash field, never going below zero; returns the new value."""
-        ...
-
-    async def hincr_capped(self, key: str, field: str, limit: int) -> bool:
-        """Add one to a hash field unless the fields already sum to `limit`, atomically.
-
-        How a listener is admitted under an event's cap: of any number of
-        concurrent joins, exactly `limit` get in.
-        """
-        ...
-
     async def hset(self, key: str, mapping: Mapping[str, str | int | float]) -> None: ...
 
     async def hdel(self, key: str, *fields: str) -> None: ...

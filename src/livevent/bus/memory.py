@@ -155,19 +155,6 @@ class MemoryBus:
             return None
         return max(0.0, self._expiry[key] - time.monotonic())
 
-    async def hincrby(self, key: str, field: str, amount: int = 1) -> int:
-        fields: dict[str, str] = self._typed(key, dict)
-        value = max(0, int(fields.get(field, 0)) + amount)
-        fields[field] = str(value)
-        return value
-
-    async def hincr_capped(self, key: str, field: str, limit: int) -> bool:
-        fields: dict[str, str] = self._typed(key, dict)
-        if sum(int(value) for value in fields.values()) >= limit:
-            return False
-        fields[field] = str(int(fields.get(field, 0)) + 1)
-        return True
-
     async def hset(self, key: str, mapping: Mapping[str, str | int | float]) -> None:
         fields: dict[str, str] = self._typed(key, dict)
         fields.update({name: str(value) for name, value in mapping.items()})

@@ -31,30 +31,6 @@ T = TypeVar("T")
 
 _CONNECTION_ERRORS = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
-# HINCRBY that never leaves a count below zero (a leave after a restart that
-# already reset the count must not make it negative).
-_HINCRBY_FLOOR = """
-local value = redis.call('HINCRBY', KEYS[1], ARGV[1], ARGV[2])
-if value < 0 then
-  redis.call('HSET', KEYS[1], ARGV[1], 0)
-  value = 0
-end
-return value
-"""
-
-# HINCRBY 1 only while the hash's fields sum to less than the limit.
-_HINCR_CAPPED = """
-local total = 0
-for _, value in ipairs(redis.call('HVALS', KEYS[1])) do
-  total = total + tonumber(value)
-end
-if total >= tonumber(ARGV[2]) then
-  return 0
-end
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
-return 1
-"""
-
 # INCR and its expiry in one atomic step.
 _INCR_WINDOW = """
 local value = redis.call('INCR', KEYS[1])
@@ -261,9 +237,7 @@ class RedisBus:
                 socket_connect_timeout=2,
             )
         )
-        self._hincrby = self._redis.register_script(_HINCRBY_FLOOR)
         self._incr_window = self._redis.register_script(_INCR_WINDOW)
-        self._hincr_capped = self._redis.register_script(_HINCR_CAPPED)
         self._renew = self._redis.register_script(_RENEW)
         self._release = self._redis.register_script(_RELEASE)
         self._hincr_shared = self._redis.register_script(_HINCR_SHARED)
@@ -321,17 +295,6 @@ class RedisBus:
     async def ttl(self, key: str) -> float | None:
         millis = int(await self._call(lambda: self._redis.pttl(self._key(key))))
         return None if millis < 0 else millis / 1000
-
-    async def hincrby(self, key: str, field: str, amount: int = 1) -> int:
-        return int(
-            await self._call(lambda: self._hincrby(keys=[self._key(key)], args=[field, amount]))
-        )
-
-    async def hincr_capped(self, key: str, field: str, limit: int) -> bool:
-        admitted = await self._call(
-            lambda: self._hincr_capped(keys=[self._key(key)], args=[field, limit])
-        )
-        return bool(int(admitted))
 
     async def hset(self, key: str, mapping: Mapping[str, str | int | float]) -> None:
         if mapping:
