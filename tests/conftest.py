@@ -69,7 +69,7 @@ async def _truncate(url: str) -> None:
     connection = await asyncpg.connect(url)
     try:
         await connection.execute(
-            "TRUNCATE user_grants, users, event_status_changes, events, customers"
+            "TRUNCATE user_grants, users, event_status_changes, deleted_events, events, customers"
             " RESTART IDENTITY CASCADE"
         )
     finally:

@@ -21,6 +21,7 @@ from livevent.auth.passwords import decoy_hash, hash_password, verify_password
 from livevent.bus import Bus
 from livevent.errors import NotFound, TooManyAttempts, Unauthorized
 from livevent.model import Grant, User, UserCreate
+from livevent.model.ids import parse_id
 from livevent.settings import Settings
 from livevent.store.users import UserStore
 
@@ -123,10 +124,11 @@ class Accounts:
         """A new pair for a good refresh token of a user who still may sign in."""
         claims = self.verifier.verify(refresh_token, expect="refresh")
         prefix, _, raw_id = claims.sub.partition(":")
-        if prefix != "user" or not raw_id.isdigit():
+        user_id = parse_id(raw_id)
+        if prefix != "user" or user_id is None:
             raise Unauthorized("this refresh token does not belong to a user")
         try:
-            user = await self.users.get(int(raw_id))
+            user = await self.users.get(user_id)
         except NotFound:
             raise Unauthorized("the user of this refresh token no longer exists") from None
         if user.disabled:

@@ -2,6 +2,7 @@
 
     LiveventError
     ├── InvalidInput            the caller sent something that can never succeed as sent
+    │   ├── BadRequest          malformed rather than invalid: unreadable JSON, a bad header
     │   └── UnknownSetting      a configuration file names a setting that does not exist
     ├── NotFound                an event, customer or channel that does not exist
     ├── Conflict                valid input that clashes with the stored state
@@ -9,14 +10,16 @@
     │   ├── VersionConflict     optimistic locking: someone changed the event first
     │   ├── InvalidTransition   the status machine refuses the move
     │   ├── PreconditionRequired  an update without the version it applies to
+    │   ├── NotStartable        the event is not in a status a live session starts from
     │   └── LimitReached    a customer's or event's limit (live events, listeners)
     ├── Unauthorized            no credentials, or ones that do not verify
     ├── Forbidden               verified credentials that do not grant this
     ├── TooManyAttempts         too many tries in a window (logins); retry later
     └── Unavailable             a backing service (store, bus) cannot be reached
 
-The CLI (`livevent.cli._utilities`) and the HTTP layer (`livevent.api.problems`)
-each translate this tree into exit codes and problem+json answers in one place.
+The CLI (`livevent.cli._utilities`) and the HTTP layer (`livevent.http.problems`, and
+`livevent.http.sockets` for sockets) each translate this tree into exit codes, problem+json
+answers and close codes, in one place each.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ class LiveventError(Exception):
 
 class InvalidInput(LiveventError):
     """The request can never succeed as sent: fix the input."""
+
+
+class BadRequest(InvalidInput):
+    """Malformed rather than invalid: unreadable JSON, a header or query value of the wrong form."""
 
 
 class UnknownSetting(InvalidInput):
@@ -82,6 +89,10 @@ class InvalidTransition(Conflict):
 
 class PreconditionRequired(Conflict):
     """An update must name the version it applies to."""
+
+
+class NotStartable(Conflict):
+    """The event is not in a status a live session can start from."""
 
 
 class LimitReached(Conflict):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from livevent.model.ids import parse_event_id
+
 EVENTS_CHANNEL = "events"
 
 
@@ -17,9 +19,10 @@ def event_change(event_id: int, change: str) -> str:
 def parse_event_change(message: str) -> tuple[int, str] | None:
     """`event:123457:CANCELLED` -> (123457, "CANCELLED"); None for anything else."""
     parts = message.split(":")
-    if len(parts) != 3 or parts[0] != "event" or not parts[1].isdigit() or not parts[2]:
+    event_id = parse_event_id(parts[1]) if len(parts) == 3 else None
+    if event_id is None or parts[0] != "event" or not parts[2]:
         return None
-    return int(parts[1]), parts[2]
+    return event_id, parts[2]
 
 
 def live_state(event_id: int) -> str:

@@ -7,7 +7,9 @@ the live sessions set, so a log call deep in a pipeline needs no extra argument.
 from __future__ import annotations
 
 import logging
+import re
 import sys
+import traceback
 from contextvars import ContextVar
 
 from pythonjsonlogger.json import JsonFormatter
@@ -32,6 +34,42 @@ class ContextFilter(logging.Filter):
         return True
 
 
+# What a credential looks like wherever it lands in a log line: a query or
+# form parameter, a JSON field, an Authorization header, or a bare JWT.
+_SECRETS = [
+    (re.compile(r"((?:access_|refresh_)?token=)[^&\s\"'\\]+", re.I), r"\1[redacted]"),
+    (re.compile(r"(\"(?:access_|refresh_)?token\"\s*:\s*\")[^\"]+", re.I), r"\1[redacted]"),
+    (re.compile(r"(bearer\s+)[^\s\"'\\]+", re.I), r"\1[redacted]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*"), "[redacted JWT]"),
+]
+
+
+def redact(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class RedactSecrets(logging.Filter):
+    """Takes tokens out of every record, whatever logger wrote it (aiohttp's too).
+
+    The message, its arguments and any traceback are rendered here and redacted
+    as one text, so no formatter ever sees the original.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if record.exc_info:
+            text += "\n" + "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        elif record.exc_text:
+            text += "\n" + record.exc_text
+        if record.stack_info:
+            text += "\n" + record.stack_info
+        record.msg, record.args = redact(text), ()
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -45,6 +83,7 @@ class TextFormatter(logging.Formatter):
 def configure_logging(settings: Settings, *, instance: str | None = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(ContextFilter(instance or settings.instance_name))
+    handler.addFilter(RedactSecrets())
     if settings.log_format == "json":
         handler.setFormatter(
             JsonFormatter(

@@ -26,8 +26,10 @@ from livevent.model import (
     StatusChange,
     TranscriptSegment,
 )
+from livevent.model.ids import parse_id
 from livevent.settings import Settings
 from livevent.store import EventStore, open_store
+from livevent.store.store import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,11 @@ class EventService:
         """A customer by id or name; None means the default customer (created if needed)."""
         if name_or_id is None:
             return await self.store.ensure_customer(self.default_customer)
-        if isinstance(name_or_id, int) or name_or_id.isdigit():
-            return await self.store.get_customer(int(name_or_id))
+        if isinstance(name_or_id, int):
+            return await self.store.get_customer(name_or_id)
+        customer_id = parse_id(name_or_id)
+        if customer_id is not None:
+            return await self.store.get_customer(customer_id)
         found = await self.store.find_customer(name_or_id)
         if found is None:
             raise NotFound(f"customer {name_or_id!r} does not exist")
@@ -97,9 +102,16 @@ class EventService:
         return await self.store.history(event_id)
 
     async def update_event(
-        self, event_id: int, patch: EventPatch, *, expected_version: int | None = None
+        self,
+        event_id: int,
+        patch: EventPatch,
+        *,
+        expected_version: int | None = None,
+        actor: str = SYSTEM_ACTOR,
     ) -> Event:
-        event = await self.store.update_event(event_id, patch, expected_version=expected_version)
+        event = await self.store.update_event(
+            event_id, patch, expected_version=expected_version, actor=actor
+        )
         await self._announce(event.id, "UPDATED")
         return event
 
@@ -141,8 +153,8 @@ class EventService:
     async def transcript(self, event_id: int) -> list[TranscriptSegment]:
         return await self.store.transcript(event_id)
 
-    async def delete_event(self, event_id: int) -> None:
-        await self.store.delete_event(event_id)
+    async def delete_event(self, event_id: int, *, actor: str = SYSTEM_ACTOR) -> None:
+        await self.store.delete_event(event_id, actor=actor)
         await self._announce(event_id, "DELETED")
 
 

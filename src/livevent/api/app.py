@@ -12,9 +12,9 @@ from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
 from livevent.api.openapi import build_openapi
 from livevent.api.operations import Operation
-from livevent.api.problems import problem, problem_middleware
 from livevent.auth import Role, TokenIssuer, TokenVerifier
 from livevent.errors import InvalidInput, LiveventError
+from livevent.http.problems import problem, problem_middleware
 from livevent.service import EventService, open_service
 from livevent.settings import Settings
 

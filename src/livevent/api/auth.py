@@ -14,9 +14,10 @@ from aiohttp import web
 
 from livevent import keys
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
-from livevent.api.problems import Handler, problem
 from livevent.auth import TokenClaims
 from livevent.errors import Forbidden, LiveventError, Unauthorized
+from livevent.http.params import bearer_token, event_id_of, names_event
+from livevent.http.problems import Handler, problem
 from livevent.model import Capability, Role
 
 CLAIMS = web.RequestKey("claims", TokenClaims)
@@ -51,9 +52,10 @@ def require_admin(request: web.Request) -> None:
 
 @web.middleware
 async def rate_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Requests per address per minute on /api (`rate:ip:{ip}:api`); 429 with Retry-After."""
+    """Requests per address per minute on /api and /live (`rate:ip:{ip}:api`); 429 + Retry-After."""
     per_minute = request.app[SETTINGS].api_requests_per_ip_per_minute
-    if per_minute <= 0 or not request.path.startswith("/api/") or SERVICE not in request.app:
+    limited = request.path.startswith(("/api/", "/live/"))
+    if per_minute <= 0 or not limited or SERVICE not in request.app:
         return await handler(request)
     bus = request.app[SERVICE].bus
     key = keys.rate_ip(request.remote or "-") + ":api"
@@ -74,17 +76,17 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     path = request.path
     if not path.startswith(("/api/", "/live/")) or path in _OPEN:
         return await handler(request)
+    # The id is read here, once, in its one spelling; handlers get the same number.
+    event_id = event_id_of(request) if names_event(request) else None
     if path.startswith("/live/") and request.method == "GET":
-        return await handler(request)  # channels and stats are public, like the listen page
-    header = request.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
+        return await handler(request)  # listen access, checked by the handler on the event
+    token = bearer_token(request)
+    if token is None:
         raise Unauthorized("send a token: Authorization: Bearer <token> (livevent token create)")
-    claims = request.app[VERIFIER].verify(header[7:].strip())
+    claims = request.app[VERIFIER].verify(token)
     request[CLAIMS] = claims
     if path in _ANY_ROLE:
         return await handler(request)
-    raw = request.match_info.get("event_id")
-    event_id = int(raw) if raw is not None and raw.isdigit() and len(raw) < 17 else None
     if event_id is not None and claims.can(Capability.MANAGE, event_id):
         return await handler(request)  # a per-event grant, whatever the role
     if claims.role not in (Role.ADMIN, Role.MANAGER):
@@ -94,5 +96,5 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if event_id is not None and claims.role is Role.MANAGER:
         event = await request.app[SERVICE].get_event(event_id)
         if event.customer_id != claims.customer:
-            raise Forbidden(f"event {raw} belongs to another customer")
+            raise Forbidden(f"event {event_id} belongs to another customer")
     return await handler(request)

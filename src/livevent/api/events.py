@@ -18,8 +18,8 @@ from livevent.api.operations import (
     path_int,
     read_body,
 )
-from livevent.api.problems import BadRequest
-from livevent.errors import InvalidInput, NotFound, PreconditionRequired
+from livevent.errors import BadRequest, InvalidInput, NotFound, PreconditionRequired
+from livevent.http.params import event_id_of
 from livevent.model import (
     Channel,
     ChannelKind,
@@ -155,7 +155,7 @@ async def create_event(request: web.Request) -> web.Response:
     response_headers=("ETag",),
 )
 async def get_event(request: web.Request) -> web.Response:
-    config = await request.app[SERVICE].get_config(path_int(request, "event_id"))
+    config = await request.app[SERVICE].get_config(event_id_of(request))
     return _json(config, version=config.version)
 
 
@@ -171,7 +171,7 @@ async def get_event(request: web.Request) -> web.Response:
     response_headers=("ETag",),
 )
 async def patch_event(request: web.Request) -> web.Response:
-    event_id = path_int(request, "event_id")
+    event_id = event_id_of(request)
     version = if_match_version(request)
     patch = await read_body(request, EventPatch)
     if version is None:
@@ -179,7 +179,9 @@ async def patch_event(request: web.Request) -> web.Response:
             'send If-Match with the version you read (e.g. If-Match: "3"); '
             "updates without it could overwrite someone else's change"
         )
-    event = await request.app[SERVICE].update_event(event_id, patch, expected_version=version)
+    event = await request.app[SERVICE].update_event(
+        event_id, patch, expected_version=version, actor=actor_of(request)
+    )
     return _json(event, version=event.version)
 
 
@@ -193,13 +195,13 @@ async def patch_event(request: web.Request) -> web.Response:
     errors=(404, 409),
 )
 async def delete_event(request: web.Request) -> web.Response:
-    await request.app[SERVICE].delete_event(path_int(request, "event_id"))
+    await request.app[SERVICE].delete_event(event_id_of(request), actor=actor_of(request))
     return web.Response(status=204)
 
 
 def _transition(action: str, summary: str) -> None:
     async def handler(request: web.Request) -> web.Response:
-        event_id = path_int(request, "event_id")
+        event_id = event_id_of(request)
         version = if_match_version(request)
         body = await read_body(request, TransitionRequest)
         event = await request.app[SERVICE].act(
@@ -238,7 +240,7 @@ _transition("cancel", "Cancel an event that has not ended")
     errors=(404,),
 )
 async def event_history(request: web.Request) -> web.Response:
-    changes = await request.app[SERVICE].history(path_int(request, "event_id"))
+    changes = await request.app[SERVICE].history(event_id_of(request))
     return _json(StatusChangeList(items=changes))
 
 
@@ -252,7 +254,7 @@ async def event_history(request: web.Request) -> web.Response:
     errors=(404,),
 )
 async def list_channels(request: web.Request) -> web.Response:
-    event = await request.app[SERVICE].get_event(path_int(request, "event_id"))
+    event = await request.app[SERVICE].get_event(event_id_of(request))
     return _json(ChannelList(items=event.channels), version=event.version)
 
 
@@ -269,14 +271,17 @@ async def list_channels(request: web.Request) -> web.Response:
     response_headers=("ETag",),
 )
 async def add_channel(request: web.Request) -> web.Response:
-    event_id = path_int(request, "event_id")
+    event_id = event_id_of(request)
     version = if_match_version(request)
     spec = await read_body(request, ChannelSpec)
     service = request.app[SERVICE]
     current = await service.get_event(event_id)
     patch = EventPatch(channels=[*current.channels, spec])
     event = await service.update_event(
-        event_id, patch, expected_version=current.version if version is None else version
+        event_id,
+        patch,
+        expected_version=current.version if version is None else version,
+        actor=actor_of(request),
     )
     return _json(event, status=201, version=event.version)
 
@@ -302,7 +307,7 @@ async def add_channel(request: web.Request) -> web.Response:
     response_headers=("ETag",),
 )
 async def remove_channel(request: web.Request) -> web.Response:
-    event_id = path_int(request, "event_id")
+    event_id = event_id_of(request)
     number = path_int(request, "number")
     version = if_match_version(request)
     service = request.app[SERVICE]
@@ -314,7 +319,10 @@ async def remove_channel(request: web.Request) -> web.Response:
         raise InvalidInput("the floor channel carries the original audio and cannot be removed")
     patch = EventPatch(channels=[c for c in current.channels if c.number != number])
     event = await service.update_event(
-        event_id, patch, expected_version=current.version if version is None else version
+        event_id,
+        patch,
+        expected_version=current.version if version is None else version,
+        actor=actor_of(request),
     )
     return _json(event, version=event.version)
 
@@ -329,7 +337,7 @@ async def remove_channel(request: web.Request) -> web.Response:
     errors=(404,),
 )
 async def get_transcript(request: web.Request) -> web.Response:
-    segments = await request.app[SERVICE].transcript(path_int(request, "event_id"))
+    segments = await request.app[SERVICE].transcript(event_id_of(request))
     return _json(Transcript(items=segments))
 
 
@@ -345,7 +353,7 @@ async def get_transcript(request: web.Request) -> web.Response:
     errors=(400, 404, 422),
 )
 async def add_transcript_segment(request: web.Request) -> web.Response:
-    event_id = path_int(request, "event_id")
+    event_id = event_id_of(request)
     segment = await read_body(request, TranscriptSegment)
     if segment.event_id != event_id:
         raise InvalidInput(f"the segment names event {segment.event_id}, not {event_id}")

@@ -10,7 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from livevent.__about__ import __version__
 from livevent.api.operations import Operation
-from livevent.api.problems import PROBLEM_JSON
+from livevent.http.problems import PROBLEM_JSON
 
 
 class Problem(BaseModel):

@@ -10,7 +10,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from livevent.api.problems import BadRequest, Handler
+from livevent.errors import BadRequest, NotFound
+from livevent.http.params import shown
+from livevent.http.problems import Handler
+from livevent.model.ids import parse_id, parse_version
 from livevent.model.validation import invalid
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -84,19 +87,50 @@ async def read_body(request: web.Request, model: type[ModelT]) -> ModelT:
             data = json.loads(raw)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise BadRequest(f"the body is not valid JSON: {error}") from None
+        except RecursionError:
+            raise BadRequest("the body is nested too deeply") from None
+        except ValueError:
+            # Python refuses integers of more than 4,300 digits (CVE-2020-10735).
+            raise BadRequest("the body holds a number too long to read") from None
     if not isinstance(data, dict):
         raise BadRequest("the body must be a JSON object")
+    check_text(data)
     try:
         return model.model_validate(data)
     except ValidationError as error:
         raise invalid(error) from None
 
 
+def check_text(value: Any) -> None:
+    """Refuse strings no store keeps: NUL (PostgreSQL's text cannot) and lone surrogates.
+
+    JSON's `\\u0000` and `\\ud800` escapes decode to them; both would fail
+    deep inside a database driver or a password hash instead of here.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise BadRequest("text may not contain the NUL character")
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise BadRequest("text holds an unpaired UTF-16 surrogate") from None
+
+
 def path_int(request: web.Request, name: str) -> int:
+    """A numeric path segment other than the event id (which `event_id_of` reads)."""
     raw = request.match_info[name]
-    if not raw.isdigit() or len(raw) > 18:
-        raise web.HTTPNotFound(text=f"{name} must be a positive integer, not {raw!r}")
-    return int(raw)
+    value = parse_id(raw)
+    if value is None:
+        raise NotFound(f"no {name.replace('_', ' ')} {shown(raw)}: it is a positive integer")
+    return value
 
 
 def if_match_version(request: web.Request) -> int | None:
@@ -104,10 +138,10 @@ def if_match_version(request: web.Request) -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         return None
-    value = header.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
-        raise BadRequest(f'If-Match must hold an event version such as "3", not {header!r}')
-    return int(value)
+    value = parse_version(header.strip().removeprefix("W/").removeprefix('"').removesuffix('"'))
+    if value is None:
+        raise BadRequest(f'If-Match must hold an event version such as "3", not {shown(header)}')
+    return value
 
 
 def etag(version: int) -> str:

@@ -18,13 +18,14 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
 from rich.console import Console
 
 from livevent.errors import Conflict, InvalidInput, LiveventError, NotFound, Unavailable
+from livevent.model.ids import parse_event_id
 from livevent.service import EventService, open_service
 from livevent.settings import Settings, load_settings
 
@@ -37,6 +38,17 @@ EXIT_UNAVAILABLE = 3
 EXIT_INTERNAL = 70
 
 console = Console()
+
+
+def event_id_value(value: str) -> int:
+    """A command-line event id, read by the one parser every entry point uses."""
+    event_id = parse_event_id(value)
+    if event_id is None:
+        raise typer.BadParameter(f"an event id is a positive integer, not {value!r}")
+    return event_id
+
+
+EventId = Annotated[int, typer.Argument(help="The event's id.", parser=event_id_value)]
 
 
 @dataclass

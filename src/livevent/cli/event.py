@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from livevent.cli._utilities import actor, console, guarded, print_json, run
+from livevent.cli._utilities import EventId, actor, console, guarded, print_json, run
 from livevent.cli.render import event_detail, events_table, history_table
 from livevent.errors import InvalidInput, NotFound
 from livevent.model import (
@@ -21,13 +21,13 @@ from livevent.model import (
     EventPatch,
     EventStatus,
 )
+from livevent.model.ids import channel_key
 from livevent.model.validation import validate
 from livevent.service import EventService
 
 app = typer.Typer(help="Create and manage events.", no_args_is_help=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-EventId = Annotated[int, typer.Argument(help="The event's id.", min=1)]
 ReasonOption = Annotated[
     str | None, typer.Option("--reason", "-r", help="Why, for the audit trail.")
 ]
@@ -256,7 +256,7 @@ def update(
             raise InvalidInput("nothing to change: give at least one option")
         patch = validate(EventPatch, changes)
         return await service.update_event(
-            event_id, patch, expected_version=version or current.version
+            event_id, patch, expected_version=version or current.version, actor=actor()
         )
 
     _show(run(ctx, work), as_json)
@@ -265,7 +265,7 @@ def update(
 def _edit_channels(event: Event, add: list[str], remove: list[str]) -> list[dict[str, Any]]:
     kept = [c.model_dump() for c in event.channels]
     for key in remove:
-        found = event.channel(int(key) if key.isdigit() else key)
+        found = event.channel(channel_key(key))
         if found is None:
             raise NotFound(f"event {event.id} has no channel {key}")
         if found.kind is ChannelKind.FLOOR:
@@ -303,5 +303,5 @@ _transition_command("cancel", "Cancel an event that has not ended (listeners are
 @app.command("delete")
 def delete(ctx: typer.Context, event_id: EventId) -> None:
     """Delete a DRAFT event (cancel anything later instead)."""
-    run(ctx, lambda service: service.delete_event(event_id))
+    run(ctx, lambda service: service.delete_event(event_id, actor=actor()))
     console.print(f"Deleted event {event_id}.")

@@ -13,7 +13,7 @@ import typer
 from aiohttp import web
 
 from livevent.api.app import service_token
-from livevent.cli._utilities import actor, console, guarded, run, state
+from livevent.cli._utilities import EventId, actor, console, guarded, run, state
 from livevent.errors import InvalidInput, Unavailable
 from livevent.model import ChannelKind
 from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
@@ -127,7 +127,7 @@ async def _until_done(runtime: LiveRuntime, session: LiveSession, input_spec: st
 @app.command("start")
 def start(
     ctx: typer.Context,
-    event_id: Annotated[int, typer.Argument(help="The event's id.", min=1)],
+    event_id: EventId,
     input_spec: Annotated[
         str | None,
         typer.Option(
@@ -158,7 +158,7 @@ def start(
 @app.command("stop")
 def stop(
     ctx: typer.Context,
-    event_id: Annotated[int, typer.Argument(help="The event's id.", min=1)],
+    event_id: EventId,
     url: Annotated[
         str | None, typer.Option("--url", help="The runtime's base URL (else host:port).")
     ] = None,

@@ -10,6 +10,7 @@ import typer
 from livevent.auth import Role, TokenIssuer, TokenVerifier, parse_duration
 from livevent.cli._utilities import guarded, print_json, state
 from livevent.errors import InvalidInput
+from livevent.model.ids import parse_event_id
 
 app = typer.Typer(help="Issue tokens.", no_args_is_help=True)
 
@@ -62,7 +63,8 @@ def parse_events(values: list[str]) -> list[int] | Literal["*"]:
     """`--event 1 --event 2` -> [1, 2]; `--event *` -> "*"."""
     if "*" in values:
         return "*"
-    for value in values:
-        if not value.isdigit():
+    events = [parse_event_id(value) for value in values]
+    for value, event_id in zip(values, events, strict=True):
+        if event_id is None:
             raise InvalidInput(f"--event takes an event id or *, not {value!r}")
-    return [int(value) for value in values]
+    return [event_id for event_id in events if event_id is not None]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from livevent.cli._utilities import guarded, run
+from livevent.cli._utilities import EventId, guarded, run
 from livevent.errors import InvalidInput
 from livevent.model import normalize_language
 from livevent.transcripts import FORMATS, export
@@ -19,7 +19,7 @@ app = typer.Typer(help="Transcripts of live events.", no_args_is_help=True)
 @app.command("export")
 def export_command(
     ctx: typer.Context,
-    event_id: Annotated[int, typer.Argument(help="The event's id.", min=1)],
+    event_id: EventId,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")
     ] = "srt",

@@ -9,7 +9,15 @@ import typer
 
 from livevent.accounts import Accounts
 from livevent.api.app import verifier_for
-from livevent.cli._utilities import console, exit_with_error, guarded, print_json, run, state
+from livevent.cli._utilities import (
+    EventId,
+    console,
+    exit_with_error,
+    guarded,
+    print_json,
+    run,
+    state,
+)
 from livevent.cli.render import users_table
 from livevent.model import Capability, Grant, Role, User, UserCreate
 from livevent.model.user import MIN_PASSWORD
@@ -118,7 +126,7 @@ def _grant(event_id: int, capability: Capability, channel: int | None) -> Grant:
     )
 
 
-EventArgument = Annotated[int, typer.Argument(help="The event's id.", min=1)]
+EventArgument = EventId
 CapabilityArgument = Annotated[
     Capability, typer.Argument(help="manage, speak (the floor), interpret or listen.")
 ]

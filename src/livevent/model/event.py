@@ -41,6 +41,19 @@ def _check_timezone(name: str) -> str:
 
 TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 
+# Far enough from datetime's year 1 and 9999 that no offset or time zone
+# can push a moment out of range when it is converted.
+_FIRST_YEAR, _LAST_YEAR = 1900, 9000
+
+
+def _check_moment(value: datetime) -> datetime:
+    if not _FIRST_YEAR <= value.year <= _LAST_YEAR:
+        raise ValueError(f"a date must fall between the years {_FIRST_YEAR} and {_LAST_YEAR}")
+    return value
+
+
+Moment = Annotated[datetime, AfterValidator(_check_moment)]
+
 
 class ChannelKind(StrEnum):
     FLOOR = "floor"
@@ -164,8 +177,8 @@ class EventFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name
-    starts_at: datetime = Field(description="start; without an offset it is read in `timezone`")
-    ends_at: datetime | None = Field(None, description="planned end, after the start")
+    starts_at: Moment = Field(description="start; without an offset it is read in `timezone`")
+    ends_at: Moment | None = Field(None, description="planned end, after the start")
     timezone: TimeZoneName = Field("UTC", description="IANA time zone the event is shown in")
     source_language: LanguageTag = Field(description="original language spoken on the floor")
     channels: list[Channel] = Field(default_factory=list)
@@ -199,8 +212,8 @@ class EventCreate(BaseModel):
         None, ge=1, le=MAX_ID, description="owning customer; the default one when absent"
     )
     name: Name
-    starts_at: datetime
-    ends_at: datetime | None = None
+    starts_at: Moment
+    ends_at: Moment | None = None
     timezone: TimeZoneName = "UTC"
     source_language: LanguageTag
     channels: list[ChannelSpec] = Field(default_factory=list)
@@ -229,8 +242,8 @@ class EventPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: Name | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     timezone: TimeZoneName | None = None
     source_language: LanguageTag | None = None
     channels: list[ChannelSpec] | None = None
@@ -318,14 +331,30 @@ class EventPage(BaseModel):
 
 
 class StatusChange(BaseModel):
-    """One audit row: who moved an event from which status to which, when and why."""
+    """One audit row: who changed the event, when and why.
+
+    A status move has different `from_status` and `to_status`; an edit keeps the
+    status and says in `change` which fields it changed, old and new.
+    """
 
     event_id: int
     from_status: EventStatus | None
     to_status: EventStatus
     actor: str
     reason: str | None
+    change: str | None = Field(None, description="the fields an edit changed, old -> new")
     at: datetime
+
+
+class DeletedEvent(BaseModel):
+    """The trace a deleted DRAFT leaves; its id is never given to another event."""
+
+    id: int
+    customer_id: int
+    name: str
+    actor: str
+    deleted_at: datetime
+    history: list[StatusChange]
 
 
 class EventFilter(BaseModel):
@@ -333,8 +362,8 @@ class EventFilter(BaseModel):
 
     statuses: list[EventStatus] = Field(default_factory=list)
     customer_id: int | None = Field(None, ge=1, le=MAX_ID)
-    starts_from: datetime | None = None
-    starts_before: datetime | None = None
+    starts_from: Moment | None = None
+    starts_before: Moment | None = None
     limit: int = Field(50, ge=1, le=500)
     offset: int = Field(0, ge=0, le=1_000_000_000)
 
@@ -379,4 +408,4 @@ class TranscriptSegment(BaseModel):
     )
     start_seconds: float = Field(ge=0, le=1e7, description="from the start of the live session")
     end_seconds: float = Field(ge=0, le=1e7)
-    spoken_at: datetime
+    spoken_at: Moment

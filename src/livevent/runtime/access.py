@@ -16,15 +16,13 @@ from aiohttp import web
 
 from livevent.auth import Role, TokenClaims, TokenVerifier
 from livevent.errors import Forbidden, Unauthorized
-from livevent.model import Capability, Channel, ChannelKind, EventConfig
-from livevent.runtime.wire import CloseCode
+from livevent.http.params import bearer_token
+from livevent.http.sockets import CloseCode, close_socket
+from livevent.model import Capability, Channel, ChannelKind, EventConfig, EventStatus
 
 
 def bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
-    return request.query.get("token")
+    return bearer_token(request, query=True)
 
 
 def _owner_or_admin(claims: TokenClaims, config: EventConfig) -> bool:
@@ -63,19 +61,18 @@ def may_speak(
 def may_listen(
     verifier: TokenVerifier, token: str | None, config: EventConfig
 ) -> TokenClaims | None:
-    """None for a public event without a token; claims when one was given and is good."""
+    """None for a public event without a token; claims when one was given and is good.
+
+    A DRAFT is nobody's business yet: public or not, it needs a token like a private event.
+    """
     if not token:
-        if config.public:
+        if config.public and config.status is not EventStatus.DRAFT:
             return None
-        raise Unauthorized(f"event {config.id} is private: listening needs a token")
+        raise Unauthorized(f"event {config.id} is not open to the public: listening needs a token")
     claims = verifier.verify(token)
     if not (_owner_or_admin(claims, config) or claims.grants_event(config.id)):
         raise Forbidden(f"the token does not grant event {config.id}")
     return claims
-
-
-def close_code_for(error: Unauthorized | Forbidden) -> CloseCode:
-    return CloseCode.UNAUTHORIZED if isinstance(error, Unauthorized) else CloseCode.FORBIDDEN
 
 
 @contextlib.asynccontextmanager
@@ -89,9 +86,7 @@ async def expiry_watch(
 
     async def expire() -> None:
         await asyncio.sleep(max(0.0, claims.exp - time.time()))  # until the token's expiry
-        await ws.close(
-            code=CloseCode.UNAUTHORIZED, message=b"token expired: reconnect with a fresh one"
-        )
+        await close_socket(ws, CloseCode.UNAUTHORIZED, "token expired: reconnect with a fresh one")
 
     timer = asyncio.create_task(expire(), name="token-expiry")
     try:

@@ -11,13 +11,13 @@ from aiohttp import web
 from livevent.api.app import MAX_BODY_BYTES, install_api, verifier_for
 from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
-from livevent.api.problems import problem_middleware
+from livevent.http.problems import problem_middleware
+from livevent.http.sockets import CloseCode, close_socket, socket_guard
 from livevent.runtime import http, metrics
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
 from livevent.runtime.listen import listen
 from livevent.runtime.runtime import LiveRuntime
 from livevent.runtime.speak import speak
-from livevent.runtime.wire import CloseCode
 from livevent.settings import Settings
 from livevent.web import pages
 
@@ -84,18 +84,21 @@ def create_runtime_app(
             for event_id in list(running.sessions):
                 await running.leave(event_id, reason=DRAIN_REASON)
         sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+        # Each close has its own deadline, after which its connection is cut:
+        # clients that stopped reading cannot hold the drain up.
         await asyncio.gather(
-            *(
-                ws.close(code=CloseCode.GOING_AWAY, message=DRAIN_REASON.encode())
-                for ws in list(sockets)
-            ),
+            *(close_socket(ws, CloseCode.GOING_AWAY, DRAIN_REASON) for ws in list(sockets)),
             return_exceptions=True,
         )
 
     app.cleanup_ctx.append(runtime_ctx)
     app.on_shutdown.append(going_away)
-    app.router.add_get("/listen/{event_id}", _socket_or_page(listen, pages.listen_page))
-    app.router.add_get("/speak/{event_id}/{channel}", _socket_or_page(speak, pages.speak_page))
+    app.router.add_get(
+        "/listen/{event_id}", _socket_or_page(socket_guard(listen), pages.listen_page)
+    )
+    app.router.add_get(
+        "/speak/{event_id}/{channel}", _socket_or_page(socket_guard(speak), pages.speak_page)
+    )
     app.router.add_get("/live/{event_id}/channels", http.live_channels)
     app.router.add_get("/live/{event_id}/stats", http.live_stats)
     app.router.add_post("/live/{event_id}/stop", http.live_stop)

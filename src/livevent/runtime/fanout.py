@@ -19,12 +19,16 @@ from typing import Any, Literal
 from livevent.model import Channel
 from livevent.runtime.audio import FRAME_SAMPLES
 from livevent.runtime.opus import OpusDecoder, OpusEncoder
-from livevent.runtime.wire import AudioKind, pack_audio, unpack_audio, websocket_frame
+from livevent.runtime.wire import PING, AudioKind, pack_audio, unpack_audio, websocket_frame
 
 # ~20 s of 24 kb/s Opus: enough to ride out a mobile network's hiccup, small
 # enough that 10,000 stalled listeners cost at most ~640 MB.
 MAX_BUFFER_BYTES = 64 * 1024
 SLOW_LISTENER_SECONDS = 10.0
+# Each listener is pinged this often. A ping queues behind every byte already
+# sent, so its pong comes back only once the listener has read them all: how
+# late it comes is how far behind the listener is, whatever the kernel buffers.
+PACE_PING_SECONDS = 2.0
 # Five 20 ms frames per message: 100 ms, a tenth of the per-message cost.
 BATCH_FRAMES = 5
 # The first byte of a message between instances: what the rest is.
@@ -43,6 +47,17 @@ class Listener:
     dropped: int = 0
     behind_since: float | None = None
     joined_at: float = field(default_factory=time.monotonic)
+    # The pace probe: the ping waiting for its pong, and when it went out.
+    ping_payload: bytes | None = None
+    ping_sent: float = 0.0
+    lag: float = 0.0  # seconds the last pong took
+    too_slow: bool = False
+
+    def pong(self, payload: bytes, now: float | None = None) -> None:
+        """The client answered a ping; only the answer to our own probe counts."""
+        if self.ping_payload is not None and payload == self.ping_payload:
+            self.lag = (now if now is not None else time.monotonic()) - self.ping_sent
+            self.ping_payload = None
 
 
 @dataclass(slots=True)
@@ -62,12 +77,14 @@ class ChannelHub:
         batch_frames: int = BATCH_FRAMES,
         max_buffer: int = MAX_BUFFER_BYTES,
         slow_after: float = SLOW_LISTENER_SECONDS,
+        pace_limit: float = SLOW_LISTENER_SECONDS,
         on_slow: Callable[[Listener], None] | None = None,
     ) -> None:
         self.channel = channel
         self.batch_frames = batch_frames
         self.max_buffer = max_buffer
-        self.slow_after = slow_after
+        self.slow_after = slow_after  # behind by a full buffer for this long: too slow
+        self.pace_limit = pace_limit  # a pong this late: too slow
         self.on_slow = on_slow or (lambda listener: None)
         self.listeners: dict[str, Listener] = {}
         self.stats = HubStats()
@@ -83,6 +100,7 @@ class ChannelHub:
         self.outbox: Callable[[bytes], None] | None = None
         self.remote_audio = False
         self._decoder: OpusDecoder | None = None
+        self._probes = 0
 
     @property
     def language(self) -> str:
@@ -95,6 +113,27 @@ class ChannelHub:
 
     def remove(self, listener_id: str) -> Listener | None:
         return self.listeners.pop(listener_id, None)
+
+    def check_pace(self, now: float | None = None) -> None:
+        """Ping every listener due for it; one whose pong is `pace_limit` late is too slow."""
+        now = time.monotonic() if now is None else now
+        for listener in list(self.listeners.values()):
+            if listener.too_slow or listener.transport.is_closing():
+                continue
+            if listener.ping_payload is not None:
+                if now - listener.ping_sent > self.pace_limit:
+                    self._too_slow(listener)
+                continue
+            if now - listener.ping_sent < PACE_PING_SECONDS:
+                continue
+            self._probes += 1
+            listener.ping_payload = self._probes.to_bytes(8, "big")
+            listener.ping_sent = now
+            listener.transport.write(websocket_frame(listener.ping_payload, opcode=PING))
+
+    def _too_slow(self, listener: Listener) -> None:
+        listener.too_slow = True
+        self.on_slow(listener)
 
     def _wants(self) -> tuple[bool, bool]:
         opus, pcm = self.remote_audio, False
@@ -204,8 +243,8 @@ class ChannelHub:
                     stats.drops += 1
                     if listener.behind_since is None:
                         listener.behind_since = now
-                    elif now - listener.behind_since > self.slow_after:
-                        self.on_slow(listener)
+                    elif now - listener.behind_since > self.slow_after and not listener.too_slow:
+                        self._too_slow(listener)
                     continue
                 listener.behind_since = None
             transport.write(frame)

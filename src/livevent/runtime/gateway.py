@@ -24,8 +24,10 @@ class EventGateway(Protocol):
         """The event's current config from the source of truth (no cache)."""
         ...
 
-    async def act(self, event_id: int, action: str, *, reason: str | None = None) -> None:
-        """Move the event: `start`, `end` or `cancel`."""
+    async def act(
+        self, event_id: int, action: str, *, reason: str | None = None, actor: str | None = None
+    ) -> None:
+        """Move the event: `start`, `end` or `cancel`, on behalf of `actor` (else the runtime)."""
         ...
 
     async def last_change(self, event_id: int) -> StatusChange | None: ...
@@ -48,8 +50,10 @@ class LocalGateway:
         self.loads += 1
         return await self.service.get_config(event_id)
 
-    async def act(self, event_id: int, action: str, *, reason: str | None = None) -> None:
-        await self.service.act(event_id, action, actor=RUNTIME_ACTOR, reason=reason)
+    async def act(
+        self, event_id: int, action: str, *, reason: str | None = None, actor: str | None = None
+    ) -> None:
+        await self.service.act(event_id, action, actor=actor or RUNTIME_ACTOR, reason=reason)
 
     async def last_change(self, event_id: int) -> StatusChange | None:
         history = await self.service.history(event_id)
@@ -115,7 +119,12 @@ class HttpGateway:
         self.loads += 1
         return EventConfig.model_validate(await self._request("GET", f"/api/events/{event_id}"))
 
-    async def act(self, event_id: int, action: str, *, reason: str | None = None) -> None:
+    async def act(
+        self, event_id: int, action: str, *, reason: str | None = None, actor: str | None = None
+    ) -> None:
+        # The event service names the token's holder (this runtime); the person goes in the reason.
+        if actor is not None:
+            reason = f"{reason or action} (by {actor})"
         await self._request("POST", f"/api/events/{event_id}/{action}", {"reason": reason})
 
     async def last_change(self, event_id: int) -> StatusChange | None:

@@ -5,24 +5,29 @@ from __future__ import annotations
 from aiohttp import web
 
 from livevent import keys
-from livevent.api.problems import problem
+from livevent.api.auth import actor_of
 from livevent.errors import LiveventError, NotFound
+from livevent.http.params import event_id_of
+from livevent.http.problems import problem
+from livevent.model import EventConfig
+from livevent.runtime.access import bearer, may_listen
 from livevent.runtime.appkeys import RUNTIME
 from livevent.runtime.session import channel_info
 
 
-def _event_id(request: web.Request) -> int:
-    raw = request.match_info["event_id"]
-    if not raw.isdigit() or len(raw) > 17:
-        raise NotFound(f"no event {raw!r}")
-    return int(raw)
+async def _visible_config(request: web.Request) -> EventConfig:
+    """The event's config, for a caller who may listen to it (as the listen socket decides)."""
+    runtime = request.app[RUNTIME]
+    config = await runtime.cache.get(event_id_of(request))
+    may_listen(runtime.verifier, bearer(request), config)
+    return config
 
 
 async def live_channels(request: web.Request) -> web.Response:
     """The event's channels and, when it is live here, each one's state."""
     runtime = request.app[RUNTIME]
-    event_id = _event_id(request)
-    config = await runtime.cache.get(event_id)
+    config = await _visible_config(request)
+    event_id = config.id
     session = runtime.sessions.get(event_id)
     channels = []
     for channel in config.channels:
@@ -43,8 +48,8 @@ async def live_channels(request: web.Request) -> web.Response:
 async def live_stats(request: web.Request) -> web.Response:
     """Listeners per channel (from the bus: every instance) and this instance's counters."""
     runtime = request.app[RUNTIME]
-    event_id = _event_id(request)
-    config = await runtime.cache.get(event_id)
+    config = await _visible_config(request)
+    event_id = config.id
     session = runtime.sessions.get(event_id)
     listeners = await runtime.bus.hgetall(keys.live_listeners(event_id))
     body = session.snapshot() if session else {"event": event_id, "channels": {}}
@@ -56,10 +61,11 @@ async def live_stats(request: web.Request) -> web.Response:
 async def live_stop(request: web.Request) -> web.Response:
     """End a live event run by this process (what `livevent live stop` calls)."""
     runtime = request.app[RUNTIME]
-    event_id = _event_id(request)
+    event_id = event_id_of(request)
     if event_id not in runtime.sessions:
         raise NotFound(f"event {event_id} is not live on this server")
-    await runtime.stop(event_id, reason=request.query.get("reason") or "stopped by an operator")
+    reason = request.query.get("reason") or "stopped by an operator"
+    await runtime.stop(event_id, reason=reason[:500], actor=actor_of(request))
     return web.json_response({"event": event_id, "status": "ENDED"})
 
 

@@ -15,14 +15,16 @@ from pydantic import ValidationError
 
 from livevent import keys, logs
 from livevent.api.keys import SETTINGS
-from livevent.errors import Forbidden, LiveventError, NotFound, Unauthorized
+from livevent.errors import LimitReached, LiveventError, NotFound, TooManyAttempts
+from livevent.http.params import event_id_of, shown
+from livevent.http.sockets import SOCKET, CloseCode, close_socket
 from livevent.model import EventStatus
-from livevent.runtime.access import bearer, close_code_for, expiry_watch, may_listen
+from livevent.model.ids import channel_key
+from livevent.runtime.access import bearer, expiry_watch, may_listen
 from livevent.runtime.appkeys import RUNTIME, SOCKETS
 from livevent.runtime.fanout import Listener
 from livevent.runtime.session import LiveSession
 from livevent.runtime.wire import (
-    CloseCode,
     ListenerHello,
     ListenerSwitch,
     listener_messages,
@@ -31,42 +33,38 @@ from livevent.runtime.wire import (
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30.0
-MAX_MESSAGE_BYTES = 4096
+MAX_MESSAGE_BYTES = 4096  # inclusive, as docs/protocol.md says
 # How long a close waits for the client's answer: a client that never answers
 # must not hold up a drain (SIGTERM has 10 s in all).
 CLOSE_HANDSHAKE_SECONDS = 2.0
 
 
-def event_id_of(request: web.Request) -> int | None:
-    raw = request.match_info["event_id"]
-    return int(raw) if raw.isdigit() and len(raw) < 18 else None
-
-
-async def close_with(ws: web.WebSocketResponse, code: CloseCode, reason: str) -> None:
-    await ws.close(code=code, message=reason.encode()[:120])
-
-
 async def accept(
-    request: web.Request, max_message: int
-) -> tuple[web.WebSocketResponse, int | None]:
-    """The socket, opened and tracked for shutdown, and the event id (None: closed, 4004)."""
+    request: web.Request, max_message: int, *, listener: bool = False
+) -> tuple[web.WebSocketResponse, int]:
+    """The socket, opened and tracked for shutdown, and the event id its path names.
+
+    Anything wrong from here on (a bad id, a limit) is raised, and `socket_guard`
+    closes the socket with the code for it. A listener's socket hands pongs to
+    its handler: they measure how far behind the live edge it is (fanout.py).
+    """
     ws = web.WebSocketResponse(
         heartbeat=HEARTBEAT_SECONDS,
+        autoping=not listener,
         compress=False,
-        max_msg_size=max_message,
+        # aiohttp refuses a message of exactly max_msg_size; our limits include theirs.
+        max_msg_size=max_message + 1,
         timeout=CLOSE_HANDSHAKE_SECONDS,
     )
     await ws.prepare(request)
+    request[SOCKET] = ws
     request.app[SOCKETS].add(ws)
     if not await _within_rate(request):
         per_minute = request.app[SETTINGS].joins_per_ip_per_minute
-        reason = f"too many joins from your address ({per_minute} a minute)"
-        await close_with(ws, CloseCode.LIMITED, reason)
-        return ws, None
-    event_id = event_id_of(request)
-    if event_id is None:
-        await close_with(ws, CloseCode.NOT_FOUND, "no such event")
-    return ws, event_id
+        raise TooManyAttempts(
+            f"too many joins from your address ({per_minute} a minute)", retry_after=60
+        )
+    return ws, event_id_of(request)
 
 
 async def _within_rate(request: web.Request) -> bool:
@@ -83,18 +81,9 @@ async def _within_rate(request: web.Request) -> bool:
 
 async def listen(request: web.Request) -> web.WebSocketResponse:
     runtime = request.app[RUNTIME]
-    ws, event_id = await accept(request, MAX_MESSAGE_BYTES)
-    if event_id is None:
-        return ws
+    ws, event_id = await accept(request, MAX_MESSAGE_BYTES, listener=True)
     logs.EVENT.set(event_id)
-    try:
-        config = await runtime.cache.get(event_id)
-    except NotFound:
-        await close_with(ws, CloseCode.NOT_FOUND, f"event {event_id} does not exist")
-        return ws
-    except LiveventError as error:
-        await close_with(ws, CloseCode.GOING_AWAY, f"try again: {error}")
-        return ws
+    config = await runtime.cache.get(event_id)
     audio_format: Literal["opus", "pcm"] = "pcm" if request.query.get("format") == "pcm" else "opus"
     listener = Listener(
         id=uuid.uuid4().hex,
@@ -102,11 +91,10 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
         format=audio_format,
         captions_only=request.query.get("captions_only") in ("1", "true"),
     )
-    try:
-        claims = may_listen(runtime.verifier, bearer(request), config)
-    except (Unauthorized, Forbidden) as error:
-        await close_with(ws, close_code_for(error), str(error))
-        return ws
+    claims = may_listen(runtime.verifier, bearer(request), config)
+    wanted = request.query.get("channel")
+    if wanted is not None and config.channel(channel_key(wanted)) is None:
+        raise NotFound(f"no channel {shown(wanted)} in this event")
     session = runtime.sessions.get(event_id)
     if session is None and config.status is EventStatus.LIVE:
         # Live, but not here: relay it from the instance that owns it (or resume it).
@@ -122,16 +110,14 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
                 if change is not None and change.reason:
                     status["reason"] = change.reason  # why it ended, for latecomers too
             await ws.send_json(status)
-            await close_with(ws, CloseCode.EVENT_OVER, f"event {event_id} is {config.status}")
+            await close_socket(ws, CloseCode.EVENT_OVER, f"event {event_id} is {config.status}")
             return ws
         await ws.send_json({"type": "status", "event": event_id, "event_status": "WAITING"})
         session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
         if session is None:
             return ws
-    # A listener who hangs up while being served is not an error of ours.
-    with contextlib.suppress(ConnectionResetError):
-        async with expiry_watch(ws, claims):
-            await _serve(ws, session, listener, request.query.get("channel"))
+    async with expiry_watch(ws, claims):
+        await _serve(ws, session, listener, wanted)
     return ws
 
 
@@ -147,7 +133,9 @@ async def _wait_for_start(
             if waiter in done:
                 return waiter.result()
             message = reader.result()
-            if message.type in (
+            if message.type is WSMsgType.PING:
+                await ws.pong(message.data)
+            elif message.type in (
                 WSMsgType.CLOSE,
                 WSMsgType.CLOSING,
                 WSMsgType.CLOSED,
@@ -168,19 +156,23 @@ async def _serve(
 ) -> None:
     state = session.find_channel(wanted)
     if state is None:
-        await close_with(ws, CloseCode.NOT_FOUND, f"no channel {wanted!r} in this event")
-        return
+        raise NotFound(f"no channel {shown(wanted or '')} in this event")
     language = state.hub.language
     logs.CHANNEL.set(language)
     session.track(listener.id, ws)
     await ws.send_json(session.welcome(language, listener.format))
     if not await session.join(listener, language):
         limit = session.config.limits.max_listeners
-        await close_with(ws, CloseCode.LIMITED, f"the event is full ({limit} listeners)")
-        return
+        raise LimitReached(f"the event is full ({limit} listeners)")
     try:
         await ws.send_json(session.status_message(language))
         async for message in ws:
+            if message.type is WSMsgType.PONG:
+                listener.pong(message.data)
+                continue
+            if message.type is WSMsgType.PING:
+                await ws.pong(message.data)
+                continue
             if message.type is not WSMsgType.TEXT:
                 continue  # listeners send no audio; ignore rather than fail
             language = await _control(ws, session, listener, language, message.data)
@@ -215,7 +207,9 @@ async def _control(
         target = parsed.channel
     state = session.find_channel(target)
     if state is None:
-        await ws.send_json({"type": "error", "message": f"no channel {target!r} in this event"})
+        await ws.send_json(
+            {"type": "error", "message": f"no channel {shown(target)} in this event"}
+        )
         return language
     await ws.send_json(session.welcome(state.hub.language, listener.format))
     if state.hub.language != language:
@@ -223,7 +217,7 @@ async def _control(
         if not await session.join(listener, state.hub.language):
             # The slot just freed was taken meanwhile: stay where we were if we can.
             if not await session.join(listener, language):
-                await close_with(ws, CloseCode.LIMITED, "the event is full")
+                raise LimitReached("the event is full")
             return language
         language = state.hub.language
     await ws.send_json(session.status_message(language))

@@ -30,7 +30,8 @@ from livevent import keys, logs
 from livevent.aio import raise_if_cancelled
 from livevent.api.app import service_token, verifier_for
 from livevent.bus import Bus, MemoryBus, Subscription, open_bus
-from livevent.errors import Conflict, LiveventError, NotFound
+from livevent.errors import Conflict, LiveventError, NotFound, NotStartable
+from livevent.http.sockets import CloseCode
 from livevent.model import ChannelKind, EventStatus
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
@@ -38,7 +39,6 @@ from livevent.runtime.gateway import EventGateway, HttpGateway, LocalGateway
 from livevent.runtime.pipeline import MachinePipeline
 from livevent.runtime.session import LiveSession
 from livevent.runtime.transcripts import TranscriptWriter
-from livevent.runtime.wire import CloseCode
 from livevent.service import EventService
 from livevent.settings import Settings
 from livevent.store import open_store
@@ -46,10 +46,6 @@ from livevent.store import open_store
 log = logging.getLogger(__name__)
 
 STARTABLE = (EventStatus.SCHEDULED, EventStatus.READY)
-
-
-class NotStartable(Conflict):
-    """The event is not in a status a live session can start from."""
 
 
 class LiveRuntime:
@@ -319,8 +315,10 @@ class LiveRuntime:
                 del self._awaited[event_id]
         return self.sessions[event_id]
 
-    async def stop(self, event_id: int, *, reason: str | None = None) -> None:
-        """End the event: listeners told, status ENDED, live keys cleaned."""
+    async def stop(
+        self, event_id: int, *, reason: str | None = None, actor: str | None = None
+    ) -> None:
+        """End the event: listeners told, status ENDED, live keys cleaned; `actor` is audited."""
         session = self.sessions.pop(event_id, None)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):  # the last words reach the transcript first
@@ -328,7 +326,7 @@ class LiveRuntime:
         with contextlib.suppress(LiveventError):
             await self.bus.release(keys.live_owner(event_id), self.instance)
         try:
-            await self.gateway.act(event_id, "end", reason=reason)
+            await self.gateway.act(event_id, "end", reason=reason, actor=actor)
         except Conflict as error:
             log.info("event %s not moved to ENDED: %s", event_id, error)
         finally:

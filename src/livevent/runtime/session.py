@@ -18,11 +18,13 @@ from livevent import keys
 from livevent.aio import raise_if_cancelled
 from livevent.bus import BinarySubscription, Bus
 from livevent.errors import LiveventError
+from livevent.http.sockets import CloseCode, close_socket
 from livevent.model import Channel, ChannelKind, EventConfig, EventStatus, language_name
+from livevent.model.ids import channel_key
 from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.booth import Booth, TurnCallback
 from livevent.runtime.fanout import ChannelHub, Listener
-from livevent.runtime.wire import PROTOCOL_VERSION, CloseCode
+from livevent.runtime.wire import PROTOCOL_VERSION
 
 if TYPE_CHECKING:
     from livevent.runtime.pipeline import MachinePipeline
@@ -117,6 +119,7 @@ class LiveSession:
         await self.bus.sadd(keys.live_instances(self.event_id), self.instance)
         self.spawn(self._publish_stats(), name=f"stats:{self.event_id}")
         self.spawn(self._publish_outbox(), name=f"outbox:{self.event_id}")
+        self.spawn(self._watch_pace(), name=f"pace:{self.event_id}")
         if self.role == "owner":
             await self._become_owner()
         else:
@@ -251,9 +254,9 @@ class LiveSession:
             state.hub.flush()
             state.hub.send_json(message)
         sockets = list(self._sockets.values())
-        close_reason = (f"{status.value}: {reason}" if reason else status.value).encode()[:120]
+        why = f"{status.value}: {reason}" if reason else status.value
         await asyncio.gather(
-            *(ws.close(code=code, message=close_reason) for ws in sockets),
+            *(close_socket(ws, code, why) for ws in sockets),
             return_exceptions=True,
         )
         current = asyncio.current_task()
@@ -364,8 +367,8 @@ class LiveSession:
         """By language tag or number; None picks the floor channel."""
         if key is None:
             key = self.config.source_language
-        if isinstance(key, str) and key.isdigit():
-            key = int(key)
+        if isinstance(key, str):
+            key = channel_key(key)
         for state in self.channels.values():
             channel = state.hub.channel
             if key in (channel.number, channel.language):
@@ -519,12 +522,25 @@ class LiveSession:
             await self.bus.srem(keys.live_connections(self.event_id, language), listener_id)
 
     def _drop_slow(self, listener: Listener) -> None:
+        # Its socket closes within the close deadline, aborted if it cannot take
+        # the close frame; the listener's handler then leaves and frees its place.
+        log.info("listener %s is too far behind the live edge: dropping it", listener.id)
         ws = self._sockets.get(listener.id)
-        if ws is not None and not ws.closed:
+        if ws is not None:
             self.spawn(
-                ws.close(code=CloseCode.TOO_SLOW, message=b"too far behind the live edge"),
+                close_socket(ws, CloseCode.TOO_SLOW, "too far behind the live edge"),
                 name=f"drop-slow:{listener.id}",
             )
+        else:
+            listener.transport.abort()
+
+    async def _watch_pace(self) -> None:
+        while True:
+            raise_if_cancelled()
+            now = time.monotonic()
+            for state in list(self.channels.values()):
+                state.hub.check_pace(now)
+            await asyncio.sleep(0.5)  # the probe's period, not a synchronisation
 
     # -- stats ----------------------------------------------------------------------
 

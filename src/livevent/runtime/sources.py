@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from livevent.errors import InvalidInput, Unavailable
+from livevent.model.ids import parse_id
 from livevent.runtime.audio import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, decode_file, frames_of
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,9 @@ def resolve_device(spec: str | None) -> int | str | None:
     """`None` (the default input), an index, or a name or part of one."""
     if spec is None or spec == "":
         return None
-    if spec.isdigit():
-        return int(spec)
+    index = parse_id(spec) if spec != "0" else 0
+    if index is not None:
+        return index
     names = [d for d in list_input_devices() if spec.lower() in d["name"].lower()]
     if not names:
         raise InvalidInput(f"no input device matches {spec!r}: see `livevent devices`")

@@ -11,16 +11,16 @@ from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
 from livevent import logs
-from livevent.errors import Forbidden, LimitReached, LiveventError, NotFound, Unauthorized
-from livevent.runtime.access import bearer, close_code_for, expiry_watch, may_speak
+from livevent.errors import NotFound, NotStartable
+from livevent.http.sockets import CloseCode, close_socket
+from livevent.model.ids import channel_key
+from livevent.runtime.access import bearer, expiry_watch, may_speak
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
 from livevent.runtime.audio import FrameChunker
-from livevent.runtime.listen import accept, close_with
-from livevent.runtime.runtime import NotStartable
+from livevent.runtime.listen import accept
 from livevent.runtime.session import ChannelState, LiveSession
 from livevent.runtime.wire import (
     PROTOCOL_VERSION,
-    CloseCode,
     SpeakerEnd,
     SpeakerHandover,
     SpeakerHello,
@@ -30,58 +30,28 @@ from livevent.runtime.wire import (
 
 log = logging.getLogger(__name__)
 
-# One second of 16 kHz s16le audio; a client sends 20-100 ms at a time.
+# One second of 16 kHz s16le audio, inclusive; a client sends 20-100 ms at a time.
 MAX_AUDIO_MESSAGE = 32_000
 
 
 async def speak(request: web.Request) -> web.WebSocketResponse:
     runtime = request.app[RUNTIME]
     ws, event_id = await accept(request, MAX_AUDIO_MESSAGE)
-    if event_id is None:
-        return ws
     logs.EVENT.set(event_id)
     # The token is checked before anything happens: no one takes an event live unasked.
-    try:
-        config = await runtime.cache.get(event_id)
-    except NotFound as error:
-        await close_with(ws, CloseCode.NOT_FOUND, str(error))
-        return ws
-    except LiveventError as error:
-        await close_with(ws, CloseCode.GOING_AWAY, f"try again: {error}")
-        return ws
-    key = request.match_info["channel"]
-    channel = config.channel(int(key) if key.isdigit() else key)
+    config = await runtime.cache.get(event_id)
+    channel = config.channel(channel_key(request.match_info["channel"]))
     if channel is None:
-        await close_with(ws, CloseCode.NOT_FOUND, "no such channel in this event")
-        return ws
-    try:
-        claims = may_speak(runtime.verifier, bearer(request), config, channel)
-    except (Unauthorized, Forbidden) as error:
-        await close_with(ws, close_code_for(error), str(error))
-        return ws
+        raise NotFound("no such channel in this event")
+    claims = may_speak(runtime.verifier, bearer(request), config, channel)
     session = runtime.sessions.get(event_id)
     if session is None:
         if not request.app[AUTO_START]:
-            await close_with(ws, CloseCode.NOT_LIVE, f"event {event_id} is not live here")
-            return ws
-        try:
-            session = await runtime.start(event_id)
-        except NotFound as error:
-            await close_with(ws, CloseCode.NOT_FOUND, str(error))
-            return ws
-        except NotStartable as error:
-            await close_with(ws, CloseCode.NOT_LIVE, str(error))
-            return ws
-        except LimitReached as error:
-            await close_with(ws, CloseCode.LIMITED, str(error))
-            return ws
-        except LiveventError as error:
-            await close_with(ws, CloseCode.GOING_AWAY, f"try again: {error}")
-            return ws
+            raise NotStartable(f"event {event_id} is not live here")
+        session = await runtime.start(event_id)
     state = session.find_channel(channel.number)
     if state is None:
-        await close_with(ws, CloseCode.NOT_FOUND, "no such channel in this event")
-        return ws
+        raise NotFound("no such channel in this event")
     language = state.hub.language
     logs.CHANNEL.set(language)
     ready: dict[str, object] = {
@@ -103,7 +73,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     standby = request.query.get("standby", "") in ("1", "true", "yes")
     speaker_id = await session.claim_speaker(language, standby=standby, on_turn=on_turn)
     if speaker_id is None:
-        await close_with(
+        await close_socket(
             ws,
             CloseCode.CHANNEL_BUSY,
             f"channel {language} already has a speaker (a booth partner joins with ?standby=1)",
@@ -125,7 +95,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     if end_event and was_active and language == session.config.source_language:
         await runtime.stop(event_id, reason="the speaker ended the event")
     if not ws.closed:
-        await ws.close(code=CloseCode.NORMAL, message=b"speaker ended")
+        await close_socket(ws, CloseCode.NORMAL, "speaker ended")
     return ws
 
 

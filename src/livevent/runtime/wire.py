@@ -20,6 +20,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+# The close codes are part of the protocol; which error gets which is decided there.
+from livevent.http.sockets import CloseCode as CloseCode
+
 PROTOCOL_VERSION = 1
 
 _HEADER = struct.Struct(">BBIQ")
@@ -29,22 +32,6 @@ _LENGTH = struct.Struct(">H")
 class AudioKind(IntEnum):
     OPUS = 1
     PCM = 2
-
-
-class CloseCode(IntEnum):
-    """WebSocket close codes livevent uses; 4000-4999 are ours."""
-
-    NORMAL = 1000
-    GOING_AWAY = 1001
-    PROTOCOL_ERROR = 4000  # a message we cannot read
-    UNAUTHORIZED = 4001  # no token, a bad one, or one that expired
-    FORBIDDEN = 4003  # a good token that does not grant this event or channel
-    NOT_FOUND = 4004  # no such event or channel
-    TOO_SLOW = 4008  # a listener that stayed behind the live edge
-    CHANNEL_BUSY = 4009  # the channel already has a speaker
-    EVENT_OVER = 4010  # the event ended or was cancelled
-    NOT_LIVE = 4011  # the event cannot go live (a DRAFT, say)
-    LIMITED = 4029  # a limit: the event is full, or too many joins from one address
 
 
 @dataclass(slots=True, frozen=True)
@@ -76,9 +63,12 @@ def unpack_audio(data: bytes) -> AudioMessage:
     return AudioMessage(AudioKind(kind), sequence, timestamp, frames)
 
 
-def websocket_frame(payload: bytes, *, text: bool = False) -> bytes:
+TEXT, BINARY, PING = 0x1, 0x2, 0x9  # RFC 6455 5.2 opcodes
+
+
+def websocket_frame(payload: bytes, *, text: bool = False, opcode: int | None = None) -> bytes:
     """A whole unmasked server-to-client frame (RFC 6455 5.2), built once for every listener."""
-    first = 0x81 if text else 0x82  # FIN + text/binary opcode
+    first = 0x80 | (opcode if opcode is not None else TEXT if text else BINARY)  # FIN + opcode
     size = len(payload)
     if size < 126:
         header = bytes((first, size))

@@ -30,6 +30,7 @@ from livevent.errors import (
 from livevent.model import (
     Customer,
     CustomerCreate,
+    DeletedEvent,
     Event,
     EventCreate,
     EventFields,
@@ -40,6 +41,7 @@ from livevent.model import (
     TranscriptSegment,
     can_transition,
 )
+from livevent.model.changes import describe_changes
 from livevent.model.event import live_change_problem
 from livevent.model.validation import invalid
 from livevent.store import migrate as migrations
@@ -50,6 +52,8 @@ from livevent.store.users import UserStore
 # is large enough that a retry or two covers collisions.
 RANDOM_ID_RANGE = (100_000, 999_999)
 _RANDOM_ID_TRIES = 20
+# Who the audit trail names when a caller of the library names nobody.
+SYSTEM_ACTOR = "system"
 
 _EVENT_COLUMNS = (
     "id, customer_id, name, starts_at, ends_at, timezone, source_language, channels,"
@@ -212,14 +216,18 @@ class EventStore:
 
     async def history(self, event_id: int) -> list[StatusChange]:
         async with self.database.read() as connection:
-            rows = await connection.fetch(
-                "SELECT event_id, from_status, to_status, actor, reason, at"
-                " FROM event_status_changes WHERE event_id = $1 ORDER BY id",
-                event_id,
-            )
-        if not rows:
+            changes = await self._history(connection, event_id)
+        if not changes:
             await self.get_event(event_id)  # NotFound when it does not exist
-        return [StatusChange.model_validate(row) for row in rows]
+        return changes
+
+    async def _history(self, connection: Connection, event_id: int) -> list[StatusChange]:
+        rows = await connection.fetch(
+            "SELECT event_id, from_status, to_status, actor, reason, change, at"
+            " FROM event_status_changes WHERE event_id = $1 ORDER BY id",
+            event_id,
+        )
+        return [StatusChange.model_validate(dict(row)) for row in rows]
 
     async def count_live_events(self, customer_id: int) -> int:
         async with self.database.read() as connection:
@@ -254,6 +262,15 @@ class EventStore:
             )
             row = None
             for candidate in candidates:
+                if await connection.fetchval(
+                    "SELECT id FROM deleted_events WHERE id = $1", candidate
+                ):
+                    if data.id is not None:
+                        raise AlreadyExists(
+                            f"event id {candidate} belonged to a deleted event and is never reused",
+                            event_id=candidate,
+                        )
+                    continue
                 row = await connection.fetchrow(
                     f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES"
                     " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)"
@@ -283,9 +300,18 @@ class EventStore:
         return event
 
     async def update_event(
-        self, event_id: int, patch: EventPatch, *, expected_version: int | None = None
+        self,
+        event_id: int,
+        patch: EventPatch,
+        *,
+        expected_version: int | None = None,
+        actor: str = SYSTEM_ACTOR,
     ) -> Event:
-        """Apply `patch`; with `expected_version`, only if nobody changed the event since."""
+        """Apply `patch`; with `expected_version`, only if nobody changed the event since.
+
+        What changed is audited with `actor`, in the same transaction.
+        """
+        now = _now()
         async with self.database.write() as connection:
             current = await self._locked(connection, event_id)
             if expected_version is not None and expected_version != current.version:
@@ -321,10 +347,15 @@ class EventStore:
                 fields.max_listeners,
                 fields.public,
                 _glossary_json(fields),
-                _now(),
+                now,
             )
             if row is None:  # only reachable without row locks; kept as the last guard
                 raise VersionConflict(event_id, current.version, current.version + 1)
+            change = describe_changes(current, fields)
+            if change is not None:
+                await self._audit(
+                    connection, event_id, current.status, current.status, actor, None, now, change
+                )
         return _event(row)
 
     async def transition(
@@ -384,8 +415,11 @@ class EventStore:
                 limit=int(row["max_live_events"]),
             )
 
-    async def delete_event(self, event_id: int) -> None:
-        """Remove a DRAFT event; anything scheduled or later is cancelled instead."""
+    async def delete_event(self, event_id: int, *, actor: str = SYSTEM_ACTOR) -> None:
+        """Remove a DRAFT event; anything scheduled or later is cancelled instead.
+
+        A tombstone keeps who deleted it, its audit trail, and its id out of use for good.
+        """
         async with self.database.write() as connection:
             current = await self._locked(connection, event_id)
             if current.status is not EventStatus.DRAFT:
@@ -395,7 +429,36 @@ class EventStore:
                     event_id=event_id,
                     current_status=current.status,
                 )
+            history = [
+                change.model_dump(mode="json")
+                for change in await self._history(connection, event_id)
+            ]
+            await connection.execute(
+                "INSERT INTO deleted_events (id, customer_id, name, actor, deleted_at, history)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                event_id,
+                current.customer_id,
+                current.name,
+                actor,
+                _now(),
+                history,
+            )
             await connection.execute("DELETE FROM events WHERE id = $1", event_id)
+
+    async def deleted_event(self, event_id: int) -> DeletedEvent | None:
+        """The trace a deleted event left, or None when no event with this id was deleted."""
+        async with self.database.read() as connection:
+            row = await connection.fetchrow(
+                "SELECT id, customer_id, name, actor, deleted_at, history"
+                " FROM deleted_events WHERE id = $1",
+                event_id,
+            )
+        if row is None:
+            return None
+        data = dict(row)
+        if isinstance(data["history"], str):
+            data["history"] = json.loads(data["history"])
+        return DeletedEvent.model_validate(data)
 
     # -- transcripts ----------------------------------------------------------
 
@@ -452,16 +515,19 @@ class EventStore:
         actor: str,
         reason: str | None,
         at: datetime,
+        change: str | None = None,
     ) -> None:
         await connection.execute(
-            "INSERT INTO event_status_changes (event_id, from_status, to_status, actor, reason, at)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO event_status_changes"
+            " (event_id, from_status, to_status, actor, reason, at, change)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
             event_id,
             from_status,
             to_status,
             actor,
             reason,
             at,
+            change,
         )
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from livevent.http.params import event_id_of
+
 STATIC_DIR = Path(__file__).parent / "static"
 
 # Tokens travel in a page's URL fragment or are typed in: no referrer, no framing,
@@ -29,10 +31,12 @@ def page(name: str) -> web.FileResponse:
 
 
 async def listen_page(request: web.Request) -> web.StreamResponse:
+    event_id_of(request)  # a page for no event at all is a 404
     return page("listen.html")
 
 
 async def speak_page(request: web.Request) -> web.StreamResponse:
+    event_id_of(request)
     return page("speak.html")
 
 

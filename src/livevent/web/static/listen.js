@@ -178,7 +178,9 @@ $("captions-only").addEventListener("change", (e) => {
   state.format = opus ? "opus" : "pcm";
   stats.decoder = opus ? "webcodecs-opus" : "pcm";
   try {
-    const response = await fetch(`/live/${eventId}/channels`);
+    const response = await fetch(`/live/${eventId}/channels`, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {},
+    });
     if (response.ok) {
       const info = await response.json();
       $("event-name").textContent = info.name;

@@ -87,7 +87,7 @@ async function render() {
     let listeners = item.channels.map((c) => `${c.language}: -`).join(", ");
     let latency = "-";
     if (item.status === "LIVE") {
-      const stats = await (await fetch(`/live/${item.id}/stats`)).json();
+      const stats = await (await api(`/live/${item.id}/stats`)).json();
       listeners = item.channels
         .map((c) => `${c.language}: ${stats.listeners?.[c.language] ?? 0}`)
         .join(", ");

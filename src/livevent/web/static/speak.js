@@ -37,7 +37,9 @@ function onAir(text, kind) {
 }
 
 async function loadChannels() {
-  const response = await fetch(`/live/${eventId}/channels`);
+  const response = await fetch(`/live/${eventId}/channels`, {
+    headers: state.token ? { Authorization: `Bearer ${state.token}` } : {},
+  });
   if (!response.ok) return;
   const info = await response.json();
   state.channels = info.channels;
@@ -168,6 +170,7 @@ $("connect-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   state.token = $("token").value.trim();
   sessionStorage.setItem(storageKey, state.token);
+  if (!state.channels) loadChannels(); // a private event shows its channels to a token only
   $("connection").textContent = "Asking for the microphone…";
   try {
     if (!state.context) await startMicrophone();

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from livevent.errors import (
+    BadRequest,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -27,10 +28,6 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class BadRequest(InvalidInput):
-    """Malformed rather than invalid: unreadable JSON, a query parameter of the wrong type."""
 
 
 # Most specific first: the first class an error is an instance of decides.
