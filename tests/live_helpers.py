@@ -95,6 +95,48 @@ async def listen_until(
     return log
 
 
+@dataclass
+class Listening:
+    """A listener that reads all the time, as real clients do, while the test does other things.
+
+    The server pings each listener to measure how far behind it is (fanout.py); a
+    client that stops reading for 10 s is dropped as too slow, so a test that waits
+    on something else must not leave its listeners unread.
+    """
+
+    ws: aiohttp.ClientWebSocketResponse
+    log: ListenerLog
+    task: asyncio.Task[ListenerLog]
+
+    @classmethod
+    def start(
+        cls, ws: aiohttp.ClientWebSocketResponse, log: ListenerLog | None = None
+    ) -> Listening:
+        log = log if log is not None else ListenerLog()
+        done: Callable[[ListenerLog], bool] = lambda log: log.close_code is not None  # noqa: E731
+        return cls(ws, log, asyncio.create_task(listen_until(ws, log, done, within=3600)))
+
+    async def until(self, done: Callable[[ListenerLog], bool], within: float = 20.0) -> ListenerLog:
+        """Wait until what was read satisfies `done` (or the socket closed: then say why)."""
+        deadline = time.monotonic() + within
+        while not done(self.log):
+            if self.task.done():
+                self.task.result()  # a read that failed raises here
+                raise AssertionError(
+                    f"closed ({self.log.close_code} {self.log.close_reason}) before the condition"
+                )
+            assert time.monotonic() < deadline, "condition not met before the deadline"
+            await asyncio.sleep(0.02)
+        return self.log
+
+    async def closed(self, within: float = 20.0) -> ListenerLog:
+        return await asyncio.wait_for(asyncio.shield(self.task), within)
+
+    async def close(self) -> None:
+        await self.ws.close()
+        await asyncio.gather(self.task, return_exceptions=True)
+
+
 async def poll(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
     """Wait until `check()` is true, polling with a deadline."""
     deadline = time.monotonic() + within

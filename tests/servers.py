@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
 
 LIVEVENT = str(Path(sys.executable).parent / "livevent")
 
@@ -29,15 +30,25 @@ def wait_for_port(port: int, what: str, within: float = 30.0) -> None:
             time.sleep(0.1)
 
 
-def start_serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], int]:
-    """`livevent serve` on a free port, its stderr kept for the test to read."""
+def start_serve(
+    env: dict[str, str], *, log: Path | None = None
+) -> tuple[subprocess.Popen[str], int]:
+    """`livevent serve` on a free port, its stderr kept for the test to read.
+
+    With `log`, stderr goes to that file: a pipe nobody reads fills up and stops a chatty server.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [LIVEVENT, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    stderr: int | IO[str] = subprocess.PIPE if log is None else log.open("w")
+    try:
+        process = subprocess.Popen(
+            [LIVEVENT, "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            text=True,
+        )
+    finally:
+        if not isinstance(stderr, int):
+            stderr.close()  # the child has its own copy of the descriptor
     wait_for_port(port, "livevent serve")
     return process, port

@@ -19,7 +19,7 @@ import pytest
 import redis.asyncio
 
 from livevent.cli.live import qr_code
-from tests.live_helpers import ListenerLog, listen_until
+from tests.live_helpers import Listening
 
 LIVEVENT = str(Path(sys.executable).parent / "livevent")
 REDIS_URL = os.environ.get("LIVEVENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -93,12 +93,10 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield opened
 
 
-async def joined(
-    session: aiohttp.ClientSession, url: str
-) -> tuple[aiohttp.ClientWebSocketResponse, ListenerLog]:
-    ws = await session.ws_connect(url)
-    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
-    return ws, log
+async def joined(session: aiohttp.ClientSession, url: str) -> Listening:
+    listening = Listening.start(await session.ws_connect(url))
+    await listening.until(lambda log: bool(log.of_type("status")))
+    return listening
 
 
 async def test_start_stats_and_stop_on_the_embedded_default(
@@ -106,7 +104,7 @@ async def test_start_stats_and_stop_on_the_embedded_default(
 ) -> None:
     event_id = await ready_event(env)
     live = await start_live(env, event_id)
-    ws, log = await joined(session, live.listen_url)
+    listener = await joined(session, live.listen_url)
 
     deadline = time.monotonic() + 10
     while True:
@@ -123,7 +121,7 @@ async def test_start_stats_and_stop_on_the_embedded_default(
         env, "live", "stop", str(event_id), "--url", live.base_url, "--reason", "wrap-up"
     )
     assert code == 0, err
-    await listen_until(ws, log, lambda log: log.close_code is not None, within=5)
+    log = await listener.closed(within=5)
     assert log.close_code == 4010
     assert log.of_type("status")[-1]["event_status"] == "ENDED"
     assert await asyncio.wait_for(live.process.wait(), 15) == 0
@@ -136,9 +134,9 @@ async def test_sigterm_ends_the_event_gracefully(
 ) -> None:
     event_id = await ready_event(env)
     live = await start_live(env, event_id)
-    ws, log = await joined(session, live.listen_url)
+    listener = await joined(session, live.listen_url)
     live.process.send_signal(signal.SIGTERM)
-    await listen_until(ws, log, lambda log: log.close_code is not None, within=10)
+    log = await listener.closed(within=10)
     assert log.close_code == 4010
     assert await asyncio.wait_for(live.process.wait(), 15) == 0
     _, out, _ = await cli(env, "event", "show", str(event_id), "--json")
@@ -154,7 +152,7 @@ async def test_cancel_from_another_process_over_redis(
     event_id = await ready_event(env)
     live = await start_live(env, event_id)
     try:
-        ws, log = await joined(session, live.listen_url)
+        listener = await joined(session, live.listen_url)
         # Stats read through Redis from this separate process, no URL given.
         deadline = time.monotonic() + 10
         while True:
@@ -169,7 +167,7 @@ async def test_cancel_from_another_process_over_redis(
         code, _, err = await cli(env, "event", "cancel", str(event_id), "--reason", "power cut")
         assert code == 0, err
         cancelled_at = time.monotonic()
-        await listen_until(ws, log, lambda log: log.close_code is not None, within=5)
+        log = await listener.closed(within=5)
         assert log.closed_at is not None and log.closed_at - cancelled_at < 1.0
         assert log.close_code == 4010
         final = log.of_type("status")[-1]

@@ -28,7 +28,7 @@ from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.service import EventService
 from livevent.settings import Settings
 from livevent.store import open_store
-from tests.live_helpers import ListenerLog, listen_until, poll, speaker_token, speech_pcm
+from tests.live_helpers import ListenerLog, Listening, poll, speaker_token, speech_pcm
 from tests.postgres_server import PostgresServer
 from tests.redis_server import RedisServer
 from tests.servers import LIVEVENT, free_port, wait_for_port
@@ -141,12 +141,10 @@ async def counts(client: redis.asyncio.Redis, event_id: int) -> dict[str, str]:
     return {language: count for language, count in values.items() if count != "0"}
 
 
-async def joined(
-    http: aiohttp.ClientSession, url: str
-) -> tuple[aiohttp.ClientWebSocketResponse, ListenerLog]:
-    ws = await http.ws_connect(url)
-    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
-    return ws, log
+async def joined(http: aiohttp.ClientSession, url: str) -> Listening:
+    listening = Listening.start(await http.ws_connect(url))
+    await listening.until(lambda log: bool(log.of_type("status")))
+    return listening
 
 
 async def speaker(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
@@ -161,13 +159,11 @@ async def say(ws: aiohttp.ClientWebSocketResponse, pcm: bytes) -> None:
         await asyncio.sleep(0.1)  # pacing: 100 ms of audio every 100 ms, as a microphone
 
 
-async def hears(
-    ws: aiohttp.ClientWebSocketResponse, log: ListenerLog, seconds: float, within: float = 30
-) -> None:
-    """Read until the listener has decoded `seconds` more of audio."""
-    target = log.seconds + seconds
-    await listen_until(ws, log, lambda log: log.seconds >= target, within=within)
-    assert log.close_code is None, f"closed: {log.close_code} {log.close_reason}"
+async def hears(listener: Listening, seconds: float, within: float = 30) -> None:
+    """Wait until the listener has decoded `seconds` more of audio."""
+    target = listener.log.seconds + seconds
+    await listener.until(lambda log: log.seconds >= target, within=within)
+    assert listener.log.close_code is None, f"closed: {listener.log.close_code}"
 
 
 async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
@@ -192,7 +188,7 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     # The owner encodes once; the other instances pass its Opus on as it is.
     saying = asyncio.create_task(say(talk, speech))
     for name in ("two", "three"):
-        await hears(*listeners[name], seconds=2.0)
+        await hears(listeners[name], seconds=2.0)
     await saying
 
     # kill -9 of the owner: another instance takes the event within TTL + 1 s.
@@ -225,8 +221,7 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     # The dead instance's listener leaves the count (its heartbeat stopped), then
     # reconnects to a live instance, as clients do.
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "2"}), within=15)
-    dead_ws, dead_log = listeners["one"]
-    await listen_until(dead_ws, dead_log, lambda log: log.close_code is not None, within=5)
+    await listeners["one"].closed(within=5)
     listeners["one"] = await joined(http, relay.ws(f"/listen/{event_id}"))
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "3"}))
 
@@ -235,10 +230,10 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     talk = await speaker(http, relay.ws(f"/speak/{event_id}/1?token={token}"))
     saying = asyncio.create_task(say(talk, speech))
     for name in ("one", "two", "three"):
-        await hears(*listeners[name], seconds=2.0)
+        await hears(listeners[name], seconds=2.0)
     await saying
     for name in ("two", "three"):
-        assert listeners[name][1].close_code is None  # kept their sockets all along
+        assert listeners[name].log.close_code is None  # kept their sockets all along
 
 
 async def _stats_show_every_instance(cluster: Cluster, event_id: int) -> bool:
@@ -292,7 +287,7 @@ async def test_a_redis_restart_loses_no_listener_and_counts_come_back(
     own_redis.kill()
     # The owner serves its own listeners from what it has: no Redis needed.
     saying = asyncio.create_task(say(talk, speech))
-    await hears(*local, seconds=2.0)
+    await hears(local, seconds=2.0)
     await saying
 
     own_redis.start()  # empty: it keeps nothing on disk
@@ -307,10 +302,10 @@ async def test_a_redis_restart_loses_no_listener_and_counts_come_back(
 
         await poll(owned_by_one, within=10)
     saying = asyncio.create_task(say(talk, speech))
-    await hears(*relayed_floor, seconds=2.0)  # the relay subscribed again by itself
+    await hears(relayed_floor, seconds=2.0)  # the relay subscribed again by itself
     await saying
-    for ws, log in (local, relayed, relayed_floor):
-        assert log.close_code is None and not ws.closed
+    for listener in (local, relayed, relayed_floor):
+        assert listener.log.close_code is None and not listener.ws.closed
 
 
 async def test_sigterm_drains_and_hands_the_event_over(
@@ -326,13 +321,8 @@ async def test_sigterm_drains_and_hands_the_event_over(
 
     started = time.monotonic()
     one.process.send_signal(signal.SIGTERM)
-    await asyncio.gather(  # clients read all the time, so the closing handshakes overlap
-        *(
-            listen_until(ws, log, lambda log: log.close_code is not None, within=10)
-            for ws, log in draining
-        )
-    )
-    for _, log in draining:
+    # Clients read all the time, so the closing handshakes overlap.
+    for log in await asyncio.gather(*(listener.closed(within=10) for listener in draining)):
         assert log.close_code == 1001 and "reconnect" in (log.close_reason or "")
     assert await asyncio.to_thread(one.process.wait, 10) == 0
     assert time.monotonic() - started < 10
@@ -345,7 +335,7 @@ async def test_sigterm_drains_and_hands_the_event_over(
     await poll(owned_by_two, within=OWNER_TTL)
     with pytest.raises(aiohttp.ClientConnectionError):  # no new joins on a stopped instance
         await http.ws_connect(one.ws(f"/listen/{event_id}"))
-    assert staying[1].close_code is None
+    assert staying.log.close_code is None
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "1"}))
 
 
@@ -386,7 +376,7 @@ async def _outage(
         return sum(1 for c in log.of_type("caption") if c.get("final"))
 
     await say(talk, speech_pcm(sentences[0], "en-us", tmp) + pause)
-    await listen_until(*floor, lambda log: finals(log) >= 1, within=60)
+    await floor.until(lambda log: finals(log) >= 1, within=60)
 
     postgres.stop()
     async with http.get(one.url(f"/api/events/{event_id}"), headers=admin) as response:
@@ -395,8 +385,8 @@ async def _outage(
     for sentence in sentences[1:]:
         await say(talk, speech_pcm(sentence, "en-us", tmp) + pause)
     # The event goes on: captions and translated speech keep coming.
-    await listen_until(*floor, lambda log: finals(log) >= 3, within=60)
-    await hears(*spanish, seconds=1.0)
+    await floor.until(lambda log: finals(log) >= 3, within=60)
+    await hears(spanish, seconds=1.0)
 
     postgres.start()
 

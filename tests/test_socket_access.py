@@ -138,7 +138,7 @@ async def test_private_events_need_a_listener_token_and_expired_ones_are_closed(
     await runtime.service.update_event(event_id, EventPatch(public=False))
     await runtime.start(event_id)
     code, why = await closed_with(client, f"/listen/{event_id}")
-    assert code == 4001 and "private" in why
+    assert code == 4001 and "not open to the public" in why
     other = issuer.issue(sub="l", role=Role.LISTENER, ttl=60, events=[event_id + 1])
     code, why = await closed_with(client, f"/listen/{event_id}?token={other}")
     assert code == 4003 and "does not grant" in why

@@ -12,6 +12,7 @@ import sys
 import traceback
 from contextvars import ContextVar
 
+from aiohttp.http_exceptions import HttpProcessingError
 from pythonjsonlogger.json import JsonFormatter
 
 from livevent.settings import Settings
@@ -68,6 +69,33 @@ class RedactSecrets(logging.Filter):
         record.msg, record.args = redact(text), ()
         record.exc_info, record.exc_text, record.stack_info = None, None, None
         return True
+
+
+class QuietParserErrors(logging.Filter):
+    """aiohttp logs every request its parser refuses as an ERROR with a traceback and the raw
+    line; for a server on the internet that is noise an attacker controls. One redacted
+    WARNING line says it instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            reason = redact(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            record.msg = "refused a malformed HTTP request from %s: %s"
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.args = (remote, reason[:160])
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_QUIET = QuietParserErrors()
+
+
+def quiet_parser_errors() -> None:
+    """Installed by the app factories on aiohttp's server logger (once; any handler sees it)."""
+    logger = logging.getLogger("aiohttp.server")
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
 
 
 class TextFormatter(logging.Formatter):

@@ -133,6 +133,13 @@ class Settings(BaseSettings):
     joins_per_ip_per_minute: int = Field(
         120, ge=0, description="WebSocket joins one address may make a minute (0: no limit)"
     )
+    listener_send_buffer_bytes: int = Field(
+        65536,
+        ge=0,
+        le=16 * 1024 * 1024,
+        description="kernel send buffer of each listener's socket (0: the system's own,"
+        " often megabytes); it bounds what a stalled listener holds",
+    )
     default_customer: str = Field(
         "default", description="customer that events created without one belong to"
     )

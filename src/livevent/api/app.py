@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from livevent import logs
 from livevent.api import accounts, customers, events
 from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
@@ -56,6 +57,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, service: EventService | None = None) -> web.Application:
     """The event service over HTTP; opens its own store and bus unless given a service."""
+    logs.quiet_parser_errors()
     app = web.Application(
         middlewares=[problem_middleware, rate_middleware, auth_middleware],
         client_max_size=MAX_BODY_BYTES,

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from livevent import logs
 from livevent.api.app import MAX_BODY_BYTES, install_api, verifier_for
 from livevent.api.auth import auth_middleware, rate_middleware
 from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
@@ -49,6 +50,7 @@ def create_runtime_app(
 
     With `auto_start`, a speaker connecting takes a SCHEDULED or READY event live.
     """
+    logs.quiet_parser_errors()
     app = web.Application(
         middlewares=[problem_middleware, rate_middleware, auth_middleware],
         client_max_size=MAX_BODY_BYTES,

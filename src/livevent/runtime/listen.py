@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import socket
 import uuid
 from collections.abc import Coroutine
 from typing import Any, Literal
@@ -59,6 +60,11 @@ async def accept(
     await ws.prepare(request)
     request[SOCKET] = ws
     request.app[SOCKETS].add(ws)
+    send_buffer = request.app[SETTINGS].listener_send_buffer_bytes
+    raw = request.transport.get_extra_info("socket") if request.transport else None
+    if listener and send_buffer and raw is not None:
+        # Linux's default lets a listener that stopped reading pin megabytes here.
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
     if not await _within_rate(request):
         per_minute = request.app[SETTINGS].joins_per_ip_per_minute
         raise TooManyAttempts(
