@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from livevent.runtime.audio import decode_file
-from tests.live_helpers import ListenerLog, listen_until, speak_to_wav
+from tests.live_helpers import ListenerLog, speak_to_wav
 from tests.test_live_cli import cli, joined, ready_event, start_live
 
 
@@ -64,7 +64,7 @@ async def test_live_event_from_a_sound_device(pulse: dict[str, str], tmp_path: P
     live = await start_live(env, event_id, "--input", "device:pulse")
     try:
         async with aiohttp.ClientSession() as session:
-            ws, log = await joined(session, f"{live.listen_url}?format=pcm")
+            listener = await joined(session, f"{live.listen_url}?format=pcm")
             player = await asyncio.create_subprocess_exec(
                 "paplay", "--device=lv_sink", str(speech), env=pulse
             )
@@ -73,8 +73,8 @@ async def test_live_event_from_a_sound_device(pulse: dict[str, str], tmp_path: P
             def heard_speech(log: ListenerLog) -> bool:
                 return _voiced_seconds(bytes(log.audio)) >= spoken * 0.6
 
-            await listen_until(ws, log, heard_speech, within=20)
-            await ws.close()
+            log = await listener.until(heard_speech, within=20)
+            await listener.close()
     finally:
         live.process.send_signal(2)
         await asyncio.wait_for(live.process.wait(), 15)

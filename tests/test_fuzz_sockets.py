@@ -8,11 +8,13 @@ import os
 import subprocess
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from yarl import URL
 
 from tests.live_helpers import speaker_token
 from tests.servers import LIVEVENT, start_serve
@@ -96,3 +98,49 @@ def test_sockets_survive_arbitrary_messages(
 ) -> None:
     base, event_id = server
     asyncio.run(asyncio.wait_for(_scenario(base, event_id, messages), 30))
+
+
+ALLOWED_CLOSES = {1000, 4001, 4003, 4004, 4010, 4011, 4029}
+path_text = st.text(max_size=24) | st.integers(-(10**20), 10**20).map(str)
+
+
+async def _connect_anywhere(base: str, path: str) -> None:
+    """Whatever the path and query, the answer is a message, a close code, or a 4xx."""
+    async with aiohttp.ClientSession() as http:
+        try:
+            ws = await http.ws_connect(URL(base + path, encoded=True))
+        except aiohttp.WSServerHandshakeError as error:
+            assert 400 <= error.status < 500, (path[:60], error.status)
+            return
+        message = await ws.receive(timeout=10)
+        if message.type is aiohttp.WSMsgType.CLOSE:
+            assert message.data in ALLOWED_CLOSES, (path[:60], message.data, message.extra)
+        else:
+            assert message.type is aiohttp.WSMsgType.TEXT, (path[:60], message.type)
+        await ws.close()
+
+
+@given(
+    socket=st.sampled_from(["listen", "speak"]),
+    event=path_text,
+    channel=st.none() | path_text,
+    token=st.none() | path_text,
+)
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_any_path_or_query_gets_a_close_code_never_a_server_error(
+    server: tuple[str, int], socket: str, event: str, channel: str | None, token: str | None
+) -> None:
+    base, event_id = server
+    # Half the time the real event, so that the channel and token are what is hostile.
+    target = str(event_id) if len(event) % 2 else quote(event, safe="")
+    path = f"/{socket}/{target}"
+    query = []
+    if socket == "speak":
+        path += "/" + (quote(channel, safe="") if channel else "1")
+    elif channel is not None:
+        query.append(f"channel={quote(channel, safe='')}")
+    if token is not None:
+        query.append(f"token={quote(token, safe='')}")
+    if query:
+        path += "?" + "&".join(query)
+    asyncio.run(asyncio.wait_for(_connect_anywhere(base, path), 30))

@@ -161,9 +161,20 @@ async def say(ws: aiohttp.ClientWebSocketResponse, pcm: bytes) -> None:
 
 async def hears(listener: Listening, seconds: float, within: float = 30) -> None:
     """Wait until the listener has decoded `seconds` more of audio."""
-    target = listener.log.seconds + seconds
+    await heard(listener, listener.log.seconds + seconds, within)
+
+
+async def heard(listener: Listening, target: float, within: float = 30) -> None:
     await listener.until(lambda log: log.seconds >= target, within=within)
     assert listener.log.close_code is None, f"closed: {listener.log.close_code}"
+
+
+async def hear_all(saying: asyncio.Task[None], *listeners: Listening) -> None:
+    """Each listener decodes 2 s more of audio than it had when the speaker began."""
+    targets = [listener.log.seconds + 2.0 for listener in listeners]
+    for listener, target in zip(listeners, targets, strict=True):
+        await heard(listener, target)
+    await saying
 
 
 async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
@@ -186,10 +197,7 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "3"}))
     await poll(lambda: _stats_show_every_instance(cluster, event_id))
     # The owner encodes once; the other instances pass its Opus on as it is.
-    saying = asyncio.create_task(say(talk, speech))
-    for name in ("two", "three"):
-        await hears(listeners[name], seconds=2.0)
-    await saying
+    await hear_all(asyncio.create_task(say(talk, speech)), listeners["two"], listeners["three"])
 
     # kill -9 of the owner: another instance takes the event within TTL + 1 s.
     killed_at = time.monotonic()
@@ -229,9 +237,7 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     # audio is forwarded to the new owner, and everyone hears it again.
     talk = await speaker(http, relay.ws(f"/speak/{event_id}/1?token={token}"))
     saying = asyncio.create_task(say(talk, speech))
-    for name in ("one", "two", "three"):
-        await hears(listeners[name], seconds=2.0)
-    await saying
+    await hear_all(saying, *listeners.values())
     for name in ("two", "three"):
         assert listeners[name].log.close_code is None  # kept their sockets all along
 
@@ -382,11 +388,12 @@ async def _outage(
     async with http.get(one.url(f"/api/events/{event_id}"), headers=admin) as response:
         assert response.status == 503
         assert response.content_type == "application/problem+json"
+    spanish_before = spanish.log.seconds
     for sentence in sentences[1:]:
         await say(talk, speech_pcm(sentence, "en-us", tmp) + pause)
     # The event goes on: captions and translated speech keep coming.
     await floor.until(lambda log: finals(log) >= 3, within=60)
-    await hears(spanish, seconds=1.0)
+    await heard(spanish, spanish_before + 1.0, within=60)
 
     postgres.start()
 

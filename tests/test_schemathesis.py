@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,42 +16,73 @@ from livevent.settings import Settings
 from tests.servers import start_serve
 
 
+@dataclass
+class Served:
+    url: str
+    log: Path
+
+
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    env = {
-        **os.environ,
-        "LIVEVENT_DATABASE_URL": f"sqlite:///{tmp_path_factory.mktemp('st') / 'st.db'}",
-    }
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    folder = tmp_path_factory.mktemp("st")
+    env = {**os.environ, "LIVEVENT_DATABASE_URL": f"sqlite:///{folder / 'st.db'}"}
     env.pop("LIVEVENT_CONFIG", None)
     env["LIVEVENT_API_REQUESTS_PER_IP_PER_MINUTE"] = "0"  # thousands of cases, one address
-    process, port = start_serve(env)
+    log = folder / "serve.log"
+    process, port = start_serve(env, log=log)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield Served(f"http://127.0.0.1:{port}", log)
     finally:
         process.terminate()
-        process.communicate(timeout=15)
+        process.wait(timeout=15)
 
 
-def test_api_conforms_to_its_schema(served: str, tmp_path: Path) -> None:
+def schemathesis(served: Served, folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
     """The schemathesis CLI, as an operator would run it (its pytest plugin lags pytest 9)."""
-    result = subprocess.run(
+    return subprocess.run(
         [
             str(Path(sys.executable).parent / "schemathesis"),
             "run",
-            f"{served}/api/openapi.json",
-            "--checks",
-            "not_a_server_error,response_schema_conformance,"
-            "status_code_conformance,content_type_conformance",
+            f"{served.url}/api/openapi.json",
             "--max-examples",
             "25",
             "--seed",
             "1",
-            "--header",
-            f"Authorization: Bearer {service_token(Settings(), ttl=3600)}",
+            *options,
         ],
         capture_output=True,
         text=True,
         timeout=600,
-        cwd=tmp_path,  # its cache goes there, not into the work tree
+        cwd=folder,  # its cache goes there, not into the work tree
+    )
+
+
+def test_api_conforms_to_its_schema(served: Served, tmp_path: Path) -> None:
+    token = service_token(Settings(), ttl=3600)
+    result = schemathesis(
+        served,
+        tmp_path,
+        "--checks",
+        "not_a_server_error,response_schema_conformance,"
+        "status_code_conformance,content_type_conformance",
+        "--header",
+        f"Authorization: Bearer {token}",
     )
     assert result.returncode == 0, result.stdout[-5000:]
+    log = served.log.read_text()
+    assert "Traceback" not in log
+    assert token.split(".")[2] not in log
+
+
+@pytest.mark.parametrize("authorization", ["Bearer \u00ff\u00fe\u0080", "\u00ff", "Bearer a.b.c"])
+def test_hostile_authorization_bytes_get_problems_never_errors(
+    served: Served, tmp_path: Path, authorization: str
+) -> None:
+    """Every check schemathesis has, with bytes in Authorization that no token is made of."""
+    result = schemathesis(
+        served, tmp_path, "--checks", "all", "--header", f"Authorization: {authorization}"
+    )
+    assert "not_a_server_error" not in result.stdout.split("Failures", 1)[-1], result.stdout[-5000:]
+    assert "Server error" not in result.stdout, result.stdout[-5000:]
+    log = served.log.read_text()
+    assert "Traceback" not in log
