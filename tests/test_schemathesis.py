@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -57,18 +58,26 @@ def schemathesis(served: Served, folder: Path, *options: str) -> subprocess.Comp
     )
 
 
-def test_api_conforms_to_its_schema(served: Served, tmp_path: Path) -> None:
+# Failures schemathesis may report that are decisions, not defects:
+# ST202: valid by the schema but refused by rules JSON Schema cannot say (NUL or
+#   lone surrogates in text, dates outside 1900-9000, unknown language tags).
+# ST203: a PATCH without If-Match is 428 Precondition Required (RFC 6585), by design.
+ACCEPTED = {"ST202", "ST203"}
+
+
+def failure_codes(output: str) -> set[str]:
+    """The check codes in schemathesis' "Failures:" summary (e.g. ST202)."""
+    summary = output.rsplit("Failures:", 1)[-1] if "Failures:" in output else ""
+    return set(re.findall(r"\u274c (\w+) ", summary.split("Test cases:")[0]))
+
+
+def test_api_conforms_to_its_schema_under_every_check(served: Served, tmp_path: Path) -> None:
     token = service_token(Settings(), ttl=3600)
     result = schemathesis(
-        served,
-        tmp_path,
-        "--checks",
-        "not_a_server_error,response_schema_conformance,"
-        "status_code_conformance,content_type_conformance",
-        "--header",
-        f"Authorization: Bearer {token}",
+        served, tmp_path, "--checks", "all", "--header", f"Authorization: Bearer {token}"
     )
-    assert result.returncode == 0, result.stdout[-5000:]
+    assert "Test cases:" in result.stdout, result.stdout[-3000:]
+    assert failure_codes(result.stdout) <= ACCEPTED, result.stdout[-5000:]
     log = served.log.read_text()
     assert "Traceback" not in log
     assert token.split(".")[2] not in log
@@ -82,7 +91,6 @@ def test_hostile_authorization_bytes_get_problems_never_errors(
     result = schemathesis(
         served, tmp_path, "--checks", "all", "--header", f"Authorization: {authorization}"
     )
-    assert "not_a_server_error" not in result.stdout.split("Failures", 1)[-1], result.stdout[-5000:]
-    assert "Server error" not in result.stdout, result.stdout[-5000:]
-    log = served.log.read_text()
-    assert "Traceback" not in log
+    assert "Test cases:" in result.stdout, result.stdout[-3000:]
+    assert failure_codes(result.stdout) <= ACCEPTED, result.stdout[-5000:]
+    assert "Traceback" not in served.log.read_text()

@@ -70,7 +70,7 @@ EVENT_ID = Parameter(
     "the event's id",
     required=True,
 )
-_VERSION = {"type": "string", "pattern": r'^(W/)?"?[0-9]{1,9}"?$'}
+_VERSION = {"type": "string", "pattern": r'^(W/)?"?[1-9][0-9]{0,8}"?$'}
 IF_MATCH = Parameter("If-Match", "header", _VERSION, 'the version the change is for, e.g. "3"')
 IF_MATCH_REQUIRED = Parameter(
     "If-Match", "header", _VERSION, 'the version the change is for, e.g. "3"', required=True

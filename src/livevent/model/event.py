@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,6 +46,7 @@ TimeZoneName = Annotated[str, AfterValidator(_check_timezone)]
 # Far enough from datetime's year 1 and 9999 that no offset or time zone
 # can push a moment out of range when it is converted.
 _FIRST_YEAR, _LAST_YEAR = 1900, 9000
+_NUMBER = re.compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*")
 
 
 def _check_moment(value: datetime) -> datetime:
@@ -52,7 +55,14 @@ def _check_moment(value: datetime) -> datetime:
     return value
 
 
-Moment = Annotated[datetime, AfterValidator(_check_moment)]
+def _no_timestamps(value: object) -> object:
+    # pydantic would read 0.5 or "1700000000" as seconds since 1970; a moment is ISO 8601.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("a date and time is ISO 8601 text, such as 2026-12-01T10:00:00+01:00")
+    return value
+
+
+Moment = Annotated[datetime, BeforeValidator(_no_timestamps), AfterValidator(_check_moment)]
 
 
 class ChannelKind(StrEnum):
