@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.table import Table
 
 from livevent import keys
+from livevent.api.app import service_token
 from livevent.bus import Bus, open_bus
 from livevent.cli._utilities import console, guarded, print_json, state
 from livevent.cli.live import base_url
@@ -82,9 +83,14 @@ async def snapshot_from_bus(bus: Bus, event_ids: list[int]) -> list[dict[str, An
     return found
 
 
-async def snapshot_from_url(url: str, event_ids: list[int]) -> list[dict[str, Any]]:
+async def snapshot_from_url(
+    url: str, event_ids: list[int], *, token: str | None = None
+) -> list[dict[str, Any]]:
+    """Stats as a runtime serves them; `token` opens private events (this deployment's own)."""
     found = []
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    timeout = aiohttp.ClientTimeout(total=5)
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
         for event_id in event_ids:
             try:
                 async with http.get(f"{url}/live/{event_id}/stats") as response:
@@ -157,7 +163,7 @@ def stats(
     async def one() -> list[dict[str, Any]]:
         ids = [event_id] if event_id is not None else await _live_event_ids(settings)
         if url is not None:
-            return await snapshot_from_url(url.rstrip("/"), ids)
+            return await snapshot_from_url(url.rstrip("/"), ids, token=service_token(settings))
         bus = open_bus(settings.redis_url, prefix=settings.redis_prefix)
         try:
             return await snapshot_from_bus(bus, ids)
