@@ -14,6 +14,17 @@ import pytest
 from typer.testing import CliRunner
 
 from livevent.cli import app
+from livevent.cli._utilities import exit_code_for
+from livevent.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LiveventError,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+    Unavailable,
+)
 
 runner = CliRunner()
 
@@ -319,3 +330,21 @@ def test_token_create_signs_what_it_is_asked(cli: Any) -> None:
     ):
         code, _, err = cli("token", "create", *bad)
         assert code == 1 and err.startswith("error: ") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (InvalidInput("x"), 1),
+        (NotFound("x"), 2),
+        (Conflict("x"), 2),
+        (Unavailable("x"), 3),
+        (Unauthorized("x"), 4),
+        (Forbidden("x"), 4),
+        (TooManyAttempts("x", retry_after=5), 4),
+        (LiveventError("x"), 70),
+    ],
+)
+def test_exit_codes_follow_the_error_tree(error: LiveventError, code: int) -> None:
+    """Refused credentials are the caller's to fix, not a bug (70)."""
+    assert exit_code_for(error) == code

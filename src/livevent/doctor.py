@@ -71,7 +71,7 @@ async def check_bus(settings: Settings) -> Check:
 
 
 async def check_engines(settings: Settings) -> list[Check]:
-    from livevent.cli.engines import describe_engines
+    from livevent.runtime.engines import describe_engines  # engines load heavy modules lazily
 
     found = []
     for row in await describe_engines(settings.engine_options):

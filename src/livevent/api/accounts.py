@@ -14,7 +14,6 @@ from livevent.errors import NotFound
 from livevent.model.user import MAX_PASSWORD
 
 table = OperationTable()
-PUBLIC_PATHS = ("/api/auth/token", "/api/auth/refresh")
 
 
 class LoginRequest(BaseModel):

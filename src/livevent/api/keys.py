@@ -5,11 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from livevent.auth import TokenVerifier
-from livevent.bus import Bus
 from livevent.service import EventService
 from livevent.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
-BUS = web.AppKey("bus", Bus)
 SERVICE = web.AppKey("service", EventService)
 VERIFIER = web.AppKey("verifier", TokenVerifier)

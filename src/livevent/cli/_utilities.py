@@ -5,6 +5,7 @@ Exit codes (also in README.md):
     1  bad input: a wrong option, value or configuration
     2  not found, or a conflict with the stored state (illegal transition, stale version)
     3  a backing service (store, bus) is unavailable
+    4  not allowed: credentials refused, a grant missing, or too many attempts
    70  an internal error (a bug: please report it)
 """
 
@@ -24,7 +25,16 @@ import typer
 from pydantic import BaseModel
 from rich.console import Console
 
-from livevent.errors import Conflict, InvalidInput, LiveventError, NotFound, Unavailable
+from livevent.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    LiveventError,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+    Unavailable,
+)
 from livevent.model.ids import parse_event_id
 from livevent.service import EventService, open_service
 from livevent.settings import Settings, load_settings
@@ -35,6 +45,7 @@ EXIT_OK = 0
 EXIT_BAD_INPUT = 1
 EXIT_CONFLICT = 2
 EXIT_UNAVAILABLE = 3
+EXIT_DENIED = 4
 EXIT_INTERNAL = 70
 
 console = Console()
@@ -70,6 +81,8 @@ def exit_code_for(error: LiveventError) -> int:
         return EXIT_CONFLICT
     if isinstance(error, Unavailable):
         return EXIT_UNAVAILABLE
+    if isinstance(error, Unauthorized | Forbidden | TooManyAttempts):
+        return EXIT_DENIED
     return EXIT_INTERNAL
 
 

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from livevent.cli._utilities import console, guarded, print_json, state
-from livevent.errors import LiveventError
-from livevent.runtime.engines import DEFAULTS, STAGES, engine_classes
-
-
-async def describe_engines(options: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    found = []
-    for stage in STAGES:
-        for name, cls in sorted(engine_classes(stage).items()):
-            row: dict[str, Any] = {"stage": stage, "name": name, "default": DEFAULTS[stage] == name}
-            engine = cls(**options.get(f"{stage}.{name}", {}))
-            try:
-                if name != "whisper":  # loading Whisper takes seconds; describe it lazily
-                    await engine.start()
-                row.update(engine.describe())
-                row["available"] = True
-            except LiveventError as error:
-                row["available"] = False
-                row["problem"] = str(error)
-            finally:
-                await engine.aclose()
-            found.append(row)
-    return found
+from livevent.runtime.engines import describe_engines
 
 
 def engines(

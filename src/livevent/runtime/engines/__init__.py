@@ -13,7 +13,7 @@ import logging
 from importlib.metadata import entry_points
 from typing import Any, Literal
 
-from livevent.errors import InvalidInput
+from livevent.errors import InvalidInput, LiveventError
 from livevent.runtime.engines.apertium import ApertiumTranslator
 from livevent.runtime.engines.base import (
     Engine,
@@ -106,6 +106,27 @@ class Engines:
         self._started.clear()
 
 
+async def describe_engines(options: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every registered engine, started where that is cheap: what it offers, or why it cannot."""
+    found = []
+    for stage in STAGES:
+        for name, cls in sorted(engine_classes(stage).items()):
+            row: dict[str, Any] = {"stage": stage, "name": name, "default": DEFAULTS[stage] == name}
+            engine = cls(**options.get(f"{stage}.{name}", {}))
+            try:
+                if name != "whisper":  # loading Whisper takes seconds; describe it lazily
+                    await engine.start()
+                row.update(engine.describe())
+                row["available"] = True
+            except LiveventError as error:
+                row["available"] = False
+                row["problem"] = str(error)
+            finally:
+                await engine.aclose()
+            found.append(row)
+    return found
+
+
 __all__ = [
     "DEFAULTS",
     "STAGES",
@@ -115,5 +136,6 @@ __all__ = [
     "SpeechToText",
     "TextToSpeech",
     "Translator",
+    "describe_engines",
     "engine_classes",
 ]
