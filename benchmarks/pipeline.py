@@ -35,10 +35,11 @@ from aiohttp import web
 
 from livevent.errors import Unavailable
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
-from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime import LiveRuntime
 from livevent.runtime.audio import FRAME_BYTES, frames_of
 from livevent.runtime.engines import engine_classes
 from livevent.runtime.engines.espeak import EspeakTTS
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"

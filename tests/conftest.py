@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from livevent.api import create_app
-from livevent.api.app import service_token
+from livevent.auth import service_token
 from livevent.bus import MemoryBus
-from livevent.service import EventService
+from livevent.events.service import EventService
 from livevent.settings import Settings
 from livevent.store import EventStore, open_store
 from tests.redis_server import RedisServer

@@ -15,11 +15,11 @@ from typing import Any
 import aiohttp
 import pytest
 
+from livevent.events.service import EventService
 from livevent.model import ChannelSpec, EventCreate
 from livevent.runtime.audio import FRAME_BYTES, decode_file
 from livevent.runtime.opus import OpusDecoder
 from livevent.runtime.wire import AudioKind, unpack_audio
-from livevent.service import EventService
 
 
 def speak_to_wav(text: str, voice: str, path: Path) -> Path:

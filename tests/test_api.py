@@ -12,7 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from livevent.api.app import operations
 from livevent.bus import MemoryBus
-from livevent.keys import EVENTS_CHANNEL
+from livevent.bus.keys import EVENTS_CHANNEL
 
 Client = TestClient[web.Request, web.Application]
 

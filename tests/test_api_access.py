@@ -8,9 +8,8 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from livevent.api import create_app
-from livevent.api.app import service_token
-from livevent.auth import Role, TokenIssuer
-from livevent.service import EventService
+from livevent.auth import Role, TokenIssuer, service_token
+from livevent.events.service import EventService
 from livevent.settings import Settings
 
 Client = TestClient[web.Request, web.Application]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from livevent import keys
-from livevent.bus import MemoryBus
+from livevent.bus import MemoryBus, keys
+from livevent.events.service import EventService
 from livevent.model import EventCreate, EventPatch, EventStatus
-from livevent.service import EventService
 
 
 async def test_memory_pubsub_delivers_in_order_to_each_subscriber() -> None:

@@ -13,8 +13,9 @@ from pytest_aiohttp import AiohttpClient
 
 from livevent.bus import MemoryBus
 from livevent.model import ChannelKind, ChannelSpec
-from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime import LiveRuntime
 from livevent.runtime.session import LiveSession
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.live_helpers import ListenerLog, listen_until, scheduled_event, speaker_token
 

@@ -16,13 +16,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
-from livevent import keys
-from livevent.api.app import service_token
-from livevent.bus import MemoryBus
+from livevent.auth import service_token
+from livevent.bus import MemoryBus, keys
 from livevent.errors import Conflict
 from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch, EventStatus
-from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime import LiveRuntime
 from livevent.runtime.gateway import LocalGateway
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.live_helpers import (
     ListenerLog,

@@ -10,11 +10,11 @@ from aiohttp.test_utils import TestClient
 from pydantic import SecretStr
 from pytest_aiohttp import AiohttpClient
 
-from livevent.accounts import Accounts
 from livevent.api import create_app
-from livevent.api.app import verifier_for
+from livevent.auth import verifier_for
+from livevent.auth.accounts import Accounts
+from livevent.events.service import EventService
 from livevent.model import Capability, EventCreate, Grant, Role, User, UserCreate
-from livevent.service import EventService
 from livevent.settings import Settings
 
 Client = TestClient[web.Request, web.Application]

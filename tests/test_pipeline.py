@@ -13,7 +13,8 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from livevent.model import ChannelKind, ChannelSpec, EventCreate, TranscriptSegment
-from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime import LiveRuntime
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.live_helpers import ListenerLog, listen_until, poll, speaker_token, speech_pcm
 

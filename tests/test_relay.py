@@ -10,8 +10,9 @@ import pytest
 from pytest_aiohttp import AiohttpClient
 
 from livevent.bus import MemoryBus
-from livevent.runtime import LiveRuntime, create_runtime_app
-from livevent.service import EventService
+from livevent.events.service import EventService
+from livevent.runtime import LiveRuntime
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from livevent.store import open_store
 from tests.live_helpers import ListenerLog, listen_until, poll, scheduled_event, speaker_token

@@ -21,11 +21,10 @@ import aiohttp
 import pytest
 import redis.asyncio
 
-from livevent import keys
-from livevent.api.app import service_token
-from livevent.bus import MemoryBus
+from livevent.auth import service_token
+from livevent.bus import MemoryBus, keys
+from livevent.events.service import EventService
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
-from livevent.service import EventService
 from livevent.settings import Settings
 from livevent.store import open_store
 from tests.live_helpers import ListenerLog, Listening, poll, speaker_token, speech_pcm

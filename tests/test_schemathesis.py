@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from livevent.api.app import service_token
+from livevent.auth import service_token
 from livevent.settings import Settings
 from tests.servers import start_serve
 

@@ -23,7 +23,8 @@ from livevent.model import (
     EventStatus,
     Grant,
 )
-from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime import LiveRuntime
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.live_helpers import ListenerLog, listen_until
 

@@ -22,7 +22,8 @@ from yarl import URL
 from livevent.auth import Role, TokenIssuer
 from livevent.bus import MemoryBus
 from livevent.model import ChannelKind, ChannelSpec, CustomerCreate, EventCreate
-from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime import LiveRuntime
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.live_helpers import ListenerLog, listen_until
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from livevent.accounts import Accounts
-from livevent.api.app import verifier_for
+from livevent.auth import verifier_for
+from livevent.auth.accounts import Accounts
 from livevent.bus import MemoryBus
 from livevent.cli import app
 from livevent.errors import Unauthorized

@@ -24,10 +24,11 @@ from playwright.async_api import Browser, Page, async_playwright
 from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 
-from livevent.accounts import Accounts
+from livevent.auth.accounts import Accounts
 from livevent.model import ChannelKind, ChannelSpec, Role, UserCreate
-from livevent.runtime import LiveRuntime, create_runtime_app
+from livevent.runtime import LiveRuntime
 from livevent.runtime.session import LiveSession
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.live_helpers import (
     ListenerLog,

@@ -33,6 +33,7 @@ from livevent.errors import (
     UnknownSetting,
     VersionConflict,
 )
+from livevent.events.service import EventService, open_service
 from livevent.model import (
     Channel,
     ChannelKind,
@@ -49,8 +50,8 @@ from livevent.model import (
     Limits,
     StatusChange,
 )
-from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
-from livevent.service import EventService, open_service
+from livevent.runtime import LiveRuntime, LiveSession
+from livevent.server import create_runtime_app
 from livevent.settings import Settings, load_settings
 from livevent.store import EventStore, open_store
 

@@ -1,22 +1,23 @@
-"""The aiohttp application of the event service."""
+"""The event service's web application: /api routes, the OpenAPI document, health."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 from aiohttp import web
 
 from livevent import logs
-from livevent.api import accounts, customers, events
-from livevent.api.auth import auth_middleware, rate_middleware
-from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
-from livevent.api.openapi import build_openapi
-from livevent.api.operations import Operation
-from livevent.auth import Role, TokenIssuer, TokenVerifier
-from livevent.errors import InvalidInput, LiveventError
+from livevent.api import customers, events
+from livevent.auth import routes as auth_routes
+from livevent.auth.middleware import auth_middleware
+from livevent.auth.signing import verifier_for
+from livevent.errors import LiveventError
+from livevent.events.service import EventService, open_service
+from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
+from livevent.http.openapi import build_openapi
+from livevent.http.operations import Operation
 from livevent.http.problems import problem, problem_middleware
-from livevent.service import EventService, open_service
+from livevent.http.ratelimit import rate_middleware
 from livevent.settings import Settings
 
 # Event bodies are small; anything bigger is a mistake or an attack.
@@ -25,18 +26,19 @@ MAX_BODY_BYTES = 256 * 1024
 OPENAPI = web.AppKey("openapi", dict)
 
 
-def operations() -> list[Operation]:
-    return [*events.table.operations, *customers.table.operations, *accounts.table.operations]
-
-
-def service_token(settings: Settings, *, ttl: int = 300) -> str:
-    """An admin token, signed with this deployment's secret, for its own processes."""
-    issuer = TokenIssuer(
-        settings.auth_secret.get_secret_value(),
-        issuer=settings.auth_issuer,
-        audience=settings.auth_audience,
+def base_app(settings: Settings) -> web.Application:
+    """An application with the problem, rate and auth middlewares every livevent app runs."""
+    logs.quiet_parser_errors()
+    app = web.Application(
+        middlewares=[problem_middleware, rate_middleware, auth_middleware],
+        client_max_size=MAX_BODY_BYTES,
     )
-    return issuer.issue(sub="livevent-service", role=Role.ADMIN, ttl=ttl, events="*")
+    app[SETTINGS] = settings
+    return app
+
+
+def operations() -> list[Operation]:
+    return [*events.table.operations, *customers.table.operations, *auth_routes.table.operations]
 
 
 async def openapi_document(request: web.Request) -> web.Response:
@@ -57,12 +59,7 @@ async def readyz(request: web.Request) -> web.Response:
 
 def create_app(settings: Settings, *, service: EventService | None = None) -> web.Application:
     """The event service over HTTP; opens its own store and bus unless given a service."""
-    logs.quiet_parser_errors()
-    app = web.Application(
-        middlewares=[problem_middleware, rate_middleware, auth_middleware],
-        client_max_size=MAX_BODY_BYTES,
-    )
-    app[SETTINGS] = settings
+    app = base_app(settings)
 
     if service is not None:
         app[SERVICE] = service
@@ -81,20 +78,6 @@ def create_app(settings: Settings, *, service: EventService | None = None) -> we
     return app
 
 
-def verifier_for(settings: Settings) -> TokenVerifier:
-    """Tokens from another issuer (public key or JWKS) when configured, else our own secret."""
-    options: dict[str, Any] = {"audience": settings.auth_audience, "issuer": settings.auth_issuer}
-    if settings.auth_jwks_file is not None:
-        return TokenVerifier.from_jwks_file(settings.auth_jwks_file, **options)
-    if settings.auth_public_key_file is not None:
-        try:
-            key = settings.auth_public_key_file.read_text()
-        except OSError as error:
-            raise InvalidInput(f"cannot read auth_public_key_file: {error}") from None
-        return TokenVerifier(public_key=key, **options)
-    return TokenVerifier(secret=settings.auth_secret.get_secret_value(), **options)
-
-
 def install_api(app: web.Application) -> None:
     """The /api routes, for an app that sets SERVICE (this one, or the live runtime's)."""
     if VERIFIER not in app:
@@ -102,5 +85,5 @@ def install_api(app: web.Application) -> None:
     app[OPENAPI] = build_openapi(operations())
     app.add_routes(events.table.routes())
     app.add_routes(customers.table.routes())
-    app.add_routes(accounts.table.routes())
+    app.add_routes(auth_routes.table.routes())
     app.router.add_get("/api/openapi.json", openapi_document)

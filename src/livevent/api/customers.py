@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel
 
-from livevent.api.auth import own_customer, require_admin
-from livevent.api.keys import SERVICE
-from livevent.api.operations import OperationTable, Parameter, path_int, read_body
+from livevent.auth.middleware import own_customer, require_admin
+from livevent.http.appkeys import SERVICE
+from livevent.http.operations import OperationTable, Parameter, path_int, read_body
 from livevent.model import Customer, CustomerCreate
 
 table = OperationTable()

@@ -5,9 +5,10 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from livevent.api.auth import actor_of, own_customer
-from livevent.api.keys import SERVICE
-from livevent.api.operations import (
+from livevent.auth.middleware import actor_of, own_customer
+from livevent.errors import BadRequest, InvalidInput, NotFound, PreconditionRequired
+from livevent.http.appkeys import SERVICE
+from livevent.http.operations import (
     EVENT_ID,
     IF_MATCH,
     IF_MATCH_REQUIRED,
@@ -18,7 +19,6 @@ from livevent.api.operations import (
     path_int,
     read_body,
 )
-from livevent.errors import BadRequest, InvalidInput, NotFound, PreconditionRequired
 from livevent.http.params import event_id_of
 from livevent.model import (
     Channel,

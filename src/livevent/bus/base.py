@@ -1,7 +1,7 @@
 """The bus seam: pub/sub, a cache with TTLs, hashes, sets and windowed counters.
 
 Two backends implement it, `memory://` (one process) and `redis://`; one
-contract test suite runs against both. Keys are built by `livevent.keys`.
+contract test suite runs against both. Keys are built by `livevent.bus.keys`.
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ from livevent.errors import (
     Unauthorized,
     Unavailable,
 )
+from livevent.events.service import EventService, open_service
 from livevent.model.ids import parse_event_id
-from livevent.service import EventService, open_service
 from livevent.settings import Settings, load_settings
 
 T = TypeVar("T")

@@ -23,14 +23,15 @@ from aiohttp import web
 from rich.table import Table
 
 from livevent.cli._utilities import actor, console, guarded, state
+from livevent.events.exports import to_srt
 from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventStatus
-from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
+from livevent.runtime import LiveRuntime, LiveSession
 from livevent.runtime.audio import SAMPLE_RATE
 from livevent.runtime.opus import OpusDecoder
 from livevent.runtime.sources import file_source
 from livevent.runtime.wire import AudioKind, unpack_audio
+from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from livevent.transcripts import to_srt
 
 TALK = [
     "Good morning everyone, and welcome to our annual meeting.",

@@ -11,6 +11,7 @@ import typer
 from livevent.cli._utilities import EventId, actor, console, guarded, print_json, run
 from livevent.cli.render import event_detail, events_table, history_table
 from livevent.errors import InvalidInput, NotFound
+from livevent.events.service import EventService
 from livevent.model import (
     ChannelKind,
     ChannelSpec,
@@ -23,7 +24,6 @@ from livevent.model import (
 )
 from livevent.model.ids import channel_key
 from livevent.model.validation import validate
-from livevent.service import EventService
 
 app = typer.Typer(help="Create and manage events.", no_args_is_help=True)
 

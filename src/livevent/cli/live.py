@@ -12,12 +12,13 @@ import segno
 import typer
 from aiohttp import web
 
-from livevent.api.app import service_token
+from livevent.auth import service_token
 from livevent.cli._utilities import EventId, actor, console, guarded, run, state
 from livevent.errors import InvalidInput, Unavailable
 from livevent.model import ChannelKind
-from livevent.runtime import LiveRuntime, LiveSession, create_runtime_app
+from livevent.runtime import LiveRuntime, LiveSession
 from livevent.runtime.sources import open_input
+from livevent.server import create_runtime_app
 from livevent.settings import Settings, check_exposure
 
 app = typer.Typer(help="Run events live.", no_args_is_help=True)

@@ -9,7 +9,7 @@ from aiohttp import web
 
 from livevent.cli._utilities import guarded, state
 from livevent.logs import configure_logging
-from livevent.runtime import create_runtime_app
+from livevent.server import create_runtime_app
 from livevent.settings import check_exposure
 
 

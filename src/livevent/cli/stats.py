@@ -12,9 +12,8 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from livevent import keys
-from livevent.api.app import service_token
-from livevent.bus import Bus, open_bus
+from livevent.auth import service_token
+from livevent.bus import Bus, keys, open_bus
 from livevent.cli._utilities import console, guarded, print_json, state
 from livevent.cli.live import base_url
 from livevent.errors import Unavailable

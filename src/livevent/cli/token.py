@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 
 import typer
 
-from livevent.auth import Role, TokenIssuer, TokenVerifier, parse_duration
+from livevent.auth import Role, issuer_for, parse_duration
+from livevent.auth.signing import own_verifier
 from livevent.cli._utilities import guarded, print_json, state
 from livevent.errors import InvalidInput
 from livevent.model.ids import parse_event_id
@@ -38,10 +39,7 @@ def create(
     settings = guarded(lambda: state(ctx).settings)
     seconds = guarded(lambda: parse_duration(ttl))
     events = guarded(lambda: parse_events(event or []))
-    secret = settings.auth_secret.get_secret_value()
-    issuer = guarded(
-        lambda: TokenIssuer(secret, issuer=settings.auth_issuer, audience=settings.auth_audience)
-    )
+    issuer = guarded(lambda: issuer_for(settings))
     token = issuer.issue(
         sub=sub,
         role=role,
@@ -51,9 +49,7 @@ def create(
         channel=channel,
     )
     if as_json:
-        verifier = TokenVerifier(
-            secret=secret, audience=settings.auth_audience, issuer=settings.auth_issuer
-        )
+        verifier = own_verifier(settings)
         print_json({"token": token, "claims": verifier.verify(token).model_dump(mode="json")})
     else:
         sys.stdout.write(token + "\n")

@@ -10,8 +10,8 @@ import typer
 
 from livevent.cli._utilities import EventId, guarded, run
 from livevent.errors import InvalidInput
+from livevent.events.exports import FORMATS, export
 from livevent.model import normalize_language
-from livevent.transcripts import FORMATS, export
 
 app = typer.Typer(help="Transcripts of live events.", no_args_is_help=True)
 

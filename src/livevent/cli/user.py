@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from livevent.accounts import Accounts
-from livevent.api.app import verifier_for
+from livevent.auth.accounts import Accounts
 from livevent.cli._utilities import (
     EventId,
     console,
@@ -19,10 +18,10 @@ from livevent.cli._utilities import (
     state,
 )
 from livevent.cli.render import users_table
+from livevent.events.service import EventService
 from livevent.model import Capability, Grant, Role, User, UserCreate
 from livevent.model.user import MIN_PASSWORD
 from livevent.model.validation import validate
-from livevent.service import EventService
 
 app = typer.Typer(help="Create users and grant them events.", no_args_is_help=True)
 
@@ -36,9 +35,8 @@ EmailArgument = Annotated[str, typer.Argument(help="The user's email.")]
 
 def _accounts(ctx: typer.Context, service: EventService) -> Accounts:
     settings = state(ctx).settings
-    return Accounts.from_settings(
-        settings, users=service.store.users, bus=service.bus, verifier=verifier_for(settings)
-    )
+    # Users live in the event store; Accounts is the one door to them.
+    return Accounts.from_settings(settings, users=service.store.users, bus=service.bus)
 
 
 def _password(from_stdin: bool) -> str:
@@ -111,7 +109,7 @@ def list_users(
         customer_id = None
         if customer is not None:
             customer_id = (await service.resolve_customer(customer)).id
-        return await service.store.users.list_users(customer_id=customer_id)
+        return await _accounts(ctx, service).list_users(customer_id=customer_id)
 
     users = run(ctx, work)
     if as_json:
@@ -165,9 +163,9 @@ def _change_grants(
     ctx: typer.Context, email: str, change: Grant, *, add: bool, as_json: bool
 ) -> None:
     async def work(service: EventService) -> User:
-        users = service.store.users
-        user = await users.find(email)
-        return await (users.grant if add else users.revoke)(user.id, change)
+        accounts = _accounts(ctx, service)
+        user = await accounts.find(email)
+        return await (accounts.grant if add else accounts.revoke)(user.id, change)
 
     _show(run(ctx, work), as_json, "Granted; now" if add else "Revoked; now")
 
@@ -180,8 +178,8 @@ def password(
     new = _password(password_stdin)
 
     async def work(service: EventService) -> None:
-        user = await service.store.users.find(email)
-        await _accounts(ctx, service).set_password(user.id, new)
+        accounts = _accounts(ctx, service)
+        await accounts.set_password((await accounts.find(email)).id, new)
 
     run(ctx, work)
     console.print(f"Password changed for {email}; sign in again everywhere.")
@@ -203,8 +201,8 @@ def enable(ctx: typer.Context, email: EmailArgument) -> None:
 
 def _set_disabled(ctx: typer.Context, email: str, disabled: bool) -> None:
     async def work(service: EventService) -> None:
-        user = await service.store.users.find(email)
-        await service.store.users.set_disabled(user.id, disabled)
+        accounts = _accounts(ctx, service)
+        await accounts.set_disabled((await accounts.find(email)).id, disabled)
 
     run(ctx, work)
 
@@ -214,8 +212,8 @@ def delete(ctx: typer.Context, email: EmailArgument) -> None:
     """Delete a user and its grants."""
 
     async def work(service: EventService) -> None:
-        user = await service.store.users.find(email)
-        await service.store.users.delete(user.id)
+        accounts = _accounts(ctx, service)
+        await accounts.delete((await accounts.find(email)).id)
 
     run(ctx, work)
     console.print(f"Deleted {email}.")

@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from enum import IntEnum
 
 from aiohttp import web
@@ -146,3 +147,24 @@ def socket_guard(handler: SocketHandler) -> SocketHandler:
         return ws
 
     return guarded
+
+
+@contextlib.asynccontextmanager
+async def expiry_watch(ws: web.WebSocketResponse, expires_at: float | None) -> AsyncIterator[None]:
+    """Close the socket with 4001 when its token expires (`expires_at`, unix time), so a
+    client reconnects with a fresh one; the block owns the timer. None: never."""
+    if expires_at is None:
+        yield
+        return
+
+    async def expire() -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))  # until the token's expiry
+        await close_socket(ws, CloseCode.UNAUTHORIZED, "token expired: reconnect with a fresh one")
+
+    timer = asyncio.create_task(expire(), name="token-expiry")
+    try:
+        yield
+    finally:
+        timer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await timer

@@ -1,4 +1,4 @@
-"""The runtime's aiohttp application: WebSockets, live endpoints, and the event API."""
+"""The live runtime's routes: the listen and speak sockets (or their pages), /live, /metrics."""
 
 from __future__ import annotations
 
@@ -8,18 +8,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
-from livevent import logs
-from livevent.api.app import MAX_BODY_BYTES, install_api, verifier_for
-from livevent.api.auth import auth_middleware, rate_middleware
-from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
-from livevent.http.problems import problem_middleware
+from livevent.auth.signing import verifier_for
+from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
 from livevent.http.sockets import CloseCode, close_socket, socket_guard
 from livevent.runtime import http, metrics
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
 from livevent.runtime.listen import listen
 from livevent.runtime.runtime import LiveRuntime
 from livevent.runtime.speak import speak
-from livevent.settings import Settings
 from livevent.web import pages
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -38,25 +34,22 @@ def _socket_or_page(socket: Handler, page: Handler) -> Handler:
     return route
 
 
-def create_runtime_app(
-    settings: Settings,
+def install_runtime(
+    app: web.Application,
     *,
     runtime: LiveRuntime | None = None,
     auto_start: bool = True,
     end_events_on_exit: bool = False,
     address: str | None = None,
-) -> web.Application:
-    """The live runtime over HTTP; opens its own `LiveRuntime` unless given one.
-
-    With `auto_start`, a speaker connecting takes a SCHEDULED or READY event live.
+) -> None:
+    """The live runtime's routes on `app` (which sets SETTINGS); opens its own `LiveRuntime`
+    unless given one. With `auto_start`, a speaker connecting takes a SCHEDULED or READY
+    event live.
     """
-    logs.quiet_parser_errors()
-    app = web.Application(
-        middlewares=[problem_middleware, rate_middleware, auth_middleware],
-        client_max_size=MAX_BODY_BYTES,
-    )
-    app[VERIFIER] = verifier_for(settings)
-    app[SETTINGS] = settings
+    settings = app[SETTINGS]
+    if VERIFIER not in app:  # one verifier (one JWKS read) for the routes and the runtime
+        app[VERIFIER] = runtime.verifier if runtime is not None else verifier_for(settings)
+    verifier = app[VERIFIER]
     app[AUTO_START] = auto_start
     app[SOCKETS] = weakref.WeakSet()
 
@@ -67,7 +60,7 @@ def create_runtime_app(
                 app[SERVICE] = runtime.service
             yield
             return
-        opened = LiveRuntime(settings)
+        opened = LiveRuntime(settings, verifier=verifier)
         opened.address = address
         await opened.__aenter__()
         app[RUNTIME] = opened
@@ -108,6 +101,3 @@ def create_runtime_app(
     app.router.add_get("/healthz", http.healthz)
     app.router.add_get("/readyz", http.readyz)
     pages.install_pages(app)
-    if not settings.event_service_url:
-        install_api(app)
-    return app

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from livevent import keys
-from livevent.bus import Bus
+from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
 from livevent.model import EventConfig
 from livevent.runtime.gateway import EventGateway

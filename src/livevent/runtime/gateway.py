@@ -13,8 +13,8 @@ from typing import Protocol
 import aiohttp
 
 from livevent.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unavailable
+from livevent.events.service import EventService
 from livevent.model import EventConfig, StatusChange, TranscriptSegment
-from livevent.service import EventService
 
 RUNTIME_ACTOR = "runtime"
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from livevent import keys
-from livevent.api.auth import actor_of
+from livevent.auth.access import may_listen
+from livevent.auth.middleware import actor_of
+from livevent.bus import keys
 from livevent.errors import LiveventError, NotFound
-from livevent.http.params import event_id_of
+from livevent.http.params import bearer_token, event_id_of
 from livevent.http.problems import problem
 from livevent.model import EventConfig
-from livevent.runtime.access import bearer, may_listen
 from livevent.runtime.appkeys import RUNTIME
 from livevent.runtime.session import channel_info
 
@@ -19,7 +19,7 @@ async def _visible_config(request: web.Request) -> EventConfig:
     """The event's config, for a caller who may listen to it (as the listen socket decides)."""
     runtime = request.app[RUNTIME]
     config = await runtime.cache.get(event_id_of(request))
-    may_listen(runtime.verifier, bearer(request), config)
+    may_listen(runtime.verifier, bearer_token(request, query=True), config)
     return config
 
 

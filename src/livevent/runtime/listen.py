@@ -14,14 +14,15 @@ from typing import Any, Literal
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
-from livevent import keys, logs
-from livevent.api.keys import SETTINGS
+from livevent import logs
+from livevent.auth.access import may_listen
+from livevent.bus import keys
 from livevent.errors import LimitReached, LiveventError, NotFound, TooManyAttempts
-from livevent.http.params import event_id_of, shown
-from livevent.http.sockets import SOCKET, CloseCode, close_socket
+from livevent.http.appkeys import SETTINGS
+from livevent.http.params import bearer_token, event_id_of, shown
+from livevent.http.sockets import SOCKET, CloseCode, close_socket, expiry_watch
 from livevent.model import EventStatus
 from livevent.model.ids import channel_key
-from livevent.runtime.access import bearer, expiry_watch, may_listen
 from livevent.runtime.appkeys import RUNTIME, SOCKETS
 from livevent.runtime.fanout import Listener
 from livevent.runtime.session import LiveSession
@@ -97,7 +98,7 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
         format=audio_format,
         captions_only=request.query.get("captions_only") in ("1", "true"),
     )
-    claims = may_listen(runtime.verifier, bearer(request), config)
+    claims = may_listen(runtime.verifier, bearer_token(request, query=True), config)
     wanted = request.query.get("channel")
     if wanted is not None and config.channel(channel_key(wanted)) is None:
         raise NotFound(f"no channel {shown(wanted)} in this event")
@@ -122,7 +123,7 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
         session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
         if session is None:
             return ws
-    async with expiry_watch(ws, claims):
+    async with expiry_watch(ws, claims.exp if claims else None):
         await _serve(ws, session, listener, wanted)
     return ws
 

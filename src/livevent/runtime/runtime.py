@@ -26,11 +26,13 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any, Self
 
-from livevent import keys, logs
+from livevent import logs
 from livevent.aio import raise_if_cancelled
-from livevent.api.app import service_token, verifier_for
-from livevent.bus import Bus, MemoryBus, Subscription, open_bus
+from livevent.auth.signing import service_token, verifier_for
+from livevent.auth.tokens import TokenVerifier
+from livevent.bus import Bus, MemoryBus, Subscription, keys, open_bus
 from livevent.errors import Conflict, LiveventError, NotFound, NotStartable
+from livevent.events.service import EventService
 from livevent.http.sockets import CloseCode
 from livevent.model import ChannelKind, EventStatus
 from livevent.runtime.config import ConfigCache
@@ -38,8 +40,7 @@ from livevent.runtime.engines import Engines
 from livevent.runtime.gateway import EventGateway, HttpGateway, LocalGateway
 from livevent.runtime.pipeline import MachinePipeline
 from livevent.runtime.session import LiveSession
-from livevent.runtime.transcripts import TranscriptWriter
-from livevent.service import EventService
+from livevent.runtime.transcript_writer import TranscriptWriter
 from livevent.settings import Settings
 from livevent.store import open_store
 
@@ -56,6 +57,7 @@ class LiveRuntime:
         bus: Bus | None = None,
         service: EventService | None = None,
         gateway: EventGateway | None = None,
+        verifier: TokenVerifier | None = None,
     ) -> None:
         self.settings = settings
         self._given_bus = bus
@@ -71,7 +73,7 @@ class LiveRuntime:
         self.gateway: EventGateway
         self.cache: ConfigCache
         self.engines = Engines(settings.engine_options)
-        self.verifier = verifier_for(settings)
+        self.verifier = verifier or verifier_for(settings)
         self.instance = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}"
         self.address: str | None = None  # where this instance serves, for `livevent stats`
         self._awaited: collections.Counter[int] = collections.Counter()

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from aiohttp import web
 
-from livevent import keys
 from livevent.aio import raise_if_cancelled
-from livevent.bus import BinarySubscription, Bus
+from livevent.bus import BinarySubscription, Bus, keys
 from livevent.errors import LiveventError
 from livevent.http.sockets import CloseCode, close_socket
 from livevent.model import Channel, ChannelKind, EventConfig, EventStatus, language_name

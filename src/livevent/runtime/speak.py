@@ -11,10 +11,11 @@ from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
 from livevent import logs
+from livevent.auth.access import may_speak
 from livevent.errors import NotFound, NotStartable
-from livevent.http.sockets import CloseCode, close_socket
+from livevent.http.params import bearer_token
+from livevent.http.sockets import CloseCode, close_socket, expiry_watch
 from livevent.model.ids import channel_key
-from livevent.runtime.access import bearer, expiry_watch, may_speak
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
 from livevent.runtime.audio import FrameChunker
 from livevent.runtime.listen import accept
@@ -43,7 +44,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     channel = config.channel(channel_key(request.match_info["channel"]))
     if channel is None:
         raise NotFound("no such channel in this event")
-    claims = may_speak(runtime.verifier, bearer(request), config, channel)
+    claims = may_speak(runtime.verifier, bearer_token(request, query=True), config, channel)
     session = runtime.sessions.get(event_id)
     if session is None:
         if not request.app[AUTO_START]:
@@ -86,7 +87,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
             await ws.send_json(ready)
         else:
             await ws.send_json({"type": "standby", "reason": "a partner is speaking"})
-        async with expiry_watch(ws, claims):
+        async with expiry_watch(ws, claims.exp if claims else None):
             end_event = await _receive(ws, session, state, speaker_id)
     finally:
         # Free the channel before the closing handshake, which waits on the client.

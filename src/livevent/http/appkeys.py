@@ -1,11 +1,11 @@
-"""Every object the aiohttp application shares, behind a typed key."""
+"""What both web applications share, behind typed keys: settings, service, verifier."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from livevent.auth import TokenVerifier
-from livevent.service import EventService
+from livevent.auth.tokens import TokenVerifier
+from livevent.events.service import EventService
 from livevent.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)

@@ -1,28 +1,14 @@
 """Who may speak on a channel or listen to a private event, from the token they bring.
 
-Tokens arrive as `?token=` (browsers cannot set headers on WebSockets) or as
-`Authorization: Bearer ...`. A socket is closed with 4001 when its token
-expires, so a client reconnects with a fresh one.
+Pure decisions on claims and an event's config: the sockets and the /live routes
+ask here, and close or answer as `http/` says.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator
-
-from aiohttp import web
-
-from livevent.auth import Role, TokenClaims, TokenVerifier
+from livevent.auth.tokens import TokenClaims, TokenVerifier
 from livevent.errors import Forbidden, Unauthorized
-from livevent.http.params import bearer_token
-from livevent.http.sockets import CloseCode, close_socket
-from livevent.model import Capability, Channel, ChannelKind, EventConfig, EventStatus
-
-
-def bearer(request: web.Request) -> str | None:
-    return bearer_token(request, query=True)
+from livevent.model import Capability, Channel, ChannelKind, EventConfig, EventStatus, Role
 
 
 def _owner_or_admin(claims: TokenClaims, config: EventConfig) -> bool:
@@ -73,25 +59,3 @@ def may_listen(
     if not (_owner_or_admin(claims, config) or claims.grants_event(config.id)):
         raise Forbidden(f"the token does not grant event {config.id}")
     return claims
-
-
-@contextlib.asynccontextmanager
-async def expiry_watch(
-    ws: web.WebSocketResponse, claims: TokenClaims | None
-) -> AsyncIterator[None]:
-    """Close the socket with 4001 when its token expires; the block owns the timer."""
-    if claims is None:
-        yield
-        return
-
-    async def expire() -> None:
-        await asyncio.sleep(max(0.0, claims.exp - time.time()))  # until the token's expiry
-        await close_socket(ws, CloseCode.UNAUTHORIZED, "token expired: reconnect with a fresh one")
-
-    timer = asyncio.create_task(expire(), name="token-expiry")
-    try:
-        yield
-    finally:
-        timer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await timer

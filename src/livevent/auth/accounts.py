@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from livevent import keys
-from livevent.auth import TokenIssuer, TokenVerifier
 from livevent.auth.passwords import decoy_hash, hash_password, verify_password
-from livevent.bus import Bus
+from livevent.auth.signing import issuer_for, verifier_for
+from livevent.auth.tokens import TokenIssuer, TokenVerifier
+from livevent.bus import Bus, keys
 from livevent.errors import NotFound, TooManyAttempts, Unauthorized
 from livevent.model import Grant, User, UserCreate
 from livevent.model.ids import parse_id
@@ -69,13 +69,14 @@ class Accounts:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, users: UserStore, bus: Bus, verifier: TokenVerifier
+        cls,
+        settings: Settings,
+        *,
+        users: UserStore,
+        bus: Bus,
+        verifier: TokenVerifier | None = None,
     ) -> Accounts:
-        issuer = TokenIssuer(
-            settings.auth_secret.get_secret_value(),
-            issuer=settings.auth_issuer,
-            audience=settings.auth_audience,
-        )
+        issuer = issuer_for(settings)
         policy = LoginPolicy(
             access_ttl=settings.access_token_ttl,
             refresh_ttl=settings.refresh_token_ttl,
@@ -83,6 +84,7 @@ class Accounts:
             lockout_seconds=settings.login_lockout_seconds,
             attempts_per_ip_per_minute=settings.login_attempts_per_ip_per_minute,
         )
+        verifier = verifier or verifier_for(settings)
         return cls(users=users, bus=bus, issuer=issuer, verifier=verifier, policy=policy)
 
     # -- managing users ---------------------------------------------------------
@@ -93,6 +95,18 @@ class Accounts:
 
     async def set_password(self, user_id: int, password: str) -> None:
         await self.users.set_password(user_id, password_hash=await hash_password(password))
+
+    async def find(self, email: str) -> User:
+        return await self.users.find(email)
+
+    async def list_users(self, *, customer_id: int | None = None) -> list[User]:
+        return await self.users.list_users(customer_id=customer_id)
+
+    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+        await self.users.set_disabled(user_id, disabled)
+
+    async def delete(self, user_id: int) -> None:
+        await self.users.delete(user_id)
 
     async def grant(self, user_id: int, grant: Grant) -> User:
         return await self.users.grant(user_id, grant)

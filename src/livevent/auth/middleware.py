@@ -8,16 +8,13 @@ the OpenAPI document, /healthz and /readyz need no token.
 
 from __future__ import annotations
 
-import math
-
 from aiohttp import web
 
-from livevent import keys
-from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
-from livevent.auth import TokenClaims
-from livevent.errors import Forbidden, LiveventError, Unauthorized
+from livevent.auth.tokens import TokenClaims
+from livevent.errors import Forbidden, Unauthorized
+from livevent.http.appkeys import SERVICE, VERIFIER
 from livevent.http.params import bearer_token, event_id_of, names_event
-from livevent.http.problems import Handler, problem
+from livevent.http.problems import Handler
 from livevent.model import Capability, Role
 
 CLAIMS = web.RequestKey("claims", TokenClaims)
@@ -48,27 +45,6 @@ def own_customer(request: web.Request, requested: int | None) -> int | None:
 def require_admin(request: web.Request) -> None:
     if claims_of(request).role is not Role.ADMIN:
         raise Forbidden("only an admin token may do this")
-
-
-@web.middleware
-async def rate_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Requests per address per minute on /api and /live (`rate:ip:{ip}:api`); 429 + Retry-After."""
-    per_minute = request.app[SETTINGS].api_requests_per_ip_per_minute
-    limited = request.path.startswith(("/api/", "/live/"))
-    if per_minute <= 0 or not limited or SERVICE not in request.app:
-        return await handler(request)
-    bus = request.app[SERVICE].bus
-    key = keys.rate_ip(request.remote or "-") + ":api"
-    try:
-        count = await bus.incr_window(key, 60)
-        retry_after = await bus.ttl(key) if count > per_minute else None
-    except LiveventError:
-        return await handler(request)  # a bus outage locks nobody out
-    if count > per_minute:
-        response = problem(429, f"more than {per_minute} requests a minute from your address")
-        response.headers["Retry-After"] = str(max(1, math.ceil(retry_after or 60)))
-        return response
-    return await handler(request)
 
 
 @web.middleware

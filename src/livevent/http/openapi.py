@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from pydantic.json_schema import models_json_schema
 
 from livevent.__about__ import __version__
-from livevent.api.operations import Operation
+from livevent.http.operations import Operation
 from livevent.http.problems import PROBLEM_JSON
 
 

@@ -10,8 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from livevent import keys
-from livevent.bus import Bus, open_bus
+from livevent.bus import Bus, keys, open_bus
 from livevent.errors import InvalidInput, LiveventError, NotFound
 from livevent.model import (
     ACTIONS,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field, SecretStr
 
-from livevent.accounts import Accounts, TokenPair
-from livevent.api.auth import claims_of
-from livevent.api.keys import SERVICE, SETTINGS, VERIFIER
-from livevent.api.operations import OperationTable, read_body
 from livevent.auth import TokenClaims
+from livevent.auth.accounts import Accounts, TokenPair
+from livevent.auth.middleware import claims_of
 from livevent.errors import NotFound
+from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
+from livevent.http.operations import OperationTable, read_body
 from livevent.model.user import MAX_PASSWORD
 
 table = OperationTable()

@@ -1,0 +1,49 @@
+"""Who signs and who checks this deployment's tokens: one place reads the settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from livevent.auth.tokens import TokenIssuer, TokenVerifier
+from livevent.errors import InvalidInput
+from livevent.model.user import Role
+from livevent.settings import Settings
+
+SERVICE_SUBJECT = "livevent-service"
+
+
+def issuer_for(settings: Settings) -> TokenIssuer:
+    """Tokens signed with this deployment's secret (HS256), its issuer and audience."""
+    return TokenIssuer(
+        settings.auth_secret.get_secret_value(),
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+    )
+
+
+def verifier_for(settings: Settings) -> TokenVerifier:
+    """Tokens from another issuer (public key or JWKS) when configured, else our own secret."""
+    options: dict[str, Any] = {"audience": settings.auth_audience, "issuer": settings.auth_issuer}
+    if settings.auth_jwks_file is not None:
+        return TokenVerifier.from_jwks_file(settings.auth_jwks_file, **options)
+    if settings.auth_public_key_file is not None:
+        try:
+            key = settings.auth_public_key_file.read_text()
+        except OSError as error:
+            raise InvalidInput(f"cannot read auth_public_key_file: {error}") from None
+        return TokenVerifier(public_key=key, **options)
+    return TokenVerifier(secret=settings.auth_secret.get_secret_value(), **options)
+
+
+def own_verifier(settings: Settings) -> TokenVerifier:
+    """Checks tokens this deployment signed itself, whatever else it accepts."""
+    return TokenVerifier(
+        secret=settings.auth_secret.get_secret_value(),
+        audience=settings.auth_audience,
+        issuer=settings.auth_issuer,
+    )
+
+
+def service_token(settings: Settings, *, ttl: int = 300) -> str:
+    """An admin token, signed with this deployment's secret, for its own processes."""
+    return issuer_for(settings).issue(sub=SERVICE_SUBJECT, role=Role.ADMIN, ttl=ttl, events="*")
