@@ -140,7 +140,7 @@ async def measure_latency(utterances: int) -> dict[str, Any]:
             reader = asyncio.create_task(listen(ws))
             speaker = session.claim_speaker("en-US")
             assert speaker is not None
-            pipeline = session.pipeline_snapshot
+            pipeline = session.pipeline
             assert pipeline is not None
             loop = asyncio.get_running_loop()
             for text, pcm in zip(sentences, speech, strict=True):
@@ -161,7 +161,7 @@ async def measure_latency(utterances: int) -> dict[str, Any]:
                     await asyncio.sleep(0.02)
                     if playing.is_set() and not session.channels["es-ES"].playing:
                         break
-                snapshot = pipeline()
+                snapshot = pipeline.snapshot()
                 channel = snapshot["channels"]["es-ES"]
                 if not playing.is_set():
                     print(f"  no translation heard for: {text}")

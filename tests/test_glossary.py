@@ -8,7 +8,7 @@ import pytest
 
 from livevent.model import EventCreate, EventPatch, GlossaryEntry
 from livevent.runtime.engines.apertium import ApertiumTranslator
-from livevent.runtime.glossary import translate_with_glossary
+from livevent.runtime.speech.glossary import translate_with_glossary
 from livevent.store import EventStore
 
 GLOSSARY = [

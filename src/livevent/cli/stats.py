@@ -13,11 +13,12 @@ from rich.live import Live
 from rich.table import Table
 
 from livevent.auth import service_token
-from livevent.bus import Bus, keys, open_bus
+from livevent.bus import Bus, open_bus
 from livevent.cli._utilities import console, guarded, print_json, state
 from livevent.cli.live import base_url
 from livevent.errors import Unavailable
 from livevent.model import EventFilter, EventStatus
+from livevent.runtime.presence import read_stats
 from livevent.settings import Settings
 from livevent.store import open_store
 
@@ -45,41 +46,7 @@ async def _live_event_ids(settings: Settings) -> list[int]:
 
 async def snapshot_from_bus(bus: Bus, event_ids: list[int]) -> list[dict[str, Any]]:
     """What every instance published on the bus about these events, and the totals."""
-    found = []
-    for event_id in event_ids:
-        status = await bus.get(keys.live_state(event_id))
-        languages = sorted(await bus.smembers(keys.live_channels(event_id)))
-        listeners = await bus.hgetall(keys.live_listeners(event_id))
-        instances: dict[str, Any] = {}
-        for instance in sorted(await bus.smembers(keys.live_instances(event_id))):
-            share = await bus.hgetall(keys.live_listeners_share(event_id, instance))
-            rows: dict[str, Any] = {}
-            role = "?"
-            for language in languages:
-                values: dict[str, Any] = dict(
-                    await bus.hgetall(keys.live_channel_stats(event_id, language, instance))
-                )
-                role = values.pop("role", role)
-                values["listeners"] = int(share.get(language, 0))
-                rows[language] = values
-            instances[instance] = {"role": role, "channels": rows}
-        channels = {}
-        for language in languages:
-            # The owner's view of each channel, with the listeners of every instance.
-            owner: dict[str, Any] = next(
-                (i["channels"][language] for i in instances.values() if i["role"] == "owner"),
-                {},
-            )
-            channels[language] = {**owner, "listeners": int(listeners.get(language, 0))}
-        found.append(
-            {
-                "event": event_id,
-                "status": status or "OFFLINE",
-                "channels": channels,
-                "instances": instances,
-            }
-        )
-    return found
+    return [await read_stats(bus, event_id) for event_id in event_ids]
 
 
 async def snapshot_from_url(

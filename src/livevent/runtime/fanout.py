@@ -19,7 +19,14 @@ from typing import Any, Literal
 from livevent.model import Channel
 from livevent.runtime.audio import FRAME_SAMPLES
 from livevent.runtime.opus import OpusDecoder, OpusEncoder
-from livevent.runtime.wire import PING, AudioKind, pack_audio, unpack_audio, websocket_frame
+from livevent.runtime.wire import (
+    PING,
+    AudioKind,
+    Outgoing,
+    pack_audio,
+    unpack_audio,
+    websocket_frame,
+)
 
 # ~20 s of 24 kb/s Opus: enough to ride out a mobile network's hiccup, small
 # enough that 10,000 stalled listeners cost at most ~640 MB.
@@ -67,6 +74,15 @@ class HubStats:
     deliveries: int = 0
     drops: int = 0
     latency_ms: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {
+            "frames_in": self.frames_in,
+            "messages_out": self.messages_out,
+            "deliveries": self.deliveries,
+            "drops": self.drops,
+            "latency_ms": round(self.latency_ms, 1),
+        }
 
 
 class ChannelHub:
@@ -194,9 +210,9 @@ class ChannelHub:
 
     # -- JSON -----------------------------------------------------------------------
 
-    def send_json(self, payload: dict[str, Any]) -> None:
-        """A caption or status message to every listener of the channel."""
-        text = json.dumps(payload, separators=(",", ":")).encode()
+    def send(self, message: Outgoing) -> None:
+        """A caption or status message to every listener of the channel (serialised once)."""
+        text = message.to_json().encode()
         self._broadcast(websocket_frame(text, text=True), audio=None)
         if self.outbox is not None:
             self.outbox(RELAYED_JSON + text)

@@ -6,13 +6,13 @@ from aiohttp import web
 
 from livevent.auth.access import may_listen
 from livevent.auth.middleware import actor_of
-from livevent.bus import keys
 from livevent.errors import LiveventError, NotFound
 from livevent.http.params import bearer_token, event_id_of
 from livevent.http.problems import problem
 from livevent.model import EventConfig
 from livevent.runtime.appkeys import RUNTIME
-from livevent.runtime.session import channel_info
+from livevent.runtime.channels import channel_info
+from livevent.runtime.presence import read_stats
 
 
 async def _visible_config(request: web.Request) -> EventConfig:
@@ -31,7 +31,7 @@ async def live_channels(request: web.Request) -> web.Response:
     session = runtime.sessions.get(event_id)
     channels = []
     for channel in config.channels:
-        info = channel_info(channel)
+        info = channel_info(channel).model_dump()
         info["state"] = session.channel_state(channel.language) if session else "offline"
         channels.append(info)
     return web.json_response(
@@ -46,15 +46,16 @@ async def live_channels(request: web.Request) -> web.Response:
 
 
 async def live_stats(request: web.Request) -> web.Response:
-    """Listeners per channel (from the bus: every instance) and this instance's counters."""
+    """This instance's counters, and what every instance published on the bus."""
     runtime = request.app[RUNTIME]
     config = await _visible_config(request)
     event_id = config.id
     session = runtime.sessions.get(event_id)
-    listeners = await runtime.bus.hgetall(keys.live_listeners(event_id))
+    shared = await read_stats(runtime.bus, event_id)
     body = session.snapshot() if session else {"event": event_id, "channels": {}}
     body["status"] = session.status.value if session else config.status.value
-    body["listeners"] = {language: int(count) for language, count in listeners.items()}
+    body["listeners"] = shared["listeners"]
+    body["instances"] = shared["instances"]
     return web.json_response(body)
 
 

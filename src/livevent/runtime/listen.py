@@ -27,9 +27,12 @@ from livevent.runtime.appkeys import RUNTIME, SOCKETS
 from livevent.runtime.fanout import Listener
 from livevent.runtime.session import LiveSession
 from livevent.runtime.wire import (
+    ErrorMessage,
     ListenerHello,
     ListenerSwitch,
+    Status,
     listener_messages,
+    send,
 )
 
 log = logging.getLogger(__name__)
@@ -111,15 +114,15 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
             log.info("listener of event %s waits: %s", event_id, error)
     if session is None:
         if config.status not in (EventStatus.SCHEDULED, EventStatus.READY, EventStatus.LIVE):
-            status = {"type": "status", "event": event_id, "event_status": config.status}
+            status = Status(event=event_id, event_status=config.status.value)
             with contextlib.suppress(LiveventError):
                 change = await runtime.gateway.last_change(event_id)
                 if change is not None and change.reason:
-                    status["reason"] = change.reason  # why it ended, for latecomers too
-            await ws.send_json(status)
+                    status.reason = change.reason  # why it ended, for latecomers too
+            await send(ws, status)
             await close_socket(ws, CloseCode.EVENT_OVER, f"event {event_id} is {config.status}")
             return ws
-        await ws.send_json({"type": "status", "event": event_id, "event_status": "WAITING"})
+        await send(ws, Status(event=event_id, event_status="WAITING"))
         session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
         if session is None:
             return ws
@@ -167,12 +170,12 @@ async def _serve(
     language = state.hub.language
     logs.CHANNEL.set(language)
     session.track(listener.id, ws)
-    await ws.send_json(session.welcome(language, listener.format))
+    await send(ws, session.welcome(language, listener.format))
     if not await session.join(listener, language):
         limit = session.config.limits.max_listeners
         raise LimitReached(f"the event is full ({limit} listeners)")
     try:
-        await ws.send_json(session.status_message(language))
+        await send(ws, session.status_message(language))
         async for message in ws:
             if message.type is WSMsgType.PONG:
                 listener.pong(message.data)
@@ -198,12 +201,10 @@ async def _control(
     try:
         parsed = listener_messages.validate_json(text)
     except ValidationError as error:
-        await ws.send_json(
-            {"type": "error", "message": f"unreadable message: {error.errors()[0]['msg']}"}
-        )
+        await send(ws, ErrorMessage(message=f"unreadable message: {error.errors()[0]['msg']}"))
         return language
     except json.JSONDecodeError:
-        await ws.send_json({"type": "error", "message": "messages must be JSON"})
+        await send(ws, ErrorMessage(message="messages must be JSON"))
         return language
     target = language
     if isinstance(parsed, ListenerHello):
@@ -214,11 +215,9 @@ async def _control(
         target = parsed.channel
     state = session.find_channel(target)
     if state is None:
-        await ws.send_json(
-            {"type": "error", "message": f"no channel {shown(target)} in this event"}
-        )
+        await send(ws, ErrorMessage(message=f"no channel {shown(target)} in this event"))
         return language
-    await ws.send_json(session.welcome(state.hub.language, listener.format))
+    await send(ws, session.welcome(state.hub.language, listener.format))
     if state.hub.language != language:
         await session.leave(listener.id, language)
         if not await session.join(listener, state.hub.language):
@@ -227,5 +226,5 @@ async def _control(
                 raise LimitReached("the event is full")
             return language
         language = state.hub.language
-    await ws.send_json(session.status_message(language))
+    await send(ws, session.status_message(language))
     return language

@@ -38,8 +38,8 @@ from livevent.model import ChannelKind, EventStatus
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
 from livevent.runtime.gateway import EventGateway, HttpGateway, LocalGateway
-from livevent.runtime.pipeline import MachinePipeline
 from livevent.runtime.session import LiveSession
+from livevent.runtime.speech import MachinePipeline
 from livevent.runtime.transcript_writer import TranscriptWriter
 from livevent.settings import Settings
 from livevent.store import open_store
@@ -299,11 +299,7 @@ class LiveRuntime:
             session.machine_problem = str(error)
             log.error("event %s: machine channels unavailable: %s", session.event_id, error)
             return
-        session.pipeline = pipeline
-        session.floor_taps.append(pipeline.on_floor_frame)
-        session.floor_end_taps.append(pipeline.end_of_speech)
-        session.pipeline_snapshot = pipeline.snapshot
-        session.machine_ready = True
+        session.attach(pipeline)
 
     async def wait_for_session(self, event_id: int) -> LiveSession:
         """The event's session, once it starts here or (scale-out) on another instance."""

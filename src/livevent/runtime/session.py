@@ -1,66 +1,46 @@
-"""One live event in this process: its channel hubs, speakers, listeners and live state."""
+"""One live event in this process: its channels, speakers, listeners and what they are told.
+
+A `LiveSession` holds the channel hubs and their booths. Two parts do the rest by
+composition: `ScaleOut` links it to the other instances serving the event (owner or
+relay), `Presence` keeps its share of the counts, slots and stats on the bus. A
+speech pipeline is attached with `attach` and talks back through `PipelineHost`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import functools
 import logging
 import time
 import weakref
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from livevent.aio import raise_if_cancelled
-from livevent.bus import BinarySubscription, Bus, keys
-from livevent.errors import LiveventError
+from livevent.bus import Bus
 from livevent.http.sockets import CloseCode, close_socket
-from livevent.model import Channel, ChannelKind, EventConfig, EventStatus, language_name
+from livevent.model import Channel, ChannelKind, EventConfig, EventStatus
 from livevent.model.ids import channel_key
-from livevent.runtime.audio import FRAME_BYTES
-from livevent.runtime.booth import Booth, TurnCallback
+from livevent.runtime.booth import TurnCallback
+from livevent.runtime.channels import ChannelState, channel_info
 from livevent.runtime.fanout import ChannelHub, Listener
-from livevent.runtime.wire import PROTOCOL_VERSION
-
-if TYPE_CHECKING:
-    from livevent.runtime.pipeline import MachinePipeline
+from livevent.runtime.presence import Presence
+from livevent.runtime.scaleout import ScaleOut, SessionRole
+from livevent.runtime.wire import Caption, ChannelsChanged, EventInfo, Status, Welcome
 
 log = logging.getLogger(__name__)
 
-SessionRole = Literal["owner", "relay"]
-# Messages waiting to go to other instances; past this, live audio is dropped.
-OUTBOX_MESSAGES = 1000
-# On a channel's `in` pub/sub, beside speakers' PCM frames: a relay asks for audio.
-WANT_AUDIO = b"W"
+PACE_PERIOD = 0.5
 
 
-def channel_info(channel: Channel) -> dict[str, Any]:
-    return {
-        "number": channel.number,
-        "language": channel.language,
-        "name": language_name(channel.language),
-        "kind": channel.kind.value,
-        "label": channel.label,
-    }
+class SpeechPipeline(Protocol):
+    """What a session asks of the machine pipeline attached to it."""
 
-
-@dataclass(slots=True)
-class ChannelState:
-    hub: ChannelHub
-    booth: Booth = field(default_factory=Booth)
-    muted: bool = False
-    idle_since: float | None = field(default_factory=time.monotonic)
-    paused: bool = True
-    playing: bool = False  # a machine channel speaking a translation
-    problem: str | None = None  # why a machine channel cannot run
-    remote: dict[str, Any] | None = None  # on a relay: the owner's last status of the channel
-
-    @property
-    def speaker(self) -> str | None:
-        return self.booth.active
+    def on_floor_frame(self, frame: bytes) -> None: ...
+    def end_of_speech(self) -> None: ...
+    def snapshot(self) -> dict[str, Any]: ...
+    async def add_target(self, channel: Channel) -> None: ...
 
 
 class LiveSession:
@@ -78,16 +58,8 @@ class LiveSession:
     ) -> None:
         self.config = config
         self.bus = bus
-        self.idle_pause = idle_pause
-        # Scale-out: the owner runs the pipelines and publishes what its channels
-        # send; a relay serves its own listeners from that and forwards its speakers.
         self.instance = instance
-        self.role: SessionRole = role
-        self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX_MESSAGES)
-        self._link: asyncio.Task[None] | None = None
         self.closing = False
-        # A dead instance's speaker frees the channel as fast as its events move.
-        self.speaker_slot_ttl = max(2.0, speaker_slot_ttl)
         self.status = EventStatus.LIVE
         self.reason: str | None = None
         self.started_at = time.time()
@@ -97,51 +69,61 @@ class LiveSession:
             weakref.WeakValueDictionary()
         )
         self._tasks: set[asyncio.Task[Any]] = set()
-        # Whoever wants the floor's frames as they come (the machine pipeline).
-        self.floor_taps: list[Callable[[bytes], None]] = []
-        self.floor_end_taps: list[Callable[[], None]] = []
-        self.machine_ready = False
+        self.pipeline: SpeechPipeline | None = None  # the owner's, when it has machine channels
         self.machine_problem: str | None = None
-        self.pipeline_snapshot: Callable[[], dict[str, Any]] | None = None
-        self.pipeline: MachinePipeline | None = None  # the owner's, when it has machine channels
         for channel in config.channels:
-            hub = ChannelHub(channel, on_slow=self._drop_slow)
-            self.channels[channel.language] = ChannelState(hub=hub)
+            self.channels[channel.language] = ChannelState(
+                ChannelHub(channel, on_slow=self._drop_slow)
+            )
+        self.link = ScaleOut(
+            bus=bus,
+            event_id=config.id,
+            channels=self.channels,
+            role=role,
+            feed_here=self._feed_here,
+            spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
+        )
+        self.presence = Presence(
+            bus=bus,
+            event_id=config.id,
+            instance=instance,
+            channels=self.channels,
+            idle_pause=idle_pause,
+            speaker_slot_ttl=speaker_slot_ttl,
+        )
 
     @property
     def event_id(self) -> int:
         return self.config.id
 
+    @property
+    def role(self) -> SessionRole:
+        return self.link.role
+
+    @property
+    def machine_ready(self) -> bool:
+        return self.pipeline is not None
+
     # -- lifecycle ------------------------------------------------------------------
 
     async def open(self) -> None:
-        await self.bus.sadd(keys.live_instances(self.event_id), self.instance)
-        self.spawn(self._publish_stats(), name=f"stats:{self.event_id}")
-        self.spawn(self._publish_outbox(), name=f"outbox:{self.event_id}")
+        await self.presence.announce()
+        self.spawn(self.presence.publish_stats(self.snapshot, lambda: self.role), name="stats")
         self.spawn(self._watch_pace(), name=f"pace:{self.event_id}")
-        if self.role == "owner":
-            await self._become_owner()
-        else:
-            self._link = self.spawn(self._relay_from_owner(), name=f"relay:{self.event_id}")
+        await self.link.open()
 
     async def promote(self) -> None:
         """This relay takes over as owner (the owner is gone); listeners stay connected."""
         if self.role == "owner":
             return
-        self.role = "owner"
-        for state in self.channels.values():
-            state.remote = None
-        await self._become_owner()
+        await self.link.become_owner()
         for language in self.channels:
             self._notify(language)
 
-    async def _become_owner(self) -> None:
-        for language, state in self.channels.items():
-            channel = keys.live_out(self.event_id, language)
-            state.hub.outbox = functools.partial(self._post, channel)
-        await self.bus.put(keys.live_state(self.event_id), EventStatus.LIVE.value)
-        await self.bus.sadd(keys.live_channels(self.event_id), *self.channels)
-        await self._relink()
+    def attach(self, pipeline: SpeechPipeline) -> None:
+        """The machine pipeline hears the floor from now on and fills the machine channels."""
+        self.pipeline = pipeline
+        self.machine_problem = None
 
     async def reconfigure(self, config: EventConfig) -> list[Channel]:
         """Take a changed config while live: new channels open, labels follow; returns the new.
@@ -155,83 +137,21 @@ class LiveSession:
             if state is not None:
                 state.hub.channel = channel
         for channel in added:
-            hub = ChannelHub(channel, on_slow=self._drop_slow)
-            self.channels[channel.language] = ChannelState(hub=hub)
-            if self.role == "owner":
-                hub.outbox = functools.partial(
-                    self._post, keys.live_out(self.event_id, channel.language)
-                )
+            state = self._new_channel(channel)
+            self.channels[channel.language] = state
+            self.link.publish_channel(channel.language, state)
         self.config = config
         if added:
-            with contextlib.suppress(LiveventError):
-                await self.bus.sadd(keys.live_channels(self.event_id), *self.channels)
-            await self._relink()
-        update = {"type": "channels", "channels": [channel_info(c) for c in config.channels]}
+            await self.link.channels_added()
+        update = ChannelsChanged(channels=[channel_info(c) for c in config.channels])
         for state in self.channels.values():
-            state.hub.send_json(update)
+            state.hub.send(update)
         return added
 
-    async def _relink(self) -> None:
-        """Listen to other instances on the current channel set."""
-        if self._link is not None:
-            self._link.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._link
-        if self.role == "owner":
-            subscription = await self.bus.subscribe_bytes(
-                *(keys.live_in(self.event_id, language) for language in self.channels)
-            )
-            self._link = self.spawn(self._hear_forwarded(subscription), name=f"in:{self.event_id}")
-        else:
-            self._link = self.spawn(self._relay_from_owner(), name=f"relay:{self.event_id}")
+    def _new_channel(self, channel: Channel) -> ChannelState:
+        return ChannelState(ChannelHub(channel, on_slow=self._drop_slow))
 
-    def _post(self, channel: str, data: bytes) -> None:
-        try:
-            self._outbox.put_nowait((channel, data))
-        except asyncio.QueueFull:
-            pass  # live audio is at-most-once between instances; never block the hub
-
-    async def _publish_outbox(self) -> None:
-        while True:
-            raise_if_cancelled()
-            channel, data = await self._outbox.get()
-            try:
-                await self.bus.publish_bytes(channel, data)
-            except LiveventError:
-                continue  # the bus is down: these messages are lost, the local ones are not
-
-    async def _relay_from_owner(self) -> None:
-        channels = {keys.live_out(self.event_id, language): language for language in self.channels}
-        subscription = await self.bus.subscribe_bytes(*channels)
-        try:
-            async for message in subscription:
-                language = channels.get(message.channel)
-                if language is None:
-                    continue
-                state = self.channels[language]
-                parsed = state.hub.relay(message.data)
-                if parsed is not None and parsed.get("type") == "status":
-                    state.remote = parsed
-        finally:
-            await subscription.aclose()
-
-    async def _hear_forwarded(self, subscription: BinarySubscription) -> None:
-        """Speakers connected to other instances: their PCM frames, fed here."""
-        languages = {keys.live_in(self.event_id, language): language for language in self.channels}
-        try:
-            async for message in subscription:
-                language = languages.get(message.channel)
-                if language is None:
-                    continue
-                if message.data == WANT_AUDIO:
-                    # A relay has a listener now: encode for it before the next count.
-                    self.channels[language].hub.remote_audio = True
-                elif len(message.data) == FRAME_BYTES:
-                    self._feed_here(language, message.data, time.monotonic())
-        finally:
-            await subscription.aclose()
-
-    def spawn(self, coroutine: Any, *, name: str) -> asyncio.Task[Any]:
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """A task owned by the session, cancelled when it closes."""
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
@@ -251,114 +171,57 @@ class LiveSession:
         message = self.status_message()
         for state in self.channels.values():
             state.hub.flush()
-            state.hub.send_json(message)
-        sockets = list(self._sockets.values())
+            state.hub.send(message)
         why = f"{status.value}: {reason}" if reason else status.value
         await asyncio.gather(
-            *(close_socket(ws, code, why) for ws in sockets),
+            *(close_socket(ws, code, why) for ws in list(self._sockets.values())),
             return_exceptions=True,
         )
         current = asyncio.current_task()
-        for task in list(self._tasks):
-            if task is not current:
-                task.cancel()
-        await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
+        others = [task for task in self._tasks if task is not current]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
         if status is EventStatus.LIVE:
-            await self._leave_keys()  # the event goes on elsewhere
+            await self.presence.leave_keys()  # the event goes on elsewhere
         else:
-            await self._clean_keys()
+            await self.presence.clean_keys()
         self.ended.set()
-
-    async def _leave_keys(self) -> None:
-        """This instance stops serving a live event: take its share out, nothing else."""
-        event_id = self.event_id
-        try:
-            await self.bus.retire_share(
-                keys.live_listeners(event_id), keys.live_listeners_share(event_id, self.instance)
-            )
-            await self.bus.srem(keys.live_instances(event_id), self.instance)
-            await self.bus.delete(
-                *(keys.live_channel_stats(event_id, lang, self.instance) for lang in self.channels)
-            )
-            for language in self.channels:
-                await self.bus.release(keys.live_speaker(event_id, language), self.instance)
-        except LiveventError as error:
-            log.warning("could not leave the live keys of event %s: %s", event_id, error)
-
-    async def _clean_keys(self) -> None:
-        event_id = self.event_id
-        try:
-            instances = await self.bus.smembers(keys.live_instances(event_id))
-            await self.bus.delete(
-                keys.live_state(event_id),
-                keys.live_listeners(event_id),
-                keys.live_channels(event_id),
-                keys.live_instances(event_id),
-                *(keys.live_listeners_share(event_id, i) for i in instances | {self.instance}),
-                *(keys.live_connections(event_id, language) for language in self.channels),
-                *(keys.live_speaker(event_id, language) for language in self.channels),
-                *(
-                    keys.live_channel_stats(event_id, language, instance)
-                    for language in self.channels
-                    for instance in instances | {self.instance}
-                ),
-            )
-        except LiveventError as error:
-            log.warning("could not clean the live keys of event %s: %s", event_id, error)
 
     # -- messages -------------------------------------------------------------------
 
-    def status_message(self, channel: str | None = None) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "type": "status",
-            "event": self.event_id,
-            "event_status": self.status.value,
-        }
-        if self.reason:
-            message["reason"] = self.reason
-        if channel is not None:
-            state = self.channels[channel]
-            message["channel"] = channel
-            message["channel_state"] = self.channel_state(channel)
-            message["speaker"] = state.speaker is not None and not state.muted
-            if state.remote is not None:
-                message["speaker"] = bool(state.remote.get("speaker"))
-            problem = state.problem or (
-                self.machine_problem if state.hub.channel.kind is ChannelKind.MACHINE else None
-            )
-            if problem and message["channel_state"] == "unavailable":
-                message["channel_reason"] = problem
+    def status_message(self, channel: str | None = None) -> Status:
+        message = Status(event=self.event_id, event_status=self.status.value, reason=self.reason)
+        if channel is None:
+            return message
+        state = self.channels[channel]
+        message.channel = channel
+        message.channel_state = self.channel_state(channel)
+        message.speaker = state.speaker is not None and not state.muted
+        if state.remote is not None:
+            message.speaker = bool(state.remote.get("speaker"))
+        problem = state.problem or (
+            self.machine_problem if state.channel.kind is ChannelKind.MACHINE else None
+        )
+        if problem and message.channel_state == "unavailable":
+            message.channel_reason = problem
         return message
 
-    def welcome(self, channel: str, audio_format: str) -> dict[str, Any]:
-        return {
-            "type": "welcome",
-            "protocol": PROTOCOL_VERSION,
-            "event": {
-                "id": self.event_id,
-                "name": self.config.name,
-                "status": self.status.value,
-                "source_language": self.config.source_language,
-            },
-            "channels": [channel_info(s.hub.channel) for s in self.channels.values()],
-            "channel": channel,
-            "format": audio_format,
-        }
+    def welcome(self, channel: str, audio_format: str) -> Welcome:
+        event = EventInfo(
+            id=self.event_id,
+            name=self.config.name,
+            status=self.status.value,
+            source_language=self.config.source_language,
+        )
+        channels = [channel_info(state.channel) for state in self.channels.values()]
+        return Welcome(event=event, channels=channels, channel=channel, format=audio_format)
 
     def channel_state(self, language: str) -> str:
-        state = self.channels[language]
-        if state.remote is not None:
-            return str(state.remote.get("channel_state", "waiting"))
-        if state.hub.channel.kind is ChannelKind.MACHINE and state.speaker is None:
-            # Fed by the speech pipeline: without it the channel is honestly off air.
-            if not self.machine_ready or state.problem:
-                return "unavailable"
-            if state.paused:
-                return "paused"
-            return "live" if state.playing else "waiting"
-        if state.paused:
-            return "paused"
-        return "live" if state.speaker is not None and not state.muted else "waiting"
+        return self.channels[language].on_air(machine_ready=self.machine_ready)
+
+    def _notify(self, language: str) -> None:
+        self.channels[language].hub.send(self.status_message(language))
 
     # -- channels -------------------------------------------------------------------
 
@@ -369,15 +232,14 @@ class LiveSession:
         if isinstance(key, str):
             key = channel_key(key)
         for state in self.channels.values():
-            channel = state.hub.channel
-            if key in (channel.number, channel.language):
+            if key in (state.channel.number, state.channel.language):
                 return state
         return None
 
     def feed(self, language: str, frame: bytes, arrived: float | None = None) -> None:
         if self.role == "relay":
             if not self.channels[language].muted:
-                self._post(keys.live_in(self.event_id, language), frame)
+                self.link.forward(language, frame)
             return
         self._feed_here(language, frame, arrived)
 
@@ -386,9 +248,37 @@ class LiveSession:
         if state.muted:
             return
         state.hub.push(frame, arrived)
-        if language == self.config.source_language:
-            for tap in self.floor_taps:
-                tap(frame)
+        if language == self.config.source_language and self.pipeline is not None:
+            self.pipeline.on_floor_frame(frame)
+
+    def _floor_ended(self, language: str) -> None:
+        if language == self.config.source_language and self.pipeline is not None:
+            self.pipeline.end_of_speech()
+
+    # -- what the speech pipeline may do (PipelineHost) -----------------------------
+
+    def caption(self, language: str, caption: Caption) -> None:
+        self.channels[language].hub.send(caption)
+
+    def flush(self, language: str) -> None:
+        self.channels[language].hub.flush()
+
+    def set_playing(self, language: str, playing: bool) -> None:
+        """A machine channel started or finished speaking a translation."""
+        self.channels[language].playing = playing
+        self._notify(language)
+
+    def set_problem(self, language: str, problem: str) -> None:
+        """A machine channel cannot run, and says why."""
+        self.channels[language].problem = problem
+
+    def is_paused(self, language: str) -> bool:
+        return self.channels[language].paused
+
+    def has_listeners(self, language: str) -> bool:
+        return bool(self.channels[language].hub.listeners)
+
+    # -- speakers -------------------------------------------------------------------
 
     async def claim_speaker(
         self, language: str, *, standby: bool = False, on_turn: TurnCallback | None = None
@@ -399,7 +289,7 @@ class LiveSession:
         also takes the channel's slot on the bus; partners wait on that instance.
         """
         state = self.channels[language]
-        if state.booth.active is None and not await self._take_microphone(language):
+        if state.booth.active is None and not await self.presence.take_microphone(language):
             return None
         speaker_id = state.booth.enter(on_turn, standby=standby)
         if speaker_id is not None and state.booth.active == speaker_id:
@@ -411,8 +301,7 @@ class LiveSession:
 
     def hand_over(self, language: str, speaker_id: str) -> bool:
         """The active speaker yields to a partner in standby; False when there is none."""
-        state = self.channels[language]
-        if not state.booth.hand_over(speaker_id):
+        if not self.channels[language].booth.hand_over(speaker_id):
             return False
         self._speaker_changed(language)
         return True
@@ -422,55 +311,21 @@ class LiveSession:
         if booth.leave(speaker_id):
             self._speaker_changed(language)
         if booth.active is None:
-            self.spawn(self._free_microphone(language), name=f"free-mic:{language}")
-
-    async def _take_microphone(self, language: str) -> bool:
-        key = keys.live_speaker(self.event_id, language)
-        try:
-            return await self.bus.acquire(key, self.instance, self.speaker_slot_ttl) or (
-                await self.bus.get(key) == self.instance
-            )
-        except LiveventError as error:
-            log.warning("speaker slot not checked across instances: %s", error)
-            return True  # the bus is down: serve the speaker rather than nobody
-
-    async def _free_microphone(self, language: str) -> None:
-        with contextlib.suppress(LiveventError):
-            await self.bus.release(keys.live_speaker(self.event_id, language), self.instance)
-
-    async def _keep_microphones(self) -> None:
-        """Renew the slots of the channels whose speaker is here (part of the stats round)."""
-        for language, state in self.channels.items():
-            if state.booth.active is None:
-                continue
-            key = keys.live_speaker(self.event_id, language)
-            if not await self.bus.renew(key, self.instance, self.speaker_slot_ttl):
-                await self.bus.acquire(key, self.instance, self.speaker_slot_ttl)
+            self.spawn(self.presence.free_microphone(language), name=f"free-mic:{language}")
 
     def _speaker_changed(self, language: str) -> None:
         state = self.channels[language]
         state.hub.flush()
         state.muted = False
         self._notify(language)
-        if language == self.config.source_language:
-            for tap in self.floor_end_taps:
-                tap()
+        self._floor_ended(language)
 
     def set_muted(self, language: str, muted: bool) -> None:
         self.channels[language].muted = muted
-        if muted and language == self.config.source_language:
-            for tap in self.floor_end_taps:
-                tap()
+        if muted:
+            self._floor_ended(language)
         self.channels[language].hub.flush()
         self._notify(language)
-
-    def set_playing(self, language: str, playing: bool) -> None:
-        """A machine channel started or finished speaking a translation."""
-        self.channels[language].playing = playing
-        self._notify(language)
-
-    def _notify(self, language: str) -> None:
-        self.channels[language].hub.send_json(self.status_message(language))
 
     # -- listeners ------------------------------------------------------------------
 
@@ -479,28 +334,15 @@ class LiveSession:
 
     async def join(self, listener: Listener, language: str) -> bool:
         """Admit the listener to the channel; False when the event is full (its limit)."""
-        try:
-            admitted = await self.bus.hincr_shared(
-                keys.live_listeners(self.event_id),
-                keys.live_listeners_share(self.event_id, self.instance),
-                language,
-                1,
-                limit=self.config.limits.max_listeners,
-            )
-        except LiveventError as error:
-            # The bus is down: serve the listener; the counts are rebuilt when it is back.
-            log.warning("admitting a listener uncounted: %s", error)
-            admitted = True
-        if not admitted:
+        limit = self.config.limits.max_listeners
+        if not await self.presence.admit(language, listener.id, limit):
             return False
         state = self.channels[language]
         state.hub.add(listener)
         state.idle_since = None
         state.paused = False
         if self.role == "relay" and not listener.captions_only:
-            self._post(keys.live_in(self.event_id, language), WANT_AUDIO)
-        with contextlib.suppress(LiveventError):
-            await self.bus.sadd(keys.live_connections(self.event_id, language), listener.id)
+            self.link.want_audio(language)
         return True
 
     async def leave(self, listener_id: str, language: str) -> None:
@@ -509,29 +351,19 @@ class LiveSession:
             return
         if not state.hub.listeners:
             state.idle_since = time.monotonic()
-        if self.closing:
-            return
-        with contextlib.suppress(LiveventError):
-            await self.bus.hincr_shared(
-                keys.live_listeners(self.event_id),
-                keys.live_listeners_share(self.event_id, self.instance),
-                language,
-                -1,
-            )
-            await self.bus.srem(keys.live_connections(self.event_id, language), listener_id)
+        if not self.closing:
+            await self.presence.discharge(language, listener_id)
 
     def _drop_slow(self, listener: Listener) -> None:
         # Its socket closes within the close deadline, aborted if it cannot take
         # the close frame; the listener's handler then leaves and frees its place.
         log.info("listener %s is too far behind the live edge: dropping it", listener.id)
         ws = self._sockets.get(listener.id)
-        if ws is not None:
-            self.spawn(
-                close_socket(ws, CloseCode.TOO_SLOW, "too far behind the live edge"),
-                name=f"drop-slow:{listener.id}",
-            )
-        else:
+        if ws is None:
             listener.transport.abort()
+            return
+        closing = close_socket(ws, CloseCode.TOO_SLOW, "too far behind the live edge")
+        self.spawn(closing, name=f"drop-slow:{listener.id}")
 
     async def _watch_pace(self) -> None:
         while True:
@@ -539,12 +371,12 @@ class LiveSession:
             now = time.monotonic()
             for state in list(self.channels.values()):
                 state.hub.check_pace(now)
-            await asyncio.sleep(0.5)  # the probe's period, not a synchronisation
+            await asyncio.sleep(PACE_PERIOD)  # the probe's period, not a synchronisation
 
     # -- stats ----------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        pipeline = self.pipeline_snapshot() if self.pipeline_snapshot else {}
+        pipeline = self.pipeline.snapshot() if self.pipeline is not None else {}
         machine = pipeline.get("channels", {})
         return {
             "pipeline": {k: v for k, v in pipeline.items() if k != "channels"},
@@ -554,69 +386,13 @@ class LiveSession:
             "started_at": self.started_at,
             "channels": {
                 language: {
-                    "number": state.hub.channel.number,
-                    "kind": state.hub.channel.kind.value,
+                    "number": state.channel.number,
+                    "kind": state.channel.kind.value,
                     "state": self.channel_state(language),
                     "listeners": len(state.hub.listeners),
-                    "frames_in": state.hub.stats.frames_in,
-                    "messages_out": state.hub.stats.messages_out,
-                    "deliveries": state.hub.stats.deliveries,
-                    "drops": state.hub.stats.drops,
-                    "latency_ms": round(state.hub.stats.latency_ms, 1),
+                    **state.hub.stats.as_dict(),
                     **machine.get(language, {}),
                 }
                 for language, state in self.channels.items()
             },
         }
-
-    def _update_pauses(self, everywhere: Mapping[str, int]) -> None:
-        now = time.monotonic()
-        for language, state in self.channels.items():
-            remote = everywhere.get(language, 0) - len(state.hub.listeners)
-            state.hub.remote_audio = self.role == "owner" and remote > 0
-            if state.hub.listeners or remote > 0:
-                state.paused = False
-                state.idle_since = None
-            elif state.idle_since is None:
-                state.idle_since = now
-            elif now - state.idle_since >= self.idle_pause:
-                state.paused = True
-
-    async def _publish_stats(self) -> None:
-        event_id = self.event_id
-        total = keys.live_listeners(event_id)
-        share = keys.live_listeners_share(event_id, self.instance)
-        while True:
-            raise_if_cancelled()
-            try:
-                # Exact counts again after a Redis restart, from our own connections.
-                here = {language: len(s.hub.listeners) for language, s in self.channels.items()}
-                await self.bus.reconcile_share(total, share, here)
-                await self._keep_microphones()
-                await self.bus.sadd(keys.live_instances(event_id), self.instance)
-                await self._retire_dead_instances()
-                everywhere = {k: int(v) for k, v in (await self.bus.hgetall(total)).items()}
-                self._update_pauses(everywhere)
-                snapshot = self.snapshot()
-                for language, values in snapshot["channels"].items():
-                    stats_key = keys.live_channel_stats(event_id, language, self.instance)
-                    await self.bus.hset(stats_key, {**values, "role": self.role})
-            except LiveventError as error:
-                log.warning("could not publish live stats: %s", error)
-                self._update_pauses({})
-            except Exception:
-                # A bug here must not stop the counts from healing next time round.
-                log.exception("live stats of event %s failed", event_id)
-            await asyncio.sleep(1.0)  # the stats period, not a synchronisation
-
-    async def _retire_dead_instances(self) -> None:
-        """Take the listeners of instances whose heartbeat stopped out of the counts."""
-        event_id = self.event_id
-        for other in await self.bus.smembers(keys.live_instances(event_id)):
-            if other == self.instance or await self.bus.get(keys.instance_alive(other)):
-                continue
-            log.warning("instance %s is gone: its listeners of event %s leave", other, event_id)
-            await self.bus.retire_share(
-                keys.live_listeners(event_id), keys.live_listeners_share(event_id, other)
-            )
-            await self.bus.srem(keys.live_instances(event_id), other)

@@ -18,14 +18,19 @@ from livevent.http.sockets import CloseCode, close_socket, expiry_watch
 from livevent.model.ids import channel_key
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
 from livevent.runtime.audio import FrameChunker
+from livevent.runtime.channels import ChannelState
 from livevent.runtime.listen import accept
-from livevent.runtime.session import ChannelState, LiveSession
+from livevent.runtime.session import LiveSession
 from livevent.runtime.wire import (
-    PROTOCOL_VERSION,
+    ErrorMessage,
+    Outgoing,
+    Ready,
     SpeakerEnd,
     SpeakerHandover,
     SpeakerHello,
     SpeakerMute,
+    Standby,
+    send,
     speaker_messages,
 )
 
@@ -33,6 +38,7 @@ log = logging.getLogger(__name__)
 
 # One second of 16 kHz s16le audio, inclusive; a client sends 20-100 ms at a time.
 MAX_AUDIO_MESSAGE = 32_000
+ODD_AUDIO = "audio must be whole 16-bit samples (even length)"
 
 
 async def speak(request: web.Request) -> web.WebSocketResponse:
@@ -55,20 +61,11 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         raise NotFound("no such channel in this event")
     language = state.hub.language
     logs.CHANNEL.set(language)
-    ready: dict[str, object] = {
-        "type": "ready",
-        "protocol": PROTOCOL_VERSION,
-        "event": event_id,
-        "channel": state.hub.channel.number,
-        "language": language,
-        "format": {"encoding": "pcm_s16le", "sample_rate": 16000, "channels": 1},
-    }
+    ready = Ready(event=event_id, channel=state.hub.channel.number, language=language)
 
     def on_turn(active: bool) -> None:
         # Called by the booth when partners change places: tell this speaker at once.
-        message: dict[str, object] = (
-            ready if active else {"type": "standby", "reason": "handed over"}
-        )
+        message = ready if active else Standby(reason="handed over")
         session.spawn(_send_quietly(ws, message), name="booth-turn")
 
     standby = request.query.get("standby", "") in ("1", "true", "yes")
@@ -84,9 +81,9 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     end_event = False
     try:
         if session.is_active(language, speaker_id):
-            await ws.send_json(ready)
+            await send(ws, ready)
         else:
-            await ws.send_json({"type": "standby", "reason": "a partner is speaking"})
+            await send(ws, Standby(reason="a partner is speaking"))
         async with expiry_watch(ws, claims.exp if claims else None):
             end_event = await _receive(ws, session, state, speaker_id)
     finally:
@@ -100,10 +97,10 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _send_quietly(ws: web.WebSocketResponse, message: dict[str, object]) -> None:
+async def _send_quietly(ws: web.WebSocketResponse, message: Outgoing) -> None:
     if not ws.closed:
         with contextlib.suppress(ConnectionError, RuntimeError):
-            await ws.send_json(message)
+            await send(ws, message)
 
 
 async def _receive(
@@ -119,9 +116,7 @@ async def _receive(
                 continue
             data: bytes = message.data
             if len(data) % 2:
-                await ws.send_json(
-                    {"type": "error", "message": "audio must be whole 16-bit samples (even length)"}
-                )
+                await send(ws, ErrorMessage(message=ODD_AUDIO))
                 continue
             arrived = time.monotonic()
             for frame in chunker.push(data):
@@ -141,7 +136,7 @@ def _flush(session: LiveSession, language: str, speaker_id: str, chunker: FrameC
     last = chunker.flush()
     if last is not None:
         session.feed(language, last)
-    session.channels[language].hub.flush()
+    session.flush(language)
 
 
 async def _control(
@@ -156,18 +151,16 @@ async def _control(
         parsed = speaker_messages.validate_json(text)
     except (ValidationError, json.JSONDecodeError) as error:
         detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not JSON"
-        await ws.send_json({"type": "error", "message": f"unreadable message: {detail}"})
+        await send(ws, ErrorMessage(message=f"unreadable message: {detail}"))
         return None
     if isinstance(parsed, SpeakerHello):
         return None  # the only format is the one in the hello's defaults
     active = session.is_active(language, speaker_id)
     if isinstance(parsed, SpeakerHandover):
         if not active:
-            await ws.send_json({"type": "error", "message": "only the active speaker hands over"})
+            await send(ws, ErrorMessage(message="only the active speaker hands over"))
         elif not session.hand_over(language, speaker_id):
-            await ws.send_json(
-                {"type": "error", "message": "no booth partner is standing by on this channel"}
-            )
+            await send(ws, ErrorMessage(message="no booth partner is standing by on this channel"))
         return None
     if isinstance(parsed, SpeakerMute):
         if active:

@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from aiohttp import web
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    TypeAdapter,
+    model_serializer,
+)
 
 # The close codes are part of the protocol; which error gets which is decided there.
 from livevent.http.sockets import CloseCode as CloseCode
@@ -133,3 +141,106 @@ ListenerMessage = Annotated[ListenerHello | ListenerSwitch, Field(discriminator=
 
 speaker_messages: TypeAdapter[Any] = TypeAdapter(SpeakerMessage)
 listener_messages: TypeAdapter[Any] = TypeAdapter(ListenerMessage)
+
+
+# -- outgoing JSON messages --------------------------------------------------------
+# Built as models, serialised once (`to_json`) however many listeners get them. An
+# optional field that is None is left out, as version 1 always did.
+
+
+class Outgoing(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+async def send(ws: web.WebSocketResponse, message: Outgoing) -> None:
+    await ws.send_str(message.to_json())
+
+
+class ChannelInfo(Outgoing):
+    number: int
+    language: str
+    name: str
+    kind: str
+    label: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _label_always(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        data.setdefault("label", self.label)  # null says "no label": clients fall back to name
+        return data
+
+
+class EventInfo(Outgoing):
+    id: int
+    name: str
+    status: str
+    source_language: str
+
+
+class Welcome(Outgoing):
+    type: Literal["welcome"] = "welcome"
+    protocol: int = PROTOCOL_VERSION
+    event: EventInfo
+    channels: list[ChannelInfo]
+    channel: str
+    format: str
+
+
+class Status(Outgoing):
+    """The event's state and, on a channel, the channel's: who speaks, why it is off."""
+
+    type: Literal["status"] = "status"
+    event: int
+    event_status: str
+    reason: str | None = None
+    channel: str | None = None
+    channel_state: str | None = None
+    speaker: bool | None = None
+    channel_reason: str | None = None
+
+
+class Caption(Outgoing):
+    """Text of the floor or a translation; a partial (`final` false) may still change."""
+
+    type: Literal["caption"] = "caption"
+    channel: str
+    seq: int
+    final: bool
+    text: str
+    stable: str | None = Field(None, description="a partial's prefix that will not change")
+    start: float | None = Field(None, description="media seconds of the source it covers")
+    end: float | None = None
+    source_text: str | None = Field(None, description="a translation's source text")
+
+
+class ChannelsChanged(Outgoing):
+    type: Literal["channels"] = "channels"
+    channels: list[ChannelInfo]
+
+
+class Ready(Outgoing):
+    """A speaker is on air: send audio in this format."""
+
+    type: Literal["ready"] = "ready"
+    protocol: int = PROTOCOL_VERSION
+    event: int
+    channel: int
+    language: str
+    format: AudioFormat = Field(default_factory=AudioFormat)
+
+
+class Standby(Outgoing):
+    """A booth partner waits: its audio reaches nobody until it is handed the channel."""
+
+    type: Literal["standby"] = "standby"
+    reason: str
+
+
+class ErrorMessage(Outgoing):
+    """A message that was not applied; the socket stays open."""
+
+    type: Literal["error"] = "error"
+    message: str

@@ -18,19 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind, TranscriptSegment
-from livevent.runtime.audio import FRAME_BYTES, frames_of
+from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.vad import Segmenter, Utterance
-from livevent.runtime.glossary import translate_with_glossary
-from livevent.runtime.session import LiveSession
+from livevent.runtime.speech.glossary import translate_with_glossary
+from livevent.runtime.speech.host import PipelineHost
+from livevent.runtime.speech.player import ChannelPlayer
+from livevent.runtime.wire import Caption
 
 log = logging.getLogger(__name__)
 
@@ -38,80 +38,8 @@ PARTIAL_INTERVAL = 1.0
 # No partial decode once the speaker has paused this long: the utterance is
 # probably ending, and a decode then would delay its final by up to a second.
 PARTIAL_QUIET_MS = 100
-# A channel's queued speech past these many seconds speeds up, then skips.
-FASTER_AFTER = 2.0
-SKIP_AFTER = 10.0
 
 Recorder = Callable[[TranscriptSegment], Awaitable[None]]
-
-
-@dataclass(slots=True)
-class ChannelMetrics:
-    mt_ms: float = 0.0
-    tts_ms: float = 0.0
-    first_audio_ms: float = 0.0  # end of utterance -> first translated frame sent
-    backlog_seconds: float = 0.0
-    skipped: int = 0
-    utterances: int = 0
-
-
-@dataclass(slots=True)
-class _Speech:
-    pcm: bytes
-    ended_at: float  # monotonic time the source utterance ended
-
-
-@dataclass
-class ChannelPlayer:
-    """Plays one machine channel's speech in real time, one utterance after another."""
-
-    session: LiveSession
-    language: str
-    metrics: ChannelMetrics = field(default_factory=ChannelMetrics)
-    queue: deque[_Speech] = field(default_factory=deque)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
-    playing_until: float = 0.0
-
-    def backlog(self) -> float:
-        queued = sum(len(s.pcm) for s in self.queue) / 2 / 16000
-        return queued + max(0.0, self.playing_until - time.monotonic())
-
-    def rate(self) -> float:
-        backlog = self.backlog()
-        return 1.0 if backlog < FASTER_AFTER else 1.25 if backlog < 2 * FASTER_AFTER else 1.5
-
-    def enqueue(self, pcm: bytes, ended_at: float) -> None:
-        self.queue.append(_Speech(pcm, ended_at))
-        while self.backlog() > SKIP_AFTER and len(self.queue) > 1:
-            self.queue.popleft()
-            self.metrics.skipped += 1
-        self.metrics.backlog_seconds = self.backlog()
-        self.wake.set()
-
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            while not self.queue:
-                self.wake.clear()
-                await self.wake.wait()
-            speech = self.queue.popleft()
-            frames = list(frames_of(speech.pcm))
-            if not self.session.channels[self.language].playing:
-                self.session.set_playing(self.language, True)
-            start = loop.time()
-            self.playing_until = time.monotonic() + len(frames) * 0.02
-            for index, frame in enumerate(frames):
-                delay = start + index * 0.02 - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)  # real-time playback
-                self.session.feed(self.language, frame)
-                if index == 0:
-                    self.metrics.first_audio_ms = (time.monotonic() - speech.ended_at) * 1000
-            self.session.channels[self.language].hub.flush()
-            self.metrics.utterances += 1
-            self.metrics.backlog_seconds = self.backlog()
-            if not self.queue:
-                self.session.set_playing(self.language, False)
 
 
 def _common_prefix(a: list[str], b: list[str]) -> list[str]:
@@ -126,19 +54,19 @@ def _common_prefix(a: list[str], b: list[str]) -> list[str]:
 class MachinePipeline:
     def __init__(
         self,
-        session: LiveSession,
+        host: PipelineHost,
         engines: Engines,
         *,
         record: Recorder | None = None,
         partials: bool = True,
     ) -> None:
-        self.session = session
+        self.host = host
         self.engines = engines
         self.record = record
         self.partials = partials
-        self.source = session.config.source_language
-        self.targets = [c for c in session.config.channels if c.kind is ChannelKind.MACHINE]
-        self.players = {c.language: ChannelPlayer(session, c.language) for c in self.targets}
+        self.source = host.config.source_language
+        self.targets = [c for c in host.config.channels if c.kind is ChannelKind.MACHINE]
+        self.players = {c.language: ChannelPlayer(host, c.language) for c in self.targets}
         self.segmenter = Segmenter()
         self.utterances: asyncio.Queue[tuple[Utterance, float]] = asyncio.Queue()
         self.sequence = 0
@@ -180,24 +108,24 @@ class MachinePipeline:
             problem = await self._check(channel.language)
             if problem:
                 log.warning("channel %s unavailable: %s", channel.language, problem)
-                self.session.channels[channel.language].problem = problem
+                self.host.set_problem(channel.language, problem)
                 self.targets.remove(channel)
                 del self.players[channel.language]
         for player in self.players.values():
-            self.session.spawn(player.run(), name=f"player:{player.language}")
-        self.session.spawn(self.run(), name=f"pipeline:{self.session.event_id}")
+            self.host.spawn(player.run(), name=f"player:{player.language}")
+        self.host.spawn(self.run(), name=f"pipeline:{self.host.event_id}")
 
     async def add_target(self, channel: Channel) -> None:
         """A machine channel added while live: translated from the next utterance on."""
         problem = await self._check(channel.language)
         if problem:
             log.warning("channel %s unavailable: %s", channel.language, problem)
-            self.session.channels[channel.language].problem = problem
+            self.host.set_problem(channel.language, problem)
             return
-        player = ChannelPlayer(self.session, channel.language)
+        player = ChannelPlayer(self.host, channel.language)
         self.players[channel.language] = player
         self.targets.append(channel)
-        self.session.spawn(player.run(), name=f"player:{player.language}")
+        self.host.spawn(player.run(), name=f"player:{player.language}")
 
     async def _check(self, language: str) -> str | None:
         try:
@@ -205,7 +133,7 @@ class MachinePipeline:
             if not mt.supports(self.source, language):
                 return f"{mt.name} cannot translate {self.source} into {language}"
             tts = await self.engines.tts(self._engine_name("tts", language))
-            channel = self.session.config.channel(language)
+            channel = self.host.config.channel(language)
             if not tts.supports(language, channel.voice if channel else None):
                 return f"{tts.name} has no voice for {language}"
         except LiveventError as error:
@@ -231,16 +159,15 @@ class MachinePipeline:
             try:
                 await self._final(utterance, ended_at)
             except LiveventError as error:
-                log.warning("event %s: an utterance was lost: %s", self.session.event_id, error)
+                log.warning("event %s: an utterance was lost: %s", self.host.event_id, error)
             finally:
                 self._working = False
             self._previous_words = []
 
     def _wanted(self) -> bool:
         """Whether anyone would see or hear the result (paused channels do no work)."""
-        floor = self.session.channels[self.source]
-        return bool(floor.hub.listeners) or any(
-            not self.session.channels[c.language].paused for c in self.targets
+        return self.host.has_listeners(self.source) or any(
+            not self.host.is_paused(c.language) for c in self.targets
         )
 
     async def _partial(self) -> None:
@@ -258,16 +185,14 @@ class MachinePipeline:
         self._previous_words = words
         if not words:
             return
-        self.session.channels[self.source].hub.send_json(
-            {
-                "type": "caption",
-                "channel": self.source,
-                "seq": self.sequence + 1,
-                "final": False,
-                "text": recognition.text,
-                "stable": " ".join(stable),
-            }
+        partial = Caption(
+            channel=self.source,
+            seq=self.sequence + 1,
+            final=False,
+            text=recognition.text,
+            stable=" ".join(stable),
         )
+        self.host.caption(self.source, partial)
 
     async def _final(self, utterance: Utterance, ended_at: float) -> None:
         if not self._wanted() and self.record is None:
@@ -282,16 +207,15 @@ class MachinePipeline:
         self.sequence += 1
         sequence = self.sequence
         start_s, end_s = utterance.start_frame * 0.02, utterance.end_frame * 0.02
-        caption = {
-            "type": "caption",
-            "channel": self.source,
-            "seq": sequence,
-            "final": True,
-            "text": text,
-            "start": round(start_s, 2),
-            "end": round(end_s, 2),
-        }
-        self.session.channels[self.source].hub.send_json(caption)
+        caption = Caption(
+            channel=self.source,
+            seq=sequence,
+            final=True,
+            text=text,
+            start=round(start_s, 2),
+            end=round(end_s, 2),
+        )
+        self.host.caption(self.source, caption)
         results = await asyncio.gather(
             *(self._interpret(c.language, text, caption, ended_at) for c in self.targets),
             return_exceptions=True,
@@ -304,7 +228,7 @@ class MachinePipeline:
                 translations[channel.language] = result
         if self.record is not None:
             segment = TranscriptSegment(
-                event_id=self.session.event_id,
+                event_id=self.host.event_id,
                 sequence=sequence,
                 language=self.source,
                 text=text,
@@ -318,30 +242,30 @@ class MachinePipeline:
             except LiveventError as error:
                 log.error(
                     "event %s: transcript segment %s not stored: %s",
-                    self.session.event_id,
+                    self.host.event_id,
                     sequence,
                     error,
                 )
 
-    async def _interpret(
-        self, language: str, text: str, caption: dict[str, Any], ended_at: float
-    ) -> str:
+    async def _interpret(self, language: str, text: str, caption: Caption, ended_at: float) -> str:
         player = self.players[language]
         mt = await self.engines.mt(self._engine_name("mt", language))
         started = time.perf_counter()
         translated = await translate_with_glossary(
             text,
             language,
-            self.session.config.glossary,
+            self.host.config.glossary,
             lambda protected: mt.translate(protected, self.source, language),
         )
         player.metrics.mt_ms = (time.perf_counter() - started) * 1000
-        hub = self.session.channels[language].hub
-        hub.send_json({**caption, "channel": language, "text": translated, "source_text": text})
-        if self.session.channels[language].paused:
+        translated_caption = caption.model_copy(
+            update={"channel": language, "text": translated, "source_text": text}
+        )
+        self.host.caption(language, translated_caption)
+        if self.host.is_paused(language):
             return translated
         tts = await self.engines.tts(self._engine_name("tts", language))
-        channel = self.session.config.channel(language)
+        channel = self.host.config.channel(language)
         started = time.perf_counter()
         pcm = await tts.synthesize(
             translated, language, voice=channel.voice if channel else None, rate=player.rate()

@@ -1,0 +1,57 @@
+"""One channel of a live session: its hub, its booth, and whether it is on air."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from livevent.model import Channel, ChannelKind, language_name
+from livevent.runtime.booth import Booth
+from livevent.runtime.fanout import ChannelHub
+from livevent.runtime.wire import ChannelInfo
+
+
+def channel_info(channel: Channel) -> ChannelInfo:
+    return ChannelInfo(
+        number=channel.number,
+        language=channel.language,
+        name=language_name(channel.language),
+        kind=channel.kind.value,
+        label=channel.label,
+    )
+
+
+@dataclass(slots=True)
+class ChannelState:
+    hub: ChannelHub
+    booth: Booth = field(default_factory=Booth)
+    muted: bool = False
+    idle_since: float | None = field(default_factory=time.monotonic)
+    paused: bool = True
+    playing: bool = False  # a machine channel speaking a translation
+    problem: str | None = None  # why a machine channel cannot run
+    remote: dict[str, Any] | None = None  # on a relay: the owner's last status of the channel
+
+    @property
+    def speaker(self) -> str | None:
+        return self.booth.active
+
+    @property
+    def channel(self) -> Channel:
+        return self.hub.channel
+
+    def on_air(self, *, machine_ready: bool) -> str:
+        """live, waiting, paused or unavailable: what listeners are told of the channel."""
+        if self.remote is not None:
+            return str(self.remote.get("channel_state", "waiting"))
+        if self.channel.kind is ChannelKind.MACHINE and self.speaker is None:
+            # Fed by the speech pipeline: without it the channel is honestly off air.
+            if not machine_ready or self.problem:
+                return "unavailable"
+            if self.paused:
+                return "paused"
+            return "live" if self.playing else "waiting"
+        if self.paused:
+            return "paused"
+        return "live" if self.speaker is not None and not self.muted else "waiting"

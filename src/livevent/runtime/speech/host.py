@@ -1,0 +1,38 @@
+"""What the speech pipeline may do to the live session it serves, and nothing more."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, Protocol
+
+from livevent.model import EventConfig
+from livevent.runtime.wire import Caption
+
+
+class PipelineHost(Protocol):
+    config: EventConfig
+
+    @property
+    def event_id(self) -> int: ...
+
+    def feed(self, language: str, frame: bytes, arrived: float | None = None) -> None:
+        """A 20 ms frame of speech for the channel's listeners."""
+
+    def flush(self, language: str) -> None:
+        """Send what the channel has batched: its speech paused."""
+
+    def caption(self, language: str, caption: Caption) -> None: ...
+
+    def set_playing(self, language: str, playing: bool) -> None: ...
+
+    def set_problem(self, language: str, problem: str) -> None:
+        """The channel cannot run; listeners are told why."""
+
+    def is_paused(self, language: str) -> bool:
+        """Nobody has listened to the channel for a while: do no work for it."""
+
+    def has_listeners(self, language: str) -> bool: ...
+
+    def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """A task that ends when the session does."""

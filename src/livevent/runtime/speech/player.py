@@ -1,0 +1,96 @@
+"""A machine channel's voice: its translated speech played in real time, never overlapping."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+from livevent.runtime.audio import SAMPLE_RATE, frames_of
+from livevent.runtime.speech.host import PipelineHost
+
+FRAME_SECONDS = 0.02
+# A channel's queued speech past these many seconds speeds up, then skips.
+FASTER_AFTER = 2.0
+SKIP_AFTER = 10.0
+
+
+@dataclass(slots=True)
+class ChannelMetrics:
+    mt_ms: float = 0.0
+    tts_ms: float = 0.0
+    first_audio_ms: float = 0.0  # end of utterance -> first translated frame sent
+    backlog_seconds: float = 0.0
+    skipped: int = 0
+    utterances: int = 0
+
+
+@dataclass(slots=True)
+class Speech:
+    pcm: bytes
+    ended_at: float  # monotonic time the source utterance ended
+
+
+@dataclass
+class ChannelPlayer:
+    """Plays one machine channel's speech in real time, one utterance after another.
+
+    When the queue grows the channel speaks faster (`rate`), and past a limit it
+    skips its oldest utterances (counted), rather than falling further behind.
+    """
+
+    host: PipelineHost
+    language: str
+    metrics: ChannelMetrics = field(default_factory=ChannelMetrics)
+    queue: deque[Speech] = field(default_factory=deque)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    playing_until: float = 0.0
+    playing: bool = False
+
+    def backlog(self) -> float:
+        queued = sum(len(s.pcm) for s in self.queue) / 2 / SAMPLE_RATE
+        return queued + max(0.0, self.playing_until - time.monotonic())
+
+    def rate(self) -> float:
+        backlog = self.backlog()
+        return 1.0 if backlog < FASTER_AFTER else 1.25 if backlog < 2 * FASTER_AFTER else 1.5
+
+    def enqueue(self, pcm: bytes, ended_at: float) -> None:
+        self.queue.append(Speech(pcm, ended_at))
+        while self.backlog() > SKIP_AFTER and len(self.queue) > 1:
+            self.queue.popleft()
+            self.metrics.skipped += 1
+        self.metrics.backlog_seconds = self.backlog()
+        self.wake.set()
+
+    async def run(self) -> None:
+        while True:
+            while not self.queue:
+                self.wake.clear()
+                await self.wake.wait()
+            await self._play(self.queue.popleft())
+            self.metrics.utterances += 1
+            self.metrics.backlog_seconds = self.backlog()
+            if not self.queue:
+                self._set_playing(False)
+
+    async def _play(self, speech: Speech) -> None:
+        loop = asyncio.get_running_loop()
+        frames = list(frames_of(speech.pcm))
+        self._set_playing(True)
+        start = loop.time()
+        self.playing_until = time.monotonic() + len(frames) * FRAME_SECONDS
+        for index, frame in enumerate(frames):
+            delay = start + index * FRAME_SECONDS - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)  # real-time playback
+            self.host.feed(self.language, frame)
+            if index == 0:
+                self.metrics.first_audio_ms = (time.monotonic() - speech.ended_at) * 1000
+        self.host.flush(self.language)
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self.playing:
+            self.playing = playing
+            self.host.set_playing(self.language, playing)
