@@ -33,12 +33,14 @@ import aiohttp
 import jiwer
 from aiohttp import web
 
+from livevent.client import ListenerClient
 from livevent.errors import Unavailable
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime
 from livevent.runtime.audio import FRAME_BYTES, frames_of
 from livevent.runtime.engines import engine_classes
 from livevent.runtime.engines.espeak import EspeakTTS
+from livevent.runtime.wire import AudioMessage
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 
@@ -129,16 +131,15 @@ async def measure_latency(utterances: int) -> dict[str, Any]:
         arrivals: list[float] = []
         playing = asyncio.Event()
 
-        async def listen(ws: aiohttp.ClientWebSocketResponse) -> None:
-            async for message in ws:
-                if message.type is aiohttp.WSMsgType.BINARY and not playing.is_set():
-                    arrivals.append(time.monotonic())
-                    playing.set()
+        def heard(audio: AudioMessage) -> None:
+            if not playing.is_set():
+                arrivals.append(time.monotonic())
+                playing.set()
 
         rows = []
         async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-            reader = asyncio.create_task(listen(ws))
-            speaker = session.claim_speaker("en-US")
+            listener = ListenerClient(ws, decode=False, keep_audio=False, on_audio=heard).start()
+            speaker = await session.claim_speaker("en-US")
             assert speaker is not None
             pipeline = session.pipeline
             assert pipeline is not None
@@ -184,7 +185,7 @@ async def measure_latency(utterances: int) -> dict[str, Any]:
                     flush=True,
                 )
             session.release_speaker("en-US", speaker)
-            reader.cancel()
+            await listener.close()
         stt_engine = (await runtime.engines.stt()).metrics
         tts_engine = tts.metrics
         await runner.cleanup()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -35,6 +36,9 @@ from typing import Any
 
 import aiohttp
 import asyncpg
+
+from livevent.client import ListenerClient
+from livevent.runtime.wire import AudioMessage
 
 RESULTS = Path(__file__).parent / "results"
 LIVEVENT = str(Path(sys.executable).parent / "livevent")
@@ -70,19 +74,14 @@ async def listen(urls: list[str], seconds: float, out: Path) -> None:
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def one(index: int, url: str) -> None:
+            def arrived(audio: AudioMessage) -> None:
+                arrivals[index].append((audio.sequence, time.time()))
+
             async with session.ws_connect(url, max_msg_size=0) as ws:
-                await ws.send_json({"type": "hello", "format": "opus"})
-                deadline = time.monotonic() + seconds
-                while (left := deadline - time.monotonic()) > 0:
-                    try:
-                        message = await ws.receive(timeout=left)
-                    except TimeoutError:
-                        break
-                    if message.type is aiohttp.WSMsgType.BINARY:
-                        sequence = int.from_bytes(message.data[2:6], "big")
-                        arrivals[index].append((sequence, time.time()))
-                    elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
-                        break
+                listener = ListenerClient(ws, decode=False, keep_audio=False, on_audio=arrived)
+                with contextlib.suppress(TimeoutError):
+                    await listener.start().closed(within=seconds)
+                await listener.close()
 
         await asyncio.gather(*(one(i, url) for i, url in enumerate(urls)), return_exceptions=True)
     await asyncio.to_thread(out.write_text, json.dumps({"urls": urls, "arrivals": arrivals}))

@@ -20,7 +20,7 @@ from livevent.bus import MemoryBus
 from livevent.events.service import EventService
 from livevent.settings import Settings
 from livevent.store import EventStore, open_store
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LIVEVENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -14,7 +14,7 @@ import redis.asyncio
 from livevent.bus import Bus, MemoryBus
 from livevent.bus.redis import RedisBus
 from livevent.errors import Unavailable
-from tests.redis_server import RedisServer
+from tests.support.redis_server import RedisServer
 
 REDIS_URL = os.environ.get("LIVEVENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

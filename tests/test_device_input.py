@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from livevent.runtime.audio import decode_file
-from tests.live_helpers import ListenerLog, speak_to_wav
+from tests.support.live import Heard, speak_to_wav
 from tests.test_live_cli import cli, joined, ready_event, start_live
 
 
@@ -70,7 +70,7 @@ async def test_live_event_from_a_sound_device(pulse: dict[str, str], tmp_path: P
             )
             assert await asyncio.wait_for(player.wait(), 30) == 0
 
-            def heard_speech(log: ListenerLog) -> bool:
+            def heard_speech(log: Heard) -> bool:
                 return _voiced_seconds(bytes(log.audio)) >= spoken * 0.6
 
             log = await listener.until(heard_speech, within=20)

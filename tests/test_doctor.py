@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from livevent.cli import app
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 runner = CliRunner()
 

@@ -18,7 +18,7 @@ from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
 from livevent.runtime.engines.vosk import VoskSTT
 from livevent.runtime.engines.whisper import WhisperSTT
-from tests.live_helpers import speech_pcm
+from tests.support.live import speech_pcm
 
 
 async def test_registry_lists_builtins_and_refuses_unknown_names() -> None:

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from yarl import URL
 
-from tests.live_helpers import speaker_token
-from tests.servers import LIVEVENT, start_serve
+from tests.support.live import speaker_token
+from tests.support.servers import LIVEVENT, start_serve
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

@@ -17,7 +17,7 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.session import LiveSession
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until, scheduled_event, speaker_token
+from tests.support.live import Heard, listen_until, scheduled_event, speaker_token
 
 Client = TestClient[web.Request, web.Application]
 WS = aiohttp.ClientWebSocketResponse
@@ -54,7 +54,7 @@ async def interpreter(client: Client, event_id: int, *, standby: bool = False) -
 
 
 async def next_of(ws: WS, *types: str) -> dict[str, object]:
-    log = await listen_until(ws, ListenerLog(), lambda log: any(log.of_type(t) for t in types))
+    log = await listen_until(ws, Heard(), lambda log: any(log.of_type(t) for t in types))
     return next(m for m in log.messages if m["type"] in types)
 
 
@@ -72,7 +72,7 @@ async def test_a_second_interpreter_is_refused_unless_standing_by(
     second = await client.ws_connect(
         f"/speak/{live.event_id}/2?token={speaker_token(live.event_id, 2)}"
     )
-    log = await listen_until(second, ListenerLog(), lambda log: log.close_code is not None)
+    log = await listen_until(second, Heard(), lambda log: log.close_code is not None)
     assert log.close_code == 4009 and "standby" in (log.close_reason or "")
     await first.close()
 

@@ -23,7 +23,7 @@ from livevent.model import ChannelKind, ChannelSpec
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until, scheduled_event, speaker_token
+from tests.support.live import Heard, listen_until, scheduled_event, speaker_token
 
 Client = TestClient[web.Request, web.Application]
 
@@ -169,7 +169,7 @@ async def test_a_switch_to_a_hostile_channel_is_an_error_message_not_a_close(
 ) -> None:
     await runtime.start(event_id)
     ws = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(ws, Heard(), lambda log: bool(log.of_type("status")))
     for channel in ["\u00b2", "\uff11", "9" * 300, "01", "1\x00"]:
         await ws.send_json({"type": "switch", "channel": channel})
         log = await listen_until(ws, log, lambda log: bool(log.of_type("error")))
@@ -190,12 +190,12 @@ async def test_limits_are_inclusive(client: Client, runtime: LiveRuntime, event_
     await speaker.send_bytes(b"\0" * 32_000)
     await speaker.send_json({"type": "mute"})
     await speaker.send_bytes(b"\0" * 32_001)
-    closed = await listen_until(speaker, ListenerLog(), lambda log: log.close_code is not None)
+    closed = await listen_until(speaker, Heard(), lambda log: log.close_code is not None)
     assert closed.close_code == 1009
     assert runtime.sessions[event_id].channels["en-US"].hub.stats.frames_in == 50
 
     listener = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
     exactly = '{"type": "switch", "channel": "2"}'
     await listener.send_str(exactly + " " * (4096 - len(exactly)))
     log = await listen_until(listener, log, lambda log: len(log.of_type("status")) >= 2)
@@ -209,7 +209,7 @@ async def test_a_long_non_ascii_cancel_reason_is_cut_between_characters(
 ) -> None:
     await runtime.start(event_id)
     ws = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(ws, Heard(), lambda log: bool(log.of_type("status")))
     reason = "La sala está cerrada por obras: disculpen las molestias ocasionadas " * 3 + "ñ" * 80
     assert runtime.service is not None
     await runtime.service.act(event_id, "cancel", actor="t", reason=reason)
@@ -225,7 +225,7 @@ async def test_a_hostile_token_on_a_socket_is_4001(
     for token in ["%C3%A9", "a" * 5000, "a.b%20c", "%FF%FE", "a.b.c" * 1000]:
         for path in (f"/listen/{event_id}?token={token}", f"/speak/{event_id}/1?token={token}"):
             ws = await client.ws_connect(URL(path, encoded=True))
-            log = await listen_until(ws, ListenerLog(), lambda log: log.close_code is not None)
+            log = await listen_until(ws, Heard(), lambda log: log.close_code is not None)
             assert log.close_code == 4001, (path[:40], log.close_code, log.close_reason)
     no_tracebacks(caplog)
 

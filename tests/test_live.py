@@ -24,8 +24,8 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.gateway import LocalGateway
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import (
-    ListenerLog,
+from tests.support.live import (
+    Heard,
     listen_until,
     poll,
     scheduled_event,
@@ -106,7 +106,7 @@ async def test_floor_and_human_channels_end_to_end(
     floor_a = await client.ws_connect(f"/listen/{event_id}")
     floor_b = await client.ws_connect(f"/listen/{event_id}?channel=en-US")
     spanish = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
-    logs = {name: ListenerLog() for name in ("floor_a", "floor_b", "spanish")}
+    logs = {name: Heard() for name in ("floor_a", "floor_b", "spanish")}
     for name, ws in (("floor_a", floor_a), ("floor_b", floor_b), ("spanish", spanish)):
         await listen_until(ws, logs[name], lambda log: bool(log.of_type("status")))
         assert logs[name].of_type("welcome")[0]["protocol"] == 1
@@ -114,7 +114,7 @@ async def test_floor_and_human_channels_end_to_end(
     abrupt = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "tests.abrupt_listener",
+        "tests.support.abrupt_listener",
         str(client.make_url(f"/listen/{event_id}?channel=es-ES")),
         stdout=asyncio.subprocess.PIPE,
         cwd=Path(__file__).parent.parent,
@@ -165,7 +165,7 @@ async def test_cancellation_tells_listeners_why(
 ) -> None:
     await runtime.start(event_id)
     listener = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
     assert runtime.service is not None
     cancelled_at = time.monotonic()
     await runtime.service.act(event_id, "cancel", actor="test", reason="fire alarm")
@@ -182,7 +182,7 @@ async def test_listener_switches_channel_without_reconnecting(
 ) -> None:
     await runtime.start(event_id)
     listener = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
     assert log.of_type("welcome")[0]["channel"] == "en-US"
     await listener.send_json({"type": "switch", "channel": "es-ES"})
     await listen_until(listener, log, lambda log: len(log.of_type("welcome")) == 2)
@@ -205,7 +205,7 @@ async def test_machine_channel_without_a_language_pair_says_why(
 ) -> None:
     await runtime.start(event_id)  # en-US -> fr-FR: no such Apertium pair installed here
     listener = await client.ws_connect(f"/listen/{event_id}?channel=fr-FR")
-    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
     status = log.of_type("status")[0]
     assert status["channel_state"] == "unavailable"
     assert "en-US" in status["channel_reason"] and "fr-FR" in status["channel_reason"]
@@ -216,7 +216,7 @@ async def test_listener_waits_for_the_event_to_go_live(
     client: Client, runtime: LiveRuntime, event_id: int
 ) -> None:
     listener = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
     assert log.of_type("status")[0]["event_status"] == "WAITING"
     await runtime.start(event_id)
     await listen_until(listener, log, lambda log: bool(log.of_type("welcome")))
@@ -254,7 +254,7 @@ async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: in
     assert [c["state"] for c in channels["channels"]] == ["offline"] * 3
     await runtime.start(event_id)
     listener = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
-    await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
 
     async def stats_ready() -> bool:
         stats = await (await client.get(f"/live/{event_id}/stats")).json()
@@ -281,7 +281,7 @@ async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: in
     assert (await response.json())["status"] == "ENDED"
     # A latecomer learns that it is over, and why.
     late = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(late, ListenerLog(), lambda log: log.close_code is not None)
+    log = await listen_until(late, Heard(), lambda log: log.close_code is not None)
     assert log.close_code == 4010
     assert (log.of_type("status")[0]["event_status"], log.of_type("status")[0]["reason"]) == (
         "ENDED",
@@ -308,7 +308,7 @@ async def test_a_thousand_joins_cost_one_store_read(
 
         async def join() -> aiohttp.ClientWebSocketResponse:
             ws = await crowd.ws_connect(url)
-            await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+            await listen_until(ws, Heard(), lambda log: bool(log.of_type("status")))
             return ws
 
         sockets = await asyncio.gather(*(join() for _ in range(1000)))
@@ -344,7 +344,7 @@ async def test_idle_channel_pauses_and_resumes(
 
     await poll(lambda: state_is("paused"))  # nobody listened for channel_idle_pause
     listener = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
-    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
     assert log.of_type("status")[0]["channel_state"] == "waiting"
     await listener.close()
     await poll(lambda: state_is("paused"))
@@ -360,7 +360,7 @@ async def test_a_slow_listener_loses_frames_and_never_slows_the_others(
     hub.slow_after = 0.3
 
     fast = await client.ws_connect(f"/listen/{event_id}?format=pcm")
-    fast_log = await listen_until(fast, ListenerLog(), lambda log: bool(log.of_type("status")))
+    fast_log = await listen_until(fast, Heard(), lambda log: bool(log.of_type("status")))
     # The slow one: a raw client that completes the handshake, then stops reading.
     reader, writer = await asyncio.open_connection("127.0.0.1", client.port, limit=1024)
     sock = writer.get_extra_info("socket")
@@ -412,10 +412,10 @@ async def test_a_full_event_refuses_listeners_with_a_reason(
     admitted = []
     for _ in range(2):
         ws = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
-        await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+        await listen_until(ws, Heard(), lambda log: bool(log.of_type("status")))
         admitted.append(ws)
     third = await client.ws_connect(f"/listen/{event_id}?channel=en-US")
-    log = await listen_until(third, ListenerLog(), lambda log: log.close_code is not None)
+    log = await listen_until(third, Heard(), lambda log: log.close_code is not None)
     assert log.close_code == 4029 and "full" in (log.close_reason or "")
     assert await listeners_hash(runtime, event_id) == {"es-ES": "2"}
     await admitted[0].close()
@@ -425,7 +425,7 @@ async def test_a_full_event_refuses_listeners_with_a_reason(
 
     await poll(room_again)
     fourth = await client.ws_connect(f"/listen/{event_id}?channel=en-US")
-    log = await listen_until(fourth, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(fourth, Heard(), lambda log: bool(log.of_type("status")))
     assert log.close_code is None
     await fourth.close()
     await admitted[1].close()
@@ -452,7 +452,7 @@ async def test_a_channel_added_while_live_opens_at_once(
     assert runtime.service is not None
     session = await runtime.start(event_id)
     listener = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
     event = await runtime.service.get_event(event_id)
     specs = [ChannelSpec(**c.model_dump()) for c in event.channels]
     # Removing or retyping a channel listeners are on is refused, and changes nothing.
@@ -474,7 +474,7 @@ async def test_a_channel_added_while_live_opens_at_once(
     )
     assert (await interpreter.receive_json())["type"] == "ready"
     catalan = await client.ws_connect(f"/listen/{event_id}?channel=ca-ES")
-    welcome = await listen_until(catalan, ListenerLog(), lambda log: bool(log.of_type("status")))
+    welcome = await listen_until(catalan, Heard(), lambda log: bool(log.of_type("status")))
     assert welcome.of_type("status")[0]["channel_state"] == "live"
     for ws in (listener, interpreter, catalan):
         await ws.close()

@@ -19,7 +19,8 @@ import pytest
 import redis.asyncio
 
 from livevent.cli.live import qr_code
-from tests.live_helpers import Listening
+from livevent.client import ListenerClient
+from tests.support.live import listening
 
 LIVEVENT = str(Path(sys.executable).parent / "livevent")
 REDIS_URL = os.environ.get("LIVEVENT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -93,10 +94,10 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
         yield opened
 
 
-async def joined(session: aiohttp.ClientSession, url: str) -> Listening:
-    listening = Listening.start(await session.ws_connect(url))
-    await listening.until(lambda log: bool(log.of_type("status")))
-    return listening
+async def joined(session: aiohttp.ClientSession, url: str) -> ListenerClient:
+    listener = listening(await session.ws_connect(url))
+    await listener.until(lambda log: bool(log.of_type("status")))
+    return listener
 
 
 async def test_start_stats_and_stop_on_the_embedded_default(

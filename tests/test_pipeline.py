@@ -16,7 +16,7 @@ from livevent.model import ChannelKind, ChannelSpec, EventCreate, TranscriptSegm
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until, poll, speaker_token, speech_pcm
+from tests.support.live import Heard, listen_until, poll, speaker_token, speech_pcm
 
 Client = TestClient[web.Request, web.Application]
 
@@ -64,7 +64,7 @@ def with_pauses(utterances: list[bytes]) -> bytes:
 
 async def interpret(
     client: Client, event_id: int, source: str, targets: list[str], pcm: bytes, expected: int
-) -> dict[str, ListenerLog]:
+) -> dict[str, Heard]:
     speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     assert (await speaker.receive_json())["type"] == "ready"
     sockets = {}
@@ -72,14 +72,14 @@ async def interpret(
     for language in [source, *targets]:
         sockets[language] = await client.ws_connect(f"/listen/{event_id}?channel={language}")
         logs[language] = await listen_until(
-            sockets[language], ListenerLog(), lambda log: bool(log.of_type("status"))
+            sockets[language], Heard(), lambda log: bool(log.of_type("status"))
         )
     for offset in range(0, len(pcm), 640 * 5):  # 100 ms at a time, in real time
         await speaker.send_bytes(pcm[offset : offset + 640 * 5])
         await asyncio.sleep(0.1)
     await speaker.send_json({"type": "end"})
 
-    def done(log: ListenerLog, language: str) -> bool:
+    def done(log: Heard, language: str) -> bool:
         finals = [
             i for i, m in enumerate(log.messages) if m.get("type") == "caption" and m["final"]
         ]

@@ -15,7 +15,7 @@ from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from livevent.store import open_store
-from tests.live_helpers import ListenerLog, listen_until, poll, scheduled_event, speaker_token
+from tests.support.live import Heard, listen_until, poll, scheduled_event, speaker_token
 
 
 def tone(frames: int) -> list[bytes]:
@@ -55,7 +55,7 @@ async def test_a_relay_listener_hears_the_owner_at_once(
     owner._update_pauses = lambda everywhere: None  # type: ignore[method-assign]
     client = await aiohttp_client(create_runtime_app(two.settings, runtime=two))
     ws = await client.ws_connect(f"/listen/{event_id}")
-    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("status")))
+    log = await listen_until(ws, Heard(), lambda log: bool(log.of_type("status")))
     assert two.sessions[event_id].role == "relay"
 
     async def asked() -> bool:
@@ -83,7 +83,7 @@ async def test_one_speaker_per_channel_across_instances(
     assert (await speaking.receive_json())["type"] == "ready"
     # The same channel through the other instance: refused while the first speaks.
     intruder = await second.ws_connect(path)
-    log = await listen_until(intruder, ListenerLog(), lambda log: log.close_code is not None)
+    log = await listen_until(intruder, Heard(), lambda log: log.close_code is not None)
     assert log.close_code == 4009
     await speaking.close()
 

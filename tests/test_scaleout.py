@@ -23,14 +23,15 @@ import redis.asyncio
 
 from livevent.auth import service_token
 from livevent.bus import MemoryBus, keys
+from livevent.client import ListenerClient
 from livevent.events.service import EventService
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.settings import Settings
 from livevent.store import open_store
-from tests.live_helpers import ListenerLog, Listening, poll, speaker_token, speech_pcm
-from tests.postgres_server import PostgresServer
-from tests.redis_server import RedisServer
-from tests.servers import LIVEVENT, free_port, wait_for_port
+from tests.support.live import Heard, listening, poll, speaker_token, speech_pcm
+from tests.support.postgres_server import PostgresServer
+from tests.support.redis_server import RedisServer
+from tests.support.servers import LIVEVENT, free_port, wait_for_port
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 OWNER_TTL = 2.0
@@ -140,10 +141,10 @@ async def counts(client: redis.asyncio.Redis, event_id: int) -> dict[str, str]:
     return {language: count for language, count in values.items() if count != "0"}
 
 
-async def joined(http: aiohttp.ClientSession, url: str) -> Listening:
-    listening = Listening.start(await http.ws_connect(url))
-    await listening.until(lambda log: bool(log.of_type("status")))
-    return listening
+async def joined(http: aiohttp.ClientSession, url: str) -> ListenerClient:
+    listener = listening(await http.ws_connect(url))
+    await listener.until(lambda log: bool(log.of_type("status")))
+    return listener
 
 
 async def speaker(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
@@ -158,19 +159,19 @@ async def say(ws: aiohttp.ClientWebSocketResponse, pcm: bytes) -> None:
         await asyncio.sleep(0.1)  # pacing: 100 ms of audio every 100 ms, as a microphone
 
 
-async def hears(listener: Listening, seconds: float, within: float = 30) -> None:
+async def hears(listener: ListenerClient, seconds: float, within: float = 30) -> None:
     """Wait until the listener has decoded `seconds` more of audio."""
-    await heard(listener, listener.log.seconds + seconds, within)
+    await heard(listener, listener.heard.seconds + seconds, within)
 
 
-async def heard(listener: Listening, target: float, within: float = 30) -> None:
+async def heard(listener: ListenerClient, target: float, within: float = 30) -> None:
     await listener.until(lambda log: log.seconds >= target, within=within)
-    assert listener.log.close_code is None, f"closed: {listener.log.close_code}"
+    assert listener.heard.close_code is None, f"closed: {listener.heard.close_code}"
 
 
-async def hear_all(saying: asyncio.Task[None], *listeners: Listening) -> None:
+async def hear_all(saying: asyncio.Task[None], *listeners: ListenerClient) -> None:
     """Each listener decodes 2 s more of audio than it had when the speaker began."""
-    targets = [listener.log.seconds + 2.0 for listener in listeners]
+    targets = [listener.heard.seconds + 2.0 for listener in listeners]
     for listener, target in zip(listeners, targets, strict=True):
         await heard(listener, target)
     await saying
@@ -238,7 +239,7 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     saying = asyncio.create_task(say(talk, speech))
     await hear_all(saying, *listeners.values())
     for name in ("two", "three"):
-        assert listeners[name].log.close_code is None  # kept their sockets all along
+        assert listeners[name].heard.close_code is None  # kept their sockets all along
 
 
 async def _stats_show_every_instance(cluster: Cluster, event_id: int) -> bool:
@@ -310,7 +311,7 @@ async def test_a_redis_restart_loses_no_listener_and_counts_come_back(
     await hears(relayed_floor, seconds=2.0)  # the relay subscribed again by itself
     await saying
     for listener in (local, relayed, relayed_floor):
-        assert listener.log.close_code is None and not listener.ws.closed
+        assert listener.heard.close_code is None and not listener.ws.closed
 
 
 async def test_sigterm_drains_and_hands_the_event_over(
@@ -340,7 +341,7 @@ async def test_sigterm_drains_and_hands_the_event_over(
     await poll(owned_by_two, within=OWNER_TTL)
     with pytest.raises(aiohttp.ClientConnectionError):  # no new joins on a stopped instance
         await http.ws_connect(one.ws(f"/listen/{event_id}"))
-    assert staying.log.close_code is None
+    assert staying.heard.close_code is None
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "1"}))
 
 
@@ -377,7 +378,7 @@ async def _outage(
     spanish = await joined(http, one.ws(f"/listen/{event_id}?channel=es-ES"))
     admin = {"Authorization": f"Bearer {service_token(Settings())}"}
 
-    def finals(log: ListenerLog) -> int:
+    def finals(log: Heard) -> int:
         return sum(1 for c in log.of_type("caption") if c.get("final"))
 
     await say(talk, speech_pcm(sentences[0], "en-us", tmp) + pause)
@@ -387,7 +388,7 @@ async def _outage(
     async with http.get(one.url(f"/api/events/{event_id}"), headers=admin) as response:
         assert response.status == 503
         assert response.content_type == "application/problem+json"
-    spanish_before = spanish.log.seconds
+    spanish_before = spanish.heard.seconds
     for sentence in sentences[1:]:
         await say(talk, speech_pcm(sentence, "en-us", tmp) + pause)
     # The event goes on: captions and translated speech keep coming.

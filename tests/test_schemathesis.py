@@ -14,7 +14,7 @@ import pytest
 
 from livevent.auth import service_token
 from livevent.settings import Settings
-from tests.servers import start_serve
+from tests.support.servers import start_serve
 
 
 @dataclass

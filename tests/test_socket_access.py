@@ -26,7 +26,7 @@ from livevent.model import (
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until
+from tests.support.live import Heard, listen_until
 
 Client = TestClient[web.Request, web.Application]
 OTHER_SECRET = "some-other-secret-that-is-long-enough-for-hmac-sha256-signing!"
@@ -65,7 +65,7 @@ async def client(aiohttp_client: AiohttpClient, runtime: LiveRuntime) -> Client:
 
 async def closed_with(client: Client, path: str) -> tuple[int | None, str]:
     ws = await client.ws_connect(path)
-    log = await listen_until(ws, ListenerLog(), lambda log: log.close_code is not None)
+    log = await listen_until(ws, Heard(), lambda log: log.close_code is not None)
     return log.close_code, log.close_reason or ""
 
 
@@ -145,7 +145,7 @@ async def test_private_events_need_a_listener_token_and_expired_ones_are_closed(
     assert code == 4003 and "does not grant" in why
     short = issuer.issue(sub="l", role=Role.LISTENER, ttl=2, events=[event_id])
     ws = await client.ws_connect(f"/listen/{event_id}?token={short}")
-    log = await listen_until(ws, ListenerLog(), lambda log: log.close_code is not None, within=10)
+    log = await listen_until(ws, Heard(), lambda log: log.close_code is not None, within=10)
     assert log.of_type("welcome"), "the listener was admitted first"
     assert log.close_code == 4001 and "expired" in (log.close_reason or "")
 
@@ -212,7 +212,7 @@ async def test_user_grants_decide_who_speaks_where(
     token = issuer.issue(sub="user:7", role=Role.SPEAKER, ttl=60, grants=[grant])
     ws = await client.ws_connect(f"/speak/{event_id}/{spoken}?token={token}")
     log = await listen_until(
-        ws, ListenerLog(), lambda log: bool(log.of_type("ready")) or log.close_code is not None
+        ws, Heard(), lambda log: bool(log.of_type("ready")) or log.close_code is not None
     )
     if code is None:
         assert log.of_type("ready")
@@ -231,7 +231,7 @@ async def test_a_listen_grant_opens_a_private_event(
     grant = Grant(event=event_id, can=Capability.LISTEN)
     token = issuer.issue(sub="user:8", role=Role.LISTENER, ttl=60, grants=[grant])
     ws = await client.ws_connect(f"/listen/{event_id}?token={token}")
-    log = await listen_until(ws, ListenerLog(), lambda log: bool(log.of_type("welcome")))
+    log = await listen_until(ws, Heard(), lambda log: bool(log.of_type("welcome")))
     assert log.of_type("welcome")
     await ws.close()
     other = Grant(event=event_id + 1, can=Capability.LISTEN)

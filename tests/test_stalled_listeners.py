@@ -21,8 +21,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.live_helpers import ListenerLog, listen_until, speaker_token
-from tests.servers import LIVEVENT, start_serve
+from tests.support.live import Heard, listen_until, speaker_token
+from tests.support.servers import LIVEVENT, start_serve
 
 CAP = 6
 
@@ -138,7 +138,7 @@ async def test_stalled_listeners_are_dropped_and_free_their_places(
     for _ in range(CAP):
         ws = await http.ws_connect(served.url(f"/listen/{served.event_id}"))
         log = await listen_until(
-            ws, ListenerLog(), lambda log: bool(log.of_type("status")) or log.close_code is not None
+            ws, Heard(), lambda log: bool(log.of_type("status")) or log.close_code is not None
         )
         assert log.close_code is None, (log.close_code, log.close_reason)
         readers.append(ws)

@@ -25,7 +25,7 @@ from livevent.model import ChannelKind, ChannelSpec, CustomerCreate, EventCreate
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import ListenerLog, listen_until
+from tests.support.live import Heard, listen_until
 
 Client = TestClient[web.Request, web.Application]
 
@@ -181,7 +181,7 @@ async def test_no_spelling_of_an_id_opens_a_socket_to_another_customers_event(
         encoded = quote(spelling, safe="")
         for path in (f"/listen/{encoded}?token={token}", f"/speak/{encoded}/1?token={token}"):
             ws = await client.ws_connect(URL(path, encoded=True))
-            log = await listen_until(ws, ListenerLog(), lambda log: log.close_code is not None)
+            log = await listen_until(ws, Heard(), lambda log: log.close_code is not None)
             expected = 4003 if spelling == str(tenants.victim) else 4004
             assert log.close_code == expected, (path[:40], log.close_code, log.close_reason)
             assert not any("Globex" in str(m) for m in log.messages)
@@ -202,7 +202,7 @@ async def test_odd_channel_keys_close_with_not_found(
         f"/listen/{tenants.victim}?channel={encoded}&token={admin}",
     ):
         ws = await client.ws_connect(URL(path, encoded=True))
-        log = await listen_until(ws, ListenerLog(), lambda log: log.close_code is not None)
+        log = await listen_until(ws, Heard(), lambda log: log.close_code is not None)
         assert log.close_code == 4004, (path[:50], log.close_code, log.close_reason)
 
 

@@ -30,8 +30,8 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.session import LiveSession
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.live_helpers import (
-    ListenerLog,
+from tests.support.live import (
+    Heard,
     listen_until,
     scheduled_event,
     speak_to_wav,
@@ -216,7 +216,7 @@ async def test_speaker_page_sends_the_microphone_to_listeners(
             await wait_for(page, "stats.status === 'on-air' && stats.sent > 32000")
             log = await listen_until(
                 listener,
-                ListenerLog(),
+                Heard(),
                 lambda log: (
                     log.seconds > 2.0 and any(c.get("final") for c in log.of_type("caption"))
                 ),
@@ -260,7 +260,7 @@ async def test_manage_page_signs_in_and_shows_live_listeners(
             listener = await session.ws_connect(
                 server.make_url(f"/listen/{live.event_id}").with_query(channel="ca-ES")
             )
-            await listen_until(listener, ListenerLog(), lambda log: bool(log.of_type("status")))
+            await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
             page = await browser.new_page(viewport=DESKTOP)
             await page.goto(str(server.make_url("/manage")))
             await page.get_by_label("Email").fill("boss@example.org")

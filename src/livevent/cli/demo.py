@@ -10,26 +10,26 @@ ends and its transcript is shown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import tempfile
 import time
 import wave
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import typer
 from aiohttp import web
 from rich.table import Table
 
 from livevent.cli._utilities import actor, console, guarded, state
+from livevent.client import Heard, ListenerClient
+from livevent.events import EventService
 from livevent.events.exports import to_srt
-from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventStatus
+from livevent.model import ChannelKind, ChannelSpec, Event, EventCreate, EventStatus
 from livevent.runtime import LiveRuntime, LiveSession
 from livevent.runtime.audio import SAMPLE_RATE
-from livevent.runtime.opus import OpusDecoder
 from livevent.runtime.sources import file_source
-from livevent.runtime.wire import AudioKind, unpack_audio
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 
@@ -40,14 +40,6 @@ TALK = [
 ]
 SOURCE, TARGETS = "en-US", ("es-ES", "ca-ES")
 COLOURS = {"en-US": "cyan", "es-ES": "yellow", "ca-ES": "magenta"}
-
-
-@dataclass
-class Heard:
-    captions: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    playing: bool = False
-    decoder: OpusDecoder = field(default_factory=OpusDecoder)
 
 
 async def _write_talk(runtime: LiveRuntime, folder: Path) -> Path:
@@ -63,22 +55,13 @@ async def _write_talk(runtime: LiveRuntime, folder: Path) -> Path:
     return path
 
 
-async def _listen(http: aiohttp.ClientSession, url: str, language: str, heard: Heard) -> None:
-    async with http.ws_connect(f"{url}?channel={language}") as ws:
-        async for message in ws:
-            if message.type is aiohttp.WSMsgType.BINARY:
-                audio = unpack_audio(message.data)
-                if audio.kind is AudioKind.OPUS:
-                    for packet in audio.frames:
-                        heard.seconds += len(heard.decoder.decode(packet)) / 2 / SAMPLE_RATE
-            elif message.type is aiohttp.WSMsgType.TEXT:
-                data: dict[str, Any] = message.json()
-                if data.get("type") == "caption" and data.get("final"):
-                    heard.captions.append(str(data["text"]))
-                    colour = COLOURS.get(language, "white")
-                    console.print(f"[{colour}]{language}[/] {data['text']}", highlight=False)
-                elif data.get("type") == "status" and "channel_state" in data:
-                    heard.playing = data["channel_state"] == "live"
+def _printer(language: str) -> Callable[[dict[str, Any]], None]:
+    def show(message: dict[str, Any]) -> None:
+        if message.get("type") == "caption" and message.get("final"):
+            colour = COLOURS.get(language, "white")
+            console.print(f"[{colour}]{language}[/] {message['text']}", highlight=False)
+
+    return show
 
 
 async def _drained(session: LiveSession, heard: dict[str, Heard], deadline: float) -> None:
@@ -89,33 +72,38 @@ async def _drained(session: LiveSession, heard: dict[str, Heard], deadline: floa
         speaking = any(session.channels[language].playing for language in TARGETS) or any(
             snapshot["channels"][language].get("backlog_s", 0) > 0 for language in TARGETS
         )
-        floor = len(heard[SOURCE].captions)
+        floor = len(heard[SOURCE].captions())
         if (
             not busy
             and not speaking
             and floor
-            and all(len(heard[language].captions) >= floor for language in TARGETS)
+            and all(len(heard[language].captions()) >= floor for language in TARGETS)
         ):
             return
         await asyncio.sleep(0.1)  # polling with a deadline
+
+
+async def _scheduled_event(service: EventService) -> Event:
+    owner = await service.ensure_customer("demo")
+    event = await service.create_event(
+        EventCreate(
+            customer_id=owner.id,
+            name="livevent demo: welcome talk",
+            starts_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            source_language=SOURCE,
+            channels=[ChannelSpec(language=t, kind=ChannelKind.MACHINE) for t in TARGETS],
+        ),
+        actor=actor(),
+    )
+    await service.act(event.id, "schedule", actor=actor(), reason="demo")
+    return event
 
 
 async def run_demo(settings: Settings) -> None:
     async with LiveRuntime(settings) as runtime:
         service = runtime.service
         assert service is not None
-        owner = await service.ensure_customer("demo")
-        event = await service.create_event(
-            EventCreate(
-                customer_id=owner.id,
-                name="livevent demo: welcome talk",
-                starts_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                source_language=SOURCE,
-                channels=[ChannelSpec(language=t, kind=ChannelKind.MACHINE) for t in TARGETS],
-            ),
-            actor=actor(),
-        )
-        await service.act(event.id, "schedule", actor=actor(), reason="demo")
+        event = await _scheduled_event(service)
         console.rule(f"livevent demo: event {event.id}")
         console.print("Loading the engines (Whisper base, Apertium, espeak-ng)...", style="dim")
         session = await runtime.start(event.id)
@@ -126,17 +114,28 @@ async def run_demo(settings: Settings) -> None:
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
-        port = runner.addresses[0][1]
-        url = f"ws://127.0.0.1:{port}/listen/{event.id}"
-        heard = {language: Heard() for language in (SOURCE, *TARGETS)}
+        base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
         with tempfile.TemporaryDirectory() as scratch:
             talk = await _write_talk(runtime, Path(scratch))
-            console.print(f"LIVE at {url} ; replaying {len(TALK)} sentences into the floor\n")
-            async with aiohttp.ClientSession() as http:
-                listeners = [
-                    asyncio.create_task(_listen(http, url, language, heard[language]))
-                    for language in heard
-                ]
+            console.print(
+                f"LIVE at {base_url}/listen/{event.id} ;"
+                f" replaying {len(TALK)} sentences into the floor\n"
+            )
+            async with contextlib.AsyncExitStack() as listening:
+                heard = {
+                    language: (
+                        await listening.enter_async_context(
+                            ListenerClient.connect(
+                                base_url,
+                                event.id,
+                                channel=language,
+                                keep_audio=False,
+                                on_message=_printer(language),
+                            )
+                        )
+                    ).heard
+                    for language in (SOURCE, *TARGETS)
+                }
                 await _until_joined(session)
                 speaker = await session.claim_speaker(SOURCE)
                 assert speaker is not None
@@ -146,7 +145,6 @@ async def run_demo(settings: Settings) -> None:
                 await _drained(session, heard, time.monotonic() + 60)
                 stats = session.snapshot()
                 await runtime.stop(event.id, reason="the demo is over")
-                await asyncio.gather(*listeners, return_exceptions=True)
         await runner.cleanup()
         final = await service.get_event(event.id)
         segments = await service.transcript(event.id)
@@ -182,7 +180,7 @@ def _summary(heard: dict[str, Heard], stats: dict[str, Any], status: EventStatus
         channel = stats["channels"].get(language, {})
         table.add_row(
             language,
-            str(len(result.captions)),
+            str(len(result.captions())),
             f"{result.seconds:.1f} s",
             str(channel.get("mt_ms", "-")),
             str(channel.get("tts_ms", "-")),

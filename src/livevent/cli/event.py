@@ -71,39 +71,49 @@ def _show(event: Event, as_json: bool) -> None:
         console.print(event_detail(event))
 
 
+NameOption = Annotated[str, typer.Option("--name", "-n", help="The event's name.")]
+StartsAtOption = Annotated[
+    str, typer.Option("--starts-at", help="Start, ISO 8601: 2026-12-01T10:00+01:00.")
+]
+SourceOption = Annotated[
+    str, typer.Option("--source", "-s", help="Original language, BCP-47: ca-ES.")
+]
+ChannelsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--channel",
+        help="LANG[:KIND], KIND floor|human|machine (machine if left out); repeat it.",
+    ),
+]
+EndsAtOption = Annotated[str | None, typer.Option("--ends-at", help="Planned end.")]
+TimezoneOption = Annotated[
+    str, typer.Option("--timezone", "--tz", help="IANA time zone it is shown in.")
+]
+CustomerOption = Annotated[
+    str | None, typer.Option("--customer", help="Customer name or id (else the default).")
+]
+IdOption = Annotated[
+    int | None, typer.Option("--id", help="Choose the id (else a random one).", min=1)
+]
+MaxListenersOption = Annotated[
+    int | None, typer.Option("--max-listeners", help="Cap below the customer's.", min=1)
+]
+PrivateOption = Annotated[bool, typer.Option("--private", help="Listeners need a token to join.")]
+
+
 @app.command("create")
 def create(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option("--name", "-n", help="The event's name.")],
-    starts_at: Annotated[
-        str, typer.Option("--starts-at", help="Start, ISO 8601: 2026-12-01T10:00+01:00.")
-    ],
-    source: Annotated[
-        str, typer.Option("--source", "-s", help="Original language, BCP-47: ca-ES.")
-    ],
-    channel: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--channel",
-            help="LANG[:KIND], KIND floor|human|machine (machine if left out); repeat it.",
-        ),
-    ] = None,
-    ends_at: Annotated[str | None, typer.Option("--ends-at", help="Planned end.")] = None,
-    timezone: Annotated[
-        str, typer.Option("--timezone", "--tz", help="IANA time zone it is shown in.")
-    ] = "UTC",
-    customer: Annotated[
-        str | None, typer.Option("--customer", help="Customer name or id (else the default).")
-    ] = None,
-    event_id: Annotated[
-        int | None, typer.Option("--id", help="Choose the id (else a random one).", min=1)
-    ] = None,
-    max_listeners: Annotated[
-        int | None, typer.Option("--max-listeners", help="Cap below the customer's.", min=1)
-    ] = None,
-    private: Annotated[
-        bool, typer.Option("--private", help="Listeners need a token to join.")
-    ] = False,
+    name: NameOption,
+    starts_at: StartsAtOption,
+    source: SourceOption,
+    channel: ChannelsOption = None,
+    ends_at: EndsAtOption = None,
+    timezone: TimezoneOption = "UTC",
+    customer: CustomerOption = None,
+    event_id: IdOption = None,
+    max_listeners: MaxListenersOption = None,
+    private: PrivateOption = False,
     glossary: GlossaryOption = None,
     as_json: JsonOption = False,
 ) -> None:

@@ -1,12 +1,11 @@
 """The domain model: events, channels, customers and the status machine, free of IO."""
 
+from livevent.model.customer import Customer, CustomerCreate
 from livevent.model.event import (
     MAX_CHANNELS,
     Channel,
     ChannelKind,
     ChannelSpec,
-    Customer,
-    CustomerCreate,
     DeletedEvent,
     Event,
     EventConfig,
@@ -18,11 +17,11 @@ from livevent.model.event import (
     GlossaryEntry,
     Limits,
     StatusChange,
-    TranscriptSegment,
     build_channels,
 )
 from livevent.model.language import LanguageTag, language_name, normalize_language
 from livevent.model.status import ACTIONS, EventStatus, can_transition, sources_of
+from livevent.model.transcript import TranscriptSegment
 from livevent.model.user import (
     Capability,
     Email,

@@ -1,4 +1,4 @@
-"""Customers, events and their channels: validated values with no IO."""
+"""Events and their channels: validated values with no IO."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from livevent.model.customer import Customer
 from livevent.model.language import LanguageTag
 from livevent.model.status import EventStatus
 
@@ -147,23 +148,6 @@ def build_channels(
             numbers[number] = spec.language
         channels.append(Channel(**{**spec.model_dump(), "number": number}))
     return sorted(channels, key=lambda c: c.number)
-
-
-class CustomerCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    max_live_events: int = Field(5, ge=1, le=10_000, description="concurrent LIVE events")
-    max_listeners_per_event: int = Field(
-        1000, ge=1, le=1_000_000, description="listeners per event"
-    )
-
-
-class Customer(CustomerCreate):
-    model_config = ConfigDict(extra="ignore")
-
-    id: int
-    created_at: datetime
 
 
 class GlossaryEntry(BaseModel):
@@ -404,18 +388,3 @@ class EventConfig(Event):
             languages=languages,
             limits=Limits(max_listeners=min(caps), max_live_events=customer.max_live_events),
         )
-
-
-class TranscriptSegment(BaseModel):
-    """One final utterance: what was said, its translations, and when."""
-
-    event_id: int = Field(ge=1, le=MAX_ID)
-    sequence: int = Field(ge=0, le=1_000_000_000, description="order within the live session")
-    language: LanguageTag = Field(description="the language it was spoken in")
-    text: str = Field(max_length=10_000)
-    translations: dict[LanguageTag, str] = Field(
-        default_factory=dict, max_length=MAX_CHANNELS, description="language -> text"
-    )
-    start_seconds: float = Field(ge=0, le=1e7, description="from the start of the live session")
-    end_seconds: float = Field(ge=0, le=1e7)
-    spoken_at: Moment

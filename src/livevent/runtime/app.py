@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -11,7 +12,7 @@ from aiohttp import web
 from livevent.auth.signing import verifier_for
 from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
 from livevent.http.sockets import CloseCode, close_socket, socket_guard
-from livevent.runtime import http, metrics
+from livevent.runtime import live_routes, metrics
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
 from livevent.runtime.listen import listen
 from livevent.runtime.runtime import LiveRuntime
@@ -71,33 +72,34 @@ def install_runtime(
         finally:
             await opened.aclose(end_events=end_events_on_exit)
 
-    async def going_away(app: web.Application) -> None:
-        # Drain: the listening socket is closed by now (no new joins). Hand each
-        # event over first (ownership released), then tell everyone to move.
-        if not end_events_on_exit and RUNTIME in app:
-            running = app[RUNTIME]
-            for event_id in list(running.sessions):
-                await running.leave(event_id, reason=DRAIN_REASON)
-        sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
-        # Each close has its own deadline, after which its connection is cut:
-        # clients that stopped reading cannot hold the drain up.
-        await asyncio.gather(
-            *(close_socket(ws, CloseCode.GOING_AWAY, DRAIN_REASON) for ws in list(sockets)),
-            return_exceptions=True,
-        )
-
     app.cleanup_ctx.append(runtime_ctx)
-    app.on_shutdown.append(going_away)
+    app.on_shutdown.append(functools.partial(_drain, end_events=end_events_on_exit))
     app.router.add_get(
         "/listen/{event_id}", _socket_or_page(socket_guard(listen), pages.listen_page)
     )
     app.router.add_get(
         "/speak/{event_id}/{channel}", _socket_or_page(socket_guard(speak), pages.speak_page)
     )
-    app.router.add_get("/live/{event_id}/channels", http.live_channels)
-    app.router.add_get("/live/{event_id}/stats", http.live_stats)
-    app.router.add_post("/live/{event_id}/stop", http.live_stop)
+    app.router.add_get("/live/{event_id}/channels", live_routes.live_channels)
+    app.router.add_get("/live/{event_id}/stats", live_routes.live_stats)
+    app.router.add_post("/live/{event_id}/stop", live_routes.live_stop)
     app.router.add_get("/metrics", metrics.metrics)
-    app.router.add_get("/healthz", http.healthz)
-    app.router.add_get("/readyz", http.readyz)
+    app.router.add_get("/healthz", live_routes.healthz)
+    app.router.add_get("/readyz", live_routes.readyz)
     pages.install_pages(app)
+
+
+async def _drain(app: web.Application, *, end_events: bool) -> None:
+    """Shutting down: the listening socket is closed by now (no new joins). Hand each
+    event over first (ownership released), then tell everyone to move."""
+    if not end_events and RUNTIME in app:
+        running = app[RUNTIME]
+        for event_id in list(running.sessions):
+            await running.leave(event_id, reason=DRAIN_REASON)
+    sockets: weakref.WeakSet[web.WebSocketResponse] = app[SOCKETS]
+    # Each close has its own deadline, after which its connection is cut:
+    # clients that stopped reading cannot hold the drain up.
+    await asyncio.gather(
+        *(close_socket(ws, CloseCode.GOING_AWAY, DRAIN_REASON) for ws in list(sockets)),
+        return_exceptions=True,
+    )

@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import socket
-import time
 from collections.abc import Coroutine
 from contextlib import AsyncExitStack
 from types import TracebackType
@@ -38,6 +37,7 @@ from livevent.model import ChannelKind, EventStatus
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
 from livevent.runtime.gateway import EventGateway, HttpGateway, LocalGateway
+from livevent.runtime.ownership import hold_lock, take_lock_when_free
 from livevent.runtime.session import LiveSession
 from livevent.runtime.speech import MachinePipeline
 from livevent.runtime.transcript_writer import TranscriptWriter
@@ -242,53 +242,21 @@ class LiveRuntime:
         session.spawn(self._keep_ownership(session), name=f"own:{session.event_id}")
 
     async def _keep_ownership(self, session: LiveSession) -> None:
-        """Renew the owner lock; if another instance took it meanwhile, step aside."""
         key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
-        while True:
-            raise_if_cancelled()
-            await asyncio.sleep(ttl / 6)  # several renewals per TTL ride out a slow one
-            try:
-                if await self.bus.renew(key, self.instance, ttl):
-                    continue
-                # Lost (a Redis restart wiped it, or we stalled): take it back if free.
-                if await self.bus.acquire(key, self.instance, ttl):
-                    continue
-            except LiveventError:
-                continue  # the bus is down: nobody else can take it either; keep serving
-            log.warning("event %s is owned elsewhere now: moving listeners", session.event_id)
-            self.sessions.pop(session.event_id, None)
-            self._spawn(
-                session.close(EventStatus.LIVE, "moved to another server", CloseCode.GOING_AWAY),
-                name=f"step-aside:{session.event_id}",
-            )
-            return
+        await hold_lock(self.bus, key, self.instance, ttl)
+        log.warning("event %s is owned elsewhere now: moving listeners", session.event_id)
+        self.sessions.pop(session.event_id, None)
+        self._spawn(
+            session.close(EventStatus.LIVE, "moved to another server", CloseCode.GOING_AWAY),
+            name=f"step-aside:{session.event_id}",
+        )
 
     async def _take_over_when_free(self, session: LiveSession) -> None:
-        """A relay watches the owner lock: free for a while means the owner died."""
         key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
-        # Longer than the owner's renewal period, so a live owner re-takes a wiped
-        # lock (a Redis restart) before anyone else does.
-        grace = ttl / 6 + 0.2
-        free_since: float | None = None
-        while True:
-            raise_if_cancelled()
-            await asyncio.sleep(0.2)  # the watch period
-            try:
-                holder = await self.bus.get(key)
-                if holder is not None:
-                    free_since = None
-                    continue
-                now = time.monotonic()
-                free_since = free_since or now
-                if now - free_since < grace or not await self.bus.acquire(key, self.instance, ttl):
-                    continue
-            except LiveventError:
-                free_since = None
-                continue
-            log.warning("event %s: its owner is gone; taking it over", session.event_id)
-            await session.promote()
-            await self._own(session)
-            return
+        await take_lock_when_free(self.bus, key, self.instance, ttl)
+        log.warning("event %s: its owner is gone; taking it over", session.event_id)
+        await session.promote()
+        await self._own(session)
 
     async def _start_pipeline(self, session: LiveSession) -> None:
         pipeline = MachinePipeline(session, self.engines, record=self.transcripts.record)

@@ -1,4 +1,4 @@
-"""The event store: customers, events and their audit trail, on any `Database`.
+"""The event store: events and their audit trail (customers, users and transcripts beside).
 
 Every change runs in one write transaction that first reads (and, on
 PostgreSQL, locks) the row it changes, then writes it back with its version
@@ -20,32 +20,28 @@ from pydantic import ValidationError
 from livevent.errors import (
     AlreadyExists,
     Conflict,
-    InvalidInput,
     InvalidTransition,
     LimitReached,
     NotFound,
-    Unavailable,
     VersionConflict,
 )
 from livevent.model import (
-    Customer,
-    CustomerCreate,
-    DeletedEvent,
     Event,
     EventCreate,
     EventFields,
     EventFilter,
     EventPatch,
     EventStatus,
-    StatusChange,
-    TranscriptSegment,
     can_transition,
 )
 from livevent.model.changes import describe_changes
 from livevent.model.event import live_change_problem
 from livevent.model.validation import invalid
 from livevent.store import migrate as migrations
-from livevent.store.database import Connection, Database, Row, UniqueViolation
+from livevent.store.audit import AuditRecords
+from livevent.store.customers import CustomerRecords
+from livevent.store.database import Connection, Database, Row
+from livevent.store.transcripts import TranscriptRecords
 from livevent.store.users import UserStore
 
 # Random ids are short enough to read out loud and type on a phone; the range
@@ -59,7 +55,6 @@ _EVENT_COLUMNS = (
     "id, customer_id, name, starts_at, ends_at, timezone, source_language, channels,"
     " max_listeners, public, glossary, status, version, created_at, updated_at"
 )
-_CUSTOMER_COLUMNS = "id, name, max_live_events, max_listeners_per_event, created_at"
 
 
 def _now() -> datetime:
@@ -82,7 +77,7 @@ def _glossary_json(fields: EventFields) -> list[dict[str, Any]]:
     return [entry.model_dump(mode="json") for entry in fields.glossary]
 
 
-class EventStore:
+class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
     """The source of truth. Open it with `open_store(url)` or `async with`."""
 
     def __init__(self, database: Database) -> None:
@@ -122,59 +117,6 @@ class EventStore:
         async with self.database.read() as connection:
             await connection.fetchval("SELECT 1")
 
-    # -- customers ------------------------------------------------------------
-
-    async def create_customer(self, data: CustomerCreate) -> Customer:
-        try:
-            async with self.database.write() as connection:
-                row = await connection.fetchrow(
-                    "INSERT INTO customers (name, max_live_events, max_listeners_per_event,"
-                    f" created_at) VALUES ($1, $2, $3, $4) RETURNING {_CUSTOMER_COLUMNS}",
-                    data.name,
-                    data.max_live_events,
-                    data.max_listeners_per_event,
-                    _now(),
-                )
-        except UniqueViolation:
-            raise AlreadyExists(f"a customer named {data.name!r} already exists") from None
-        assert row is not None
-        return Customer.model_validate(row)
-
-    async def ensure_customer(self, name: str) -> Customer:
-        """The customer with this name, created with default limits if missing."""
-        found = await self.find_customer(name)
-        if found is not None:
-            return found
-        try:
-            return await self.create_customer(CustomerCreate(name=name))
-        except AlreadyExists:  # created by someone else meanwhile
-            found = await self.find_customer(name)
-            assert found is not None
-            return found
-
-    async def get_customer(self, customer_id: int) -> Customer:
-        async with self.database.read() as connection:
-            row = await connection.fetchrow(
-                f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE id = $1", customer_id
-            )
-        if row is None:
-            raise NotFound(f"customer {customer_id} does not exist", customer_id=customer_id)
-        return Customer.model_validate(row)
-
-    async def find_customer(self, name: str) -> Customer | None:
-        async with self.database.read() as connection:
-            row = await connection.fetchrow(
-                f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE name = $1", name.strip()
-            )
-        return None if row is None else Customer.model_validate(row)
-
-    async def list_customers(self) -> list[Customer]:
-        async with self.database.read() as connection:
-            rows = await connection.fetch(
-                f"SELECT {_CUSTOMER_COLUMNS} FROM customers ORDER BY name"
-            )
-        return [Customer.model_validate(row) for row in rows]
-
     # -- events: reads --------------------------------------------------------
 
     async def get_event(self, event_id: int) -> Event:
@@ -213,21 +155,6 @@ class EventStore:
                 *args,
             )
         return [_event(row) for row in rows], int(total)
-
-    async def history(self, event_id: int) -> list[StatusChange]:
-        async with self.database.read() as connection:
-            changes = await self._history(connection, event_id)
-        if not changes:
-            await self.get_event(event_id)  # NotFound when it does not exist
-        return changes
-
-    async def _history(self, connection: Connection, event_id: int) -> list[StatusChange]:
-        rows = await connection.fetch(
-            "SELECT event_id, from_status, to_status, actor, reason, change, at"
-            " FROM event_status_changes WHERE event_id = $1 ORDER BY id",
-            event_id,
-        )
-        return [StatusChange.model_validate(dict(row)) for row in rows]
 
     async def count_live_events(self, customer_id: int) -> int:
         async with self.database.read() as connection:
@@ -445,58 +372,6 @@ class EventStore:
             )
             await connection.execute("DELETE FROM events WHERE id = $1", event_id)
 
-    async def deleted_event(self, event_id: int) -> DeletedEvent | None:
-        """The trace a deleted event left, or None when no event with this id was deleted."""
-        async with self.database.read() as connection:
-            row = await connection.fetchrow(
-                "SELECT id, customer_id, name, actor, deleted_at, history"
-                " FROM deleted_events WHERE id = $1",
-                event_id,
-            )
-        if row is None:
-            return None
-        data = dict(row)
-        if isinstance(data["history"], str):
-            data["history"] = json.loads(data["history"])
-        return DeletedEvent.model_validate(data)
-
-    # -- transcripts ----------------------------------------------------------
-
-    async def add_transcript_segment(self, segment: TranscriptSegment) -> None:
-        """Written as each segment is final, so a crash loses nothing already said."""
-        async with self.database.write() as connection:
-            await connection.execute(
-                "INSERT INTO transcript_segments (event_id, sequence, language, text,"
-                " translations, start_seconds, end_seconds, spoken_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                segment.event_id,
-                segment.sequence,
-                segment.language,
-                segment.text,
-                segment.translations,
-                segment.start_seconds,
-                segment.end_seconds,
-                segment.spoken_at,
-            )
-
-    async def transcript(self, event_id: int) -> list[TranscriptSegment]:
-        async with self.database.read() as connection:
-            rows = await connection.fetch(
-                "SELECT event_id, sequence, language, text, translations, start_seconds,"
-                " end_seconds, spoken_at FROM transcript_segments WHERE event_id = $1"
-                " ORDER BY spoken_at, id",
-                event_id,
-            )
-        if not rows:
-            await self.get_event(event_id)  # NotFound when it does not exist
-        segments = []
-        for row in rows:
-            data = dict(row)
-            if isinstance(data["translations"], str):
-                data["translations"] = json.loads(data["translations"])
-            segments.append(TranscriptSegment.model_validate(data))
-        return segments
-
     async def _locked(self, connection: Connection, event_id: int) -> Event:
         row = await connection.fetchrow(
             f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = $1{self.database.lock_rows}",
@@ -505,68 +380,3 @@ class EventStore:
         if row is None:
             raise NotFound(f"event {event_id} does not exist", event_id=event_id)
         return _event(row)
-
-    async def _audit(
-        self,
-        connection: Connection,
-        event_id: int,
-        from_status: EventStatus | None,
-        to_status: EventStatus,
-        actor: str,
-        reason: str | None,
-        at: datetime,
-        change: str | None = None,
-    ) -> None:
-        await connection.execute(
-            "INSERT INTO event_status_changes"
-            " (event_id, from_status, to_status, actor, reason, at, change)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            event_id,
-            from_status,
-            to_status,
-            actor,
-            reason,
-            at,
-            change,
-        )
-
-
-def database_for(url: str, *, pool_size: int = 10) -> Database:
-    """The database configuration that the URL's scheme names."""
-    if url.startswith("sqlite:"):
-        from livevent.store.sqlite import SQLiteDatabase
-
-        return SQLiteDatabase(url)
-    if url.startswith(("postgresql:", "postgres:", "postgresql+asyncpg:")):
-        from livevent.store.postgres import PostgresDatabase
-
-        return PostgresDatabase(url, pool_size=pool_size)
-    raise InvalidInput(
-        f"unsupported database URL {url.split('://', 1)[0]!r}:"
-        " use sqlite:///PATH or postgresql://HOST/DB"
-    )
-
-
-async def open_store(url: str, *, pool_size: int = 10, migrate: bool | None = None) -> EventStore:
-    """Open the store at `url`, ready to use.
-
-    SQLite is migrated on first use (it is the zero-setup default); PostgreSQL
-    is migrated by `livevent db migrate` and refused until it has been, unless
-    `migrate=True`.
-    """
-    store = EventStore(database_for(url, pool_size=pool_size))
-    await store.database.open()
-    try:
-        if migrate or (migrate is None and store.dialect == "sqlite"):
-            await store.migrate()
-        elif migrate is None:
-            missing = await store.pending_migrations()
-            if missing:
-                raise Unavailable(
-                    f"the database at {store.database.describe()} lacks migrations"
-                    f" {', '.join(missing)}: run `livevent db migrate`"
-                )
-    except BaseException:
-        await store.aclose()
-        raise
-    return store

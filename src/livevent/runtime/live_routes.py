@@ -1,4 +1,4 @@
-"""The runtime's HTTP endpoints: channels, stats and stop of a live event; health."""
+"""The runtime's HTTP routes: channels, stats and stop of a live event; health."""
 
 from __future__ import annotations
 

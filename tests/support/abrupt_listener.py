@@ -5,15 +5,15 @@ import sys
 
 import aiohttp
 
+from livevent.client import ListenerClient
+
 
 async def main(url: str) -> None:
     async with aiohttp.ClientSession() as session, session.ws_connect(url) as ws:
-        while True:
-            message = await ws.receive()
-            if message.type is aiohttp.WSMsgType.TEXT and '"status"' in message.data:
-                print("joined", flush=True)
-            elif message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
-                return
+        listener = ListenerClient(ws, decode=False, keep_audio=False).start()
+        await listener.until(lambda heard: heard.of_type("status"), within=60)
+        print("joined", flush=True)
+        await listener.closed(within=3600)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 
 class RedisServer:

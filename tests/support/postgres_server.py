@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port, wait_for_port
+from tests.support.servers import free_port, wait_for_port
 
 
 def _bin_dir() -> Path:

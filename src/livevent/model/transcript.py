@@ -1,0 +1,23 @@
+"""Transcript segments: what was said in a live event, translated, and when."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from livevent.model.event import MAX_CHANNELS, MAX_ID, Moment
+from livevent.model.language import LanguageTag
+
+
+class TranscriptSegment(BaseModel):
+    """One final utterance: what was said, its translations, and when."""
+
+    event_id: int = Field(ge=1, le=MAX_ID)
+    sequence: int = Field(ge=0, le=1_000_000_000, description="order within the live session")
+    language: LanguageTag = Field(description="the language it was spoken in")
+    text: str = Field(max_length=10_000)
+    translations: dict[LanguageTag, str] = Field(
+        default_factory=dict, max_length=MAX_CHANNELS, description="language -> text"
+    )
+    start_seconds: float = Field(ge=0, le=1e7, description="from the start of the live session")
+    end_seconds: float = Field(ge=0, le=1e7)
+    spoken_at: Moment

@@ -1,0 +1,52 @@
+"""The owner lock of a live event: one instance runs its pipelines, the others relay.
+
+The owner renews the lock several times per TTL; a relay watches it and takes it
+once it has been free for longer than the owner's renewal period, so that a live
+owner re-takes a lock wiped by a Redis restart before anyone else does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from livevent.aio import raise_if_cancelled
+from livevent.bus import Bus
+from livevent.errors import LiveventError
+
+WATCH_PERIOD = 0.2
+
+
+async def hold_lock(bus: Bus, key: str, holder: str, ttl: float) -> None:
+    """Renew the lock until another holder has it; returns then (step aside)."""
+    while True:
+        raise_if_cancelled()
+        await asyncio.sleep(ttl / 6)  # several renewals per TTL ride out a slow one
+        try:
+            if await bus.renew(key, holder, ttl):
+                continue
+            # Lost (a Redis restart wiped it, or we stalled): take it back if free.
+            if await bus.acquire(key, holder, ttl):
+                continue
+        except LiveventError:
+            continue  # the bus is down: nobody else can take it either; keep serving
+        return
+
+
+async def take_lock_when_free(bus: Bus, key: str, holder: str, ttl: float) -> None:
+    """Watch the lock; return once it was free for a grace period and is ours."""
+    grace = ttl / 6 + WATCH_PERIOD
+    free_since: float | None = None
+    while True:
+        raise_if_cancelled()
+        await asyncio.sleep(WATCH_PERIOD)  # the watch period
+        try:
+            if await bus.get(key) is not None:
+                free_since = None
+                continue
+            now = time.monotonic()
+            free_since = free_since or now
+            if now - free_since >= grace and await bus.acquire(key, holder, ttl):
+                return
+        except LiveventError:
+            free_since = None

@@ -1,0 +1,53 @@
+"""Transcript segments in the store: what was said, and its translations."""
+
+from __future__ import annotations
+
+import json
+
+from livevent.errors import NotFound
+from livevent.model import TranscriptSegment
+from livevent.store.database import Database
+
+
+class TranscriptRecords:
+    """The transcript half of `EventStore` (a mixin: one store, one database)."""
+
+    database: Database
+
+    async def add_transcript_segment(self, segment: TranscriptSegment) -> None:
+        """Written as each segment is final, so a crash loses nothing already said."""
+        async with self.database.write() as connection:
+            await connection.execute(
+                "INSERT INTO transcript_segments (event_id, sequence, language, text,"
+                " translations, start_seconds, end_seconds, spoken_at)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                segment.event_id,
+                segment.sequence,
+                segment.language,
+                segment.text,
+                segment.translations,
+                segment.start_seconds,
+                segment.end_seconds,
+                segment.spoken_at,
+            )
+
+    async def transcript(self, event_id: int) -> list[TranscriptSegment]:
+        async with self.database.read() as connection:
+            rows = await connection.fetch(
+                "SELECT event_id, sequence, language, text, translations, start_seconds,"
+                " end_seconds, spoken_at FROM transcript_segments WHERE event_id = $1"
+                " ORDER BY spoken_at, id",
+                event_id,
+            )
+            known = rows or await connection.fetchval(
+                "SELECT 1 FROM events WHERE id = $1", event_id
+            )
+        if not known:
+            raise NotFound(f"event {event_id} does not exist", event_id=event_id)
+        segments = []
+        for row in rows:
+            data = dict(row)
+            if isinstance(data["translations"], str):
+                data["translations"] = json.loads(data["translations"])
+            segments.append(TranscriptSegment.model_validate(data))
+        return segments
