@@ -16,7 +16,7 @@ import pytest
 
 from livevent.runtime.audio import decode_file
 from tests.support.live import Heard, speak_to_wav
-from tests.test_live_cli import cli, joined, ready_event, start_live
+from tests.test_cli_live import cli, joined, ready_event, start_live
 
 
 @pytest.fixture
