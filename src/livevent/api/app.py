@@ -13,7 +13,7 @@ from livevent.auth.middleware import auth_middleware
 from livevent.auth.signing import verifier_for
 from livevent.errors import LiveventError
 from livevent.events.service import EventService, open_service
-from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
+from livevent.http.appkeys import OPENAPI, SERVICE, SETTINGS, VERIFIER
 from livevent.http.openapi import build_openapi
 from livevent.http.operations import Operation
 from livevent.http.problems import problem, problem_middleware
@@ -22,8 +22,6 @@ from livevent.settings import Settings
 
 # Event bodies are small; anything bigger is a mistake or an attack.
 MAX_BODY_BYTES = 256 * 1024
-
-OPENAPI = web.AppKey("openapi", dict)
 
 
 def base_app(settings: Settings) -> web.Application:

@@ -12,12 +12,11 @@ from aiohttp import web
 
 from livevent.auth.tokens import TokenClaims
 from livevent.errors import Forbidden, Unauthorized
-from livevent.http.appkeys import SERVICE, VERIFIER
+from livevent.http.appkeys import CLAIMS, SERVICE, VERIFIER
 from livevent.http.params import bearer_token, event_id_of, names_event
 from livevent.http.problems import Handler
 from livevent.model import Capability, Role
 
-CLAIMS = web.RequestKey("claims", TokenClaims)
 _OPEN = ("/api/openapi.json", "/api/auth/token", "/api/auth/refresh")
 _ANY_ROLE = ("/api/auth/me",)
 
