@@ -492,7 +492,7 @@ async def test_a_machine_channel_added_while_live_joins_the_pipeline(
     await runtime.service.update_event(event_id, EventPatch(channels=[*specs, catalan]))
 
     async def translating() -> bool:
-        return session.pipeline is not None and "ca-ES" in session.pipeline.players
+        return session.pipeline is not None and "ca-ES" in session.pipeline.booths
 
     await poll(translating)
     assert session.channel_state("ca-ES") != "unavailable"

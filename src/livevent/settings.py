@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     channel_idle_pause: float = Field(
         30.0, ge=0, description="seconds without listeners before a channel's pipeline pauses"
     )
+    interpretation: Literal["simultaneous", "consecutive"] = Field(
+        "simultaneous",
+        description="machine channels of events that name no mode: simultaneous follows"
+        " the speaker a few seconds behind; consecutive speaks whole sentences at pauses",
+    )
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='options per engine, by "stage.name": {"mt.libretranslate": {"url": ...}}',

@@ -34,12 +34,24 @@ ReasonOption = Annotated[
 
 
 def parse_channel(text: str) -> dict[str, Any]:
-    """`en-US:machine` -> {"language": "en-US", "kind": "machine"}; the kind defaults to machine."""
-    language, _, kind = text.partition(":")
+    """`es-ES:machine:consecutive` -> language, kind and interpretation; machine by default."""
+    language, _, rest = text.partition(":")
+    kind, _, interpretation = rest.partition(":")
     spec: dict[str, Any] = {"language": language}
     if kind:
         spec["kind"] = kind.strip().lower()
+    if interpretation:
+        spec["interpretation"] = interpretation.strip().lower()
     return spec
+
+
+InterpretationOption = Annotated[
+    str | None,
+    typer.Option(
+        "--interpretation",
+        help="Machine channels: simultaneous (a few seconds behind) or consecutive.",
+    ),
+]
 
 
 GlossaryOption = Annotated[
@@ -115,6 +127,7 @@ def create(
     max_listeners: MaxListenersOption = None,
     private: PrivateOption = False,
     glossary: GlossaryOption = None,
+    interpretation: InterpretationOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an event in DRAFT. The floor channel (original language) is added for you."""
@@ -133,6 +146,7 @@ def create(
                 "max_listeners": max_listeners,
                 "public": not private,
                 "glossary": entries,
+                "interpretation": interpretation,
             },
         )
     )
@@ -225,7 +239,7 @@ def update(
     timezone: Annotated[str | None, typer.Option("--timezone", "--tz")] = None,
     source: Annotated[str | None, typer.Option("--source", "-s")] = None,
     add_channel: Annotated[
-        list[str] | None, typer.Option("--add-channel", help="LANG[:KIND]; repeat it.")
+        list[str] | None, typer.Option("--add-channel", help="LANG[:KIND[:MODE]]; repeat it.")
     ] = None,
     remove_channel: Annotated[
         list[str] | None, typer.Option("--remove-channel", help="LANG or number; repeat it.")
@@ -239,6 +253,7 @@ def update(
         typer.Option("--version", help="Only if the event is still at this version.", min=1),
     ] = None,
     glossary: GlossaryOption = None,
+    interpretation: InterpretationOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change an event; with --version, only if nobody changed it since you read it."""
@@ -254,6 +269,7 @@ def update(
             "max_listeners": max_listeners,
             "public": public,
             "glossary": entries,
+            "interpretation": interpretation,
         }.items()
         if value is not None
     }

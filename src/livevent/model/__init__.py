@@ -1,12 +1,12 @@
 """The domain model: events, channels, customers and the status machine, free of IO."""
 
+from livevent.model.audit import DeletedEvent, StatusChange
 from livevent.model.customer import Customer, CustomerCreate
 from livevent.model.event import (
     MAX_CHANNELS,
     Channel,
     ChannelKind,
     ChannelSpec,
-    DeletedEvent,
     Event,
     EventConfig,
     EventCreate,
@@ -16,7 +16,6 @@ from livevent.model.event import (
     EventPatch,
     GlossaryEntry,
     Limits,
-    StatusChange,
     build_channels,
 )
 from livevent.model.language import LanguageTag, language_name, normalize_language

@@ -23,7 +23,7 @@ def describe_changes(current: Event, fields: EventFields) -> str | None:
         before, after = getattr(current, name), getattr(fields, name)
         if before != after:
             parts.append(f"{name} {_short(before)} -> {_short(after)}")
-    for name in ("max_listeners", "public"):
+    for name in ("max_listeners", "public", "interpretation"):
         before, after = getattr(current, name), getattr(fields, name)
         if before != after:
             parts.append(f"{name} {before} -> {after}")
@@ -35,8 +35,8 @@ def describe_changes(current: Event, fields: EventFields) -> str | None:
         key
         for key in new
         if key in old
-        and (new[key].label, new[key].voice, new[key].engines)
-        != (old[key].label, old[key].voice, old[key].engines)
+        and (new[key].label, new[key].voice, new[key].engines, new[key].interpretation)
+        != (old[key].label, old[key].voice, old[key].engines, old[key].interpretation)
     ]
     if added:
         parts.append(f"channels added {', '.join(added)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -66,6 +66,15 @@ def _no_timestamps(value: object) -> object:
 Moment = Annotated[datetime, BeforeValidator(_no_timestamps), AfterValidator(_check_moment)]
 
 
+# simultaneous: a machine channel follows the speaker a few seconds behind, clause
+# by clause; consecutive: it speaks whole sentences once the speaker pauses.
+Interpretation = Literal["simultaneous", "consecutive"]
+_INTERPRETATION = (
+    "machine channels: simultaneous (clause by clause, a few seconds behind)"
+    " or consecutive (whole sentences at the speaker's pauses)"
+)
+
+
 class ChannelKind(StrEnum):
     FLOOR = "floor"
     HUMAN = "human"
@@ -88,6 +97,9 @@ class ChannelSpec(BaseModel):
         description="engine per stage for machine channels, e.g. {'stt': 'whisper'}",
     )
     voice: str | None = Field(None, max_length=80, description="text-to-speech voice")
+    interpretation: Interpretation | None = Field(
+        None, description=_INTERPRETATION + "; the event's when absent"
+    )
 
 
 class Channel(ChannelSpec):
@@ -183,6 +195,9 @@ class EventFields(BaseModel):
     glossary: list[GlossaryEntry] = Field(
         default_factory=list, max_length=500, description="terms machine channels keep or fix"
     )
+    interpretation: Interpretation | None = Field(
+        None, description=_INTERPRETATION + "; the deployment's setting when absent"
+    )
 
     @model_validator(mode="after")
     def _localize_and_check(self) -> Self:
@@ -214,6 +229,7 @@ class EventCreate(BaseModel):
     max_listeners: int | None = Field(None, ge=1, le=1_000_000)
     public: bool = True
     glossary: list[GlossaryEntry] = Field(default_factory=list, max_length=500)
+    interpretation: Interpretation | None = None
 
     def fields(self) -> EventFields:
         """The stored fields this request produces, validated together."""
@@ -227,6 +243,7 @@ class EventCreate(BaseModel):
             max_listeners=self.max_listeners,
             public=self.public,
             glossary=self.glossary,
+            interpretation=self.interpretation,
         )
 
 
@@ -244,11 +261,12 @@ class EventPatch(BaseModel):
     max_listeners: int | None = Field(None, ge=1, le=1_000_000)
     public: bool | None = None
     glossary: list[GlossaryEntry] | None = Field(None, max_length=500)
+    interpretation: Interpretation | None = None
 
     def apply(self, event: Event) -> EventFields:
         """The event's fields after this patch, validated as a whole."""
         changes = {name: getattr(self, name) for name in self.model_fields_set}
-        nullable = {"ends_at", "max_listeners"}
+        nullable = {"ends_at", "max_listeners", "interpretation"}
         for name, value in list(changes.items()):
             if value is None and name not in nullable:
                 raise ValueError(f"{name} cannot be removed")
@@ -322,33 +340,6 @@ class EventPage(BaseModel):
     total: int = Field(description="events matching the filter, over all pages")
     limit: int
     offset: int
-
-
-class StatusChange(BaseModel):
-    """One audit row: who changed the event, when and why.
-
-    A status move has different `from_status` and `to_status`; an edit keeps the
-    status and says in `change` which fields it changed, old and new.
-    """
-
-    event_id: int
-    from_status: EventStatus | None
-    to_status: EventStatus
-    actor: str
-    reason: str | None
-    change: str | None = Field(None, description="the fields an edit changed, old -> new")
-    at: datetime
-
-
-class DeletedEvent(BaseModel):
-    """The trace a deleted DRAFT leaves; its id is never given to another event."""
-
-    id: int
-    customer_id: int
-    name: str
-    actor: str
-    deleted_at: datetime
-    history: list[StatusChange]
 
 
 class EventFilter(BaseModel):

@@ -259,7 +259,12 @@ class LiveRuntime:
         await self._own(session)
 
     async def _start_pipeline(self, session: LiveSession) -> None:
-        pipeline = MachinePipeline(session, self.engines, record=self.transcripts.record)
+        pipeline = MachinePipeline(
+            session,
+            self.engines,
+            record=self.transcripts.record,
+            mode=self.settings.interpretation,
+        )
         try:
             await pipeline.start()
         except LiveventError as error:

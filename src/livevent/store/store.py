@@ -53,7 +53,7 @@ SYSTEM_ACTOR = "system"
 
 _EVENT_COLUMNS = (
     "id, customer_id, name, starts_at, ends_at, timezone, source_language, channels,"
-    " max_listeners, public, glossary, status, version, created_at, updated_at"
+    " max_listeners, public, glossary, status, version, created_at, updated_at, interpretation"
 )
 
 
@@ -200,7 +200,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
                     continue
                 row = await connection.fetchrow(
                     f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES"
-                    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13)"
+                    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14)"
                     f" ON CONFLICT (id) DO NOTHING RETURNING {_EVENT_COLUMNS}",
                     candidate,
                     customer_id,
@@ -215,6 +215,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
                     _glossary_json(fields),
                     EventStatus.DRAFT,
                     now,
+                    fields.interpretation,
                 )
                 if row is not None:
                     break
@@ -261,7 +262,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
             row = await connection.fetchrow(
                 "UPDATE events SET name = $3, starts_at = $4, ends_at = $5, timezone = $6,"
                 " source_language = $7, channels = $8, max_listeners = $9, public = $10,"
-                " glossary = $11, version = version + 1, updated_at = $12"
+                " glossary = $11, version = version + 1, updated_at = $12, interpretation = $13"
                 f" WHERE id = $1 AND version = $2 RETURNING {_EVENT_COLUMNS}",
                 event_id,
                 current.version,
@@ -275,6 +276,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
                 fields.public,
                 _glossary_json(fields),
                 now,
+                fields.interpretation,
             )
             if row is None:  # only reachable without row locks; kept as the last guard
                 raise VersionConflict(event_id, current.version, current.version + 1)

@@ -66,18 +66,34 @@ class Engine:
         return {}
 
 
+@dataclass(slots=True, frozen=True)
+class TimedWord:
+    """A recognised word and where it is, in seconds from the start of the audio given."""
+
+    text: str
+    start: float
+    end: float
+
+
 @dataclass(slots=True)
 class Recognition:
     text: str
     language: str
     words: list[str] = field(default_factory=list)
+    timed: list[TimedWord] = field(default_factory=list)  # with `timestamps=True`
 
 
 class SpeechToText(Engine, ABC):
     """PCM s16le mono 16 kHz of one utterance (or its beginning) in, text out."""
 
+    # Whether `transcribe(..., timestamps=True)` gives word times: streaming needs them.
+    word_timestamps: ClassVar[bool] = False
+
     @abstractmethod
-    async def transcribe(self, pcm: bytes, language: str) -> Recognition: ...
+    async def transcribe(
+        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+    ) -> Recognition:
+        """`prompt`: text said just before this audio, to keep names and style steady."""
 
 
 class Translator(Engine, ABC):

@@ -31,7 +31,9 @@ class PocketsphinxSTT(SpeechToText):
                 ) from None
             self._decoder = await asyncio.to_thread(Decoder, samprate=16000)
 
-    async def transcribe(self, pcm: bytes, language: str) -> Recognition:
+    async def transcribe(
+        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+    ) -> Recognition:
         if not language.lower().startswith("en"):
             raise Unavailable(f"pocketsphinx's bundled model is American English, not {language}")
         await self.start()

@@ -46,7 +46,9 @@ class VoskSTT(SpeechToText):
             self._models[language] = vosk.Model(str(path))
         return self._models[language]
 
-    async def transcribe(self, pcm: bytes, language: str) -> Recognition:
+    async def transcribe(
+        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+    ) -> Recognition:
         import vosk
 
         model = self._model(language)

@@ -21,7 +21,7 @@ import numpy as np
 import platformdirs
 
 from livevent.errors import Unavailable
-from livevent.runtime.engines.base import Recognition, SpeechToText
+from livevent.runtime.engines.base import Recognition, SpeechToText, TimedWord
 
 WHISPER_BASE_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 _PARTS = (
@@ -71,6 +71,7 @@ def whisper_base_dir(cache: Path | None = None) -> Path:
 
 class WhisperSTT(SpeechToText):
     name: ClassVar[str] = "whisper"
+    word_timestamps: ClassVar[bool] = True
 
     def __init__(self, *, model: str | None = None, threads: int = 2, beam_size: int = 1) -> None:
         super().__init__()
@@ -95,15 +96,21 @@ class WhisperSTT(SpeechToText):
         path = self.model_spec or str(whisper_base_dir())
         return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=self.threads)
 
-    async def transcribe(self, pcm: bytes, language: str) -> Recognition:
+    async def transcribe(
+        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+    ) -> Recognition:
         await self.start()
         started = time.perf_counter()
         async with self._lock:
-            text = await asyncio.to_thread(self._decode, pcm, language.split("-")[0])
+            text, timed = await asyncio.to_thread(
+                self._decode, pcm, language.split("-")[0], prompt, timestamps
+            )
         self.metrics.record(started, len(pcm) / 32000)
-        return Recognition(text=text, language=language, words=text.split())
+        return Recognition(text=text, language=language, words=text.split(), timed=timed)
 
-    def _decode(self, pcm: bytes, language: str) -> str:
+    def _decode(
+        self, pcm: bytes, language: str, prompt: str | None, timestamps: bool
+    ) -> tuple[str, list[TimedWord]]:
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
         segments, _ = self._model.transcribe(
             audio,
@@ -111,9 +118,17 @@ class WhisperSTT(SpeechToText):
             beam_size=self.beam_size,
             vad_filter=False,
             condition_on_previous_text=False,
-            without_timestamps=True,
+            initial_prompt=prompt or None,
+            without_timestamps=not timestamps,
+            word_timestamps=timestamps,
         )
-        return " ".join(segment.text.strip() for segment in segments).strip()
+        texts, timed = [], []
+        for segment in segments:  # a generator: decoding happens as it is read
+            texts.append(segment.text.strip())
+            for word in segment.words or ():
+                if word.word.strip():
+                    timed.append(TimedWord(word.word.strip(), float(word.start), float(word.end)))
+        return " ".join(texts).strip(), timed
 
     def describe(self) -> dict[str, object]:
         return {"model": self.model_spec or "Whisper base (bundled)", "languages": "~100"}

@@ -1,23 +1,23 @@
-"""Machine interpretation: the floor's speech -> text -> translations -> speech, live.
+"""Machine interpretation of one live event: the floor's speech followed as it is spoken.
 
-One pipeline per live event serves all its machine channels:
+    floor frames -> VAD -> streaming STT (LocalAgreement) -> committed words
+        -> floor captions: partial (committed + unstable tail), final per sentence
+        -> units (clause, sentence, k words) -> each machine channel's booth:
+           MT -> caption -> TTS -> player (interpreter.py)
+        -> sentences -> transcript segments, with every channel's translation
 
-    floor frames -> VAD -> utterance -> STT -> caption (floor)
-                                         \\-> MT per channel -> caption -> TTS -> player
-
-Whisper is not a streaming model: each utterance is decoded when it ends
-(final), and the growing utterance is re-decoded about once a second for
-partial captions, the words two passes agree on marked stable (LocalAgreement).
-Each machine channel's speech is queued so it never overlaps itself; when the
-queue grows, the channel speaks faster, and past a limit it skips its oldest
-utterances (counted), rather than falling further and further behind.
+The VAD decides when somebody speaks (no decode on silence) and when an utterance
+is over (everything left is committed). While someone speaks, the buffer is decoded
+about once a second; when decoding cannot keep up, the period grows (up to
+`MAX_CHUNK`), and the pipeline says it is degraded. An engine without word times
+decodes whole utterances instead (consecutive only).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -26,29 +26,27 @@ from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind, TranscriptSegment
 from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.engines import Engines
-from livevent.runtime.engines.vad import Segmenter, Utterance
-from livevent.runtime.speech.glossary import translate_with_glossary
+from livevent.runtime.engines.base import SpeechToText
+from livevent.runtime.engines.vad import Segmenter
 from livevent.runtime.speech.host import PipelineHost
+from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
 from livevent.runtime.speech.player import ChannelPlayer
+from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, Word, join
+from livevent.runtime.speech.timing import MediaClock
+from livevent.runtime.speech.units import UnitSplitter
 from livevent.runtime.wire import Caption
 
 log = logging.getLogger(__name__)
 
-PARTIAL_INTERVAL = 1.0
-# No partial decode once the speaker has paused this long: the utterance is
-# probably ending, and a decode then would delay its final by up to a second.
-PARTIAL_QUIET_MS = 100
+FRAME_SECONDS = 0.02
+MIN_CHUNK = 1.0  # seconds of new speech between decodes
+MAX_CHUNK = 4.0
+DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so
+# Without word times (utterance decoding), a speaker who never pauses is cut here.
+UTTERANCE_LIMIT = 12.0
+TRANSCRIPT_WAIT = 30.0  # seconds a sentence waits for its translations
 
 Recorder = Callable[[TranscriptSegment], Awaitable[None]]
-
-
-def _common_prefix(a: list[str], b: list[str]) -> list[str]:
-    prefix = []
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        prefix.append(x)
-    return prefix
 
 
 class MachinePipeline:
@@ -58,74 +56,105 @@ class MachinePipeline:
         engines: Engines,
         *,
         record: Recorder | None = None,
-        partials: bool = True,
+        mode: Mode = "simultaneous",
     ) -> None:
         self.host = host
         self.engines = engines
         self.record = record
-        self.partials = partials
+        self.default_mode: Mode = mode
         self.source = host.config.source_language
         self.targets = [c for c in host.config.channels if c.kind is ChannelKind.MACHINE]
-        self.players = {c.language: ChannelPlayer(host, c.language) for c in self.targets}
-        self.segmenter = Segmenter()
-        self.utterances: asyncio.Queue[tuple[Utterance, float]] = asyncio.Queue()
+        self.booths: dict[str, ChannelInterpreter] = {}
+        self.clock = MediaClock()
+        self.segmenter = Segmenter(max_seconds=600.0)
+        self.recognizer: StreamingRecognizer | None = None
+        self.units = UnitSplitter()
+        self.sentence: list[Word] = []
         self.sequence = 0
-        self.stt_ms = 0.0
-        self.stt_backlog = 0
-        self._last_partial = 0.0
-        self._previous_words: list[str] = []
+        self.chunk = MIN_CHUNK
+        # (kind, pcm, media time): begin (the onset, padded), audio (a frame), end (the utterance)
+        self._events: deque[tuple[str, bytes, float]] = deque()
+        self._wake = asyncio.Event()
         self._frames = 0
         self._working = False
 
-    # -- input ----------------------------------------------------------------------
+    # -- input (called on the event loop for every floor frame, in order) -------------
 
     def on_floor_frame(self, frame: bytes) -> None:
-        """Called for every floor frame, in order, on the event loop."""
         if len(frame) != FRAME_BYTES:
             return
         self._frames += 1
+        media_end = self._frames * FRAME_SECONDS
+        self.clock.arrived(media_end)
+        was_speaking = self.segmenter.speaking
         utterance = self.segmenter.push(frame)
-        if utterance is not None:
-            self.utterances.put_nowait((utterance, time.monotonic()))
-            self.stt_backlog = self.utterances.qsize()
+        if self.segmenter.speaking and not was_speaking:
+            onset = self.segmenter.current()
+            self._events.append(("begin", onset, media_end - len(onset) / BYTES_PER_SECOND))
+            self._wake.set()
+        elif was_speaking:
+            self._events.append(("audio", frame, media_end))
+            if utterance is not None:
+                self._ended(utterance.pcm, utterance.start_frame * FRAME_SECONDS)
+            elif self._frames % 10 == 0:
+                self._wake.set()
 
     def end_of_speech(self) -> None:
         """The floor speaker stopped or left: what was said so far is an utterance."""
         utterance = self.segmenter.finish()
         if utterance is not None:
-            self.utterances.put_nowait((utterance, time.monotonic()))
+            self._ended(utterance.pcm, utterance.start_frame * FRAME_SECONDS)
 
-    # -- work -----------------------------------------------------------------------
+    def _ended(self, pcm: bytes, start: float) -> None:
+        self._events.append(("end", pcm, start))
+        self._wake.set()
+
+    # -- start ----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the engines the channels need, then start the workers.
-
-        A channel whose language the engines cannot serve is marked unavailable
-        with the reason; the others go on.
-        """
-        await self.engines.stt(self._engine_name("stt"))
+        """Load the engines, then start the booths; a channel that cannot run says why."""
+        stt = await self.engines.stt(self._engine_name("stt"))
+        if stt.word_timestamps:
+            self.recognizer = StreamingRecognizer(stt, self.source)
+        else:
+            self.segmenter = Segmenter(max_seconds=UTTERANCE_LIMIT)
         for channel in list(self.targets):
-            problem = await self._check(channel.language)
-            if problem:
-                log.warning("channel %s unavailable: %s", channel.language, problem)
-                self.host.set_problem(channel.language, problem)
-                self.targets.remove(channel)
-                del self.players[channel.language]
-        for player in self.players.values():
-            self.host.spawn(player.run(), name=f"player:{player.language}")
+            await self.add_target(channel, starting=True)
         self.host.spawn(self.run(), name=f"pipeline:{self.host.event_id}")
 
-    async def add_target(self, channel: Channel) -> None:
-        """A machine channel added while live: translated from the next utterance on."""
+    async def add_target(self, channel: Channel, *, starting: bool = False) -> None:
+        """A machine channel (one added while live is translated from the next words on)."""
         problem = await self._check(channel.language)
         if problem:
             log.warning("channel %s unavailable: %s", channel.language, problem)
             self.host.set_problem(channel.language, problem)
+            if channel in self.targets:
+                self.targets.remove(channel)
             return
-        player = ChannelPlayer(self.host, channel.language)
-        self.players[channel.language] = player
-        self.targets.append(channel)
-        self.host.spawn(player.run(), name=f"player:{player.language}")
+        if not starting:
+            self.targets.append(channel)
+        language = channel.language
+        booth = ChannelInterpreter(
+            host=self.host,
+            language=language,
+            source=self.source,
+            mode=self.mode_of(channel),
+            mt=lambda: self.engines.mt(self._engine_name("mt", language)),
+            tts=lambda: self.engines.tts(self._engine_name("tts", language)),
+            player=ChannelPlayer(self.host, language),
+            clock=self.clock,
+            voice=channel.voice,
+            glossary=self.host.config.glossary,
+        )
+        self.booths[language] = booth
+        self.host.spawn(booth.player.run(), name=f"player:{language}")
+        self.host.spawn(booth.run(), name=f"booth:{language}")
+
+    def mode_of(self, channel: Channel) -> Mode:
+        if self.recognizer is None:
+            return "consecutive"  # no word times: whole utterances only
+        config = self.host.config
+        return channel.interpretation or config.interpretation or self.default_mode
 
     async def _check(self, language: str) -> str | None:
         try:
@@ -146,152 +175,210 @@ class MachinePipeline:
                 return channel.engines[stage]
         return None
 
+    # -- the loop ---------------------------------------------------------------------------
+
     async def run(self) -> None:
         while True:
-            try:
-                utterance, ended_at = await asyncio.wait_for(self.utterances.get(), 0.25)
-            except TimeoutError:
-                if self.partials and self.segmenter.speaking:
-                    await self._partial()
-                continue
-            self.stt_backlog = self.utterances.qsize()
+            if not self._events:
+                self._wake.clear()
+                await self._wake.wait()
+            ended = self._take_audio()
             self._working = True
             try:
-                await self._final(utterance, ended_at)
+                if ended is not None:
+                    await self._utterance_over(*ended)
+                elif self._decode_due():
+                    await self._step()
             except LiveventError as error:
-                log.warning("event %s: an utterance was lost: %s", self.host.event_id, error)
+                log.warning("event %s: speech not recognised: %s", self.host.event_id, error)
             finally:
                 self._working = False
-            self._previous_words = []
+
+    def _take_audio(self) -> tuple[bytes, float] | None:
+        """Move queued audio into the recogniser; the utterance (pcm, start) if one ended."""
+        recognizer = self.recognizer
+        while self._events:
+            kind, pcm, media_time = self._events.popleft()
+            if kind == "end":
+                return pcm, media_time
+            if recognizer is None:
+                continue  # utterance decoding waits for the whole utterance
+            if kind == "begin":
+                recognizer.begin(max(0.0, media_time), pcm)
+            else:
+                recognizer.push(pcm)
+        return None
+
+    def _decode_due(self) -> bool:
+        recognizer = self.recognizer
+        if recognizer is None or not self.segmenter.speaking or not self._wanted():
+            return False
+        return recognizer.pending >= self.chunk
 
     def _wanted(self) -> bool:
         """Whether anyone would see or hear the result (paused channels do no work)."""
-        return self.host.has_listeners(self.source) or any(
-            not self.host.is_paused(c.language) for c in self.targets
+        return (
+            self.record is not None
+            or self.host.has_listeners(self.source)
+            or any(not self.host.is_paused(c.language) for c in self.targets)
         )
 
-    async def _partial(self) -> None:
-        now = time.monotonic()
-        if now - self._last_partial < PARTIAL_INTERVAL or not self._wanted():
-            return
-        if self.segmenter.trailing_silence_ms >= PARTIAL_QUIET_MS:
-            return
-        self._last_partial = now
-        pcm = self.segmenter.current()
-        stt = await self.engines.stt(self._engine_name("stt"))
+    async def _step(self) -> None:
+        assert self.recognizer is not None
+        committed = await self.recognizer.step()
+        # Decode as often as the machine allows: a decode that takes long stretches
+        # the period, so the work never piles up.
+        wanted = max(MIN_CHUNK, self.recognizer.decode_seconds * 1.5)
+        self.chunk = min(MAX_CHUNK, wanted)
+        self._take_words(committed)
+        self._partial()
+
+    async def _utterance_over(self, pcm: bytes, start: float) -> None:
+        if self.recognizer is not None:
+            words = await self.recognizer.finish()
+        else:
+            words = await self._decode_utterance(pcm, start)
+        self._take_words(words)
+        self._end_sentence()
+        for booth in self.booths.values():
+            booth.pause()
+
+    async def _decode_utterance(self, pcm: bytes, start: float) -> list[Word]:
+        """Whole-utterance decoding, for engines without word times: words spread evenly."""
+        if not pcm or not self._wanted():
+            return []
+        stt: SpeechToText = await self.engines.stt(self._engine_name("stt"))
         recognition = await stt.transcribe(pcm, self.source)
-        words = recognition.words
-        stable = _common_prefix(self._previous_words, words)
-        self._previous_words = words
-        if not words:
-            return
-        partial = Caption(
-            channel=self.source,
-            seq=self.sequence + 1,
-            final=False,
-            text=recognition.text,
-            stable=" ".join(stable),
-        )
-        self.host.caption(self.source, partial)
+        step = len(pcm) / BYTES_PER_SECOND / max(1, len(recognition.words))
+        return [
+            Word(text, start + index * step, start + (index + 1) * step)
+            for index, text in enumerate(recognition.words)
+        ]
 
-    async def _final(self, utterance: Utterance, ended_at: float) -> None:
-        if not self._wanted() and self.record is None:
+    # -- words -> captions, units, sentences ----------------------------------------------
+
+    def _take_words(self, words: list[Word]) -> None:
+        for word in words:
+            self.sentence.append(word)
+            unit = self.units.add(word)
+            if unit is not None:
+                for booth in self.booths.values():
+                    booth.unit(unit, self.sequence + 1)
+            if word.ends_sentence:
+                self._end_sentence()
+
+    def _partial(self) -> None:
+        if self.recognizer is None:
             return
-        stt = await self.engines.stt(self._engine_name("stt"))
-        started = time.perf_counter()
-        recognition = await stt.transcribe(utterance.pcm, self.source)
-        self.stt_ms = (time.perf_counter() - started) * 1000
-        text = recognition.text.strip()
-        if not text:
+        tail = self.recognizer.agreement.unstable
+        shown = self.sentence + tail
+        if not shown:
+            return
+        self.host.caption(
+            self.source,
+            Caption(
+                channel=self.source,
+                seq=self.sequence + 1,
+                final=False,
+                text=join(shown),
+                stable=join(self.sentence),
+                start=round(shown[0].start, 2),
+                end=round(shown[-1].end, 2),
+            ),
+        )
+
+    def _end_sentence(self) -> None:
+        unit = self.units.flush()
+        if unit is not None:
+            for booth in self.booths.values():
+                booth.unit(unit, self.sequence + 1)
+        if not self.sentence:
             return
         self.sequence += 1
-        sequence = self.sequence
-        start_s, end_s = utterance.start_frame * 0.02, utterance.end_frame * 0.02
-        caption = Caption(
-            channel=self.source,
-            seq=sequence,
-            final=True,
-            text=text,
-            start=round(start_s, 2),
-            end=round(end_s, 2),
+        sentence = Sentence(self.sequence, tuple(self.sentence))
+        self.sentence = []
+        self.host.caption(
+            self.source,
+            Caption(
+                channel=self.source,
+                seq=sentence.seq,
+                final=True,
+                text=sentence.text,
+                start=round(sentence.start, 2),
+                end=round(sentence.end, 2),
+            ),
         )
-        self.host.caption(self.source, caption)
-        results = await asyncio.gather(
-            *(self._interpret(c.language, text, caption, ended_at) for c in self.targets),
-            return_exceptions=True,
-        )
-        translations = {}
-        for channel, result in zip(self.targets, results, strict=True):
-            if isinstance(result, BaseException):
-                log.warning("channel %s: %s", channel.language, result)
-            else:
-                translations[channel.language] = result
+        translations = {language: b.sentence(sentence) for language, b in self.booths.items()}
         if self.record is not None:
-            segment = TranscriptSegment(
-                event_id=self.host.event_id,
-                sequence=sequence,
-                language=self.source,
-                text=text,
-                translations=translations,
-                start_seconds=start_s,
-                end_seconds=end_s,
-                spoken_at=datetime.now(UTC),
-            )
-            try:
-                await self.record(segment)
-            except LiveventError as error:
-                log.error(
-                    "event %s: transcript segment %s not stored: %s",
-                    self.host.event_id,
-                    sequence,
-                    error,
-                )
+            self.host.spawn(self._store(sentence, translations), name=f"store:{sentence.seq}")
 
-    async def _interpret(self, language: str, text: str, caption: Caption, ended_at: float) -> str:
-        player = self.players[language]
-        mt = await self.engines.mt(self._engine_name("mt", language))
-        started = time.perf_counter()
-        translated = await translate_with_glossary(
-            text,
-            language,
-            self.host.config.glossary,
-            lambda protected: mt.translate(protected, self.source, language),
+    async def _store(self, sentence: Sentence, pending: dict[str, asyncio.Future[str]]) -> None:
+        assert self.record is not None
+        translations: dict[str, str] = {}
+        for language, future in pending.items():
+            try:
+                async with asyncio.timeout(TRANSCRIPT_WAIT):
+                    translations[language] = await future
+            except (LiveventError, TimeoutError) as error:
+                log.warning("sentence %s has no %s translation: %s", sentence.seq, language, error)
+        segment = TranscriptSegment(
+            event_id=self.host.event_id,
+            sequence=sentence.seq,
+            language=self.source,
+            text=sentence.text,
+            translations=translations,
+            start_seconds=sentence.start,
+            end_seconds=sentence.end,
+            spoken_at=datetime.now(UTC),
         )
-        player.metrics.mt_ms = (time.perf_counter() - started) * 1000
-        translated_caption = caption.model_copy(
-            update={"channel": language, "text": translated, "source_text": text}
-        )
-        self.host.caption(language, translated_caption)
-        if self.host.is_paused(language):
-            return translated
-        tts = await self.engines.tts(self._engine_name("tts", language))
-        channel = self.host.config.channel(language)
-        started = time.perf_counter()
-        pcm = await tts.synthesize(
-            translated, language, voice=channel.voice if channel else None, rate=player.rate()
-        )
-        player.metrics.tts_ms = (time.perf_counter() - started) * 1000
-        player.enqueue(pcm, ended_at)
-        return translated
+        try:
+            await self.record(segment)
+        except LiveventError as error:
+            log.error(
+                "event %s: segment %s not stored: %s", self.host.event_id, sentence.seq, error
+            )
+
+    # -- state ----------------------------------------------------------------------------
 
     @property
     def busy(self) -> bool:
         """Speech heard but not yet captioned, translated and queued for speaking."""
-        return self._working or not self.utterances.empty() or self.segmenter.speaking
+        return (
+            self._working
+            or bool(self._events)
+            or self.segmenter.speaking
+            or any(b.busy for b in self.booths.values())
+        )
+
+    @property
+    def degraded(self) -> bool:
+        return self.chunk >= DEGRADED_CHUNK
 
     def snapshot(self) -> dict[str, Any]:
+        recognizer = self.recognizer
+        rtf = recognizer.real_time_factor() if recognizer else None
         return {
             "busy": self.busy,
-            "stt_ms": round(self.stt_ms, 1),
-            "stt_backlog": self.stt_backlog,
+            "mode": "streaming" if recognizer else "utterances",
+            "stt_ms": round((recognizer.decode_seconds if recognizer else 0.0) * 1000, 1),
+            "stt_rtf": round(rtf, 3) if rtf is not None else None,
+            "chunk_s": round(self.chunk, 2),
+            "degraded": self.degraded,
+            "buffer_s": round(recognizer.buffered, 2) if recognizer else 0.0,
             "channels": {
                 language: {
-                    "mt_ms": round(p.metrics.mt_ms, 1),
-                    "tts_ms": round(p.metrics.tts_ms, 1),
-                    "first_audio_ms": round(p.metrics.first_audio_ms, 1),
-                    "backlog_s": round(p.backlog(), 2),
-                    "skipped": p.metrics.skipped,
+                    "mode": booth.mode,
+                    "mt_ms": round(booth.player.metrics.mt_ms, 1),
+                    "tts_ms": round(booth.player.metrics.tts_ms, 1),
+                    "first_audio_ms": round(booth.player.metrics.first_audio_ms, 1),
+                    "evs_s": _rounded(booth.player.metrics.ear_voice_span.value()),
+                    "backlog_s": round(booth.player.backlog(), 2),
+                    "skipped": booth.player.metrics.skipped,
                 }
-                for language, p in self.players.items()
+                for language, booth in self.booths.items()
             },
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return round(value, 2) if value is not None else None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from livevent.runtime.audio import SAMPLE_RATE, frames_of
 from livevent.runtime.speech.host import PipelineHost
+from livevent.runtime.speech.timing import RollingMedian
 
 FRAME_SECONDS = 0.02
 # A channel's queued speech past these many seconds speeds up, then skips.
@@ -20,16 +21,20 @@ SKIP_AFTER = 10.0
 class ChannelMetrics:
     mt_ms: float = 0.0
     tts_ms: float = 0.0
-    first_audio_ms: float = 0.0  # end of utterance -> first translated frame sent
+    first_audio_ms: float = 0.0  # end of the source -> its first translated frame sent
     backlog_seconds: float = 0.0
     skipped: int = 0
     utterances: int = 0
+    # Ear-voice span: a translation starts to play, minus when the middle of its
+    # source was heard (how a human interpreter's lag is measured).
+    ear_voice_span: RollingMedian = field(default_factory=RollingMedian)
 
 
 @dataclass(slots=True)
 class Speech:
     pcm: bytes
-    ended_at: float  # monotonic time the source utterance ended
+    heard_at: float  # monotonic time the middle of the source was heard
+    ended_at: float  # monotonic time the source ended
 
 
 @dataclass
@@ -56,8 +61,8 @@ class ChannelPlayer:
         backlog = self.backlog()
         return 1.0 if backlog < FASTER_AFTER else 1.25 if backlog < 2 * FASTER_AFTER else 1.5
 
-    def enqueue(self, pcm: bytes, ended_at: float) -> None:
-        self.queue.append(Speech(pcm, ended_at))
+    def enqueue(self, pcm: bytes, heard_at: float, ended_at: float) -> None:
+        self.queue.append(Speech(pcm, heard_at, ended_at))
         while self.backlog() > SKIP_AFTER and len(self.queue) > 1:
             self.queue.popleft()
             self.metrics.skipped += 1
@@ -87,7 +92,9 @@ class ChannelPlayer:
                 await asyncio.sleep(delay)  # real-time playback
             self.host.feed(self.language, frame)
             if index == 0:
-                self.metrics.first_audio_ms = (time.monotonic() - speech.ended_at) * 1000
+                now = time.monotonic()
+                self.metrics.first_audio_ms = (now - speech.ended_at) * 1000
+                self.metrics.ear_voice_span.add(now - speech.heard_at, now)
         self.host.flush(self.language)
 
     def _set_playing(self, playing: bool) -> None:

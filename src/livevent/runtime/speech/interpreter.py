@@ -1,0 +1,182 @@
+"""One machine channel's booth: translate what the floor committed, caption it, speak it.
+
+Simultaneous: each unit (a clause, a sentence, or k words) is translated and spoken
+as soon as it is committed, with a partial caption growing through the sentence;
+at the sentence's end, the whole sentence is translated again for the final caption
+and the transcript (it reads better than the joined pieces). Consecutive: sentences
+are translated and captioned as they end, and spoken once the speaker pauses.
+Items are handled in order, one at a time, so a channel never speaks out of turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from livevent.errors import LiveventError
+from livevent.model import GlossaryEntry
+from livevent.runtime.engines.base import TextToSpeech, Translator
+from livevent.runtime.speech.glossary import translate_with_glossary
+from livevent.runtime.speech.host import PipelineHost
+from livevent.runtime.speech.player import ChannelPlayer
+from livevent.runtime.speech.streaming import Word, join
+from livevent.runtime.speech.timing import MediaClock
+from livevent.runtime.speech.units import Unit
+from livevent.runtime.wire import Caption
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["simultaneous", "consecutive"]
+MODES: tuple[Mode, ...] = ("simultaneous", "consecutive")
+
+
+@dataclass(slots=True, frozen=True)
+class Sentence:
+    seq: int
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return join(list(self.words))
+
+    @property
+    def start(self) -> float:
+        return self.words[0].start
+
+    @property
+    def end(self) -> float:
+        return self.words[-1].end
+
+
+@dataclass(slots=True)
+class _Held:
+    pcm: bytes
+    heard_at: float
+    ended_at: float
+
+
+@dataclass
+class ChannelInterpreter:
+    host: PipelineHost
+    language: str
+    source: str
+    mode: Mode
+    mt: Callable[[], Awaitable[Translator]]
+    tts: Callable[[], Awaitable[TextToSpeech]]
+    player: ChannelPlayer
+    clock: MediaClock
+    voice: str | None = None
+    glossary: list[GlossaryEntry] = field(default_factory=list)
+    _queue: asyncio.Queue[Callable[[], Awaitable[None]]] = field(default_factory=asyncio.Queue)
+    _parts: list[str] = field(default_factory=list)
+    _held: list[_Held] = field(default_factory=list)
+
+    # -- what the pipeline hands over (never blocks it) -------------------------------
+
+    def unit(self, unit: Unit, seq: int) -> None:
+        if self.mode == "simultaneous":
+            self._queue.put_nowait(lambda: self._interpret_unit(unit, seq))
+
+    def sentence(self, sentence: Sentence) -> asyncio.Future[str]:
+        """The sentence is over; the future gets its translation for the transcript."""
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(lambda: self._finish_sentence(sentence, done))
+        return done
+
+    def pause(self) -> None:
+        """The speaker paused: a consecutive channel speaks what it holds."""
+        self._queue.put_nowait(self._speak_held)
+
+    @property
+    def busy(self) -> bool:
+        return not self._queue.empty() or bool(self._held)
+
+    # -- the booth ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while True:
+            work = await self._queue.get()
+            try:
+                await work()
+            except LiveventError as error:
+                log.warning("channel %s: %s", self.language, error)
+
+    async def _speak_held(self) -> None:
+        for held in self._held:
+            self.player.enqueue(held.pcm, held.heard_at, held.ended_at)
+        self._held.clear()
+
+    async def _translate(self, text: str) -> str:
+        mt = await self.mt()
+        started = time.perf_counter()
+        translated = await translate_with_glossary(
+            text,
+            self.language,
+            self.glossary,
+            lambda protected: mt.translate(protected, self.source, self.language),
+        )
+        self.player.metrics.mt_ms = (time.perf_counter() - started) * 1000
+        return translated
+
+    async def _speak(self, text: str) -> bytes | None:
+        if self.host.is_paused(self.language) or not text.strip():
+            return None  # nobody listens: captions only, no speech work
+        tts = await self.tts()
+        started = time.perf_counter()
+        pcm = await tts.synthesize(text, self.language, voice=self.voice, rate=self.player.rate())
+        self.player.metrics.tts_ms = (time.perf_counter() - started) * 1000
+        return pcm
+
+    async def _interpret_unit(self, unit: Unit, seq: int) -> None:
+        translated = await self._translate(unit.text)
+        self._parts.append(translated)
+        so_far = " ".join(self._parts)
+        self.host.caption(
+            self.language,
+            Caption(
+                channel=self.language,
+                seq=seq,
+                final=False,
+                text=so_far,
+                stable=so_far,
+                start=round(unit.start, 2),
+                end=round(unit.end, 2),
+                source_text=unit.text,
+            ),
+        )
+        pcm = await self._speak(translated)
+        if pcm is not None:
+            heard_at = self.clock.wall((unit.start + unit.end) / 2)
+            self.player.enqueue(pcm, heard_at, self.clock.wall(unit.end))
+
+    async def _finish_sentence(self, sentence: Sentence, done: asyncio.Future[str]) -> None:
+        self._parts = []
+        try:
+            translated = await self._translate(sentence.text)
+        except BaseException as error:
+            if not done.done():
+                done.set_exception(error)
+                done.exception()  # the transcript writer sees it; nobody else must
+            raise
+        done.set_result(translated)
+        self.host.caption(
+            self.language,
+            Caption(
+                channel=self.language,
+                seq=sentence.seq,
+                final=True,
+                text=translated,
+                start=round(sentence.start, 2),
+                end=round(sentence.end, 2),
+                source_text=sentence.text,
+            ),
+        )
+        if self.mode == "consecutive":
+            pcm = await self._speak(translated)
+            if pcm is not None:
+                heard_at = self.clock.wall((sentence.start + sentence.end) / 2)
+                self._held.append(_Held(pcm, heard_at, self.clock.wall(sentence.end)))

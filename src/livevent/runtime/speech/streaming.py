@@ -1,0 +1,204 @@
+"""Streaming recognition of continuous speech with a model that is not a streaming one.
+
+Whisper decodes a window of audio at a time. To follow a speaker who never pauses,
+the growing audio buffer is decoded again about once a second, and a word is
+*committed* once two consecutive decodes agree on it (LocalAgreement-2: Machacek,
+Dabre and Bojar, "Turning Whisper into Real-Time Transcription System", 2023).
+Committed words never change; the rest of the latest decode is the unstable tail.
+
+The buffer is trimmed at the end of a committed sentence (or, in a sentence that
+runs on, at the last committed word past `trim_after` seconds), so a decode stays
+around one sentence long and never nears Whisper's 30 s window; what was trimmed
+goes back in as the decode's prompt. A trim falls between committed words, never
+inside one. At the end of an utterance (`finish`) everything left is committed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+from livevent.runtime.audio import SAMPLE_RATE
+from livevent.runtime.engines.base import SpeechToText
+
+BYTES_PER_SECOND = SAMPLE_RATE * 2
+# A word whose start is this close before the last committed end is the same word.
+OVERLAP_SECONDS = 0.1
+# Whisper's window is 30 s: a buffer this long without a committed word to trim at
+# commits what it has rather than risk losing audio off the window's end.
+HARD_LIMIT_SECONDS = 24.0
+PROMPT_CHARACTERS = 200
+SENTENCE_END = re.compile(
+    "[.?!\u2026\u3002\uff1f\uff01]['\")\\]]*$"
+)  # also the ellipsis and CJK full stops
+_NOT_A_LETTER = re.compile(r"[^\w']+")
+
+
+@dataclass(slots=True, frozen=True)
+class Word:
+    """A recognised word at its media time: seconds since the floor began."""
+
+    text: str
+    start: float
+    end: float
+
+    @property
+    def key(self) -> str:
+        """The word as agreement compares it: case and punctuation do not count."""
+        return _NOT_A_LETTER.sub("", self.text.lower())
+
+    @property
+    def ends_sentence(self) -> bool:
+        return bool(SENTENCE_END.search(self.text))
+
+
+def join(words: list[Word]) -> str:
+    return " ".join(word.text for word in words)
+
+
+class LocalAgreement:
+    """The words that two consecutive hypotheses agree on, committed in order."""
+
+    def __init__(self) -> None:
+        self.committed: list[Word] = []
+        self.committed_until = 0.0
+        self._previous: list[Word] = []
+
+    @property
+    def unstable(self) -> list[Word]:
+        """The latest hypothesis past what is committed: it may still change."""
+        return list(self._previous)
+
+    def insert(self, hypothesis: list[Word]) -> list[Word]:
+        """Take a new decode; returns the words committed by it."""
+        fresh = self._past_committed(hypothesis)
+        agreed: list[Word] = []
+        for old, new in zip(self._previous, fresh, strict=False):
+            if old.key != new.key:
+                break
+            agreed.append(new)
+        self._commit(agreed)
+        self._previous = fresh[len(agreed) :]
+        return agreed
+
+    def commit_all(self) -> list[Word]:
+        """The utterance is over (or the buffer is full): the tail is as good as it gets."""
+        rest = self._previous
+        self._commit(rest)
+        self._previous = []
+        return rest
+
+    def _commit(self, words: list[Word]) -> None:
+        if words:
+            self.committed.extend(words)
+            self.committed_until = words[-1].end
+
+    def _past_committed(self, hypothesis: list[Word]) -> list[Word]:
+        fresh = [w for w in hypothesis if w.start > self.committed_until - OVERLAP_SECONDS]
+        # A decode that starts a little before the trim repeats the last committed
+        # words: drop the longest such repeat (up to five words).
+        tail = [w.key for w in self.committed[-5:]]
+        for size in range(min(5, len(fresh), len(tail)), 0, -1):
+            if [w.key for w in fresh[:size]] == tail[-size:]:
+                return fresh[size:]
+        return fresh
+
+
+class StreamingRecognizer:
+    """One speaker's continuous speech, decoded as it grows; words committed by agreement."""
+
+    def __init__(
+        self,
+        stt: SpeechToText,
+        language: str,
+        *,
+        trim_after: float = 12.0,
+    ) -> None:
+        self.stt = stt
+        self.language = language
+        self.trim_after = trim_after
+        self.agreement = LocalAgreement()
+        self.audio = bytearray()
+        self.offset = 0.0  # media time of audio[0]
+        self._decoded_until = 0.0  # media time of the buffer's end at the last decode
+        self.decode_seconds = 0.0  # how long the last decode took (wall time)
+        self.decoded_audio = 0.0  # seconds of audio decoded, all decodes together
+        self.decode_time = 0.0  # seconds spent decoding, all decodes together
+
+    @property
+    def end(self) -> float:
+        """Media time of the end of what was heard."""
+        return self.offset + len(self.audio) / BYTES_PER_SECOND
+
+    @property
+    def buffered(self) -> float:
+        return len(self.audio) / BYTES_PER_SECOND
+
+    @property
+    def pending(self) -> float:
+        """Seconds heard since the last decode."""
+        return self.end - self._decoded_until
+
+    def begin(self, media_time: float, pcm: bytes = b"") -> None:
+        """Speech starts at `media_time` (what came before it was silence)."""
+        self.audio = bytearray(pcm)
+        self.offset = media_time
+        self._decoded_until = media_time
+        self.agreement.committed_until = max(self.agreement.committed_until, media_time)
+
+    def push(self, pcm: bytes) -> None:
+        self.audio += pcm
+
+    async def step(self) -> list[Word]:
+        """Decode the buffer; returns the words this decode committed."""
+        hypothesis = await self._decode()
+        committed = self.agreement.insert(hypothesis)
+        if self.buffered > HARD_LIMIT_SECONDS:
+            committed += self.agreement.commit_all()
+        self._trim()
+        return committed
+
+    async def finish(self) -> list[Word]:
+        """The utterance ended: decode what is left and commit all of it."""
+        committed: list[Word] = []
+        if self.pending > 0.05 or self.agreement.unstable:
+            if self.pending > 0.05 and self.buffered > 0.1:
+                committed += self.agreement.insert(await self._decode())
+            committed += self.agreement.commit_all()
+        self.begin(self.end)
+        return committed
+
+    def real_time_factor(self) -> float | None:
+        """Decode time over audio decoded: above 1, decoding cannot keep up at all."""
+        return self.decode_time / self.decoded_audio if self.decoded_audio else None
+
+    async def _decode(self) -> list[Word]:
+        started = time.perf_counter()
+        recognition = await self.stt.transcribe(
+            bytes(self.audio), self.language, prompt=self._prompt(), timestamps=True
+        )
+        self.decode_seconds = time.perf_counter() - started
+        self.decode_time += self.decode_seconds
+        self.decoded_audio += self.buffered
+        self._decoded_until = self.end
+        return [
+            Word(word.text, self.offset + word.start, self.offset + word.end)
+            for word in recognition.timed
+        ]
+
+    def _prompt(self) -> str:
+        before = [w for w in self.agreement.committed[-60:] if w.end <= self.offset + 0.01]
+        return join(before)[-PROMPT_CHARACTERS:]
+
+    def _trim(self) -> None:
+        """Cut the buffer after the last committed sentence, or a long run's last word."""
+        inside = [w for w in self.agreement.committed if w.end > self.offset]
+        cut = next((w.end for w in reversed(inside) if w.ends_sentence), None)
+        if cut is None and self.buffered > self.trim_after and inside:
+            cut = inside[-1].end
+        if cut is None or cut <= self.offset:
+            return
+        drop = int((cut - self.offset) * BYTES_PER_SECOND) // 2 * 2
+        del self.audio[:drop]
+        self.offset += drop / BYTES_PER_SECOND

@@ -1,0 +1,63 @@
+"""Where a simultaneous channel may start translating: sentences, clauses, or k words.
+
+A human interpreter starts once there is enough to say something; so does a machine
+channel. A unit ends at a sentence end, at a clause mark after a few words, or after
+`wait_k` words without one (wait-k: Ma et al., 2019), whichever comes first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from livevent.runtime.speech.streaming import Word, join
+
+CLAUSE_END = re.compile("[,;:\u2014\u2013]['\")\\]]*$")  # also em and en dashes
+# Measured on espeak-ng passages (benchmarks/lag.py): shorter units lag less but
+# translate worse (Apertium needs some context); 7 words is about one clause.
+WAIT_K = 7
+MIN_CLAUSE_WORDS = 3
+
+
+@dataclass(slots=True, frozen=True)
+class Unit:
+    words: tuple[Word, ...]
+    ends_sentence: bool
+
+    @property
+    def text(self) -> str:
+        return join(list(self.words))
+
+    @property
+    def start(self) -> float:
+        return self.words[0].start
+
+    @property
+    def end(self) -> float:
+        return self.words[-1].end
+
+
+class UnitSplitter:
+    def __init__(self, *, wait_k: int = WAIT_K, min_clause_words: int = MIN_CLAUSE_WORDS) -> None:
+        self.wait_k = wait_k
+        self.min_clause_words = min_clause_words
+        self._pending: list[Word] = []
+
+    def add(self, word: Word) -> Unit | None:
+        """One committed word; a unit when it completes one."""
+        self._pending.append(word)
+        if word.ends_sentence:
+            return self._cut(ends_sentence=True)
+        clause = CLAUSE_END.search(word.text) and len(self._pending) >= self.min_clause_words
+        if clause or len(self._pending) >= self.wait_k:
+            return self._cut(ends_sentence=False)
+        return None
+
+    def flush(self) -> Unit | None:
+        """The speaker paused: what is pending is a unit, and the sentence is over."""
+        return self._cut(ends_sentence=True) if self._pending else None
+
+    def _cut(self, *, ends_sentence: bool) -> Unit:
+        unit = Unit(tuple(self._pending), ends_sentence)
+        self._pending = []
+        return unit
