@@ -1,0 +1,126 @@
+"""A speaker who never pauses for long: the machine channel follows a few seconds behind.
+
+Real continuous speech (espeak-ng sentences joined by 0.25 s pauses, 40 s and more:
+the VAD never sees the 500 ms that would end an utterance) goes into a live event
+over the speaker socket, in real time. A Spanish listener must get its first
+translated caption within 6 s and hear translated speech while the speaker is
+still talking; the floor's final captions must keep every content word that
+decoding each sentence on its own finds (no word lost or split at a buffer trim).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from livevent.client import ListenerClient, SpeakerClient
+from livevent.runtime import LiveRuntime
+from livevent.runtime.audio import FRAME_BYTES, SAMPLE_RATE
+from livevent.server import create_runtime_app
+from livevent.settings import Settings
+from tests.support.live import scheduled_event, speaker_token, speech_pcm
+
+Client = TestClient[web.Request, web.Application]
+
+PASSAGE = [
+    "Good morning everyone, and welcome to the annual meeting of our association.",
+    "This year we opened a new library in the centre of the city.",
+    "More than two thousand families visited it during the first month.",
+    "The children's room was the most popular part of the building.",
+    "We also started a programme of evening classes for adults.",
+    "The classes teach languages, cooking and basic computer skills.",
+    "Our volunteers gave more than five hundred hours of their time.",
+    "I would like to thank every one of them for their generous work.",
+    "Next year we plan to open a second library near the river.",
+    "We will need more volunteers and the support of local businesses.",
+    "Please speak to any member of the board after this meeting.",
+    "Thank you very much for listening, and enjoy the rest of the day.",
+]
+PAUSE_SECONDS = 0.25
+STOP_WORDS = {"the", "and", "of", "a", "to", "in", "we", "it", "for", "our", "this", "was"}
+
+
+def trimmed(pcm: bytes) -> bytes:
+    """Without the silence espeak-ng puts around a sentence: pauses are ours to set."""
+    samples = memoryview(pcm).cast("h")
+    loud = [i for i in range(0, len(samples), 160) if max(map(abs, samples[i : i + 160])) > 300]
+    return pcm[loud[0] * 2 : (loud[-1] + 160) * 2] if loud else pcm
+
+
+def content_words(text: str) -> set[str]:
+    found = re.findall(r"[a-z']+", text.lower().replace("centre", "center"))
+    return {w for w in found if len(w) > 3 and w not in STOP_WORDS}
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'continuous.db'}")
+    async with LiveRuntime(settings) as opened:
+        yield opened
+
+
+async def test_a_machine_channel_follows_continuous_speech(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    sentences = [trimmed(speech_pcm(text, "en-us", tmp_path)) for text in PASSAGE]
+    pause = bytes(int(SAMPLE_RATE * PAUSE_SECONDS) * 2)
+    passage = pause.join(sentences)
+    passage += b"\0" * (-len(passage) % FRAME_BYTES)
+    assert len(passage) / 2 / SAMPLE_RATE >= 40
+
+    from livevent.model import ChannelKind, ChannelSpec
+
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    await runtime.start(event_id)
+    spanish = ListenerClient(await client.ws_connect(f"/listen/{event_id}?channel=es-ES"))
+    floor = ListenerClient(await client.ws_connect(f"/listen/{event_id}"), decode=False)
+    spanish.start()
+    floor.start()
+    await spanish.until(lambda heard: heard.of_type("status"))
+    await floor.until(lambda heard: heard.of_type("status"))
+
+    token = speaker_token(event_id)
+    speaker = SpeakerClient(await client.ws_connect(f"/speak/{event_id}/1?token={token}"))
+    assert (await speaker.greeted())["type"] == "ready"
+    started = time.monotonic()
+    first_caption: list[float] = []
+    spanish.on_message = lambda m: (
+        first_caption.append(time.monotonic()) if m.get("type") == "caption" else None
+    )
+    await speaker.send(passage, pace=1.0)
+    finished_talking = time.monotonic()
+    heard_while_talking = spanish.heard.seconds
+    await speaker.end()
+
+    assert first_caption, "no translated caption while the speaker talked"
+    assert first_caption[0] - started <= 6.0, f"first caption after {first_caption[0] - started}"
+    assert heard_while_talking > 5.0, "no translated speech while the speaker was talking"
+    assert finished_talking - started < len(passage) / 2 / SAMPLE_RATE + 5
+
+    # Whisper may join sentences said without a pause; the last words close it all.
+    await floor.until(lambda heard: "day" in " ".join(c["text"] for c in heard.captions()), 60)
+    said = " ".join(c["text"] for c in floor.heard.captions())
+    partials = floor.heard.captions(final=False)
+    assert partials and all("start" in c and "end" in c for c in partials)
+
+    # The reference: each sentence decoded on its own, as consecutive mode would.
+    stt = await runtime.engines.stt()
+    expected: set[str] = set()
+    for sentence in sentences:
+        expected |= content_words((await stt.transcribe(sentence, "en-US")).text)
+    # Letters only: "every one" and "everyone" are the same words, heard either way.
+    letters = re.sub(r"[^a-z']", "", said.lower().replace("centre", "center"))
+    missing = {word for word in expected if word not in letters}
+    assert not missing, f"lost in continuous decoding: {sorted(missing)}\nheard: {said}"
+    await spanish.close()
+    await floor.close()

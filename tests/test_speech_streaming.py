@@ -1,0 +1,103 @@
+"""LocalAgreement, the trims of the streaming buffer, and translation units, on their own."""
+
+from __future__ import annotations
+
+from livevent.runtime.engines.base import Recognition, SpeechToText, TimedWord
+from livevent.runtime.speech.streaming import (
+    BYTES_PER_SECOND,
+    LocalAgreement,
+    StreamingRecognizer,
+    Word,
+    join,
+)
+from livevent.runtime.speech.units import UnitSplitter
+
+
+def words(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
+    return [Word(w, start + i * step, start + i * step + 0.3) for i, w in enumerate(text.split())]
+
+
+def test_words_are_committed_once_two_decodes_agree() -> None:
+    agreement = LocalAgreement()
+    assert agreement.insert(words("the new library")) == []
+    assert join(agreement.unstable) == "the new library"
+    # The second decode hears more and corrects the last word: only the agreed prefix commits.
+    committed = agreement.insert(words("the new libraries open"))
+    assert join(committed) == "the new"
+    assert join(agreement.unstable) == "libraries open"
+    # Case and punctuation do not make words differ.
+    assert join(agreement.insert(words("The new libraries open, today"))) == "libraries open,"
+    assert join(agreement.commit_all()) == "today"
+    assert join(agreement.committed) == "the new libraries open, today"
+
+
+def test_a_decode_that_overlaps_the_committed_words_does_not_repeat_them() -> None:
+    agreement = LocalAgreement()
+    agreement.insert(words("good morning everyone"))
+    agreement.insert(words("good morning everyone and"))
+    assert join(agreement.committed) == "good morning everyone"
+    # After a trim the next decode starts a little early and hears "everyone" again.
+    again = [Word("everyone", 1.05, 1.15), *words("and welcome", start=1.2)]
+    committed = agreement.insert(again) + agreement.insert(again)
+    assert join(committed) == "and welcome"
+    assert join(agreement.committed) == "good morning everyone and welcome"
+
+
+class Scripted(SpeechToText):
+    """Answers each decode with the words of a script that fall inside the audio given."""
+
+    name = "scripted"
+    word_timestamps = True
+
+    def __init__(self, script: list[Word]) -> None:
+        super().__init__()
+        self.script = script
+        self.prompts: list[str | None] = []
+        self.longest = 0.0
+        self.offset = 0.0
+
+    async def transcribe(
+        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+    ) -> Recognition:
+        self.prompts.append(prompt)
+        seconds = len(pcm) / BYTES_PER_SECOND
+        self.longest = max(self.longest, seconds)
+        heard = [
+            TimedWord(w.text, w.start - self.offset, w.end - self.offset)
+            for w in self.script
+            if w.start >= self.offset - 0.05 and w.end <= self.offset + seconds
+        ]
+        return Recognition(" ".join(w.text for w in heard), language, timed=heard)
+
+
+async def test_the_buffer_is_trimmed_at_sentence_ends_and_no_word_is_lost() -> None:
+    script = words(
+        "one two three. four five six seven eight. nine ten eleven twelve. thirteen fourteen."
+    )
+    engine = Scripted(script)
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed: list[Word] = []
+    second = b"\0" * BYTES_PER_SECOND
+    for _ in range(7):
+        recognizer.push(second)
+        engine.offset = recognizer.offset  # the scripted engine hears the buffer's window
+        committed += await recognizer.step()
+    committed += await recognizer.finish()
+    assert join(committed) == join(script)  # every word, once, in order
+    assert engine.longest < 4.5  # trimmed after each sentence: decodes stay short
+    assert any(prompt and "three." in prompt for prompt in engine.prompts)  # context kept
+
+
+def test_units_end_at_sentences_clauses_or_after_k_words() -> None:
+    splitter = UnitSplitter(wait_k=4, min_clause_words=2)
+    units = [
+        u
+        for w in words("Hello, dear friends and neighbours of the city. Thanks")
+        if (u := splitter.add(w))
+    ]
+    assert [u.text for u in units] == ["Hello, dear friends and", "neighbours of the city."]
+    assert [u.ends_sentence for u in units] == [False, True]
+    last = splitter.flush()
+    assert last is not None and last.text == "Thanks" and last.ends_sentence
+    assert splitter.flush() is None
