@@ -30,7 +30,7 @@ COLUMNS = (
     "latency_ms",
     "mt_ms",
     "tts_ms",
-    "first_audio_ms",
+    "evs_s",
     "backlog_s",
 )
 
@@ -71,6 +71,13 @@ async def snapshot_from_url(
     return found
 
 
+def _state(values: dict[str, Any]) -> str:
+    state = str(values.get("state", ""))
+    if str(values.get("degraded")) in ("1", "True", "true"):
+        state += " (degraded: captions lag)"  # recognition cannot keep up on this machine
+    return state
+
+
 def stats_table(snapshot: list[dict[str, Any]]) -> Table:
     """A row per event, instance and channel; the event's totals on its own rows."""
     table = Table(title=f"livevent stats  {time.strftime('%H:%M:%S')}", title_justify="left")
@@ -93,7 +100,7 @@ def stats_table(snapshot: list[dict[str, Any]]) -> Table:
                     str(event.get("status", "")),
                     label,
                     language,
-                    str(values.get("state", "")),
+                    _state(values),
                     *(str(values.get(column, "-")) for column in COLUMNS),
                 )
         if len(instances) > 1:

@@ -28,7 +28,9 @@ _CHANNEL_GAUGES = {
     "latency_ms": "arrival to send of the channel's audio, averaged (ms)",
     "mt_ms": "machine translation time of the last segment (ms)",
     "tts_ms": "text-to-speech time of the last segment (ms)",
-    "first_audio_ms": "end of speech to first translated audio (ms)",
+    "first_audio_ms": "end of the source to its first translated audio (ms)",
+    "evs_s": "ear-voice span, p50 over the last minute: translation starts to play minus"
+    " when the middle of its source was heard (s)",
     "backlog_s": "translated speech waiting to be played (s)",
 }
 
@@ -56,6 +58,16 @@ class RuntimeCollector(Collector):
             "speech recognition time of the last utterance (ms)",
             labels=["event"],
         )
+        rtf = GaugeMetricFamily(
+            "livevent_stt_real_time_factor",
+            "decode time over audio decoded, streaming recognition (above 0.7: falling behind)",
+            labels=["event"],
+        )
+        degraded = GaugeMetricFamily(
+            "livevent_pipeline_degraded",
+            "1 when recognition decodes less often than it should: captions lag",
+            labels=["event"],
+        )
         for event_id, session in list(runtime.sessions.items()):
             snapshot = session.snapshot()
             for language, values in snapshot["channels"].items():
@@ -64,10 +76,15 @@ class RuntimeCollector(Collector):
                 for name, family in counters.items():
                     family.add_metric(key, values.get(name, 0))
                 for name, gauge in gauges.items():
-                    if name in values:
+                    if values.get(name) is not None:
                         gauge.add_metric(key, values[name])
-            if "stt_ms" in snapshot["pipeline"]:
-                stt.add_metric([str(event_id)], snapshot["pipeline"]["stt_ms"])
+            pipeline = snapshot["pipeline"]
+            if "stt_ms" in pipeline:
+                stt.add_metric([str(event_id)], pipeline["stt_ms"])
+            if pipeline.get("stt_rtf") is not None:
+                rtf.add_metric([str(event_id)], pipeline["stt_rtf"])
+            if "degraded" in pipeline:
+                degraded.add_metric([str(event_id)], int(pipeline["degraded"]))
         yield GaugeMetricFamily(
             "livevent_live_events", "live events served here", value=len(runtime.sessions)
         )
@@ -75,6 +92,8 @@ class RuntimeCollector(Collector):
         yield from counters.values()
         yield from gauges.values()
         yield stt
+        yield rtf
+        yield degraded
         cache = runtime.cache.stats
         lookups = CounterMetricFamily(
             "livevent_config_cache_lookups", "event config reads by where they were found",

@@ -127,7 +127,7 @@ class Presence:
                 self.update_pauses(everywhere, owner=role() == "owner")
                 for language, values in snapshot()["channels"].items():
                     stats_key = keys.live_channel_stats(event_id, language, self.instance)
-                    await self.bus.hset(stats_key, {**values, "role": role()})
+                    await self.bus.hset(stats_key, {**_flat(values), "role": role()})
             except LiveventError as error:
                 log.warning("could not publish live stats: %s", error)
                 self.update_pauses({}, owner=role() == "owner")
@@ -201,6 +201,15 @@ class Presence:
             )
         except LiveventError as error:
             log.warning("could not clean the live keys of event %s: %s", event_id, error)
+
+
+def _flat(values: Mapping[str, Any]) -> dict[str, str | int | float]:
+    """What a bus hash holds: numbers and text; a flag is 0 or 1, an unknown is left out."""
+    return {
+        name: int(value) if isinstance(value, bool) else value
+        for name, value in values.items()
+        if isinstance(value, str | int | float)
+    }
 
 
 async def read_stats(bus: Bus, event_id: int) -> dict[str, Any]:

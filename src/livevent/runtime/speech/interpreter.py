@@ -23,7 +23,7 @@ from livevent.runtime.engines.base import TextToSpeech, Translator
 from livevent.runtime.speech.glossary import translate_with_glossary
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.player import ChannelPlayer
-from livevent.runtime.speech.streaming import Word, join
+from livevent.runtime.speech.streaming import BYTES_PER_SECOND, Word, join
 from livevent.runtime.speech.timing import MediaClock
 from livevent.runtime.speech.units import Unit
 from livevent.runtime.wire import Caption
@@ -31,6 +31,8 @@ from livevent.runtime.wire import Caption
 log = logging.getLogger(__name__)
 
 Mode = Literal["simultaneous", "consecutive"]
+# espeak-ng stays clear up to about this speed-up; past it, the player skips instead.
+MAX_RATE = 1.5
 MODES: tuple[Mode, ...] = ("simultaneous", "consecutive")
 
 
@@ -73,13 +75,25 @@ class ChannelInterpreter:
     glossary: list[GlossaryEntry] = field(default_factory=list)
     _queue: asyncio.Queue[Callable[[], Awaitable[None]]] = field(default_factory=asyncio.Queue)
     _parts: list[str] = field(default_factory=list)
+    _sentence_start: float | None = None
     _held: list[_Held] = field(default_factory=list)
+    _preview: tuple[tuple[Word, ...], int] | None = None
+    _preview_queued: bool = False
 
     # -- what the pipeline hands over (never blocks it) -------------------------------
 
     def unit(self, unit: Unit, seq: int) -> None:
         if self.mode == "simultaneous":
             self._queue.put_nowait(lambda: self._interpret_unit(unit, seq))
+
+    def preview(self, words: list[Word], seq: int) -> None:
+        """What was heard past the last unit, to caption ahead (only the latest counts)."""
+        if self.mode != "simultaneous" or not words:
+            return
+        self._preview = (tuple(words), seq)
+        if not self._preview_queued:
+            self._preview_queued = True
+            self._queue.put_nowait(self._show_preview)
 
     def sentence(self, sentence: Sentence) -> asyncio.Future[str]:
         """The sentence is over; the future gets its translation for the transcript."""
@@ -104,6 +118,9 @@ class ChannelInterpreter:
                 await work()
             except LiveventError as error:
                 log.warning("channel %s: %s", self.language, error)
+            except Exception:
+                # A bug in one item must not silence the channel for the rest of the event.
+                log.exception("channel %s: an item failed", self.language)
 
     async def _speak_held(self) -> None:
         for held in self._held:
@@ -122,17 +139,55 @@ class ChannelInterpreter:
         self.player.metrics.mt_ms = (time.perf_counter() - started) * 1000
         return translated
 
-    async def _speak(self, text: str) -> bytes | None:
+    async def _speak(self, text: str, source_seconds: float | None = None) -> bytes | None:
+        """The translation as speech; with `source_seconds`, paced to fit the time the
+        source took (less what is still queued), as an interpreter keeps up."""
         if self.host.is_paused(self.language) or not text.strip():
             return None  # nobody listens: captions only, no speech work
         tts = await self.tts()
         started = time.perf_counter()
-        pcm = await tts.synthesize(text, self.language, voice=self.voice, rate=self.player.rate())
+        rate = self.player.rate()
+        pcm = await tts.synthesize(text, self.language, voice=self.voice, rate=rate)
+        if source_seconds:
+            spoken = len(pcm) / BYTES_PER_SECOND * rate  # its length at rate 1
+            room = max(0.5, source_seconds - self.player.backlog())
+            fitted = min(MAX_RATE, max(rate, spoken / room))
+            if fitted > rate * 1.05:
+                pcm = await tts.synthesize(text, self.language, voice=self.voice, rate=fitted)
         self.player.metrics.tts_ms = (time.perf_counter() - started) * 1000
         return pcm
 
+    async def _show_preview(self) -> None:
+        """A partial caption: the translated units, then the rest translated as it stands.
+
+        `stable` is the units' part (spoken already, it will not change); the rest may.
+        """
+        self._preview_queued = False
+        if self._preview is None:
+            return
+        words, seq = self._preview
+        self._preview = None
+        ahead = await self._translate(join(list(words)))
+        stable = " ".join(self._parts)
+        start = self._sentence_start if self._sentence_start is not None else words[0].start
+        self.host.caption(
+            self.language,
+            Caption(
+                channel=self.language,
+                seq=seq,
+                final=False,
+                text=f"{stable} {ahead}".strip(),
+                stable=stable or None,
+                start=round(start, 2),
+                end=round(words[-1].end, 2),
+                source_text=join(list(words)),
+            ),
+        )
+
     async def _interpret_unit(self, unit: Unit, seq: int) -> None:
         translated = await self._translate(unit.text)
+        if self._sentence_start is None:
+            self._sentence_start = unit.start
         self._parts.append(translated)
         so_far = " ".join(self._parts)
         self.host.caption(
@@ -143,18 +198,19 @@ class ChannelInterpreter:
                 final=False,
                 text=so_far,
                 stable=so_far,
-                start=round(unit.start, 2),
+                start=round(self._sentence_start, 2),
                 end=round(unit.end, 2),
                 source_text=unit.text,
             ),
         )
-        pcm = await self._speak(translated)
+        pcm = await self._speak(translated, unit.end - unit.start)
         if pcm is not None:
             heard_at = self.clock.wall((unit.start + unit.end) / 2)
             self.player.enqueue(pcm, heard_at, self.clock.wall(unit.end))
 
     async def _finish_sentence(self, sentence: Sentence, done: asyncio.Future[str]) -> None:
         self._parts = []
+        self._sentence_start = None
         try:
             translated = await self._translate(sentence.text)
         except BaseException as error:

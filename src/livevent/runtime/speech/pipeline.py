@@ -232,6 +232,10 @@ class MachinePipeline:
         self.chunk = min(MAX_CHUNK, wanted)
         self._take_words(committed)
         self._partial()
+        # The words after the last unit, committed or not: booths caption them ahead.
+        ahead = self.units.pending + self.recognizer.agreement.unstable
+        for booth in self.booths.values():
+            booth.preview(ahead, self.sequence + 1)
 
     async def _utterance_over(self, pcm: bytes, start: float) -> None:
         if self.recognizer is not None:
@@ -368,6 +372,7 @@ class MachinePipeline:
             "channels": {
                 language: {
                     "mode": booth.mode,
+                    "degraded": self.degraded,
                     "mt_ms": round(booth.player.metrics.mt_ms, 1),
                     "tts_ms": round(booth.player.metrics.tts_ms, 1),
                     "first_audio_ms": round(booth.player.metrics.first_audio_ms, 1),

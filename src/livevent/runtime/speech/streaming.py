@@ -125,6 +125,7 @@ class StreamingRecognizer:
         self.decode_seconds = 0.0  # how long the last decode took (wall time)
         self.decoded_audio = 0.0  # seconds of audio decoded, all decodes together
         self.decode_time = 0.0  # seconds spent decoding, all decodes together
+        self.speech_seconds = 0.0  # seconds of speech heard
 
     @property
     def end(self) -> float:
@@ -143,12 +144,14 @@ class StreamingRecognizer:
     def begin(self, media_time: float, pcm: bytes = b"") -> None:
         """Speech starts at `media_time` (what came before it was silence)."""
         self.audio = bytearray(pcm)
+        self.speech_seconds += len(pcm) / BYTES_PER_SECOND
         self.offset = media_time
         self._decoded_until = media_time
         self.agreement.committed_until = max(self.agreement.committed_until, media_time)
 
     def push(self, pcm: bytes) -> None:
         self.audio += pcm
+        self.speech_seconds += len(pcm) / BYTES_PER_SECOND
 
     async def step(self) -> list[Word]:
         """Decode the buffer; returns the words this decode committed."""
@@ -170,8 +173,9 @@ class StreamingRecognizer:
         return committed
 
     def real_time_factor(self) -> float | None:
-        """Decode time over audio decoded: above 1, decoding cannot keep up at all."""
-        return self.decode_time / self.decoded_audio if self.decoded_audio else None
+        """Decode time over speech heard: the share of the machine recognition takes
+        (at 1, it cannot keep up at all; the budget beside the fan-out is 0.7)."""
+        return self.decode_time / self.speech_seconds if self.speech_seconds else None
 
     async def _decode(self) -> list[Word]:
         started = time.perf_counter()

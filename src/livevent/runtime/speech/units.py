@@ -14,8 +14,8 @@ from livevent.runtime.speech.streaming import Word, join
 
 CLAUSE_END = re.compile("[,;:\u2014\u2013]['\")\\]]*$")  # also em and en dashes
 # Measured on espeak-ng passages (benchmarks/lag.py): shorter units lag less but
-# translate worse (Apertium needs some context); 7 words is about one clause.
-WAIT_K = 7
+# translate worse (Apertium needs some context); 6 words is about one clause.
+WAIT_K = 6
 MIN_CLAUSE_WORDS = 3
 
 
@@ -52,6 +52,11 @@ class UnitSplitter:
         if clause or len(self._pending) >= self.wait_k:
             return self._cut(ends_sentence=False)
         return None
+
+    @property
+    def pending(self) -> list[Word]:
+        """Committed words not in a unit yet."""
+        return list(self._pending)
 
     def flush(self) -> Unit | None:
         """The speaker paused: what is pending is a unit, and the sentence is over."""

@@ -1,4 +1,4 @@
-// The manager's page: events at a glance, with live listeners and pipeline latency.
+// The manager's page: events at a glance, with live listeners and how far behind machine channels are.
 import { statusBadge } from "/static/common.js";
 
 const $ = (id) => document.getElementById(id);
@@ -91,10 +91,18 @@ async function render() {
       listeners = item.channels
         .map((c) => `${c.language}: ${stats.listeners?.[c.language] ?? 0}`)
         .join(", ");
-      const firstAudio = Object.values(stats.channels || {})
-        .map((c) => c.first_audio_ms)
-        .filter((v) => v > 0);
-      if (firstAudio.length) latency = `${Math.round(Math.max(...firstAudio))} ms`;
+      // How far behind the floor each machine channel speaks (ear-voice span, p50
+      // over the last minute), and what waits to be spoken: the booth's own numbers.
+      const machine = Object.entries(stats.channels || {}).filter(([, c]) => c.evs_s != null);
+      if (machine.length) {
+        latency = machine
+          .map(([language, c]) => {
+            const backlog = c.backlog_s > 0.5 ? ` +${c.backlog_s.toFixed(1)} s queued` : "";
+            const degraded = c.degraded ? " (degraded)" : "";
+            return `${language}: ${c.evs_s.toFixed(1)} s${backlog}${degraded}`;
+          })
+          .join(", ");
+      }
     }
     const links = document.createElement("span");
     links.append(link(`/listen/${item.id}`, "listen"));

