@@ -101,3 +101,14 @@ def test_units_end_at_sentences_clauses_or_after_k_words() -> None:
     last = splitter.flush()
     assert last is not None and last.text == "Thanks" and last.ends_sentence
     assert splitter.flush() is None
+
+
+def test_a_decoding_loop_is_cut_after_its_second_time() -> None:
+    from livevent.runtime.speech.streaming import without_loops
+
+    looping = words("that's fine yeah " + "yeah " * 30)
+    assert join(without_loops(looping)) == "that's fine yeah yeah"
+    phrase = words("we agree " + "thank you " * 6 + "bye")
+    assert join(without_loops(phrase)) == "we agree thank you thank you"
+    speech = words("no no no we said yes yes yes")  # people do repeat, three times
+    assert without_loops(speech) == speech

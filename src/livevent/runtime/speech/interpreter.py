@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 Mode = Literal["simultaneous", "consecutive"]
 # espeak-ng stays clear up to about this speed-up; past it, the player skips instead.
 MAX_RATE = 1.5
+# Consecutive speech waits for a pause, but no longer than this much of it waits.
+HOLD_AT_MOST = 8.0
 MODES: tuple[Mode, ...] = ("simultaneous", "consecutive")
 
 
@@ -236,3 +238,5 @@ class ChannelInterpreter:
             if pcm is not None:
                 heard_at = self.clock.wall((sentence.start + sentence.end) / 2)
                 self._held.append(_Held(pcm, heard_at, self.clock.wall(sentence.end)))
+                if sum(len(h.pcm) for h in self._held) / BYTES_PER_SECOND > HOLD_AT_MOST:
+                    await self._speak_held()  # a speaker who never pauses is still heard

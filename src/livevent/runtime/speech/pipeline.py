@@ -9,7 +9,8 @@
 The VAD decides when somebody speaks (no decode on silence) and when an utterance
 is over (everything left is committed). While someone speaks, the buffer is decoded
 about once a second; when decoding cannot keep up, the period grows (up to
-`MAX_CHUNK`), and the pipeline says it is degraded. An engine without word times
+`MAX_CHUNK`), and the pipeline says it is degraded; past that, simultaneous
+channels turn consecutive until the machine catches up. An engine without word times
 decodes whole utterances instead (consecutive only).
 """
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 FRAME_SECONDS = 0.02
 MIN_CHUNK = 1.0  # seconds of new speech between decodes
 MAX_CHUNK = 4.0
+OVERLOADED_CHUNK = 8.0
 DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so
 # Without word times (utterance decoding), a speaker who never pauses is cut here.
 UTTERANCE_LIMIT = 12.0
@@ -72,6 +74,7 @@ class MachinePipeline:
         self.sentence: list[Word] = []
         self.sequence = 0
         self.chunk = MIN_CHUNK
+        self.overloaded = False
         # (kind, pcm, media time): begin (the onset, padded), audio (a frame), end (the utterance)
         self._events: deque[tuple[str, bytes, float]] = deque()
         self._wake = asyncio.Event()
@@ -226,16 +229,37 @@ class MachinePipeline:
     async def _step(self) -> None:
         assert self.recognizer is not None
         committed = await self.recognizer.step()
-        # Decode as often as the machine allows: a decode that takes long stretches
-        # the period, so the work never piles up.
-        wanted = max(MIN_CHUNK, self.recognizer.decode_seconds * 1.5)
-        self.chunk = min(MAX_CHUNK, wanted)
+        self._pace(self.recognizer.decode_seconds)
         self._take_words(committed)
         self._partial()
         # The words after the last unit, committed or not: booths caption them ahead.
         ahead = self.units.pending + self.recognizer.agreement.unstable
         for booth in self.booths.values():
             booth.preview(ahead, self.sequence + 1)
+
+    def _pace(self, decode_seconds: float) -> None:
+        """Decode as often as the machine allows, so the work never piles up.
+
+        A slow decode stretches the period (degraded: captions lag); past MAX_CHUNK
+        the machine cannot interpret simultaneously at all, and the simultaneous
+        booths turn consecutive (whole sentences at pauses) until it can again.
+        """
+        wanted = max(MIN_CHUNK, decode_seconds * 1.5)
+        overloaded = wanted > MAX_CHUNK
+        if overloaded != self.overloaded:
+            self.overloaded = overloaded
+            log.warning(
+                "event %s: decoding takes %.1f s: machine channels turn %s",
+                self.host.event_id,
+                decode_seconds,
+                "consecutive" if overloaded else "simultaneous again",
+            )
+            for language, booth in self.booths.items():
+                channel = self.host.config.channel(language)
+                chosen = self.mode_of(channel) if channel is not None else booth.mode
+                booth.mode = "consecutive" if overloaded else chosen
+        # Overloaded, decode seldom: only to keep the buffer inside Whisper's window.
+        self.chunk = OVERLOADED_CHUNK if overloaded else min(MAX_CHUNK, wanted)
 
     async def _utterance_over(self, pcm: bytes, start: float) -> None:
         if self.recognizer is not None:
@@ -368,6 +392,7 @@ class MachinePipeline:
             "stt_rtf": round(rtf, 3) if rtf is not None else None,
             "chunk_s": round(self.chunk, 2),
             "degraded": self.degraded,
+            "overloaded": self.overloaded,
             "buffer_s": round(recognizer.buffered, 2) if recognizer else 0.0,
             "channels": {
                 language: {

@@ -57,6 +57,26 @@ def join(words: list[Word]) -> str:
     return " ".join(word.text for word in words)
 
 
+def without_loops(words: list[Word], repeats: int = 4) -> list[Word]:
+    """The words up to where Whisper starts looping ("Yeah. Yeah. Yeah. Yeah...").
+
+    On noise and crosstalk it may repeat a word or a short phrase until its token
+    limit; two looping decodes agree with each other, so agreement alone would
+    commit the loop. A phrase of one to three words said `repeats` times in a row
+    is cut after its second time.
+    """
+    keys = [word.key for word in words]
+    for end in range(len(keys)):
+        for period in (1, 2, 3):
+            start = end + 1 - period * repeats
+            if start < 0:
+                continue
+            pattern = keys[start : start + period]
+            if all(keys[start + i] == pattern[i % period] for i in range(period * repeats)):
+                return words[: start + period * 2]
+    return words
+
+
 class LocalAgreement:
     """The words that two consecutive hypotheses agree on, committed in order."""
 
@@ -186,10 +206,11 @@ class StreamingRecognizer:
         self.decode_time += self.decode_seconds
         self.decoded_audio += self.buffered
         self._decoded_until = self.end
-        return [
+        heard = [
             Word(word.text, self.offset + word.start, self.offset + word.end)
             for word in recognition.timed
         ]
+        return without_loops([w for w in heard if w.start < self.end - 0.02])
 
     def _prompt(self) -> str:
         before = [w for w in self.agreement.committed[-60:] if w.end <= self.offset + 0.01]
