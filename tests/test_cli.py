@@ -257,9 +257,11 @@ def test_demo_runs_a_live_event_end_to_end(cli: Any) -> None:
     event_id = str(events[0]["id"])
     code, out, _ = cli("transcript", "export", event_id, "--format", "json")
     segments = json.loads(out)
-    assert len(segments) == 3
+    # Five sentences with short pauses: Whisper may join two into one with a comma.
+    assert 3 <= len(segments) <= 5
     assert all(set(s["translations"]) == {"es-ES", "ca-ES"} for s in segments)
     assert segments[0]["text"].lower().startswith("good morning")
+    assert "coming" in segments[-1]["text"].lower()
 
 
 def test_transcript_formats_and_errors(cli: Any) -> None:

@@ -41,59 +41,11 @@ class RuntimeCollector(Collector):
 
     def collect(self) -> Iterator[Any]:
         runtime = self.runtime
-        labels = ["event", "channel", "role"]
-        listeners = GaugeMetricFamily(
-            "livevent_listeners", "listeners connected to this instance", labels=labels
-        )
-        counters = {
-            name: CounterMetricFamily(f"livevent_channel_{name}", text, labels=labels)
-            for name, text in _CHANNEL_COUNTERS.items()
-        }
-        gauges = {
-            name: GaugeMetricFamily(f"livevent_channel_{name}", text, labels=labels)
-            for name, text in _CHANNEL_GAUGES.items()
-        }
-        stt = GaugeMetricFamily(
-            "livevent_stt_ms",
-            "speech recognition time of the last utterance (ms)",
-            labels=["event"],
-        )
-        rtf = GaugeMetricFamily(
-            "livevent_stt_real_time_factor",
-            "decode time over audio decoded, streaming recognition (above 0.7: falling behind)",
-            labels=["event"],
-        )
-        degraded = GaugeMetricFamily(
-            "livevent_pipeline_degraded",
-            "1 when recognition decodes less often than it should: captions lag",
-            labels=["event"],
-        )
-        for event_id, session in list(runtime.sessions.items()):
-            snapshot = session.snapshot()
-            for language, values in snapshot["channels"].items():
-                key = [str(event_id), language, session.role]
-                listeners.add_metric(key, values["listeners"])
-                for name, family in counters.items():
-                    family.add_metric(key, values.get(name, 0))
-                for name, gauge in gauges.items():
-                    if values.get(name) is not None:
-                        gauge.add_metric(key, values[name])
-            pipeline = snapshot["pipeline"]
-            if "stt_ms" in pipeline:
-                stt.add_metric([str(event_id)], pipeline["stt_ms"])
-            if pipeline.get("stt_rtf") is not None:
-                rtf.add_metric([str(event_id)], pipeline["stt_rtf"])
-            if "degraded" in pipeline:
-                degraded.add_metric([str(event_id)], int(pipeline["degraded"]))
         yield GaugeMetricFamily(
             "livevent_live_events", "live events served here", value=len(runtime.sessions)
         )
-        yield listeners
-        yield from counters.values()
-        yield from gauges.values()
-        yield stt
-        yield rtf
-        yield degraded
+        yield from self._channels()
+        yield from self._pipelines()
         cache = runtime.cache.stats
         lookups = CounterMetricFamily(
             "livevent_config_cache_lookups", "event config reads by where they were found",
@@ -112,6 +64,58 @@ class RuntimeCollector(Collector):
         yield CounterMetricFamily(
             "livevent_transcript_written", "transcript segments stored", value=transcripts.written
         )
+
+    def _channels(self) -> Iterator[Any]:
+        labels = ["event", "channel", "role"]
+        listeners = GaugeMetricFamily(
+            "livevent_listeners", "listeners connected to this instance", labels=labels
+        )
+        counters = {
+            name: CounterMetricFamily(f"livevent_channel_{name}", text, labels=labels)
+            for name, text in _CHANNEL_COUNTERS.items()
+        }
+        gauges = {
+            name: GaugeMetricFamily(f"livevent_channel_{name}", text, labels=labels)
+            for name, text in _CHANNEL_GAUGES.items()
+        }
+        for event_id, session in list(self.runtime.sessions.items()):
+            for language, values in session.snapshot()["channels"].items():
+                key = [str(event_id), language, session.role]
+                listeners.add_metric(key, values["listeners"])
+                for name, family in counters.items():
+                    family.add_metric(key, values.get(name, 0))
+                for name, gauge in gauges.items():
+                    if values.get(name) is not None:
+                        gauge.add_metric(key, values[name])
+        yield listeners
+        yield from counters.values()
+        yield from gauges.values()
+
+    def _pipelines(self) -> Iterator[Any]:
+        stt = GaugeMetricFamily(
+            "livevent_stt_ms", "time of the last speech recognition decode (ms)", labels=["event"]
+        )
+        rtf = GaugeMetricFamily(
+            "livevent_stt_real_time_factor",
+            "decode time over speech heard, streaming recognition (above 0.7: falling behind)",
+            labels=["event"],
+        )
+        degraded = GaugeMetricFamily(
+            "livevent_pipeline_degraded",
+            "1 when recognition decodes less often than it should: captions lag",
+            labels=["event"],
+        )
+        for event_id, session in list(self.runtime.sessions.items()):
+            pipeline = session.snapshot()["pipeline"]
+            if "stt_ms" in pipeline:
+                stt.add_metric([str(event_id)], pipeline["stt_ms"])
+            if pipeline.get("stt_rtf") is not None:
+                rtf.add_metric([str(event_id)], pipeline["stt_rtf"])
+            if "degraded" in pipeline:
+                degraded.add_metric([str(event_id)], int(pipeline["degraded"]))
+        yield stt
+        yield rtf
+        yield degraded
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -19,12 +19,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from livevent.errors import LiveventError
-from livevent.model import Channel, ChannelKind, TranscriptSegment
+from livevent.model import Channel, ChannelKind
 from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.base import SpeechToText
@@ -32,6 +30,7 @@ from livevent.runtime.engines.vad import Segmenter
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
 from livevent.runtime.speech.player import ChannelPlayer
+from livevent.runtime.speech.record import Recorder, store_sentence
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, Word, join
 from livevent.runtime.speech.timing import MediaClock
 from livevent.runtime.speech.units import UnitSplitter
@@ -46,9 +45,6 @@ OVERLOADED_CHUNK = 8.0
 DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so
 # Without word times (utterance decoding), a speaker who never pauses is cut here.
 UTTERANCE_LIMIT = 12.0
-TRANSCRIPT_WAIT = 30.0  # seconds a sentence waits for its translations
-
-Recorder = Callable[[TranscriptSegment], Awaitable[None]]
 
 
 class MachinePipeline:
@@ -338,33 +334,10 @@ class MachinePipeline:
         )
         translations = {language: b.sentence(sentence) for language, b in self.booths.items()}
         if self.record is not None:
-            self.host.spawn(self._store(sentence, translations), name=f"store:{sentence.seq}")
-
-    async def _store(self, sentence: Sentence, pending: dict[str, asyncio.Future[str]]) -> None:
-        assert self.record is not None
-        translations: dict[str, str] = {}
-        for language, future in pending.items():
-            try:
-                async with asyncio.timeout(TRANSCRIPT_WAIT):
-                    translations[language] = await future
-            except (LiveventError, TimeoutError) as error:
-                log.warning("sentence %s has no %s translation: %s", sentence.seq, language, error)
-        segment = TranscriptSegment(
-            event_id=self.host.event_id,
-            sequence=sentence.seq,
-            language=self.source,
-            text=sentence.text,
-            translations=translations,
-            start_seconds=sentence.start,
-            end_seconds=sentence.end,
-            spoken_at=datetime.now(UTC),
-        )
-        try:
-            await self.record(segment)
-        except LiveventError as error:
-            log.error(
-                "event %s: segment %s not stored: %s", self.host.event_id, sentence.seq, error
+            storing = store_sentence(
+                self.record, self.host.event_id, self.source, sentence, translations
             )
+            self.host.spawn(storing, name=f"store:{sentence.seq}")
 
     # -- state ----------------------------------------------------------------------------
 
