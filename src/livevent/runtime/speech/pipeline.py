@@ -71,6 +71,7 @@ class MachinePipeline:
         self.sequence = 0
         self.chunk = MIN_CHUNK
         self.overloaded = False
+        self._decode_average = 0.0
         # (kind, pcm, media time): begin (the onset, padded), audio (a frame), end (the utterance)
         self._events: deque[tuple[str, bytes, float]] = deque()
         self._wake = asyncio.Event()
@@ -240,14 +241,17 @@ class MachinePipeline:
         the machine cannot interpret simultaneously at all, and the simultaneous
         booths turn consecutive (whole sentences at pauses) until it can again.
         """
-        wanted = max(MIN_CHUNK, decode_seconds * 1.5)
+        # Smoothed: one slow decode (a busy neighbour) must not flip the channels'
+        # mode; a machine that stays slow does.
+        self._decode_average += (decode_seconds - self._decode_average) * 0.3
+        wanted = max(MIN_CHUNK, self._decode_average * 1.5)
         overloaded = wanted > MAX_CHUNK
         if overloaded != self.overloaded:
             self.overloaded = overloaded
             log.warning(
                 "event %s: decoding takes %.1f s: machine channels turn %s",
                 self.host.event_id,
-                decode_seconds,
+                self._decode_average,
                 "consecutive" if overloaded else "simultaneous again",
             )
             for language, booth in self.booths.items():
