@@ -45,7 +45,7 @@ from livevent.auth import Role, issuer_for
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime
-from livevent.runtime.audio import FRAME_BYTES, SAMPLE_RATE, decode_file
+from livevent.runtime.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
 from livevent.runtime.engines import Engines
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
@@ -82,10 +82,7 @@ def words_of(text: str) -> str:
 def espeak(text: str, folder: Path) -> bytes:
     path = folder / f"{abs(hash(text))}.wav"
     subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(path), text], check=True)
-    pcm = decode_file(path)
-    samples = memoryview(pcm).cast("h")
-    loud = [i for i in range(0, len(samples), 160) if max(map(abs, samples[i : i + 160])) > 300]
-    return pcm[loud[0] * 2 : (loud[-1] + 160) * 2]
+    return trim_silence(decode_file(path))
 
 
 def espeak_passage(folder: Path) -> tuple[bytes, list[bytes]]:

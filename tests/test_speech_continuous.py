@@ -22,7 +22,7 @@ from pytest_aiohttp import AiohttpClient
 
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
-from livevent.runtime.audio import FRAME_BYTES, SAMPLE_RATE
+from livevent.runtime.audio import FRAME_BYTES, SAMPLE_RATE, trim_silence
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.live import scheduled_event, speaker_token, speech_pcm
@@ -47,13 +47,6 @@ PAUSE_SECONDS = 0.25
 STOP_WORDS = {"the", "and", "of", "a", "to", "in", "we", "it", "for", "our", "this", "was"}
 
 
-def trimmed(pcm: bytes) -> bytes:
-    """Without the silence espeak-ng puts around a sentence: pauses are ours to set."""
-    samples = memoryview(pcm).cast("h")
-    loud = [i for i in range(0, len(samples), 160) if max(map(abs, samples[i : i + 160])) > 300]
-    return pcm[loud[0] * 2 : (loud[-1] + 160) * 2] if loud else pcm
-
-
 def content_words(text: str) -> set[str]:
     found = re.findall(r"[a-z']+", text.lower().replace("centre", "center"))
     return {w for w in found if len(w) > 3 and w not in STOP_WORDS}
@@ -69,7 +62,7 @@ async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
 async def test_a_machine_channel_follows_continuous_speech(
     runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
 ) -> None:
-    sentences = [trimmed(speech_pcm(text, "en-us", tmp_path)) for text in PASSAGE]
+    sentences = [trim_silence(speech_pcm(text, "en-us", tmp_path)) for text in PASSAGE]
     pause = bytes(int(SAMPLE_RATE * PAUSE_SECONDS) * 2)
     passage = pause.join(sentences)
     passage += b"\0" * (-len(passage) % FRAME_BYTES)

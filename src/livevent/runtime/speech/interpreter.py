@@ -23,7 +23,7 @@ from livevent.runtime.engines.base import TextToSpeech, Translator
 from livevent.runtime.speech.glossary import translate_with_glossary
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.player import ChannelPlayer
-from livevent.runtime.speech.streaming import BYTES_PER_SECOND, Word, join
+from livevent.runtime.speech.streaming import BYTES_PER_SECOND, Phrase, Word, join
 from livevent.runtime.speech.timing import MediaClock
 from livevent.runtime.speech.units import Unit
 from livevent.runtime.wire import Caption
@@ -39,21 +39,8 @@ MODES: tuple[Mode, ...] = ("simultaneous", "consecutive")
 
 
 @dataclass(slots=True, frozen=True)
-class Sentence:
-    seq: int
-    words: tuple[Word, ...]
-
-    @property
-    def text(self) -> str:
-        return join(list(self.words))
-
-    @property
-    def start(self) -> float:
-        return self.words[0].start
-
-    @property
-    def end(self) -> float:
-        return self.words[-1].end
+class Sentence(Phrase):
+    seq: int = 0
 
 
 @dataclass(slots=True)

@@ -323,7 +323,7 @@ class MachinePipeline:
         if not self.sentence:
             return
         self.sequence += 1
-        sentence = Sentence(self.sequence, tuple(self.sentence))
+        sentence = Sentence(tuple(self.sentence), seq=self.sequence)
         self.sentence = []
         self.host.caption(
             self.source,

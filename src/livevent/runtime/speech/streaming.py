@@ -53,8 +53,27 @@ class Word:
         return bool(SENTENCE_END.search(self.text))
 
 
-def join(words: list[Word]) -> str:
+def join(words: list[Word] | tuple[Word, ...]) -> str:
     return " ".join(word.text for word in words)
+
+
+@dataclass(slots=True, frozen=True)
+class Phrase:
+    """Committed words said together: a unit to translate, or a whole sentence."""
+
+    words: tuple[Word, ...]
+
+    @property
+    def text(self) -> str:
+        return join(self.words)
+
+    @property
+    def start(self) -> float:
+        return self.words[0].start
+
+    @property
+    def end(self) -> float:
+        return self.words[-1].end
 
 
 def without_loops(words: list[Word], repeats: int = 4) -> list[Word]:

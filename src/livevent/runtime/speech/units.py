@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from livevent.runtime.speech.streaming import Word, join
+from livevent.runtime.speech.streaming import Phrase, Word
 
 CLAUSE_END = re.compile("[,;:\u2014\u2013]['\")\\]]*$")  # also em and en dashes
 # Measured with benchmarks/lag.py: k = 4, 5 or 6 changes the ear-voice span of the
@@ -22,21 +22,8 @@ MIN_CLAUSE_WORDS = 3
 
 
 @dataclass(slots=True, frozen=True)
-class Unit:
-    words: tuple[Word, ...]
-    ends_sentence: bool
-
-    @property
-    def text(self) -> str:
-        return join(list(self.words))
-
-    @property
-    def start(self) -> float:
-        return self.words[0].start
-
-    @property
-    def end(self) -> float:
-        return self.words[-1].end
+class Unit(Phrase):
+    ends_sentence: bool = False
 
 
 class UnitSplitter:
@@ -65,6 +52,6 @@ class UnitSplitter:
         return self._cut(ends_sentence=True) if self._pending else None
 
     def _cut(self, *, ends_sentence: bool) -> Unit:
-        unit = Unit(tuple(self._pending), ends_sentence)
+        unit = Unit(tuple(self._pending), ends_sentence=ends_sentence)
         self._pending = []
         return unit
