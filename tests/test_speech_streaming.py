@@ -112,3 +112,33 @@ def test_a_decoding_loop_is_cut_after_its_second_time() -> None:
     assert join(without_loops(phrase)) == "we agree thank you thank you"
     speech = words("no no no we said yes yes yes")  # people do repeat, three times
     assert without_loops(speech) == speech
+
+
+def test_a_machine_that_stays_slow_turns_channels_consecutive_and_back() -> None:
+    from types import SimpleNamespace
+    from typing import Any
+
+    from livevent.runtime.speech.pipeline import MAX_CHUNK, MIN_CHUNK, MachinePipeline
+
+    channel = SimpleNamespace(interpretation=None, kind=None, language="es-ES")
+    config = SimpleNamespace(
+        source_language="en-US", channels=[], interpretation=None, channel=lambda _: channel
+    )
+    host: Any = SimpleNamespace(config=config, event_id=123457)
+    pipeline = MachinePipeline(host, engines=None)  # type: ignore[arg-type]
+    pipeline.recognizer = object()  # type: ignore[assignment]  # streaming, as with Whisper
+    booth: Any = SimpleNamespace(mode="simultaneous")
+    pipeline.booths["es-ES"] = booth
+
+    pipeline._pace(0.5)
+    assert pipeline.chunk == MIN_CHUNK and not pipeline.degraded
+    pipeline._pace(6.0)  # one slow decode (a busy neighbour): the period grows, no switch
+    assert not pipeline.overloaded and booth.mode == "simultaneous"
+    assert MIN_CHUNK < pipeline.chunk <= MAX_CHUNK and pipeline.degraded
+    for _ in range(4):  # slow, and staying slow
+        pipeline._pace(6.0)
+    assert pipeline.overloaded and booth.mode == "consecutive"
+    for _ in range(12):  # fast again
+        pipeline._pace(0.5)
+    assert not pipeline.overloaded and booth.mode == "simultaneous"
+    assert pipeline.chunk == MIN_CHUNK
