@@ -28,6 +28,22 @@ POSTGRES_ADMIN_URL = os.environ.get(
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def spool_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Transcript spools of this run in a folder of its own, not the user's data folder.
+
+    Set in the environment, so `livevent serve` processes the tests start inherit it.
+    """
+    folder = tmp_path_factory.mktemp("spool")
+    before = os.environ.get("LIVEVENT_SPOOL_DIR")
+    os.environ["LIVEVENT_SPOOL_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("LIVEVENT_SPOOL_DIR", None)
+    else:
+        os.environ["LIVEVENT_SPOOL_DIR"] = before
+
+
 def _with_database(url: str, name: str) -> str:
     base, _, _ = url.rpartition("/")
     return f"{base}/{name}"

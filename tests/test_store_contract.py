@@ -25,6 +25,7 @@ from livevent.model import (
     EventFilter,
     EventPatch,
     EventStatus,
+    TranscriptSegment,
 )
 from livevent.store import EventStore, open_store
 from livevent.store.store import RANDOM_ID_RANGE
@@ -331,3 +332,39 @@ async def test_concurrent_starts_respect_the_customers_live_limit(store: EventSt
     assert (
         await store.transition(waiting.id, EventStatus.LIVE, actor="t")
     ).status is EventStatus.LIVE
+
+
+async def test_a_keyed_segment_written_twice_is_stored_once_with_every_translation(
+    store: EventStore,
+) -> None:
+    event = await store.create_event(
+        new_event(), customer_id=await default_customer(store), actor="test"
+    )
+
+    def segment(key: str | None, translations: dict[str, str]) -> TranscriptSegment:
+        return TranscriptSegment(
+            event_id=event.id,
+            sequence=1,
+            key=key,
+            language="ca-ES",
+            text="Bon dia a tothom.",
+            translations=translations,
+            start_seconds=0.5,
+            end_seconds=2.0,
+            spoken_at=START,
+        )
+
+    await store.add_transcript_segment(segment("run-1", {}))
+    await store.add_transcript_segment(segment("run-1", {"es-ES": "Buenos días a todos."}))
+    await store.add_transcript_segment(segment("run-1", {"en-US": "Good morning everyone."}))
+    await store.add_transcript_segment(segment("run-1", {"es-ES": "Buenos días a todos."}))
+    [stored] = await store.transcript(event.id)
+    assert stored.key == "run-1"
+    assert stored.translations == {
+        "es-ES": "Buenos días a todos.",
+        "en-US": "Good morning everyone.",
+    }
+    # Without a key nothing is deduplicated (clients of the API from before keys).
+    await store.add_transcript_segment(segment(None, {}))
+    await store.add_transcript_segment(segment(None, {}))
+    assert len(await store.transcript(event.id)) == 3

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     channel_idle_pause: float = Field(
         30.0, ge=0, description="seconds without listeners before a channel's pipeline pauses"
     )
+    spool_dir: Path = Field(
+        default_factory=lambda: data_dir() / "spool",
+        description="folder of the on-disk queue that keeps transcript segments until the"
+        " store has them (one file per store; instances on one host may share it)",
+    )
     interpretation: Literal["simultaneous", "consecutive"] = Field(
         "simultaneous",
         description="machine channels of events that name no mode: simultaneous follows"

@@ -13,6 +13,12 @@ class TranscriptSegment(BaseModel):
 
     event_id: int = Field(ge=1, le=MAX_ID)
     sequence: int = Field(ge=0, le=1_000_000_000, description="order within the live session")
+    key: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="idempotency key: a segment written again with the same key is stored"
+        " once, and the translations it carries are added to it",
+    )
     language: LanguageTag = Field(description="the language it was spoken in")
     text: str = Field(max_length=10_000)
     translations: dict[LanguageTag, str] = Field(

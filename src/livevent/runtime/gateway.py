@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import AsyncExitStack
 from typing import Protocol
 
 import aiohttp
 
+from livevent.auth.signing import service_token
+from livevent.bus import Bus
 from livevent.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unavailable
 from livevent.events.service import EventService
 from livevent.model import EventConfig, StatusChange, TranscriptSegment
+from livevent.settings import Settings
+from livevent.store import open_store
 
 RUNTIME_ACTOR = "runtime"
 
@@ -141,3 +146,19 @@ class HttpGateway:
 
     async def ping(self) -> None:
         await self._request("GET", "/readyz")
+
+
+async def open_gateway(
+    settings: Settings, stack: AsyncExitStack, bus: Bus, service: EventService | None
+) -> tuple[EventGateway, EventService | None]:
+    """Over HTTP when the settings name an event service; else in process, on `service`
+    or on a store opened from the settings (closed with `stack`)."""
+    if settings.event_service_url:
+        http = HttpGateway(settings.event_service_url, token=lambda: service_token(settings))
+        stack.push_async_callback(http.aclose)
+        return http, None
+    if service is None:
+        store = await open_store(settings.database_url, pool_size=settings.database_pool_size)
+        stack.push_async_callback(store.aclose)
+        service = EventService(store=store, bus=bus, default_customer=settings.default_customer)
+    return LocalGateway(service), service

@@ -27,7 +27,7 @@ from typing import Any, Self
 
 from livevent import logs
 from livevent.aio import raise_if_cancelled
-from livevent.auth.signing import service_token, verifier_for
+from livevent.auth.signing import verifier_for
 from livevent.auth.tokens import TokenVerifier
 from livevent.bus import Bus, MemoryBus, Subscription, keys, open_bus
 from livevent.errors import Conflict, LiveventError, NotFound, NotStartable
@@ -36,13 +36,13 @@ from livevent.http.sockets import CloseCode
 from livevent.model import ChannelKind, EventStatus
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
-from livevent.runtime.gateway import EventGateway, HttpGateway, LocalGateway
+from livevent.runtime.gateway import EventGateway, open_gateway
 from livevent.runtime.ownership import hold_lock, take_lock_when_free
 from livevent.runtime.session import LiveSession
 from livevent.runtime.speech import MachinePipeline
+from livevent.runtime.spool import spool_path
 from livevent.runtime.transcript_writer import TranscriptWriter
 from livevent.settings import Settings
-from livevent.store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -96,27 +96,17 @@ class LiveRuntime:
             self.bus = open_bus(settings.redis_url, prefix=settings.redis_prefix)
             self._stack.push_async_callback(self.bus.aclose)
         if self._given_gateway is not None:
-            self.gateway = self._given_gateway
-            self.service = self._given_service
-        elif settings.event_service_url:
-            http = HttpGateway(settings.event_service_url, token=lambda: service_token(settings))
-            self._stack.push_async_callback(http.aclose)
-            self.gateway = http
+            self.gateway, self.service = self._given_gateway, self._given_service
         else:
-            if self._given_service is not None:
-                self.service = self._given_service
-            else:
-                store = await open_store(
-                    settings.database_url, pool_size=settings.database_pool_size
-                )
-                self._stack.push_async_callback(store.aclose)
-                self.service = EventService(
-                    store=store, bus=self.bus, default_customer=settings.default_customer
-                )
-            self.gateway = LocalGateway(self.service)
-        self.transcripts = TranscriptWriter(self.gateway.record)
-        self.transcripts.start()
-        self._stack.push_async_callback(self.transcripts.aclose)
+            self.gateway, self.service = await open_gateway(
+                settings, self._stack, self.bus, self._given_service
+            )
+        # Segments spooled for one store never drain into another.
+        store = self.service.store.database.url if self.service else settings.database_url
+        spool = spool_path(settings.spool_dir, settings.event_service_url or store)
+        self.transcripts = await self._stack.enter_async_context(
+            TranscriptWriter.running(spool, self.gateway.record)
+        )
         self.cache = ConfigCache(
             bus=self.bus,
             gateway=self.gateway,

@@ -8,6 +8,12 @@ from livevent.errors import NotFound
 from livevent.model import TranscriptSegment
 from livevent.store.database import Database
 
+# The stored translations with the new ones laid over them, in each dialect's JSON.
+_MERGE_TRANSLATIONS = {
+    "postgresql": "transcript_segments.translations || EXCLUDED.translations",
+    "sqlite": "json_patch(transcript_segments.translations, excluded.translations)",
+}
+
 
 class TranscriptRecords:
     """The transcript half of `EventStore` (a mixin: one store, one database)."""
@@ -15,12 +21,18 @@ class TranscriptRecords:
     database: Database
 
     async def add_transcript_segment(self, segment: TranscriptSegment) -> None:
-        """Written as each segment is final, so a crash loses nothing already said."""
+        """Written as each segment is final, so a crash loses nothing already said.
+
+        With a key the write is idempotent: the same key again stores nothing new but
+        the translations it carries (each channel's arrives as that channel has it).
+        """
+        merged = _MERGE_TRANSLATIONS[self.database.dialect]
         async with self.database.write() as connection:
             await connection.execute(
                 "INSERT INTO transcript_segments (event_id, sequence, language, text,"
-                " translations, start_seconds, end_seconds, spoken_at)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                " translations, start_seconds, end_seconds, spoken_at, segment_key)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+                " ON CONFLICT (event_id, segment_key) DO UPDATE SET translations = " + merged,
                 segment.event_id,
                 segment.sequence,
                 segment.language,
@@ -29,14 +41,15 @@ class TranscriptRecords:
                 segment.start_seconds,
                 segment.end_seconds,
                 segment.spoken_at,
+                segment.key,
             )
 
     async def transcript(self, event_id: int) -> list[TranscriptSegment]:
         async with self.database.read() as connection:
             rows = await connection.fetch(
-                "SELECT event_id, sequence, language, text, translations, start_seconds,"
-                " end_seconds, spoken_at FROM transcript_segments WHERE event_id = $1"
-                " ORDER BY spoken_at, id",
+                "SELECT event_id, sequence, segment_key AS key, language, text, translations,"
+                " start_seconds, end_seconds, spoken_at FROM transcript_segments"
+                " WHERE event_id = $1 ORDER BY spoken_at, id",
                 event_id,
             )
             known = rows or await connection.fetchval(

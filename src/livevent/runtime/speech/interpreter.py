@@ -62,6 +62,8 @@ class ChannelInterpreter:
     clock: MediaClock
     voice: str | None = None
     glossary: list[GlossaryEntry] = field(default_factory=list)
+    # Records a final translation (on disk) before its caption is shown.
+    keep: Callable[[Sentence, str, str], Awaitable[None]] | None = None
     _queue: asyncio.Queue[Callable[[], Awaitable[None]]] = field(default_factory=asyncio.Queue)
     _parts: list[str] = field(default_factory=list)
     _sentence_start: float | None = None
@@ -84,11 +86,9 @@ class ChannelInterpreter:
             self._preview_queued = True
             self._queue.put_nowait(self._show_preview)
 
-    def sentence(self, sentence: Sentence) -> asyncio.Future[str]:
-        """The sentence is over; the future gets its translation for the transcript."""
-        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(lambda: self._finish_sentence(sentence, done))
-        return done
+    def sentence(self, sentence: Sentence) -> None:
+        """The sentence is over: its final caption, and its translation for the transcript."""
+        self._queue.put_nowait(lambda: self._finish_sentence(sentence))
 
     def pause(self) -> None:
         """The speaker paused: a consecutive channel speaks what it holds."""
@@ -197,17 +197,12 @@ class ChannelInterpreter:
             heard_at = self.clock.wall((unit.start + unit.end) / 2)
             self.player.enqueue(pcm, heard_at, self.clock.wall(unit.end))
 
-    async def _finish_sentence(self, sentence: Sentence, done: asyncio.Future[str]) -> None:
+    async def _finish_sentence(self, sentence: Sentence) -> None:
         self._parts = []
         self._sentence_start = None
-        try:
-            translated = await self._translate(sentence.text)
-        except BaseException as error:
-            if not done.done():
-                done.set_exception(error)
-                done.exception()  # the transcript writer sees it; nobody else must
-            raise
-        done.set_result(translated)
+        translated = await self._translate(sentence.text)
+        if self.keep is not None:
+            await self.keep(sentence, self.language, translated)
         self.host.caption(
             self.language,
             Caption(

@@ -30,7 +30,7 @@ from livevent.runtime.engines.vad import Segmenter
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
 from livevent.runtime.speech.player import ChannelPlayer
-from livevent.runtime.speech.record import Recorder, store_sentence
+from livevent.runtime.speech.record import Recorder, TranscriptKeeper
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, Word, join
 from livevent.runtime.speech.timing import MediaClock
 from livevent.runtime.speech.units import UnitSplitter
@@ -58,7 +58,11 @@ class MachinePipeline:
     ) -> None:
         self.host = host
         self.engines = engines
-        self.record = record
+        self.keeper = (
+            None
+            if record is None
+            else TranscriptKeeper(record, host.event_id, host.config.source_language)
+        )
         self.default_mode: Mode = mode
         self.source = host.config.source_language
         self.targets = [c for c in host.config.channels if c.kind is ChannelKind.MACHINE]
@@ -145,6 +149,7 @@ class MachinePipeline:
             clock=self.clock,
             voice=channel.voice,
             glossary=self.host.config.glossary,
+            keep=None if self.keeper is None else self.keeper.translation,
         )
         self.booths[language] = booth
         self.host.spawn(booth.player.run(), name=f"player:{language}")
@@ -218,7 +223,7 @@ class MachinePipeline:
     def _wanted(self) -> bool:
         """Whether anyone would see or hear the result (paused channels do no work)."""
         return (
-            self.record is not None
+            self.keeper is not None
             or self.host.has_listeners(self.source)
             or any(not self.host.is_paused(c.language) for c in self.targets)
         )
@@ -227,7 +232,7 @@ class MachinePipeline:
         assert self.recognizer is not None
         committed = await self.recognizer.step()
         self._pace(self.recognizer.decode_seconds)
-        self._take_words(committed)
+        await self._take_words(committed)
         self._partial()
         # The words after the last unit, committed or not: booths caption them ahead.
         ahead = self.units.pending + self.recognizer.agreement.unstable
@@ -266,8 +271,8 @@ class MachinePipeline:
             words = await self.recognizer.finish()
         else:
             words = await self._decode_utterance(pcm, start)
-        self._take_words(words)
-        self._end_sentence()
+        await self._take_words(words)
+        await self._end_sentence()
         for booth in self.booths.values():
             booth.pause()
 
@@ -285,7 +290,7 @@ class MachinePipeline:
 
     # -- words -> captions, units, sentences ----------------------------------------------
 
-    def _take_words(self, words: list[Word]) -> None:
+    async def _take_words(self, words: list[Word]) -> None:
         for word in words:
             self.sentence.append(word)
             unit = self.units.add(word)
@@ -293,7 +298,7 @@ class MachinePipeline:
                 for booth in self.booths.values():
                     booth.unit(unit, self.sequence + 1)
             if word.ends_sentence:
-                self._end_sentence()
+                await self._end_sentence()
 
     def _partial(self) -> None:
         if self.recognizer is None:
@@ -315,7 +320,7 @@ class MachinePipeline:
             ),
         )
 
-    def _end_sentence(self) -> None:
+    async def _end_sentence(self) -> None:
         unit = self.units.flush()
         if unit is not None:
             for booth in self.booths.values():
@@ -325,6 +330,8 @@ class MachinePipeline:
         self.sequence += 1
         sentence = Sentence(tuple(self.sentence), seq=self.sequence)
         self.sentence = []
+        if self.keeper is not None:
+            await self.keeper.sentence(sentence)  # on disk before anyone sees it
         self.host.caption(
             self.source,
             Caption(
@@ -336,12 +343,8 @@ class MachinePipeline:
                 end=round(sentence.end, 2),
             ),
         )
-        translations = {language: b.sentence(sentence) for language, b in self.booths.items()}
-        if self.record is not None:
-            storing = store_sentence(
-                self.record, self.host.event_id, self.source, sentence, translations
-            )
-            self.host.spawn(storing, name=f"store:{sentence.seq}")
+        for booth in self.booths.values():
+            booth.sentence(sentence)
 
     # -- state ----------------------------------------------------------------------------
 

@@ -1,10 +1,18 @@
-"""A finished sentence into the transcript, once every channel has translated it."""
+"""Finished sentences and their translations into the transcript, before anyone sees them.
+
+Each final caption is recorded (the spool has it on disk) before it is sent, so
+whatever a listener saw reaches the transcript. The floor's sentence is recorded
+at its end; each channel's translation as that channel has it, under the same
+key, and the store adds it to the sentence's segment.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import sqlite3
+import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from livevent.errors import LiveventError
@@ -13,36 +21,36 @@ from livevent.runtime.speech.interpreter import Sentence
 
 log = logging.getLogger(__name__)
 
-TRANSCRIPT_WAIT = 30.0  # seconds a sentence waits for its translations
 Recorder = Callable[[TranscriptSegment], Awaitable[None]]
 
 
-async def store_sentence(
-    record: Recorder,
-    event_id: int,
-    source: str,
-    sentence: Sentence,
-    pending: dict[str, asyncio.Future[str]],
-) -> None:
-    """Whole sentences in both modes, each with every channel's translation of it."""
-    translations: dict[str, str] = {}
-    for language, future in pending.items():
+@dataclass
+class TranscriptKeeper:
+    record: Recorder
+    event_id: int
+    source: str
+    # Sequences restart with each live session (a takeover, a restart): the run tells them apart.
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
+
+    async def sentence(self, sentence: Sentence) -> None:
+        await self._keep(sentence, {})
+
+    async def translation(self, sentence: Sentence, language: str, text: str) -> None:
+        await self._keep(sentence, {language: text})
+
+    async def _keep(self, sentence: Sentence, translations: dict[str, str]) -> None:
+        segment = TranscriptSegment(
+            event_id=self.event_id,
+            sequence=sentence.seq,
+            key=f"{self.run}-{sentence.seq}",
+            language=self.source,
+            text=sentence.text,
+            translations=translations,
+            start_seconds=sentence.start,
+            end_seconds=sentence.end,
+            spoken_at=datetime.now(UTC),
+        )
         try:
-            async with asyncio.timeout(TRANSCRIPT_WAIT):
-                translations[language] = await future
-        except (LiveventError, TimeoutError) as error:
-            log.warning("sentence %s has no %s translation: %s", sentence.seq, language, error)
-    segment = TranscriptSegment(
-        event_id=event_id,
-        sequence=sentence.seq,
-        language=source,
-        text=sentence.text,
-        translations=translations,
-        start_seconds=sentence.start,
-        end_seconds=sentence.end,
-        spoken_at=datetime.now(UTC),
-    )
-    try:
-        await record(segment)
-    except LiveventError as error:
-        log.error("event %s: segment %s not stored: %s", event_id, sentence.seq, error)
+            await self.record(segment)
+        except (LiveventError, OSError, sqlite3.Error) as error:
+            log.error("event %s: segment %s not recorded: %s", self.event_id, sentence.seq, error)
