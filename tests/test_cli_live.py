@@ -19,6 +19,7 @@ import pytest
 import redis.asyncio
 
 from livevent.cli.live import qr_code
+from livevent.cli.stats import stats_table
 from livevent.client import ListenerClient
 from tests.support.live import listening
 
@@ -117,6 +118,7 @@ async def test_start_stats_and_stop_on_the_embedded_default(
         assert time.monotonic() < deadline, snapshot
         await asyncio.sleep(0.1)
     assert snapshot[0]["status"] == "LIVE"
+    assert [i["spool"] for i in snapshot[0]["instances"].values()] == [0]
 
     code, _, err = await cli(
         env, "live", "stop", str(event_id), "--url", live.base_url, "--reason", "wrap-up"
@@ -184,3 +186,16 @@ async def test_cancel_from_another_process_over_redis(
         leftovers = [key async for key in cleaner.scan_iter(match=f"{prefix}live:*")]
         await cleaner.aclose()
     assert leftovers == [], "the live keys were not cleaned"
+
+
+def test_stats_warn_when_an_instance_spools_transcripts() -> None:
+    def snapshot(spooled: int) -> list[dict[str, object]]:
+        channels = {"en-US": {"listeners": 3, "state": "on air"}}
+        instance = {"role": "owner", "channels": channels, "spool": spooled}
+        return [
+            {"event": 123457, "status": "LIVE", "channels": channels, "instances": {"a": instance}}
+        ]
+
+    assert stats_table(snapshot(1)).caption is None  # drained within the second
+    caption = stats_table(snapshot(40)).caption
+    assert caption == "instance a: 40 transcript segments wait for the store"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from pathlib import Path
@@ -10,6 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from livevent.cli import app
+from livevent.runtime.spool import Spool, spool_path
+from livevent.runtime.transcript_writer import SEGMENT
+from livevent.settings import Settings
 from tests.support.servers import free_port
 
 runner = CliRunner()
@@ -48,3 +52,25 @@ def test_what_is_down_fails_with_a_fix(monkeypatch: pytest.MonkeyPatch) -> None:
     assert checks["store"]["status"] == "fail" and "database_url" in checks["store"]["fix"]
     assert checks["bus"]["status"] == "fail" and "redis_url" in checks["bus"]["fix"]
     assert checks["port"]["status"] == "warn" and "in use" in checks["port"]["detail"]
+
+
+def test_segments_waiting_in_the_spool_are_reported(tmp_path: Path) -> None:
+    _, checks = doctor()
+    assert checks["spool"]["status"] == "ok"
+
+    path = spool_path(Settings().spool_dir, f"sqlite:///{tmp_path / 'doctor.db'}")
+
+    async def leave_two() -> None:
+        spool = Spool(path)
+        await spool.open()
+        try:
+            await spool.append(SEGMENT, "{}")
+            await spool.append(SEGMENT, "{}")
+        finally:
+            await spool.close()
+
+    asyncio.run(leave_two())
+    _, checks = doctor()
+    assert checks["spool"]["status"] == "warn"
+    assert "2 transcript segments" in checks["spool"]["detail"]
+    assert "livevent serve" in checks["spool"]["fix"]

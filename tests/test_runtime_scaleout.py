@@ -1,8 +1,8 @@
 """Several `livevent serve` instances on one Redis and one PostgreSQL, and the faults they ride out.
 
 Every instance is a real process on its own port. Redis is a server of the
-test's own (so it can be killed and restarted); PostgreSQL is the machine's,
-except for the outage test, which stops one of its own.
+test's own (so it can be killed and restarted); PostgreSQL is the machine's.
+Store outages are in test_runtime_store_outage.py.
 """
 
 from __future__ import annotations
@@ -14,82 +14,30 @@ import signal
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
 import pytest
 import redis.asyncio
 
-from livevent.auth import service_token
-from livevent.bus import MemoryBus, keys
-from livevent.client import ListenerClient
-from livevent.events.service import EventService
-from livevent.model import ChannelKind, ChannelSpec, EventCreate
-from livevent.settings import Settings
-from livevent.store import open_store
-from tests.support.live import Heard, listening, poll, speaker_token, speech_pcm
-from tests.support.postgres_server import PostgresServer
+from livevent.bus import keys
+from tests.support.cluster import (
+    OWNER_TTL,
+    Cluster,
+    counts,
+    hear_all,
+    hears,
+    joined,
+    say,
+    scheduled_event,
+    speaker,
+)
+from tests.support.live import poll, speaker_token, speech_pcm
 from tests.support.redis_server import RedisServer
-from tests.support.servers import LIVEVENT, free_port, wait_for_port
+from tests.support.servers import LIVEVENT
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
-OWNER_TTL = 2.0
 ENGLISH = "Good morning everyone, and welcome to our annual meeting. The weather is nice today."
-
-
-@dataclass
-class Instance:
-    name: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def ws(self, path: str) -> str:
-        return f"ws://127.0.0.1:{self.port}{path}"
-
-
-@dataclass
-class Cluster:
-    database_url: str
-    redis_url: str
-    folder: Path
-    instances: dict[str, Instance] = field(default_factory=dict)
-
-    def start(self, name: str) -> Instance:
-        port = free_port()
-        env = {
-            **os.environ,
-            "LIVEVENT_DATABASE_URL": self.database_url,
-            "LIVEVENT_REDIS_URL": self.redis_url,
-            "LIVEVENT_INSTANCE_NAME": name,
-            "LIVEVENT_OWNER_LOCK_TTL": str(OWNER_TTL),
-            "LIVEVENT_JOINS_PER_IP_PER_MINUTE": "0",
-            "LIVEVENT_API_REQUESTS_PER_IP_PER_MINUTE": "0",
-            "LIVEVENT_LOG_FORMAT": "json",
-        }
-        log = self.folder / f"{name}.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(
-                [LIVEVENT, "serve", "--port", str(port)],
-                env=env,
-                cwd=self.folder,
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-            )
-        wait_for_port(port, f"instance {name}")
-        instance = Instance(name, port, process, log)
-        self.instances[name] = instance
-        return instance
-
-    def stop_all(self) -> None:
-        for instance in self.instances.values():
-            if instance.process.poll() is None:
-                instance.process.kill()
-                instance.process.wait()
 
 
 @pytest.fixture
@@ -114,67 +62,6 @@ async def redis_client(own_redis: RedisServer) -> AsyncIterator[redis.asyncio.Re
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
-
-
-async def scheduled_event(database_url: str, *, machine: bool = False) -> int:
-    store = await open_store(database_url)
-    try:
-        service = EventService(store=store, bus=MemoryBus())
-        kind = ChannelKind.MACHINE if machine else ChannelKind.HUMAN
-        event = await service.create_event(
-            EventCreate(
-                name="Scaled out",
-                starts_at="2026-12-01T10:00Z",
-                source_language="en-US",
-                channels=[ChannelSpec(language="es-ES", kind=kind)],
-            ),
-            actor="test",
-        )
-        await service.act(event.id, "schedule", actor="test")
-        return event.id
-    finally:
-        await store.aclose()
-
-
-async def counts(client: redis.asyncio.Redis, event_id: int) -> dict[str, str]:
-    values = await client.hgetall(keys.live_listeners(event_id))
-    return {language: count for language, count in values.items() if count != "0"}
-
-
-async def joined(http: aiohttp.ClientSession, url: str) -> ListenerClient:
-    listener = listening(await http.ws_connect(url))
-    await listener.until(lambda log: bool(log.of_type("status")))
-    return listener
-
-
-async def speaker(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
-    ws = await http.ws_connect(url)
-    assert (await ws.receive_json())["type"] == "ready"
-    return ws
-
-
-async def say(ws: aiohttp.ClientWebSocketResponse, pcm: bytes) -> None:
-    for offset in range(0, len(pcm), 3200):
-        await ws.send_bytes(pcm[offset : offset + 3200])
-        await asyncio.sleep(0.1)  # pacing: 100 ms of audio every 100 ms, as a microphone
-
-
-async def hears(listener: ListenerClient, seconds: float, within: float = 30) -> None:
-    """Wait until the listener has decoded `seconds` more of audio."""
-    await heard(listener, listener.heard.seconds + seconds, within)
-
-
-async def heard(listener: ListenerClient, target: float, within: float = 30) -> None:
-    await listener.until(lambda log: log.seconds >= target, within=within)
-    assert listener.heard.close_code is None, f"closed: {listener.heard.close_code}"
-
-
-async def hear_all(saying: asyncio.Task[None], *listeners: ListenerClient) -> None:
-    """Each listener decodes 2 s more of audio than it had when the speaker began."""
-    targets = [listener.heard.seconds + 2.0 for listener in listeners]
-    for listener, target in zip(listeners, targets, strict=True):
-        await heard(listener, target)
-    await saying
 
 
 async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
@@ -343,66 +230,3 @@ async def test_sigterm_drains_and_hands_the_event_over(
         await http.ws_connect(one.ws(f"/listen/{event_id}"))
     assert staying.heard.close_code is None
     await poll(lambda: _equals(counts(redis_client, event_id), {"en-US": "1"}))
-
-
-async def test_a_postgres_outage_loses_no_transcript_and_the_api_says_503(
-    tmp_path: Path, http: aiohttp.ClientSession
-) -> None:
-    postgres = PostgresServer()
-    postgres.start()
-    try:
-        store = await open_store(postgres.url, migrate=True)
-        await store.aclose()
-        event_id = await scheduled_event(postgres.url, machine=True)
-        cluster = Cluster(postgres.url, "memory://", tmp_path)
-        one = cluster.start("one")
-        try:
-            await _outage(one, postgres, event_id, http, tmp_path)
-        finally:
-            cluster.stop_all()
-    finally:
-        postgres.remove()
-
-
-async def _outage(
-    one: Instance, postgres: PostgresServer, event_id: int, http: aiohttp.ClientSession, tmp: Path
-) -> None:
-    sentences = [
-        "Good morning everyone.",
-        "The weather is very nice today.",
-        "Thank you all for coming.",
-    ]
-    pause = bytes(32000)
-    talk = await speaker(http, one.ws(f"/speak/{event_id}/1?token={speaker_token(event_id)}"))
-    floor = await joined(http, one.ws(f"/listen/{event_id}"))
-    spanish = await joined(http, one.ws(f"/listen/{event_id}?channel=es-ES"))
-    admin = {"Authorization": f"Bearer {service_token(Settings())}"}
-
-    def finals(log: Heard) -> int:
-        return sum(1 for c in log.of_type("caption") if c.get("final"))
-
-    await say(talk, speech_pcm(sentences[0], "en-us", tmp) + pause)
-    await floor.until(lambda log: finals(log) >= 1, within=60)
-
-    postgres.stop()
-    async with http.get(one.url(f"/api/events/{event_id}"), headers=admin) as response:
-        assert response.status == 503
-        assert response.content_type == "application/problem+json"
-    spanish_before = spanish.heard.seconds
-    for sentence in sentences[1:]:
-        await say(talk, speech_pcm(sentence, "en-us", tmp) + pause)
-    # The event goes on: captions and translated speech keep coming.
-    await floor.until(lambda log: finals(log) >= 3, within=60)
-    await heard(spanish, spanish_before + 1.0, within=60)
-
-    postgres.start()
-
-    async def all_stored() -> bool:
-        async with http.get(
-            one.url(f"/api/events/{event_id}/transcript"), headers=admin
-        ) as response:
-            if response.status != 200:
-                return False
-            return len((await response.json())["items"]) == 3
-
-    await poll(all_stored, within=30)

@@ -18,6 +18,7 @@ from livevent.errors import NotFound, Unavailable
 from livevent.model import TranscriptSegment
 from livevent.runtime.spool import Spool, count_waiting, spool_path
 from livevent.runtime.transcript_writer import SEGMENT, TranscriptWriter
+from tests.support.live import poll
 
 
 def segment(sequence: int) -> TranscriptSegment:
@@ -125,12 +126,10 @@ async def test_entries_another_process_appends_are_drained_too(spool: Spool) -> 
     finally:
         await other.close()
 
-    async def stored() -> None:
-        while store.kept != [7]:
-            await asyncio.sleep(0.05)
+    async def stored() -> bool:
+        return store.kept == [7]
 
-    async with asyncio.timeout(30):
-        await stored()
+    await poll(stored, within=30)  # it looks again every few seconds, unwoken
     await writer.aclose()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from typing import Any, Literal
 from livevent.bus import MemoryBus, open_bus
 from livevent.errors import LiveventError
 from livevent.runtime.sources import list_input_devices
+from livevent.runtime.spool import count_waiting, spool_path
 from livevent.settings import EXAMPLE_SECRET, Settings
 from livevent.store import open_store
 from livevent.store.database import redact_url
@@ -155,6 +157,22 @@ async def check_secret(settings: Settings) -> Check:
     return Check("tokens", "ok", "signed with a secret of this deployment")
 
 
+async def check_spool(settings: Settings) -> Check:
+    path = spool_path(settings.spool_dir, settings.event_service_url or settings.database_url)
+    try:
+        waiting = await count_waiting(path)
+    except sqlite3.Error as error:
+        return Check("spool", "fail", f"{path}: {error}", "check the file, or move spool_dir")
+    if waiting:
+        return Check(
+            "spool",
+            "warn",
+            f"{waiting} transcript segments in {path} wait for the store",
+            "run `livevent serve` with the store reachable: it writes them on start",
+        )
+    return Check("spool", "ok", f"nothing waits for the store ({path})")
+
+
 CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
     check_store,
     check_bus,
@@ -162,6 +180,7 @@ CHECKS: list[Callable[[Settings], Awaitable[Check | list[Check]]]] = [
     check_devices,
     check_port,
     check_secret,
+    check_spool,
 ]
 
 

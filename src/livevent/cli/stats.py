@@ -33,6 +33,8 @@ COLUMNS = (
     "evs_s",
     "backlog_s",
 )
+# A sentence is drained within a second while the store answers: this many wait only when not.
+SPOOL_WARN = 5
 
 
 async def _live_event_ids(settings: Settings) -> list[int]:
@@ -78,6 +80,20 @@ def _state(values: dict[str, Any]) -> str:
     return state
 
 
+def spool_warnings(snapshot: list[dict[str, Any]]) -> list[str]:
+    """Instances whose transcript spool grows: the store is away or too slow for them."""
+    spools = {
+        name: int(instance.get("spool", 0))
+        for event in snapshot
+        for name, instance in (event.get("instances") or {}).items()
+    }
+    return [
+        f"instance {name}: {count} transcript segments wait for the store"
+        for name, count in sorted(spools.items())
+        if count >= SPOOL_WARN
+    ]
+
+
 def stats_table(snapshot: list[dict[str, Any]]) -> Table:
     """A row per event, instance and channel; the event's totals on its own rows."""
     table = Table(title=f"livevent stats  {time.strftime('%H:%M:%S')}", title_justify="left")
@@ -115,6 +131,10 @@ def stats_table(snapshot: list[dict[str, Any]]) -> Table:
                     *("" for _ in COLUMNS[1:]),
                     style="bold",
                 )
+    warnings = spool_warnings(snapshot)
+    if warnings:
+        table.caption = "\n".join(warnings)
+        table.caption_style = "bold red"
     return table
 
 

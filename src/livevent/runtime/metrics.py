@@ -58,7 +58,7 @@ class RuntimeCollector(Collector):
         transcripts = runtime.transcripts
         yield GaugeMetricFamily(
             "livevent_transcript_waiting",
-            "transcript segments waiting for the store (it is down when this grows)",
+            "transcript segments in the spool, waiting for the store (it is away when this grows)",
             value=transcripts.waiting,
         )
         yield CounterMetricFamily(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -212,6 +213,15 @@ def _flat(values: Mapping[str, Any]) -> dict[str, str | int | float]:
     }
 
 
+async def _spooled(bus: Bus, instance: str) -> int:
+    """Transcript segments waiting in an instance's spool, from its heartbeat."""
+    alive = await bus.get(keys.instance_alive(instance))
+    try:
+        return int(json.loads(alive or "{}").get("spool", 0))
+    except (ValueError, TypeError, AttributeError):
+        return 0
+
+
 async def read_stats(bus: Bus, event_id: int) -> dict[str, Any]:
     """What every instance published about a live event, and the totals per channel.
 
@@ -232,7 +242,11 @@ async def read_stats(bus: Bus, event_id: int) -> dict[str, Any]:
             role = values.pop("role", role)
             values["listeners"] = int(share.get(language, 0))
             rows[language] = values
-        instances[instance] = {"role": role, "channels": rows}
+        instances[instance] = {
+            "role": role,
+            "channels": rows,
+            "spool": await _spooled(bus, instance),
+        }
     channels = {}
     for language in languages:
         # The owner's view of each channel, with the listeners of every instance.

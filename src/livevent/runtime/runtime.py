@@ -364,6 +364,7 @@ class LiveRuntime:
                     "instance": self.instance,
                     "address": self.address,
                     "events": {str(e): s.role for e, s in self.sessions.items()},
+                    "spool": self.transcripts.waiting,
                 }
             )
             with contextlib.suppress(LiveventError):

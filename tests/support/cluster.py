@@ -1,0 +1,143 @@
+"""Several `livevent serve` processes on one store and one bus, and what tests do with them.
+
+Each instance is a real process on a free port, its output in a log file of the
+test's folder; `Cluster` starts them and kills whatever is left at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import redis.asyncio
+
+from livevent.bus import MemoryBus, keys
+from livevent.client import ListenerClient
+from livevent.events.service import EventService
+from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.store import open_store
+from tests.support.live import listening
+from tests.support.servers import LIVEVENT, free_port, wait_for_port
+
+OWNER_TTL = 2.0
+
+
+@dataclass
+class Instance:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def ws(self, path: str) -> str:
+        return f"ws://127.0.0.1:{self.port}{path}"
+
+
+@dataclass
+class Cluster:
+    database_url: str
+    redis_url: str
+    folder: Path
+    instances: dict[str, Instance] = field(default_factory=dict)
+
+    def start(self, name: str, **settings: str) -> Instance:
+        """Settings beyond the cluster's as LIVEVENT_* variables: `spool_dir="/tmp/x"`."""
+        port = free_port()
+        env = {
+            **os.environ,
+            "LIVEVENT_DATABASE_URL": self.database_url,
+            "LIVEVENT_REDIS_URL": self.redis_url,
+            "LIVEVENT_INSTANCE_NAME": name,
+            "LIVEVENT_OWNER_LOCK_TTL": str(OWNER_TTL),
+            "LIVEVENT_JOINS_PER_IP_PER_MINUTE": "0",
+            "LIVEVENT_API_REQUESTS_PER_IP_PER_MINUTE": "0",
+            "LIVEVENT_LOG_FORMAT": "json",
+            **{f"LIVEVENT_{key.upper()}": value for key, value in settings.items()},
+        }
+        log = self.folder / f"{name}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(
+                [LIVEVENT, "serve", "--port", str(port)],
+                env=env,
+                cwd=self.folder,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(port, f"instance {name}")
+        instance = Instance(name, port, process, log)
+        self.instances[name] = instance
+        return instance
+
+    def stop_all(self) -> None:
+        for instance in self.instances.values():
+            if instance.process.poll() is None:
+                instance.process.kill()
+                instance.process.wait()
+
+
+async def scheduled_event(database_url: str, *, machine: bool = False) -> int:
+    store = await open_store(database_url)
+    try:
+        service = EventService(store=store, bus=MemoryBus())
+        kind = ChannelKind.MACHINE if machine else ChannelKind.HUMAN
+        event = await service.create_event(
+            EventCreate(
+                name="Scaled out",
+                starts_at="2026-12-01T10:00Z",
+                source_language="en-US",
+                channels=[ChannelSpec(language="es-ES", kind=kind)],
+            ),
+            actor="test",
+        )
+        await service.act(event.id, "schedule", actor="test")
+        return event.id
+    finally:
+        await store.aclose()
+
+
+async def counts(client: redis.asyncio.Redis, event_id: int) -> dict[str, str]:
+    values = await client.hgetall(keys.live_listeners(event_id))
+    return {language: count for language, count in values.items() if count != "0"}
+
+
+async def joined(http: aiohttp.ClientSession, url: str) -> ListenerClient:
+    listener = listening(await http.ws_connect(url))
+    await listener.until(lambda log: bool(log.of_type("status")))
+    return listener
+
+
+async def speaker(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    ws = await http.ws_connect(url)
+    assert (await ws.receive_json())["type"] == "ready"
+    return ws
+
+
+async def say(ws: aiohttp.ClientWebSocketResponse, pcm: bytes) -> None:
+    for offset in range(0, len(pcm), 3200):
+        await ws.send_bytes(pcm[offset : offset + 3200])
+        await asyncio.sleep(0.1)  # pacing: 100 ms of audio every 100 ms, as a microphone
+
+
+async def hears(listener: ListenerClient, seconds: float, within: float = 30) -> None:
+    """Wait until the listener has decoded `seconds` more of audio."""
+    await heard(listener, listener.heard.seconds + seconds, within)
+
+
+async def heard(listener: ListenerClient, target: float, within: float = 30) -> None:
+    await listener.until(lambda log: log.seconds >= target, within=within)
+    assert listener.heard.close_code is None, f"closed: {listener.heard.close_code}"
+
+
+async def hear_all(saying: asyncio.Task[None], *listeners: ListenerClient) -> None:
+    """Each listener decodes 2 s more of audio than it had when the speaker began."""
+    targets = [listener.heard.seconds + 2.0 for listener in listeners]
+    for listener, target in zip(listeners, targets, strict=True):
+        await heard(listener, target)
+    await saying
