@@ -85,6 +85,6 @@ def instance_alive(instance: str) -> str:
     return f"live:instance:{instance}"
 
 
-def live_speaker(event_id: int, language: str) -> str:
-    """The instance whose speaker has a channel's microphone (one at a time, everywhere)."""
-    return f"live:event:{event_id}:channel:{language}:speaker"
+def live_booth(event_id: int) -> str:
+    """Pub/sub (JSON): speakers' commands to the owner's booths, and their states back."""
+    return f"live:event:{event_id}:booth"

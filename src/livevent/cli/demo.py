@@ -141,11 +141,11 @@ async def run_demo(settings: Settings) -> None:
                     for language in (SOURCE, *TARGETS)
                 }
                 await _until_joined(session)
-                speaker = await session.claim_speaker(SOURCE)
+                speaker = await session.speakers.claim(SOURCE)
                 assert speaker is not None
                 async for frame, arrived in file_source(talk):
                     session.feed(SOURCE, frame, arrived)
-                session.release_speaker(SOURCE, speaker)
+                session.speakers.release(SOURCE, speaker)
                 await _drained(session, heard, time.monotonic() + 60)
                 stats = session.snapshot()
                 await runtime.stop(event.id, reason="the demo is over")

@@ -60,14 +60,14 @@ def print_links(session: LiveSession, http_base: str) -> None:
 
 async def _feed(session: LiveSession, spec: str) -> None:
     floor = session.config.source_language
-    speaker = await session.claim_speaker(floor)
+    speaker = await session.speakers.claim(floor)
     if speaker is None:
         raise InvalidInput("the floor channel already has a speaker")
     try:
         async for frame, arrived in open_input(spec):
             session.feed(floor, frame, arrived)
     finally:
-        session.release_speaker(floor, speaker)
+        session.speakers.release(floor, speaker)
 
 
 async def run_live(

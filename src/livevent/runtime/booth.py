@@ -25,11 +25,22 @@ class Booth:
     def waiting(self) -> int:
         return len(self._waiting)
 
-    def enter(self, on_turn: TurnCallback | None = None, *, standby: bool = False) -> str | None:
-        """A speaker id, active if the channel was free, else waiting when `standby` allows."""
+    def enter(
+        self,
+        on_turn: TurnCallback | None = None,
+        *,
+        standby: bool = False,
+        speaker_id: str | None = None,
+    ) -> str | None:
+        """A speaker id, active if the channel was free, else waiting when `standby` allows.
+
+        `speaker_id` names a speaker that another instance serves (entered once only).
+        """
+        if speaker_id is not None and speaker_id in self._callbacks:
+            return speaker_id
         if self.active is not None and not standby:
             return None
-        speaker_id = uuid.uuid4().hex
+        speaker_id = speaker_id or uuid.uuid4().hex
         self._callbacks[speaker_id] = on_turn or (lambda active: None)
         if self.active is None:
             self.active = speaker_id

@@ -38,15 +38,12 @@ class Presence:
         instance: str,
         channels: dict[str, ChannelState],
         idle_pause: float,
-        speaker_slot_ttl: float,
     ) -> None:
         self.bus = bus
         self.event_id = event_id
         self.instance = instance
         self.channels = channels
         self.idle_pause = idle_pause
-        # A dead instance's speaker frees the channel as fast as its events move.
-        self.speaker_slot_ttl = max(2.0, speaker_slot_ttl)
 
     async def announce(self) -> None:
         await self.bus.sadd(keys.live_instances(self.event_id), self.instance)
@@ -82,30 +79,6 @@ class Presence:
             )
             await self.bus.srem(keys.live_connections(self.event_id, language), listener_id)
 
-    # -- speaker slots: one speaker per channel across every instance --------------
-
-    async def take_microphone(self, language: str) -> bool:
-        key = keys.live_speaker(self.event_id, language)
-        try:
-            return await self.bus.acquire(key, self.instance, self.speaker_slot_ttl) or (
-                await self.bus.get(key) == self.instance
-            )
-        except LiveventError as error:
-            log.warning("speaker slot not checked across instances: %s", error)
-            return True  # the bus is down: serve the speaker rather than nobody
-
-    async def free_microphone(self, language: str) -> None:
-        with contextlib.suppress(LiveventError):
-            await self.bus.release(keys.live_speaker(self.event_id, language), self.instance)
-
-    async def _keep_microphones(self) -> None:
-        for language, state in self.channels.items():
-            if state.booth.active is None:
-                continue
-            key = keys.live_speaker(self.event_id, language)
-            if not await self.bus.renew(key, self.instance, self.speaker_slot_ttl):
-                await self.bus.acquire(key, self.instance, self.speaker_slot_ttl)
-
     # -- the stats round ------------------------------------------------------------
 
     async def publish_stats(
@@ -121,7 +94,6 @@ class Presence:
                 # Exact counts again after a Redis restart, from our own connections.
                 here = {language: len(s.hub.listeners) for language, s in self.channels.items()}
                 await self.bus.reconcile_share(total, share, here)
-                await self._keep_microphones()
                 await self.announce()
                 await self._retire_dead_instances()
                 everywhere = {k: int(v) for k, v in (await self.bus.hgetall(total)).items()}
@@ -176,8 +148,6 @@ class Presence:
             await self.bus.delete(
                 *(keys.live_channel_stats(event_id, lang, self.instance) for lang in self.channels)
             )
-            for language in self.channels:
-                await self.bus.release(keys.live_speaker(event_id, language), self.instance)
         except LiveventError as error:
             log.warning("could not leave the live keys of event %s: %s", event_id, error)
 
@@ -193,7 +163,6 @@ class Presence:
                 keys.live_instances(event_id),
                 *(keys.live_listeners_share(event_id, i) for i in instances),
                 *(keys.live_connections(event_id, language) for language in self.channels),
-                *(keys.live_speaker(event_id, language) for language in self.channels),
                 *(
                     keys.live_channel_stats(event_id, language, instance)
                     for language in self.channels

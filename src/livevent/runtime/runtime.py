@@ -208,7 +208,6 @@ class LiveRuntime:
             idle_pause=self.settings.channel_idle_pause,
             instance=self.instance,
             role="owner" if owner else "relay",
-            speaker_slot_ttl=self.settings.owner_lock_ttl,
         )
         await session.open()
         if owner:

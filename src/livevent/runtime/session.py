@@ -22,11 +22,11 @@ from livevent.bus import Bus
 from livevent.http.sockets import CloseCode, close_socket
 from livevent.model import Channel, ChannelKind, EventConfig, EventStatus
 from livevent.model.ids import channel_key
-from livevent.runtime.booth import TurnCallback
 from livevent.runtime.channels import ChannelState, channel_info
 from livevent.runtime.fanout import ChannelHub, Listener
 from livevent.runtime.presence import Presence
 from livevent.runtime.scaleout import ScaleOut, SessionRole
+from livevent.runtime.speakers import Speakers
 from livevent.runtime.wire import Caption, ChannelsChanged, EventInfo, Status, Welcome
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,6 @@ class LiveSession:
         idle_pause: float = 30.0,
         instance: str = "local",
         role: SessionRole = "owner",
-        speaker_slot_ttl: float = 3.0,
     ) -> None:
         self.config = config
         self.bus = bus
@@ -89,7 +88,15 @@ class LiveSession:
             instance=instance,
             channels=self.channels,
             idle_pause=idle_pause,
-            speaker_slot_ttl=speaker_slot_ttl,
+        )
+        self.speakers = Speakers(
+            bus=bus,
+            event_id=config.id,
+            channels=self.channels,
+            is_owner=lambda: self.role == "owner",
+            changed=self._speaker_changed,
+            muted=self._set_muted,
+            spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
         )
 
     @property
@@ -110,6 +117,7 @@ class LiveSession:
         await self.presence.announce()
         self.spawn(self.presence.publish_stats(self.snapshot, lambda: self.role), name="stats")
         self.spawn(self._watch_pace(), name=f"pace:{self.event_id}")
+        await self.speakers.open()
         await self.link.open()
 
     async def promote(self) -> None:
@@ -117,6 +125,7 @@ class LiveSession:
         if self.role == "owner":
             return
         await self.link.become_owner()
+        self.speakers.promote()
         for language in self.channels:
             self._notify(language)
 
@@ -278,40 +287,7 @@ class LiveSession:
     def has_listeners(self, language: str) -> bool:
         return bool(self.channels[language].hub.listeners)
 
-    # -- speakers -------------------------------------------------------------------
-
-    async def claim_speaker(
-        self, language: str, *, standby: bool = False, on_turn: TurnCallback | None = None
-    ) -> str | None:
-        """A speaker id when the channel was free (or, with `standby`, a partner's), else None.
-
-        One speaker per channel across every instance: the first to speak here
-        also takes the channel's slot on the bus; partners wait on that instance.
-        """
-        state = self.channels[language]
-        if state.booth.active is None and not await self.presence.take_microphone(language):
-            return None
-        speaker_id = state.booth.enter(on_turn, standby=standby)
-        if speaker_id is not None and state.booth.active == speaker_id:
-            self._notify(language)
-        return speaker_id
-
-    def is_active(self, language: str, speaker_id: str) -> bool:
-        return self.channels[language].booth.active == speaker_id
-
-    def hand_over(self, language: str, speaker_id: str) -> bool:
-        """The active speaker yields to a partner in standby; False when there is none."""
-        if not self.channels[language].booth.hand_over(speaker_id):
-            return False
-        self._speaker_changed(language)
-        return True
-
-    def release_speaker(self, language: str, speaker_id: str) -> None:
-        booth = self.channels[language].booth
-        if booth.leave(speaker_id):
-            self._speaker_changed(language)
-        if booth.active is None:
-            self.spawn(self.presence.free_microphone(language), name=f"free-mic:{language}")
+    # -- speakers (self.speakers decides who is active; these apply it here) ----------
 
     def _speaker_changed(self, language: str) -> None:
         state = self.channels[language]
@@ -320,7 +296,7 @@ class LiveSession:
         self._notify(language)
         self._floor_ended(language)
 
-    def set_muted(self, language: str, muted: bool) -> None:
+    def _set_muted(self, language: str, muted: bool) -> None:
         self.channels[language].muted = muted
         if muted:
             self._floor_ended(language)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from livevent import logs
 from livevent.auth.access import may_speak
-from livevent.errors import NotFound, NotStartable
+from livevent.errors import NotFound, NotStartable, Unavailable
 from livevent.http.params import bearer_token
 from livevent.http.sockets import CloseCode, close_socket, expiry_watch
 from livevent.model.ids import channel_key
@@ -69,7 +69,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         session.spawn(_send_quietly(ws, message), name="booth-turn")
 
     standby = request.query.get("standby", "") in ("1", "true", "yes")
-    speaker_id = await session.claim_speaker(language, standby=standby, on_turn=on_turn)
+    speaker_id = await session.speakers.claim(language, standby=standby, on_turn=on_turn)
     if speaker_id is None:
         await close_socket(
             ws,
@@ -80,7 +80,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     session.track(f"speaker:{speaker_id}", ws)
     end_event = False
     try:
-        if session.is_active(language, speaker_id):
+        if session.speakers.is_active(language, speaker_id):
             await send(ws, ready)
         else:
             await send(ws, Standby(reason="a partner is speaking"))
@@ -88,8 +88,8 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
             end_event = await _receive(ws, session, state, speaker_id)
     finally:
         # Free the channel before the closing handshake, which waits on the client.
-        was_active = session.is_active(language, speaker_id)
-        session.release_speaker(language, speaker_id)
+        was_active = session.speakers.is_active(language, speaker_id)
+        session.speakers.release(language, speaker_id)
     if end_event and was_active and language == session.config.source_language:
         await runtime.stop(event_id, reason="the speaker ended the event")
     if not ws.closed:
@@ -111,7 +111,7 @@ async def _receive(
     chunker = FrameChunker()
     async for message in ws:
         if message.type is WSMsgType.BINARY:
-            if not session.is_active(language, speaker_id):
+            if not session.speakers.is_active(language, speaker_id):
                 chunker = FrameChunker()  # a partner standing by: nobody hears it
                 continue
             data: bytes = message.data
@@ -131,7 +131,7 @@ async def _receive(
 
 
 def _flush(session: LiveSession, language: str, speaker_id: str, chunker: FrameChunker) -> None:
-    if not session.is_active(language, speaker_id):
+    if not session.speakers.is_active(language, speaker_id):
         return
     last = chunker.flush()
     if last is not None:
@@ -155,16 +155,28 @@ async def _control(
         return None
     if isinstance(parsed, SpeakerHello):
         return None  # the only format is the one in the hello's defaults
-    active = session.is_active(language, speaker_id)
+    active = session.speakers.is_active(language, speaker_id)
     if isinstance(parsed, SpeakerHandover):
         if not active:
             await send(ws, ErrorMessage(message="only the active speaker hands over"))
-        elif not session.hand_over(language, speaker_id):
-            await send(ws, ErrorMessage(message="no booth partner is standing by on this channel"))
+        else:
+            await _hand_over(ws, session, language, speaker_id)
         return None
     if isinstance(parsed, SpeakerMute):
         if active:
-            session.set_muted(language, parsed.type == "mute")
+            session.speakers.set_muted(language, speaker_id, parsed.type == "mute")
         return None
     assert isinstance(parsed, SpeakerEnd)
     return parsed.end_event
+
+
+async def _hand_over(
+    ws: web.WebSocketResponse, session: LiveSession, language: str, speaker_id: str
+) -> None:
+    try:
+        handed = await session.speakers.hand_over(language, speaker_id)
+    except Unavailable as error:
+        await send(ws, ErrorMessage(message=f"not handed over: {error}"))
+        return
+    if not handed:
+        await send(ws, ErrorMessage(message="no booth partner is standing by on this channel"))

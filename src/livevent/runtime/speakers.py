@@ -1,0 +1,249 @@
+"""Who speaks on each channel of a live event, whichever instance each one reached.
+
+Behind a load balancer, booth partners often land on different instances. The
+owner instance keeps every channel's `Booth` (active speaker, partners standing
+by) for all of them; speakers on a relay are entries in the owner's booth too.
+A relay sends its speakers' commands (enter, hand over, mute, leave) on the
+event's booth channel on the bus; the owner applies each and answers with the
+channel's new state (who is active, whether muted), which every relay applies to
+its own speakers. When a relay takes over as owner, it rebuilds the booths from
+its own speakers and asks the others to enter theirs again.
+
+On one instance (or a memory:// bus), the owner's booth is all there is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from livevent.aio import raise_if_cancelled
+from livevent.bus import Bus, Subscription, keys
+from livevent.errors import LiveventError, Unavailable
+from livevent.runtime.booth import TurnCallback
+from livevent.runtime.channels import ChannelState
+
+log = logging.getLogger(__name__)
+
+# A relay waits this long for the owner to answer a speaker's command.
+ASK_TIMEOUT = 5.0
+COMMANDS = ("enter", "handover", "leave", "mute")
+
+
+def _unheard(active: bool) -> None:
+    """A remote speaker's turn is told by the state message, not by a callback."""
+
+
+class Speakers:
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        event_id: int,
+        channels: dict[str, ChannelState],
+        is_owner: Callable[[], bool],
+        changed: Callable[[str], None],
+        muted: Callable[[str, bool], None],
+        spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+    ) -> None:
+        self.bus = bus
+        self.event_id = event_id
+        self.channels = channels
+        self._is_owner = is_owner
+        self._changed = changed  # the owner: the active speaker changed (flush, notify, ...)
+        self._apply_mute = muted
+        self._spawn = spawn
+        self._local: dict[str, tuple[str, TurnCallback]] = {}  # id -> language, callback
+        self._active: dict[str, str | None] = {}  # a relay's view of each channel's booth
+        self._replies: dict[str, asyncio.Future[bool]] = {}
+        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._channel = keys.live_booth(event_id)
+
+    async def open(self) -> None:
+        subscription = await self.bus.subscribe(self._channel)
+        self._spawn(self._listen(subscription), f"booth-in:{self.event_id}")
+        self._spawn(self._publish(), f"booth-out:{self.event_id}")
+
+    # -- what a speaker's socket does ---------------------------------------------------
+
+    async def claim(
+        self, language: str, *, standby: bool = False, on_turn: TurnCallback | None = None
+    ) -> str | None:
+        """A speaker id when the channel was free (or, with `standby`, a partner's), else None."""
+        turn = on_turn or _unheard
+        if self._is_owner():
+            speaker_id = self.channels[language].booth.enter(turn, standby=standby)
+            if speaker_id is not None:
+                self._local[speaker_id] = (language, turn)
+                if self.channels[language].booth.active == speaker_id:
+                    self._changed(language)
+                self._broadcast(language)
+            return speaker_id
+        speaker_id = uuid.uuid4().hex
+        command = {"op": "enter", "language": language, "speaker": speaker_id}
+        if not await self._ask({**command, "standby": standby}):
+            return None
+        # Only now: the socket tells its speaker the first turn itself.
+        self._local[speaker_id] = (language, turn)
+        return speaker_id
+
+    def is_active(self, language: str, speaker_id: str) -> bool:
+        if self._is_owner():
+            return self.channels[language].booth.active == speaker_id
+        return self._active.get(language) == speaker_id
+
+    async def hand_over(self, language: str, speaker_id: str) -> bool:
+        """The active speaker yields to a partner in standby; False when there is none."""
+        if not self._is_owner():
+            return await self._ask({"op": "handover", "language": language, "speaker": speaker_id})
+        if not self.channels[language].booth.hand_over(speaker_id):
+            return False
+        self._changed(language)
+        self._broadcast(language)
+        return True
+
+    def set_muted(self, language: str, speaker_id: str, muted: bool) -> None:
+        """The active speaker mutes or unmutes the channel (others are not heard anyway)."""
+        if not self._is_owner():
+            self._post({"op": "mute", "language": language, "speaker": speaker_id, "on": muted})
+        elif self.channels[language].booth.active == speaker_id:
+            self._apply_mute(language, muted)
+            self._broadcast(language)
+
+    def release(self, language: str, speaker_id: str) -> None:
+        self._local.pop(speaker_id, None)
+        if not self._is_owner():
+            self._post({"op": "leave", "language": language, "speaker": speaker_id})
+            if self._active.get(language) == speaker_id:
+                self._active[language] = None
+            return
+        if self.channels[language].booth.leave(speaker_id):
+            self._changed(language)
+        self._broadcast(language)
+
+    # -- a relay becomes the owner -------------------------------------------------------
+
+    def promote(self) -> None:
+        """Rebuild the booths from this instance's speakers; ask the others for theirs."""
+        for language, state in self.channels.items():
+            mine = [(sid, turn) for sid, (lang, turn) in self._local.items() if lang == language]
+            # The one that was active goes first, so it stays active if it can.
+            mine.sort(key=lambda entry: entry[0] != self._active.get(language))
+            for speaker_id, turn in mine:
+                state.booth.enter(turn, standby=True, speaker_id=speaker_id)
+            active = state.booth.active
+            if active is not None:
+                if active != self._active.get(language):
+                    self._local[active][1](True)  # a partner here takes the floor
+                self._changed(language)
+            self._broadcast(language)
+        self._post({"op": "resync"})
+
+    # -- the bus ------------------------------------------------------------------------
+
+    def _broadcast(self, language: str, request: str | None = None, ok: bool = True) -> None:
+        state = self.channels[language]
+        self._post(
+            {
+                "op": "state",
+                "language": language,
+                "active": state.booth.active,
+                "muted": state.muted,
+                "request": request,
+                "ok": ok,
+            }
+        )
+
+    def _post(self, message: dict[str, Any]) -> None:
+        self._outbox.put_nowait(message)
+
+    async def _publish(self) -> None:
+        while True:
+            raise_if_cancelled()
+            message = await self._outbox.get()
+            try:
+                await self.bus.publish(self._channel, json.dumps(message))
+            except LiveventError as error:
+                log.warning("booth message not sent: %s", error)
+
+    async def _ask(self, command: dict[str, Any]) -> bool:
+        """Send a command to the owner and wait for its answer."""
+        request = uuid.uuid4().hex
+        answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._replies[request] = answer
+        self._post({**command, "request": request})
+        try:
+            async with asyncio.timeout(ASK_TIMEOUT):
+                return await answer
+        except TimeoutError:
+            raise Unavailable(
+                f"the instance running event {self.event_id} did not answer; try again"
+            ) from None
+        finally:
+            self._replies.pop(request, None)
+
+    async def _listen(self, subscription: Subscription) -> None:
+        try:
+            async for message in subscription:
+                try:
+                    parsed = json.loads(message.data)
+                    if self._is_owner():
+                        self._command(parsed)
+                    else:
+                        self._heard(parsed)
+                except (ValueError, KeyError, TypeError) as error:
+                    log.warning("unreadable booth message: %s", error)
+        finally:
+            await subscription.aclose()
+
+    def _command(self, message: dict[str, Any]) -> None:
+        """The owner applies a relay's command and answers with the channel's state."""
+        op, language = message.get("op"), message.get("language")
+        if op not in COMMANDS or language not in self.channels:
+            return  # our own state messages and resyncs, echoed back
+        booth = self.channels[language].booth
+        speaker_id, request, ok = str(message["speaker"]), message.get("request"), True
+        was = booth.active
+        if op == "enter":
+            standby = bool(message.get("standby")) or bool(message.get("resume"))
+            ok = booth.enter(_unheard, standby=standby, speaker_id=speaker_id) is not None
+        elif op == "handover":
+            ok = booth.hand_over(speaker_id)
+        elif op == "leave":
+            booth.leave(speaker_id)
+        elif booth.active == speaker_id:  # mute: only the active speaker's counts
+            self._apply_mute(language, bool(message.get("on")))
+        if booth.active != was:
+            self._changed(language)
+        self._broadcast(language, request, ok)
+
+    def _heard(self, message: dict[str, Any]) -> None:
+        """A relay: the owner's answers and states, applied to this instance's speakers."""
+        if message.get("op") == "resync":
+            self._enter_again()
+            return
+        if message.get("op") != "state" or message.get("language") not in self.channels:
+            return
+        language, active = message["language"], message.get("active")
+        before = self._active.get(language)
+        self._active[language] = active
+        self.channels[language].muted = bool(message.get("muted"))
+        answer = self._replies.get(message.get("request") or "")
+        if answer is not None and not answer.done():
+            answer.set_result(bool(message.get("ok")))
+        for speaker_id, (lang, turn) in list(self._local.items()):
+            if lang == language and (before == speaker_id) != (active == speaker_id):
+                turn(active == speaker_id)
+
+    def _enter_again(self) -> None:
+        """A new owner: this relay's speakers enter its booths again, the active ones first."""
+        ordered = sorted(
+            self._local.items(), key=lambda item: self._active.get(item[1][0]) != item[0]
+        )
+        for speaker_id, (language, _) in ordered:
+            command = {"op": "enter", "language": language, "speaker": speaker_id, "resume": True}
+            self._post(command)

@@ -1,0 +1,168 @@
+"""Booth partners on different instances: standby, handover both ways, mute, leaving,
+and a takeover while the active interpreter is on a relay.
+
+Two or three `livevent serve` processes on a Redis of the test's own; the owner is
+the instance the first interpreter reached. Frame counts come from the owner's
+stats, so a partner standing by must add none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import redis.asyncio
+
+from livevent.auth import service_token
+from livevent.bus import keys
+from livevent.settings import Settings
+from tests.support.cluster import OWNER_TTL, Cluster, Instance, joined, scheduled_event
+from tests.support.live import Heard, listen_until, poll, speaker_token
+from tests.support.redis_server import RedisServer
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+WS = aiohttp.ClientWebSocketResponse
+FRAMES = 5
+SILENCE = bytes(640 * FRAMES)  # five 20 ms frames
+
+
+@pytest.fixture
+def cluster(postgres_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
+    made = Cluster(postgres_url, own_redis.url, tmp_path)
+    try:
+        yield made
+    finally:
+        made.stop_all()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def interpreter(
+    http: aiohttp.ClientSession, instance: Instance, event_id: int, *, standby: bool = False
+) -> tuple[WS, str]:
+    query = f"token={speaker_token(event_id, 2)}" + ("&standby=1" if standby else "")
+    ws = await http.ws_connect(instance.ws(f"/speak/{event_id}/2?{query}"))
+    first = await ws.receive_json(timeout=30)
+    return ws, str(first["type"])
+
+
+async def next_of(ws: WS, *types: str) -> dict[str, object]:
+    log = await listen_until(ws, Heard(), lambda log: any(log.of_type(t) for t in types), 30)
+    return next(m for m in log.messages if m["type"] in types)
+
+
+async def synced(ws: WS) -> None:
+    """The instance has handled (and forwarded) all this socket sent before."""
+    await ws.send_str("{}")  # unreadable: answered with an error, in order
+    await next_of(ws, "error")
+
+
+async def frames_in(http: aiohttp.ClientSession, owner: Instance, event_id: int) -> int:
+    headers = {"Authorization": f"Bearer {service_token(Settings())}"}
+    async with http.get(owner.url(f"/live/{event_id}/stats"), headers=headers) as response:
+        body = await response.json()
+    return int(body["channels"].get("es-ES", {}).get("frames_in", 0))
+
+
+async def frames_reach(
+    http: aiohttp.ClientSession, owner: Instance, event_id: int, expected: int
+) -> None:
+    async def reached() -> bool:
+        count = await frames_in(http, owner, event_id)
+        assert count <= expected, f"{count} frames reached the channel, not {expected}"
+        return count == expected
+
+    await poll(reached, within=30)
+
+
+async def test_partners_on_two_instances_stand_by_hand_over_mute_and_leave(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    one, two = cluster.start("one"), cluster.start("two")
+    event_id = await scheduled_event(cluster.database_url)
+    ana, kind = await interpreter(http, one, event_id)  # takes the event live: one owns it
+    assert kind == "ready"
+    # A second interpreter elsewhere, not standing by, is refused as on one instance.
+    intruder = await http.ws_connect(
+        two.ws(f"/speak/{event_id}/2?token={speaker_token(event_id, 2)}")
+    )
+    refused = await listen_until(intruder, Heard(), lambda log: log.close_code is not None, 30)
+    assert refused.close_code == 4009 and "standby" in (refused.close_reason or "")
+
+    ben, kind = await interpreter(http, two, event_id, standby=True)
+    assert kind == "standby"
+    listener = await joined(http, two.ws(f"/listen/{event_id}?channel=es-ES"))
+
+    await ben.send_bytes(SILENCE)  # standing by: forwarded to nobody
+    await synced(ben)
+    await ana.send_bytes(SILENCE)
+    await frames_reach(http, one, event_id, FRAMES)
+
+    # Ana (owner's instance) hands over to Ben (a relay's).
+    await ana.send_json({"type": "handover"})
+    assert (await next_of(ben, "ready"))["channel"] == 2
+    assert (await next_of(ana, "standby"))["reason"] == "handed over"
+    await ana.send_bytes(SILENCE)
+    await synced(ana)
+    await ben.send_bytes(SILENCE)
+    await frames_reach(http, one, event_id, 2 * FRAMES)  # Ben's; Ana's were dropped
+
+    # Ben mutes from the relay: listeners everywhere see nobody speaking, and back.
+    await ben.send_json({"type": "mute"})
+    await listener.until(lambda log: log.of_type("status")[-1].get("speaker") is False, 30)
+    await ben.send_json({"type": "unmute"})
+    await listener.until(lambda log: log.of_type("status")[-1].get("speaker") is True, 30)
+
+    # Ben hands back over the bus.
+    await ben.send_json({"type": "handover"})
+    assert (await next_of(ana, "ready"))["channel"] == 2
+    assert (await next_of(ben, "standby"))["reason"] == "handed over"
+
+    # Ana leaves: Ben, standing by on the other instance, takes over by himself.
+    await ana.close()
+    assert (await next_of(ben, "ready"))["channel"] == 2
+    await ben.send_bytes(SILENCE)
+    await frames_reach(http, one, event_id, 3 * FRAMES)
+    await ben.send_json({"type": "handover"})
+    assert "no booth partner" in str((await next_of(ben, "error"))["message"])
+    await ben.close()
+    await listener.close()
+
+
+async def test_a_takeover_keeps_the_relays_active_interpreter_on_air(
+    cluster: Cluster, own_redis: RedisServer, http: aiohttp.ClientSession
+) -> None:
+    one, two, three = (cluster.start(name) for name in ("one", "two", "three"))
+    event_id = await scheduled_event(cluster.database_url)
+    ana, _ = await interpreter(http, one, event_id)  # one owns the event
+    ben, kind = await interpreter(http, two, event_id, standby=True)
+    assert kind == "standby"
+    cara, kind = await interpreter(http, three, event_id, standby=True)
+    assert kind == "standby"
+    await ana.send_json({"type": "handover"})
+    assert (await next_of(ben, "ready"))["channel"] == 2
+
+    one.process.kill()  # the owner dies with Ana's socket; Ben (on two) is active
+    one.process.wait()
+    async with redis.asyncio.Redis.from_url(own_redis.url, decode_responses=True) as client:
+
+        async def taken_over() -> bool:
+            return await client.get(keys.live_owner(event_id)) in ("two", "three")
+
+        await poll(taken_over, within=OWNER_TTL + 10)
+        owner = cluster.instances[str(await client.get(keys.live_owner(event_id)))]
+    # The new owner's booth holds Ben (active) and Cara (standing by) again.
+    before = await frames_in(http, owner, event_id)
+    await ben.send_bytes(SILENCE)
+    await frames_reach(http, owner, event_id, before + FRAMES)
+    await ben.send_json({"type": "handover"})
+    assert (await next_of(cara, "ready"))["channel"] == 2
+    assert (await next_of(ben, "standby"))["reason"] == "handed over"
+    await asyncio.gather(ben.close(), cara.close())
