@@ -8,6 +8,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
@@ -20,6 +21,7 @@ from livevent.bus import MemoryBus
 from livevent.events.service import EventService
 from livevent.settings import Settings
 from livevent.store import EventStore, open_store
+from tests.support.cluster import Cluster
 from tests.support.redis_server import RedisServer
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -146,3 +148,19 @@ def own_redis() -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture
+def cluster(postgres_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
+    """`livevent serve` processes on this run's database and a Redis of the test's own."""
+    made = Cluster(postgres_url, own_redis.url, tmp_path)
+    try:
+        yield made
+    finally:
+        made.stop_all()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session

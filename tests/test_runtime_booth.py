@@ -17,6 +17,7 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.session import LiveSession
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
+from tests.support.booth import hands_over, next_of, synced
 from tests.support.live import Heard, listen_until, scheduled_event, speaker_token
 
 Client = TestClient[web.Request, web.Application]
@@ -53,17 +54,6 @@ async def interpreter(client: Client, event_id: int, *, standby: bool = False) -
     return ws, first["type"]
 
 
-async def next_of(ws: WS, *types: str) -> dict[str, object]:
-    log = await listen_until(ws, Heard(), lambda log: any(log.of_type(t) for t in types))
-    return next(m for m in log.messages if m["type"] in types)
-
-
-async def synced(ws: WS) -> None:
-    """Wait until the server has handled everything this socket sent before."""
-    await ws.send_str("{}")  # unreadable: answered with an error, in order
-    await next_of(ws, "error")
-
-
 async def test_a_second_interpreter_is_refused_unless_standing_by(
     client: Client, live: LiveSession
 ) -> None:
@@ -93,9 +83,7 @@ async def test_partners_swap_and_only_the_active_one_is_heard(
     await synced(ana)
     assert hub.stats.frames_in == 25
 
-    await ana.send_json({"type": "handover"})
-    assert (await next_of(ben, "ready"))["channel"] == 2
-    assert (await next_of(ana, "standby"))["reason"] == "handed over"
+    await hands_over(ana, ben)
     await ana.send_bytes(SILENCE)
     await synced(ana)
     await ben.send_bytes(SILENCE)

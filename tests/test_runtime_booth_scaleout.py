@@ -9,8 +9,6 @@ stats, so a partner standing by must add none.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
@@ -19,6 +17,7 @@ import redis.asyncio
 from livevent.auth import service_token
 from livevent.bus import keys
 from livevent.settings import Settings
+from tests.support.booth import hands_over, next_of, synced
 from tests.support.cluster import OWNER_TTL, Cluster, Instance, joined, scheduled_event
 from tests.support.live import Heard, listen_until, poll, speaker_token
 from tests.support.redis_server import RedisServer
@@ -29,21 +28,6 @@ FRAMES = 5
 SILENCE = bytes(640 * FRAMES)  # five 20 ms frames
 
 
-@pytest.fixture
-def cluster(postgres_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
-    made = Cluster(postgres_url, own_redis.url, tmp_path)
-    try:
-        yield made
-    finally:
-        made.stop_all()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
 async def interpreter(
     http: aiohttp.ClientSession, instance: Instance, event_id: int, *, standby: bool = False
 ) -> tuple[WS, str]:
@@ -51,17 +35,6 @@ async def interpreter(
     ws = await http.ws_connect(instance.ws(f"/speak/{event_id}/2?{query}"))
     first = await ws.receive_json(timeout=30)
     return ws, str(first["type"])
-
-
-async def next_of(ws: WS, *types: str) -> dict[str, object]:
-    log = await listen_until(ws, Heard(), lambda log: any(log.of_type(t) for t in types), 30)
-    return next(m for m in log.messages if m["type"] in types)
-
-
-async def synced(ws: WS) -> None:
-    """The instance has handled (and forwarded) all this socket sent before."""
-    await ws.send_str("{}")  # unreadable: answered with an error, in order
-    await next_of(ws, "error")
 
 
 async def frames_in(http: aiohttp.ClientSession, owner: Instance, event_id: int) -> int:
@@ -106,9 +79,7 @@ async def test_partners_on_two_instances_stand_by_hand_over_mute_and_leave(
     await frames_reach(http, one, event_id, FRAMES)
 
     # Ana (owner's instance) hands over to Ben (a relay's).
-    await ana.send_json({"type": "handover"})
-    assert (await next_of(ben, "ready"))["channel"] == 2
-    assert (await next_of(ana, "standby"))["reason"] == "handed over"
+    await hands_over(ana, ben)
     await ana.send_bytes(SILENCE)
     await synced(ana)
     await ben.send_bytes(SILENCE)
@@ -121,9 +92,7 @@ async def test_partners_on_two_instances_stand_by_hand_over_mute_and_leave(
     await listener.until(lambda log: log.of_type("status")[-1].get("speaker") is True, 30)
 
     # Ben hands back over the bus.
-    await ben.send_json({"type": "handover"})
-    assert (await next_of(ana, "ready"))["channel"] == 2
-    assert (await next_of(ben, "standby"))["reason"] == "handed over"
+    await hands_over(ben, ana)
 
     # Ana leaves: Ben, standing by on the other instance, takes over by himself.
     await ana.close()
@@ -162,7 +131,5 @@ async def test_a_takeover_keeps_the_relays_active_interpreter_on_air(
     before = await frames_in(http, owner, event_id)
     await ben.send_bytes(SILENCE)
     await frames_reach(http, owner, event_id, before + FRAMES)
-    await ben.send_json({"type": "handover"})
-    assert (await next_of(cara, "ready"))["channel"] == 2
-    assert (await next_of(ben, "standby"))["reason"] == "handed over"
+    await hands_over(ben, cara)
     await asyncio.gather(ben.close(), cara.close())

@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -41,27 +41,12 @@ ENGLISH = "Good morning everyone, and welcome to our annual meeting. The weather
 
 
 @pytest.fixture
-def cluster(postgres_url: str, own_redis: RedisServer, tmp_path: Path) -> Iterator[Cluster]:
-    made = Cluster(postgres_url, own_redis.url, tmp_path)
-    try:
-        yield made
-    finally:
-        made.stop_all()
-
-
-@pytest.fixture
 async def redis_client(own_redis: RedisServer) -> AsyncIterator[redis.asyncio.Redis]:
     client = redis.asyncio.Redis.from_url(own_redis.url, decode_responses=True)
     try:
         yield client
     finally:
         await client.aclose()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(

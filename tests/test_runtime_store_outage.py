@@ -32,12 +32,6 @@ PAUSE = bytes(32000)  # a second of silence: the sentence is over
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
 def postgres() -> Iterator[PostgresServer]:
     server = PostgresServer()
     server.start()
