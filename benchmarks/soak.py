@@ -53,6 +53,7 @@ from tests.support.servers import LIVEVENT, free_port, wait_for_port
 
 from lag import PASSAGE, espeak
 from livevent.auth import Role, issuer_for
+from livevent.bus import keys
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime.audio import SAMPLE_RATE
 from livevent.settings import Settings
@@ -212,6 +213,18 @@ class Deployment:
         elif life["rss_start_mb"] is None and life["seconds"] >= 30:
             life["rss_start_mb"] = rss
 
+    def owner(self, event_id: int) -> str | None:
+        """The instance that owns the event now, from Redis."""
+        import redis
+
+        with contextlib.suppress(redis.RedisError):
+            client = redis.Redis.from_url(self.redis.url, decode_responses=True)
+            try:
+                return str(client.get(keys.live_owner(event_id)))
+            finally:
+                client.close()
+        return None
+
     def stop(self) -> None:
         for name in NAMES:
             self.kill_instance(name)
@@ -268,9 +281,16 @@ def script(seconds: float, folder: Path) -> bytes:
 # -- faults -----------------------------------------------------------------------------
 
 
-async def faults(deployment: Deployment, seconds: float, log: list[dict[str, Any]]) -> None:
-    """Every 60 s kill -9 a random instance (and start it again); Redis and PostgreSQL once."""
+async def faults(
+    deployment: Deployment, event_id: int, seconds: float, log: list[dict[str, Any]]
+) -> None:
+    """Every 60 s kill -9 an instance (and start it again); Redis and PostgreSQL once.
+
+    The first kill, and every other one, takes the owner (the case that moves the
+    pipelines); the others a random instance.
+    """
     pick = random.Random(11)
+    kills = 0
     plan = [(60.0 * k, "instance") for k in range(1, int(seconds // 60) + 1) if 60 * k < seconds]
     plan += [(0.35 * seconds, "redis"), (0.65 * seconds, "postgres")]
     began = time.monotonic()
@@ -278,8 +298,10 @@ async def faults(deployment: Deployment, seconds: float, log: list[dict[str, Any
         await asyncio.sleep(max(0.0, began + at - time.monotonic()))
         entry: dict[str, Any] = {"at_s": round(time.monotonic() - began, 1), "fault": what}
         if what == "instance":
-            name = pick.choice(NAMES)
-            entry["instance"] = name
+            owner = await asyncio.to_thread(deployment.owner, event_id)
+            name = owner if kills % 2 == 0 and owner in NAMES else pick.choice(NAMES)
+            kills += 1
+            entry["instance"], entry["was_owner"] = name, name == owner
             deployment.kill_instance(name)
             await asyncio.to_thread(deployment.start_instance, name)
         elif what == "redis":
@@ -397,7 +419,7 @@ async def run(minutes: float, listeners: int, calm: float, folder: Path) -> dict
             speaker(ports, event_id, speech, time.time() + calm + seconds + 5)
         )
         calm_heard = await phase(deployment, event_id, calm, listeners, folder, "calm")
-        breaking = asyncio.create_task(faults(deployment, seconds, fault_log))
+        breaking = asyncio.create_task(faults(deployment, event_id, seconds, fault_log))
         faulty_heard = await phase(deployment, event_id, seconds, listeners, folder, "faults")
         await breaking
         reconnects = await talking
@@ -428,6 +450,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--listeners", type=int, default=300)
     parser.add_argument("--calm", type=float, default=60.0, help="seconds without faults first")
+    parser.add_argument("--keep", type=Path, help="a folder to keep the logs in (else temporary)")
     parser.add_argument("--load", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load:
@@ -442,8 +465,12 @@ def main() -> None:
             )
         )
         return
-    with tempfile.TemporaryDirectory(prefix="livevent-soak-") as folder:
-        result = asyncio.run(run(args.minutes, args.listeners, args.calm, Path(folder)))
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        result = asyncio.run(run(args.minutes, args.listeners, args.calm, args.keep))
+    else:
+        with tempfile.TemporaryDirectory(prefix="livevent-soak-") as folder:
+            result = asyncio.run(run(args.minutes, args.listeners, args.calm, Path(folder)))
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "soak.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
