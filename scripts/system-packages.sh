@@ -10,6 +10,17 @@ PACKAGES=(
     apertium-eng-spa    # its English <-> Spanish pair
     apertium-eng-cat    # its English <-> Catalan pair
     apertium-spa-cat    # its Spanish <-> Catalan pair
+    apertium-fr-es      # Spanish <-> French: French from an English floor through Spanish
+    apertium-es-pt      # Spanish <-> Portuguese
+    apertium-es-it      # Spanish <-> Italian
+    apertium-es-gl      # Spanish <-> Galician
+    apertium-en-gl      # English <-> Galician
+    apertium-fra-cat    # French <-> Catalan
+    apertium-cat-ita    # Catalan <-> Italian
+    festival            # text-to-speech with warm voices (Catalan "ona")
+    festival-ca         # its Catalan text analysis
+    festvox-ca-ona-hts  # its Catalan voice, far clearer than espeak-ng's
+    build-essential     # gcc for ttspico (SVOX Pico), built from its source on install
     sox                 # measures and converts test audio
     libportaudio2       # sounddevice's capture from local sound devices
     pulseaudio          # a null sink whose monitor is a real capture device in tests

@@ -104,30 +104,46 @@ async def interpret(
     return logs
 
 
-async def test_english_into_spanish_and_catalan(
+# Each channel's reference: Apertium's own wrapper, pair by pair (fr, pt, it through Spanish).
+ROUTES = {
+    "es-ES": ["eng-spa"],
+    "ca-ES": ["eng-cat"],
+    "fr-FR": ["eng-spa", "es-fr"],
+    "pt-PT": ["eng-spa", "es-pt"],
+    "it-IT": ["eng-spa", "spa-ita"],
+}
+
+
+def through(pairs: list[str], text: str) -> str:
+    for pair in pairs:
+        text = apertium(pair, text)
+    return text
+
+
+async def test_english_into_five_languages_direct_and_through_a_pivot(
     aiohttp_client: AiohttpClient, runtime: LiveRuntime, tmp_path: Path
 ) -> None:
-    event_id = await live_event(runtime, "en-US", ["es-ES", "ca-ES"])
+    targets = list(ROUTES)
+    event_id = await live_event(runtime, "en-US", targets)
     client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
     pcm = with_pauses([speech_pcm(text, "en-us", tmp_path) for text in ENGLISH])
-    logs = await interpret(client, event_id, "en-US", ["es-ES", "ca-ES"], pcm, len(ENGLISH))
+    logs = await interpret(client, event_id, "en-US", targets, pcm, len(ENGLISH))
 
     recognised = [c["text"] for c in logs["en-US"].of_type("caption") if c["final"]]
     assert len(recognised) == len(ENGLISH)
     for heard, said in zip(recognised, ENGLISH, strict=True):
         assert _words(heard)[:3] == _words(said)[:3], (heard, said)
-    for language, pair in (("es-ES", "eng-spa"), ("ca-ES", "eng-cat")):
+    for language, pairs in ROUTES.items():
         captions = [c for c in logs[language].of_type("caption") if c["final"]]
         assert [c["source_text"] for c in captions] == recognised
-        assert [c["text"] for c in captions] == [apertium(pair, t) for t in recognised]
+        assert [c["text"] for c in captions] == [through(pairs, t) for t in recognised]
         # The spoken translation arrives as Opus: seconds of decodable speech.
-        assert logs[language].seconds > 2.0
+        assert logs[language].seconds > 2.0, language
 
-    transcript = await stored_transcript(runtime, event_id, len(recognised))
+    transcript = await stored_transcript(runtime, event_id, len(recognised), targets)
     assert [s.text for s in transcript] == recognised
     for segment in transcript:
-        assert set(segment.translations) == {"es-ES", "ca-ES"}
-        assert segment.translations["es-ES"] == apertium("eng-spa", segment.text)
+        assert segment.translations["fr-FR"] == through(ROUTES["fr-FR"], segment.text)
 
 
 async def test_spanish_into_english(
@@ -142,19 +158,23 @@ async def test_spanish_into_english(
     english = [c["text"] for c in logs["en-US"].of_type("caption") if c["final"]]
     assert english == [apertium("spa-eng", t) for t in recognised]
     assert logs["en-US"].seconds > 1.0
-    transcript = await stored_transcript(runtime, event_id, len(english))
+    transcript = await stored_transcript(runtime, event_id, len(english), ["en-US"])
     assert [s.translations["en-US"] for s in transcript] == english
 
 
 async def stored_transcript(
-    runtime: LiveRuntime, event_id: int, segments: int
+    runtime: LiveRuntime, event_id: int, segments: int, languages: list[str]
 ) -> list[TranscriptSegment]:
-    """The transcript once its segments are stored: they are written just after the captions."""
+    """The transcript once its segments and every channel's translation of them are stored
+    (each is spooled before its caption is shown, and written just after)."""
     service = runtime.service
     assert service is not None
 
     async def complete() -> bool:
-        return len(await service.transcript(event_id)) >= segments
+        stored = await service.transcript(event_id)
+        return len(stored) >= segments and all(
+            set(languages) <= set(segment.translations) for segment in stored
+        )
 
     await poll(complete)
     return await service.transcript(event_id)

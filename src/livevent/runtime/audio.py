@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fractions import Fraction
 from pathlib import Path
 from typing import BinaryIO
 
@@ -89,6 +90,34 @@ def resample(pcm: bytes, rate: int) -> bytes:
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     out = [f.to_ndarray().astype(np.int16).tobytes() for f in resampler.resample(frame)]
     out += [f.to_ndarray().astype(np.int16).tobytes() for f in resampler.resample(None)]
+    return b"".join(out)
+
+
+def speed_up(pcm: bytes, rate: float) -> bytes:
+    """PCM s16le mono 16 kHz spoken `rate` times as fast, at the same pitch (FFmpeg's atempo)."""
+    if rate == 1.0 or not pcm:
+        return pcm
+    graph = av.filter.Graph()
+    source = graph.add_abuffer(
+        format="s16", sample_rate=SAMPLE_RATE, layout="mono", time_base=Fraction(1, SAMPLE_RATE)
+    )
+    tempo = graph.add("atempo", str(min(max(rate, 0.5), 2.0)))
+    sink = graph.add("abuffersink")
+    source.link_to(tempo)
+    tempo.link_to(sink)
+    graph.configure()
+    frame = av.AudioFrame.from_ndarray(
+        np.frombuffer(pcm, dtype=np.int16).reshape(1, -1), format="s16", layout="mono"
+    )
+    frame.sample_rate, frame.pts = SAMPLE_RATE, 0
+    graph.push(frame)
+    graph.push(None)
+    out = []
+    while True:
+        try:
+            out.append(graph.pull().to_ndarray().astype(np.int16).tobytes())
+        except (av.error.EOFError, av.error.BlockingIOError):
+            break
     return b"".join(out)
 
 

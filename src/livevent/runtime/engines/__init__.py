@@ -23,9 +23,12 @@ from livevent.runtime.engines.base import (
     Translator,
 )
 from livevent.runtime.engines.espeak import EspeakTTS
+from livevent.runtime.engines.festival import FestivalTTS
 from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
+from livevent.runtime.engines.pico import PicoTTS
 from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
+from livevent.runtime.engines.voices import FALLBACK, parse_voice, ranked
 from livevent.runtime.engines.vosk import VoskSTT
 from livevent.runtime.engines.whisper import WhisperSTT
 
@@ -38,7 +41,7 @@ _BASES: dict[Stage, type[Engine]] = {"stt": SpeechToText, "mt": Translator, "tts
 _BUILTIN: dict[Stage, dict[str, type[Engine]]] = {
     "stt": {"whisper": WhisperSTT, "pocketsphinx": PocketsphinxSTT, "vosk": VoskSTT},
     "mt": {"apertium": ApertiumTranslator, "libretranslate": LibreTranslateTranslator},
-    "tts": {"espeak": EspeakTTS, "piper": PiperTTS},
+    "tts": {"espeak": EspeakTTS, "festival": FestivalTTS, "pico": PicoTTS, "piper": PiperTTS},
 }
 
 
@@ -96,6 +99,25 @@ class Engines:
         engine = await self.get("tts", name)
         assert isinstance(engine, TextToSpeech)
         return engine
+
+    async def choose_voice(
+        self, language: str, voice: str | None = None, engine: str | None = None
+    ) -> tuple[str, str | None]:
+        """The engine and voice that speak `language`: what the channel names, else the
+        most intelligible installed (voices.py), else espeak-ng."""
+        named, own_voice = parse_voice(voice, engine_classes("tts"))
+        if engine or named:
+            return str(engine or named), own_voice
+        if own_voice:
+            return DEFAULTS["tts"], own_voice  # a bare voice is the default engine's
+        for name in ranked(language):
+            try:
+                tts = await self.tts(name)
+            except LiveventError:
+                continue  # not installed here: the next best
+            if tts.supports(language, own_voice):
+                return name, own_voice
+        return FALLBACK, own_voice
 
     def started(self) -> dict[str, Engine]:
         return {f"{stage}.{name}": engine for (stage, name), engine in self._started.items()}

@@ -1,10 +1,15 @@
-"""Machine translation with Apertium: one warm pipeline per language pair.
+"""Machine translation with Apertium: one warm pipeline per language pair, and routes.
 
 The `apertium` wrapper starts a pipeline of programs per call (~140 ms). We run
 the programs of the pair's mode file ourselves, once, each with `-z`
 (null-flush): a sentence written with a trailing NUL comes back, translated,
 up to a NUL, in 1-2 ms once warm. The input skips the deformatter, so it is
 escaped for Apertium's stream format here.
+
+Apertium has few pairs with English but many among Romance languages, so a
+language without a direct pair is reached through one pivot (en -> es -> fr):
+never more than one, as each hop loses a little. Spanish goes first as a pivot
+(most pairs have it), then Catalan and English.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import os
 import re
 import signal
 import time
+from collections.abc import Collection
 from pathlib import Path
 from typing import ClassVar
 
@@ -31,21 +37,38 @@ def escape(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
+PIVOTS = ("spa", "cat", "eng")
+Hop = tuple[str, str]
+
+
 def apertium_code(tag: str) -> str:
     """`en-US` -> `eng`, `ca-ES` -> `cat`: Apertium names pairs by ISO 639-3."""
     return str(langcodes.Language.get(tag).to_alpha3())
 
 
-def available_pairs(modes_dir: Path = MODES_DIR) -> dict[tuple[str, str], Path]:
-    """Installed pairs, by ISO 639-3 codes, without regional variants (eng-cat_valencia)."""
-    pairs = {}
+def available_pairs(modes_dir: Path = MODES_DIR) -> dict[Hop, Path]:
+    """Installed pairs by ISO 639-3 codes (packages name them `es-fr` or `spa-ita`),
+    without regional or other variants (eng-cat_valencia, eco-es-fr)."""
+    pairs: dict[Hop, Path] = {}
     if modes_dir.is_dir():
-        for mode in modes_dir.glob("*.mode"):
-            name = mode.stem
-            if re.fullmatch(r"[a-z]{2,3}-[a-z]{2,3}", name):
-                source, target = name.split("-")
-                pairs[(source, target)] = mode
+        for mode in sorted(modes_dir.glob("*.mode")):
+            if re.fullmatch(r"[a-z]{2,3}-[a-z]{2,3}", mode.stem):
+                source, target = (apertium_code(code) for code in mode.stem.split("-"))
+                # Where two packages give one pair, the three-letter one is the newer.
+                if (source, target) not in pairs or len(mode.stem) > 5:
+                    pairs[(source, target)] = mode
     return pairs
+
+
+def find_route(pairs: Collection[Hop], source: str, target: str) -> list[Hop] | None:
+    """The hops from `source` to `target` (ISO 639-3): direct, else through one pivot."""
+    if source == target:
+        return []
+    if (source, target) in pairs:
+        return [(source, target)]
+    middles = {b for a, b in pairs if a == source} & {a for a, b in pairs if b == target}
+    ranked = sorted(middles, key=lambda m: (PIVOTS.index(m) if m in PIVOTS else len(PIVOTS), m))
+    return [(source, ranked[0]), (ranked[0], target)] if ranked else None
 
 
 def pipeline_command(mode: Path) -> str:
@@ -103,29 +126,35 @@ class ApertiumTranslator(Translator):
         self.pairs = available_pairs(modes_dir)
         self._warm: dict[tuple[str, str], _WarmPair] = {}
 
-    def _mode(self, source: str, target: str) -> tuple[str, str]:
-        return apertium_code(source), apertium_code(target)
+    def route(self, source: str, target: str) -> list[Hop] | None:
+        """The pairs a translation goes through, by language tags (`en-US`, `fr-FR`)."""
+        return find_route(self.pairs, apertium_code(source), apertium_code(target))
 
     def supports(self, source: str, target: str) -> bool:
-        return self._mode(source, target) in self.pairs
+        return self.route(source, target) is not None
+
+    def unsupported(self, source: str, target: str) -> str:
+        a, b = apertium_code(source), apertium_code(target)
+        installed = ", ".join(sorted(f"{x}-{y}" for x, y in self.pairs)) or "none"
+        return (
+            f"Apertium has no {a}-{b} pair, nor a route through one pivot language"
+            f" (installed: {installed}); Debian: apt-get install apertium-{a}-{b}"
+        )
 
     async def translate(self, text: str, source: str, target: str) -> str:
-        key = self._mode(source, target)
-        if key not in self.pairs:
-            installed = ", ".join(sorted(f"{a}-{b}" for a, b in self.pairs)) or "none"
-            raise Unavailable(
-                f"Apertium has no {key[0]}-{key[1]} pair installed (installed: {installed});"
-                f" Debian: apt-get install apertium-{key[0]}-{key[1]}"
-            )
+        hops = self.route(source, target)
+        if hops is None:
+            raise Unavailable(self.unsupported(source, target))
         if not text.strip():
             return ""
         started = time.perf_counter()
-        warm = self._warm.get(key)
-        if warm is None:
-            warm = self._warm[key] = _WarmPair(self.pairs[key])
-        result = await warm.translate(text)
+        for hop in hops:
+            warm = self._warm.get(hop)
+            if warm is None:
+                warm = self._warm[hop] = _WarmPair(self.pairs[hop])
+            text = await warm.translate(text)
         self.metrics.record(started)
-        return result
+        return text
 
     async def aclose(self) -> None:
         for warm in self._warm.values():
@@ -133,4 +162,11 @@ class ApertiumTranslator(Translator):
         self._warm.clear()
 
     def describe(self) -> dict[str, object]:
-        return {"pairs": sorted(f"{a}-{b}" for a, b in self.pairs)}
+        languages = sorted({code for pair in self.pairs for code in pair})
+        pivoted = {
+            f"{a}-{b}": [f"{x}-{y}" for x, y in route]
+            for a in languages
+            for b in languages
+            if (route := find_route(self.pairs, a, b)) is not None and len(route) == 2
+        }
+        return {"pairs": sorted(f"{a}-{b}" for a, b in self.pairs), "routes": pivoted}

@@ -103,6 +103,10 @@ class Translator(Engine, ABC):
     def supports(self, source: str, target: str) -> bool:
         return True
 
+    def unsupported(self, source: str, target: str) -> str:
+        """Why `supports` said no, for the channel's status."""
+        return f"{self.name} cannot translate {source} into {target}"
+
 
 class TextToSpeech(Engine, ABC):
     """Text in, PCM s16le mono 16 kHz out."""

@@ -27,6 +27,7 @@ from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.base import SpeechToText
 from livevent.runtime.engines.vad import Segmenter
+from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
 from livevent.runtime.speech.player import ChannelPlayer
@@ -128,10 +129,11 @@ class MachinePipeline:
 
     async def add_target(self, channel: Channel, *, starting: bool = False) -> None:
         """A machine channel (one added while live is translated from the next words on)."""
-        problem = await self._check(channel.language)
-        if problem:
-            log.warning("channel %s unavailable: %s", channel.language, problem)
-            self.host.set_problem(channel.language, problem)
+        try:
+            chosen = await engines_for(self.engines, self.source, channel)
+        except LiveventError as error:
+            log.warning("channel %s unavailable: %s", channel.language, error)
+            self.host.set_problem(channel.language, str(error))
             if channel in self.targets:
                 self.targets.remove(channel)
             return
@@ -143,11 +145,11 @@ class MachinePipeline:
             language=language,
             source=self.source,
             mode=self.mode_of(channel),
-            mt=lambda: self.engines.mt(self._engine_name("mt", language)),
-            tts=lambda: self.engines.tts(self._engine_name("tts", language)),
+            mt=lambda: self.engines.mt(chosen.mt),
+            tts=lambda: self.engines.tts(chosen.tts),
             player=ChannelPlayer(self.host, language),
             clock=self.clock,
-            voice=channel.voice,
+            voice=chosen.voice,
             glossary=self.host.config.glossary,
             keep=None if self.keeper is None else self.keeper.translation,
         )
@@ -160,19 +162,6 @@ class MachinePipeline:
             return "consecutive"  # no word times: whole utterances only
         config = self.host.config
         return channel.interpretation or config.interpretation or self.default_mode
-
-    async def _check(self, language: str) -> str | None:
-        try:
-            mt = await self.engines.mt(self._engine_name("mt", language))
-            if not mt.supports(self.source, language):
-                return f"{mt.name} cannot translate {self.source} into {language}"
-            tts = await self.engines.tts(self._engine_name("tts", language))
-            channel = self.host.config.channel(language)
-            if not tts.supports(language, channel.voice if channel else None):
-                return f"{tts.name} has no voice for {language}"
-        except LiveventError as error:
-            return str(error)
-        return None
 
     def _engine_name(self, stage: str, language: str | None = None) -> str | None:
         for channel in self.targets:

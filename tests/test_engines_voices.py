@@ -1,0 +1,116 @@
+"""Voices and routes: Pico and Festival against the real engines (Whisper must hear the
+words), the voice chosen for each language, and translation through a pivot."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import AsyncIterator
+
+import pytest
+
+from livevent.errors import Unavailable
+from livevent.model import GlossaryEntry
+from livevent.runtime.engines import Engines
+from livevent.runtime.engines.apertium import ApertiumTranslator, find_route
+from livevent.runtime.engines.festival import FestivalTTS
+from livevent.runtime.engines.pico import PicoTTS
+from livevent.runtime.speech.glossary import translate_with_glossary
+
+SECONDS = 32000  # bytes of 16 kHz s16le per second
+SPANISH = "Buenos días a todos y bienvenidos a la biblioteca."
+CATALAN = "Bon dia a tothom i benvinguts a la reunió."
+
+
+@pytest.fixture
+async def engines() -> AsyncIterator[Engines]:
+    opened = Engines()
+    try:
+        yield opened
+    finally:
+        await opened.aclose()
+
+
+async def heard(engines: Engines, pcm: bytes, language: str) -> str:
+    stt = await engines.stt()
+    return (await stt.transcribe(pcm, language)).text.lower()
+
+
+async def test_pico_speaks_spanish_that_whisper_understands(engines: Engines) -> None:
+    pico = PicoTTS()
+    pcm = await pico.synthesize(SPANISH, "es-ES")
+    assert 2.0 < len(pcm) / SECONDS < 8.0
+    text = await heard(engines, pcm, "es-ES")
+    assert "buenos días" in text and "biblioteca" in text, text
+    faster = await pico.synthesize(
+        "Buenos días a todos y bienvenidos a la biblioteca.", "es", rate=1.5
+    )
+    assert len(faster) < len(pcm)
+    assert pico.supports("fr-CA") and pico.supports("en") and not pico.supports("ca-ES")
+
+
+async def test_festival_speaks_catalan_in_one_warm_process_restarted_if_it_dies(
+    engines: Engines,
+) -> None:
+    festival = FestivalTTS()
+    try:
+        first = await festival.synthesize(CATALAN, "ca-ES")
+        assert 1.5 < len(first) / SECONDS < 8.0
+        text = await heard(engines, first, "ca-ES")
+        assert "bon dia" in text and "reunió" in text, text
+        await festival.synthesize("Moltes gràcies per venir avui.", "ca")
+        warm = festival._warm["upc_ca_ona_hts"]
+        assert warm.starts == 1  # reused across sentences
+        assert warm.process is not None
+        os.killpg(warm.process.pid, signal.SIGKILL)
+        await warm.process.wait()
+        again = await festival.synthesize("Bon dia.", "ca-ES")
+        assert len(again) > SECONDS // 2 and warm.starts == 2
+        faster = await festival.synthesize(
+            "Bon dia a tothom i benvinguts a la reunió.", "ca", rate=1.5
+        )
+        assert len(faster) < len(first) * 0.75
+    finally:
+        await festival.aclose()
+
+
+async def test_each_language_gets_its_clearest_installed_voice(engines: Engines) -> None:
+    assert await engines.choose_voice("es-ES") == ("pico", None)
+    assert await engines.choose_voice("ca-ES") == ("festival", None)
+    assert await engines.choose_voice("pt-PT") == ("espeak", None)  # no better voice
+    assert await engines.choose_voice("es-ES", "espeak:es-419") == ("espeak", "es-419")
+    assert await engines.choose_voice("es-ES", "es-419") == ("espeak", "es-419")
+    assert await engines.choose_voice("ca-ES", "festival") == ("festival", None)
+    assert await engines.choose_voice("es-ES", None, "piper") == ("piper", None)
+
+
+def test_routes_are_direct_else_through_one_pivot() -> None:
+    pairs = {("eng", "spa"), ("spa", "fra"), ("eng", "cat"), ("cat", "fra"), ("fra", "ita")}
+    assert find_route(pairs, "eng", "spa") == [("eng", "spa")]
+    # Both Spanish and Catalan lead to French: Spanish is the preferred pivot.
+    assert find_route(pairs, "eng", "fra") == [("eng", "spa"), ("spa", "fra")]
+    assert find_route(pairs, "eng", "ita") is None  # two pivots: never
+    assert find_route(pairs, "spa", "spa") == []
+
+
+async def test_apertium_translates_through_a_pivot_and_keeps_the_glossary() -> None:
+    translator = ApertiumTranslator()
+    try:
+        assert translator.route("en-US", "fr-FR") == [("eng", "spa"), ("spa", "fra")]
+        assert translator.route("ca-ES", "fr-FR") == [("cat", "fra")]
+        french = await translator.translate("Good morning everyone.", "en-US", "fr-FR")
+        assert "Bonjour" in french, french
+        glossary = [GlossaryEntry(term="Livevent", translations={"fr-FR": "LiveventFR"})]
+        kept = await translate_with_glossary(
+            "Welcome to Livevent.",
+            "fr-FR",
+            glossary,
+            lambda text: translator.translate(text, "en-US", "fr-FR"),
+        )
+        assert "LiveventFR" in kept, kept
+        assert not translator.supports("en-US", "ja-JP")
+        with pytest.raises(Unavailable, match="eng-jpn pair, nor a route"):
+            await translator.translate("Hello.", "en-US", "ja-JP")
+        assert translator.describe()["routes"]["eng-fra"] == ["eng-spa", "spa-fra"]  # type: ignore[index]
+    finally:
+        await translator.aclose()
