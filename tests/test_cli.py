@@ -350,3 +350,20 @@ def test_token_create_signs_what_it_is_asked(cli: Any) -> None:
 def test_exit_codes_follow_the_error_tree(error: LiveventError, code: int) -> None:
     """Refused credentials are the caller's to fix, not a bug (70)."""
     assert exit_code_for(error) == code
+
+
+def test_a_channel_names_its_mode_and_voice(cli: Any) -> None:
+    code, out, err = cli(
+        "event", "create", "--name", "Voices", "--starts-at", "2026-12-01T10:00Z",
+        "--source", "en-US",
+        "--channel", "ca-ES:machine:voice=festival:upc_ca_ona_hts",
+        "--channel", "es-ES:machine:consecutive:voice=pico",
+        "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    channels = {c["language"]: c for c in json.loads(out)["channels"]}
+    assert channels["ca-ES"]["voice"] == "festival:upc_ca_ona_hts"
+    assert (channels["es-ES"]["voice"], channels["es-ES"]["interpretation"]) == (
+        "pico",
+        "consecutive",
+    )

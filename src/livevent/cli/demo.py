@@ -109,7 +109,7 @@ async def run_demo(settings: Settings) -> None:
         assert service is not None
         event = await _scheduled_event(service)
         console.rule(f"livevent demo: event {event.id}")
-        console.print("Loading the engines (Whisper base, Apertium, espeak-ng)...", style="dim")
+        console.print("Loading the engines (Whisper base, Apertium, the voices)...", style="dim")
         session = await runtime.start(event.id)
         if not session.machine_ready:
             raise typer.Exit(code=_fail(f"machine channels unavailable: {session.machine_problem}"))
@@ -171,7 +171,8 @@ async def _until_joined(session: LiveSession) -> None:
 
 def _summary(heard: dict[str, Heard], stats: dict[str, Any], status: EventStatus) -> None:
     table = Table(title=f"Event {stats['event']} is {status.value}", title_justify="left")
-    for column in ("Channel", "Mode", "Captions", "Audio heard", "MT ms", "TTS ms", "Behind"):
+    columns = ("Channel", "Mode", "Voice", "Captions", "Audio heard", "MT ms", "TTS ms", "Behind")
+    for column in columns:
         table.add_column(column, justify="right")
     for language, result in heard.items():
         channel = stats["channels"].get(language, {})
@@ -179,6 +180,7 @@ def _summary(heard: dict[str, Heard], stats: dict[str, Any], status: EventStatus
         table.add_row(
             language,
             str(channel.get("mode", "floor")),
+            str(channel.get("voice") or "-"),
             str(len(result.captions())),
             f"{result.seconds:.1f} s",
             str(channel.get("mt_ms", "-")),

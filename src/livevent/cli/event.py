@@ -34,14 +34,22 @@ ReasonOption = Annotated[
 
 
 def parse_channel(text: str) -> dict[str, Any]:
-    """`es-ES:machine:consecutive` -> language, kind and interpretation; machine by default."""
+    """`es-ES:machine:consecutive:voice=pico` -> language, kind, interpretation and voice.
+
+    The kind is `machine` when left out; the mode and the voice may come in either order.
+    """
     language, _, rest = text.partition(":")
-    kind, _, interpretation = rest.partition(":")
+    kind, _, options = rest.partition(":")
     spec: dict[str, Any] = {"language": language}
     if kind:
         spec["kind"] = kind.strip().lower()
-    if interpretation:
-        spec["interpretation"] = interpretation.strip().lower()
+    for option in filter(None, (part.strip() for part in options.split(":"))):
+        name, equals, value = option.partition("=")
+        if equals and name.lower() == "voice":
+            # A voice may itself hold a colon (festival:upc_ca_ona_hts): take the rest.
+            spec["voice"] = options[options.index(option) + len("voice=") :].strip()
+            break
+        spec["interpretation"] = option.lower()
     return spec
 
 
@@ -94,7 +102,8 @@ ChannelsOption = Annotated[
     list[str] | None,
     typer.Option(
         "--channel",
-        help="LANG[:KIND], KIND floor|human|machine (machine if left out); repeat it.",
+        help="LANG[:KIND[:MODE][:voice=VOICE]], KIND floor|human|machine (machine if left"
+        " out), MODE simultaneous|consecutive, VOICE an engine or engine:voice; repeat it.",
     ),
 ]
 EndsAtOption = Annotated[str | None, typer.Option("--ends-at", help="Planned end.")]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from livevent.errors import Unavailable
 from livevent.model import Channel
 from livevent.runtime.engines import Engines
+from livevent.runtime.engines.apertium import ApertiumTranslator
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +15,11 @@ class ChannelEngines:
     mt: str | None  # None: the default translator
     tts: str
     voice: str | None  # the engine's own voice; None: its voice for the language
+    route: str | None = None  # the translator's hops, where it has several: eng>spa>fra
+
+    @property
+    def voice_label(self) -> str:
+        return f"{self.tts}:{self.voice}" if self.voice else self.tts
 
 
 async def engines_for(engines: Engines, source: str, channel: Channel) -> ChannelEngines:
@@ -33,4 +39,6 @@ async def engines_for(engines: Engines, source: str, channel: Channel) -> Channe
     tts = await engines.tts(tts_name)
     if not tts.supports(language, voice):
         raise Unavailable(f"{tts.name} has no voice for {language}")
-    return ChannelEngines(mt=mt_name, tts=tts_name, voice=voice)
+    hops = mt.route(source, language) if isinstance(mt, ApertiumTranslator) else None
+    route = ">".join([hops[0][0], *(b for _, b in hops)]) if hops else None
+    return ChannelEngines(mt=mt_name, tts=tts_name, voice=voice, route=route)

@@ -27,7 +27,7 @@ from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.base import SpeechToText
 from livevent.runtime.engines.vad import Segmenter
-from livevent.runtime.speech.channel_engines import engines_for
+from livevent.runtime.speech.channel_engines import ChannelEngines, engines_for
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
 from livevent.runtime.speech.player import ChannelPlayer
@@ -68,6 +68,7 @@ class MachinePipeline:
         self.source = host.config.source_language
         self.targets = [c for c in host.config.channels if c.kind is ChannelKind.MACHINE]
         self.booths: dict[str, ChannelInterpreter] = {}
+        self.chosen: dict[str, ChannelEngines] = {}  # per channel: voice and route, for stats
         self.clock = MediaClock()
         self.segmenter = Segmenter(max_seconds=600.0)
         self.recognizer: StreamingRecognizer | None = None
@@ -154,6 +155,7 @@ class MachinePipeline:
             keep=None if self.keeper is None else self.keeper.translation,
         )
         self.booths[language] = booth
+        self.chosen[language] = chosen
         self.host.spawn(booth.player.run(), name=f"player:{language}")
         self.host.spawn(booth.run(), name=f"booth:{language}")
 
@@ -366,6 +368,8 @@ class MachinePipeline:
             "channels": {
                 language: {
                     "mode": booth.mode,
+                    "voice": self.chosen[language].voice_label,
+                    "route": self.chosen[language].route,
                     "degraded": self.degraded,
                     "mt_ms": round(booth.player.metrics.mt_ms, 1),
                     "tts_ms": round(booth.player.metrics.tts_ms, 1),

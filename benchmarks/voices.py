@@ -1,0 +1,137 @@
+"""Which voice can a listener make out? Round trips through Whisper, per language (not a test).
+
+For each language a machine channel speaks, 20 sentences as the channel would
+say them (English sentences translated by Apertium, through a pivot where the
+language needs one) are synthesised by every installed voice for it, then
+recognised by Whisper base (the language given), and compared with the text.
+Reported per language and engine, side by side:
+
+  wer        word error rate of the round trip (lower: easier to follow)
+  synth p50  synthesis time per sentence, median (warm engines)
+  audio s    seconds of speech per sentence, median
+
+The ranking in src/livevent/runtime/engines/voices.py comes from these numbers.
+
+    python benchmarks/voices.py [--languages es-ES ca-ES fr-FR it-IT en-US pt-PT gl-ES]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import jiwer
+
+from livevent.errors import LiveventError
+from livevent.runtime.engines import Engines, engine_classes
+
+RESULTS = Path(__file__).parent / "results"
+# Plain sentences of a meeting, without numbers (Whisper writes digits, the text words).
+ENGLISH = [
+    "Good morning everyone, and welcome to the annual meeting of our association.",
+    "This year we opened a new library in the centre of the city.",
+    "Many families visited it during the first month.",
+    "The children's room was the most popular part of the building.",
+    "We also started a programme of evening classes for adults.",
+    "The classes teach languages, cooking and basic computer skills.",
+    "Our volunteers gave many hours of their time.",
+    "I would like to thank every one of them for their generous work.",
+    "Next year we plan to open a second library near the river.",
+    "We will need more volunteers and the support of local businesses.",
+    "The city council has promised to help us with the new building.",
+    "We are also looking for a partner to run a small cafe inside.",
+    "If you know a business that could help, please tell us today.",
+    "Our accounts for the year are printed in the report on your chair.",
+    "The treasurer will answer your questions after the break.",
+    "The weather is very nice today, so lunch will be served in the garden.",
+    "Please switch off your phones during the presentations.",
+    "The next speaker will talk about the history of our town.",
+    "Please speak to any member of the board after this meeting.",
+    "Thank you very much for listening, and enjoy the rest of the day.",
+]
+LANGUAGES = ["es-ES", "ca-ES", "fr-FR", "it-IT", "en-US", "pt-PT", "gl-ES"]
+
+
+def words(text: str) -> str:
+    return " ".join(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower()))
+
+
+async def sentences_in(engines: Engines, language: str) -> list[str]:
+    if language.startswith("en"):
+        return list(ENGLISH)
+    mt = await engines.mt()
+    return [await mt.translate(text, "en-US", language) for text in ENGLISH]
+
+
+async def voices_for(engines: Engines, language: str) -> list[str]:
+    """Every installed engine that speaks `language`: the chosen one first."""
+    chosen, _ = await engines.choose_voice(language)
+    found = [chosen]
+    for name in sorted(engine_classes("tts")):
+        if name == chosen:
+            continue
+        try:
+            tts = await engines.tts(name)
+        except LiveventError:
+            continue
+        if tts.supports(language):
+            found.append(name)
+    return found
+
+
+async def round_trip(
+    engines: Engines, language: str, engine: str, texts: list[str]
+) -> dict[str, Any]:
+    tts = await engines.tts(engine)
+    stt = await engines.stt()
+    await tts.synthesize(texts[0], language)  # warm: a process started, a voice loaded
+    synth_ms, seconds, heard = [], [], []
+    for text in texts:
+        started = time.perf_counter()
+        pcm = await tts.synthesize(text, language)
+        synth_ms.append((time.perf_counter() - started) * 1000)
+        seconds.append(len(pcm) / 32000)
+        heard.append((await stt.transcribe(pcm, language)).text)
+    wer = jiwer.wer([words(t) for t in texts], [words(h) for h in heard])
+    return {
+        "language": language,
+        "engine": engine,
+        "wer": round(wer, 3),
+        "synth_p50_ms": round(statistics.median(synth_ms), 1),
+        "audio_p50_s": round(statistics.median(seconds), 2),
+        "examples": [{"said": t, "heard": h} for t, h in list(zip(texts, heard, strict=True))[:3]],
+    }
+
+
+async def main(languages: list[str]) -> list[dict[str, Any]]:
+    rows = []
+    engines = Engines()
+    try:
+        for language in languages:
+            texts = await sentences_in(engines, language)
+            for engine in await voices_for(engines, language):
+                row = await round_trip(engines, language, engine, texts)
+                rows.append(row)
+                print(
+                    f"{language:6} {engine:9} wer {row['wer']:.3f}"
+                    f"  synth p50 {row['synth_p50_ms']:7.1f} ms  audio {row['audio_p50_s']} s",
+                    flush=True,
+                )
+    finally:
+        await engines.aclose()
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--languages", nargs="+", default=LANGUAGES)
+    args = parser.parse_args()
+    results = asyncio.run(main(args.languages))
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "voices.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
