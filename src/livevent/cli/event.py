@@ -44,7 +44,7 @@ def parse_channel(text: str) -> dict[str, Any]:
     if kind:
         spec["kind"] = kind.strip().lower()
     for option in filter(None, (part.strip() for part in options.split(":"))):
-        name, equals, value = option.partition("=")
+        name, equals, _ = option.partition("=")
         if equals and name.lower() == "voice":
             # A voice may itself hold a colon (festival:upc_ca_ona_hts): take the rest.
             spec["voice"] = options[options.index(option) + len("voice=") :].strip()

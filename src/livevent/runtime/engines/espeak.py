@@ -87,4 +87,4 @@ class EspeakTTS(TextToSpeech):
         return pcm
 
     def describe(self) -> dict[str, object]:
-        return {"voices": len(self.voices) or "run `espeak-ng --voices`"}
+        return {"voices": sorted(self.voices) or "run `espeak-ng --voices`"}
