@@ -1,9 +1,10 @@
 """Which voice can a listener make out? Round trips through Whisper, per language (not a test).
 
-For each language a machine channel speaks, 20 sentences as the channel would
-say them (English sentences translated by Apertium, through a pivot where the
-language needs one) are synthesised by every installed voice for it, then
-recognised by Whisper base (the language given), and compared with the text.
+For each language a machine channel speaks, 20 sentences of a meeting (written
+in that language: benchmarks/texts/; with `--translated`, the English ones as
+Apertium translates them, the words a channel really says) are synthesised by
+every installed voice for it, recognised by Whisper base (the language given),
+and compared with the text (lower case, no punctuation, ligatures unfolded).
 Reported per language and engine, side by side:
 
   wer        word error rate of the round trip (lower: easier to follow)
@@ -12,7 +13,7 @@ Reported per language and engine, side by side:
 
 The ranking in src/livevent/runtime/engines/voices.py comes from these numbers.
 
-    python benchmarks/voices.py [--languages es-ES ca-ES fr-FR it-IT en-US pt-PT gl-ES]
+    python benchmarks/voices.py [--languages es-ES ca-ES ...] [--translated]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import json
 import re
 import statistics
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from livevent.errors import LiveventError
 from livevent.runtime.engines import Engines, engine_classes
 
 RESULTS = Path(__file__).parent / "results"
+TEXTS = Path(__file__).parent / "texts"
 # Plain sentences of a meeting, without numbers (Whisper writes digits, the text words).
 ENGLISH = [
     "Good morning everyone, and welcome to the annual meeting of our association.",
@@ -59,12 +62,17 @@ LANGUAGES = ["es-ES", "ca-ES", "fr-FR", "it-IT", "en-US", "pt-PT", "gl-ES"]
 
 
 def words(text: str) -> str:
-    return " ".join(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text.lower()))
+    text = unicodedata.normalize("NFKC", text.lower()).replace("\u2019", "'")
+    text = text.replace("œ", "oe").replace("æ", "ae").replace("-", " ")
+    return " ".join(re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", text))
 
 
-async def sentences_in(engines: Engines, language: str) -> list[str]:
+async def sentences_in(engines: Engines, language: str, *, translated: bool) -> list[str]:
     if language.startswith("en"):
         return list(ENGLISH)
+    written = TEXTS / f"{language}.txt"
+    if not translated and written.exists():
+        return written.read_text(encoding="utf-8").splitlines()
     mt = await engines.mt()
     return [await mt.translate(text, "en-US", language) for text in ENGLISH]
 
@@ -72,10 +80,8 @@ async def sentences_in(engines: Engines, language: str) -> list[str]:
 async def voices_for(engines: Engines, language: str) -> list[str]:
     """Every installed engine that speaks `language`: the chosen one first."""
     chosen, _ = await engines.choose_voice(language)
-    found = [chosen]
-    for name in sorted(engine_classes("tts")):
-        if name == chosen:
-            continue
+    found = []
+    for name in [chosen, *sorted(set(engine_classes("tts")) - {chosen})]:
         try:
             tts = await engines.tts(name)
         except LiveventError:
@@ -105,17 +111,21 @@ async def round_trip(
         "wer": round(wer, 3),
         "synth_p50_ms": round(statistics.median(synth_ms), 1),
         "audio_p50_s": round(statistics.median(seconds), 2),
-        "examples": [{"said": t, "heard": h} for t, h in list(zip(texts, heard, strict=True))[:3]],
+        "pairs": [{"said": t, "heard": h} for t, h in zip(texts, heard, strict=True)],
     }
 
 
-async def main(languages: list[str]) -> list[dict[str, Any]]:
+async def main(languages: list[str], translated: bool) -> list[dict[str, Any]]:
     rows = []
     engines = Engines()
     try:
         for language in languages:
-            texts = await sentences_in(engines, language)
-            for engine in await voices_for(engines, language):
+            texts = await sentences_in(engines, language, translated=translated)
+            speaking = await voices_for(engines, language)
+            if not speaking:
+                print(f"{language:6} no voice installed speaks it", flush=True)
+                rows.append({"language": language, "engine": None})
+            for engine in speaking:
                 row = await round_trip(engines, language, engine, texts)
                 rows.append(row)
                 print(
@@ -131,7 +141,9 @@ async def main(languages: list[str]) -> list[dict[str, Any]]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--languages", nargs="+", default=LANGUAGES)
+    parser.add_argument("--translated", action="store_true", help="Apertium's sentences")
     args = parser.parse_args()
-    results = asyncio.run(main(args.languages))
+    results = asyncio.run(main(args.languages, args.translated))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "voices.json").write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    name = "voices-translated.json" if args.translated else "voices.json"
+    (RESULTS / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

@@ -66,7 +66,7 @@ async def event_id(runtime: LiveRuntime) -> int:
     event_id = await scheduled_event(
         runtime.service,
         ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
-        ChannelSpec(language="fr-FR", kind=ChannelKind.MACHINE),
+        ChannelSpec(language="ja-JP", kind=ChannelKind.MACHINE),
     )
     assert runtime.service is not None
     await runtime.service.act(event_id, "ready", actor="test")
@@ -203,12 +203,13 @@ async def test_listener_switches_channel_without_reconnecting(
 async def test_machine_channel_without_a_language_pair_says_why(
     client: Client, runtime: LiveRuntime, event_id: int
 ) -> None:
-    await runtime.start(event_id)  # en-US -> fr-FR: no such Apertium pair installed here
-    listener = await client.ws_connect(f"/listen/{event_id}?channel=fr-FR")
+    await runtime.start(event_id)  # en-US -> ja-JP: no Apertium pair, nor a route through one
+    listener = await client.ws_connect(f"/listen/{event_id}?channel=ja-JP")
     log = await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
     status = log.of_type("status")[0]
     assert status["channel_state"] == "unavailable"
-    assert "en-US" in status["channel_reason"] and "fr-FR" in status["channel_reason"]
+    reason = status["channel_reason"]
+    assert "eng-jpn" in reason and "apt-get install apertium-eng-jpn" in reason, reason
     await listener.close()
 
 
@@ -265,7 +266,7 @@ async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: in
     assert stats["status"] == "LIVE"
     assert stats["channels"]["es-ES"]["listeners"] == 1
     channels = await (await client.get(f"/live/{event_id}/channels")).json()
-    assert {c["language"]: c["state"] for c in channels["channels"]}["fr-FR"] == "unavailable"
+    assert {c["language"]: c["state"] for c in channels["channels"]}["ja-JP"] == "unavailable"
     metrics = await client.get("/metrics")
     assert metrics.content_type == "text/plain"
     text = await metrics.text()
@@ -485,7 +486,7 @@ async def test_a_machine_channel_added_while_live_joins_the_pipeline(
 ) -> None:
     assert runtime.service is not None
     session = await runtime.start(event_id)
-    assert session.pipeline is not None  # fr-FR is a machine channel (with no pair here)
+    assert session.pipeline is not None  # ja-JP is a machine channel (with no pair here)
     event = await runtime.service.get_event(event_id)
     specs = [ChannelSpec(**c.model_dump()) for c in event.channels]
     catalan = ChannelSpec(language="ca-ES", kind=ChannelKind.MACHINE)
@@ -496,4 +497,4 @@ async def test_a_machine_channel_added_while_live_joins_the_pipeline(
 
     await poll(translating)
     assert session.channel_state("ca-ES") != "unavailable"
-    assert session.channel_state("fr-FR") == "unavailable"
+    assert session.channel_state("ja-JP") == "unavailable"
