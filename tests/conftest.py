@@ -31,19 +31,23 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(scope="session", autouse=True)
-def spool_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Transcript spools of this run in a folder of its own, not the user's data folder.
+def data_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
+    """Transcript spools and recordings of this run in folders of its own, not the user's.
 
-    Set in the environment, so `livevent serve` processes the tests start inherit it.
+    Set in the environment, so `livevent serve` processes the tests start inherit them.
     """
-    folder = tmp_path_factory.mktemp("spool")
-    before = os.environ.get("LIVEVENT_SPOOL_DIR")
-    os.environ["LIVEVENT_SPOOL_DIR"] = str(folder)
-    yield folder
-    if before is None:
-        os.environ.pop("LIVEVENT_SPOOL_DIR", None)
-    else:
-        os.environ["LIVEVENT_SPOOL_DIR"] = before
+    folders = {
+        "LIVEVENT_SPOOL_DIR": tmp_path_factory.mktemp("spool"),
+        "LIVEVENT_RECORDINGS_DIR": tmp_path_factory.mktemp("recordings"),
+    }
+    before = {name: os.environ.get(name) for name in folders}
+    os.environ.update({name: str(folder) for name, folder in folders.items()})
+    yield folders
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def _with_database(url: str, name: str) -> str:

@@ -151,8 +151,11 @@ async def test_no_spelling_of_another_customers_id_reaches_any_route(
     for event_id in (tenants.victim, tenants.draft):
         for spelling in [str(event_id), *spellings(event_id)]:
             for method, template in routes:
-                path = template.replace("{event_id}", quote(spelling, safe="")).replace(
-                    "{number}", "2"
+                path = (
+                    template.replace("{event_id}", quote(spelling, safe=""))
+                    .replace("{number}", "2")
+                    .replace("{channel}", "es-ES")
+                    .replace("{part}", "20261201T100000.000000Z-i1.ogg")
                 )
                 response = await client.request(
                     method,

@@ -92,6 +92,15 @@ class Settings(BaseSettings):
         description="folder of the on-disk queue that keeps transcript segments until the"
         " store has them (one file per store; instances on one host may share it)",
     )
+    recordings_dir: Path = Field(
+        default_factory=lambda: data_dir() / "recordings",
+        description="folder where the owner instance records every channel as Ogg Opus"
+        " (shared storage when instances run on several hosts)",
+    )
+    record: bool = Field(True, description="record every channel of live events")
+    recordings_retention_days: float = Field(
+        30.0, ge=0, description="days recordings are kept after they end (0: forever)"
+    )
     interpretation: Literal["simultaneous", "consecutive"] = Field(
         "simultaneous",
         description="machine channels of events that name no mode: simultaneous follows"

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from livevent import logs
-from livevent.api import customers, events
+from livevent.api import customers, events, recordings
 from livevent.auth import routes as auth_routes
 from livevent.auth.middleware import auth_middleware
 from livevent.auth.signing import verifier_for
@@ -36,7 +36,12 @@ def base_app(settings: Settings) -> web.Application:
 
 
 def operations() -> list[Operation]:
-    return [*events.table.operations, *customers.table.operations, *auth_routes.table.operations]
+    return [
+        *events.table.operations,
+        *recordings.table.operations,
+        *customers.table.operations,
+        *auth_routes.table.operations,
+    ]
 
 
 async def openapi_document(request: web.Request) -> web.Response:
@@ -82,6 +87,7 @@ def install_api(app: web.Application) -> None:
         app[VERIFIER] = verifier_for(app[SETTINGS])
     app[OPENAPI] = build_openapi(operations())
     app.add_routes(events.table.routes())
+    app.add_routes(recordings.table.routes())
     app.add_routes(customers.table.routes())
     app.add_routes(auth_routes.table.routes())
     app.router.add_get("/api/openapi.json", openapi_document)

@@ -21,6 +21,7 @@ from livevent.cli import (
     engines,
     event,
     live,
+    recording,
     serve,
     stats,
     token,
@@ -86,6 +87,7 @@ app.add_typer(customer.app, name="customer")
 app.add_typer(db.app, name="db")
 app.add_typer(live.app, name="live")
 app.add_typer(transcript.app, name="transcript")
+app.add_typer(recording.app, name="recording")
 app.add_typer(token.app, name="token")
 app.add_typer(user.app, name="user")
 app.command("engines")(engines.engines)

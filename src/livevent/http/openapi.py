@@ -89,9 +89,13 @@ def _operation(op: Operation) -> dict[str, Any]:
     success: dict[str, Any] = {"description": HTTPStatus(op.status).phrase}
     if op.response is not None:
         success["content"] = {"application/json": {"schema": _ref(op.response)}}
+    if op.media_type is not None:
+        success["content"] = {op.media_type: {"schema": {"type": "string", "format": "binary"}}}
     if op.response_headers:
         success["headers"] = {h: {"schema": {"type": "string"}} for h in op.response_headers}
     responses: dict[str, Any] = {str(op.status): success}
+    if op.media_type is not None:
+        responses["206"] = {**success, "description": HTTPStatus(206).phrase}
     for status in sorted({*op.errors, 401, 403, 429, 500, 503}):
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,

@@ -42,6 +42,7 @@ class Operation:
     errors: tuple[int, ...] = ()
     response_headers: tuple[str, ...] = ()
     public: bool = False  # needs no bearer token (logins)
+    media_type: str | None = None  # a file instead of JSON (audio/ogg), with Range support
 
     @property
     def operation_id(self) -> str:

@@ -115,6 +115,8 @@ class ChannelHub:
         # `outbox` as bytes, and encodes Opus for them even with no listener here.
         self.outbox: Callable[[bytes], None] | None = None
         self.remote_audio = False
+        # The owner records the channel: each batch of Opus packets, with its arrival time.
+        self.recorder: Callable[[list[bytes], float], None] | None = None
         self._decoder: OpusDecoder | None = None
         self._probes = 0
 
@@ -152,7 +154,7 @@ class ChannelHub:
         self.on_slow(listener)
 
     def _wants(self) -> tuple[bool, bool]:
-        opus, pcm = self.remote_audio, False
+        opus, pcm = self.remote_audio or self.recorder is not None, False
         for listener in self.listeners.values():
             if listener.captions_only:
                 continue
@@ -198,6 +200,8 @@ class ChannelHub:
             self._broadcast(websocket_frame(message), audio="opus")
             if self.outbox is not None and self.remote_audio:
                 self.outbox(RELAYED_AUDIO + message)
+            if self.recorder is not None:
+                self.recorder(self._opus, self._batch_arrived)
             self._opus = []
         if self._pcm:
             message = pack_audio(AudioKind.PCM, sequence, self._batch_start, self._pcm)

@@ -26,6 +26,11 @@ class OpusEncoder:
         self._codec = codec
         self._pts = 0
 
+    @property
+    def extradata(self) -> bytes:
+        """The OpusHead a container needs to describe these packets."""
+        return bytes(self._codec.extradata or b"")
+
     def encode(self, frame: bytes) -> list[bytes]:
         if len(frame) != FRAME_BYTES:
             raise ValueError(f"an Opus frame is {FRAME_BYTES} bytes, not {len(frame)}")

@@ -38,6 +38,7 @@ from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
 from livevent.runtime.gateway import EventGateway, open_gateway
 from livevent.runtime.ownership import hold_lock, take_lock_when_free
+from livevent.runtime.recording import EventRecorder, expire_recordings
 from livevent.runtime.session import LiveSession
 from livevent.runtime.speech import MachinePipeline
 from livevent.runtime.spool import spool_path
@@ -118,6 +119,8 @@ class LiveRuntime:
         self._stack.push_async_callback(self.engines.aclose)
         self._spawn(self._follow_changes(subscription), name="runtime:events")
         self._spawn(self._heartbeat(), name="runtime:heartbeat")
+        days = settings.recordings_retention_days
+        self._spawn(expire_recordings(settings.recordings_dir, days), name="runtime:retention")
         if isinstance(self.bus, MemoryBus) and not self._given_bus:
             # An in-process bus hears nothing from other processes: watch the
             # store instead, so a cancellation from the CLI still stops us.
@@ -226,6 +229,11 @@ class LiveRuntime:
         return session
 
     async def _own(self, session: LiveSession) -> None:
+        if self.settings.record and session.recorder is None:
+            recorder = EventRecorder(self.settings.recordings_dir, session.event_id, self.instance)
+            for language, state in session.channels.items():
+                recorder.start(language, state.hub)
+            session.recorder = recorder
         if any(c.kind is ChannelKind.MACHINE for c in session.config.channels):
             await self._start_pipeline(session)
         session.spawn(self._keep_ownership(session), name=f"own:{session.event_id}")

@@ -25,6 +25,7 @@ from livevent.model.ids import channel_key
 from livevent.runtime.channels import ChannelState, channel_info
 from livevent.runtime.fanout import ChannelHub, Listener
 from livevent.runtime.presence import Presence
+from livevent.runtime.recording import EventRecorder
 from livevent.runtime.scaleout import ScaleOut, SessionRole
 from livevent.runtime.speakers import Speakers
 from livevent.runtime.wire import Caption, ChannelsChanged, EventInfo, Status, Welcome
@@ -69,6 +70,7 @@ class LiveSession:
         )
         self._tasks: set[asyncio.Task[Any]] = set()
         self.pipeline: SpeechPipeline | None = None  # the owner's, when it has machine channels
+        self.recorder: EventRecorder | None = None  # the owner's
         self.machine_problem: str | None = None
         for channel in config.channels:
             self.channels[channel.language] = ChannelState(
@@ -149,6 +151,8 @@ class LiveSession:
             state = self._new_channel(channel)
             self.channels[channel.language] = state
             self.link.publish_channel(channel.language, state)
+            if self.recorder is not None:
+                self.recorder.start(channel.language, state.hub)
         self.config = config
         if added:
             await self.link.channels_added()
@@ -186,6 +190,8 @@ class LiveSession:
             *(close_socket(ws, code, why) for ws in list(self._sockets.values())),
             return_exceptions=True,
         )
+        if self.recorder is not None:
+            self.recorder.close()  # its parts end here; a new owner starts new ones
         current = asyncio.current_task()
         others = [task for task in self._tasks if task is not current]
         for task in others:
