@@ -95,6 +95,61 @@ async def serve_livevent(port: int, ready: asyncio.Event, stop: asyncio.Event) -
     await runner.cleanup()
 
 
+async def serve_livevent_pushed(
+    port: int, ready: asyncio.Event, stop: asyncio.Event, *, record: bool = False
+) -> None:
+    """The whole path: 20 ms PCM frames pushed into the hub, Opus encoded once, batched,
+    framed and written; with `record`, also muxed into an Ogg file (the recording)."""
+    import math
+    import tempfile
+
+    from aiohttp import web
+
+    from livevent.model import Channel, ChannelKind
+    from livevent.runtime.fanout import ChannelHub, Listener
+    from livevent.runtime.recording import ChannelRecording
+
+    hub = ChannelHub(Channel(number=1, language="en-US", kind=ChannelKind.FLOOR))
+    folder = tempfile.TemporaryDirectory(prefix="livevent-fanout-")
+    recording = ChannelRecording(Path(folder.name) / "floor.ogg") if record else None
+    if recording is not None:
+        hub.recorder = recording.write
+    samples = [int(8000 * math.sin(2 * math.pi * 440 * n / 16000)) for n in range(320)]
+    frame = b"".join(s.to_bytes(2, "little", signed=True) for s in samples)
+
+    async def listen(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(compress=False)
+        await ws.prepare(request)
+        listener = Listener(id=secrets.token_hex(8), transport=request.transport)  # type: ignore[arg-type]
+        hub.add(listener)
+        try:
+            async for _ in ws:
+                pass
+        finally:
+            hub.remove(listener.id)
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/", listen)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port, backlog=4096).start()
+    ready.set()
+    while not stop.is_set():
+        arrived = time.monotonic()
+        for _ in range(5):  # 100 ms of speech, as a speaker's socket delivers it
+            hub.push(frame, arrived)
+        await asyncio.sleep(PERIOD)
+    if recording is not None:
+        recording.close()
+    folder.cleanup()
+    await runner.cleanup()
+
+
+async def serve_livevent_recording(port: int, ready: asyncio.Event, stop: asyncio.Event) -> None:
+    await serve_livevent_pushed(port, ready, stop, record=True)
+
+
 async def serve_naive(port: int, ready: asyncio.Event, stop: asyncio.Event) -> None:
     from aiohttp import web
 
@@ -146,7 +201,15 @@ async def serve_websockets(port: int, ready: asyncio.Event, stop: asyncio.Event)
             await asyncio.sleep(PERIOD)
 
 
-SERVERS = {"livevent": serve_livevent, "naive": serve_naive, "websockets": serve_websockets}
+SERVERS = {
+    "livevent": serve_livevent,
+    "naive": serve_naive,
+    "websockets": serve_websockets,
+    # The whole path (encode once, batch, write), without and with the recording; their
+    # messages carry media time, not the wall clock, so only their CPU is compared.
+    "livevent-pushed": serve_livevent_pushed,
+    "livevent-recording": serve_livevent_recording,
+}
 
 
 def run_server(mode: str, port: int) -> None:
@@ -354,6 +417,12 @@ def measure(mode: str, listeners: int, seconds: float, loaders: int) -> dict[str
     }
 
 
+def _lag(row: dict[str, Any]) -> str:
+    if row["server"].startswith("livevent-"):
+        return "lag n/a"
+    return f"lag p50 {row['lag_p50_ms']:.1f} ms p99 {row['lag_p99_ms']:.1f} ms"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="role")
@@ -369,6 +438,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--loaders", type=int, default=2)
     parser.add_argument("--servers", nargs="+", default=["livevent", "naive", "websockets"])
+    parser.add_argument("--results", default="fanout.json", help="file in benchmarks/results")
     args = parser.parse_args()
     if args.role == "server":
         run_server(args.mode, args.port)
@@ -384,8 +454,8 @@ def main() -> None:
             rows.append(row)
             print(
                 f"{mode:<10} {listeners:>6} listeners: {row['messages_per_s']:>9.0f} msg/s"
-                f" ({row['delivered_share']:.0%} delivered), lag p50 {row['lag_p50_ms']:.1f} ms"
-                f" p99 {row['lag_p99_ms']:.1f} ms, {row['rss_per_listener_kb']:.1f} KiB/listener,"
+                f" ({row['delivered_share']:.0%} delivered), {_lag(row)},"
+                f" {row['rss_per_listener_kb']:.1f} KiB/listener,"
                 f" server CPU {row['server_cpu_us_per_message']:.2f} us/msg"
                 f" (user {row['server_user_us_per_message']:.2f}"
                 f" + system {row['server_system_us_per_message']:.2f})"
@@ -393,7 +463,7 @@ def main() -> None:
                 flush=True,
             )
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "fanout.json").write_text(
+    (RESULTS / args.results).write_text(
         json.dumps(
             {
                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
