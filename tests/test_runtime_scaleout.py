@@ -17,10 +17,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
+import av
 import pytest
 import redis.asyncio
 
 from livevent.bus import keys
+from livevent.events.recordings import list_parts
 from tests.support.cluster import (
     OWNER_TTL,
     Cluster,
@@ -111,6 +113,16 @@ async def test_listeners_anywhere_hear_the_owner_and_survive_its_death(
     await hear_all(saying, *listeners.values())
     for name in ("two", "three"):
         assert listeners[name].heard.close_code is None  # kept their sockets all along
+
+    # The floor was recorded by each owner in turn: two parts, in order, the first one
+    # readable although its writer was killed; between them, the seconds of the takeover.
+    first, second = list_parts(Path(os.environ["LIVEVENT_RECORDINGS_DIR"]), event_id)[:2]
+    assert (first.language, first.instance, second.instance) == ("en-US", "one", new_owner)
+    with av.open(str(first.path)) as recorded:
+        first_seconds = float(recorded.duration or 0) / 1_000_000
+    gap = (second.started_at - first.started_at).total_seconds() - first_seconds
+    print(f"recorded {first_seconds:.1f} s before the kill; {gap:.1f} s lost to the takeover")
+    assert first_seconds > 1.0 and 0 <= gap < OWNER_TTL + 10
 
 
 async def _stats_show_every_instance(cluster: Cluster, event_id: int) -> bool:
