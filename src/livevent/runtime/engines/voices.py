@@ -13,9 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-# Round-trip WER, Whisper base, 20 sentences each (benchmarks/voices.py, 2026-11-28).
+# Round-trip WER through Whisper base, 20 meeting sentences written in each language
+# (benchmarks/voices.py, 2026-11-28; docs/benchmarks.md). Best first:
+#   en  pico 0.018, piper 0.031 (10x slower to synthesise), espeak 0.099
+#   es  pico 0.005, espeak 0.401        ca  festival (ona) 0.157, espeak 0.713
+#   fr  pico 0.059, espeak 0.804        it  pico 0.057, espeak 0.637
+#   de  pico (not measured: no German pair to give a channel German)
+#   pt  espeak 0.966 (the only voice: hard to follow); gl: no voice installed
 RANKING: dict[str, tuple[str, ...]] = {
-    "en": ("piper", "pico", "espeak"),
+    "en": ("pico", "piper", "espeak"),
     "es": ("pico", "espeak"),
     "ca": ("festival", "espeak"),
     "fr": ("pico", "espeak"),
