@@ -58,13 +58,31 @@ def stamped(sequence: int) -> bytes:
 
 
 async def serve_livevent(port: int, ready: asyncio.Event, stop: asyncio.Event) -> None:
-    from aiohttp import web
 
     from livevent.model import Channel, ChannelKind
-    from livevent.runtime.fanout import ChannelHub, Listener
+    from livevent.runtime.fanout import ChannelHub
     from livevent.runtime.wire import websocket_frame
 
     hub = ChannelHub(Channel(number=1, language="en-US", kind=ChannelKind.FLOOR))
+
+    async def broadcaster() -> None:
+        sequence = 0
+        while not stop.is_set():
+            hub._broadcast(websocket_frame(stamped(sequence)), audio="opus")
+            sequence += 1
+            await asyncio.sleep(PERIOD)
+
+    runner = await _hub_server(hub, port)
+    ready.set()
+    await broadcaster()
+    await runner.cleanup()
+
+
+async def _hub_server(hub: Any, port: int) -> Any:
+    """An aiohttp server whose WebSocket listeners join `hub` (livevent's ChannelHub)."""
+    from aiohttp import web
+
+    from livevent.runtime.fanout import Listener
 
     async def listen(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(compress=False)
@@ -78,21 +96,12 @@ async def serve_livevent(port: int, ready: asyncio.Event, stop: asyncio.Event) -
             hub.remove(listener.id)
         return ws
 
-    async def broadcaster() -> None:
-        sequence = 0
-        while not stop.is_set():
-            hub._broadcast(websocket_frame(stamped(sequence)), audio="opus")
-            sequence += 1
-            await asyncio.sleep(PERIOD)
-
     app = web.Application()
     app.router.add_get("/", listen)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port, backlog=4096).start()
-    ready.set()
-    await broadcaster()
-    await runner.cleanup()
+    return runner
 
 
 async def serve_livevent_pushed(
@@ -103,10 +112,8 @@ async def serve_livevent_pushed(
     import math
     import tempfile
 
-    from aiohttp import web
-
     from livevent.model import Channel, ChannelKind
-    from livevent.runtime.fanout import ChannelHub, Listener
+    from livevent.runtime.fanout import ChannelHub
     from livevent.runtime.recording import ChannelRecording
 
     hub = ChannelHub(Channel(number=1, language="en-US", kind=ChannelKind.FLOOR))
@@ -117,23 +124,7 @@ async def serve_livevent_pushed(
     samples = [int(8000 * math.sin(2 * math.pi * 440 * n / 16000)) for n in range(320)]
     frame = b"".join(s.to_bytes(2, "little", signed=True) for s in samples)
 
-    async def listen(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(compress=False)
-        await ws.prepare(request)
-        listener = Listener(id=secrets.token_hex(8), transport=request.transport)  # type: ignore[arg-type]
-        hub.add(listener)
-        try:
-            async for _ in ws:
-                pass
-        finally:
-            hub.remove(listener.id)
-        return ws
-
-    app = web.Application()
-    app.router.add_get("/", listen)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port, backlog=4096).start()
+    runner = await _hub_server(hub, port)
     ready.set()
     while not stop.is_set():
         arrived = time.monotonic()

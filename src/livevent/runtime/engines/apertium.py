@@ -15,10 +15,8 @@ never more than one, as each hop loses a little. Spanish goes first as a pivot
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
-import signal
 import time
 from collections.abc import Collection
 from pathlib import Path
@@ -28,6 +26,7 @@ import langcodes
 
 from livevent.errors import Unavailable
 from livevent.runtime.engines.base import Translator
+from livevent.runtime.engines.processes import kill_group
 
 MODES_DIR = Path(os.environ.get("LIVEVENT_APERTIUM_MODES", "/usr/share/apertium/modes"))
 _SPECIAL = re.compile(r"([\^$/<>\[\]{}\\@*])")
@@ -110,12 +109,7 @@ class _WarmPair:
 
     async def aclose(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-        await process.wait()
+        await kill_group(process)
 
 
 class ApertiumTranslator(Translator):

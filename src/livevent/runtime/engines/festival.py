@@ -12,10 +12,7 @@ Latin-1, so text is encoded to it here (characters outside it are dropped).
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import shutil
-import signal
 import tempfile
 import time
 import uuid
@@ -25,6 +22,7 @@ from typing import ClassVar
 from livevent.errors import Unavailable
 from livevent.runtime.audio import decode_file, speed_up
 from livevent.runtime.engines.base import TextToSpeech
+from livevent.runtime.engines.processes import kill_group
 
 VOICES_DIR = Path("/usr/share/festival/voices")
 # Festival's voices that livevent knows the language of, best first per language.
@@ -106,12 +104,7 @@ class _WarmVoice:
 
     async def aclose(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-        await process.wait()
+        await kill_group(process)
 
 
 class FestivalTTS(TextToSpeech):
