@@ -248,6 +248,13 @@ def test_installed_entry_point(tmp_path: Path) -> None:
     assert run("--version").stdout.startswith("livevent ")
 
 
+# The demo on PostgreSQL is the same run on the other store (the contract suite covers
+# the store): with the slow tests only.
+@pytest.mark.parametrize(
+    "store_url",
+    ["sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])],
+    indirect=True,
+)
 def test_demo_runs_a_live_event_end_to_end(cli: Any) -> None:
     code, out, err = cli("demo")
     assert code == 0, err

@@ -97,6 +97,9 @@ async def talk_through_an_outage(
     return floor, spanish
 
 
+# The same process writing what waited once the store is back is also
+# tests/test_runtime_transcript_writer.py's first test; this end-to-end run is slow.
+@pytest.mark.slow
 async def test_a_postgres_outage_loses_no_transcript_and_the_api_says_503(
     cluster: Cluster, postgres: PostgresServer, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
