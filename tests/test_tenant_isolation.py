@@ -116,6 +116,8 @@ def _body(path: str, method: str, event_id: int) -> dict[str, Any] | None:
             "event_id": event_id, "sequence": 1, "language": "en-US", "text": "forged",
             "start_seconds": 0, "end_seconds": 1, "spoken_at": "2026-12-01T10:00:01Z",
         }  # fmt: skip
+    if path.endswith("/invitations"):
+        return {"channel": 2, "email": "mallory@example.org", "name": "Mallory"}
     if method == "POST":
         return {"reason": "taken over"}
     return None
@@ -154,6 +156,7 @@ async def test_no_spelling_of_another_customers_id_reaches_any_route(
                 path = (
                     template.replace("{event_id}", quote(spelling, safe=""))
                     .replace("{number}", "2")
+                    .replace("{user_id}", "1")
                     .replace("{channel}", "es-ES")
                     .replace("{part}", "20261201T100000.000000Z-i1.ogg")
                 )

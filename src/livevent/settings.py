@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     refresh_token_ttl: int = Field(
         14 * 86400, ge=60, description="seconds a refresh token from a login is good for"
     )
+    invite_link_ttl: int = Field(
+        7 * 86400,
+        ge=300,
+        le=90 * 86400,
+        description="seconds an invitation's one-time sign-in link stays usable",
+    )
     login_failures_per_account: int = Field(
         5, ge=1, description="failed logins for one email before it is locked for a while"
     )

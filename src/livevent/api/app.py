@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from livevent import logs
-from livevent.api import customers, events, recordings
+from livevent.api import customers, events, links, people, recordings, transcripts
 from livevent.auth import routes as auth_routes
 from livevent.auth.middleware import auth_middleware
 from livevent.auth.signing import verifier_for
@@ -39,6 +39,9 @@ def operations() -> list[Operation]:
     return [
         *events.table.operations,
         *recordings.table.operations,
+        *transcripts.table.operations,
+        *people.table.operations,
+        *links.table.operations,
         *customers.table.operations,
         *auth_routes.table.operations,
     ]
@@ -88,6 +91,9 @@ def install_api(app: web.Application) -> None:
     app[OPENAPI] = build_openapi(operations())
     app.add_routes(events.table.routes())
     app.add_routes(recordings.table.routes())
+    app.add_routes(transcripts.table.routes())
+    app.add_routes(people.table.routes())
+    app.add_routes(links.table.routes())
     app.add_routes(customers.table.routes())
     app.add_routes(auth_routes.table.routes())
     app.router.add_get("/api/openapi.json", openapi_document)

@@ -32,7 +32,6 @@ from livevent.model import (
     EventPatch,
     EventStatus,
     StatusChange,
-    TranscriptSegment,
 )
 from livevent.model.validation import describe
 
@@ -41,10 +40,6 @@ table = OperationTable()
 
 class TransitionRequest(BaseModel):
     reason: str | None = Field(None, max_length=500, description="why, for the audit trail")
-
-
-class Transcript(BaseModel):
-    items: list[TranscriptSegment]
 
 
 class ChannelList(BaseModel):
@@ -325,38 +320,3 @@ async def remove_channel(request: web.Request) -> web.Response:
         actor=actor_of(request),
     )
     return _json(event, version=event.version)
-
-
-@table.add(
-    "GET",
-    "/api/events/{event_id}/transcript",
-    summary="The event's transcript, in order",
-    tag="transcripts",
-    response=Transcript,
-    parameters=(EVENT_ID,),
-    errors=(404,),
-)
-async def get_transcript(request: web.Request) -> web.Response:
-    segments = await request.app[SERVICE].transcript(event_id_of(request))
-    return _json(Transcript(items=segments))
-
-
-@table.add(
-    "POST",
-    "/api/events/{event_id}/transcript",
-    summary="Add a final segment (the runtime does)",
-    tag="transcripts",
-    status=201,
-    body=TranscriptSegment,
-    response=TranscriptSegment,
-    parameters=(EVENT_ID,),
-    errors=(400, 404, 422),
-)
-async def add_transcript_segment(request: web.Request) -> web.Response:
-    event_id = event_id_of(request)
-    segment = await read_body(request, TranscriptSegment)
-    if segment.event_id != event_id:
-        raise InvalidInput(f"the segment names event {segment.event_id}, not {event_id}")
-    await request.app[SERVICE].get_event(event_id)
-    await request.app[SERVICE].add_transcript_segment(segment)
-    return _json(segment, status=201)

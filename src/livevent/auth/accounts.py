@@ -132,7 +132,7 @@ class Accounts:
         if credentials is None or not matches or credentials.user.disabled:
             raise Unauthorized(WRONG_CREDENTIALS)
         await self.bus.delete(key)
-        return self._pair(credentials.user)
+        return self.tokens_for(credentials.user)
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         """A new pair for a good refresh token of a user who still may sign in."""
@@ -154,9 +154,10 @@ class Accounts:
         expires = datetime.fromtimestamp(claims.exp, UTC)
         if not await self.users.use_refresh_token(user.id, claims.jti, expires):
             raise Unauthorized("this refresh token was already used: sign in again")
-        return self._pair(user)
+        return self.tokens_for(user)
 
-    def _pair(self, user: User) -> TokenPair:
+    def tokens_for(self, user: User) -> TokenPair:
+        """An access token with the user's grants, and a refresh token."""
         access = self.issuer.issue(
             sub=user.subject,
             role=user.role,

@@ -7,6 +7,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from livevent.auth import TokenClaims
 from livevent.auth.accounts import Accounts, TokenPair
+from livevent.auth.invitations import Invitations, LinkSignIn
 from livevent.auth.middleware import claims_of
 from livevent.errors import NotFound
 from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
@@ -21,11 +22,16 @@ class LoginRequest(BaseModel):
     password: SecretStr = Field(min_length=1, max_length=MAX_PASSWORD)
 
 
+class LinkRequest(BaseModel):
+    code: str = Field(min_length=16, max_length=200)
+
+
 class RefreshRequest(BaseModel):
     refresh_token: str = Field(min_length=1, max_length=8192)
 
 
-def _accounts(request: web.Request) -> Accounts:
+def accounts_of(request: web.Request) -> Accounts:
+    """This deployment's accounts; a 404 where another issuer signs the tokens."""
     settings = request.app[SETTINGS]
     if settings.auth_public_key_file is not None or settings.auth_jwks_file is not None:
         raise NotFound("this deployment takes tokens from another issuer: sign in there")
@@ -33,6 +39,12 @@ def _accounts(request: web.Request) -> Accounts:
     return Accounts.from_settings(
         settings, users=service.store.users, bus=service.bus, verifier=request.app[VERIFIER]
     )
+
+
+def invitations_of(request: web.Request) -> Invitations:
+    settings = request.app[SETTINGS]
+    store = request.app[SERVICE].store
+    return Invitations(accounts_of(request), store.links, ttl=settings.invite_link_ttl)
 
 
 def _tokens(pair: TokenPair) -> web.Response:
@@ -54,7 +66,7 @@ def _tokens(pair: TokenPair) -> web.Response:
 )
 async def login(request: web.Request) -> web.Response:
     data = await read_body(request, LoginRequest)
-    pair = await _accounts(request).login(
+    pair = await accounts_of(request).login(
         data.email, data.password.get_secret_value(), address=request.remote or "-"
     )
     return _tokens(pair)
@@ -72,7 +84,22 @@ async def login(request: web.Request) -> web.Response:
 )
 async def refresh(request: web.Request) -> web.Response:
     data = await read_body(request, RefreshRequest)
-    return _tokens(await _accounts(request).refresh(data.refresh_token))
+    return _tokens(await accounts_of(request).refresh(data.refresh_token))
+
+
+@table.add(
+    "POST",
+    "/api/auth/link",
+    summary="Sign in with an invitation's one-time link: tokens, and the page it leads to",
+    tag="auth",
+    body=LinkRequest,
+    response=LinkSignIn,
+    errors=(400, 401, 404, 422),
+    public=True,
+)
+async def sign_in_with_link(request: web.Request) -> web.Response:
+    data = await read_body(request, LinkRequest)
+    return _tokens(await invitations_of(request).sign_in(data.code))
 
 
 @table.add(

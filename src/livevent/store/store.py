@@ -41,6 +41,7 @@ from livevent.store import migrate as migrations
 from livevent.store.audit import AuditRecords
 from livevent.store.customers import CustomerRecords
 from livevent.store.database import Connection, Database, Row
+from livevent.store.links import SignInLinkStore
 from livevent.store.transcripts import TranscriptRecords
 from livevent.store.users import UserStore
 
@@ -83,6 +84,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
     def __init__(self, database: Database) -> None:
         self.database = database
         self.users = UserStore(database)
+        self.links = SignInLinkStore(database)
 
     async def __aenter__(self) -> Self:
         await self.database.open()

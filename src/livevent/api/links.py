@@ -1,0 +1,82 @@
+"""/api/events/{id}/links: the addresses to hand out, each with a QR code to print.
+
+Listener links carry no credential (a private event's listeners bring a token),
+so a printed QR code gives away nothing a poster would not. Speak links lead to
+a page that asks for a token; invitations (api/people.py) hand out the sign-in.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import segno
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from livevent.api.people import public_base
+from livevent.http.appkeys import SERVICE
+from livevent.http.operations import EVENT_ID, OperationTable
+from livevent.http.params import event_id_of
+from livevent.model import ChannelKind, Event
+
+table = OperationTable()
+
+
+class ListenLink(BaseModel):
+    language: str
+    label: str
+    url: str
+    qr: str = Field(description="the URL as a QR code: an SVG data URI")
+
+
+class SpeakLink(BaseModel):
+    channel: int
+    language: str
+    label: str
+    url: str
+
+
+class EventLinks(BaseModel):
+    event: int
+    public: bool
+    listen: list[ListenLink]
+    speak: list[SpeakLink]
+
+
+def qr_svg(url: str) -> str:
+    # Level M survives a crease or a smudge on a printed page (15 % of the modules).
+    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
+
+
+def event_links(event: Event, base: str) -> EventLinks:
+    listen = []
+    for channel in event.channels:
+        url = f"{base}/listen/{event.id}?channel={quote(channel.language)}"
+        label = channel.label or channel.language
+        listen.append(ListenLink(language=channel.language, label=label, url=url, qr=qr_svg(url)))
+    speak = [
+        SpeakLink(
+            channel=channel.number,
+            language=channel.language,
+            label=channel.label or channel.language,
+            url=f"{base}/speak/{event.id}/{channel.number}",
+        )
+        for channel in event.channels
+        if channel.kind is not ChannelKind.MACHINE
+    ]
+    return EventLinks(event=event.id, public=event.public, listen=listen, speak=speak)
+
+
+@table.add(
+    "GET",
+    "/api/events/{event_id}/links",
+    summary="Listener links with QR codes, and the speak pages, of an event",
+    tag="events",
+    response=EventLinks,
+    parameters=(EVENT_ID,),
+    errors=(404,),
+)
+async def get_links(request: web.Request) -> web.Response:
+    event = await request.app[SERVICE].get_event(event_id_of(request))
+    links = event_links(event, public_base(request))
+    return web.json_response(text=links.model_dump_json())

@@ -1,0 +1,132 @@
+"""/api/users and an event's people: who may speak on it, and inviting them.
+
+A manager sees and invites only its own customer's users; an admin sees all.
+Another customer's user is as unknown to a manager as one that does not exist.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from livevent.auth.invitations import Invitation, InvitationRequest
+from livevent.auth.middleware import actor_of, own_customer
+from livevent.auth.routes import accounts_of, invitations_of
+from livevent.errors import BadRequest, NotFound
+from livevent.http.appkeys import SERVICE, SETTINGS
+from livevent.http.operations import EVENT_ID, OperationTable, Parameter, path_int, read_body
+from livevent.http.params import event_id_of, shown
+from livevent.model import User
+from livevent.model.ids import parse_id
+
+table = OperationTable()
+
+_USER_ID = Parameter(
+    "user_id",
+    "path",
+    {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
+    "the user's id",
+    required=True,
+)
+
+
+class UserList(BaseModel):
+    items: list[User]
+
+
+def _users(items: list[User]) -> web.Response:
+    return web.json_response(text=UserList(items=items).model_dump_json())
+
+
+def public_base(request: web.Request) -> str:
+    """The address people reach this server at: `public_url`, else what the caller used."""
+    configured = request.app[SETTINGS].public_url
+    return configured.rstrip("/") if configured else f"{request.scheme}://{request.host}"
+
+
+@table.add(
+    "GET",
+    "/api/users",
+    summary="Users: a manager's own customer's, or (admin) everyone's or one customer's",
+    tag="people",
+    response=UserList,
+    parameters=(
+        Parameter(
+            "customer",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
+            "only this customer's users",
+        ),
+    ),
+    errors=(400, 403),
+)
+async def list_users(request: web.Request) -> web.Response:
+    raw = request.query.get("customer")
+    requested = parse_id(raw) if raw is not None else None
+    if raw is not None and requested is None:
+        raise BadRequest(f"bad customer id {shown(raw)}: it is a positive integer")
+    customer = own_customer(request, requested)
+    return _users(await accounts_of(request).list_users(customer_id=customer))
+
+
+@table.add(
+    "GET",
+    "/api/events/{event_id}/people",
+    summary="The users granted something on this event",
+    tag="people",
+    response=UserList,
+    parameters=(EVENT_ID,),
+    errors=(404,),
+)
+async def event_people(request: web.Request) -> web.Response:
+    event = await request.app[SERVICE].get_event(event_id_of(request))
+    users = await accounts_of(request).list_users(customer_id=event.customer_id)
+    return _users([u for u in users if any(g.event == event.id for g in u.grants)])
+
+
+@table.add(
+    "POST",
+    "/api/events/{event_id}/invitations",
+    summary="Invite a speaker or interpreter: grant a channel, get a one-time sign-in link",
+    tag="people",
+    status=201,
+    body=InvitationRequest,
+    response=Invitation,
+    parameters=(EVENT_ID,),
+    errors=(400, 404, 409, 422),
+)
+async def invite(request: web.Request) -> web.Response:
+    event = await request.app[SERVICE].get_event(event_id_of(request))
+    data = await read_body(request, InvitationRequest)
+    invitation = await invitations_of(request).invite(
+        event, data, base_url=public_base(request), actor=actor_of(request)
+    )
+    # The link is a credential until it is used: no cache may keep it.
+    return web.json_response(
+        text=invitation.model_dump_json(), status=201, headers={"Cache-Control": "no-store"}
+    )
+
+
+@table.add(
+    "DELETE",
+    "/api/events/{event_id}/people/{user_id}",
+    summary="Take back everything a user was granted on this event",
+    tag="people",
+    status=204,
+    parameters=(EVENT_ID, _USER_ID),
+    errors=(404,),
+)
+async def remove_person(request: web.Request) -> web.Response:
+    event = await request.app[SERVICE].get_event(event_id_of(request))
+    user_id = path_int(request, "user_id")
+    accounts = accounts_of(request)
+    try:
+        user = await accounts.users.get(user_id)
+    except NotFound:
+        user = None
+    granted = [g for g in user.grants if g.event == event.id] if user else []
+    if user is None or user.customer_id != event.customer_id or not granted:
+        raise NotFound(f"event {event.id} has no person {user_id}")
+    for grant in granted:
+        await accounts.revoke(user.id, grant)
+    return web.Response(status=204)

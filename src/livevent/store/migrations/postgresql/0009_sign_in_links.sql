@@ -1,0 +1,15 @@
+-- One-time sign-in links for invited speakers and interpreters. Only a hash of the
+-- code is kept: a copy of this table signs nobody in. A link works once, until it
+-- expires; `used_at` records when it was spent.
+CREATE TABLE sign_in_links (
+    code_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    event_id BIGINT NOT NULL,
+    channel INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at TIMESTAMPTZ
+);
+
+CREATE INDEX sign_in_links_by_expiry ON sign_in_links (expires_at);
