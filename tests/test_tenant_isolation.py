@@ -145,7 +145,7 @@ async def test_no_spelling_of_another_customers_id_reaches_any_route(
         for method in operations
     ]
     routes += [("GET", "/live/{event_id}/channels"), ("GET", "/live/{event_id}/stats")]
-    routes += [("POST", "/live/{event_id}/stop")]
+    routes += [("POST", "/live/{event_id}/stop"), ("POST", "/live/{event_id}/start")]
     assert len(routes) >= 14, routes
     headers = {"Authorization": f"Bearer {tenants.manager_of_acme()}", "If-Match": '"2"'}
     before = {e: await _snapshot(tenants, e) for e in (tenants.victim, tenants.draft)}

@@ -10,8 +10,6 @@ committed ones in docs/screenshots come from there), else to the test's tmp dir.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
 from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 
@@ -30,6 +27,15 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.session import LiveSession
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
+from tests.support.browser import (
+    DESKTOP,
+    PHONE,
+    counters,
+    launch,
+    needs_chromium,
+    screenshot_dir,
+    wait_for,
+)
 from tests.support.live import (
     Heard,
     listen_until,
@@ -39,19 +45,8 @@ from tests.support.live import (
     speech_pcm,
 )
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed (make setup)"
-)
 SENTENCE = "Good morning everyone, and welcome to our annual meeting."
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 800}
-
-
-def screenshot_dir(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("LIVEVENT_SCREENSHOT_DIR") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -75,42 +70,6 @@ async def live(runtime: LiveRuntime) -> LiveSession:
         ChannelSpec(language="ca-ES", kind=ChannelKind.HUMAN),
     )
     return await runtime.start(event_id)
-
-
-async def launch(*args: str) -> tuple[Any, Browser]:
-    playwright = await async_playwright().start()
-    browser = await playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=["--autoplay-policy=no-user-gesture-required", *args],
-    )
-    return playwright, browser
-
-
-async def counters(page: Page) -> dict[str, Any]:
-    stats: dict[str, Any] = await page.evaluate("window.livevent.stats")
-    return stats
-
-
-async def wait_for(page: Page, condition: str, within: float = 60.0) -> None:
-    """Poll the JavaScript `condition` (on `stats`, `document`...) until it holds.
-
-    Playwright's wait_for_function evaluates inside the page, which the pages'
-    Content-Security-Policy rightly forbids; page.evaluate goes through the
-    DevTools protocol instead.
-    """
-    expression = (
-        "(() => { const stats = window.livevent && window.livevent.stats;"
-        f" try {{ return Boolean({condition}); }} catch {{ return false; }} }})()"
-    )
-    deadline = asyncio.get_running_loop().time() + within
-    while not await page.evaluate(expression):
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"{condition} did not hold within {within} s: {await state(page)}")
-        await asyncio.sleep(0.1)
-
-
-async def state(page: Page) -> object:
-    return await page.evaluate("window.livevent && window.livevent.stats")
 
 
 async def speak(server: TestServer, event_id: int, pcm: bytes) -> None:

@@ -59,6 +59,14 @@ async def live_stats(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+async def live_start(request: web.Request) -> web.Response:
+    """Take a SCHEDULED or READY event live here and open its session (the console's "Go live")."""
+    session = await request.app[RUNTIME].start(event_id_of(request))
+    return web.json_response(
+        {"event": session.event_id, "status": "LIVE", "role": session.role}, status=201
+    )
+
+
 async def live_stop(request: web.Request) -> web.Response:
     """End a live event run by this process (what `livevent live stop` calls)."""
     runtime = request.app[RUNTIME]

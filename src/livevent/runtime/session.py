@@ -371,6 +371,7 @@ class LiveSession:
                     "number": state.channel.number,
                     "kind": state.channel.kind.value,
                     "state": self.channel_state(language),
+                    "speaker": state.speaker is not None,
                     "listeners": len(state.hub.listeners),
                     **state.hub.stats.as_dict(),
                     **machine.get(language, {}),

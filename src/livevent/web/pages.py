@@ -44,6 +44,10 @@ async def manage_page(request: web.Request) -> web.StreamResponse:
     return page("manage.html")
 
 
+async def sign_in_page(request: web.Request) -> web.StreamResponse:
+    return page("signin.html")
+
+
 async def home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/manage")
 
@@ -54,8 +58,9 @@ async def _static_headers(request: web.Request, response: web.StreamResponse) ->
 
 
 def install_pages(app: web.Application) -> None:
-    """/manage, / and /static/. The listen and speak pages share their socket's path."""
+    """/manage, /signin, / and /static/. Listen and speak pages share their socket's path."""
     app.router.add_get("/manage", manage_page)
+    app.router.add_get("/signin", sign_in_page)
     app.router.add_get("/", home)
     app.router.add_static("/static/", STATIC_DIR)
     app.on_response_prepare.append(_static_headers)

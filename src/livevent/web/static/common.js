@@ -271,3 +271,38 @@ export function statusBadge(element, status) {
   element.textContent = word;
   element.className = `badge ${word.toLowerCase().replace(/\s+/g, "-")}`;
 }
+
+const speakerKey = (eventId) => `livevent:${eventId}:speaker-token`;
+const speakerRefreshKey = (eventId) => `livevent:${eventId}:speaker-refresh`;
+
+/** Keep a signed-in speaker's tokens for this tab (never in localStorage: a shared computer). */
+export function rememberSpeaker(eventId, pair) {
+  sessionStorage.setItem(speakerKey(eventId), pair.access_token);
+  if (pair.refresh_token) sessionStorage.setItem(speakerRefreshKey(eventId), pair.refresh_token);
+}
+
+export function speakerToken(eventId) {
+  return sessionStorage.getItem(speakerKey(eventId)) || "";
+}
+
+/**
+ * Access tokens last minutes; a speaker's session lasts hours. With a refresh token
+ * (from an invitation's link) a fresh access token is fetched before the old one
+ * expires, so a reconnect late in the event still gets in.
+ */
+export function keepSpeakerFresh(eventId, onToken, everyMs = 5 * 60 * 1000) {
+  const refresh = async () => {
+    const refreshToken = sessionStorage.getItem(speakerRefreshKey(eventId));
+    if (!refreshToken) return;
+    const response = await fetch("/api/auth/refresh", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: refreshToken }),
+    });
+    if (!response.ok) return;
+    const pair = await response.json();
+    rememberSpeaker(eventId, pair);
+    onToken(pair.access_token);
+  };
+  return setInterval(refresh, everyMs);
+}

@@ -1,155 +1,82 @@
-// The manager's page: events at a glance, with live listeners and how far behind machine channels are.
-import { statusBadge } from "/static/common.js";
+// The organizer's console: sign in, then events (list, new, one event) by the URL's #path.
+import { api, session, signIn } from "/static/console/api.js";
+import { $, h, say } from "/static/console/dom.js";
+import { editorView } from "/static/console/editor.js";
+import { eventView } from "/static/console/event.js";
+import { listView } from "/static/console/list.js";
 
-const $ = (id) => document.getElementById(id);
-const STORAGE = "livevent:manager";
-let session = JSON.parse(sessionStorage.getItem(STORAGE) || "null");
-let timer = null;
+let stop = () => {};
 
-async function api(path, options = {}) {
-  const response = await fetch(path, {
-    ...options,
-    headers: { ...(options.headers || {}), ...(session ? { Authorization: `Bearer ${session.access}` } : {}) },
-  });
-  if (response.status === 401 && session?.refresh && !options.retried) {
-    if (await refresh()) return api(path, { ...options, retried: true });
-  }
-  return response;
-}
-
-async function refresh() {
-  const response = await fetch("/api/auth/refresh", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ refresh_token: session.refresh }),
-  });
-  if (!response.ok) return false;
-  const pair = await response.json();
-  session = { access: pair.access_token, refresh: pair.refresh_token };
-  sessionStorage.setItem(STORAGE, JSON.stringify(session));
-  return true;
-}
-
-async function signIn(event) {
-  event.preventDefault();
-  $("message").textContent = "";
-  const token = $("token").value.trim();
-  if (token) {
-    session = { access: token, refresh: null };
+async function route() {
+  stop();
+  stop = () => {};
+  const view = $("view");
+  const path = window.location.hash.replace(/^#/, "") || "/";
+  const match = path.match(/^\/events\/([1-9][0-9]{0,15})$/);
+  if (path === "/new") {
+    view.replaceChildren(h("h2", { id: "view-title", tabindex: "-1" }, "New event"));
+    const box = h("div");
+    view.append(box);
+    editorView(box, null, (event) => (window.location.hash = `#/events/${event.id}`));
+    document.title = "New event · livevent";
+  } else if (match) {
+    stop = await eventView(view, Number(match[1]));
+    document.title = `${$("view-title")?.textContent || "Event"} · livevent`;
   } else {
-    const response = await fetch("/api/auth/token", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ email: $("email").value, password: $("password").value }),
-    });
-    const body = await response.json();
-    if (!response.ok) {
-      $("message").textContent = body.detail || "Cannot sign in.";
-      return;
-    }
-    session = { access: body.access_token, refresh: body.refresh_token };
+    const timer = listView(view);
+    stop = () => clearInterval(timer);
+    document.title = "Events · livevent";
   }
-  $("password").value = "";
-  sessionStorage.setItem(STORAGE, JSON.stringify(session));
-  show();
-}
-
-function cell(text, className) {
-  const td = document.createElement("td");
-  if (text instanceof Node) td.append(text);
-  else td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
-
-function link(href, text) {
-  const a = document.createElement("a");
-  a.href = href;
-  a.textContent = text;
-  return a;
-}
-
-async function render() {
-  const response = await api("/api/events?limit=100");
-  if (!response.ok) {
-    const problem = await response.json().catch(() => ({}));
-    $("message").textContent = problem.detail || `The event list failed (${response.status}).`;
-    if (response.status === 401 || response.status === 403) signOut();
-    return;
-  }
-  const page = await response.json();
-  const rows = [];
-  for (const item of page.items) {
-    if (item.status === "ENDED" || item.status === "CANCELLED") continue;
-    const tr = document.createElement("tr");
-    const badge = document.createElement("span");
-    statusBadge(badge, item.status);
-    let listeners = item.channels.map((c) => `${c.language}: -`).join(", ");
-    let latency = "-";
-    if (item.status === "LIVE") {
-      const stats = await (await api(`/live/${item.id}/stats`)).json();
-      listeners = item.channels
-        .map((c) => `${c.language}: ${stats.listeners?.[c.language] ?? 0}`)
-        .join(", ");
-      // How far behind the floor each machine channel speaks (ear-voice span, p50
-      // over the last minute), and what waits to be spoken: the booth's own numbers.
-      const machine = Object.entries(stats.channels || {}).filter(([, c]) => c.evs_s != null);
-      if (machine.length) {
-        latency = machine
-          .map(([language, c]) => {
-            const backlog = c.backlog_s > 0.5 ? ` +${c.backlog_s.toFixed(1)} s queued` : "";
-            const degraded = c.degraded ? " (degraded)" : "";
-            return `${language}: ${c.evs_s.toFixed(1)} s${backlog}${degraded}`;
-          })
-          .join(", ");
-      }
-    }
-    const links = document.createElement("span");
-    links.append(link(`/listen/${item.id}`, "listen"));
-    for (const channel of item.channels) {
-      if (channel.kind === "machine") continue;
-      links.append(" · ", link(`/speak/${item.id}/${channel.number}`, `speak ${channel.language}`));
-    }
-    tr.append(
-      cell(String(item.id), "num"),
-      cell(item.name),
-      cell(badge),
-      cell(new Date(item.starts_at).toLocaleString()),
-      cell(listeners),
-      cell(latency, "num"),
-      cell(links),
-    );
-    rows.push(tr);
-  }
-  $("events").replaceChildren(...rows);
-  window.livevent = { rows: rows.length };
+  // Keyboard and screen-reader users land on the new view's heading.
+  $("view-title")?.focus();
 }
 
 async function show() {
   const me = await api("/api/auth/me");
   if (!me.ok) {
-    $("message").textContent = "That token was refused.";
+    say("That token was refused.", "error");
     signOut();
     return;
   }
-  const claims = await me.json();
-  $("who").textContent = `${claims.role}${claims.customer ? ` · customer ${claims.customer}` : ""}`;
+  session.claims = me.data;
+  if (!["admin", "manager"].includes(me.data.role)) {
+    say("The console is for managers and admins.", "error");
+    signOut();
+    return;
+  }
+  $("who").textContent = `${me.data.role}${me.data.customer ? ` · customer ${me.data.customer}` : ""}`;
   $("sign-in").hidden = true;
-  $("board").hidden = false;
-  await render();
-  clearInterval(timer);
-  timer = setInterval(render, 2000);
+  $("app").hidden = false;
+  await route();
 }
 
 function signOut() {
-  session = null;
-  sessionStorage.removeItem(STORAGE);
-  clearInterval(timer);
+  stop();
+  session.save(null);
+  session.claims = null;
   $("sign-in").hidden = false;
-  $("board").hidden = true;
+  $("app").hidden = true;
   $("who").textContent = "";
 }
 
-$("sign-in").addEventListener("submit", signIn);
+$("sign-in").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  say("");
+  const token = $("token").value.trim();
+  if (token) {
+    session.save({ access: token, refresh: null });
+  } else {
+    const problem = await signIn($("email").value, $("password").value);
+    if (problem) {
+      say(problem, "error");
+      return;
+    }
+  }
+  $("password").value = "";
+  $("token").value = "";
+  await show();
+});
 $("sign-out").addEventListener("click", signOut);
-if (session) show();
+window.addEventListener("hashchange", () => session.claims && route());
+window.addEventListener("console:reload", () => route());
+if (session.tokens) show();

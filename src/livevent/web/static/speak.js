@@ -4,7 +4,9 @@ import {
   ChannelPlayer,
   ReconnectingSocket,
   fragmentParams,
+  keepSpeakerFresh,
   socketUrl,
+  speakerToken,
   stats,
   unpackAudio,
 } from "/static/common.js";
@@ -15,7 +17,7 @@ const captions = new CaptionView($("captions"));
 const storageKey = `livevent:${eventId}:speaker-token`;
 
 const state = {
-  token: fragmentParams().get("token") || sessionStorage.getItem(storageKey) || "",
+  token: fragmentParams().get("token") || speakerToken(eventId),
   socket: null,
   context: null,
   stream: null,
@@ -30,6 +32,10 @@ const state = {
   wasOnAir: false,
 };
 $("token").value = state.token;
+keepSpeakerFresh(eventId, (token) => {
+  state.token = token;
+  $("token").value = token;
+});
 
 function onAir(text, kind) {
   $("on-air").textContent = text;

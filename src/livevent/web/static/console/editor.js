@@ -1,0 +1,199 @@
+// Create or edit an event: its fields, channels and glossary. An edit names the version it
+// was made on; when someone else changed the event first, it offers to reload, never overwrites.
+import { api, session } from "/static/console/api.js";
+import { clearProblems, field, h, localInput, say, showProblem } from "/static/console/dom.js";
+import { parseGlossary } from "/static/console/glossary.js";
+
+const LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "it-IT", "pt-PT", "ca-ES", "gl-ES", "nl-NL"];
+const KINDS = { human: "Interpreter", machine: "Machine" };
+
+function zones() {
+  const list = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+  return h("datalist", { id: "zones" }, ["UTC", ...list].map((z) => h("option", { value: z })));
+}
+
+function channelRow(channel, index, sourceInput) {
+  const floor = channel.kind === "floor";
+  const prefix = `channel-${index}`;
+  const language = h("input", {
+    value: floor ? sourceInput.value : channel.language || "",
+    list: "languages",
+    required: true,
+    disabled: floor,
+    autocomplete: "off",
+  });
+  if (floor) sourceInput.addEventListener("input", () => (language.value = sourceInput.value));
+  const kind = floor
+    ? h("input", { value: "Floor (the original)", disabled: true })
+    : h(
+        "select",
+        {},
+        Object.entries(KINDS).map(([value, text]) =>
+          h("option", { value, selected: channel.kind === value }, text),
+        ),
+      );
+  const label = h("input", { value: channel.label || "", maxlength: "80" });
+  const voice = h("input", {
+    value: channel.voice || "",
+    maxlength: "80",
+    placeholder: "the best there is",
+  });
+  const voiceRow = field(`${prefix}-voice`, "Voice", voice, {
+    hint: "engine[:voice], e.g. piper or espeak:es",
+    error: `channels.${index}.voice`,
+  });
+  const showVoice = () => (voiceRow.hidden = floor || kind.value !== "machine");
+  kind.addEventListener?.("change", showVoice);
+  showVoice();
+  const remove = floor
+    ? null
+    : h("button", { type: "button", class: "secondary", "aria-label": `Remove channel ${channel.language || index + 1}` }, "Remove");
+  const row = h(
+    "fieldset",
+    { class: "channel-row", "data-index": index },
+    h("legend", {}, floor ? "Floor channel" : `Channel ${channel.number || "(new)"}`),
+    field(`${prefix}-language`, "Language", language, { error: `channels.${index}.language` }),
+    field(`${prefix}-kind`, "Kind", kind, { error: `channels.${index}.kind` }),
+    field(`${prefix}-label`, "Label listeners see", label, { error: `channels.${index}.label` }),
+    voiceRow,
+    remove,
+  );
+  row.spec = () => {
+    const spec = { ...channel, language: language.value.trim(), label: label.value.trim() || null };
+    if (!floor) spec.kind = kind.value;
+    spec.voice = spec.kind === "machine" && voice.value.trim() ? voice.value.trim() : null;
+    if (spec.number == null) delete spec.number;
+    return spec;
+  };
+  remove?.addEventListener("click", () => {
+    const next = row.nextElementSibling?.querySelector("input") || row.previousElementSibling?.querySelector("input");
+    row.remove();
+    next?.focus();
+  });
+  return row;
+}
+
+/** The form; `event` is null for a new one. `onSaved(event)` after a save. */
+export function editorView(root, event, onSaved) {
+  const isNew = event == null;
+  let version = event?.version ?? null;
+  const zone = event?.timezone || Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const name = h("input", { value: event?.name || "", required: true, maxlength: "200", autocomplete: "off" });
+  const starts = h("input", { type: "datetime-local", required: true, value: localInput(event?.starts_at, zone) });
+  const ends = h("input", { type: "datetime-local", value: localInput(event?.ends_at, zone) });
+  const timezone = h("input", { value: zone, list: "zones", required: true, autocomplete: "off" });
+  const source = h("input", { value: event?.source_language || "en-US", list: "languages", required: true, autocomplete: "off" });
+  const isPublic = h("input", { type: "checkbox", checked: event ? event.public : true });
+  const cap = h("input", { type: "number", min: "1", max: "1000000", value: event?.max_listeners ?? "" });
+  const glossary = h("input", { type: "file", accept: ".csv,text/csv" });
+  const glossaryInfo = h("small", { class: "muted", "aria-live": "polite" }, event?.glossary?.length ? `${event.glossary.length} terms now.` : "");
+  const customer = h("select", {});
+  const channels = h("div", { class: "channel-rows" });
+  const addChannel = h("button", { type: "button", class: "secondary" }, "Add a channel");
+  const submit = h("button", { type: "submit" }, isNew ? "Create the event" : "Save changes");
+  const stale = h("div", { class: "stale", role: "alert", hidden: true });
+  let rows = 0;
+  const add = (channel) => channels.append(channelRow(channel, rows++, source));
+  for (const channel of event?.channels || [{ kind: "floor" }, { kind: "human", language: "" }]) add(channel);
+  addChannel.addEventListener("click", () => {
+    add({ kind: "machine", language: "" });
+    channels.lastElementChild.querySelector("input").focus();
+  });
+
+  const form = h(
+    "form",
+    { class: "editor", novalidate: true, "aria-labelledby": "editor-title" },
+    h("h3", { id: "editor-title" }, "Details and channels"),
+    h("p", { class: "form-error", role: "alert" }),
+    stale,
+    field("event-name", "Name", name),
+    isNew && session.admin ? field("event-customer", "Customer", customer, { error: "customer_id" }) : null,
+    h(
+      "div",
+      { class: "grid" },
+      field("event-starts", "Starts", starts, { error: "starts_at" }),
+      field("event-ends", "Ends (planned)", ends, { error: "ends_at" }),
+      field("event-timezone", "Time zone", timezone, { error: "timezone", hint: "the times above are in this zone" }),
+    ),
+    h(
+      "div",
+      { class: "grid" },
+      field("event-source", "Language spoken on the floor", source, { error: "source_language", hint: "a BCP-47 tag, e.g. en-US" }),
+      field("event-cap", "Listener cap", cap, { error: "max_listeners", hint: "empty: the customer's limit" }),
+      h("div", { class: "form-row check" }, isPublic, h("label", { for: "event-public" }, "Public: listeners need no token")),
+    ),
+    field("event-glossary", "Glossary (CSV: term, then one column per language)", glossary, { error: "glossary" }),
+    glossaryInfo,
+    h("h4", {}, "Channels"),
+    channels,
+    h("div", { class: "controls" }, addChannel, submit),
+    zones(),
+    h("datalist", { id: "languages" }, LANGUAGES.map((l) => h("option", { value: l }))),
+  );
+  isPublic.id = "event-public";
+  let glossaryEntries = null;
+  glossary.addEventListener("change", async () => {
+    const file = glossary.files[0];
+    if (!file) return;
+    try {
+      glossaryEntries = parseGlossary(await file.text());
+      glossaryInfo.textContent = `${glossaryEntries.length} terms read from ${file.name}; saved with the event.`;
+    } catch (error) {
+      glossaryEntries = null;
+      glossaryInfo.textContent = error.message;
+    }
+  });
+  if (isNew && session.admin) {
+    api("/api/customers").then((answer) => {
+      for (const c of answer.data?.items || []) customer.append(h("option", { value: c.id }, `${c.name} (${c.id})`));
+    });
+  }
+
+  form.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    clearProblems(form);
+    stale.hidden = true;
+    const body = {
+      name: name.value.trim(),
+      starts_at: starts.value || null,
+      ends_at: ends.value || null,
+      timezone: timezone.value.trim(),
+      source_language: source.value.trim(),
+      public: isPublic.checked,
+      max_listeners: cap.value ? Number(cap.value) : null,
+      channels: [...channels.children].map((row) => row.spec()),
+    };
+    if (glossaryEntries) body.glossary = glossaryEntries;
+    if (isNew && session.admin && customer.value) body.customer_id = Number(customer.value);
+    if (!isNew) for (const key of ["ends_at", "max_listeners"]) if (body[key] === null) delete body[key];
+    submit.disabled = true;
+    const answer = isNew
+      ? await api("/api/events", { method: "POST", body })
+      : await api(`/api/events/${event.id}`, { method: "PATCH", body, version });
+    submit.disabled = false;
+    if (answer.ok) {
+      version = answer.data.version;
+      say(isNew ? `Event ${answer.data.id} created.` : "Saved.", "ok");
+      onSaved(answer.data);
+      return;
+    }
+    if (answer.problem?.type === "urn:livevent:problem:version-conflict") {
+      staleNotice(stale, event.id);
+      return;
+    }
+    showProblem(form, answer.problem);
+  });
+  root.replaceChildren(form);
+  return form;
+}
+
+function staleNotice(box, eventId) {
+  const reload = h("button", { type: "button" }, "Reload the event");
+  reload.addEventListener("click", () => window.dispatchEvent(new CustomEvent("console:reload", { detail: eventId })));
+  box.replaceChildren(
+    h("p", {}, "Someone else changed this event since you opened it. Your changes were not saved; reload to see theirs, then make yours again."),
+    reload,
+  );
+  box.hidden = false;
+  reload.focus();
+}

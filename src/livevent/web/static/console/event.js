@@ -1,0 +1,159 @@
+// One event: its status moves, details, live view, people, links, files and history.
+import { statusBadge } from "/static/common.js";
+import { api, raw } from "/static/console/api.js";
+import { h, say, when } from "/static/console/dom.js";
+import { editorView } from "/static/console/editor.js";
+import { filesView } from "/static/console/files.js";
+import { linksView } from "/static/console/links.js";
+import { liveView } from "/static/console/live.js";
+import { peopleView } from "/static/console/people.js";
+
+// What each status may move to, as buttons: [action, label, needs a reason].
+const MOVES = {
+  DRAFT: [["schedule", "Schedule"], ["delete", "Delete draft"], ["cancel", "Cancel…"]],
+  SCHEDULED: [["ready", "Mark ready"], ["golive", "Go live"], ["cancel", "Cancel…"]],
+  READY: [["golive", "Go live"], ["cancel", "Cancel…"]],
+  LIVE: [["end", "End the event"], ["cancel", "Cancel…"]],
+  ENDED: [],
+  CANCELLED: [],
+};
+
+function section(id, title, ...children) {
+  return h("section", { class: "panel", "aria-labelledby": `${id}-title`, id }, h("h3", { id: `${id}-title` }, title), ...children);
+}
+
+/** Draws the event; returns a function that stops its timers. */
+export async function eventView(root, eventId) {
+  const answer = await api(`/api/events/${eventId}`);
+  if (!answer.ok) {
+    root.replaceChildren(h("h2", { id: "view-title", tabindex: "-1" }, "Event not available"), h("p", {}, answer.detail));
+    return () => {};
+  }
+  const event = answer.data;
+  const stops = [];
+  const badge = h("span");
+  statusBadge(badge, event.status);
+  const title = h("h2", { id: "view-title", tabindex: "-1" }, event.name);
+  const header = h(
+    "div",
+    { class: "event-head" },
+    title,
+    badge,
+    h("p", { class: "muted" }, `Event ${event.id} · ${when(event.starts_at, event.timezone)} · version ${event.version}`),
+  );
+  const actions = actionsView(event);
+  const parts = [h("p", {}, h("a", { href: "#/" }, "← All events")), header, actions];
+  if (event.status === "LIVE") {
+    const live = section("live", "Live now");
+    parts.push(live);
+    stops.push(liveView(live, event));
+  }
+  if (!["ENDED", "CANCELLED"].includes(event.status)) {
+    const details = h("section", { class: "panel", id: "details" });
+    parts.push(details);
+    editorView(details, event, () => window.dispatchEvent(new CustomEvent("console:reload", { detail: event.id })));
+  }
+  const people = section("people", "Speakers and interpreters");
+  const links = section("links", "Links and QR codes");
+  const files = section("files", "Recordings and transcripts");
+  const history = section("history", "History");
+  parts.push(people, links, files, history);
+  root.replaceChildren(...parts);
+  peopleView(people, event);
+  linksView(links, event);
+  filesView(files, event);
+  historyView(history, event);
+  return () => stops.forEach((stop) => stop());
+}
+
+function actionsView(event) {
+  const box = h("div", { class: "controls actions", role: "group", "aria-label": "Status" });
+  const reasonForm = h("form", { class: "cancel-form", hidden: true });
+  const reason = h("input", { id: "cancel-reason", maxlength: "500", required: true });
+  reasonForm.append(
+    h("label", { for: "cancel-reason" }, "Why is it cancelled? (listeners and the audit trail see this)"),
+    reason,
+    h("div", { class: "controls" }, h("button", { type: "submit", class: "danger" }, "Cancel the event"), h("button", { type: "button", class: "secondary", onclick: () => (reasonForm.hidden = true) }, "Keep it")),
+  );
+  reasonForm.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    if (!reason.value.trim()) {
+      say("Say why the event is cancelled.", "error");
+      reason.focus();
+      return;
+    }
+    await move(event, "cancel", reason.value.trim());
+  });
+  for (const [action, label] of MOVES[event.status]) {
+    const button = h("button", { type: "button", class: action === "cancel" || action === "delete" ? "secondary" : "" }, label);
+    button.addEventListener("click", async () => {
+      if (action === "cancel") {
+        reasonForm.hidden = false;
+        reason.focus();
+        return;
+      }
+      if (action === "end" && !window.confirm("End the event for everyone listening?")) return;
+      if (action === "delete" && !window.confirm("Delete this draft?")) return;
+      button.disabled = true;
+      await move(event, action);
+      button.disabled = false;
+    });
+    box.append(button);
+  }
+  return h("div", {}, box, reasonForm);
+}
+
+async function move(event, action, reason) {
+  let answer;
+  if (action === "golive") {
+    answer = await api(`/live/${event.id}/start`, { method: "POST" });
+  } else if (action === "delete") {
+    const response = await raw(`/api/events/${event.id}`, { method: "DELETE" });
+    if (response.ok) {
+      say(`Draft ${event.id} deleted.`, "ok");
+      window.location.hash = "#/";
+      return;
+    }
+    answer = { ok: false, detail: (await response.json().catch(() => ({}))).detail };
+  } else {
+    answer = await api(`/api/events/${event.id}/${action}`, { method: "POST", body: reason ? { reason } : {}, version: event.version });
+  }
+  if (!answer.ok) {
+    const stale = answer.problem?.type === "urn:livevent:problem:version-conflict";
+    say(stale ? "Someone else changed this event first: it was reloaded, look again before you act." : answer.detail, "error");
+    if (!stale) return;
+  } else {
+    say({ schedule: "Scheduled.", ready: "Marked ready.", golive: "The event is live.", end: "The event has ended.", cancel: "The event is cancelled." }[action], "ok");
+  }
+  window.dispatchEvent(new CustomEvent("console:reload", { detail: event.id }));
+}
+
+async function historyView(box, event) {
+  const answer = await api(`/api/events/${event.id}/history`);
+  if (!answer.ok) {
+    box.append(h("p", {}, answer.detail));
+    return;
+  }
+  const rows = answer.data.items.map((item) =>
+    h(
+      "tr",
+      {},
+      h("td", {}, new Date(item.at).toLocaleString()),
+      h("td", {}, item.from_status ? `${item.from_status} → ${item.to_status}` : item.to_status),
+      h("td", {}, item.actor),
+      h("td", {}, item.change || item.reason || ""),
+    ),
+  );
+  box.append(
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, ["When", "Status", "Who", "What"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows.reverse()),
+      ),
+    ),
+  );
+}

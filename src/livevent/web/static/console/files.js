@@ -1,0 +1,89 @@
+// What stays after an event: each channel's recorded parts, and the transcript as files.
+import { api, download } from "/static/console/api.js";
+import { h, say } from "/static/console/dom.js";
+
+function size(bytes) {
+  return bytes > 1e6 ? `${(bytes / 1e6).toFixed(1)} MB` : `${Math.ceil(bytes / 1e3)} kB`;
+}
+
+function minutes(seconds) {
+  if (seconds == null) return "-";
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+async function save(button, path, filename) {
+  button.disabled = true;
+  try {
+    await download(path, filename);
+    say(`Downloading ${filename}.`, "ok");
+  } catch (error) {
+    say(error.message, "error");
+  } finally {
+    button.disabled = false;
+  }
+}
+
+export async function filesView(box, event) {
+  const recordings = h("div", { "aria-live": "polite" });
+  box.append(h("h4", {}, "Recordings (Ogg Opus, one per channel and part)"), recordings, transcriptForm(event));
+  const answer = await api(`/api/events/${event.id}/recordings`);
+  if (!answer.ok) {
+    recordings.append(h("p", {}, answer.detail));
+    return;
+  }
+  if (!answer.data.items.length) {
+    recordings.append(h("p", { class: "muted" }, "Nothing recorded yet: channels are recorded while the event is live."));
+    return;
+  }
+  const rows = answer.data.items.map((part) => {
+    const filename = `event-${event.id}-${part.channel}-${part.part}`;
+    const button = h("button", { type: "button", class: "secondary", "aria-label": `Download ${part.channel}, part from ${new Date(part.started_at).toLocaleTimeString()}` }, "Download");
+    button.addEventListener("click", () => save(button, part.url, filename));
+    return h(
+      "tr",
+      {},
+      h("td", {}, part.channel),
+      h("td", {}, new Date(part.started_at).toLocaleString()),
+      h("td", { class: "num" }, minutes(part.seconds)),
+      h("td", { class: "num" }, size(part.bytes)),
+      h("td", {}, button),
+    );
+  });
+  recordings.append(
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, ["Channel", "Began", "Length", "Size", ""].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, rows),
+      ),
+    ),
+  );
+}
+
+function transcriptForm(event) {
+  const format = h(
+    "select",
+    { id: "transcript-format" },
+    [["srt", "Subtitles (SRT)"], ["vtt", "Web subtitles (VTT)"], ["txt", "Plain text"], ["json", "JSON"]].map(([value, text]) => h("option", { value }, text)),
+  );
+  const languages = [event.source_language, ...event.channels.map((c) => c.language).filter((l) => l !== event.source_language)];
+  const language = h("select", { id: "transcript-language" }, languages.map((l) => h("option", { value: l }, l)));
+  const button = h("button", { type: "submit" }, "Download the transcript");
+  const form = h(
+    "form",
+    { class: "controls transcript", "aria-label": "Transcript" },
+    h("div", { class: "form-row" }, h("label", { for: "transcript-format" }, "Transcript format"), format),
+    h("div", { class: "form-row" }, h("label", { for: "transcript-language" }, "Language"), language),
+    button,
+  );
+  form.addEventListener("submit", (submitEvent) => {
+    submitEvent.preventDefault();
+    const params = new URLSearchParams({ format: format.value, language: language.value });
+    save(button, `/api/events/${event.id}/transcript?${params}`, `event-${event.id}-${language.value}.${format.value}`);
+  });
+  return form;
+}

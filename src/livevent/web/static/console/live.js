@@ -1,0 +1,101 @@
+// A live event as it runs: each channel's state, speaker, listeners, drops and lag, with
+// small plots of the last minutes drawn from the stats the runtime publishes every second.
+import { api } from "/static/console/api.js";
+import { h } from "/static/console/dom.js";
+
+const KEEP = 300; // samples: ten minutes at one every 2 s
+const SVG = "http://www.w3.org/2000/svg";
+
+function svg(tag, attributes = {}) {
+  const element = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  return element;
+}
+
+/** A small line plot of one or more series over the same samples. */
+function plot(title, series, unit) {
+  const width = 320;
+  const height = 90;
+  const values = series.flatMap((s) => s.points).filter((v) => v != null);
+  const top = Math.max(1, ...values) * 1.15;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "plot" });
+  const label = `${title}: ${series.map((s) => `${s.name} ${s.points.at(-1) ?? "-"}${unit}`).join(", ")}`;
+  chart.setAttribute("aria-label", label);
+  chart.append(svg("line", { x1: 0, y1: height - 1, x2: width, y2: height - 1, class: "axis" }));
+  series.forEach((s, index) => {
+    const step = width / Math.max(1, KEEP - 1);
+    const offset = KEEP - s.points.length;
+    const points = s.points
+      .map((v, i) => (v == null ? null : `${((offset + i) * step).toFixed(1)},${(height - 2 - (v / top) * (height - 6)).toFixed(1)}`))
+      .filter(Boolean)
+      .join(" ");
+    chart.append(svg("polyline", { points, class: `series s${index % 4}`, fill: "none" }));
+  });
+  const legend = h("p", { class: "legend" }, series.map((s, i) => h("span", { class: `key s${i % 4}` }, `${s.name}: ${s.points.at(-1) ?? "-"}${unit}`)));
+  return h("figure", { class: "plot-box" }, h("figcaption", {}, `${title} (last ${Math.round((KEEP * 2) / 60)} min, top ${top.toFixed(1)}${unit})`), chart, legend);
+}
+
+const STATES = { live: "On air", waiting: "Waiting", paused: "Paused (nobody listens)", unavailable: "Unavailable" };
+
+export function liveView(box, event) {
+  const table = h("tbody", { id: "live-channels" });
+  const plots = h("div", { class: "plots" });
+  const summary = h("p", { id: "live-summary", "aria-live": "polite" });
+  box.append(
+    summary,
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        {},
+        h("thead", {}, h("tr", {}, ["Channel", "Kind", "State", "Speaker", "Listeners", "Drops", "Behind the floor"].map((t) => h("th", { scope: "col" }, t)))),
+        table,
+      ),
+    ),
+    plots,
+  );
+  const history = { listeners: [], lag: {} };
+  const round = async () => {
+    const answer = await api(`/live/${event.id}/stats`);
+    if (!answer.ok) {
+      summary.textContent = answer.detail;
+      return;
+    }
+    const stats = answer.data;
+    const channels = stats.channels || {};
+    const total = Object.values(stats.listeners || {}).reduce((a, b) => a + b, 0);
+    summary.textContent = `${stats.status === "LIVE" ? "Live" : stats.status}: ${total} listener${total === 1 ? "" : "s"} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
+    history.listeners = [...history.listeners, total].slice(-KEEP);
+    table.replaceChildren(
+      ...event.channels.map((channel) => {
+        const c = channels[channel.language] || {};
+        const lag = c.evs_s != null ? `${Number(c.evs_s).toFixed(1)} s${c.backlog_s > 0.5 ? ` (+${Number(c.backlog_s).toFixed(1)} s queued)` : ""}` : "-";
+        if (channel.kind === "machine") {
+          history.lag[channel.language] = [...(history.lag[channel.language] || []), c.evs_s != null ? Number(Number(c.evs_s).toFixed(2)) : null].slice(-KEEP);
+        }
+        const speaker = channel.kind === "machine" ? "machine" : Number(c.speaker) ? "present" : "nobody";
+        return h(
+          "tr",
+          { "data-channel": channel.language },
+          h("td", {}, channel.label || channel.language),
+          h("td", {}, channel.kind),
+          h("td", {}, STATES[c.state] || c.state || "-"),
+          h("td", {}, speaker),
+          h("td", { class: "num" }, String(stats.listeners?.[channel.language] ?? 0)),
+          h("td", { class: "num" }, String(c.drops ?? 0)),
+          h("td", { class: "num" }, lag),
+        );
+      }),
+    );
+    const lagSeries = Object.entries(history.lag).map(([name, points]) => ({ name, points }));
+    plots.replaceChildren(
+      plot("Listeners", [{ name: "all channels", points: history.listeners }], ""),
+      lagSeries.length ? plot("Machine channels behind the floor", lagSeries, " s") : "",
+    );
+    window.livevent = { ...(window.livevent || {}), live: { total, samples: history.listeners.length } };
+  };
+  round();
+  const timer = setInterval(round, 2000);
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,108 @@
+// Speakers and interpreters of one event: who is invited where, and inviting someone.
+import { api, raw } from "/static/console/api.js";
+import { clearProblems, field, h, say, showProblem } from "/static/console/dom.js";
+
+function channelName(event, number) {
+  const channel = event.channels.find((c) => c.number === number);
+  if (!channel) return `channel ${number}`;
+  return channel.kind === "floor" ? `the floor (${channel.language})` : `${channel.label || channel.language} (channel ${number})`;
+}
+
+function grantText(event, grant) {
+  if (grant.can === "interpret") return `interprets ${channelName(event, grant.channel)}`;
+  if (grant.can === "speak") return "speaks on the floor";
+  return `${grant.can}s the event`;
+}
+
+export async function peopleView(box, event) {
+  const list = h("ul", { class: "people", "aria-live": "polite" });
+  const result = h("div", { class: "invitation", hidden: true, role: "status" });
+  box.append(list, inviteForm(event, list, result), result);
+  await renderPeople(list, event);
+}
+
+async function renderPeople(list, event) {
+  const answer = await api(`/api/events/${event.id}/people`);
+  if (!answer.ok) {
+    list.replaceChildren(h("li", {}, answer.detail));
+    return;
+  }
+  if (!answer.data.items.length) {
+    list.replaceChildren(h("li", { class: "muted" }, "Nobody is invited yet."));
+    return;
+  }
+  list.replaceChildren(
+    ...answer.data.items.map((user) => {
+      const grants = user.grants.filter((g) => g.event === event.id).map((g) => grantText(event, g));
+      const remove = h("button", { type: "button", class: "secondary", "aria-label": `Remove ${user.name} from this event` }, "Remove");
+      remove.addEventListener("click", async () => {
+        const response = await raw(`/api/events/${event.id}/people/${user.id}`, { method: "DELETE" });
+        say(response.ok ? `${user.name} can no longer speak at this event.` : "Could not remove them.", response.ok ? "ok" : "error");
+        await renderPeople(list, event);
+      });
+      return h("li", {}, h("strong", {}, user.name), ` <${user.email}> `, grants.join(", "), " ", remove);
+    }),
+  );
+}
+
+function inviteForm(event, list, result) {
+  const seats = event.channels.filter((c) => c.kind !== "machine");
+  const channel = h("select", {}, seats.map((c) => h("option", { value: c.number }, channelName(event, c.number))));
+  const existing = h("select", {}, h("option", { value: "" }, "Someone new (fill in below)"));
+  const email = h("input", { type: "email", autocomplete: "off", maxlength: "254" });
+  const name = h("input", { autocomplete: "off", maxlength: "200" });
+  const newPerson = h("div", { class: "grid" }, field("invite-email", "Their email", email, { error: "email" }), field("invite-name", "Their name", name, { error: "name" }));
+  existing.addEventListener("change", () => (newPerson.hidden = Boolean(existing.value)));
+  api("/api/users").then((answer) => {
+    for (const user of answer.data?.items || []) {
+      if (user.role === "speaker" || user.role === "listener") {
+        existing.append(h("option", { value: user.id }, `${user.name} <${user.email}>`));
+      }
+    }
+  });
+  const form = h(
+    "form",
+    { class: "invite", novalidate: true, "aria-labelledby": "invite-title" },
+    h("h4", { id: "invite-title" }, "Invite someone to speak or interpret"),
+    h("p", { class: "form-error", role: "alert" }),
+    h("div", { class: "grid" }, field("invite-channel", "Where", channel, { error: "channel" }), field("invite-user", "Who", existing, { error: "user_id" })),
+    newPerson,
+    h("button", { type: "submit" }, "Invite and get a sign-in link"),
+  );
+  form.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    clearProblems(form);
+    const body = { channel: Number(channel.value) };
+    if (existing.value) body.user_id = Number(existing.value);
+    else Object.assign(body, { email: email.value.trim(), name: name.value.trim() });
+    const answer = await api(`/api/events/${event.id}/invitations`, { method: "POST", body });
+    if (!answer.ok) {
+      showProblem(form, answer.problem);
+      return;
+    }
+    const invitation = answer.data;
+    const link = h("input", { id: "invite-link", value: invitation.link, readonly: true, class: "link" });
+    const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
+    copy.addEventListener("click", async () => {
+      link.select();
+      try {
+        await navigator.clipboard.writeText(invitation.link);
+        say("Link copied.", "ok");
+      } catch {
+        say("Select the link and copy it yourself.", "info");
+      }
+    });
+    result.replaceChildren(
+      h("p", {}, `${invitation.user.name} is invited. Send them this link: it signs them in once, until ${new Date(invitation.expires_at).toLocaleString()}.`),
+      h("label", { for: "invite-link" }, "Sign-in link"),
+      link,
+      copy,
+    );
+    result.hidden = false;
+    email.value = "";
+    name.value = "";
+    link.focus();
+    await renderPeople(list, event);
+  });
+  return form;
+}

@@ -1,0 +1,327 @@
+"""The organizer's console in Chromium: an event from creation to its recordings.
+
+A manager signs in, creates an event with two channels (a validation error shown
+beside its input first), schedules it, loses an edit to a colleague's without
+overwriting it, invites an interpreter whose one-time link opens a working speak
+page, takes the event live, sees a listener counted and the interpreter present,
+ends it, and downloads a recording and a transcript. A second test does the
+console's main path with the keyboard alone, checks every input has a real label,
+that another customer's event stays closed, and takes light and dark screenshots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import av
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Page
+from pydantic import SecretStr
+from pytest_aiohttp import AiohttpServer
+
+from livevent.auth.accounts import Accounts
+from livevent.model import (
+    ChannelKind,
+    ChannelSpec,
+    CustomerCreate,
+    EventCreate,
+    EventFilter,
+    EventPatch,
+    EventStatus,
+    Role,
+    UserCreate,
+)
+from livevent.runtime import LiveRuntime
+from livevent.server import create_runtime_app
+from livevent.settings import Settings
+from tests.support.browser import DESKTOP, PHONE, launch, needs_chromium, screenshot_dir, wait_for
+from tests.support.live import Heard, listen_until, speak_to_wav
+
+pytestmark = needs_chromium
+PASSWORD = "correct horse battery"
+INTERPRETER_SAYS = "Buenos días a todos y bienvenidos a nuestra reunión anual."
+# Every form control the console shows has a label a screen reader reads out.
+UNLABELLED = """
+[...document.querySelectorAll('input, select, textarea, button')]
+  .filter((e) => e.offsetParent !== null && e.type !== 'hidden')
+  .filter((e) => e.tagName === 'BUTTON'
+    ? !(e.textContent.trim() || e.getAttribute('aria-label'))
+    : !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))
+  .map((e) => e.outerHTML.slice(0, 120))
+"""
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'console.db'}",
+        joins_per_ip_per_minute=0,
+        recordings_dir=tmp_path / "recordings",
+    )
+    async with LiveRuntime(settings) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
+    app = create_runtime_app(runtime.settings, runtime=runtime)
+    return await aiohttp_server(app, host="127.0.0.1")
+
+
+async def manager(runtime: LiveRuntime, email: str, customer_name: str) -> int:
+    """A customer and its manager, who signs in with `PASSWORD`; the customer's id."""
+    service = runtime.service
+    assert service is not None
+    customer = await service.store.create_customer(CustomerCreate(name=customer_name))
+    accounts = Accounts.from_settings(
+        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
+    )
+    await accounts.create_user(
+        UserCreate(
+            email=email,
+            name=customer_name + " manager",
+            role=Role.MANAGER,
+            customer_id=customer.id,
+            password=SecretStr(PASSWORD),
+        )
+    )
+    return customer.id
+
+
+async def sign_in(page: Page, server: TestServer, email: str) -> None:
+    await page.goto(str(server.make_url("/manage")))
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("heading", name="Events", exact=True).wait_for()
+
+
+async def until(condition: Any, within: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + within
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition did not hold in time"
+        await asyncio.sleep(0.2)
+
+
+async def test_an_event_from_the_console_to_its_recording(
+    server: TestServer, runtime: LiveRuntime, tmp_path: Path
+) -> None:
+    service = runtime.service
+    assert service is not None
+    await manager(runtime, "boss@acme.example", "Acme")
+    wav = speak_to_wav(INTERPRETER_SAYS, "es", tmp_path / "interpreter.wav")
+    playwright, browser = await launch()
+    errors: list[str] = []
+    try:
+        page = await browser.new_page(viewport=DESKTOP, accept_downloads=True)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await sign_in(page, server, "boss@acme.example")
+
+        # Create: the server's validation message lands beside the input it names.
+        await page.get_by_role("link", name="New event").first.click()
+        await page.get_by_label("Name", exact=True).fill("Acme annual meeting")
+        await page.get_by_label("Starts", exact=True).fill("2026-12-01T10:00")
+        await page.get_by_label("Time zone").fill("Europe/Madrid")
+        await page.get_by_label("Language spoken on the floor").fill("en-US")
+        await page.locator("#channel-1-language").fill("es-ES")
+        await page.get_by_label("Listener cap").fill("0")
+        await page.get_by_role("button", name="Create the event").click()
+        cap_error = page.locator("#event-cap-error")
+        await cap_error.wait_for()
+        assert "greater than or equal to 1" in await cap_error.inner_text()
+        assert await page.get_by_label("Listener cap").get_attribute("aria-invalid") == "true"
+        await page.get_by_label("Listener cap").fill("")
+        await page.get_by_role("button", name="Add a channel").click()
+        await page.locator("#channel-2-language").fill("fr-FR")
+        assert await page.locator("#channel-2-kind").input_value() == "machine"
+        await page.locator("#channel-2-voice").fill("espeak")
+        await page.get_by_role("button", name="Create the event").click()
+        await page.get_by_role("heading", name="Acme annual meeting").wait_for()
+        events, _ = await service.list_events(EventFilter())
+        (event,) = events
+        assert [(c.language, c.kind.value) for c in event.channels] == [
+            ("en-US", "floor"),
+            ("es-ES", "human"),
+            ("fr-FR", "machine"),
+        ]
+        assert event.timezone == "Europe/Madrid" and event.starts_at.hour == 9  # 10:00 CET
+        assert event.channel("fr-FR").voice == "espeak"  # type: ignore[union-attr]
+
+        await page.get_by_role("button", name="Schedule").click()
+        await page.get_by_role("button", name="Go live").wait_for()
+        assert (await service.get_event(event.id)).status is EventStatus.SCHEDULED
+
+        # A colleague changes the name first: the stale edit is refused and offers a reload.
+        current = await service.get_event(event.id)
+        await service.update_event(
+            event.id,
+            EventPatch(name="Acme AGM"),
+            expected_version=current.version,
+            actor="manager:colleague",
+        )
+        await page.get_by_label("Name", exact=True).fill("My own name")
+        await page.get_by_role("button", name="Save changes").click()
+        await page.get_by_text("Someone else changed this event").wait_for()
+        assert (await service.get_event(event.id)).name == "Acme AGM"
+        await page.get_by_role("button", name="Reload the event").click()
+        await page.get_by_role("heading", name="Acme AGM").wait_for()
+        assert await page.get_by_label("Name", exact=True).input_value() == "Acme AGM"
+
+        # Invite an interpreter for the Spanish channel; follow the link in a fresh browser.
+        await page.get_by_label("Where").select_option(label="es-ES (channel 2)")
+        await page.get_by_label("Their email").fill("ana@interpreters.example")
+        await page.get_by_label("Their name").fill("Ana")
+        await page.get_by_role("button", name="Invite and get a sign-in link").click()
+        link = await page.get_by_label("Sign-in link").input_value()
+        assert "/signin#code=" in link
+        await page.get_by_text("Ana <ana@interpreters.example>").wait_for()
+
+        await page.get_by_role("button", name="Go live").click()
+        await page.get_by_role("heading", name="Live now").wait_for()
+
+        booth = await launch(
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+        )
+        try:
+            speaker = await booth[1].new_page(viewport=PHONE)
+            await speaker.goto(link)
+            await speaker.wait_for_url(f"**/speak/{event.id}/2")
+            await speaker.get_by_role("button", name="Connect microphone").click()
+            await wait_for(speaker, "document.getElementById('on-air').textContent === 'On air'")
+            again = await booth[1].new_page()
+            await again.goto(link)
+            await again.get_by_text("not valid").wait_for()  # a link signs in once
+
+            async with aiohttp.ClientSession() as http:
+                listener = await http.ws_connect(
+                    server.make_url(f"/listen/{event.id}").with_query(channel="es-ES")
+                )
+                heard = await listen_until(
+                    listener, Heard(), lambda log: len(log.audio) > 50, within=60
+                )
+                assert heard.audio, "the interpreter's voice reached no listener"
+                row = page.locator("#live-channels tr[data-channel='es-ES']")
+                await row.get_by_text("present").wait_for(timeout=30_000)
+                listeners = row.locator("td").nth(4)
+                await until(lambda: _text_is(listeners, "1"))
+                await page.locator(".plot").first.wait_for()
+                await page.screenshot(path=screenshot_dir(tmp_path) / "console-live.png")
+                await listener.close()
+            await speaker.get_by_role("button", name="Leave").click()
+        finally:
+            await booth[1].close()
+            await booth[0].stop()
+
+        await page.get_by_role("button", name="End the event").click()
+        await page.get_by_text("The event has ended.").wait_for(timeout=30_000)
+        assert (await service.get_event(event.id)).status is EventStatus.ENDED
+
+        # The Spanish channel's recording, and the transcript, download from the console.
+        download_button = page.get_by_role("button", name="Download es-ES", exact=False)
+        await download_button.first.wait_for(timeout=30_000)
+        async with page.expect_download() as recording_download:
+            await download_button.first.click()
+        recording = tmp_path / "es-ES.ogg"
+        await (await recording_download.value).save_as(recording)
+        with av.open(str(recording)) as container:
+            assert container.streams.audio[0].codec_context.name == "opus"
+            assert container.duration and container.duration > 1_000_000  # more than 1 s
+        await page.get_by_label("Transcript format").select_option("vtt")
+        async with page.expect_download() as transcript_download:
+            await page.get_by_role("button", name="Download the transcript").click()
+        transcript = tmp_path / "transcript.vtt"
+        await (await transcript_download.value).save_as(transcript)
+        assert transcript.read_text().startswith("WEBVTT")
+        assert not errors, errors
+    finally:
+        await browser.close()
+        await playwright.stop()
+
+
+async def _text_is(locator: Any, text: str) -> bool:
+    return bool(await locator.inner_text() == text)
+
+
+async def tab_to(page: Page, selector: str, presses: int = 80) -> None:
+    """Move the focus with Tab alone until `selector` has it: reachable by keyboard."""
+    for _ in range(presses):
+        if await page.evaluate(f"document.activeElement.matches({selector!r})"):
+            return
+        await page.keyboard.press("Tab")
+    raise AssertionError(f"{selector} cannot be reached with Tab")
+
+
+async def test_the_console_by_keyboard_with_labels_and_customers_apart(
+    server: TestServer, runtime: LiveRuntime, tmp_path: Path
+) -> None:
+    service = runtime.service
+    assert service is not None
+    await manager(runtime, "boss@acme.example", "Acme")
+    globex = await manager(runtime, "boss@globex.example", "Globex")
+    theirs = (
+        await service.create_event(
+            EventCreate(
+                customer_id=globex,
+                name="Globex secrets",
+                starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
+                source_language="en-US",
+                channels=[ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)],
+            ),
+            actor="test",
+        )
+    ).id
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=DESKTOP, locale="en-US")
+        await page.goto(str(server.make_url("/manage")))
+        await tab_to(page, "#email")
+        await page.keyboard.type("boss@acme.example")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type(PASSWORD)
+        await page.keyboard.press("Enter")
+        await page.get_by_role("heading", name="Events", exact=True).wait_for()
+        assert await page.evaluate("document.activeElement.id") == "view-title"
+        assert await page.evaluate(UNLABELLED) == []
+
+        await tab_to(page, "a.button[href='#/new']")
+        await page.keyboard.press("Enter")
+        await page.get_by_role("heading", name="New event", exact=True).first.wait_for()
+        assert await page.evaluate(UNLABELLED) == []
+        await tab_to(page, "#event-name")
+        await page.keyboard.type("Keyboard only")
+        await tab_to(page, "#event-starts")
+        # Chromium's datetime-local: month, day and year typed, an arrow to the time.
+        await page.keyboard.type("12012026")
+        await page.keyboard.press("ArrowRight")
+        await page.keyboard.type("1000A")
+        await tab_to(page, "#channel-1-language")
+        await page.keyboard.type("es-ES")
+        await tab_to(page, "button[type=submit]")
+        await page.keyboard.press("Enter")
+        await page.get_by_role("heading", name="Keyboard only").wait_for()
+        assert await page.evaluate(UNLABELLED) == []
+        for scheme in ("light", "dark"):
+            await page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
+            await page.screenshot(
+                path=screenshot_dir(tmp_path) / f"console-{scheme}.png", full_page=True
+            )
+
+        # Another customer's event, asked for by its address: nothing of it shows.
+        await page.goto(str(server.make_url(f"/manage#/events/{theirs}")))
+        await page.get_by_role("heading", name="Event not available").wait_for()
+        assert "Globex" not in await page.content()
+        await page.goto(str(server.make_url("/manage#/")))
+        await page.get_by_role("heading", name="Events", exact=True).wait_for()
+        await wait_for(page, "window.livevent.rows === 1")
+        assert "Globex" not in await page.content()
+    finally:
+        await browser.close()
+        await playwright.stop()
