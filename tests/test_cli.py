@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -256,9 +257,9 @@ def test_installed_entry_point(tmp_path: Path) -> None:
     indirect=True,
 )
 def test_demo_runs_a_live_event_end_to_end(cli: Any) -> None:
-    code, out, err = cli("demo")
+    code, shown, err = cli("demo")
     assert code == 0, err
-    assert "es-ES" in out and "ca-ES" in out
+    assert "es-ES" in shown and "ca-ES" in shown
     events = json.loads(cli("event", "list", "--json")[1])["items"]
     assert [(e["status"], e["source_language"]) for e in events] == [("ENDED", "en-US")]
     event_id = str(events[0]["id"])
@@ -269,6 +270,31 @@ def test_demo_runs_a_live_event_end_to_end(cli: Any) -> None:
     assert all(set(s["translations"]) == {"es-ES", "ca-ES"} for s in segments)
     assert segments[0]["text"].lower().startswith("good morning")
     assert "coming" in segments[-1]["text"].lower()
+    # The console's way in, printed at the end, works.
+    found = re.search(r"Sign in as (\S+) with the password (\S+) ", shown)
+    assert found is not None, shown
+    assert "/manage" in shown
+    assert _signs_in(found.group(1), found.group(2))
+
+
+def _signs_in(email: str, password: str) -> bool:
+    import asyncio
+
+    from livevent.auth.accounts import Accounts
+    from livevent.bus import MemoryBus
+    from livevent.settings import Settings
+    from livevent.store import open_store
+
+    async def login() -> bool:
+        store = await open_store(os.environ["LIVEVENT_DATABASE_URL"], migrate=True)
+        try:
+            accounts = Accounts.from_settings(Settings(), users=store.users, bus=MemoryBus())
+            pair = await accounts.login(email, password)
+            return accounts.verifier.verify(pair.access_token).role.value == "admin"
+        finally:
+            await store.aclose()
+
+    return asyncio.run(login())
 
 
 def test_transcript_formats_and_errors(cli: Any) -> None:

@@ -313,6 +313,10 @@ async def test_the_console_by_keyboard_with_labels_and_customers_apart(
             await page.screenshot(
                 path=screenshot_dir(tmp_path) / f"console-{scheme}.png", full_page=True
             )
+        await page.emulate_media(color_scheme="light")
+        await page.set_viewport_size(PHONE)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        await page.screenshot(path=screenshot_dir(tmp_path) / "console-phone.png")
 
         # Another customer's event, asked for by its address: nothing of it shows.
         await page.goto(str(server.make_url(f"/manage#/events/{theirs}")))
@@ -322,6 +326,54 @@ async def test_the_console_by_keyboard_with_labels_and_customers_apart(
         await page.get_by_role("heading", name="Events", exact=True).wait_for()
         await wait_for(page, "window.livevent.rows === 1")
         assert "Globex" not in await page.content()
+    finally:
+        await browser.close()
+        await playwright.stop()
+
+
+async def test_an_admin_keeps_customers_and_sees_every_customers_events(
+    server: TestServer, runtime: LiveRuntime
+) -> None:
+    service = runtime.service
+    assert service is not None
+    accounts = Accounts.from_settings(
+        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
+    )
+    await accounts.create_user(
+        UserCreate(
+            email="root@livevent.example",
+            name="Root",
+            role=Role.ADMIN,
+            password=SecretStr(PASSWORD),
+        )
+    )
+    acme = await manager(runtime, "boss@acme.example", "Acme")
+    await service.create_event(
+        EventCreate(
+            customer_id=acme,
+            name="Acme kickoff",
+            starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
+            source_language="en-US",
+        ),
+        actor="test",
+    )
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=DESKTOP)
+        await sign_in(page, server, "root@livevent.example")
+        await page.get_by_role("link", name="Customers").click()
+        await page.get_by_label("Name", exact=True).fill("Initech")
+        await page.get_by_label("Live events at once").fill("0")
+        await page.get_by_role("button", name="Create the customer").click()
+        await page.locator("#customer-live-error").get_by_text("greater than").wait_for()
+        await page.get_by_label("Live events at once").fill("2")
+        await page.get_by_role("button", name="Create the customer").click()
+        await page.get_by_role("cell", name="Initech").wait_for()
+        assert [c.name for c in await service.list_customers()] == ["Acme", "Initech"]
+        row = page.locator("tr", has_text="Acme")
+        await row.get_by_role("link", name="events").click()
+        await page.locator("#events tr", has_text="Acme kickoff").wait_for()
+        assert await page.get_by_label("Customer").input_value() == str(acme)
     finally:
         await browser.close()
         await playwright.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import tempfile
 import time
 import wave
@@ -20,13 +21,24 @@ from typing import Any
 
 import typer
 from aiohttp import web
+from pydantic import SecretStr
 from rich.table import Table
 
+from livevent.auth.accounts import Accounts
 from livevent.cli._utilities import actor, console, guarded, state
 from livevent.client import Heard, ListenerClient
+from livevent.errors import NotFound
 from livevent.events import EventService
 from livevent.events.exports import to_srt
-from livevent.model import ChannelKind, ChannelSpec, Event, EventCreate, EventStatus
+from livevent.model import (
+    ChannelKind,
+    ChannelSpec,
+    Event,
+    EventCreate,
+    EventStatus,
+    Role,
+    UserCreate,
+)
 from livevent.runtime import LiveRuntime, LiveSession
 from livevent.runtime.audio import SAMPLE_RATE
 from livevent.runtime.sources import file_source
@@ -41,6 +53,7 @@ TALK = [
     "Thank you very much for coming.",
 ]
 SOURCE, TARGETS = "en-US", ("es-ES", "ca-ES")
+DEMO_ADMIN = "admin@demo.livevent.example"
 COLOURS = {"en-US": "cyan", "es-ES": "yellow", "ca-ES": "magenta"}
 
 
@@ -103,7 +116,27 @@ async def _scheduled_event(service: EventService) -> Event:
     return event
 
 
-async def run_demo(settings: Settings) -> None:
+async def _demo_admin(runtime: LiveRuntime) -> tuple[str, str]:
+    """The demo's admin, with a new password each run: what the console signs in with."""
+    service = runtime.service
+    assert service is not None
+    accounts = Accounts.from_settings(
+        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
+    )
+    password = secrets.token_urlsafe(12)
+    try:
+        user = await accounts.find(DEMO_ADMIN)
+    except NotFound:
+        data = UserCreate(
+            email=DEMO_ADMIN, name="Demo admin", role=Role.ADMIN, password=SecretStr(password)
+        )
+        await accounts.create_user(data)
+    else:
+        await accounts.set_password(user.id, password)
+    return DEMO_ADMIN, password
+
+
+async def run_demo(settings: Settings, *, serve: bool = False) -> None:
     async with LiveRuntime(settings) as runtime:
         service = runtime.service
         assert service is not None
@@ -117,8 +150,9 @@ async def run_demo(settings: Settings) -> None:
         app = create_runtime_app(settings, runtime=runtime, auto_start=False)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        base_url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        host, port = (settings.host, settings.port) if serve else ("127.0.0.1", 0)
+        await web.TCPSite(runner, host, port).start()
+        base_url = f"http://{host}:{runner.addresses[0][1]}"
         with tempfile.TemporaryDirectory() as scratch:
             talk = await _write_talk(runtime, Path(scratch))
             console.print(
@@ -149,16 +183,47 @@ async def run_demo(settings: Settings) -> None:
                 await _drained(session, heard, time.monotonic() + 60)
                 stats = session.snapshot()
                 await runtime.stop(event.id, reason="the demo is over")
-        await runner.cleanup()
-        final = await service.get_event(event.id)
-        segments = await service.transcript(event.id)
-        _summary(heard, stats, final.status)
+        try:
+            await _afterwards(runtime, event.id, heard, stats, base_url=base_url, serve=serve)
+        finally:
+            await runner.cleanup()
+
+
+async def _afterwards(
+    runtime: LiveRuntime,
+    event_id: int,
+    heard: dict[str, Heard],
+    stats: dict[str, Any],
+    *,
+    base_url: str,
+    serve: bool,
+) -> None:
+    """What was heard, the transcript, and the way into the console."""
+    service = runtime.service
+    assert service is not None
+    settings = runtime.settings
+    final = await service.get_event(event_id)
+    segments = await service.transcript(event_id)
+    _summary(heard, stats, final.status)
+    console.print(
+        "\nTranscript in Spanish (livevent transcript export "
+        f"{event_id} --format srt --lang es-ES):\n",
+        style="bold",
+    )
+    console.print(to_srt(segments, "es-ES"), highlight=False, markup=False)
+    email, password = await _demo_admin(runtime)
+    if serve:
+        console.print(f"The console: {base_url}/manage#/events/{event_id}", style="bold")
+    else:
         console.print(
-            "\nTranscript in Spanish (livevent transcript export "
-            f"{event.id} --format srt --lang es-ES):\n",
+            "The console: `livevent demo --serve` (or `livevent serve`), then"
+            f" http://{settings.host}:{settings.port}/manage",
             style="bold",
         )
-        console.print(to_srt(segments, "es-ES"), highlight=False, markup=False)
+    console.print(f"Sign in as {email} with the password {password} (new each run).")
+    if serve:
+        console.print("Serving until Ctrl-C.", style="dim")
+        await asyncio.Event().wait()
 
 
 async def _until_joined(session: LiveSession) -> None:
@@ -202,7 +267,13 @@ def _fail(message: str) -> int:
     return 3
 
 
-def demo(ctx: typer.Context) -> None:
+def demo(
+    ctx: typer.Context,
+    serve: bool = typer.Option(
+        False, "--serve", help="keep serving afterwards: open the console at the printed URL"
+    ),
+) -> None:
     """Run a live event end to end: English floor, Spanish and Catalan machine channels."""
     settings = guarded(lambda: state(ctx).settings)
-    guarded(lambda: asyncio.run(run_demo(settings)))
+    with contextlib.suppress(KeyboardInterrupt):
+        guarded(lambda: asyncio.run(run_demo(settings, serve=serve)))

@@ -2,6 +2,7 @@
 import { api, session, signIn } from "/static/console/api.js";
 import { $, h, say } from "/static/console/dom.js";
 import { editorView } from "/static/console/editor.js";
+import { customersView } from "/static/console/customers.js";
 import { eventView } from "/static/console/event.js";
 import { listView } from "/static/console/list.js";
 
@@ -11,7 +12,7 @@ async function route() {
   stop();
   stop = () => {};
   const view = $("view");
-  const path = window.location.hash.replace(/^#/, "") || "/";
+  const [path, query] = (window.location.hash.replace(/^#/, "") || "/").split("?");
   const match = path.match(/^\/events\/([1-9][0-9]{0,15})$/);
   if (path === "/new") {
     view.replaceChildren(h("h2", { id: "view-title", tabindex: "-1" }, "New event"));
@@ -22,8 +23,11 @@ async function route() {
   } else if (match) {
     stop = await eventView(view, Number(match[1]));
     document.title = `${$("view-title")?.textContent || "Event"} · livevent`;
+  } else if (path === "/customers" && session.admin) {
+    await customersView(view);
+    document.title = "Customers · livevent";
   } else {
-    const timer = listView(view);
+    const timer = listView(view, new URLSearchParams(query || ""));
     stop = () => clearInterval(timer);
     document.title = "Events · livevent";
   }
@@ -45,6 +49,7 @@ async function show() {
     return;
   }
   $("who").textContent = `${me.data.role}${me.data.customer ? ` · customer ${me.data.customer}` : ""}`;
+  $("customers-link").hidden = !session.admin;
   $("sign-in").hidden = true;
   $("app").hidden = false;
   await route();

@@ -57,7 +57,9 @@ export async function eventView(root, eventId) {
   const links = section("links", "Links and QR codes");
   const files = section("files", "Recordings and transcripts");
   const history = section("history", "History");
-  parts.push(people, links, files, history);
+  const over = ["ENDED", "CANCELLED"].includes(event.status);
+  // Afterwards, what was recorded matters most; before, who speaks and where to listen.
+  parts.push(...(over ? [files, people, links, history] : [people, links, files, history]));
   root.replaceChildren(...parts);
   peopleView(people, event);
   linksView(links, event);

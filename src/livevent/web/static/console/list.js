@@ -6,7 +6,7 @@ import { h, say, when } from "/static/console/dom.js";
 const STATUSES = ["DRAFT", "SCHEDULED", "READY", "LIVE", "ENDED", "CANCELLED"];
 const ACTIVE = "DRAFT,SCHEDULED,READY,LIVE";
 
-export function listView(root) {
+export function listView(root, preset = new URLSearchParams()) {
   const status = h(
     "select",
     { id: "filter-status" },
@@ -58,7 +58,8 @@ export function listView(root) {
     count,
     h("div", { class: "table-scroll" }, table),
   );
-  if (session.admin) loadCustomers(customer);
+  if (session.admin) loadCustomers(customer, preset.get("customer")).then(() => preset.get("customer") && render());
+  if (preset.get("customer")) status.value = "";
 
   const query = () => {
     const params = new URLSearchParams({ limit: "200" });
@@ -77,11 +78,11 @@ export function listView(root) {
   return setInterval(render, 5000);
 }
 
-async function loadCustomers(select) {
+async function loadCustomers(select, chosen) {
   const answer = await api("/api/customers");
   if (!answer.ok) return;
   for (const customer of answer.data.items) {
-    select.append(h("option", { value: customer.id }, `${customer.name} (${customer.id})`));
+    select.append(h("option", { value: customer.id, selected: String(customer.id) === chosen }, `${customer.name} (${customer.id})`));
   }
 }
 

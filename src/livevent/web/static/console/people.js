@@ -17,7 +17,8 @@ function grantText(event, grant) {
 export async function peopleView(box, event) {
   const list = h("ul", { class: "people", "aria-live": "polite" });
   const result = h("div", { class: "invitation", hidden: true, role: "status" });
-  box.append(list, inviteForm(event, list, result), result);
+  const over = ["ENDED", "CANCELLED"].includes(event.status);
+  box.append(list, over ? "" : inviteForm(event, list, result), result);
   await renderPeople(list, event);
 }
 
