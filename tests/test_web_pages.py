@@ -233,7 +233,7 @@ async def test_manage_page_signs_in_and_shows_live_listeners(
             assert await row.get_by_role("link", name="listen").get_attribute("href") == (
                 f"/listen/{live.event_id}"
             )
-            await page.screenshot(path=screenshot_dir(tmp_path) / "manage-desktop.png")
+            await page.screenshot(path=screenshot_dir(tmp_path) / "manage-list.png")
             await listener.close()
     finally:
         await browser.close()
