@@ -141,6 +141,10 @@ async def test_an_event_from_the_console_to_its_recording(
         await page.locator("#channel-2-language").fill("fr-FR")
         assert await page.locator("#channel-2-kind").input_value() == "machine"
         await page.locator("#channel-2-voice").fill("espeak")
+        glossary = tmp_path / "glossary.csv"
+        glossary.write_text('term,es-ES,fr-FR\nAcme,Acme,Acme\n"board, the",junta,conseil\n')
+        await page.get_by_label("Glossary", exact=False).set_input_files(glossary)
+        await page.get_by_text("2 terms read from glossary.csv").wait_for()
         await page.get_by_role("button", name="Create the event").click()
         await page.get_by_role("heading", name="Acme annual meeting").wait_for()
         events, _ = await service.list_events(EventFilter())
@@ -152,6 +156,10 @@ async def test_an_event_from_the_console_to_its_recording(
         ]
         assert event.timezone == "Europe/Madrid" and event.starts_at.hour == 9  # 10:00 CET
         assert event.channel("fr-FR").voice == "espeak"  # type: ignore[union-attr]
+        assert [(g.term, g.translations) for g in event.glossary] == [
+            ("Acme", {"es-ES": "Acme", "fr-FR": "Acme"}),
+            ("board, the", {"es-ES": "junta", "fr-FR": "conseil"}),
+        ]
 
         await page.get_by_role("button", name="Schedule").click()
         await page.get_by_role("button", name="Go live").wait_for()
