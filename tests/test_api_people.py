@@ -39,22 +39,22 @@ def manager(settings: Settings, customer: int) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.fixture
-async def acme(api: Client) -> dict[str, Any]:
-    customer = await (await api.post("/api/customers", json={"name": "Acme"})).json()
+async def customer_with_event(api: Client, name: str) -> dict[str, Any]:
+    customer = await (await api.post("/api/customers", json={"name": name})).json()
     event = await (
         await api.post("/api/events", json={**EVENT, "customer_id": customer["id"]})
     ).json()
     return {"customer": customer["id"], "event": event}
+
+
+@pytest.fixture
+async def acme(api: Client) -> dict[str, Any]:
+    return await customer_with_event(api, "Acme")
 
 
 @pytest.fixture
 async def globex(api: Client) -> dict[str, Any]:
-    customer = await (await api.post("/api/customers", json={"name": "Globex"})).json()
-    event = await (
-        await api.post("/api/events", json={**EVENT, "customer_id": customer["id"]})
-    ).json()
-    return {"customer": customer["id"], "event": event}
+    return await customer_with_event(api, "Globex")
 
 
 def channel_of(event: dict[str, Any], language: str) -> int:

@@ -78,19 +78,21 @@ async def manager(runtime: LiveRuntime, email: str, customer_name: str) -> int:
     service = runtime.service
     assert service is not None
     customer = await service.store.create_customer(CustomerCreate(name=customer_name))
+    await user(runtime, email, Role.MANAGER, customer.id)
+    return customer.id
+
+
+async def user(runtime: LiveRuntime, email: str, role: Role, customer: int | None) -> None:
+    """A user of the runtime's store who signs in with `PASSWORD`."""
+    service = runtime.service
+    assert service is not None
     accounts = Accounts.from_settings(
         runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
     )
-    await accounts.create_user(
-        UserCreate(
-            email=email,
-            name=customer_name + " manager",
-            role=Role.MANAGER,
-            customer_id=customer.id,
-            password=SecretStr(PASSWORD),
-        )
+    data = UserCreate(
+        email=email, name=email, role=role, customer_id=customer, password=SecretStr(PASSWORD)
     )
-    return customer.id
+    await accounts.create_user(data)
 
 
 async def sign_in(page: Page, server: TestServer, email: str) -> None:
@@ -344,17 +346,7 @@ async def test_an_admin_keeps_customers_and_sees_every_customers_events(
 ) -> None:
     service = runtime.service
     assert service is not None
-    accounts = Accounts.from_settings(
-        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
-    )
-    await accounts.create_user(
-        UserCreate(
-            email="root@livevent.example",
-            name="Root",
-            role=Role.ADMIN,
-            password=SecretStr(PASSWORD),
-        )
-    )
+    await user(runtime, "root@livevent.example", Role.ADMIN, None)
     acme = await manager(runtime, "boss@acme.example", "Acme")
     await service.create_event(
         EventCreate(

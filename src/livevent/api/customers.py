@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from livevent.auth.middleware import own_customer, require_admin
 from livevent.http.appkeys import SERVICE
-from livevent.http.operations import OperationTable, Parameter, path_int, read_body
+from livevent.http.operations import OperationTable, id_parameter, path_int, read_body
 from livevent.model import Customer, CustomerCreate
 
 table = OperationTable()
@@ -52,15 +52,7 @@ async def create_customer(request: web.Request) -> web.Response:
     tag="customers",
     response=Customer,
     errors=(404,),
-    parameters=(
-        Parameter(
-            "customer_id",
-            "path",
-            {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
-            "id",
-            required=True,
-        ),
-    ),
+    parameters=(id_parameter("customer_id", "the customer's id"),),
 )
 async def get_customer(request: web.Request) -> web.Response:
     customer_id = path_int(request, "customer_id")

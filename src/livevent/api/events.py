@@ -15,6 +15,7 @@ from livevent.http.operations import (
     OperationTable,
     Parameter,
     etag,
+    id_parameter,
     if_match_version,
     path_int,
     read_body,
@@ -83,12 +84,7 @@ _LIST_PARAMETERS = (
         {"type": "array", "items": {"type": "string", "enum": [s.value for s in EventStatus]}},
         "only events in these statuses (repeat it or separate with commas)",
     ),
-    Parameter(
-        "customer",
-        "query",
-        {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
-        "only this customer's events",
-    ),
+    id_parameter("customer", "only this customer's events", where="query"),
     Parameter("from", "query", {"type": "string", "format": "date-time"}, "starting at or after"),
     Parameter("to", "query", {"type": "string", "format": "date-time"}, "starting before"),
     Parameter(

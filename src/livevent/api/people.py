@@ -14,20 +14,20 @@ from livevent.auth.middleware import actor_of, own_customer
 from livevent.auth.routes import accounts_of, invitations_of
 from livevent.errors import BadRequest, NotFound
 from livevent.http.appkeys import SERVICE, SETTINGS
-from livevent.http.operations import EVENT_ID, OperationTable, Parameter, path_int, read_body
+from livevent.http.operations import (
+    EVENT_ID,
+    OperationTable,
+    id_parameter,
+    path_int,
+    read_body,
+)
 from livevent.http.params import event_id_of, shown
 from livevent.model import User
 from livevent.model.ids import parse_id
 
 table = OperationTable()
 
-_USER_ID = Parameter(
-    "user_id",
-    "path",
-    {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
-    "the user's id",
-    required=True,
-)
+_USER_ID = id_parameter("user_id", "the user's id")
 
 
 class UserList(BaseModel):
@@ -50,14 +50,7 @@ def public_base(request: web.Request) -> str:
     summary="Users: a manager's own customer's, or (admin) everyone's or one customer's",
     tag="people",
     response=UserList,
-    parameters=(
-        Parameter(
-            "customer",
-            "query",
-            {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
-            "only this customer's users",
-        ),
-    ),
+    parameters=(id_parameter("customer", "only this customer's users", where="query"),),
     errors=(400, 403),
 )
 async def list_users(request: web.Request) -> web.Response:

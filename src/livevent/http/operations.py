@@ -64,13 +64,15 @@ class OperationTable:
         return [web.route(op.method, op.path, op.handler) for op in self.operations]
 
 
-EVENT_ID = Parameter(
-    "event_id",
-    "path",
-    {"type": "integer", "minimum": 1, "maximum": 2**53 - 1},
-    "the event's id",
-    required=True,
-)
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**53 - 1}
+
+
+def id_parameter(name: str, description: str, *, where: str = "path") -> Parameter:
+    """An id in the one spelling `parse_id` reads; a path's is required."""
+    return Parameter(name, where, ID_SCHEMA, description, required=where == "path")
+
+
+EVENT_ID = id_parameter("event_id", "the event's id")
 _VERSION = {"type": "string", "pattern": r'^(W/)?"?[1-9][0-9]{0,8}"?$'}
 IF_MATCH = Parameter("If-Match", "header", _VERSION, 'the version the change is for, e.g. "3"')
 IF_MATCH_REQUIRED = Parameter(
