@@ -12,6 +12,7 @@ that another customer's event stays closed, and takes light and dark screenshots
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import aiohttp
 import av
 import pytest
+import zxingcpp
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Page
 from pydantic import SecretStr
@@ -256,6 +258,14 @@ async def test_an_event_from_the_console_to_its_recording(
         await playwright.stop()
 
 
+def read_qr(png: bytes) -> str:
+    """The text of the one QR code in a PNG screenshot (zxing-cpp, PyAV decoding)."""
+    with av.open(io.BytesIO(png), format="png_pipe") as container:
+        image = next(container.decode(video=0)).to_ndarray(format="gray")
+    (code,) = zxingcpp.read_barcodes(image)
+    return str(code.text)
+
+
 async def _text_is(locator: Any, text: str) -> bool:
     return bool(await locator.inner_text() == text)
 
@@ -323,7 +333,19 @@ async def test_the_console_by_keyboard_with_labels_and_customers_apart(
             await page.screenshot(
                 path=screenshot_dir(tmp_path) / f"console-{scheme}.png", full_page=True
             )
-        await page.emulate_media(color_scheme="light")
+        # A phone's camera reads the QR code as the listener link beside it.
+        first_qr = page.locator(".qr-codes li").first
+        shown = await first_qr.locator(".url").inner_text()
+        assert read_qr(await first_qr.locator("img").screenshot()) == shown
+        assert shown.endswith("?channel=en-US")
+        # Printed, the links section alone: QR codes to put on a door or a seat.
+        await page.evaluate("document.body.classList.add('printing-links')")
+        await page.emulate_media(media="print", color_scheme="light")
+        assert await page.locator(".qr-codes img").first.is_visible()
+        assert not await page.locator("#details").is_visible()
+        assert not await page.get_by_role("navigation").is_visible()
+        await page.evaluate("document.body.classList.remove('printing-links')")
+        await page.emulate_media(media="screen", color_scheme="light")
         await page.set_viewport_size(PHONE)
         assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         await page.screenshot(path=screenshot_dir(tmp_path) / "console-phone.png")
