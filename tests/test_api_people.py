@@ -223,6 +223,23 @@ async def test_an_expired_link_signs_nobody_in(
     assert (await api.post("/api/auth/link", json={"code": "short"})).status == 422
 
 
+async def test_nobody_is_invited_to_an_event_that_is_over(
+    api: Client, settings: Settings, acme: dict[str, Any]
+) -> None:
+    event_id = acme["event"]["id"]
+    assert (await api.post(f"/api/events/{event_id}/cancel", json={"reason": "x"})).status == 200
+    response = await invite(
+        api,
+        manager(settings, acme["customer"]),
+        event_id,
+        email="z@example.org",
+        name="Z",
+        channel=1,
+    )
+    assert response.status == 409
+    assert "CANCELLED" in (await response.json())["detail"]
+
+
 async def test_removing_a_person_takes_back_their_grants(
     api: Client, settings: Settings, acme: dict[str, Any]
 ) -> None:

@@ -84,6 +84,8 @@ class Invitations:
     async def invite(
         self, event: Event, request: InvitationRequest, *, base_url: str, actor: str
     ) -> Invitation:
+        if event.status.is_final:
+            raise Conflict(f"event {event.id} is {event.status.value}: nobody can speak at it now")
         grant = grant_for(event, request.channel)
         user = await self._person(event, request)
         user = await self.accounts.grant(user.id, grant)

@@ -116,7 +116,14 @@ async function renderRows(body, count, params) {
       ),
     );
   }
+  // The list refreshes itself: touch the page only when something changed, and keep
+  // the keyboard's place when it does.
+  const signature = rows.map((row) => row.textContent).join("\n");
+  if (signature === body.dataset.signature) return;
+  const focused = document.activeElement?.closest?.("#events") ? document.activeElement.getAttribute("href") : null;
+  body.dataset.signature = signature;
   body.replaceChildren(...rows);
+  if (focused) body.querySelector(`a[href="${CSS.escape(focused)}"]`)?.focus();
   const { total } = answer.data;
   count.textContent = `${total} event${total === 1 ? "" : "s"}${total > rows.length ? `, ${rows.length} shown` : ""}.`;
   window.livevent = { ...(window.livevent || {}), rows: rows.length };
