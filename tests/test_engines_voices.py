@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 import pytest
 
 from livevent.errors import Unavailable
-from livevent.model import GlossaryEntry
+from livevent.model import Channel, ChannelKind, GlossaryEntry
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.apertium import ApertiumTranslator, find_route
 from livevent.runtime.engines.festival import FestivalTTS
 from livevent.runtime.engines.pico import PicoTTS
+from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.glossary import translate_with_glossary
 
 SECONDS = 32000  # bytes of 16 kHz s16le per second
@@ -82,6 +83,27 @@ async def test_each_language_gets_its_clearest_installed_voice(engines: Engines)
     assert await engines.choose_voice("es-ES", "es-419") == ("espeak", "es-419")
     assert await engines.choose_voice("ca-ES", "festival") == ("festival", None)
     assert await engines.choose_voice("es-ES", None, "piper") == ("piper", None)
+
+
+@pytest.mark.parametrize(
+    ("language", "voice", "expected"),
+    [
+        ("es-ES", None, ("pico", None)),
+        ("gl-ES", None, ("captions only", "captions only: no voice for gl-ES is installed")),
+        ("es-ES", "none", ("captions only", "captions only, as the organizer chose")),
+        ("gl-ES", "pico", Unavailable),  # a voice the organizer named must be there
+    ],
+)
+async def test_a_channel_without_a_voice_is_captioned(
+    engines: Engines, language: str, voice: str | None, expected: object
+) -> None:
+    channel = Channel(language=language, kind=ChannelKind.MACHINE, number=2, voice=voice)
+    if expected is Unavailable:
+        with pytest.raises(Unavailable, match="no voice for gl-ES"):
+            await engines_for(engines, "en-US", channel)
+        return
+    chosen = await engines_for(engines, "en-US", channel)
+    assert (chosen.voice_label, chosen.note) == expected
 
 
 def test_routes_are_direct_else_through_one_pivot() -> None:

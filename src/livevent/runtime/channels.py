@@ -31,6 +31,7 @@ class ChannelState:
     paused: bool = True
     playing: bool = False  # a machine channel speaking a translation
     problem: str | None = None  # why a machine channel cannot run
+    note: str | None = None  # a machine channel that runs captions only, and why
     remote: dict[str, Any] | None = None  # on a relay: the owner's last status of the channel
 
     @property
@@ -51,7 +52,8 @@ class ChannelState:
                 return "unavailable"
             if self.paused:
                 return "paused"
-            return "live" if self.playing else "waiting"
+            # Captions only: on air whenever the pipeline runs, there is no voice to wait for.
+            return "live" if self.playing or self.note else "waiting"
         if self.paused:
             return "paused"
         return "live" if self.speaker is not None and not self.muted else "waiting"

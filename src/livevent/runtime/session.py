@@ -220,6 +220,10 @@ class LiveSession:
         )
         if problem and message.channel_state == "unavailable":
             message.channel_reason = problem
+        elif state.note and message.channel_state != "unavailable":
+            message.channel_reason = state.note
+        elif state.remote is not None:
+            message.channel_reason = state.remote.get("channel_reason")
         return message
 
     def welcome(self, channel: str, audio_format: str) -> Welcome:
@@ -286,6 +290,10 @@ class LiveSession:
     def set_problem(self, language: str, problem: str) -> None:
         """A machine channel cannot run, and says why."""
         self.channels[language].problem = problem
+
+    def set_note(self, language: str, note: str) -> None:
+        self.channels[language].note = note
+        self._notify(language)
 
     def is_paused(self, language: str) -> bool:
         return self.channels[language].paused

@@ -29,6 +29,9 @@ class PipelineHost(Protocol):
     def set_problem(self, language: str, problem: str) -> None:
         """The channel cannot run; listeners are told why."""
 
+    def set_note(self, language: str, note: str) -> None:
+        """The channel runs, captions only; listeners are told why there is no voice."""
+
     def is_paused(self, language: str) -> bool:
         """Nobody has listened to the channel for a while: do no work for it."""
 

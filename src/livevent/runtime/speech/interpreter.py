@@ -57,7 +57,7 @@ class ChannelInterpreter:
     source: str
     mode: Mode
     mt: Callable[[], Awaitable[Translator]]
-    tts: Callable[[], Awaitable[TextToSpeech]]
+    tts: Callable[[], Awaitable[TextToSpeech]] | None  # None: captions only
     player: ChannelPlayer
     clock: MediaClock
     voice: str | None = None
@@ -131,8 +131,8 @@ class ChannelInterpreter:
     async def _speak(self, text: str, source_seconds: float | None = None) -> bytes | None:
         """The translation as speech; with `source_seconds`, paced to fit the time the
         source took (less what is still queued), as an interpreter keeps up."""
-        if self.host.is_paused(self.language) or not text.strip():
-            return None  # nobody listens: captions only, no speech work
+        if self.tts is None or self.host.is_paused(self.language) or not text.strip():
+            return None  # no voice, or nobody listens: captions only, no speech work
         tts = await self.tts()
         started = time.perf_counter()
         rate = self.player.rate()

@@ -147,7 +147,7 @@ class MachinePipeline:
             source=self.source,
             mode=self.mode_of(channel),
             mt=lambda: self.engines.mt(chosen.mt),
-            tts=lambda: self.engines.tts(chosen.tts),
+            tts=None if chosen.tts is None else lambda: self.engines.tts(chosen.tts),
             player=ChannelPlayer(self.host, language),
             clock=self.clock,
             voice=chosen.voice,
@@ -156,6 +156,8 @@ class MachinePipeline:
         )
         self.booths[language] = booth
         self.chosen[language] = chosen
+        if chosen.note is not None:
+            self.host.set_note(language, chosen.note)
         self.host.spawn(booth.player.run(), name=f"player:{language}")
         self.host.spawn(booth.run(), name=f"booth:{language}")
 

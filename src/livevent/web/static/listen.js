@@ -103,6 +103,9 @@ const socket = new ReconnectingSocket({
       setStatus(message.event_status, message.reason);
       if (message.channel_state === "unavailable") {
         $("connection").textContent = "This channel is not available right now.";
+      } else if (message.channel_reason) {
+        // A channel that runs without a voice says so: its captions are all there is.
+        $("connection").textContent = message.channel_reason[0].toUpperCase() + message.channel_reason.slice(1) + ".";
       }
     } else if (message.type === "caption") {
       captions.show(message);

@@ -39,7 +39,7 @@ function channelRow(channel, index, sourceInput) {
     placeholder: "the best there is",
   });
   const voiceRow = field(`${prefix}-voice`, "Voice", voice, {
-    hint: "engine[:voice], e.g. piper or espeak:es",
+    hint: "engine[:voice], e.g. pico or espeak:es; none: captions only",
     error: `channels.${index}.voice`,
   });
   const showVoice = () => (voiceRow.hidden = floor || kind.value !== "machine");
