@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from livevent.runtime.audio import FRAME_BYTES, FRAME_MS, FrameChunker, frames_of
+from livevent.runtime.audio import FRAME_BYTES, FRAME_MS, FrameChunker, frames_of, trim_silence
+from livevent.runtime.engines import Engines
 from livevent.runtime.engines.vad import Segmenter
 from tests.support.live import speech_pcm
 
@@ -70,3 +71,18 @@ def test_a_speaker_who_never_pauses_still_gets_cut_at_the_limit(
     rest = segmenter.finish()  # the speaker left: what was said so far is an utterance
     assert rest is not None and rest.seconds > 0
     assert segmenter.trailing_silence_ms == 0 and not segmenter.speaking
+
+
+async def test_synthesised_speech_loses_the_silence_around_it_but_a_breath() -> None:
+    """Pico leaves ~0.3-0.6 s of silence after a phrase: a machine booth drops it."""
+    engines = Engines()
+    try:
+        pico = await engines.tts("pico")
+        pcm = await pico.synthesize("Buenos días a todos.", "es-ES")
+    finally:
+        await engines.aclose()
+    seconds = len(pcm) / 32000
+    tight = trim_silence(pcm, keep=0.08)
+    assert len(trim_silence(pcm)) + int(0.08 * 16000) * 2 >= len(tight) > len(trim_silence(pcm))
+    assert seconds - len(tight) / 32000 > 0.2  # what the synthesiser left around it
+    assert trim_silence(b"\0\0" * 800) == b"\0\0" * 800  # all silence: left as it is

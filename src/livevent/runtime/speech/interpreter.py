@@ -19,6 +19,7 @@ from typing import Literal
 
 from livevent.errors import LiveventError
 from livevent.model import GlossaryEntry
+from livevent.runtime.audio import trim_silence
 from livevent.runtime.engines.base import TextToSpeech, Translator
 from livevent.runtime.speech.glossary import translate_with_glossary
 from livevent.runtime.speech.host import PipelineHost
@@ -36,6 +37,15 @@ MAX_RATE = 1.5
 # Consecutive speech waits for a pause, but no longer than this much of it waits.
 HOLD_AT_MOST = 8.0
 MODES: tuple[Mode, ...] = ("simultaneous", "consecutive")
+# The breath left after each translated phrase, where the synthesiser left 0.2-0.6 s.
+UNIT_GAP = 0.08
+
+
+def _tight(pcm: bytes) -> bytes:
+    """Speech without the synthesiser's silences around it (Pico adds 0.3-0.6 s after,
+    Festival 0.3 s before): a booth does not leave half a second between its phrases,
+    and every silent second queued is a second later for what follows."""
+    return trim_silence(pcm, keep=UNIT_GAP)
 
 
 @dataclass(slots=True, frozen=True)
@@ -136,13 +146,15 @@ class ChannelInterpreter:
         tts = await self.tts()
         started = time.perf_counter()
         rate = self.player.rate()
-        pcm = await tts.synthesize(text, self.language, voice=self.voice, rate=rate)
+        pcm = _tight(await tts.synthesize(text, self.language, voice=self.voice, rate=rate))
         if source_seconds:
             spoken = len(pcm) / BYTES_PER_SECOND * rate  # its length at rate 1
             room = max(0.5, source_seconds - self.player.backlog())
             fitted = min(MAX_RATE, max(rate, spoken / room))
             if fitted > rate * 1.05:
-                pcm = await tts.synthesize(text, self.language, voice=self.voice, rate=fitted)
+                pcm = _tight(
+                    await tts.synthesize(text, self.language, voice=self.voice, rate=fitted)
+                )
         self.player.metrics.tts_ms = (time.perf_counter() - started) * 1000
         return pcm
 
