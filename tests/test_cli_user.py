@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from livevent.auth import verifier_for
 from livevent.auth.accounts import Accounts
+from livevent.auth.invitations import Invitations
 from livevent.bus import MemoryBus
 from livevent.cli import app
 from livevent.errors import Unauthorized
@@ -141,3 +142,39 @@ def test_a_grant_on_a_missing_event_changes_nothing(cli: Any) -> None:
     code, _, err = cli("user", "grant", "c@example.org", "424242", "listen")
     assert code == 2 and "424242" in err
     assert json.loads(cli("user", "list", "--json")[1])[0]["grants"] == []
+
+
+async def _sign_in_with(store_url: str, code: str) -> str:
+    settings = Settings(database_url=store_url)
+    store = await open_store(store_url)
+    try:
+        accounts = Accounts.from_settings(
+            settings, users=store.users, bus=MemoryBus(), verifier=verifier_for(settings)
+        )
+        signed = await Invitations(accounts, store.links, ttl=60).sign_in(code)
+        return signed.next
+    finally:
+        await store.aclose()
+
+
+def test_invite_prints_a_link_that_signs_in_once(cli: Any, store_url: str) -> None:
+    event_id = make_event(cli)
+    code, out, err = cli(
+        "user", "invite", str(event_id), "--channel", "2", "--email", "ana@example.org",
+        "--name", "Ana",
+    )  # fmt: skip
+    assert code == 0, err
+    link = out.strip().splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:8080/signin#code="), out
+    secret = link.partition("#code=")[2]
+    assert asyncio.run(_sign_in_with(store_url, secret)) == f"/speak/{event_id}/2"
+    with pytest.raises(Unauthorized):
+        asyncio.run(_sign_in_with(store_url, secret))
+    code, out, _ = cli("user", "list", "--json")
+    (user,) = json.loads(out)
+    assert user["grants"] == [{"event": event_id, "can": "interpret", "channel": 2}]
+    # A machine channel or a missing name: one line, nothing created.
+    code, _, err = cli(
+        "user", "invite", str(event_id), "--channel", "2", "--email", "b@example.org"
+    )
+    assert code != 0 and err.count("\n") == 1 and "name" in err

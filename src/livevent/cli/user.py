@@ -8,8 +8,10 @@ from typing import Annotated
 import typer
 
 from livevent.auth.accounts import Accounts
+from livevent.auth.invitations import Invitation, InvitationRequest, Invitations
 from livevent.cli._utilities import (
     EventId,
+    actor,
     console,
     exit_with_error,
     guarded,
@@ -168,6 +170,40 @@ def _change_grants(
         return await (accounts.grant if add else accounts.revoke)(user.id, change)
 
     _show(run(ctx, work), as_json, "Granted; now" if add else "Revoked; now")
+
+
+@app.command("invite")
+def invite(
+    ctx: typer.Context,
+    event_id: EventArgument,
+    channel: Annotated[
+        int, typer.Option("--channel", help="The channel they speak on (1: the floor).", min=1)
+    ],
+    email: Annotated[str, typer.Option("--email", help="Their email (a new or known user).")],
+    name: Annotated[str | None, typer.Option("--name", help="Their name, for a new user.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Invite a speaker or interpreter: a grant, and a one-time link that signs them in."""
+    settings = state(ctx).settings
+    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+
+    async def work(service: EventService) -> Invitation:
+        event = await service.get_event(event_id)
+        invitations = Invitations(
+            _accounts(ctx, service), service.store.links, ttl=settings.invite_link_ttl
+        )
+        request = validate(InvitationRequest, {"channel": channel, "email": email, "name": name})
+        return await invitations.invite(event, request, base_url=base, actor=actor())
+
+    invitation = run(ctx, work)
+    if as_json:
+        print_json(invitation)
+        return
+    console.print(
+        f"Invited {invitation.user.email} to {invitation.grant}. Send them this link"
+        f" (it works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):"
+    )
+    print(invitation.link)
 
 
 @app.command("password")
