@@ -206,6 +206,8 @@ async def test_an_event_from_the_console_to_its_recording(
             speaker = await booth[1].new_page(viewport=PHONE)
             await speaker.goto(link)
             await speaker.wait_for_url(f"**/speak/{event.id}/2")
+            await speaker.get_by_text("You are signed in.").wait_for()
+            assert not await speaker.get_by_label("Your speaker token").is_visible()
             await speaker.get_by_role("button", name="Connect microphone").click()
             await wait_for(speaker, "document.getElementById('on-air').textContent === 'On air'")
             again = await booth[1].new_page()

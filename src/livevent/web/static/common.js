@@ -281,6 +281,11 @@ export function rememberSpeaker(eventId, pair) {
   if (pair.refresh_token) sessionStorage.setItem(speakerRefreshKey(eventId), pair.refresh_token);
 }
 
+/** Whether this tab was signed in by an invitation's link (it holds a refresh token). */
+export function invitedSpeaker(eventId) {
+  return Boolean(sessionStorage.getItem(speakerRefreshKey(eventId)));
+}
+
 export function speakerToken(eventId) {
   return sessionStorage.getItem(speakerKey(eventId)) || "";
 }

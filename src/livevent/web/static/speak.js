@@ -4,6 +4,7 @@ import {
   ChannelPlayer,
   ReconnectingSocket,
   fragmentParams,
+  invitedSpeaker,
   keepSpeakerFresh,
   socketUrl,
   speakerToken,
@@ -32,6 +33,11 @@ const state = {
   wasOnAir: false,
 };
 $("token").value = state.token;
+if (invitedSpeaker(eventId) && !fragmentParams().get("token")) {
+  // Signed in by the invitation's link: no token to paste.
+  $("token-row").hidden = true;
+  $("signed-in").hidden = false;
+}
 keepSpeakerFresh(eventId, (token) => {
   state.token = token;
   $("token").value = token;
@@ -108,6 +114,8 @@ function connect() {
       onAir("Not connected", "waiting");
       if (event.code === 4001) {
         $("connection").textContent = `Your token was refused: ${event.reason}. Paste a fresh one.`;
+        $("token-row").hidden = false;
+        $("signed-in").hidden = true;
         state.socket.stopped = true;
         $("connect-form").hidden = false;
       } else if (event.code === 4009 && state.wasOnAir) {
