@@ -209,7 +209,8 @@ async def run_once(
         channels = {}
         for language in TARGETS:
             spans = caption_spans(arrivals[language], t0)
-            audio = list(pipeline.booths[language].player.metrics.ear_voice_spans)
+            metrics = pipeline.booths[language].player.metrics
+            audio = list(metrics.ear_voice_spans)
             channels[language] = {
                 "captions_evs_p50": weighted_percentile(spans, 0.5),
                 "captions_evs_p90": weighted_percentile(spans, 0.9),
@@ -220,6 +221,10 @@ async def run_once(
                 "caption_updates": len(arrivals[language]),
                 "speech_heard_s": round(heard[language], 1),
                 "skipped": snapshot["channels"][language]["skipped"],
+                # The audio span's parts: the source's end -> its speech queued
+                # (committing, translating, synthesising), then queued -> playing.
+                "ready_p50": _median(metrics.ready_lags),
+                "queue_wait_p50": _median(metrics.queue_waits),
             }
         await runner.cleanup()
         await runtime.stop(event.id)
@@ -232,6 +237,10 @@ async def run_once(
         "channels": channels,
         "floor_text": floor_text,
     }
+
+
+def _median(values: Any) -> float | None:
+    return round(statistics.median(values), 2) if values else None
 
 
 async def one_at_a_time(sentences: list[bytes]) -> str:

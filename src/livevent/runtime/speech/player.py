@@ -28,8 +28,11 @@ class ChannelMetrics:
     # Ear-voice span: a translation starts to play, minus when the middle of its
     # source was heard (how a human interpreter's lag is measured).
     ear_voice_span: RollingMedian = field(default_factory=RollingMedian)
-    # Every span, for benchmarks that need the whole distribution (bounded: hours).
+    # Every span, for benchmarks that need the whole distribution (bounded: hours),
+    # and its two parts: source end -> speech queued, and queued -> playing.
     ear_voice_spans: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    ready_lags: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
+    queue_waits: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
 
 @dataclass(slots=True)
@@ -37,6 +40,7 @@ class Speech:
     pcm: bytes
     heard_at: float  # monotonic time the middle of the source was heard
     ended_at: float  # monotonic time the source ended
+    queued_at: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -101,6 +105,8 @@ class ChannelPlayer:
                 self.metrics.first_audio_ms = (now - speech.ended_at) * 1000
                 self.metrics.ear_voice_span.add(now - speech.heard_at, now)
                 self.metrics.ear_voice_spans.append(now - speech.heard_at)
+                self.metrics.ready_lags.append(speech.queued_at - speech.ended_at)
+                self.metrics.queue_waits.append(now - speech.queued_at)
         self.host.flush(self.language)
 
     def _set_playing(self, playing: bool) -> None:
