@@ -95,3 +95,28 @@ async def test_one_speaker_per_channel_across_instances(
         return admitted
 
     await poll(next_speaker_admitted)
+
+
+async def test_a_relay_answers_stats_with_the_owners_view_of_each_channel(
+    aiohttp_client: AiohttpClient, pair: tuple[LiveRuntime, LiveRuntime]
+) -> None:
+    """The console may be served by any instance: who speaks is known on the owner."""
+    one, two = pair
+    event_id = await scheduled_event(one.service)
+    await one.start(event_id)
+    owner = await aiohttp_client(create_runtime_app(one.settings, runtime=one))
+    relay = await aiohttp_client(create_runtime_app(two.settings, runtime=two))
+    listener = await relay.ws_connect(f"/listen/{event_id}")
+    await listen_until(listener, Heard(), lambda log: bool(log.of_type("status")))
+    assert two.sessions[event_id].role == "relay"
+    speaking = await owner.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    assert (await speaking.receive_json())["type"] == "ready"
+
+    async def relay_sees_the_speaker() -> bool:
+        stats = await (await relay.get(f"/live/{event_id}/stats")).json()
+        floor = stats["channels"].get("en-US", {})
+        return str(floor.get("speaker")) in ("1", "True", "true") and floor.get("state") == "live"
+
+    await poll(relay_sees_the_speaker)
+    await speaking.close()
+    await listener.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from livevent.auth.access import may_listen
@@ -52,7 +54,12 @@ async def live_stats(request: web.Request) -> web.Response:
     event_id = config.id
     session = runtime.sessions.get(event_id)
     shared = await read_stats(runtime.bus, event_id)
-    body = session.snapshot() if session else {"event": event_id, "channels": {}}
+    body: dict[str, Any] = session.snapshot() if session else {"event": event_id, "channels": {}}
+    if session is None or session.role != "owner":
+        # A relay mirrors the owner's channels: who speaks, their state and a machine
+        # channel's lag are the owner's to say, whichever instance is asked.
+        for language, owner_view in shared["channels"].items():
+            body["channels"][language] = {**body["channels"].get(language, {}), **owner_view}
     body["status"] = session.status.value if session else config.status.value
     body["listeners"] = shared["listeners"]
     body["instances"] = shared["instances"]
