@@ -35,29 +35,9 @@ from livevent.runtime.engines import Engines, engine_classes
 
 RESULTS = Path(__file__).parent / "results"
 TEXTS = Path(__file__).parent / "texts"
-# Plain sentences of a meeting, without numbers (Whisper writes digits, the text words).
-ENGLISH = [
-    "Good morning everyone, and welcome to the annual meeting of our association.",
-    "This year we opened a new library in the centre of the city.",
-    "Many families visited it during the first month.",
-    "The children's room was the most popular part of the building.",
-    "We also started a programme of evening classes for adults.",
-    "The classes teach languages, cooking and basic computer skills.",
-    "Our volunteers gave many hours of their time.",
-    "I would like to thank every one of them for their generous work.",
-    "Next year we plan to open a second library near the river.",
-    "We will need more volunteers and the support of local businesses.",
-    "The city council has promised to help us with the new building.",
-    "We are also looking for a partner to run a small cafe inside.",
-    "If you know a business that could help, please tell us today.",
-    "Our accounts for the year are printed in the report on your chair.",
-    "The treasurer will answer your questions after the break.",
-    "The weather is very nice today, so lunch will be served in the garden.",
-    "Please switch off your phones during the presentations.",
-    "The next speaker will talk about the history of our town.",
-    "Please speak to any member of the board after this meeting.",
-    "Thank you very much for listening, and enjoy the rest of the day.",
-]
+# Plain sentences of a meeting, without numbers (Whisper writes digits, the text words);
+# texts/en-US.txt is the English the other languages' texts were written from.
+ENGLISH = (TEXTS / "en-US.txt").read_text(encoding="utf-8").splitlines()
 LANGUAGES = ["es-ES", "ca-ES", "fr-FR", "it-IT", "en-US", "pt-PT", "gl-ES"]
 
 
