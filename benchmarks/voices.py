@@ -13,7 +13,10 @@ Reported per language and engine, side by side:
 
 The ranking in src/livevent/runtime/engines/voices.py comes from these numbers.
 
-    python benchmarks/voices.py [--languages es-ES ca-ES ...] [--translated]
+    python benchmarks/voices.py [--languages es-ES ca-ES ...] [--translated] [--rates 1 1.5]
+
+With `--rates`, every voice is also heard sped up, as a booth that falls behind
+speaks (interpreter.py caps the speed-up by these numbers).
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ async def voices_for(engines: Engines, language: str) -> list[str]:
 
 
 async def round_trip(
-    engines: Engines, language: str, engine: str, texts: list[str]
+    engines: Engines, language: str, engine: str, texts: list[str], rate: float = 1.0
 ) -> dict[str, Any]:
     tts = await engines.tts(engine)
     stt = await engines.stt()
@@ -80,7 +83,7 @@ async def round_trip(
     synth_ms, seconds, heard = [], [], []
     for text in texts:
         started = time.perf_counter()
-        pcm = await tts.synthesize(text, language)
+        pcm = await tts.synthesize(text, language, rate=rate)
         synth_ms.append((time.perf_counter() - started) * 1000)
         seconds.append(len(pcm) / 32000)
         heard.append((await stt.transcribe(pcm, language)).text)
@@ -88,6 +91,7 @@ async def round_trip(
     return {
         "language": language,
         "engine": engine,
+        "rate": rate,
         "wer": round(wer, 3),
         "synth_p50_ms": round(statistics.median(synth_ms), 1),
         "audio_p50_s": round(statistics.median(seconds), 2),
@@ -95,7 +99,7 @@ async def round_trip(
     }
 
 
-async def main(languages: list[str], translated: bool) -> list[dict[str, Any]]:
+async def main(languages: list[str], translated: bool, rates: list[float]) -> list[dict[str, Any]]:
     rows = []
     engines = Engines()
     try:
@@ -105,11 +109,11 @@ async def main(languages: list[str], translated: bool) -> list[dict[str, Any]]:
             if not speaking:
                 print(f"{language:6} no voice installed speaks it", flush=True)
                 rows.append({"language": language, "engine": None})
-            for engine in speaking:
-                row = await round_trip(engines, language, engine, texts)
+            for engine, rate in ((e, r) for e in speaking for r in rates):
+                row = await round_trip(engines, language, engine, texts, rate)
                 rows.append(row)
                 print(
-                    f"{language:6} {engine:9} wer {row['wer']:.3f}"
+                    f"{language:6} {engine:9} x{rate:<4} wer {row['wer']:.3f}"
                     f"  synth p50 {row['synth_p50_ms']:7.1f} ms  audio {row['audio_p50_s']} s",
                     flush=True,
                 )
@@ -122,8 +126,13 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--languages", nargs="+", default=LANGUAGES)
     parser.add_argument("--translated", action="store_true", help="Apertium's sentences")
+    parser.add_argument(
+        "--rates", nargs="+", type=float, default=[1.0], help="speaking rates (a booth speeds up)"
+    )
     args = parser.parse_args()
-    results = asyncio.run(main(args.languages, args.translated))
+    results = asyncio.run(main(args.languages, args.translated, args.rates))
     RESULTS.mkdir(exist_ok=True)
     name = "voices-translated.json" if args.translated else "voices.json"
+    if args.rates != [1.0]:
+        name = name.replace(".json", "-rates.json")
     (RESULTS / name).write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")

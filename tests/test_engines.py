@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
@@ -17,7 +18,7 @@ from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
 from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
 from livevent.runtime.engines.vosk import VoskSTT
-from livevent.runtime.engines.whisper import WhisperSTT
+from livevent.runtime.engines.whisper import WhisperSTT, short_window
 from tests.support.live import speech_pcm
 
 
@@ -54,6 +55,36 @@ async def test_piper_speaks_what_whisper_understands() -> None:
     assert len(faster) < len(pcm)
     with pytest.raises(Unavailable, match="no voice for ja-JP"):
         await piper.synthesize("konnichiwa", "ja-JP")
+
+
+def test_a_short_window_is_the_audio_and_a_margin_and_never_past_thirty_seconds() -> None:
+    assert short_window(16000 * 3) == 800  # 3 s of audio: 300 frames and 5 s of margin
+    assert short_window(16000 * 3 + 160) == 802  # even: the encoder halves the frames
+    assert short_window(16000 * 25) is None  # 25 s and the margin fill the window
+    assert short_window(16000 * 45) is None  # decoded window by window, as before
+
+
+async def test_whisper_hears_a_short_buffer_through_a_short_window(tmp_path: Path) -> None:
+    """Cut to the audio and a margin, the encoder's window hears what the whole one
+    hears, with the same word times (a streaming decode trims its buffer at them)."""
+    pcm = speech_pcm(
+        "The committee met on Tuesday to discuss the budget for next year.", "en-us", tmp_path
+    )
+    whisper = WhisperSTT()
+    await whisper.start()
+    short = await whisper.transcribe(pcm, "en-US", timestamps=True)
+    assert whisper._model.encoded_frames == short_window(len(pcm) // 2)
+    whisper._model.frames = None  # the whole window, as faster-whisper decodes by itself
+    audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    segments, _ = whisper._model.transcribe(
+        audio, language="en", beam_size=1, temperature=0.0, word_timestamps=True
+    )
+    full = [word for segment in segments for word in segment.words]
+    assert whisper._model.encoded_frames == 3000
+    assert "committee" in short.text.lower() and "budget" in short.text.lower()
+    assert [w.text for w in short.timed] == [w.word.strip() for w in full]
+    for ours, whole in zip(short.timed, full, strict=True):
+        assert abs(ours.start - whole.start) <= 0.2 and abs(ours.end - whole.end) <= 0.2
 
 
 async def test_vosk_names_what_is_missing(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def test_a_machine_that_stays_slow_turns_channels_consecutive_and_back() -> None
     booth: Any = SimpleNamespace(mode="simultaneous")
     pipeline.booths["es-ES"] = booth
 
-    pipeline._pace(0.5)
+    pipeline._pace(0.3)
     assert pipeline.chunk == MIN_CHUNK and not pipeline.degraded
     pipeline._pace(6.0)  # one slow decode (a busy neighbour): the period grows, no switch
     assert not pipeline.overloaded and booth.mode == "simultaneous"
@@ -139,6 +139,6 @@ def test_a_machine_that_stays_slow_turns_channels_consecutive_and_back() -> None
         pipeline._pace(6.0)
     assert pipeline.overloaded and booth.mode == "consecutive"
     for _ in range(12):  # fast again
-        pipeline._pace(0.5)
+        pipeline._pace(0.3)
     assert not pipeline.overloaded and booth.mode == "simultaneous"
     assert pipeline.chunk == MIN_CHUNK

@@ -31,6 +31,22 @@ _PARTS = (
 _COMPANIONS = ("config.json", "tokenizer.json", "vocabulary.json")
 _FALLBACK = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # faster-whisper's own default
 STREAMING_MAX_TOKENS = 160
+WINDOW_FRAMES = 3000  # Whisper's window: 30 s of mel frames, one per 10 ms
+# Padding left after the audio when the window is cut short. With none, Whisper
+# hallucinates past the end ("about the BABAP."); with one or two seconds, a
+# whole-sentence decode sometimes loops (one Catalan sentence in 20 came back twelve
+# times). With five, round trips of es/fr/ca voices score as with the whole window.
+SHORT_WINDOW_MARGIN = 500  # frames: 5 s
+
+
+def short_window(samples: int) -> int | None:
+    """How many mel frames to encode for this much 16 kHz audio: the audio and five
+    seconds of padding, rather than Whisper's whole 30 s window. None: the full
+    window (audio longer than one window is decoded window by window, unchanged)."""
+    frames = samples // 160 + SHORT_WINDOW_MARGIN
+    if frames >= WINDOW_FRAMES:
+        return None
+    return frames + frames % 2  # the encoder halves the frames: keep them even
 
 
 def _package_file(package: str, name: str) -> Path:
@@ -96,7 +112,8 @@ class WhisperSTT(SpeechToText):
                 "speech-to-text needs faster-whisper (pip install faster-whisper)"
             ) from None
         path = self.model_spec or str(whisper_base_dir())
-        return WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=self.threads)
+        model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=self.threads)
+        return _ShortWindow(model)
 
     async def transcribe(
         self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
@@ -114,6 +131,7 @@ class WhisperSTT(SpeechToText):
         self, pcm: bytes, language: str, prompt: str | None, timestamps: bool
     ) -> tuple[str, list[TimedWord]]:
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+        self._model.frames = short_window(len(audio))
         segments, _ = self._model.transcribe(
             audio,
             language=language,
@@ -140,3 +158,36 @@ class WhisperSTT(SpeechToText):
 
     def describe(self) -> dict[str, object]:
         return {"model": self.model_spec or "Whisper base (bundled)", "languages": "~100"}
+
+
+class _ShortWindow:
+    """A faster-whisper model whose encoder sees only as much of the 30 s window as
+    the audio fills, plus a margin.
+
+    faster-whisper pads every window's features to 3000 frames, so a 3 s buffer costs
+    as much to encode as 30 s: on 2 cores, 0.56 s of the 0.9 s a streaming decode took,
+    whatever its length. The encoder itself takes shorter input (0.13 s for 10 s), and
+    the decoder's cross-attention does not need all the padding: with the window cut
+    to the audio and one second, a decode of 3 / 6 / 11 s of speech took
+    0.23 / 0.37 / 0.59 s instead of 0.90 / 0.98 / 1.35 s; the five seconds kept
+    (see SHORT_WINDOW_MARGIN) halve the time a streaming decode takes
+    (docs/benchmarks.md has the effect on the live channels).
+    `frames` is set before each decode, under the adapter's lock.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self.model = model
+        self.frames: int | None = None
+        self.encoded_frames = 0  # the last window's length, as encoded
+        encode = model.encode
+
+        def encode_short(features: Any) -> Any:
+            if self.frames is not None and features.shape[-1] > self.frames:
+                features = np.ascontiguousarray(features[..., : self.frames])
+            self.encoded_frames = features.shape[-1]
+            return encode(features)
+
+        model.encode = encode_short
+
+    def transcribe(self, audio: Any, **options: Any) -> Any:
+        return self.model.transcribe(audio, **options)

@@ -37,6 +37,9 @@ MAX_RATE = 1.5
 # Consecutive speech waits for a pause, but no longer than this much of it waits.
 HOLD_AT_MOST = 8.0
 MODES: tuple[Mode, ...] = ("simultaneous", "consecutive")
+# A phrase is paced to this share of the time its source took: an interpreter who
+# only kept pace would fall behind at every burst of committed words and never catch up.
+PACE_SHARE = 0.85
 # The breath left after each translated phrase, where the synthesiser left 0.2-0.6 s.
 UNIT_GAP = 0.08
 
@@ -149,7 +152,7 @@ class ChannelInterpreter:
         pcm = _tight(await tts.synthesize(text, self.language, voice=self.voice, rate=rate))
         if source_seconds:
             spoken = len(pcm) / BYTES_PER_SECOND * rate  # its length at rate 1
-            room = max(0.5, source_seconds - self.player.backlog())
+            room = max(0.5, source_seconds * PACE_SHARE - self.player.backlog())
             fitted = min(MAX_RATE, max(rate, spoken / room))
             if fitted > rate * 1.05:
                 pcm = _tight(

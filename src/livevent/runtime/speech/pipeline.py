@@ -40,7 +40,7 @@ from livevent.runtime.wire import Caption
 log = logging.getLogger(__name__)
 
 FRAME_SECONDS = 0.02
-MIN_CHUNK = 1.0  # seconds of new speech between decodes
+MIN_CHUNK = 0.75  # seconds of new speech between decodes
 MAX_CHUNK = 4.0
 OVERLOADED_CHUNK = 8.0
 DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so
