@@ -111,6 +111,10 @@ class Translator(Engine, ABC):
 class TextToSpeech(Engine, ABC):
     """Text in, PCM s16le mono 16 kHz out."""
 
+    # The fastest `rate` a channel that fell behind may ask for: past it, listeners
+    # stop making the words out (measured: benchmarks/voices.py --rates).
+    max_rate: ClassVar[float] = 1.5
+
     @abstractmethod
     async def synthesize(
         self, text: str, language: str, *, voice: str | None = None, rate: float = 1.0
@@ -119,3 +123,7 @@ class TextToSpeech(Engine, ABC):
 
     def supports(self, language: str, voice: str | None = None) -> bool:
         return True
+
+    def max_rate_for(self, language: str) -> float:
+        """The fastest `rate` this engine stays clear at in `language`."""
+        return self.max_rate

@@ -116,6 +116,7 @@ class FestivalTTS(TextToSpeech):
         self.voices = installed_voices(voices_dir)
         self._warm: dict[str, _WarmVoice] = {}
         self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._last: tuple[str, str, bytes] = ("", "", b"")  # voice, text, speech at rate 1
 
     async def start(self) -> None:
         if shutil.which(self.executable) is None:
@@ -149,7 +150,11 @@ class FestivalTTS(TextToSpeech):
         if warm is None:
             warm = self._warm[name] = _WarmVoice(self.executable, name, Path(self._folder.name))
         started = time.perf_counter()
-        pcm = await warm.say(text)
+        if self._last[:2] == (name, text):
+            pcm = self._last[2]  # a channel pacing a phrase asks again at another rate
+        else:
+            pcm = await warm.say(text)
+            self._last = (name, text, pcm)
         if rate != 1.0:
             # HTS voices ignore Festival's duration stretch: change the tempo afterwards.
             pcm = await asyncio.to_thread(speed_up, pcm, rate)

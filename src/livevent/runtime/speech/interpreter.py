@@ -32,8 +32,6 @@ from livevent.runtime.wire import Caption
 log = logging.getLogger(__name__)
 
 Mode = Literal["simultaneous", "consecutive"]
-# espeak-ng stays clear up to about this speed-up; past it, the player skips instead.
-MAX_RATE = 1.5
 # Consecutive speech waits for a pause, but no longer than this much of it waits.
 HOLD_AT_MOST = 8.0
 MODES: tuple[Mode, ...] = ("simultaneous", "consecutive")
@@ -153,7 +151,7 @@ class ChannelInterpreter:
         if source_seconds:
             spoken = len(pcm) / BYTES_PER_SECOND * rate  # its length at rate 1
             room = max(0.5, source_seconds * PACE_SHARE - self.player.backlog())
-            fitted = min(MAX_RATE, max(rate, spoken / room))
+            fitted = min(tts.max_rate_for(self.language), max(rate, spoken / room))
             if fitted > rate * 1.05:
                 pcm = _tight(
                     await tts.synthesize(text, self.language, voice=self.voice, rate=fitted)
