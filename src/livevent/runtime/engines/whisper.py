@@ -131,7 +131,11 @@ class WhisperSTT(SpeechToText):
         self, pcm: bytes, language: str, prompt: str | None, timestamps: bool
     ) -> tuple[str, list[TimedWord]]:
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
-        self._model.frames = short_window(len(audio))
+        # Streaming decodes (with word times) come every second and are agreed on
+        # across decodes: speed first. A whole utterance is decoded once: the whole
+        # window, which heard Pico's French 0.087 -> 0.059 and Italian 0.073 -> 0.057
+        # (WER, benchmarks/voices.py).
+        self._model.frames = short_window(len(audio)) if timestamps else None
         segments, _ = self._model.transcribe(
             audio,
             language=language,
