@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -149,3 +150,45 @@ async def test_apertium_translates_through_a_pivot_and_keeps_the_glossary() -> N
         assert translator.describe()["routes"]["eng-fra"] == ["eng-spa", "spa-fra"]  # type: ignore[index]
     finally:
         await translator.aclose()
+
+
+async def test_a_booth_that_falls_behind_speeds_up_only_as_far_as_its_voice_stays_clear() -> None:
+    """Pico's Spanish may go to 1.8, its French only to 1.3 (benchmarks/voices.py --rates):
+    a phrase with far too little time is spoken at the voice's cap, never faster."""
+    from types import SimpleNamespace
+
+    from livevent.runtime.speech.interpreter import ChannelInterpreter, _tight
+    from livevent.runtime.speech.player import ChannelPlayer
+    from livevent.runtime.speech.timing import MediaClock
+
+    pico = PicoTTS()
+    host: Any = SimpleNamespace(is_paused=lambda language: False)
+
+    async def voice() -> PicoTTS:
+        return pico
+
+    async def spoken(language: str, text: str) -> float:
+        booth = ChannelInterpreter(
+            host=host,
+            language=language,
+            source="en-US",
+            mode="simultaneous",
+            mt=None,  # type: ignore[arg-type]  # only its voice is asked for here
+            tts=voice,
+            player=ChannelPlayer(host, language),
+            clock=MediaClock(),
+        )
+        pcm = await booth._speak(text, source_seconds=0.5)  # far too little time
+        assert pcm is not None
+        return len(pcm)
+
+    spanish = "Buenos días a todos y bienvenidos a la reunión anual de nuestra asociación."
+    french = "Bonjour à tous et bienvenue à la réunion annuelle de notre association."
+    for language, text, cap in (("es-ES", spanish, 1.8), ("fr-FR", french, 1.3)):
+        assert pico.max_rate_for(language) == cap
+        at_cap = len(_tight(await pico.synthesize(text, language, rate=cap)))
+        natural = len(_tight(await pico.synthesize(text, language)))
+        heard = await spoken(language, text)
+        # At the cap (Pico's output wanders by a few milliseconds): faster than its
+        # natural pace, and not faster than the cap.
+        assert abs(heard - at_cap) <= at_cap * 0.03 and heard < natural * 0.9, (heard, at_cap)

@@ -146,12 +146,13 @@ class ChannelInterpreter:
             return None  # no voice, or nobody listens: captions only, no speech work
         tts = await self.tts()
         started = time.perf_counter()
-        rate = self.player.rate()
+        cap = tts.max_rate_for(self.language)
+        rate = min(self.player.rate(), cap)
         pcm = _tight(await tts.synthesize(text, self.language, voice=self.voice, rate=rate))
         if source_seconds:
             spoken = len(pcm) / BYTES_PER_SECOND * rate  # its length at rate 1
             room = max(0.5, source_seconds * PACE_SHARE - self.player.backlog())
-            fitted = min(tts.max_rate_for(self.language), max(rate, spoken / room))
+            fitted = min(cap, max(rate, spoken / room))
             if fitted > rate * 1.05:
                 pcm = _tight(
                     await tts.synthesize(text, self.language, voice=self.voice, rate=fitted)

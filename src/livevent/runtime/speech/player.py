@@ -65,7 +65,7 @@ class ChannelPlayer:
 
     def rate(self) -> float:
         # Like an interpreter who falls behind: a little faster at once, much faster
-        # only when far behind (espeak-ng stays clear up to about 1.5x).
+        # only when far behind (the booth caps it per voice: TextToSpeech.max_rate_for).
         backlog = self.backlog()
         steps = ((FASTER_AFTER, 1.0), (2 * FASTER_AFTER, 1.15), (4 * FASTER_AFTER, 1.3))
         return next((rate for limit, rate in steps if backlog < limit), 1.5)
