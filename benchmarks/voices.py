@@ -99,13 +99,15 @@ async def round_trip(
     }
 
 
-async def main(languages: list[str], translated: bool, rates: list[float]) -> list[dict[str, Any]]:
+async def main(
+    languages: list[str], translated: bool, rates: list[float], only: list[str] | None = None
+) -> list[dict[str, Any]]:
     rows = []
     engines = Engines()
     try:
         for language in languages:
             texts = await sentences_in(engines, language, translated=translated)
-            speaking = await voices_for(engines, language)
+            speaking = [e for e in await voices_for(engines, language) if not only or e in only]
             if not speaking:
                 print(f"{language:6} no voice installed speaks it", flush=True)
                 rows.append({"language": language, "engine": None})
@@ -129,8 +131,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rates", nargs="+", type=float, default=[1.0], help="speaking rates (a booth speeds up)"
     )
+    parser.add_argument("--engines", nargs="+", help="only these voices (default: every one)")
     args = parser.parse_args()
-    results = asyncio.run(main(args.languages, args.translated, args.rates))
+    results = asyncio.run(main(args.languages, args.translated, args.rates, args.engines))
     RESULTS.mkdir(exist_ok=True)
     name = "voices-translated.json" if args.translated else "voices.json"
     if args.rates != [1.0]:

@@ -22,8 +22,10 @@ NORMAL_RATE = 100  # Pico's speed, in percent
 # How far each language may be sped up. Pico's rate is not the tempo: at 1.5 a
 # sentence is 0.8 of its length, at 1.8 0.7. Round trips of Apertium's sentences
 # (benchmarks/voices.py --translated --rates), WER at 1.0 / 1.3 / 1.5 / 1.8:
-# es 0.037 / 0.037 / 0.046 / 0.073; fr 0.189 / 0.189 / 0.269 / 0.370;
-# it 0.207 / 0.241 / 0.286 / 0.394. Spanish holds up; French and Italian do not.
+# es 0.027 / 0.041 / 0.046 / 0.087; fr 0.185 / 0.233 / 0.295 / 0.339;
+# it 0.227 / 0.222 / 0.291 / 0.414. Spanish, 1.4 times as long as the English it
+# follows, needs the speed (a few words in a hundred lost, when behind); French
+# and Italian lose too much past 1.3.
 MAX_RATES = {"es-ES": 1.8, "fr-FR": 1.3, "it-IT": 1.3}
 
 
