@@ -72,9 +72,9 @@ async def test_whisper_hears_a_short_buffer_through_a_short_window(tmp_path: Pat
     )
     whisper = WhisperSTT()
     await whisper.start()
-    short = await whisper.transcribe(pcm, "en-US", timestamps=True)
+    short = await whisper.transcribe(pcm, "en-US", timestamps=True, draft=True)
     assert whisper._model.encoded_frames == short_window(len(pcm) // 2)
-    await whisper.transcribe(pcm, "en-US")  # a whole utterance, decoded once
+    await whisper.transcribe(pcm, "en-US", timestamps=True)  # decoded once: no draft
     assert whisper._model.encoded_frames == 3000
     whisper._model.frames = None  # the whole window, as faster-whisper decodes by itself
     audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0

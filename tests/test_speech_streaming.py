@@ -31,6 +31,23 @@ def test_words_are_committed_once_two_decodes_agree() -> None:
     assert join(agreement.committed) == "the new libraries open, today"
 
 
+def test_a_full_stop_where_the_audio_ends_waits_for_what_follows() -> None:
+    """Mid-sentence, two decodes that both end with "next." must not end the sentence."""
+    agreement = LocalAgreement()
+    agreement.insert(words("the budget for next."))
+    assert join(agreement.insert(words("the budget for next."))) == "the budget for"
+    assert join(agreement.insert(words("the budget for next year, and"))) == "next"
+    assert not any(word.ends_sentence for word in agreement.committed)
+    # A real sentence end is committed once a decode hears past it.
+    agreement.insert(words("the budget for next year, and it grew. We"))
+    committed = agreement.insert(words("the budget for next year, and it grew. We met"))
+    assert join(committed) == "it grew. We"
+    # And at the end of an utterance everything left is committed, full stop and all.
+    agreement.insert(words("the budget for next year, and it grew. We met today."))
+    agreement.insert(words("the budget for next year, and it grew. We met today."))
+    assert join(agreement.commit_all()) == "today."
+
+
 def test_a_decode_that_overlaps_the_committed_words_does_not_repeat_them() -> None:
     agreement = LocalAgreement()
     agreement.insert(words("good morning everyone"))
@@ -57,7 +74,13 @@ class Scripted(SpeechToText):
         self.offset = 0.0
 
     async def transcribe(
-        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+        self,
+        pcm: bytes,
+        language: str,
+        *,
+        prompt: str | None = None,
+        timestamps: bool = False,
+        draft: bool = False,
     ) -> Recognition:
         self.prompts.append(prompt)
         seconds = len(pcm) / BYTES_PER_SECOND

@@ -91,9 +91,17 @@ class SpeechToText(Engine, ABC):
 
     @abstractmethod
     async def transcribe(
-        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+        self,
+        pcm: bytes,
+        language: str,
+        *,
+        prompt: str | None = None,
+        timestamps: bool = False,
+        draft: bool = False,
     ) -> Recognition:
-        """`prompt`: text said just before this audio, to keep names and style steady."""
+        """`prompt`: text said just before this audio, to keep names and style steady.
+        `draft`: this audio will be decoded again within a second (streaming), so an
+        engine may trade accuracy for speed."""
 
 
 class Translator(Engine, ABC):

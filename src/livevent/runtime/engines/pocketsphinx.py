@@ -32,7 +32,13 @@ class PocketsphinxSTT(SpeechToText):
             self._decoder = await asyncio.to_thread(Decoder, samprate=16000)
 
     async def transcribe(
-        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+        self,
+        pcm: bytes,
+        language: str,
+        *,
+        prompt: str | None = None,
+        timestamps: bool = False,
+        draft: bool = False,
     ) -> Recognition:
         if not language.lower().startswith("en"):
             raise Unavailable(f"pocketsphinx's bundled model is American English, not {language}")

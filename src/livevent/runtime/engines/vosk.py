@@ -47,7 +47,13 @@ class VoskSTT(SpeechToText):
         return self._models[language]
 
     async def transcribe(
-        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+        self,
+        pcm: bytes,
+        language: str,
+        *,
+        prompt: str | None = None,
+        timestamps: bool = False,
+        draft: bool = False,
     ) -> Recognition:
         import vosk
 

@@ -116,26 +116,34 @@ class WhisperSTT(SpeechToText):
         return _ShortWindow(model)
 
     async def transcribe(
-        self, pcm: bytes, language: str, *, prompt: str | None = None, timestamps: bool = False
+        self,
+        pcm: bytes,
+        language: str,
+        *,
+        prompt: str | None = None,
+        timestamps: bool = False,
+        draft: bool = False,
     ) -> Recognition:
         await self.start()
         started = time.perf_counter()
         async with self._lock:
             text, timed = await asyncio.to_thread(
-                self._decode, pcm, language.split("-")[0], prompt, timestamps
+                self._decode, pcm, language.split("-")[0], prompt, timestamps, draft
             )
         self.metrics.record(started, len(pcm) / 32000)
         return Recognition(text=text, language=language, words=text.split(), timed=timed)
 
     def _decode(
-        self, pcm: bytes, language: str, prompt: str | None, timestamps: bool
+        self, pcm: bytes, language: str, prompt: str | None, timestamps: bool, draft: bool
     ) -> tuple[str, list[TimedWord]]:
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
-        # Streaming decodes (with word times) come every second and are agreed on
-        # across decodes: speed first. A whole utterance is decoded once: the whole
-        # window, which heard Pico's French 0.087 -> 0.059 and Italian 0.073 -> 0.057
-        # (WER, benchmarks/voices.py).
-        self._model.frames = short_window(len(audio)) if timestamps else None
+        # A draft (a streaming decode: the buffer is decoded again within a second and
+        # words are committed only when two decodes agree) gets the short window:
+        # speed first. Audio decoded once (a whole utterance, or the rest of one when
+        # the speaker pauses) gets the whole window, which heard Pico's French
+        # 0.059 against 0.087 and Italian 0.057 against 0.073 (WER, voices.py), and
+        # no phantom word after the last ("for coming. thing.").
+        self._model.frames = short_window(len(audio)) if draft else None
         segments, _ = self._model.transcribe(
             audio,
             language=language,

@@ -117,6 +117,11 @@ class LocalAgreement:
             if old.key != new.key:
                 break
             agreed.append(new)
+        if agreed and len(agreed) == len(fresh) and agreed[-1].ends_sentence:
+            # Both decodes end on this word: Whisper closes a sentence where the audio
+            # ends ("the budget for next."), so its full stop waits for a decode that
+            # hears what follows; a false one would split the sentence in two.
+            agreed.pop()
         self._commit(agreed)
         self._previous = fresh[len(agreed) :]
         return agreed
@@ -194,7 +199,7 @@ class StreamingRecognizer:
 
     async def step(self) -> list[Word]:
         """Decode the buffer; returns the words this decode committed."""
-        hypothesis = await self._decode()
+        hypothesis = await self._decode(draft=True)
         committed = self.agreement.insert(hypothesis)
         if self.buffered > HARD_LIMIT_SECONDS:
             committed += self.agreement.commit_all()
@@ -216,10 +221,11 @@ class StreamingRecognizer:
         (at 1, it cannot keep up at all; the budget beside the fan-out is 0.7)."""
         return self.decode_time / self.speech_seconds if self.speech_seconds else None
 
-    async def _decode(self) -> list[Word]:
+    async def _decode(self, *, draft: bool = False) -> list[Word]:
+        """`draft`: another decode will follow (the last one, at a pause, is final)."""
         started = time.perf_counter()
         recognition = await self.stt.transcribe(
-            bytes(self.audio), self.language, prompt=self._prompt(), timestamps=True
+            bytes(self.audio), self.language, prompt=self._prompt(), timestamps=True, draft=draft
         )
         self.decode_seconds = time.perf_counter() - started
         self.decode_time += self.decode_seconds
