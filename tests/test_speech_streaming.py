@@ -46,6 +46,10 @@ def test_a_full_stop_where_the_audio_ends_waits_for_what_follows() -> None:
     agreement.insert(words("the budget for next year, and it grew. We met today."))
     agreement.insert(words("the budget for next year, and it grew. We met today."))
     assert join(agreement.commit_all()) == "today."
+    # A full stop followed by a second and more of audio with nothing in it is real.
+    settled = LocalAgreement()
+    settled.insert(words("it grew."), heard_until=2.5)
+    assert join(settled.insert(words("it grew."), heard_until=3.0)) == "it grew."
 
 
 def test_a_decode_that_overlaps_the_committed_words_does_not_repeat_them() -> None:

@@ -29,6 +29,7 @@ OVERLAP_SECONDS = 0.1
 # commits what it has rather than risk losing audio off the window's end.
 HARD_LIMIT_SECONDS = 24.0
 PROMPT_CHARACTERS = 200
+SETTLED_SECONDS = 1.0
 SENTENCE_END = re.compile(
     "[.?!\u2026\u3002\uff1f\uff01]['\")\\]]*$"
 )  # also the ellipsis and CJK full stops
@@ -109,18 +110,22 @@ class LocalAgreement:
         """The latest hypothesis past what is committed: it may still change."""
         return list(self._previous)
 
-    def insert(self, hypothesis: list[Word]) -> list[Word]:
-        """Take a new decode; returns the words committed by it."""
+    def insert(self, hypothesis: list[Word], heard_until: float | None = None) -> list[Word]:
+        """Take a new decode (of audio up to the media time `heard_until`); returns the
+        words committed by it."""
         fresh = self._past_committed(hypothesis)
         agreed: list[Word] = []
         for old, new in zip(self._previous, fresh, strict=False):
             if old.key != new.key:
                 break
             agreed.append(new)
-        if agreed and len(agreed) == len(fresh) and agreed[-1].ends_sentence:
-            # Both decodes end on this word: Whisper closes a sentence where the audio
-            # ends ("the budget for next."), so its full stop waits for a decode that
-            # hears what follows; a false one would split the sentence in two.
+        last = agreed[-1] if agreed and len(agreed) == len(fresh) else None
+        if last and last.ends_sentence and (heard_until or 0.0) - last.end < SETTLED_SECONDS:
+            # Both decodes end on this word, right where the audio ends: Whisper closes a
+            # sentence there ("the budget for next."), so its full stop waits for a decode
+            # that hears what follows; a false one would split the sentence in two. With
+            # a second of audio after it (noise, a murmur) and still nothing more, the
+            # full stop is real.
             agreed.pop()
         self._commit(agreed)
         self._previous = fresh[len(agreed) :]
@@ -200,7 +205,7 @@ class StreamingRecognizer:
     async def step(self) -> list[Word]:
         """Decode the buffer; returns the words this decode committed."""
         hypothesis = await self._decode(draft=True)
-        committed = self.agreement.insert(hypothesis)
+        committed = self.agreement.insert(hypothesis, self.end)
         if self.buffered > HARD_LIMIT_SECONDS:
             committed += self.agreement.commit_all()
         self._trim()
