@@ -7,7 +7,8 @@ input, mode and channel:
 
   captions_evs   ear-voice span of captions: for each caption update, its arrival
                  minus the wall time of the middle of the source it newly covers
-                 (from `start`/`end`), weighted by that source's duration; p50, p90
+                 (from `start`/`end`; stretches no caption covers do not count),
+                 weighted by that source's duration; p50, p90
   audio_evs      ear-voice span of translated speech as the channel measures it:
                  playback start minus when the middle of its source was heard
   floor_wer      the floor's final captions against the script (espeak-ng input),
@@ -131,13 +132,18 @@ def weighted_percentile(pairs: list[tuple[float, float]], q: float) -> float | N
 def caption_spans(
     captions: list[tuple[float, dict[str, Any]]], t0: float
 ) -> list[tuple[float, float]]:
+    """(arrival minus the wall time of the middle of the source newly covered, its
+    length) per caption update. What a caption newly covers starts where the last one
+    ended, or at its own `start` if that is later: a stretch no caption covers (a
+    silence, or crosstalk Whisper hears no word in) is nobody's lag."""
     covered, spans = 0.0, []
     for arrived, caption in captions:
         end = caption.get("end")
         if end is None or end <= covered:
             continue
-        middle = (covered + end) / 2
-        spans.append((arrived - (t0 + middle), end - covered))
+        begins = max(covered, float(caption.get("start") or 0.0))
+        if end > begins:
+            spans.append((arrived - (t0 + (begins + end) / 2), end - begins))
         covered = end
     return spans
 

@@ -18,7 +18,7 @@ from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
 from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
 from livevent.runtime.engines.vosk import VoskSTT
-from livevent.runtime.engines.whisper import WhisperSTT, short_window
+from livevent.runtime.engines.whisper import WhisperSTT, short_window, token_cap
 from tests.support.live import speech_pcm
 
 
@@ -64,6 +64,12 @@ def test_a_short_window_is_the_audio_and_a_margin_and_never_past_thirty_seconds(
     assert short_window(16000 * 45) is None  # decoded window by window, as before
 
 
+def test_a_streaming_decode_may_write_as_many_tokens_as_its_audio_can_hold() -> None:
+    assert token_cap(1.0) == 42  # "Yeah. Yeah. Yeah..." on a second of noise stops here
+    assert token_cap(6.0) == 92  # fast speech: about 40 tokens and the segments' times
+    assert token_cap(24.0) == 160  # never more than before
+
+
 async def test_whisper_hears_a_short_buffer_through_a_short_window(tmp_path: Path) -> None:
     """Cut to the audio and a margin, the encoder's window hears what the whole one
     hears, with the same word times (a streaming decode trims its buffer at them)."""
@@ -72,9 +78,9 @@ async def test_whisper_hears_a_short_buffer_through_a_short_window(tmp_path: Pat
     )
     whisper = WhisperSTT()
     await whisper.start()
-    short = await whisper.transcribe(pcm, "en-US", timestamps=True, draft=True)
+    short = await whisper.transcribe(pcm, "en-US", timestamps=True, streaming=True)
     assert whisper._model.encoded_frames == short_window(len(pcm) // 2)
-    await whisper.transcribe(pcm, "en-US", timestamps=True)  # decoded once: no draft
+    await whisper.transcribe(pcm, "en-US", timestamps=True)  # decoded once, whole
     assert whisper._model.encoded_frames == 3000
     whisper._model.frames = None  # the whole window, as faster-whisper decodes by itself
     audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0

@@ -56,6 +56,7 @@ def test_the_segmenter_finds_each_utterance_and_where_it_is(
         assert start_frame - 12 <= utterance.start_frame <= start_frame + 10
         assert utterance.seconds >= len(sentence) / 32000 * 0.6
         assert len(utterance.pcm) == (utterance.end_frame - utterance.start_frame) * FRAME_BYTES
+        assert utterance.trailing_silence == 0.5  # the wait that ended it, said as such
     assert not segmenter.speaking and segmenter.finish() is None
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from livevent.runtime.engines.base import Recognition, SpeechToText, TimedWord
 from livevent.runtime.speech.streaming import (
     BYTES_PER_SECOND,
+    KEPT_SILENCE,
+    UNHEARD_KEPT,
     LocalAgreement,
     StreamingRecognizer,
     Word,
@@ -74,6 +76,7 @@ class Scripted(SpeechToText):
         super().__init__()
         self.script = script
         self.prompts: list[str | None] = []
+        self.lengths: list[float] = []
         self.longest = 0.0
         self.offset = 0.0
 
@@ -84,10 +87,11 @@ class Scripted(SpeechToText):
         *,
         prompt: str | None = None,
         timestamps: bool = False,
-        draft: bool = False,
+        streaming: bool = False,
     ) -> Recognition:
         self.prompts.append(prompt)
         seconds = len(pcm) / BYTES_PER_SECOND
+        self.lengths.append(seconds)
         self.longest = max(self.longest, seconds)
         heard = [
             TimedWord(w.text, w.start - self.offset, w.end - self.offset)
@@ -114,6 +118,48 @@ async def test_the_buffer_is_trimmed_at_sentence_ends_and_no_word_is_lost() -> N
     assert join(committed) == join(script)  # every word, once, in order
     assert engine.longest < 4.5  # trimmed after each sentence: decodes stay short
     assert any(prompt and "three." in prompt for prompt in engine.prompts)  # context kept
+
+
+async def speak_for(recognizer: StreamingRecognizer, engine: Scripted, seconds: int) -> list[Word]:
+    """`seconds` of audio, decoded after each one (the scripted engine hears the
+    script's words inside the buffer's window)."""
+    committed: list[Word] = []
+    for _ in range(seconds):
+        recognizer.push(b"\0" * BYTES_PER_SECOND)
+        engine.offset = recognizer.offset
+        committed += await recognizer.step()
+    return committed
+
+
+async def test_a_murmur_with_no_word_in_it_is_forgotten_but_a_sentence_under_way_is_not() -> None:
+    # Twelve seconds of a room's murmur that the VAD took for speech, then two words.
+    engine = Scripted(words("we meet", start=12.2))
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed = await speak_for(recognizer, engine, 14)
+    engine.offset = recognizer.offset
+    committed += await recognizer.finish()
+    assert join(committed) == "we meet"
+    assert max(engine.lengths[:12]) <= UNHEARD_KEPT + 1  # the murmur is not decoded again
+    # A sentence under way (no full stop yet) keeps its audio while nothing new is heard:
+    # it is the context of the words to come.
+    engine = Scripted(words("one two three four five six seven"))
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed = await speak_for(recognizer, engine, 8)
+    assert join(committed) == "one two three four five six seven"
+    assert recognizer.offset == 0.0 and recognizer.buffered == 8.0
+
+
+async def test_the_last_decode_at_a_pause_hears_little_of_the_silence_that_ended_it() -> None:
+    engine = Scripted(words("thank you very much for coming.", step=0.3))
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed = await speak_for(recognizer, engine, 2)
+    recognizer.push(b"\0" * (BYTES_PER_SECOND // 2))  # the VAD's half second of silence
+    committed += await recognizer.finish(silence=0.5)
+    assert join(committed) == "thank you very much for coming."
+    assert engine.lengths[-1] == 2.0 + KEPT_SILENCE  # Whisper would hear "Thank you." in it
 
 
 def test_units_end_at_sentences_clauses_or_after_k_words() -> None:

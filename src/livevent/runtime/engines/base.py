@@ -97,11 +97,12 @@ class SpeechToText(Engine, ABC):
         *,
         prompt: str | None = None,
         timestamps: bool = False,
-        draft: bool = False,
+        streaming: bool = False,
     ) -> Recognition:
         """`prompt`: text said just before this audio, to keep names and style steady.
-        `draft`: this audio will be decoded again within a second (streaming), so an
-        engine may trade accuracy for speed."""
+        `streaming`: one decode of a growing buffer, decoded again and again as speech
+        goes on (trimmed of the silence after it when the speaker pauses), so an
+        engine may trade a little accuracy for speed."""
 
 
 class Translator(Engine, ABC):

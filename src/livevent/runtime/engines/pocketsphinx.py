@@ -38,7 +38,7 @@ class PocketsphinxSTT(SpeechToText):
         *,
         prompt: str | None = None,
         timestamps: bool = False,
-        draft: bool = False,
+        streaming: bool = False,
     ) -> Recognition:
         if not language.lower().startswith("en"):
             raise Unavailable(f"pocketsphinx's bundled model is American English, not {language}")

@@ -14,6 +14,12 @@ class Utterance:
     pcm: bytes
     start_frame: int  # in 20 ms frames since the stream began
     end_frame: int
+    silent_frames: int = 0  # how many of its last frames were silent
+
+    @property
+    def trailing_silence(self) -> float:
+        """Seconds of silence at its end: the wait that ended it."""
+        return self.silent_frames * FRAME_MS / 1000
 
     @property
     def seconds(self) -> float:
@@ -84,7 +90,7 @@ class Segmenter:
         """End the current utterance now (the speaker stopped or left)."""
         if not self._speech:
             return None
-        utterance = Utterance(b"".join(self._speech), self._start, self._frame)
+        utterance = Utterance(b"".join(self._speech), self._start, self._frame, self._silent)
         self._speech = []
         self._silent = 0
         return utterance

@@ -53,7 +53,7 @@ class VoskSTT(SpeechToText):
         *,
         prompt: str | None = None,
         timestamps: bool = False,
-        draft: bool = False,
+        streaming: bool = False,
     ) -> Recognition:
         import vosk
 

@@ -31,6 +31,10 @@ _PARTS = (
 _COMPANIONS = ("config.json", "tokenizer.json", "vocabulary.json")
 _FALLBACK = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]  # faster-whisper's own default
 STREAMING_MAX_TOKENS = 160
+# Fast speech is about 4 words a second, 5-8 tokens in English, Spanish or Catalan
+# with the segments' time stamps: the cap leaves room for half as much again.
+TOKENS_PER_SECOND = 10
+TOKENS_AT_LEAST = 32
 WINDOW_FRAMES = 3000  # Whisper's window: 30 s of mel frames, one per 10 ms
 # Padding left after the audio when the window is cut short. With none, Whisper
 # hallucinates past the end ("about the BABAP."); with one or two seconds, a
@@ -47,6 +51,11 @@ def short_window(samples: int) -> int | None:
     if frames >= WINDOW_FRAMES:
         return None
     return frames + frames % 2  # the encoder halves the frames: keep them even
+
+
+def token_cap(seconds: float) -> int:
+    """The most tokens a streaming decode of this much audio may write."""
+    return min(STREAMING_MAX_TOKENS, TOKENS_AT_LEAST + int(TOKENS_PER_SECOND * seconds))
 
 
 def _package_file(package: str, name: str) -> Path:
@@ -122,28 +131,27 @@ class WhisperSTT(SpeechToText):
         *,
         prompt: str | None = None,
         timestamps: bool = False,
-        draft: bool = False,
+        streaming: bool = False,
     ) -> Recognition:
         await self.start()
         started = time.perf_counter()
         async with self._lock:
             text, timed = await asyncio.to_thread(
-                self._decode, pcm, language.split("-")[0], prompt, timestamps, draft
+                self._decode, pcm, language.split("-")[0], prompt, timestamps, streaming
             )
         self.metrics.record(started, len(pcm) / 32000)
         return Recognition(text=text, language=language, words=text.split(), timed=timed)
 
     def _decode(
-        self, pcm: bytes, language: str, prompt: str | None, timestamps: bool, draft: bool
+        self, pcm: bytes, language: str, prompt: str | None, timestamps: bool, streaming: bool
     ) -> tuple[str, list[TimedWord]]:
         audio = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
-        # A draft (a streaming decode: the buffer is decoded again within a second and
-        # words are committed only when two decodes agree) gets the short window:
-        # speed first. Audio decoded once (a whole utterance, or the rest of one when
-        # the speaker pauses) gets the whole window, which heard Pico's French
-        # 0.059 against 0.087 and Italian 0.057 against 0.073 (WER, voices.py), and
-        # no phantom word after the last ("for coming. thing.").
-        self._model.frames = short_window(len(audio)) if draft else None
+        # A streaming decode (a buffer decoded again as it grows, and a last time when
+        # the speaker pauses) gets the short window: 0.3-0.6 s a decode instead of
+        # 0.8-1.1 s. Audio decoded once as a whole (an utterance in consecutive mode, a
+        # recording) keeps the whole window, which heard Pico's French there 0.059
+        # against 0.087 (WER, voices.py).
+        self._model.frames = short_window(len(audio)) if streaming else None
         segments, _ = self._model.transcribe(
             audio,
             language=language,
@@ -156,9 +164,9 @@ class WhisperSTT(SpeechToText):
             # Streaming decodes again a second later anyway: no temperature fallback,
             # which on noisy rooms decoded up to six times and tripled the time.
             temperature=0.0 if timestamps else _FALLBACK,
-            # A streaming buffer holds a sentence or two; a decode that runs on past
-            # this is looping on noise, and would hold every channel up.
-            max_new_tokens=STREAMING_MAX_TOKENS if timestamps else None,
+            # A decode that runs on past what this much speech can hold is looping on
+            # noise ("Yeah. Yeah. ..."), and would hold every channel up.
+            max_new_tokens=token_cap(len(audio) / 16000) if timestamps else None,
         )
         texts, timed = [], []
         for segment in segments:  # a generator: decoding happens as it is read

@@ -26,7 +26,7 @@ from livevent.model import Channel, ChannelKind
 from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.base import SpeechToText
-from livevent.runtime.engines.vad import Segmenter
+from livevent.runtime.engines.vad import Segmenter, Utterance
 from livevent.runtime.speech.channel_engines import ChannelEngines, engines_for
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
@@ -78,8 +78,9 @@ class MachinePipeline:
         self.chunk = MIN_CHUNK
         self.overloaded = False
         self._decode_average = 0.0
-        # (kind, pcm, media time): begin (the onset, padded), audio (a frame), end (the utterance)
-        self._events: deque[tuple[str, bytes, float]] = deque()
+        # (kind, pcm, media time): begin (the onset, padded), audio (a frame), end (the
+        # utterance, at its start); an utterance's end comes as it is (Utterance).
+        self._events: deque[tuple[str, bytes, float] | Utterance] = deque()
         self._wake = asyncio.Event()
         self._frames = 0
         self._working = False
@@ -101,7 +102,7 @@ class MachinePipeline:
         elif was_speaking:
             self._events.append(("audio", frame, media_end))
             if utterance is not None:
-                self._ended(utterance.pcm, utterance.start_frame * FRAME_SECONDS)
+                self._ended(utterance)
             elif self._frames % 10 == 0:
                 self._wake.set()
 
@@ -109,10 +110,10 @@ class MachinePipeline:
         """The floor speaker stopped or left: what was said so far is an utterance."""
         utterance = self.segmenter.finish()
         if utterance is not None:
-            self._ended(utterance.pcm, utterance.start_frame * FRAME_SECONDS)
+            self._ended(utterance)
 
-    def _ended(self, pcm: bytes, start: float) -> None:
-        self._events.append(("end", pcm, start))
+    def _ended(self, utterance: Utterance) -> None:
+        self._events.append(utterance)
         self._wake.set()
 
     # -- start ----------------------------------------------------------------------------
@@ -184,7 +185,7 @@ class MachinePipeline:
             self._working = True
             try:
                 if ended is not None:
-                    await self._utterance_over(*ended)
+                    await self._utterance_over(ended)
                 elif self._decode_due():
                     await self._step()
             except LiveventError as error:
@@ -192,13 +193,14 @@ class MachinePipeline:
             finally:
                 self._working = False
 
-    def _take_audio(self) -> tuple[bytes, float] | None:
-        """Move queued audio into the recogniser; the utterance (pcm, start) if one ended."""
+    def _take_audio(self) -> Utterance | None:
+        """Move queued audio into the recogniser; the utterance if one ended."""
         recognizer = self.recognizer
         while self._events:
-            kind, pcm, media_time = self._events.popleft()
-            if kind == "end":
-                return pcm, media_time
+            event = self._events.popleft()
+            if isinstance(event, Utterance):
+                return event
+            kind, pcm, media_time = event
             if recognizer is None:
                 continue  # utterance decoding waits for the whole utterance
             if kind == "begin":
@@ -259,11 +261,13 @@ class MachinePipeline:
         # Overloaded, decode seldom: only to keep the buffer inside Whisper's window.
         self.chunk = OVERLOADED_CHUNK if overloaded else min(MAX_CHUNK, wanted)
 
-    async def _utterance_over(self, pcm: bytes, start: float) -> None:
+    async def _utterance_over(self, utterance: Utterance) -> None:
         if self.recognizer is not None:
-            words = await self.recognizer.finish()
+            words = await self.recognizer.finish(silence=utterance.trailing_silence)
         else:
-            words = await self._decode_utterance(pcm, start)
+            words = await self._decode_utterance(
+                utterance.pcm, utterance.start_frame * FRAME_SECONDS
+            )
         await self._take_words(words)
         await self._end_sentence()
         for booth in self.booths.values():
