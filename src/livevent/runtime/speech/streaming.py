@@ -10,8 +10,8 @@ The buffer is trimmed at the end of a committed sentence (or, in a sentence that
 runs on, at the last committed word past `trim_after` seconds), so a decode stays
 around one sentence long and never nears Whisper's 30 s window; what was trimmed
 goes back in as the decode's prompt. A trim falls between committed words, never
-inside one; a buffer in which Whisper heard no word at all keeps only its last
-seconds. At the end of an utterance (`finish`) the buffer is decoded once more,
+inside one; a buffer in which Whisper hears no new word, with no sentence under
+way, keeps only its last seconds. At the end of an utterance (`finish`) the buffer is decoded once more,
 without most of the silence that ended it, and everything left is committed.
 """
 
@@ -263,7 +263,7 @@ class StreamingRecognizer:
     def _forget_unheard(self) -> None:
         """Whisper heard no new word in the whole buffer (crosstalk, a murmur, a noisy
         room that the VAD takes for speech): keep only its last seconds, where a word
-        may be starting. A room's long murmur otherwise grew the buffer, and every decode of
+        may be starting. A room's murmur otherwise grew the buffer, and every decode of
         it, to 20 s (the meetings in benchmarks/lag.py)."""
         if self.agreement.committed_until > self.offset:
             return  # a sentence under way: its words are the next decode's context
