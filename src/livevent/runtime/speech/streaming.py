@@ -11,8 +11,9 @@ runs on, at the last committed word past `trim_after` seconds), so a decode stay
 around one sentence long and never nears Whisper's 30 s window; what was trimmed
 goes back in as the decode's prompt. A trim falls between committed words, never
 inside one; a buffer in which Whisper hears no new word, with no sentence under
-way, keeps only its last seconds. At the end of an utterance (`finish`) the buffer is decoded once more,
-without most of the silence that ended it, and everything left is committed.
+way, keeps only its last seconds. At the end of an utterance (`finish`) the buffer
+is decoded once more, without most of the silence that ended it, and everything
+left is committed.
 """
 
 from __future__ import annotations
