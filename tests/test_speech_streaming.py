@@ -120,6 +120,22 @@ async def test_the_buffer_is_trimmed_at_sentence_ends_and_no_word_is_lost() -> N
     assert any(prompt and "three." in prompt for prompt in engine.prompts)  # context kept
 
 
+async def test_a_sentence_that_runs_on_is_trimmed_at_its_last_committed_word() -> None:
+    # A sentence, then one that never ends: after the first trim (at "three."), the
+    # run-on must still be cut once the buffer passes `trim_after`.
+    # (Word times off the sample grid: a cut is rounded to a sample, down.)
+    run_on = " ".join(f"w{n}" for n in range(26))
+    script = words(f"one two three. {run_on}", start=0.01234, step=0.37)
+    engine = Scripted(script)
+    recognizer = StreamingRecognizer(engine, "en-US", trim_after=4.0)
+    recognizer.begin(0.0)
+    committed = await speak_for(recognizer, engine, 12)
+    engine.offset = recognizer.offset
+    committed += await recognizer.finish()
+    assert join(committed) == join(script)  # every word, once, in order
+    assert engine.longest <= 4.0 + 2.0  # cut at a committed word, not only at full stops
+
+
 async def speak_for(recognizer: StreamingRecognizer, engine: Scripted, seconds: int) -> list[Word]:
     """`seconds` of audio, decoded after each one (the scripted engine hears the
     script's words inside the buffer's window)."""

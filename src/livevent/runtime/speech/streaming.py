@@ -35,6 +35,8 @@ PROMPT_CHARACTERS = 200
 SETTLED_SECONDS = 1.0
 # Of the silence that ended an utterance, what the last decode still hears.
 KEPT_SILENCE = 0.2
+# A cut this close to the buffer's start is one made already.
+TRIM_SLACK = 0.01
 # Of a buffer where Whisper heard nothing, what the next decode hears again.
 UNHEARD_KEPT = 3.0
 SENTENCE_END = re.compile(
@@ -275,11 +277,13 @@ class StreamingRecognizer:
 
     def _trim(self) -> None:
         """Cut the buffer after the last committed sentence, or a long run's last word."""
-        inside = [w for w in self.agreement.committed if w.end > self.offset]
+        # A word that ends where the buffer starts was trimmed at already (the cut is
+        # rounded to a sample): counted inside, it hid every later cut.
+        inside = [w for w in self.agreement.committed if w.end > self.offset + TRIM_SLACK]
         cut = next((w.end for w in reversed(inside) if w.ends_sentence), None)
         if cut is None and self.buffered > self.trim_after and inside:
             cut = inside[-1].end
-        if cut is None or cut <= self.offset:
+        if cut is None:
             return
         drop = int((cut - self.offset) * BYTES_PER_SECOND) // 2 * 2
         del self.audio[:drop]
