@@ -231,3 +231,47 @@ def test_a_machine_that_stays_slow_turns_channels_consecutive_and_back() -> None
         pipeline._pace(0.3)
     assert not pipeline.overloaded and booth.mode == "simultaneous"
     assert pipeline.chunk == MIN_CHUNK
+
+
+async def test_an_idle_booth_speaks_a_few_committed_words_without_waiting_for_k() -> None:
+    """Words a decode commits short of a unit are spoken at once by a booth with
+    nothing to say (the next decode is a period away); a booth still speaking waits
+    for the whole unit, which translates better."""
+    from types import SimpleNamespace
+    from typing import Any
+
+    from livevent.runtime.speech.pipeline import MachinePipeline
+
+    config = SimpleNamespace(source_language="en-US", channels=[], interpretation=None)
+    host: Any = SimpleNamespace(config=config, event_id=123457, caption=lambda *_: None)
+    pipeline = MachinePipeline(host, engines=None)  # type: ignore[arg-type]
+    batches = iter(
+        [words("good morning everyone", 0.0), words("and", 1.2), words("welcome to our", 1.6)]
+    )
+
+    async def step() -> list[Word]:
+        return next(batches)
+
+    pipeline.recognizer = SimpleNamespace(  # type: ignore[assignment]
+        step=step, decode_seconds=0.3, agreement=SimpleNamespace(unstable=[])
+    )
+    spoken: list[str] = []
+    backlog = [0.0]
+    player = SimpleNamespace(backlog=lambda: backlog[0])
+    booth: Any = SimpleNamespace(
+        busy=False,
+        player=player,
+        unit=lambda unit, _seq: spoken.append(unit.text),
+        preview=lambda *_: None,
+    )
+    pipeline.booths["es-ES"] = booth
+
+    await pipeline._step()
+    assert spoken == ["good morning everyone"]
+    await pipeline._step()  # one word is not enough to say anything
+    assert spoken == ["good morning everyone"]
+    backlog[0] = 5.0  # still speaking: the words wait for a whole unit
+    await pipeline._step()
+    assert spoken == ["good morning everyone"] and join(pipeline.units.pending) == (
+        "and welcome to our"
+    )

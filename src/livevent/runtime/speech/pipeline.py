@@ -2,7 +2,7 @@
 
     floor frames -> VAD -> streaming STT (LocalAgreement) -> committed words
         -> floor captions: partial (committed + unstable tail), final per sentence
-        -> units (clause, sentence, k words) -> each machine channel's booth:
+        -> units (clause, sentence, k words; fewer to an idle booth) -> each booth:
            MT -> caption -> TTS -> player (interpreter.py)
         -> sentences -> transcript segments, with every channel's translation
 
@@ -34,7 +34,7 @@ from livevent.runtime.speech.player import ChannelPlayer
 from livevent.runtime.speech.record import Recorder, TranscriptKeeper
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, Word, join
 from livevent.runtime.speech.timing import MediaClock
-from livevent.runtime.speech.units import UnitSplitter
+from livevent.runtime.speech.units import Unit, UnitSplitter
 from livevent.runtime.wire import Caption
 
 log = logging.getLogger(__name__)
@@ -228,11 +228,19 @@ class MachinePipeline:
         committed = await self.recognizer.step()
         self._pace(self.recognizer.decode_seconds)
         await self._take_words(committed)
+        if self._booths_idle():
+            # The next decode is a period away: say what is committed, not wait for k words.
+            self._hand_over(self.units.cut_short())
         self._partial()
         # The words after the last unit, committed or not: booths caption them ahead.
         ahead = self.units.pending + self.recognizer.agreement.unstable
         for booth in self.booths.values():
             booth.preview(ahead, self.sequence + 1)
+
+    def _booths_idle(self) -> bool:
+        """No booth has anything to say until the next decode."""
+        booths = self.booths.values()
+        return bool(booths) and all(not b.busy and b.player.backlog() < self.chunk for b in booths)
 
     def _pace(self, decode_seconds: float) -> None:
         """Decode as often as the machine allows, so the work never piles up.
@@ -290,12 +298,14 @@ class MachinePipeline:
     async def _take_words(self, words: list[Word]) -> None:
         for word in words:
             self.sentence.append(word)
-            unit = self.units.add(word)
-            if unit is not None:
-                for booth in self.booths.values():
-                    booth.unit(unit, self.sequence + 1)
+            self._hand_over(self.units.add(word))
             if word.ends_sentence:
                 await self._end_sentence()
+
+    def _hand_over(self, unit: Unit | None) -> None:
+        if unit is not None:
+            for booth in self.booths.values():
+                booth.unit(unit, self.sequence + 1)
 
     def _partial(self) -> None:
         if self.recognizer is None:
@@ -318,10 +328,7 @@ class MachinePipeline:
         )
 
     async def _end_sentence(self) -> None:
-        unit = self.units.flush()
-        if unit is not None:
-            for booth in self.booths.values():
-                booth.unit(unit, self.sequence + 1)
+        self._hand_over(self.units.flush())
         if not self.sentence:
             return
         self.sequence += 1

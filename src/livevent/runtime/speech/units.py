@@ -2,7 +2,10 @@
 
 A human interpreter starts once there is enough to say something; so does a machine
 channel. A unit ends at a sentence end, at a clause mark after a few words, or after
-`wait_k` words without one (wait-k: Ma et al., 2019), whichever comes first.
+`wait_k` words without one (wait-k: Ma et al., 2019), whichever comes first. A
+booth with nothing left to say does not wait for k: what a decode committed goes to
+it once it is `min_clause_words` long (`cut_short`; the next decode is a period
+away, and an idle booth is time lost).
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ class UnitSplitter:
     def pending(self) -> list[Word]:
         """Committed words not in a unit yet."""
         return list(self._pending)
+
+    def cut_short(self) -> Unit | None:
+        """A booth with nothing to say takes what is pending, if it is a few words."""
+        if len(self._pending) >= self.min_clause_words:
+            return self._cut(ends_sentence=False)
+        return None
 
     def flush(self) -> Unit | None:
         """The speaker paused: what is pending is a unit, and the sentence is over."""
