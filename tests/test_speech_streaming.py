@@ -157,6 +157,15 @@ async def test_a_murmur_with_no_word_in_it_is_forgotten_but_a_sentence_under_way
     committed += await recognizer.finish()
     assert join(committed) == "we meet"
     assert max(engine.lengths[:12]) <= UNHEARD_KEPT + 1  # the murmur is not decoded again
+    # The same after a sentence, trimmed at its full stop (off the sample grid).
+    engine = Scripted(words("good morning.", start=0.01234) + words("we meet", start=14.2))
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed = await speak_for(recognizer, engine, 16)
+    engine.offset = recognizer.offset
+    committed += await recognizer.finish()
+    assert join(committed) == "good morning. we meet"
+    assert max(engine.lengths[4:14]) <= UNHEARD_KEPT + 1
     # A sentence under way (no full stop yet) keeps its audio while nothing new is heard:
     # it is the context of the words to come.
     engine = Scripted(words("one two three four five six seven"))

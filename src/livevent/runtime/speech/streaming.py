@@ -268,7 +268,7 @@ class StreamingRecognizer:
         room that the VAD takes for speech): keep only its last seconds, where a word
         may be starting. A room's murmur otherwise grew the buffer, and every decode of
         it, to 20 s (the meetings in benchmarks/lag.py)."""
-        if self.agreement.committed_until > self.offset:
+        if self.agreement.committed_until > self.offset + TRIM_SLACK:
             return  # a sentence under way: its words are the next decode's context
         drop = int((self.buffered - UNHEARD_KEPT) * BYTES_PER_SECOND) // 2 * 2
         if drop > 0:
