@@ -126,14 +126,23 @@ async def test_a_sentence_that_runs_on_is_trimmed_at_its_last_committed_word() -
     # (Word times off the sample grid: a cut is rounded to a sample, down.)
     run_on = " ".join(f"w{n}" for n in range(26))
     script = words(f"one two three. {run_on}", start=0.01234, step=0.37)
+    text, engine = await spoken_then_paused(script, 12, trim_after=4.0)
+    assert text == join(script)  # every word, once, in order
+    assert engine.longest <= 4.0 + 2.0  # cut at a committed word, not only at full stops
+
+
+async def spoken_then_paused(
+    script: list[Word], seconds: int, *, trim_after: float = 12.0
+) -> tuple[str, Scripted]:
+    """What is committed of `script` over `seconds` of speech and the pause after it,
+    and the engine (what each decode was given)."""
     engine = Scripted(script)
-    recognizer = StreamingRecognizer(engine, "en-US", trim_after=4.0)
+    recognizer = StreamingRecognizer(engine, "en-US", trim_after=trim_after)
     recognizer.begin(0.0)
-    committed = await speak_for(recognizer, engine, 12)
+    committed = await speak_for(recognizer, engine, seconds)
     engine.offset = recognizer.offset
     committed += await recognizer.finish()
-    assert join(committed) == join(script)  # every word, once, in order
-    assert engine.longest <= 4.0 + 2.0  # cut at a committed word, not only at full stops
+    return join(committed), engine
 
 
 async def speak_for(recognizer: StreamingRecognizer, engine: Scripted, seconds: int) -> list[Word]:
@@ -149,22 +158,13 @@ async def speak_for(recognizer: StreamingRecognizer, engine: Scripted, seconds: 
 
 async def test_a_murmur_with_no_word_in_it_is_forgotten_but_a_sentence_under_way_is_not() -> None:
     # Twelve seconds of a room's murmur that the VAD took for speech, then two words.
-    engine = Scripted(words("we meet", start=12.2))
-    recognizer = StreamingRecognizer(engine, "en-US")
-    recognizer.begin(0.0)
-    committed = await speak_for(recognizer, engine, 14)
-    engine.offset = recognizer.offset
-    committed += await recognizer.finish()
-    assert join(committed) == "we meet"
+    text, engine = await spoken_then_paused(words("we meet", start=12.2), 14)
+    assert text == "we meet"
     assert max(engine.lengths[:12]) <= UNHEARD_KEPT + 1  # the murmur is not decoded again
     # The same after a sentence, trimmed at its full stop (off the sample grid).
-    engine = Scripted(words("good morning.", start=0.01234) + words("we meet", start=14.2))
-    recognizer = StreamingRecognizer(engine, "en-US")
-    recognizer.begin(0.0)
-    committed = await speak_for(recognizer, engine, 16)
-    engine.offset = recognizer.offset
-    committed += await recognizer.finish()
-    assert join(committed) == "good morning. we meet"
+    script = words("good morning.", start=0.01234) + words("we meet", start=14.2)
+    text, engine = await spoken_then_paused(script, 16)
+    assert text == "good morning. we meet"
     assert max(engine.lengths[4:14]) <= UNHEARD_KEPT + 1
     # A sentence under way (no full stop yet) keeps its audio while nothing new is heard:
     # it is the context of the words to come.
