@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
 import sys
@@ -175,6 +176,48 @@ async def test_cancellation_tells_listeners_why(
     final = log.of_type("status")[-1]
     assert (final["event_status"], final["reason"]) == ("CANCELLED", "fire alarm")
     await poll(lambda: asyncio.sleep(0, result=event_id not in runtime.sessions))
+
+
+class SlowAfterFreeing(MemoryBus):
+    """A bus under load: once a lock is freed, an owner's renewal period or more passes
+    before the next step (closing the session), and it notes whether the lock was
+    taken back meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.freed = asyncio.Event()
+        self.taken_back = asyncio.Event()
+
+    async def release(self, key: str, owner: str) -> bool:
+        released = await super().release(key, owner)
+        self.freed.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.taken_back.wait(), 1.0)
+        return released
+
+    async def acquire(self, key: str, owner: str, ttl: float) -> bool:
+        acquired = await super().acquire(key, owner, ttl)
+        if acquired and self.freed.is_set():
+            self.taken_back.set()
+        return acquired
+
+
+async def test_an_event_that_ends_leaves_no_owner_lock_behind(tmp_path: Path) -> None:
+    """Its owner stops renewing the lock before freeing it: a renewal in between took it
+    back, and the key outlived the event by a TTL (beside two CPU hogs, in the CLI's
+    cancel-over-Redis test)."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'live.db'}", owner_lock_ttl=0.5)
+    bus = SlowAfterFreeing()
+    async with LiveRuntime(settings, bus=bus) as runtime:
+        event_id = await scheduled_event(
+            runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)
+        )
+        session = await runtime.start(event_id)
+        assert runtime.service is not None
+        await runtime.service.act(event_id, "cancel", actor="test", reason="fire alarm")
+        await asyncio.wait_for(session.ended.wait(), 10)
+        assert not bus.taken_back.is_set()
+        assert await bus.get(keys.live_owner(event_id)) is None
 
 
 async def test_listener_switches_channel_without_reconnecting(

@@ -160,8 +160,7 @@ class LiveRuntime:
         if session is None:
             return
         if session.role == "owner":
-            with contextlib.suppress(LiveventError):
-                await self.bus.release(keys.live_owner(event_id), self.instance)
+            await self._release(event_id, session)
         await session.close(EventStatus.LIVE, reason, CloseCode.GOING_AWAY)
 
     # -- sessions -------------------------------------------------------------------
@@ -236,7 +235,15 @@ class LiveRuntime:
             session.recorder = recorder
         if any(c.kind is ChannelKind.MACHINE for c in session.config.channels):
             await self._start_pipeline(session)
-        session.spawn(self._keep_ownership(session), name=f"own:{session.event_id}")
+        session.lease = session.spawn(self._keep_ownership(session), name=f"own:{session.event_id}")
+
+    async def _release(self, event_id: int, session: LiveSession | None) -> None:
+        """Stop renewing the owner lock, then free it (renewed in between, it outlived us)."""
+        if session is not None and session.lease is not None:
+            session.lease.cancel()
+            await asyncio.gather(session.lease, return_exceptions=True)
+        with contextlib.suppress(LiveventError):
+            await self.bus.release(keys.live_owner(event_id), self.instance)
 
     async def _keep_ownership(self, session: LiveSession) -> None:
         key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
@@ -291,8 +298,7 @@ class LiveRuntime:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):  # the last words reach the transcript first
                 await self.transcripts.drained()
-        with contextlib.suppress(LiveventError):
-            await self.bus.release(keys.live_owner(event_id), self.instance)
+        await self._release(event_id, session)
         try:
             await self.gateway.act(event_id, "end", reason=reason, actor=actor)
         except Conflict as error:
@@ -306,8 +312,7 @@ class LiveRuntime:
         session = self.sessions.pop(event_id, None)
         if session is None:
             return
-        with contextlib.suppress(LiveventError):
-            await self.bus.release(keys.live_owner(event_id), self.instance)
+        await self._release(event_id, session)
         reason = None
         with contextlib.suppress(LiveventError):
             change = await self.gateway.last_change(event_id)

@@ -71,6 +71,7 @@ class LiveSession:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.pipeline: SpeechPipeline | None = None  # the owner's, when it has machine channels
         self.recorder: EventRecorder | None = None  # the owner's
+        self.lease: asyncio.Task[None] | None = None  # the owner's: renews its lock
         self.machine_problem: str | None = None
         for channel in config.channels:
             self.channels[channel.language] = ChannelState(
