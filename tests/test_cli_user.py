@@ -151,7 +151,7 @@ async def _sign_in_with(store_url: str, code: str) -> str:
         accounts = Accounts.from_settings(
             settings, users=store.users, bus=MemoryBus(), verifier=verifier_for(settings)
         )
-        signed = await Invitations(accounts, store.links, ttl=60).sign_in(code)
+        signed = await Invitations(accounts, store, ttl=60).sign_in(code)
         return signed.next
     finally:
         await store.aclose()

@@ -143,6 +143,21 @@ class Settings(BaseSettings):
         le=90 * 86400,
         description="seconds an invitation's one-time sign-in link stays usable",
     )
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="mail server for invitations: smtp://[USER:PASSWORD@]HOST[:PORT]"
+        " (STARTTLS when offered) or smtps://...; when set, sign-in links go by mail to the"
+        " invitee and never to the inviter",
+    )
+    smtp_from: str = Field(
+        "livevent@localhost", max_length=254, description="the From address of livevent's mail"
+    )
+    invitations_per_customer_per_hour: int = Field(
+        200, ge=0, description="invitations one customer's events may send an hour (0: no cap)"
+    )
+    new_people_per_customer_per_hour: int = Field(
+        50, ge=0, description="people invitations may create for one customer an hour (0: no cap)"
+    )
     login_failures_per_account: int = Field(
         5, ge=1, description="failed logins for one email before it is locked for a while"
     )

@@ -7,6 +7,7 @@ a page that asks for a token; invitations (api/people.py) hand out the sign-in.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote
 
 import segno
@@ -43,7 +44,10 @@ class EventLinks(BaseModel):
     speak: list[SpeakLink]
 
 
+@lru_cache(maxsize=4096)
 def qr_svg(url: str) -> str:
+    """The URL's QR code, made once: drawing one costs milliseconds, and the console
+    asks for every channel's each time it shows an event."""
     # Level M survives a crease or a smudge on a printed page (15 % of the modules).
     return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
 

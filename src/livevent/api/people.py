@@ -1,7 +1,10 @@
 """/api/users and an event's people: who may speak on it, and inviting them.
 
 A manager sees and invites only its own customer's users; an admin sees all.
-Another customer's user is as unknown to a manager as one that does not exist.
+Another customer's user is as unknown to a manager as one that does not exist,
+except where an admin granted them something on the manager's own event: an
+event's people are everyone who holds a grant on it (showing those grants only),
+and its manager may remove any of them.
 """
 
 from __future__ import annotations
@@ -73,20 +76,24 @@ async def list_users(request: web.Request) -> web.Response:
 )
 async def event_people(request: web.Request) -> web.Response:
     event = await request.app[SERVICE].get_event(event_id_of(request))
-    users = await accounts_of(request).list_users(customer_id=event.customer_id)
-    return _users([u for u in users if any(g.event == event.id for g in u.grants)])
+    users = await accounts_of(request).users.holding(event.id)
+    # What they hold elsewhere is their other customers' business, not this event's.
+    here = [u.model_copy(update={"grants": [g for g in u.grants if g.event == event.id]})
+            for u in users]  # fmt: skip
+    return _users(here)
 
 
 @table.add(
     "POST",
     "/api/events/{event_id}/invitations",
-    summary="Invite a speaker or interpreter: grant a channel, get a one-time sign-in link",
+    summary="Invite a speaker or interpreter: grant a channel; a new person's one-time"
+    " sign-in link (or, with SMTP, a link mailed to them)",
     tag="people",
     status=201,
     body=InvitationRequest,
     response=Invitation,
     parameters=(EVENT_ID,),
-    errors=(400, 404, 409, 422),
+    errors=(400, 404, 409, 422, 429, 503),
 )
 async def invite(request: web.Request) -> web.Response:
     event = await request.app[SERVICE].get_event(event_id_of(request))
@@ -94,7 +101,7 @@ async def invite(request: web.Request) -> web.Response:
     invitation = await invitations_of(request).invite(
         event, data, base_url=public_base(request), actor=actor_of(request)
     )
-    # The link is a credential until it is used: no cache may keep it.
+    # A link is a credential until it is used: no cache may keep it.
     return web.json_response(
         text=invitation.model_dump_json(), status=201, headers={"Cache-Control": "no-store"}
     )
@@ -112,14 +119,12 @@ async def invite(request: web.Request) -> web.Response:
 async def remove_person(request: web.Request) -> web.Response:
     event = await request.app[SERVICE].get_event(event_id_of(request))
     user_id = path_int(request, "user_id")
-    accounts = accounts_of(request)
+    invitations = invitations_of(request)
     try:
-        user = await accounts.users.get(user_id)
+        user = await invitations.accounts.users.get(user_id)
     except NotFound:
         user = None
-    granted = [g for g in user.grants if g.event == event.id] if user else []
-    if user is None or user.customer_id != event.customer_id or not granted:
+    if user is None or not any(g.event == event.id for g in user.grants):
         raise NotFound(f"event {event.id} has no person {user_id}")
-    for grant in granted:
-        await accounts.revoke(user.id, grant)
+    await invitations.remove(event, user, actor=actor_of(request))
     return web.Response(status=204)

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from livevent.errors import NotFound
 from livevent.events.recordings import PART_NAME, Part, list_parts
 from livevent.http.appkeys import SERVICE, SETTINGS
+from livevent.http.downloads import attachment
 from livevent.http.operations import EVENT_ID, OperationTable, Parameter
 from livevent.http.params import event_id_of
 from livevent.model.language import normalize_language
@@ -112,7 +113,7 @@ async def download_recording(request: web.Request) -> web.StreamResponse:
                 part.path,
                 headers={
                     "Content-Type": "audio/ogg",
-                    "Content-Disposition": f'attachment; filename="{part.event_id}-{name}"',
+                    "Content-Disposition": attachment(f"{part.event_id}-{name}"),
                 },
             )
     raise NotFound(f"no recorded part {name!r} of channel {language}")

@@ -6,8 +6,9 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from livevent.errors import BadRequest, InvalidInput
-from livevent.events.exports import FORMATS, export
+from livevent.events.exports import FORMATS, export, export_filename, export_language
 from livevent.http.appkeys import SERVICE
+from livevent.http.downloads import attachment
 from livevent.http.operations import EVENT_ID, OperationTable, Parameter, read_body
 from livevent.http.params import event_id_of, shown
 from livevent.model import TranscriptSegment
@@ -53,13 +54,12 @@ async def get_transcript(request: web.Request) -> web.Response:
         return _json(Transcript(items=segments))
     if fmt not in FORMATS:
         raise BadRequest(f"format is one of {', '.join(FORMATS)}, not {shown(fmt)}")
-    language = request.query.get("language") or None
+    language = export_language(request.query.get("language"))
     text = export(segments, fmt, language)
-    suffix = f"-{language}" if language else ""
     return web.Response(
         text=text,
         content_type=_MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="event-{event_id}{suffix}.{fmt}"'},
+        headers={"Content-Disposition": attachment(export_filename(event_id, fmt, language))},
     )
 
 

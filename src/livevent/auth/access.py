@@ -12,6 +12,8 @@ from livevent.model import Capability, Channel, ChannelKind, EventConfig, EventS
 
 
 def _owner_or_admin(claims: TokenClaims, config: EventConfig) -> bool:
+    if claims.scope is not None:
+        return False  # a sign-in link's session is its one grant, whatever the role says
     if claims.role is Role.ADMIN:
         return True
     return claims.role is Role.MANAGER and claims.customer == config.customer_id

@@ -10,6 +10,7 @@ concurrent guesses cannot get past the limit; a success clears the count.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -20,12 +21,14 @@ from livevent.auth.signing import issuer_for, verifier_for
 from livevent.auth.tokens import TokenIssuer, TokenVerifier
 from livevent.bus import Bus, keys
 from livevent.errors import NotFound, TooManyAttempts, Unauthorized
-from livevent.model import Grant, User, UserCreate
+from livevent.model import Grant, Role, User, UserCreate
 from livevent.model.ids import parse_id
 from livevent.settings import Settings
 from livevent.store.users import UserStore
 
 WRONG_CREDENTIALS = "wrong email or password"
+# Whether a link's session may go on: its user still holds the grant, on an event not over.
+ScopeCheck = Callable[[User, Grant], Awaitable[bool]]
 
 
 class TokenPair(BaseModel):
@@ -134,8 +137,14 @@ class Accounts:
         await self.bus.delete(key)
         return self.tokens_for(credentials.user)
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
-        """A new pair for a good refresh token of a user who still may sign in."""
+    async def refresh(
+        self, refresh_token: str, *, scope_alive: ScopeCheck | None = None
+    ) -> TokenPair:
+        """A new pair for a good refresh token of a user who still may sign in.
+
+        A link's session (`scope`) stays that narrow, and ends with its grant:
+        `scope_alive` says whether it still stands (without it, it never does).
+        """
         claims = self.verifier.verify(refresh_token, expect="refresh")
         prefix, _, raw_id = claims.sub.partition(":")
         user_id = parse_id(raw_id)
@@ -152,25 +161,36 @@ class Accounts:
         # Rotation with reuse detection (OAuth 2.0 Security BCP): each refresh token
         # works once; a second use means a copy, and signs the user out everywhere.
         expires = datetime.fromtimestamp(claims.exp, UTC)
+        if claims.scope is not None and (
+            scope_alive is None or not await scope_alive(user, claims.scope)
+        ):
+            raise Unauthorized("the invitation this session came from has ended")
         if not await self.users.use_refresh_token(user.id, claims.jti, expires):
             raise Unauthorized("this refresh token was already used: sign in again")
-        return self.tokens_for(user)
+        return self.tokens_for(user, scope=claims.scope)
 
-    def tokens_for(self, user: User) -> TokenPair:
-        """An access token with the user's grants, and a refresh token."""
+    def tokens_for(self, user: User, *, scope: Grant | None = None) -> TokenPair:
+        """An access token with the user's grants, and a refresh token.
+
+        With `scope`, both carry that one grant instead, as a speaker: a sign-in
+        link opens what its invitation granted, never the account behind it.
+        """
+        role = Role.SPEAKER if scope is not None else user.role
         access = self.issuer.issue(
             sub=user.subject,
-            role=user.role,
+            role=role,
             ttl=self.policy.access_ttl,
             customer=user.customer_id,
-            grants=user.grants,
+            grants=[scope] if scope is not None else user.grants,
+            scope=scope,
         )
         refresh = self.issuer.issue(
             sub=user.subject,
-            role=user.role,
+            role=role,
             ttl=self.policy.refresh_ttl,
             typ="refresh",
             generation=user.generation,
+            scope=scope,
         )
         return TokenPair(
             access_token=access,

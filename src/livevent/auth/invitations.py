@@ -12,17 +12,30 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from livevent.auth.accounts import Accounts, TokenPair
-from livevent.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from livevent.auth.grants import add_grant
+from livevent.auth.mail import Mailer
+from livevent.bus import keys
+from livevent.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyAttempts,
+    Unauthorized,
+    Unavailable,
+)
 from livevent.model import Capability, ChannelKind, Event, Grant, Role, User, UserCreate
 from livevent.model.event import MAX_ID, Name
 from livevent.model.user import Email
-from livevent.store.links import SignInLinkStore
+from livevent.settings import Settings
+from livevent.store import EventStore
 
 SIGN_IN_PATH = "/signin"
 # 32 random bytes: guessing a live code is out of reach, whatever the rate limits.
@@ -46,15 +59,33 @@ class InvitationRequest(BaseModel):
         return self
 
 
+Delivery = Literal["link", "mail", "account"]
+
+
 class Invitation(BaseModel):
     user: User
     grant: Grant
-    link: str = Field(description="the one-time sign-in link to hand to the person")
-    expires_at: datetime
+    delivery: Delivery = Field(
+        description="link: `link` is for the inviter to hand over (a new person);"
+        " mail: it went to the person's address; account: they already have an account"
+        " and sign in with it, no link is made"
+    )
+    link: str | None = Field(None, description="the one-time sign-in link (delivery: link)")
+    sent_to: str | None = Field(None, description="where the link was mailed (delivery: mail)")
+    expires_at: datetime | None = Field(None, description="when an unused link stops working")
+    message: str = Field(description="what happened, in words for the console")
 
 
 class LinkSignIn(TokenPair):
     next: str = Field(description="the page the link leads to (the speak page)")
+
+
+@dataclass(frozen=True, slots=True)
+class InvitationCaps:
+    """Per customer and hour: invitations sent, and people they create (a password hash each)."""
+
+    invitations_per_hour: int = 200
+    new_people_per_hour: int = 50
 
 
 def code_hash(code: str) -> str:
@@ -76,10 +107,32 @@ def grant_for(event: Event, channel_number: int) -> Grant:
 
 
 class Invitations:
-    def __init__(self, accounts: Accounts, links: SignInLinkStore, *, ttl: int) -> None:
+    """Invite people to an event's channels, and spend the links that sign them in."""
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        store: EventStore,
+        *,
+        ttl: int,
+        mailer: Mailer | None = None,
+        caps: InvitationCaps | None = None,
+    ) -> None:
         self.accounts = accounts
-        self.links = links
+        self.store = store
+        self.links = store.links
         self.ttl = ttl
+        self.mailer = mailer
+        self.caps = caps or InvitationCaps()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, accounts: Accounts, store: EventStore) -> Self:
+        caps = InvitationCaps(
+            invitations_per_hour=settings.invitations_per_customer_per_hour,
+            new_people_per_hour=settings.new_people_per_customer_per_hour,
+        )
+        mailer = Mailer.from_settings(settings)
+        return cls(accounts, store, ttl=settings.invite_link_ttl, mailer=mailer, caps=caps)
 
     async def invite(
         self, event: Event, request: InvitationRequest, *, base_url: str, actor: str
@@ -87,37 +140,132 @@ class Invitations:
         if event.status.is_final:
             raise Conflict(f"event {event.id} is {event.status.value}: nobody can speak at it now")
         grant = grant_for(event, request.channel)
-        user = await self._person(event, request)
-        user = await self.accounts.grant(user.id, grant)
-        code = secrets.token_urlsafe(_CODE_BYTES)
-        expires_at = datetime.now(UTC) + timedelta(seconds=self.ttl)
-        await self.links.add(
-            code_hash(code),
-            user_id=user.id,
-            event_id=event.id,
-            channel=request.channel,
-            created_by=actor,
-            expires_at=expires_at,
+        await self._count(event.customer_id, "invitations", self.caps.invitations_per_hour)
+        user, created = await self._person(event, request)
+        user = await add_grant(self.accounts, self.store, user, grant, actor=actor)
+        await self.store.annotate(
+            event.id, actor=actor, change=f"invited user {user.id} <{user.email}> to {grant}"
         )
-        link = f"{base_url.rstrip('/')}{SIGN_IN_PATH}#code={code}"
-        return Invitation(user=user, grant=grant, link=link, expires_at=expires_at)
+        if self.mailer is not None:
+            return await self._mail(
+                event, user, grant, request.channel, base_url=base_url, actor=actor
+            )
+        if not created:
+            # A link would sign its holder in as this person: the inviter gets none.
+            return Invitation(
+                user=user,
+                grant=grant,
+                delivery="account",
+                message=f"{user.name} already has an account: they may now {_doing(grant)}"
+                " and sign in as they usually do.",
+            )
+        link, expires_at = await self._link(
+            user, grant, request.channel, base_url=base_url, actor=actor
+        )
+        return Invitation(
+            user=user,
+            grant=grant,
+            delivery="link",
+            link=link,
+            expires_at=expires_at,
+            message=f"{user.name} is invited: send them this link; it signs them in once.",
+        )
 
     async def sign_in(self, code: str) -> LinkSignIn:
-        """Spend a link: tokens for its user, and where to go. One message for every refusal."""
+        """Spend a link: a session for what it granted, and where to go.
+
+        One message for every refusal, so a guesser learns nothing: unknown, spent,
+        expired, or its grant gone (removed, cancelled, ended, deleted).
+        """
         spent = await self.links.spend(code_hash(code))
         refused = Unauthorized("this sign-in link is not valid (used, expired or mistyped)")
         if spent is None:
             raise refused
         try:
             user = await self.accounts.users.get(spent.user_id)
-        except NotFound:
+            event = await self.store.get_event(spent.event_id)
+            grant = grant_for(event, spent.channel)
+        except (NotFound, InvalidInput):
             raise refused from None
-        if user.disabled:
+        if user.disabled or not await self.grant_stands(user, grant):
             raise refused
-        pair = self.accounts.tokens_for(user)
+        pair = self.accounts.tokens_for(user, scope=grant)
         return LinkSignIn(**pair.model_dump(), next=f"/speak/{spent.event_id}/{spent.channel}")
 
-    async def _person(self, event: Event, request: InvitationRequest) -> User:
+    async def grant_stands(self, user: User, grant: Grant) -> bool:
+        """Whether a link's session may go on: the grant still held, its event not over."""
+        if grant not in user.grants:
+            return False
+        try:
+            event = await self.store.get_event(grant.event)
+        except NotFound:
+            return False
+        return not event.status.is_final
+
+    async def remove(self, event: Event, user: User, *, actor: str) -> None:
+        """Take back everything `user` holds on `event`, and the links not yet spent."""
+        granted = [g for g in user.grants if g.event == event.id]
+        for grant in granted:
+            await self.accounts.revoke(user.id, grant)
+        await self.links.forget(user_id=user.id, event_id=event.id)
+        taken = ", ".join(str(g) for g in granted)
+        await self.store.annotate(
+            event.id, actor=actor, change=f"removed user {user.id} <{user.email}>: {taken}"
+        )
+
+    async def _link(
+        self, user: User, grant: Grant, channel: int, *, base_url: str, actor: str
+    ) -> tuple[str, datetime]:
+        code = secrets.token_urlsafe(_CODE_BYTES)
+        expires_at = datetime.now(UTC) + timedelta(seconds=self.ttl)
+        await self.links.add(
+            code_hash(code),
+            user_id=user.id,
+            event_id=grant.event,
+            channel=channel,
+            created_by=actor,
+            expires_at=expires_at,
+        )
+        return f"{base_url.rstrip('/')}{SIGN_IN_PATH}#code={code}", expires_at
+
+    async def _mail(
+        self, event: Event, user: User, grant: Grant, channel: int, *, base_url: str, actor: str
+    ) -> Invitation:
+        assert self.mailer is not None
+        link, expires_at = await self._link(user, grant, channel, base_url=base_url, actor=actor)
+        body = (
+            f'Hello {user.name},\n\nyou are invited to {_doing(grant)} at "{event.name}"'
+            f" ({event.starts_at:%Y-%m-%d %H:%M} UTC).\n\nThis link signs you in for that,"
+            f" once, until {expires_at:%Y-%m-%d %H:%M} UTC:\n\n{link}\n\n"
+            "If you did not expect this, ignore it.\n"
+        )
+        try:
+            await self.mailer.send(user.email, f"Your invitation: {event.name}", body)
+        except Unavailable:
+            await self.links.discard(code_hash(link.rpartition("#code=")[2]))
+            raise
+        return Invitation(
+            user=user,
+            grant=grant,
+            delivery="mail",
+            sent_to=user.email,
+            expires_at=expires_at,
+            message=f"{user.name} is invited: a sign-in link went to {user.email}.",
+        )
+
+    async def _count(self, customer_id: int, what: str, cap: int) -> None:
+        if cap <= 0:
+            return
+        key = keys.rate_customer(customer_id, what)
+        if await self.accounts.bus.incr_window(key, 3600) > cap:
+            retry_after = await self.accounts.bus.ttl(key) or 3600
+            raise TooManyAttempts(
+                f"this customer has reached its {cap} {what.replace('-', ' ')} an hour",
+                retry_after=max(1, int(retry_after)),
+            )
+
+    async def _person(self, event: Event, request: InvitationRequest) -> tuple[User, bool]:
+        """The person invited, and whether this invitation created them."""
         if request.user_id is not None:
             try:
                 user = await self.accounts.users.get(request.user_id)
@@ -126,23 +274,24 @@ class Invitations:
             # Another customer's user is as unknown here as one that does not exist.
             if user is None or user.customer_id != event.customer_id:
                 raise NotFound(f"customer {event.customer_id} has no user {request.user_id}")
-            return self._invitable(user)
+            return self._invitable(user), False
         assert request.email is not None
         try:
             user = await self.accounts.find(request.email)
         except NotFound:
-            return await self._create(event, request)
+            return await self._create(event, request), True
         if user.customer_id != event.customer_id:
             raise Conflict(
                 "this email belongs to an account another customer holds: use another",
                 fields=["email"],
             )
-        return self._invitable(user)
+        return self._invitable(user), False
 
     async def _create(self, event: Event, request: InvitationRequest) -> User:
         if request.name is None:
             raise InvalidInput("a new person needs a name", fields=["name"])
         assert request.email is not None
+        await self._count(event.customer_id, "new-people", self.caps.new_people_per_hour)
         # Invited people sign in with links; a password nobody knows keeps the
         # password door shut until an admin sets one (`livevent user password`).
         data = UserCreate(
@@ -164,3 +313,9 @@ class Invitations:
         if user.disabled:
             raise Forbidden(f"user {user.id} is disabled")
         return user
+
+
+def _doing(grant: Grant) -> str:
+    if grant.can is Capability.INTERPRET:
+        return f"interpret on channel {grant.channel}"
+    return "speak on the floor"

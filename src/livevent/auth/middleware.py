@@ -2,7 +2,8 @@
 
 admin: everything. manager: the events (and the customer) of its own customer.
 A `manage` grant opens one event's routes to its holder, whatever the role.
-Other speaker and listener tokens open no /api door but /api/auth/me. Logins,
+Other speaker and listener tokens, and every session a sign-in link opened,
+open no /api door but /api/auth/me. Logins,
 the OpenAPI document, /healthz and /readyz need no token.
 """
 
@@ -62,6 +63,8 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     request[CLAIMS] = claims
     if path in _ANY_ROLE:
         return await handler(request)
+    if claims.scope is not None:
+        raise Forbidden("a sign-in link's session opens its speak page only, not this API")
     if event_id is not None and claims.can(Capability.MANAGE, event_id):
         return await handler(request)  # a per-event grant, whatever the role
     if claims.role not in (Role.ADMIN, Role.MANAGER):

@@ -43,8 +43,7 @@ def accounts_of(request: web.Request) -> Accounts:
 
 def invitations_of(request: web.Request) -> Invitations:
     settings = request.app[SETTINGS]
-    store = request.app[SERVICE].store
-    return Invitations(accounts_of(request), store.links, ttl=settings.invite_link_ttl)
+    return Invitations.from_settings(settings, accounts_of(request), request.app[SERVICE].store)
 
 
 def _tokens(pair: TokenPair) -> web.Response:
@@ -84,7 +83,8 @@ async def login(request: web.Request) -> web.Response:
 )
 async def refresh(request: web.Request) -> web.Response:
     data = await read_body(request, RefreshRequest)
-    return _tokens(await accounts_of(request).refresh(data.refresh_token))
+    scope_alive = invitations_of(request).grant_stands
+    return _tokens(await accounts_of(request).refresh(data.refresh_token, scope_alive=scope_alive))
 
 
 @table.add(

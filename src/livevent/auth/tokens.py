@@ -3,7 +3,9 @@
 Claims: `sub`, `role` (admin, manager, speaker, listener), `customer`,
 `events` (ids or "*"), `channel` (speakers and interpreters), `exp`, `iat`,
 `nbf`, `jti`, and `typ` (access or refresh: a refresh token is never accepted
-where an access token is expected). HS256 with a shared secret by default;
+where an access token is expected). `scope` marks a session opened by an
+invitation's sign-in link: it may do that one grant and nothing else, whatever
+else its user may do. HS256 with a shared secret by default;
 RS256/ES256 with a public key or a JWKS file for tokens another service issues
 (RFC 8725: the verifier accepts only the algorithms it was configured with).
 """
@@ -38,6 +40,9 @@ class TokenClaims(BaseModel):
     grants: list[Grant] = Field(default_factory=list, max_length=1000)
     typ: Literal["access", "refresh"] = "access"
     gen: int | None = Field(None, description="the user's generation a refresh token is from")
+    scope: Grant | None = Field(
+        None, description="a sign-in link's session: this grant only, never the account's others"
+    )
     exp: int
     iat: int
     nbf: int | None = None
@@ -89,6 +94,7 @@ class TokenIssuer:
         grants: list[Grant] | None = None,
         typ: Literal["access", "refresh"] = "access",
         generation: int | None = None,
+        scope: Grant | None = None,
     ) -> str:
         now = int(time.time())
         claims = TokenClaims(
@@ -100,6 +106,7 @@ class TokenIssuer:
             grants=grants or [],
             typ=typ,
             gen=generation,
+            scope=scope,
             exp=now + ttl,
             iat=now,
             nbf=now,

@@ -45,6 +45,11 @@ def rate_ip(ip: str) -> str:
     return f"rate:ip:{ip}"
 
 
+def rate_customer(customer_id: int, what: str) -> str:
+    """What one customer did in a window (`invitations`, `new-people`), for its caps."""
+    return f"rate:customer:{customer_id}:{what}"
+
+
 def live_channel_stats(event_id: int, language: str, instance: str) -> str:
     """One instance's counters of a channel (frames, drops, latency) for `livevent stats`."""
     return f"live:event:{event_id}:channel:{language}:stats:{instance}"

@@ -120,4 +120,7 @@ def root(
 
 
 def main() -> None:
+    # Whatever the CLI or its server writes (recordings, exports, the store and what
+    # ffmpeg or SQLite add beside them) is for this user only, as the unit's UMask says.
+    os.umask(0o077)
     app()

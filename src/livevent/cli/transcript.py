@@ -8,10 +8,9 @@ from typing import Annotated
 
 import typer
 
-from livevent.cli._utilities import EventId, guarded, run
-from livevent.errors import InvalidInput
-from livevent.events.exports import FORMATS, export
-from livevent.model import normalize_language
+from livevent.cli._utilities import EventId, exit_with_error, guarded, run
+from livevent.events.exports import FORMATS, export, export_language
+from livevent.files import write_private_text
 
 app = typer.Typer(help="Transcripts of live events.", no_args_is_help=True)
 
@@ -31,19 +30,13 @@ def export_command(
     ] = None,
 ) -> None:
     """Export the transcript as SubRip, WebVTT, text or JSON."""
-    language = guarded(lambda: _language(lang))
+    language = guarded(lambda: export_language(lang))
     segments = run(ctx, lambda service: service.transcript(event_id))
     text = guarded(lambda: export(segments, fmt, language))
     if output is None:
         sys.stdout.write(text)
     else:
-        output.write_text(text, encoding="utf-8")
-
-
-def _language(tag: str | None) -> str | None:
-    if tag is None:
-        return None
-    try:
-        return normalize_language(tag)
-    except ValueError as error:
-        raise InvalidInput(str(error)) from None
+        try:
+            write_private_text(output, text)
+        except OSError as error:
+            exit_with_error(f"cannot write {output}: {error.strerror or error}", 1)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from livevent.auth.accounts import Accounts
+from livevent.auth.grants import add_grant
 from livevent.auth.invitations import Invitation, InvitationRequest, Invitations
 from livevent.cli._utilities import (
     EventId,
@@ -135,6 +136,15 @@ ChannelOption = Annotated[
 ]
 
 
+AcrossCustomers = Annotated[
+    bool,
+    typer.Option(
+        "--across-customers",
+        help="Grant an event of another customer than the user's (written in its history).",
+    ),
+]
+
+
 @app.command("grant")
 def grant(
     ctx: typer.Context,
@@ -142,10 +152,25 @@ def grant(
     event_id: EventArgument,
     capability: CapabilityArgument,
     channel: ChannelOption = None,
+    across_customers: AcrossCustomers = False,
     as_json: AsJson = False,
 ) -> None:
     """Let a user manage, speak on, interpret a channel of, or listen to an event."""
-    _change_grants(ctx, email, _grant(event_id, capability, channel), add=True, as_json=as_json)
+    change = _grant(event_id, capability, channel)
+
+    async def work(service: EventService) -> User:
+        accounts = _accounts(ctx, service)
+        user = await accounts.find(email)
+        return await add_grant(
+            accounts,
+            service.store,
+            user,
+            change,
+            actor=actor(),
+            across_customers=across_customers,
+        )
+
+    _show(run(ctx, work), as_json, "Granted; now")
 
 
 @app.command("revoke")
@@ -183,15 +208,17 @@ def invite(
     name: Annotated[str | None, typer.Option("--name", help="Their name, for a new user.")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Invite a speaker or interpreter: a grant, and a one-time link that signs them in."""
+    """Invite a speaker or interpreter: a grant, and a one-time link that signs them in.
+
+    The link is printed for a new person; with smtp_url set it goes to them by mail;
+    a person who already has an account signs in with it (no link is made).
+    """
     settings = state(ctx).settings
     base = settings.public_url or f"http://{settings.host}:{settings.port}"
 
     async def work(service: EventService) -> Invitation:
         event = await service.get_event(event_id)
-        invitations = Invitations(
-            _accounts(ctx, service), service.store.links, ttl=settings.invite_link_ttl
-        )
+        invitations = Invitations.from_settings(settings, _accounts(ctx, service), service.store)
         request = validate(InvitationRequest, {"channel": channel, "email": email, "name": name})
         return await invitations.invite(event, request, base_url=base, actor=actor())
 
@@ -199,11 +226,10 @@ def invite(
     if as_json:
         print_json(invitation)
         return
-    console.print(
-        f"Invited {invitation.user.email} to {invitation.grant}. Send them this link"
-        f" (it works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC):"
-    )
-    print(invitation.link)
+    console.print(f"Invited {invitation.user.email} to {invitation.grant}. {invitation.message}")
+    if invitation.link is not None and invitation.expires_at is not None:
+        console.print(f"The link works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC:")
+        print(invitation.link)
 
 
 @app.command("password")

@@ -1,12 +1,31 @@
-"""Transcripts as files people use: SubRip, WebVTT, plain text or JSON."""
+"""Transcripts as files people use: SubRip, WebVTT, plain text or JSON.
+
+A cue's text is one line of what was said: line breaks, the cue arrow and, in
+WebVTT, markup characters cannot reach the file as structure, so no text a
+speaker (or a transcript's editor) wrote adds cues, timings or tags.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from livevent.errors import InvalidInput
-from livevent.model import TranscriptSegment
+from livevent.model import TranscriptSegment, normalize_language
+
+_ARROW = re.compile(r"-{2,}>")
+_VTT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def cue_text(text: str) -> str:
+    """One line, with no `-->`: all that a cue's text may be in SubRip."""
+    return _ARROW.sub("->", " ".join(text.split()))
+
+
+def vtt_cue_text(text: str) -> str:
+    """A WebVTT cue's text: one line, its markup characters written as entities."""
+    return cue_text(text).translate(_VTT_ESCAPES)
 
 
 def _clock(seconds: float, separator: str) -> str:
@@ -33,7 +52,8 @@ def _lines(
 
 def to_srt(segments: list[TranscriptSegment], language: str | None = None) -> str:
     blocks = [
-        f"{index}\n{_clock(s.start_seconds, ',')} --> {_clock(s.end_seconds, ',')}\n{text}\n"
+        f"{index}\n{_clock(s.start_seconds, ',')} --> {_clock(s.end_seconds, ',')}\n"
+        f"{cue_text(text)}\n"
         for index, (s, text) in enumerate(_lines(segments, language), start=1)
     ]
     return "\n".join(blocks)
@@ -41,14 +61,14 @@ def to_srt(segments: list[TranscriptSegment], language: str | None = None) -> st
 
 def to_vtt(segments: list[TranscriptSegment], language: str | None = None) -> str:
     blocks = [
-        f"{_clock(s.start_seconds, '.')} --> {_clock(s.end_seconds, '.')}\n{text}\n"
+        f"{_clock(s.start_seconds, '.')} --> {_clock(s.end_seconds, '.')}\n{vtt_cue_text(text)}\n"
         for s, text in _lines(segments, language)
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
 def to_txt(segments: list[TranscriptSegment], language: str | None = None) -> str:
-    return "".join(f"{text}\n" for _, text in _lines(segments, language))
+    return "".join(f"{' '.join(text.split())}\n" for _, text in _lines(segments, language))
 
 
 def to_json(segments: list[TranscriptSegment], language: str | None = None) -> str:
@@ -71,9 +91,25 @@ FORMATS: dict[str, Callable[[list[TranscriptSegment], str | None], str]] = {
 }
 
 
+def export_language(raw: str | None) -> str | None:
+    """The language asked for, through the one BCP-47 parser, or None for the original."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return normalize_language(raw)
+    except ValueError:
+        raise InvalidInput("language is a BCP-47 tag such as es-ES", fields=["language"]) from None
+
+
+def export_filename(event_id: int, fmt: str, language: str | None) -> str:
+    suffix = f"-{language}" if language else ""
+    return f"event-{event_id}{suffix}.{fmt}"
+
+
 def export(segments: list[TranscriptSegment], fmt: str, language: str | None = None) -> str:
     if fmt not in FORMATS:
         raise InvalidInput(f"unknown transcript format {fmt!r}: use {', '.join(FORMATS)}")
+    language = export_language(language)
     if language is not None and segments:
         known = {segments[0].language} | {lang for s in segments for lang in s.translations}
         if language not in known:

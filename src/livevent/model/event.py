@@ -81,6 +81,10 @@ class ChannelKind(StrEnum):
     MACHINE = "machine"
 
 
+# A name such as `pico`, `es-419` or `festival:upc_ca_ona_hts`: no slash, no leading dot.
+VOICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*(:[A-Za-z0-9][A-Za-z0-9_.+-]*)?$"
+
+
 class ChannelSpec(BaseModel):
     """A channel as a caller asks for it; the number is chosen for it when absent."""
 
@@ -96,7 +100,13 @@ class ChannelSpec(BaseModel):
         default_factory=dict,
         description="engine per stage for machine channels, e.g. {'stt': 'whisper'}",
     )
-    voice: str | None = Field(None, max_length=80, description="text-to-speech voice")
+    voice: str | None = Field(
+        None,
+        max_length=80,
+        pattern=VOICE_PATTERN,
+        description="text-to-speech voice: an engine, a voice's name, or engine:voice"
+        " (a name from `livevent engines`, never a path)",
+    )
     interpretation: Interpretation | None = Field(
         None, description=_INTERPRETATION + "; the event's when absent"
     )

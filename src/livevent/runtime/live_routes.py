@@ -68,7 +68,7 @@ async def live_stats(request: web.Request) -> web.Response:
 
 async def live_start(request: web.Request) -> web.Response:
     """Take a SCHEDULED or READY event live here and open its session (the console's "Go live")."""
-    session = await request.app[RUNTIME].start(event_id_of(request))
+    session = await request.app[RUNTIME].start(event_id_of(request), actor=actor_of(request))
     return web.json_response(
         {"event": session.event_id, "status": "LIVE", "role": session.role}, status=201
     )

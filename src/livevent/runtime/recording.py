@@ -22,6 +22,7 @@ import av
 
 from livevent.errors import NotFound
 from livevent.events.recordings import Part, part_path, remove_expired
+from livevent.files import private_file
 from livevent.runtime.audio import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 from livevent.runtime.fanout import ChannelHub
 from livevent.runtime.opus import OpusEncoder
@@ -43,7 +44,7 @@ class ChannelRecording:
         self.frames = 0  # written, packets of 20 ms
         encoder = OpusEncoder()
         self._silence = encoder.encode(bytes(FRAME_BYTES))[0]
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
         # flush_packets: each page reaches the file as soon as the muxer writes it.
         self._container = av.open(
             str(path), "w", format="ogg", container_options={"flush_packets": "1"}

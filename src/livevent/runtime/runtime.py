@@ -5,10 +5,9 @@
         ...
         await runtime.stop(123457)
 
-It reads configs through the cache, moves events to LIVE and ENDED through the
-event service, keeps live state on the bus only, and listens on `events`: a
-change invalidates the cache, a cancellation stops the session and tells its
-listeners why.
+It reads configs through the cache, moves events to LIVE and ENDED through the event service,
+keeps live state on the bus only, and listens on `events`: a change invalidates the cache, a
+cancellation stops the session and tells its listeners why.
 """
 
 from __future__ import annotations
@@ -165,19 +164,19 @@ class LiveRuntime:
 
     # -- sessions -------------------------------------------------------------------
 
-    async def start(self, event_id: int) -> LiveSession:
-        """Take the event LIVE and open its session (once, however many ask at once)."""
+    async def start(self, event_id: int, *, actor: str | None = None) -> LiveSession:
+        """Take the event LIVE and open its session (once); the history names `actor`."""
         session = self.sessions.get(event_id)
         if session is not None:
             return session
         starting = self._starting.get(event_id)
         if starting is None:
-            starting = asyncio.create_task(self._start(event_id), name=f"start:{event_id}")
+            starting = asyncio.create_task(self._start(event_id, actor), name=f"start:{event_id}")
             self._starting[event_id] = starting
             starting.add_done_callback(lambda _: self._starting.pop(event_id, None))
         return await asyncio.shield(starting)
 
-    async def _start(self, event_id: int) -> LiveSession:
+    async def _start(self, event_id: int, actor: str | None) -> LiveSession:
         logs.EVENT.set(event_id)  # this task's, and the session's tasks it creates
         config = await self.cache.get(event_id, fresh=True)
         if config.status not in (*STARTABLE, EventStatus.LIVE):
@@ -197,7 +196,8 @@ class LiveRuntime:
         )
         if owner and config.status in STARTABLE:
             try:
-                await self.gateway.act(event_id, "start", reason="live session started")
+                reason = "live session started"
+                await self.gateway.act(event_id, "start", reason=reason, actor=actor)
             except BaseException:
                 with contextlib.suppress(LiveventError):
                     await self.bus.release(keys.live_owner(event_id), self.instance)

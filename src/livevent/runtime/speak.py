@@ -55,7 +55,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     if session is None:
         if not request.app[AUTO_START]:
             raise NotStartable(f"event {event_id} is not live here")
-        session = await runtime.start(event_id)
+        session = await runtime.start(event_id, actor=f"{claims.role.value}:{claims.sub}")
     state = session.find_channel(channel.number)
     if state is None:
         raise NotFound("no such channel in this event")

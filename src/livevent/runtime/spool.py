@@ -19,6 +19,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from livevent.files import private_file
 from livevent.store.database import redact_url
 
 BUSY_TIMEOUT_MS = 10_000
@@ -43,7 +44,7 @@ class Spool:
         self._connection: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.path)
         connection = await aiosqlite.connect(self.path, isolation_level=None)
         try:
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

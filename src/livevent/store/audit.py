@@ -4,7 +4,7 @@ it; a deleted event leaves a tombstone with its history."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from livevent.errors import NotFound
 from livevent.model import DeletedEvent, EventStatus, StatusChange
@@ -33,6 +33,16 @@ class AuditRecords:
             event_id,
         )
         return [StatusChange.model_validate(dict(row)) for row in rows]
+
+    async def annotate(self, event_id: int, *, actor: str, change: str) -> None:
+        """A row that moves nothing: who did what around the event (invited, removed)."""
+        async with self.database.write() as connection:
+            status = await connection.fetchval("SELECT status FROM events WHERE id = $1", event_id)
+            if status is None:
+                raise NotFound(f"event {event_id} does not exist", event_id=event_id)
+            current = EventStatus(status)
+            at = datetime.now(UTC)
+            await self._audit(connection, event_id, current, current, actor, None, at, change)
 
     async def deleted_event(self, event_id: int) -> DeletedEvent | None:
         """The trace a deleted event left, or None when no event with this id was deleted."""

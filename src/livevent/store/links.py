@@ -68,3 +68,19 @@ class SignInLinkStore:
         if row is None:
             return None
         return SpentLink(user_id=row["user_id"], event_id=row["event_id"], channel=row["channel"])
+
+    async def forget(self, *, user_id: int, event_id: int) -> int:
+        """Drop a person's unspent links to an event (they were removed from it)."""
+        async with self.database.write() as connection:
+            rows = await connection.fetch(
+                "DELETE FROM sign_in_links WHERE user_id = $1 AND event_id = $2"
+                " AND used_at IS NULL RETURNING code_hash",
+                user_id,
+                event_id,
+            )
+        return len(rows)
+
+    async def discard(self, code_hash: str) -> None:
+        """Take back a link that was never handed out (its mail could not be sent)."""
+        async with self.database.write() as connection:
+            await connection.execute("DELETE FROM sign_in_links WHERE code_hash = $1", code_hash)

@@ -22,6 +22,7 @@ from typing import Any
 import aiosqlite
 
 from livevent.errors import InvalidInput, Unavailable
+from livevent.files import private_file
 from livevent.store.database import Connection, Database, Row, UniqueViolation
 
 BUSY_TIMEOUT_MS = 10_000
@@ -127,7 +128,7 @@ class SQLiteDatabase(Database):
 
     async def open(self) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_file(self.path)  # SQLite gives its -wal and -shm files the same mode
             self._writer = await self._connect()
             self._reader = await self._connect()
         except (OSError, sqlite3.Error) as error:

@@ -102,6 +102,17 @@ class UserStore:
             grants = await self._grants(connection, [row["id"] for row in rows])
         return [User.model_validate({**row, "grants": grants.get(row["id"], [])}) for row in rows]
 
+    async def holding(self, event_id: int) -> list[User]:
+        """Every user with a grant on this event, whichever customer they belong to."""
+        async with self.database.read() as connection:
+            rows = await connection.fetch(
+                f"SELECT {_USER_COLUMNS} FROM users WHERE id IN"
+                " (SELECT user_id FROM user_grants WHERE event_id = $1) ORDER BY email",
+                event_id,
+            )
+            grants = await self._grants(connection, [row["id"] for row in rows])
+        return [User.model_validate({**row, "grants": grants.get(row["id"], [])}) for row in rows]
+
     async def set_password(self, user_id: int, *, password_hash: str) -> None:
         """A new password also ends every refresh token issued before it."""
         async with self.database.write() as connection:

@@ -49,7 +49,10 @@ class EspeakTTS(TextToSpeech):
 
     def voice_for(self, language: str, voice: str | None = None) -> str:
         if voice:
-            return voice
+            # Only a voice espeak-ng lists: `-v` also reads a path, which no channel may name.
+            if voice.lower() not in self.voices:
+                raise Unavailable(f"espeak-ng has no voice {voice!r}")
+            return voice.lower()
         tag = language.lower()
         primary = tag.split("-")[0]
         for candidate in (tag, primary):

@@ -48,7 +48,14 @@ class PiperTTS(TextToSpeech):
 
     def _file(self, language: str, voice: str | None) -> Path:
         if voice:
-            return Path(voice)
+            # A voice is a name from the installed list (a language it was set for, or
+            # its file's stem), never a path: a channel's settings name no server file.
+            wanted = voice.lower()
+            by_name = {path.stem.lower(): path for path in self.voice_files.values()}
+            found = self.voice_files.get(wanted) or by_name.get(wanted)
+            if found is None:
+                raise Unavailable(f"piper has no voice {voice!r} (installed: {self.names()})")
+            return found
         tag = language.lower()
         for key in (tag, tag.split("-")[0]):
             if key in self.voice_files:
@@ -87,5 +94,8 @@ class PiperTTS(TextToSpeech):
         self.metrics.record(started, len(pcm) / 32000)
         return pcm
 
+    def names(self) -> list[str]:
+        return sorted({path.stem for path in self.voice_files.values()})
+
     def describe(self) -> dict[str, object]:
-        return {"voices": sorted(self.voice_files)}
+        return {"voices": sorted(self.voice_files), "names": self.names()}

@@ -36,9 +36,12 @@ async def translate_with_glossary(
         pattern = _pattern(entry.term)
         if pattern.search(protected):
             marker = _placeholder(index)
-            protected = pattern.sub(marker, protected)
+            protected = pattern.sub(marker, protected)  # the marker has no backslash
             used[marker] = entry.translations.get(target, entry.term)
     translated = await translate(protected)
-    for marker, replacement in used.items():
-        translated = re.sub(re.escape(marker), replacement, translated, flags=re.IGNORECASE)
-    return translated
+    if not used:
+        return translated
+    markers = re.compile("|".join(re.escape(marker) for marker in used), re.IGNORECASE)
+    # A function, not a template: a term's translation is literal text (C:\Users,
+    # \g<0>), never a backreference or an escape.
+    return markers.sub(lambda found: used[found.group(0).upper()], translated)

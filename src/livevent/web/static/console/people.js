@@ -16,7 +16,7 @@ function grantText(event, grant) {
 
 export async function peopleView(box, event) {
   const list = h("ul", { class: "people", "aria-live": "polite" });
-  const result = h("div", { class: "invitation", hidden: true, role: "status" });
+  const result = h("div", { class: "invitation", hidden: true, role: "status", tabindex: "-1" });
   const over = ["ENDED", "CANCELLED"].includes(event.status);
   box.append(list, over ? "" : inviteForm(event, list, result), result);
   await renderPeople(list, event);
@@ -68,7 +68,7 @@ function inviteForm(event, list, result) {
     h("p", { class: "form-error", role: "alert" }),
     h("div", { class: "grid" }, field("invite-channel", "Where", channel, { error: "channel" }), field("invite-user", "Who", existing, { error: "user_id" })),
     newPerson,
-    h("button", { type: "submit" }, "Invite and get a sign-in link"),
+    h("button", { type: "submit" }, "Invite"),
   );
   form.addEventListener("submit", async (submitEvent) => {
     submitEvent.preventDefault();
@@ -82,27 +82,32 @@ function inviteForm(event, list, result) {
       return;
     }
     const invitation = answer.data;
-    const link = h("input", { id: "invite-link", value: invitation.link, readonly: true, class: "link" });
-    const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
-    copy.addEventListener("click", async () => {
-      link.select();
-      try {
-        await navigator.clipboard.writeText(invitation.link);
-        say("Link copied.", "ok");
-      } catch {
-        say("Select the link and copy it yourself.", "info");
-      }
-    });
-    result.replaceChildren(
-      h("p", {}, `${invitation.user.name} is invited. Send them this link: it signs them in once, until ${new Date(invitation.expires_at).toLocaleString()}.`),
-      h("label", { for: "invite-link" }, "Sign-in link"),
-      link,
-      copy,
-    );
+    if (invitation.delivery !== "link") {
+      // Mailed to them, or an account they already sign in with: the console holds no link.
+      result.replaceChildren(h("p", {}, invitation.message));
+    } else {
+      const link = h("input", { id: "invite-link", value: invitation.link, readonly: true, class: "link" });
+      const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
+      copy.addEventListener("click", async () => {
+        link.select();
+        try {
+          await navigator.clipboard.writeText(invitation.link);
+          say("Link copied.", "ok");
+        } catch {
+          say("Select the link and copy it yourself.", "info");
+        }
+      });
+      result.replaceChildren(
+        h("p", {}, `${invitation.message} It works until ${new Date(invitation.expires_at).toLocaleString()}.`),
+        h("label", { for: "invite-link" }, "Sign-in link"),
+        link,
+        copy,
+      );
+    }
     result.hidden = false;
     email.value = "";
     name.value = "";
-    link.focus();
+    (result.querySelector("#invite-link") || result).focus();
     await renderPeople(list, event);
   });
   return form;
