@@ -6,16 +6,20 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from livevent.errors import Unavailable
-from livevent.model import Channel, ChannelKind, GlossaryEntry
+from livevent.model import Channel, ChannelKind, ChannelSpec, GlossaryEntry
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.apertium import ApertiumTranslator, find_route
+from livevent.runtime.engines.espeak import EspeakTTS
 from livevent.runtime.engines.festival import FestivalTTS
 from livevent.runtime.engines.pico import PicoTTS
+from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.glossary import translate_with_glossary
 
@@ -192,3 +196,30 @@ async def test_a_booth_that_falls_behind_speeds_up_only_as_far_as_its_voice_stay
         # At the cap (Pico's output wanders by a few milliseconds): faster than its
         # natural pace, and not faster than the cap.
         assert abs(heard - at_cap) <= at_cap * 0.03 and heard < natural * 0.9, (heard, at_cap)
+
+
+@pytest.mark.parametrize(
+    "voice", ["/etc/passwd", "piper:/etc/shadow", "../voices/x", "espeak:../../x", "-v", "a b"]
+)
+def test_a_channels_voice_is_a_name_never_a_path(voice: str) -> None:
+    with pytest.raises(ValidationError, match="voice"):
+        ChannelSpec(language="es-ES", voice=voice)
+
+
+async def test_engines_speak_only_voices_of_their_installed_list(tmp_path: Path) -> None:
+    """A manager-chosen voice could name any file on the server (the probe's finding)."""
+    model = tmp_path / "es_ES-davefx-medium.onnx"
+    model.write_bytes(b"")
+    piper = PiperTTS(voices={"es-ES": str(model)})
+    assert piper.supports("es-ES", "es_ES-davefx-medium")
+    assert piper.supports("es-ES", "es-es")
+    assert not piper.supports("es-ES", str(model))
+    assert not piper.supports("es-ES", "passwd")
+    with pytest.raises(Unavailable, match="installed"):
+        await piper.synthesize("hola", "es-ES", voice="/etc/passwd")
+    espeak = EspeakTTS()
+    await espeak.start()
+    assert espeak.supports("es-ES", "es-419")
+    assert not espeak.supports("es-ES", "/usr/share/espeak-ng-data/voices/!v/f1")
+    with pytest.raises(Unavailable, match="no voice"):
+        await espeak.synthesize("hola", "es-ES", voice="no-such-voice")

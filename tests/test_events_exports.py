@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+import srt
 
 from livevent.errors import InvalidInput
 from livevent.events.exports import export
@@ -63,3 +64,31 @@ def test_unknown_formats_and_languages_are_refused_with_what_exists() -> None:
     with pytest.raises(InvalidInput, match="has no fr-FR: it has en-US, es-ES"):
         export(SEGMENTS, "srt", "fr-FR")
     assert export([], "srt", "fr-FR") == ""
+
+
+HOSTILE = "Fine.\n\n2\n00:00:09,000 --> 00:00:10,000\nInjected cue\r\n\r\n<b>bold</b> & --> done"
+
+
+def test_cue_text_cannot_add_cues_timings_or_tags() -> None:
+    hostile = [segment(1, HOSTILE, 0.0, 1.0), segment(2, "Second.", 2.0, 3.0)]
+    cues = list(srt.parse(export(hostile, "srt")))
+    assert [cue.index for cue in cues] == [1, 2]
+    assert "\n" not in cues[0].content and "-->" not in cues[0].content
+    assert cues[0].content.startswith("Fine. 2 00:00:09,000 -> 00:00:10,000 Injected cue")
+    vtt = export(hostile, "vtt")
+    assert sum("-->" in line for line in vtt.splitlines()) == 2
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; -&gt; done" in vtt
+    assert export(hostile, "txt").count("\n") == 2
+
+
+@pytest.mark.parametrize("spelling", ["es-es", "ES_es", " es-ES "])
+def test_a_language_is_read_by_the_one_parser(spelling: str) -> None:
+    assert export(SEGMENTS, "srt", spelling) == export(SEGMENTS, "srt", "es-ES")
+
+
+@pytest.mark.parametrize(
+    "hostile", ['es"; filename*=UTF-8\'\'evil.html', "es\r\nSet-Cookie: x=1", "../../x", "é"]
+)
+def test_a_language_that_is_no_tag_is_refused_even_without_a_transcript(hostile: str) -> None:
+    with pytest.raises(InvalidInput, match="BCP-47"):
+        export([], "srt", hostile)

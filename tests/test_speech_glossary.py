@@ -65,3 +65,15 @@ async def test_the_glossary_is_stored_with_the_event(store: EventStore) -> None:
     updated = await store.update_event(event.id, EventPatch(glossary=GLOSSARY[:1]))
     assert updated.glossary == GLOSSARY[:1]
     assert (await store.get_event(event.id)).glossary == GLOSSARY[:1]
+
+
+@pytest.mark.parametrize("replacement", ["C:\\Users", "\\g<0>", "\\t and \\1", "a\\b"])
+async def test_a_terms_translation_is_put_back_as_written(replacement: str) -> None:
+    """A translation is literal text, never a `re.sub` template (the probe's findings)."""
+    glossary = [GlossaryEntry(term="home folder", translations={"es-ES": replacement})]
+
+    async def echo(protected: str) -> str:
+        return f"Abre {protected.lower()}."  # a translator may change the marker's case
+
+    fixed = await translate_with_glossary("the home folder", "es-ES", glossary, echo)
+    assert fixed == f"Abre the {replacement}."

@@ -231,3 +231,18 @@ async def test_live_routes_need_listen_access_for_private_events_and_drafts(
     )
     assert mine.status == 200
     assert (await mine.json())["name"] == "Globex board"
+
+
+async def test_going_live_from_the_console_is_in_the_history_under_the_callers_name(
+    client: Client, tenants: Tenants
+) -> None:
+    owner = tenants.issuer.issue(sub="user:7", role=Role.MANAGER, ttl=600, customer=tenants.globex)
+    started = await client.post(
+        f"/live/{tenants.victim}/start", headers={"Authorization": f"Bearer {owner}"}
+    )
+    assert started.status == 201, await started.text()
+    service = tenants.runtime.service
+    assert service is not None
+    moves = [row for row in await service.history(tenants.victim) if row.to_status == "LIVE"]
+    assert [row.actor for row in moves] == ["manager:user:7"]
+    await tenants.runtime.stop(tenants.victim, reason="test over")

@@ -143,13 +143,31 @@ class Invitations:
         await self._count(event.customer_id, "invitations", self.caps.invitations_per_hour)
         user, created = await self._person(event, request)
         user = await add_grant(self.accounts, self.store, user, grant, actor=actor)
+        try:
+            invitation = await self._deliver(
+                event, user, grant, request.channel, created=created, base_url=base_url, actor=actor
+            )
+        except Unavailable:
+            await self.accounts.revoke(user.id, grant)  # not invited after all: nothing half-done
+            raise
         await self.store.annotate(
             event.id, actor=actor, change=f"invited user {user.id} <{user.email}> to {grant}"
         )
+        return invitation
+
+    async def _deliver(
+        self,
+        event: Event,
+        user: User,
+        grant: Grant,
+        channel: int,
+        *,
+        created: bool,
+        base_url: str,
+        actor: str,
+    ) -> Invitation:
         if self.mailer is not None:
-            return await self._mail(
-                event, user, grant, request.channel, base_url=base_url, actor=actor
-            )
+            return await self._mail(event, user, grant, channel, base_url=base_url, actor=actor)
         if not created:
             # A link would sign its holder in as this person: the inviter gets none.
             return Invitation(
@@ -159,9 +177,7 @@ class Invitations:
                 message=f"{user.name} already has an account: they may now {_doing(grant)}"
                 " and sign in as they usually do.",
             )
-        link, expires_at = await self._link(
-            user, grant, request.channel, base_url=base_url, actor=actor
-        )
+        link, expires_at = await self._link(user, grant, channel, base_url=base_url, actor=actor)
         return Invitation(
             user=user,
             grant=grant,

@@ -1,0 +1,365 @@
+"""No one signs in as someone else: what an invitation hands out, and what a link opens.
+
+Each test here is a finding of the outside probe (issue 25) that today's code must
+refuse; on both stores, over a real socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator, Iterator
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from aiosmtpd.controller import Controller
+from pytest_aiohttp import AiohttpClient
+
+from livevent.api import create_app
+from livevent.auth import Role, service_token
+from livevent.auth.accounts import Accounts
+from livevent.auth.grants import add_grant
+from livevent.auth.signing import verifier_for
+from livevent.errors import Forbidden
+from livevent.events.service import EventService
+from livevent.model import Capability, Grant, User, UserCreate
+from livevent.settings import Settings
+from tests.test_api_people import EVENT, channel_of, customer_with_event, invite, manager
+
+Client = TestClient[web.Request, web.Application]
+PASSWORD = "a long enough password"
+
+
+def accounts_for(settings: Settings, service: EventService) -> Accounts:
+    return Accounts.from_settings(settings, users=service.store.users, bus=service.bus)
+
+
+async def person(
+    settings: Settings, service: EventService, email: str, customer: int, *grants: Grant
+) -> User:
+    accounts = accounts_for(settings, service)
+    user = await accounts.create_user(
+        UserCreate(
+            email=email, name=email.split("@")[0], role=Role.SPEAKER, customer_id=customer,
+            password=PASSWORD,  # type: ignore[arg-type]
+        )
+    )  # fmt: skip
+    for grant in grants:
+        user = await accounts.grant(user.id, grant)
+    return user
+
+
+def bearer_of(settings: Settings, service: EventService, user: User) -> dict[str, str]:
+    token = accounts_for(settings, service).tokens_for(user).access_token
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def second_event(api: Client, customer: int, **extra: Any) -> dict[str, Any]:
+    body = {**EVENT, "name": "Private board", "customer_id": customer, **extra}
+    response = await api.post("/api/events", json=body)
+    assert response.status == 201, await response.text()
+    return dict(await response.json())
+
+
+async def spend(api: Client, link: str) -> Any:
+    code = link.partition("#code=")[2]
+    return await api.post("/api/auth/link", json={"code": code}, headers={"Authorization": ""})
+
+
+@pytest.fixture
+async def acme(api: Client) -> dict[str, Any]:
+    return await customer_with_event(api, "Acme")
+
+
+async def test_inviting_an_existing_account_gives_the_inviter_no_credential_for_it(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any]
+) -> None:
+    """The probe's high finding: a one-event delegate became user 5 and used their grants."""
+    a1 = acme["event"]["id"]
+    a2 = (await second_event(api, acme["customer"], public=False))["id"]
+    victim = await person(
+        settings, service, "victim@acme.example", acme["customer"],
+        Grant(event=a2, can=Capability.MANAGE),
+    )  # fmt: skip
+    delegate = await person(
+        settings, service, "delegate@acme.example", acme["customer"],
+        Grant(event=a1, can=Capability.MANAGE),
+    )  # fmt: skip
+    as_delegate = bearer_of(settings, service, delegate)
+    for body in ({"user_id": victim.id}, {"email": "victim@acme.example"}):
+        response = await invite(api, as_delegate, a1, channel=1, **body)
+        assert response.status in (201, 409), await response.text()
+        invitation = await response.json()
+        if response.status == 201:
+            assert invitation["delivery"] == "account"
+            assert (
+                invitation["link"] is None and "sign in as they usually do" in invitation["message"]
+            )
+    async with service.store.database.read() as connection:
+        assert await connection.fetch("SELECT code_hash FROM sign_in_links") == []
+    # The victim's private event stays closed to the delegate.
+    assert (await api.get(f"/api/events/{a2}", headers=as_delegate)).status == 403
+    history = await (await api.get(f"/api/events/{a1}/history")).json()
+    assert any(
+        row["actor"] == f"speaker:user:{delegate.id}" and f"user {victim.id}" in row["change"]
+        for row in history["items"]
+        if row["change"]
+    ), history
+
+
+async def test_a_link_opens_only_its_invitation_never_the_accounts_other_grants(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any]
+) -> None:
+    event = acme["event"]
+    spanish = channel_of(event, "es-ES")
+    invitation = await (
+        await invite(
+            api, manager(settings, acme["customer"]), event["id"],
+            email="new@acme.example", name="New", channel=spanish,
+        )
+    ).json()  # fmt: skip
+    assert invitation["delivery"] == "link"
+    # Before the link is used, the person gains more (an admin makes them manage another event).
+    other = (await second_event(api, acme["customer"], public=False))["id"]
+    accounts = accounts_for(settings, service)
+    await accounts.grant(invitation["user"]["id"], Grant(event=other, can=Capability.MANAGE))
+
+    signed = await spend(api, invitation["link"])
+    assert signed.status == 200
+    tokens = await signed.json()
+    claims = verifier_for(settings).verify(tokens["access_token"])
+    scope = {"event": event["id"], "can": "interpret", "channel": spanish}
+    assert claims.role is Role.SPEAKER
+    assert [g.model_dump(mode="json") for g in claims.grants] == [scope]
+    assert claims.scope is not None and claims.scope.model_dump(mode="json") == scope
+    as_link = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert (await api.get(f"/api/events/{other}", headers=as_link)).status == 403
+    assert (await api.get(f"/api/events/{event['id']}", headers=as_link)).status == 403
+    me = await (await api.get("/api/auth/me", headers=as_link)).json()
+    assert me["scope"] == scope
+
+    refreshed = await api.post(
+        "/api/auth/refresh", json={"refresh_token": tokens["refresh_token"]},
+        headers={"Authorization": ""},
+    )  # fmt: skip
+    assert refreshed.status == 200
+    again = verifier_for(settings).verify((await refreshed.json())["access_token"])
+    assert again.grants == claims.grants and again.scope == claims.scope
+
+
+async def test_another_customers_user_gets_a_grant_only_when_an_admin_asks_and_is_seen_there(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any]
+) -> None:
+    globex = await customer_with_event(api, "Globex")
+    b_event = globex["event"]["id"]
+    guest = await person(settings, service, "guest@acme.example", acme["customer"])
+    accounts = accounts_for(settings, service)
+    speak = Grant(event=b_event, can=Capability.SPEAK)
+    with pytest.raises(Forbidden, match="across customers"):
+        await add_grant(accounts, service.store, guest, speak, actor="admin:cli")
+    await add_grant(accounts, service.store, guest, speak, actor="admin:cli", across_customers=True)
+    history = await service.history(b_event)
+    assert any("across customers" in (row.change or "") for row in history)
+
+    # Acme's manager cannot turn the guest into a way into Globex's event.
+    ours = manager(settings, acme["customer"])
+    response = await invite(api, ours, acme["event"]["id"], user_id=guest.id, channel=1)
+    assert (await response.json())["link"] is None
+
+    # Globex's manager sees the guest (with Globex's grant only) and removes them.
+    theirs = manager(settings, globex["customer"])
+    people = await (await api.get(f"/api/events/{b_event}/people", headers=theirs)).json()
+    assert [(p["email"], p["grants"]) for p in people["items"]] == [
+        ("guest@acme.example", [{"event": b_event, "can": "speak", "channel": None}])
+    ]
+    removed = await api.delete(f"/api/events/{b_event}/people/{guest.id}", headers=theirs)
+    assert removed.status == 204
+    left = await accounts.users.get(guest.id)
+    assert [g.event for g in left.grants] == [acme["event"]["id"]]
+
+
+@pytest.mark.parametrize("ending", ["removal", "cancel", "end", "delete"])
+async def test_a_link_dies_with_its_grant(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any], ending: str
+) -> None:
+    headers = manager(settings, acme["customer"])
+    event_id = (await second_event(api, acme["customer"]))["id"]
+    made = []
+    for email in ("one@acme.example", "two@acme.example"):
+        answer = await invite(api, headers, event_id, email=email, name="X", channel=1)
+        made.append(await answer.json())
+    # The first link was spent before the ending; its session must not outlive it either.
+    session = await (await spend(api, made[0]["link"])).json()
+    if ending == "removal":
+        for invitation in made:
+            path = f"/api/events/{event_id}/people/{invitation['user']['id']}"
+            assert (await api.delete(path, headers=headers)).status == 204
+    elif ending == "delete":
+        assert (await api.delete(f"/api/events/{event_id}")).status == 204
+    else:
+        if ending == "end":
+            await service.act(event_id, "schedule", actor="t")
+            await service.act(event_id, "start", actor="t")
+        answer = await api.post(f"/api/events/{event_id}/{ending}", json={"reason": "over"})
+        assert answer.status == 200, await answer.text()
+    assert (await spend(api, made[1]["link"])).status == 401
+    refreshed = await api.post(
+        "/api/auth/refresh", json={"refresh_token": session["refresh_token"]},
+        headers={"Authorization": ""},
+    )  # fmt: skip
+    assert refreshed.status == 401
+
+
+async def test_invitations_and_removals_are_in_the_history_with_who_did_them(
+    api: Client, settings: Settings, acme: dict[str, Any]
+) -> None:
+    headers = manager(settings, acme["customer"])
+    event_id = acme["event"]["id"]
+    invitation = await (
+        await invite(api, headers, event_id, email="h@acme.example", name="H", channel=1)
+    ).json()
+    user_id = invitation["user"]["id"]
+    await api.delete(f"/api/events/{event_id}/people/{user_id}", headers=headers)
+    rows = (await (await api.get(f"/api/events/{event_id}/history")).json())["items"]
+    notes = [(row["actor"], row["change"]) for row in rows if row["change"]]
+    assert notes[-2:] == [
+        ("manager:user:99", f"invited user {user_id} <h@acme.example> to speak event {event_id}"),
+        ("manager:user:99", f"removed user {user_id} <h@acme.example>: speak event {event_id}"),
+    ]
+
+
+async def test_each_customer_may_create_only_so_many_people_an_hour(
+    aiohttp_client: AiohttpClient, store_url: str, service: EventService
+) -> None:
+    settings = Settings(database_url=store_url, new_people_per_customer_per_hour=2)
+    api = await aiohttp_client(
+        create_app(settings, service=service),
+        headers={"Authorization": f"Bearer {service_token(settings)}"},
+    )
+    acme = await customer_with_event(api, "Acme")
+    headers = manager(settings, acme["customer"])
+    event_id = acme["event"]["id"]
+    for n in range(2):
+        answer = await invite(api, headers, event_id, email=f"p{n}@a.example", name="P", channel=1)
+        assert answer.status == 201
+    third = await invite(api, headers, event_id, email="p3@a.example", name="P", channel=1)
+    assert third.status == 429
+    assert third.headers["Content-Type"].startswith("application/problem+json")
+    assert int(third.headers["Retry-After"]) > 0
+    assert "2 new people an hour" in (await third.json())["detail"]
+    users = await (await api.get("/api/users")).json()
+    assert sorted(u["email"] for u in users["items"]) == ["p0@a.example", "p1@a.example"]
+    # Another customer has its own count.
+    globex = await customer_with_event(api, "Globex")
+    other = await invite(
+        api, manager(settings, globex["customer"]), globex["event"]["id"],
+        email="g@g.example", name="G", channel=1,
+    )  # fmt: skip
+    assert other.status == 201
+
+
+class Inbox:
+    """What a real SMTP server (aiosmtpd) on this machine received."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.arrived = asyncio.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content))
+        self.arrived.set()
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Controller, Inbox]]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+async def mailing_api(
+    aiohttp_client: AiohttpClient,
+    store_url: str,
+    service: EventService,
+    smtp: tuple[Controller, Inbox],
+) -> AsyncIterator[tuple[Client, Settings, Inbox]]:
+    controller, inbox = smtp
+    settings = Settings(
+        database_url=store_url,
+        smtp_url=f"smtp://{controller.hostname}:{controller.port}",  # type: ignore[arg-type]
+        smtp_from="events@acme.example",
+    )
+    api = await aiohttp_client(
+        create_app(settings, service=service),
+        headers={"Authorization": f"Bearer {service_token(settings)}"},
+    )
+    yield api, settings, inbox
+
+
+async def test_with_smtp_the_link_goes_to_the_invitee_and_never_to_the_inviter(
+    mailing_api: tuple[Client, Settings, Inbox], service: EventService
+) -> None:
+    api, settings, inbox = mailing_api
+    acme = await customer_with_event(api, "Acme")
+    headers = manager(settings, acme["customer"])
+    event_id = acme["event"]["id"]
+    answer = await invite(api, headers, event_id, email="mia@acme.example", name="Mia", channel=1)
+    assert answer.status == 201, await answer.text()
+    invitation = await answer.json()
+    assert invitation["delivery"] == "mail" and invitation["link"] is None
+    assert invitation["sent_to"] == "mia@acme.example"
+    assert "/signin#code=" not in await answer.text()
+    await asyncio.wait_for(inbox.arrived.wait(), 30)
+    (mail,) = inbox.messages
+    assert mail["To"] == "mia@acme.example" and mail["From"] == "events@acme.example"
+    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    link = next(word for word in body.split() if "/signin#code=" in word)
+    signed = await spend(api, link)
+    assert signed.status == 200
+    assert (await signed.json())["next"] == f"/speak/{event_id}/1"
+
+    # An existing account is told by mail too: its owner gets the link, nobody else.
+    inbox.arrived.clear()
+    spanish = channel_of(acme["event"], "es-ES")
+    user_id = invitation["user"]["id"]
+    again = await invite(api, headers, event_id, user_id=user_id, channel=spanish)
+    assert (await again.json())["delivery"] == "mail"
+    await asyncio.wait_for(inbox.arrived.wait(), 30)
+    assert [m["To"] for m in inbox.messages] == ["mia@acme.example"] * 2
+
+
+async def test_a_mail_that_cannot_be_sent_invites_nobody(
+    aiohttp_client: AiohttpClient, store_url: str, service: EventService
+) -> None:
+    # Nothing listens on port 9 of this machine.
+    settings = Settings(database_url=store_url, smtp_url="smtp://127.0.0.1:9")  # type: ignore[arg-type]
+    api = await aiohttp_client(
+        create_app(settings, service=service),
+        headers={"Authorization": f"Bearer {service_token(settings)}"},
+    )
+    acme = await customer_with_event(api, "Acme")
+    headers = manager(settings, acme["customer"])
+    event_id = acme["event"]["id"]
+    answer = await invite(api, headers, event_id, email="z@acme.example", name="Z", channel=1)
+    assert answer.status == 503
+    assert "could not be sent" in (await answer.json())["detail"]
+    people = await (await api.get(f"/api/events/{event_id}/people", headers=headers)).json()
+    assert people["items"] == []
+    async with service.store.database.read() as connection:
+        assert await connection.fetch("SELECT code_hash FROM sign_in_links") == []
