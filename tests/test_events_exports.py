@@ -87,7 +87,7 @@ def test_a_language_is_read_by_the_one_parser(spelling: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "hostile", ['es"; filename*=UTF-8\'\'evil.html', "es\r\nSet-Cookie: x=1", "../../x", "é"]
+    "hostile", ["es\"; filename*=UTF-8''evil.html", "es\r\nSet-Cookie: x=1", "../../x", "é"]
 )
 def test_a_language_that_is_no_tag_is_refused_even_without_a_transcript(hostile: str) -> None:
     with pytest.raises(InvalidInput, match="BCP-47"):
