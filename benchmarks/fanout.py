@@ -60,7 +60,7 @@ def stamped(sequence: int) -> bytes:
 async def serve_livevent(port: int, ready: asyncio.Event, stop: asyncio.Event) -> None:
 
     from livevent.model import Channel, ChannelKind
-    from livevent.runtime.fanout import ChannelHub
+    from livevent.runtime.live.fanout import ChannelHub
     from livevent.runtime.wire import websocket_frame
 
     hub = ChannelHub(Channel(number=1, language="en-US", kind=ChannelKind.FLOOR))
@@ -82,7 +82,7 @@ async def _hub_server(hub: Any, port: int) -> Any:
     """An aiohttp server whose WebSocket listeners join `hub` (livevent's ChannelHub)."""
     from aiohttp import web
 
-    from livevent.runtime.fanout import Listener
+    from livevent.runtime.live.fanout import Listener
 
     async def listen(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(compress=False)
@@ -113,8 +113,8 @@ async def serve_livevent_pushed(
     import tempfile
 
     from livevent.model import Channel, ChannelKind
-    from livevent.runtime.fanout import ChannelHub
-    from livevent.runtime.recording import ChannelRecording
+    from livevent.runtime.live.fanout import ChannelHub
+    from livevent.runtime.storage.recording import ChannelRecording
 
     hub = ChannelHub(Channel(number=1, language="en-US", kind=ChannelKind.FLOOR))
     folder = tempfile.TemporaryDirectory(prefix="livevent-fanout-")

@@ -46,8 +46,8 @@ from livevent.auth import Role, issuer_for
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime
-from livevent.runtime.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
 from livevent.runtime.engines import Engines
+from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND
 from livevent.server import create_runtime_app
 from livevent.settings import Settings

@@ -37,9 +37,9 @@ from livevent.client import ListenerClient
 from livevent.errors import Unavailable
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime
-from livevent.runtime.audio import FRAME_BYTES, frames_of
 from livevent.runtime.engines import engine_classes
 from livevent.runtime.engines.espeak import EspeakTTS
+from livevent.runtime.media.audio import FRAME_BYTES, frames_of
 from livevent.runtime.wire import AudioMessage
 from livevent.server import create_runtime_app
 from livevent.settings import Settings

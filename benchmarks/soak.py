@@ -55,7 +55,7 @@ from lag import PASSAGE, espeak
 from livevent.auth import Role, issuer_for
 from livevent.bus import keys
 from livevent.client import ListenerClient, SpeakerClient
-from livevent.runtime.audio import SAMPLE_RATE
+from livevent.runtime.media.audio import SAMPLE_RATE
 from livevent.settings import Settings
 
 RESULTS = Path(__file__).parent / "results"

@@ -53,7 +53,11 @@ MODULE_RULES = [
         "auth's core knows no HTTP",
     ),
     (r"^livevent\.runtime\.", r"^livevent\.(api|server|cli)\b", "runtime/ never imports api/"),
-    (r"^livevent\.client$", r"^livevent\.runtime\.(?!wire$|audio$|opus$)", "client: wire only"),
+    (
+        r"^livevent\.client$",
+        r"^livevent\.runtime\.(?!wire$|media\.audio$|media\.opus$)",
+        "client: wire only",
+    ),
 ]
 
 

@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from livevent.cli import app
-from livevent.runtime.spool import Spool, spool_path
-from livevent.runtime.transcript_writer import SEGMENT
+from livevent.runtime.storage.spool import Spool, spool_path
+from livevent.runtime.storage.transcripts import SEGMENT
 from livevent.settings import Settings
 from tests.support.servers import free_port
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from livevent.events.recordings import part_path
-from livevent.runtime.audio import FRAME_BYTES
-from livevent.runtime.opus import OpusEncoder
-from livevent.runtime.recording import ChannelRecording
-from livevent.runtime.spool import Spool
+from livevent.runtime.media.audio import FRAME_BYTES
+from livevent.runtime.media.opus import OpusEncoder
+from livevent.runtime.storage.recording import ChannelRecording
+from livevent.runtime.storage.spool import Spool
 from livevent.store import open_store
 
 DEPLOY = Path(__file__).parents[1] / "deploy"

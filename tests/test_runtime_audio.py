@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from livevent.runtime.audio import FRAME_BYTES, FRAME_MS, FrameChunker, frames_of, trim_silence
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.vad import Segmenter
+from livevent.runtime.media.audio import (
+    FRAME_BYTES,
+    FRAME_MS,
+    FrameChunker,
+    frames_of,
+    trim_silence,
+)
 from tests.support.live import speech_pcm
 
 

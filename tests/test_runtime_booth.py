@@ -14,7 +14,7 @@ from pytest_aiohttp import AiohttpClient
 from livevent.bus import MemoryBus
 from livevent.model import ChannelKind, ChannelSpec
 from livevent.runtime import LiveRuntime
-from livevent.runtime.session import LiveSession
+from livevent.runtime.live.session import LiveSession
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.booth import hands_over, next_of, synced

@@ -10,7 +10,7 @@ from livevent.bus import MemoryBus, keys
 from livevent.events import EventService
 from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch
 from livevent.runtime.config import ConfigCache
-from livevent.runtime.gateway import LocalGateway
+from livevent.runtime.storage.gateway import LocalGateway
 
 pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
 

@@ -7,8 +7,8 @@ import json
 import struct
 
 from livevent.model import Channel, ChannelKind
-from livevent.runtime.audio import FRAME_BYTES, FRAME_SAMPLES
-from livevent.runtime.fanout import BATCH_FRAMES, PACE_PING_SECONDS, ChannelHub, Listener
+from livevent.runtime.live.fanout import BATCH_FRAMES, PACE_PING_SECONDS, ChannelHub, Listener
+from livevent.runtime.media.audio import FRAME_BYTES, FRAME_SAMPLES
 from livevent.runtime.wire import PING, AudioKind, Caption, unpack_audio
 
 
@@ -82,7 +82,7 @@ def test_frames_are_batched_and_every_listener_gets_the_same_bytes() -> None:
 
 
 def test_opus_listeners_get_opus_that_decodes_to_the_same_length() -> None:
-    from livevent.runtime.opus import OpusDecoder
+    from livevent.runtime.media.opus import OpusDecoder
 
     channel = hub()
     transport = RecordingTransport()

@@ -22,7 +22,7 @@ from livevent.bus import MemoryBus, keys
 from livevent.errors import Conflict
 from livevent.model import ChannelKind, ChannelSpec, EventCreate, EventPatch, EventStatus
 from livevent.runtime import LiveRuntime
-from livevent.runtime.gateway import LocalGateway
+from livevent.runtime.storage.gateway import LocalGateway
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.live import (

@@ -28,8 +28,8 @@ from livevent.cli import app as cli_app
 from livevent.events.recordings import list_parts
 from livevent.model import ChannelKind, ChannelSpec, CustomerCreate
 from livevent.runtime import LiveRuntime
-from livevent.runtime.opus import OpusEncoder
-from livevent.runtime.recording import ChannelRecording
+from livevent.runtime.media.opus import OpusEncoder
+from livevent.runtime.storage.recording import ChannelRecording
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.live import scheduled_event, speaker_token, speech_pcm
@@ -118,8 +118,8 @@ def test_a_recording_survives_sigkill_but_its_last_second(tmp_path: Path) -> Non
 _RECORD_THEN_WAIT = """
 import sys, time
 from pathlib import Path
-from livevent.runtime.opus import OpusEncoder
-from livevent.runtime.recording import ChannelRecording
+from livevent.runtime.media.opus import OpusEncoder
+from livevent.runtime.storage.recording import ChannelRecording
 encoder = OpusEncoder()
 recording = ChannelRecording(Path(sys.argv[1]), started=0.0)
 for n in range(500):

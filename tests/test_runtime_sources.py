@@ -14,7 +14,7 @@ import aiohttp
 import numpy as np
 import pytest
 
-from livevent.runtime.audio import decode_file
+from livevent.runtime.media.audio import decode_file
 from tests.support.live import Heard, speak_to_wav
 from tests.test_cli_live import cli, joined, ready_event, start_live
 

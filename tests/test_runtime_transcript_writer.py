@@ -16,8 +16,8 @@ import pytest
 
 from livevent.errors import NotFound, Unavailable
 from livevent.model import TranscriptSegment
-from livevent.runtime.spool import Spool, count_waiting, spool_path
-from livevent.runtime.transcript_writer import SEGMENT, TranscriptWriter
+from livevent.runtime.storage.spool import Spool, count_waiting, spool_path
+from livevent.runtime.storage.transcripts import SEGMENT, TranscriptWriter
 from tests.support.live import poll
 
 
@@ -151,7 +151,7 @@ def test_an_append_survives_sigkill_of_its_process(tmp_path: Path) -> None:
 _APPEND_THEN_WAIT = """
 import asyncio, sys, time
 from pathlib import Path
-from livevent.runtime.spool import Spool
+from livevent.runtime.storage.spool import Spool
 
 async def main():
     spool = Spool(Path(sys.argv[1]))

@@ -23,7 +23,7 @@ from pytest_aiohttp import AiohttpClient
 
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
-from livevent.runtime.audio import FRAME_BYTES, SAMPLE_RATE, trim_silence
+from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, trim_silence
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.live import scheduled_event, speaker_token, speech_pcm

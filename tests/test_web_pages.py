@@ -24,7 +24,7 @@ from pytest_aiohttp import AiohttpServer
 from livevent.auth.accounts import Accounts
 from livevent.model import ChannelKind, ChannelSpec, Role, UserCreate
 from livevent.runtime import LiveRuntime
-from livevent.runtime.session import LiveSession
+from livevent.runtime.live.session import LiveSession
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.browser import (

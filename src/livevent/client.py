@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from livevent.runtime.audio import SAMPLE_RATE
+from livevent.runtime.media.audio import SAMPLE_RATE
 from livevent.runtime.wire import AudioKind, AudioMessage, unpack_audio
 
 Message = dict[str, Any]
@@ -89,7 +89,7 @@ class ListenerClient:
         self.on_message = on_message
         self._decoder: Any = None
         if decode:
-            from livevent.runtime.opus import OpusDecoder  # PyAV, only when decoding
+            from livevent.runtime.media.opus import OpusDecoder  # PyAV, only when decoding
 
             self._decoder = OpusDecoder()
         self._reader: asyncio.Task[Heard] | None = None

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from livevent.bus import MemoryBus, open_bus
 from livevent.errors import LiveventError
-from livevent.runtime.sources import list_input_devices
-from livevent.runtime.spool import count_waiting, spool_path
+from livevent.runtime.media.sources import list_input_devices
+from livevent.runtime.storage.spool import count_waiting, spool_path
 from livevent.settings import EXAMPLE_SECRET, Settings
 from livevent.store import open_store
 from livevent.store.database import redact_url

@@ -15,7 +15,7 @@ import pytest
 from livevent.client import Heard, ListenerClient
 from livevent.events.service import EventService
 from livevent.model import ChannelSpec, EventCreate
-from livevent.runtime.audio import FRAME_BYTES, decode_file
+from livevent.runtime.media.audio import FRAME_BYTES, decode_file
 
 
 def speak_to_wav(text: str, voice: str, path: Path) -> Path:

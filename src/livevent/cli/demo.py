@@ -40,8 +40,8 @@ from livevent.model import (
     UserCreate,
 )
 from livevent.runtime import LiveRuntime, LiveSession
-from livevent.runtime.audio import SAMPLE_RATE
-from livevent.runtime.sources import file_source
+from livevent.runtime.media.audio import SAMPLE_RATE
+from livevent.runtime.media.sources import file_source
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from livevent.cli._utilities import console, guarded, print_json
-from livevent.runtime.sources import list_input_devices
+from livevent.runtime.media.sources import list_input_devices
 
 
 def devices(

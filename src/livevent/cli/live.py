@@ -17,7 +17,7 @@ from livevent.cli._utilities import EventId, actor, console, guarded, run, state
 from livevent.errors import InvalidInput, Unavailable
 from livevent.model import ChannelKind
 from livevent.runtime import LiveRuntime, LiveSession
-from livevent.runtime.sources import open_input
+from livevent.runtime.media.sources import open_input
 from livevent.server import create_runtime_app
 from livevent.settings import Settings, check_exposure
 

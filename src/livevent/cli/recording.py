@@ -12,7 +12,7 @@ from livevent.cli._utilities import EventId, console, guarded, print_json, run, 
 from livevent.errors import InvalidInput
 from livevent.events.recordings import list_parts
 from livevent.model import normalize_language
-from livevent.runtime.recording import export_channel
+from livevent.runtime.storage.recording import export_channel
 
 app = typer.Typer(
     help="Recordings of live events (Ogg Opus, a file per channel).", no_args_is_help=True

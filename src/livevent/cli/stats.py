@@ -18,7 +18,7 @@ from livevent.cli._utilities import console, guarded, print_json, state
 from livevent.cli.live import base_url
 from livevent.errors import Unavailable
 from livevent.model import EventFilter, EventStatus
-from livevent.runtime.presence import read_stats
+from livevent.runtime.live.presence import read_stats
 from livevent.settings import Settings
 from livevent.store import open_store
 

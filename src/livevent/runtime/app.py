@@ -12,11 +12,12 @@ from aiohttp import web
 from livevent.auth.signing import verifier_for
 from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
 from livevent.http.sockets import CloseCode, close_socket, socket_guard
-from livevent.runtime import live_routes, metrics
+from livevent.runtime import metrics
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
-from livevent.runtime.listen import listen
 from livevent.runtime.runtime import LiveRuntime
-from livevent.runtime.speak import speak
+from livevent.runtime.sockets import routes as live_routes
+from livevent.runtime.sockets.listen import listen
+from livevent.runtime.sockets.speak import speak
 from livevent.web import pages
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

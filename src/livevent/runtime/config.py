@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
 from livevent.model import EventConfig
-from livevent.runtime.gateway import EventGateway
+from livevent.runtime.storage.gateway import EventGateway
 
 log = logging.getLogger(__name__)
 

@@ -33,15 +33,15 @@ from livevent.errors import Conflict, LiveventError, NotFound, NotStartable
 from livevent.events.service import EventService
 from livevent.http.sockets import CloseCode
 from livevent.model import ChannelKind, EventStatus
+from livevent.runtime.cluster.ownership import hold_lock, take_lock_when_free
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
-from livevent.runtime.gateway import EventGateway, open_gateway
-from livevent.runtime.ownership import hold_lock, take_lock_when_free
-from livevent.runtime.recording import EventRecorder, expire_recordings
-from livevent.runtime.session import LiveSession
+from livevent.runtime.live.session import LiveSession
 from livevent.runtime.speech import MachinePipeline
-from livevent.runtime.spool import spool_path
-from livevent.runtime.transcript_writer import TranscriptWriter
+from livevent.runtime.storage.gateway import EventGateway, open_gateway
+from livevent.runtime.storage.recording import EventRecorder, expire_recordings
+from livevent.runtime.storage.spool import spool_path
+from livevent.runtime.storage.transcripts import TranscriptWriter
 from livevent.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -9,8 +9,8 @@ import time
 from typing import ClassVar
 
 from livevent.errors import Unavailable
-from livevent.runtime.audio import decode_file
 from livevent.runtime.engines.base import TextToSpeech
+from livevent.runtime.media.audio import decode_file
 
 BASE_WORDS_PER_MINUTE = 175
 

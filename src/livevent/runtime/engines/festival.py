@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from livevent.errors import Unavailable
-from livevent.runtime.audio import decode_file, speed_up
 from livevent.runtime.engines.base import TextToSpeech
 from livevent.runtime.engines.processes import kill_group
+from livevent.runtime.media.audio import decode_file, speed_up
 
 VOICES_DIR = Path("/usr/share/festival/voices")
 # Festival's voices that livevent knows the language of, best first per language.

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from livevent.errors import Unavailable
-from livevent.runtime.audio import resample
 from livevent.runtime.engines.base import TextToSpeech
+from livevent.runtime.media.audio import resample
 
 
 def bundled_voice() -> Path | None:

@@ -6,7 +6,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from livevent.errors import Unavailable
-from livevent.runtime.audio import FRAME_MS, SAMPLE_RATE
+from livevent.runtime.media.audio import FRAME_MS, SAMPLE_RATE
 
 
 @dataclass(slots=True)

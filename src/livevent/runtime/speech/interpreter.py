@@ -19,8 +19,8 @@ from typing import Literal
 
 from livevent.errors import LiveventError
 from livevent.model import GlossaryEntry
-from livevent.runtime.audio import trim_silence
 from livevent.runtime.engines.base import TextToSpeech, Translator
+from livevent.runtime.media.audio import trim_silence
 from livevent.runtime.speech.glossary import translate_with_glossary
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.player import ChannelPlayer

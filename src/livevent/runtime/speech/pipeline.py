@@ -23,15 +23,15 @@ from typing import Any
 
 from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind
-from livevent.runtime.audio import FRAME_BYTES
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.base import SpeechToText
 from livevent.runtime.engines.vad import Segmenter, Utterance
+from livevent.runtime.media.audio import FRAME_BYTES
 from livevent.runtime.speech.channel_engines import ChannelEngines, engines_for
+from livevent.runtime.speech.finals import Recorder, TranscriptKeeper
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
 from livevent.runtime.speech.player import ChannelPlayer
-from livevent.runtime.speech.record import Recorder, TranscriptKeeper
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, Word, join
 from livevent.runtime.speech.timing import MediaClock
 from livevent.runtime.speech.units import Unit, UnitSplitter

@@ -7,7 +7,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from livevent.runtime.audio import SAMPLE_RATE, frames_of
+from livevent.runtime.media.audio import SAMPLE_RATE, frames_of
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.timing import RollingMedian
 

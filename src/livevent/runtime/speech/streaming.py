@@ -22,8 +22,8 @@ import re
 import time
 from dataclasses import dataclass
 
-from livevent.runtime.audio import SAMPLE_RATE
 from livevent.runtime.engines.base import SpeechToText
+from livevent.runtime.media.audio import SAMPLE_RATE
 
 BYTES_PER_SECOND = SAMPLE_RATE * 2
 # A word whose start is this close before the last committed end is the same word.

@@ -20,7 +20,7 @@ from typing import Any
 from livevent.aio import raise_if_cancelled
 from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
-from livevent.runtime.channels import ChannelState
+from livevent.runtime.live.channels import ChannelState
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from typing import Any
 from livevent.aio import raise_if_cancelled
 from livevent.bus import Bus, Subscription, keys
 from livevent.errors import LiveventError, Unavailable
-from livevent.runtime.booth import TurnCallback
-from livevent.runtime.channels import ChannelState
+from livevent.runtime.live.booth import TurnCallback
+from livevent.runtime.live.channels import ChannelState
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from livevent.model import Channel
-from livevent.runtime.audio import FRAME_SAMPLES
-from livevent.runtime.opus import OpusDecoder, OpusEncoder
+from livevent.runtime.media.audio import FRAME_SAMPLES
+from livevent.runtime.media.opus import OpusDecoder, OpusEncoder
 from livevent.runtime.wire import (
     PING,
     AudioKind,

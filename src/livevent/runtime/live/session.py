@@ -22,12 +22,12 @@ from livevent.bus import Bus
 from livevent.http.sockets import CloseCode, close_socket
 from livevent.model import Channel, ChannelKind, EventConfig, EventStatus
 from livevent.model.ids import channel_key
-from livevent.runtime.channels import ChannelState, channel_info
-from livevent.runtime.fanout import ChannelHub, Listener
-from livevent.runtime.presence import Presence
-from livevent.runtime.recording import EventRecorder
-from livevent.runtime.scaleout import ScaleOut, SessionRole
-from livevent.runtime.speakers import Speakers
+from livevent.runtime.cluster.scaleout import ScaleOut, SessionRole
+from livevent.runtime.cluster.speakers import Speakers
+from livevent.runtime.live.channels import ChannelState, channel_info
+from livevent.runtime.live.fanout import ChannelHub, Listener
+from livevent.runtime.live.presence import Presence
+from livevent.runtime.storage.recording import EventRecorder
 from livevent.runtime.wire import Caption, ChannelsChanged, EventInfo, Status, Welcome
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from livevent.http.sockets import SOCKET, CloseCode, close_socket, expiry_watch
 from livevent.model import EventStatus
 from livevent.model.ids import channel_key
 from livevent.runtime.appkeys import RUNTIME, SOCKETS
-from livevent.runtime.fanout import Listener
-from livevent.runtime.session import LiveSession
+from livevent.runtime.live.fanout import Listener
+from livevent.runtime.live.session import LiveSession
 from livevent.runtime.wire import (
     ErrorMessage,
     ListenerHello,

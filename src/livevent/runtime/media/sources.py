@@ -11,7 +11,13 @@ from typing import Any
 
 from livevent.errors import InvalidInput, Unavailable
 from livevent.model.ids import parse_id
-from livevent.runtime.audio import FRAME_MS, FRAME_SAMPLES, SAMPLE_RATE, decode_file, frames_of
+from livevent.runtime.media.audio import (
+    FRAME_MS,
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    decode_file,
+    frames_of,
+)
 
 log = logging.getLogger(__name__)
 

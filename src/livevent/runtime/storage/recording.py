@@ -23,9 +23,9 @@ import av
 from livevent.errors import NotFound
 from livevent.events.recordings import Part, part_path, remove_expired
 from livevent.files import private_file
-from livevent.runtime.audio import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
-from livevent.runtime.fanout import ChannelHub
-from livevent.runtime.opus import OpusEncoder
+from livevent.runtime.live.fanout import ChannelHub
+from livevent.runtime.media.audio import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
+from livevent.runtime.media.opus import OpusEncoder
 
 log = logging.getLogger(__name__)
 

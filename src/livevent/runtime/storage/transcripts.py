@@ -22,7 +22,7 @@ import pydantic
 
 from livevent.errors import LiveventError, Unavailable
 from livevent.model import TranscriptSegment
-from livevent.runtime.spool import Entry, Spool
+from livevent.runtime.storage.spool import Entry, Spool
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from livevent.http.params import bearer_token
 from livevent.http.sockets import CloseCode, close_socket, expiry_watch
 from livevent.model.ids import channel_key
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
-from livevent.runtime.audio import FrameChunker
-from livevent.runtime.channels import ChannelState
-from livevent.runtime.listen import accept
-from livevent.runtime.session import LiveSession
+from livevent.runtime.live.channels import ChannelState
+from livevent.runtime.live.session import LiveSession
+from livevent.runtime.media.audio import FrameChunker
+from livevent.runtime.sockets.listen import accept
 from livevent.runtime.wire import (
     ErrorMessage,
     Outgoing,

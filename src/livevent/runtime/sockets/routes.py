@@ -13,8 +13,8 @@ from livevent.http.params import bearer_token, event_id_of
 from livevent.http.problems import problem
 from livevent.model import EventConfig
 from livevent.runtime.appkeys import RUNTIME
-from livevent.runtime.channels import channel_info
-from livevent.runtime.presence import read_stats
+from livevent.runtime.live.channels import channel_info
+from livevent.runtime.live.presence import read_stats
 
 
 async def _visible_config(request: web.Request) -> EventConfig:

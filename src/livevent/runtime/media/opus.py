@@ -5,7 +5,7 @@ from __future__ import annotations
 import av
 import numpy as np
 
-from livevent.runtime.audio import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
+from livevent.runtime.media.audio import FRAME_BYTES, FRAME_SAMPLES, SAMPLE_RATE
 
 # Speech at 16 kHz: 24 kb/s is transparent enough for interpretation and
 # cheap on a phone's data plan (~11 MB an hour).

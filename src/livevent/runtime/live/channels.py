@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from livevent.model import Channel, ChannelKind, language_name
-from livevent.runtime.booth import Booth
-from livevent.runtime.fanout import ChannelHub
+from livevent.runtime.live.booth import Booth
+from livevent.runtime.live.fanout import ChannelHub
 from livevent.runtime.wire import ChannelInfo
 
 

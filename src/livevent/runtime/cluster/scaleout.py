@@ -19,8 +19,8 @@ from livevent.aio import raise_if_cancelled
 from livevent.bus import BinarySubscription, Bus, keys
 from livevent.errors import LiveventError
 from livevent.model import EventStatus
-from livevent.runtime.audio import FRAME_BYTES
-from livevent.runtime.channels import ChannelState
+from livevent.runtime.live.channels import ChannelState
+from livevent.runtime.media.audio import FRAME_BYTES
 
 SessionRole = Literal["owner", "relay"]
 # Messages waiting to go to other instances; past this, live audio is dropped.

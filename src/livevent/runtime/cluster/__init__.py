@@ -1,0 +1,1 @@
+"""The owner's work across instances: the owner lock, relaying, booths on several instances."""

@@ -1,0 +1,1 @@
+"""What the runtime keeps: recordings, the transcript spool, and its way to the event service."""
