@@ -21,6 +21,7 @@ from livevent.bus import MemoryBus
 from livevent.events.service import EventService
 from livevent.settings import Settings
 from livevent.store import EventStore, open_store
+from tests.support.browser import check_chromium
 from tests.support.cluster import Cluster
 from tests.support.redis_server import RedisServer
 
@@ -28,6 +29,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "LIVEVENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("browser") is not None:
+        check_chromium()
 
 
 @pytest.fixture(scope="session", autouse=True)
