@@ -33,6 +33,8 @@ def check_chromium() -> None:
         f"Debian's chromium is not installed at {CHROMIUM}: `make setup` installs it"
         f" ({OPT_OUT}=1 skips the page tests on purpose)"
     )
+
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 800}
 
