@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from livevent.errors import InvalidInput, Unavailable
-from livevent.runtime.engines import Engines, engine_classes
+from livevent.runtime.engines import Engines, TextToSpeech, engine_classes
 from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
 from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
@@ -151,3 +151,26 @@ async def test_libretranslate_protocol(libretranslate: tuple[str, list[dict[str,
     with pytest.raises(Unavailable, match="failed"):
         await nowhere.translate("Hello.", "en-US", "es-ES")
     await nowhere.aclose()
+
+
+class _Flaky(TextToSpeech):
+    """An adapter that writes only `_synthesize`: the base does the rest."""
+
+    name = "flaky"
+
+    async def _synthesize(
+        self, text: str, language: str, *, voice: str | None, rate: float
+    ) -> bytes:
+        if text == "boom":
+            raise KeyError(text)  # a library's own error, not livevent's
+        return bytes(32000)  # one second
+
+
+async def test_the_base_times_counts_and_wraps_what_an_adapter_does() -> None:
+    engine = _Flaky()
+    assert await engine.synthesize("hello", "en-US") == bytes(32000)
+    assert (engine.metrics.calls, engine.metrics.audio_seconds) == (1, 1.0)
+    assert engine.metrics.real_time_factor is not None
+    with pytest.raises(Unavailable, match="flaky failed: KeyError"):
+        await engine.synthesize("boom", "en-US")
+    assert (engine.metrics.calls, engine.metrics.failures) == (1, 1)

@@ -80,7 +80,7 @@ class Scripted(SpeechToText):
         self.longest = 0.0
         self.offset = 0.0
 
-    async def transcribe(
+    async def _transcribe(
         self,
         pcm: bytes,
         language: str,

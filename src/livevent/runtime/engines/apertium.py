@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import time
 from collections.abc import Collection
 from pathlib import Path
 from typing import ClassVar
@@ -135,19 +134,17 @@ class ApertiumTranslator(Translator):
             f" (installed: {installed}); Debian: apt-get install apertium-{a}-{b}"
         )
 
-    async def translate(self, text: str, source: str, target: str) -> str:
+    async def _translate(self, text: str, source: str, target: str) -> str:
         hops = self.route(source, target)
         if hops is None:
             raise Unavailable(self.unsupported(source, target))
         if not text.strip():
             return ""
-        started = time.perf_counter()
         for hop in hops:
             warm = self._warm.get(hop)
             if warm is None:
                 warm = self._warm[hop] = _WarmPair(self.pairs[hop])
             text = await warm.translate(text)
-        self.metrics.record(started)
         return text
 
     async def aclose(self) -> None:

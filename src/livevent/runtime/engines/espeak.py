@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import io
 import shutil
-import time
 from typing import ClassVar
 
 from livevent.errors import Unavailable
@@ -63,13 +62,12 @@ class EspeakTTS(TextToSpeech):
             return matches[0]
         raise Unavailable(f"espeak-ng has no voice for {language}")
 
-    async def synthesize(
+    async def _synthesize(
         self, text: str, language: str, *, voice: str | None = None, rate: float = 1.0
     ) -> bytes:
         await self.start()
         if not text.strip():
             return b""
-        started = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
             self.executable,
             "-v",
@@ -86,7 +84,6 @@ class EspeakTTS(TextToSpeech):
         if process.returncode != 0 or not wav:
             raise Unavailable(f"espeak-ng failed: {err.decode(errors='replace').strip()}")
         pcm = await asyncio.to_thread(decode_file, io.BytesIO(wav), fmt="wav")
-        self.metrics.record(started, len(pcm) / 32000)
         return pcm
 
     def describe(self) -> dict[str, object]:

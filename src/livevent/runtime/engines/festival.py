@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-import time
 import uuid
 from pathlib import Path
 from typing import ClassVar
@@ -136,7 +135,7 @@ class FestivalTTS(TextToSpeech):
     def supports(self, language: str, voice: str | None = None) -> bool:
         return self.voice_for(language, voice) is not None
 
-    async def synthesize(
+    async def _synthesize(
         self, text: str, language: str, *, voice: str | None = None, rate: float = 1.0
     ) -> bytes:
         await self.start()
@@ -149,7 +148,6 @@ class FestivalTTS(TextToSpeech):
         warm = self._warm.get(name)
         if warm is None:
             warm = self._warm[name] = _WarmVoice(self.executable, name, Path(self._folder.name))
-        started = time.perf_counter()
         if self._last[:2] == (name, text):
             pcm = self._last[2]  # a channel pacing a phrase asks again at another rate
         else:
@@ -158,7 +156,6 @@ class FestivalTTS(TextToSpeech):
         if rate != 1.0:
             # HTS voices ignore Festival's duration stretch: change the tempo afterwards.
             pcm = await asyncio.to_thread(speed_up, pcm, rate)
-        self.metrics.record(started, len(pcm) / 32000)
         return pcm
 
     async def aclose(self) -> None:

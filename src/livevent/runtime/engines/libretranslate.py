@@ -7,7 +7,6 @@ api_key = "..."
 
 from __future__ import annotations
 
-import time
 from typing import ClassVar
 
 import aiohttp
@@ -38,7 +37,7 @@ class LibreTranslateTranslator(Translator):
             await self._session.close()
             self._session = None
 
-    async def translate(self, text: str, source: str, target: str) -> str:
+    async def _translate(self, text: str, source: str, target: str) -> str:
         await self.start()
         assert self._session is not None
         body = {
@@ -49,7 +48,6 @@ class LibreTranslateTranslator(Translator):
         }
         if self.api_key:
             body["api_key"] = self.api_key
-        started = time.perf_counter()
         try:
             async with self._session.post(f"{self.url}/translate", json=body) as response:
                 payload = await response.json(content_type=None)
@@ -60,7 +58,6 @@ class LibreTranslateTranslator(Translator):
             if response.status in (400, 403):
                 raise InvalidInput(f"LibreTranslate refused the request: {detail}")
             raise Unavailable(f"LibreTranslate answered {response.status}: {detail}")
-        self.metrics.record(started)
         return str(payload.get("translatedText", ""))
 
     def describe(self) -> dict[str, object]:

@@ -10,7 +10,6 @@ per language (Pico's engine is not reentrant).
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any, ClassVar
 
 from livevent.errors import Unavailable
@@ -72,7 +71,7 @@ class PicoTTS(TextToSpeech):
     def max_rate_for(self, language: str) -> float:
         return MAX_RATES.get(pico_language(language) or "", self.max_rate)
 
-    async def synthesize(
+    async def _synthesize(
         self, text: str, language: str, *, voice: str | None = None, rate: float = 1.0
     ) -> bytes:
         await self.start()
@@ -83,9 +82,7 @@ class PicoTTS(TextToSpeech):
             return b""
         lock = self._locks.setdefault(chosen, asyncio.Lock())
         async with lock:
-            started = time.perf_counter()
             pcm = await asyncio.to_thread(self._speak, chosen, text, rate)
-        self.metrics.record(started, len(pcm) / 32000)
         return pcm
 
     def _speak(self, language: str, text: str, rate: float) -> bytes:

@@ -10,7 +10,6 @@ Without a voice file it uses the en_US voice that the PyPI package
 from __future__ import annotations
 
 import asyncio
-import time
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -71,7 +70,7 @@ class PiperTTS(TextToSpeech):
             return False
         return True
 
-    async def synthesize(
+    async def _synthesize(
         self, text: str, language: str, *, voice: str | None = None, rate: float = 1.0
     ) -> bytes:
         from piper import PiperVoice, SynthesisConfig
@@ -82,7 +81,6 @@ class PiperTTS(TextToSpeech):
         if path not in self._voices:
             self._voices[path] = await asyncio.to_thread(PiperVoice.load, str(path))
         model = self._voices[path]
-        started = time.perf_counter()
 
         def speak() -> bytes:
             config = SynthesisConfig(length_scale=1.0 / rate)
@@ -91,7 +89,6 @@ class PiperTTS(TextToSpeech):
             return resample(pcm, model.config.sample_rate)
 
         pcm = await asyncio.to_thread(speak)
-        self.metrics.record(started, len(pcm) / 32000)
         return pcm
 
     def names(self) -> list[str]:

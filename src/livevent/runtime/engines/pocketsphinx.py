@@ -6,7 +6,6 @@ A fallback for machines where Whisper is too heavy; expect a high error rate.
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any, ClassVar
 
 from livevent.errors import Unavailable
@@ -31,7 +30,7 @@ class PocketsphinxSTT(SpeechToText):
                 ) from None
             self._decoder = await asyncio.to_thread(Decoder, samprate=16000)
 
-    async def transcribe(
+    async def _transcribe(
         self,
         pcm: bytes,
         language: str,
@@ -43,10 +42,8 @@ class PocketsphinxSTT(SpeechToText):
         if not language.lower().startswith("en"):
             raise Unavailable(f"pocketsphinx's bundled model is American English, not {language}")
         await self.start()
-        started = time.perf_counter()
         async with self._lock:
             text = await asyncio.to_thread(self._decode, pcm)
-        self.metrics.record(started, len(pcm) / 32000)
         return Recognition(text=text, language=language, words=text.split())
 
     def _decode(self, pcm: bytes) -> str:

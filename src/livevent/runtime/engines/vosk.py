@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,7 +45,7 @@ class VoskSTT(SpeechToText):
             self._models[language] = vosk.Model(str(path))
         return self._models[language]
 
-    async def transcribe(
+    async def _transcribe(
         self,
         pcm: bytes,
         language: str,
@@ -58,7 +57,6 @@ class VoskSTT(SpeechToText):
         import vosk
 
         model = self._model(language)
-        started = time.perf_counter()
 
         def decode() -> str:
             recognizer = vosk.KaldiRecognizer(model, 16000)
@@ -66,7 +64,6 @@ class VoskSTT(SpeechToText):
             return str(json.loads(recognizer.FinalResult()).get("text", ""))
 
         text = await asyncio.to_thread(decode)
-        self.metrics.record(started, len(pcm) / 32000)
         return Recognition(text=text, language=language, words=text.split())
 
     def describe(self) -> dict[str, object]:

@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import os
 import shutil
-import time
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -124,7 +123,7 @@ class WhisperSTT(SpeechToText):
         model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=self.threads)
         return _ShortWindow(model)
 
-    async def transcribe(
+    async def _transcribe(
         self,
         pcm: bytes,
         language: str,
@@ -134,12 +133,10 @@ class WhisperSTT(SpeechToText):
         streaming: bool = False,
     ) -> Recognition:
         await self.start()
-        started = time.perf_counter()
         async with self._lock:
             text, timed = await asyncio.to_thread(
                 self._decode, pcm, language.split("-")[0], prompt, timestamps, streaming
             )
-        self.metrics.record(started, len(pcm) / 32000)
         return Recognition(text=text, language=language, words=text.split(), timed=timed)
 
     def _decode(
