@@ -72,8 +72,8 @@ async def test_every_channel_is_recorded_in_step_with_the_live_time(
     )
     client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
     session = await runtime.start(event_id)
-    assert session.recorder is not None
-    began = session.recorder.started
+    assert session.duties.recorder is not None
+    began = session.duties.recorder.started
     speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     assert (await speaker.receive_json())["type"] == "ready"
     speech = speech_pcm("Good morning everyone, and welcome to our meeting.", "en-us", tmp_path)

@@ -145,7 +145,7 @@ async def run_demo(settings: Settings, *, serve: bool = False) -> None:
         console.print("Loading the engines (Whisper base, Apertium, the voices)...", style="dim")
         session = await runtime.start(event.id)
         if not session.machine_ready:
-            raise typer.Exit(code=_fail(f"machine channels unavailable: {session.machine_problem}"))
+            raise typer.Exit(code=_fail(f"machine channels unavailable: {session.duties.problem}"))
 
         app = create_runtime_app(settings, runtime=runtime, auto_start=False)
         runner = web.AppRunner(app, access_log=None)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import json
 import logging
 import os
 import socket
@@ -25,21 +24,21 @@ from types import TracebackType
 from typing import Any, Self
 
 from livevent import logs
-from livevent.aio import raise_if_cancelled
 from livevent.auth.signing import verifier_for
 from livevent.auth.tokens import TokenVerifier
-from livevent.bus import Bus, MemoryBus, Subscription, keys, open_bus
-from livevent.errors import Conflict, LiveventError, NotFound, NotStartable
+from livevent.bus import Bus, MemoryBus, keys, open_bus
+from livevent.errors import Conflict, LiveventError, NotStartable
 from livevent.events.service import EventService
 from livevent.http.sockets import CloseCode
-from livevent.model import ChannelKind, EventStatus
-from livevent.runtime.cluster.ownership import hold_lock, take_lock_when_free
+from livevent.model import EventConfig, EventStatus
+from livevent.runtime.cluster.duties import OwnerKit
+from livevent.runtime.cluster.ownership import heartbeat, take_lock_when_free
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
+from livevent.runtime.following import EventFollower
 from livevent.runtime.live.session import LiveSession
-from livevent.runtime.speech import MachinePipeline
 from livevent.runtime.storage.gateway import EventGateway, open_gateway
-from livevent.runtime.storage.recording import EventRecorder, expire_recordings
+from livevent.runtime.storage.recording import expire_recordings
 from livevent.runtime.storage.spool import spool_path
 from livevent.runtime.storage.transcripts import TranscriptWriter
 from livevent.settings import Settings
@@ -47,6 +46,21 @@ from livevent.settings import Settings
 log = logging.getLogger(__name__)
 
 STARTABLE = (EventStatus.SCHEDULED, EventStatus.READY)
+_NOT_STARTABLE = {
+    EventStatus.DRAFT: ": schedule it first",
+    EventStatus.ENDED: ": it is over",
+    EventStatus.CANCELLED: ": it was cancelled",
+}
+
+
+def check_startable(config: EventConfig) -> None:
+    """NotStartable, saying why, unless the event may go (or is) live."""
+    if config.status not in (*STARTABLE, EventStatus.LIVE):
+        raise NotStartable(
+            f"event {config.id} is {config.status.value}{_NOT_STARTABLE.get(config.status, '')}",
+            event_id=config.id,
+            current_status=config.status.value,
+        )
 
 
 class LiveRuntime:
@@ -76,9 +90,7 @@ class LiveRuntime:
         self.verifier = verifier or verifier_for(settings)
         self.instance = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}"
         self.address: str | None = None  # where this instance serves, for `livevent stats`
-        self._awaited: collections.Counter[int] = collections.Counter()
-
-    # -- lifecycle ------------------------------------------------------------------
+        self.awaited: collections.Counter[int] = collections.Counter()
 
     async def __aenter__(self) -> Self:
         try:
@@ -107,6 +119,14 @@ class LiveRuntime:
         self.transcripts = await self._stack.enter_async_context(
             TranscriptWriter.running(spool, self.gateway.record)
         )
+        self._kit = OwnerKit(
+            settings=settings,
+            bus=self.bus,
+            engines=self.engines,
+            record=self.transcripts.record,
+            instance=self.instance,
+            lost=self._lost,
+        )
         self.cache = ConfigCache(
             bus=self.bus,
             gateway=self.gateway,
@@ -116,16 +136,19 @@ class LiveRuntime:
         subscription = await self.bus.subscribe(keys.EVENTS_CHANNEL)
         self._stack.push_async_callback(subscription.aclose)
         self._stack.push_async_callback(self.engines.aclose)
-        self._spawn(self._follow_changes(subscription), name="runtime:events")
-        self._spawn(self._heartbeat(), name="runtime:heartbeat")
+        follower = EventFollower(self)
+        self.spawn(follower.follow(subscription), name="runtime:events")
+        ttl = max(5.0, settings.owner_lock_ttl * 2)
+        beating = heartbeat(self.bus, self.instance, self.describe, ttl=ttl)
+        self.spawn(beating, name="runtime:heartbeat")
         days = settings.recordings_retention_days
-        self._spawn(expire_recordings(settings.recordings_dir, days), name="runtime:retention")
+        self.spawn(expire_recordings(settings.recordings_dir, days), name="runtime:retention")
         if isinstance(self.bus, MemoryBus) and not self._given_bus:
             # An in-process bus hears nothing from other processes: watch the
             # store instead, so a cancellation from the CLI still stops us.
-            self._spawn(self._watch_statuses(), name="runtime:status-watch")
+            self.spawn(follower.watch_statuses(), name="runtime:status-watch")
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -162,8 +185,6 @@ class LiveRuntime:
             await self._release(event_id, session)
         await session.close(EventStatus.LIVE, reason, CloseCode.GOING_AWAY)
 
-    # -- sessions -------------------------------------------------------------------
-
     async def start(self, event_id: int, *, actor: str | None = None) -> LiveSession:
         """Take the event LIVE and open its session (once); the history names `actor`."""
         session = self.sessions.get(event_id)
@@ -179,17 +200,7 @@ class LiveRuntime:
     async def _start(self, event_id: int, actor: str | None) -> LiveSession:
         logs.EVENT.set(event_id)  # this task's, and the session's tasks it creates
         config = await self.cache.get(event_id, fresh=True)
-        if config.status not in (*STARTABLE, EventStatus.LIVE):
-            hint = {
-                EventStatus.DRAFT: ": schedule it first",
-                EventStatus.ENDED: ": it is over",
-                EventStatus.CANCELLED: ": it was cancelled",
-            }.get(config.status, "")
-            raise NotStartable(
-                f"event {event_id} is {config.status.value}{hint}",
-                event_id=event_id,
-                current_status=config.status.value,
-            )
+        check_startable(config)
         # One instance owns the event's pipelines; the others relay what it sends.
         owner = await self.bus.acquire(
             keys.live_owner(event_id), self.instance, self.settings.owner_lock_ttl
@@ -210,10 +221,11 @@ class LiveRuntime:
             idle_pause=self.settings.channel_idle_pause,
             instance=self.instance,
             role="owner" if owner else "relay",
+            kit=self._kit,
         )
         await session.open()
         if owner:
-            await self._own(session)
+            await session.own()
         else:
             session.spawn(self._take_over_when_free(session), name=f"watch-owner:{event_id}")
         self.sessions[event_id] = session
@@ -227,67 +239,38 @@ class LiveRuntime:
         )
         return session
 
-    async def _own(self, session: LiveSession) -> None:
-        if self.settings.record and session.recorder is None:
-            recorder = EventRecorder(self.settings.recordings_dir, session.event_id, self.instance)
-            for language, state in session.channels.items():
-                recorder.start(language, state.hub)
-            session.recorder = recorder
-        if any(c.kind is ChannelKind.MACHINE for c in session.config.channels):
-            await self._start_pipeline(session)
-        session.lease = session.spawn(self._keep_ownership(session), name=f"own:{session.event_id}")
-
     async def _release(self, event_id: int, session: LiveSession | None) -> None:
-        """Stop renewing the owner lock, then free it (renewed in between, it outlived us)."""
-        if session is not None and session.lease is not None:
-            session.lease.cancel()
-            await asyncio.gather(session.lease, return_exceptions=True)
+        if session is not None:
+            await session.duties.release()
+            return
         with contextlib.suppress(LiveventError):
             await self.bus.release(keys.live_owner(event_id), self.instance)
 
-    async def _keep_ownership(self, session: LiveSession) -> None:
-        key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
-        await hold_lock(self.bus, key, self.instance, ttl)
-        log.warning("event %s is owned elsewhere now: moving listeners", session.event_id)
-        self.sessions.pop(session.event_id, None)
-        self._spawn(
-            session.close(EventStatus.LIVE, "moved to another server", CloseCode.GOING_AWAY),
-            name=f"step-aside:{session.event_id}",
-        )
+    def _lost(self, event_id: int) -> None:
+        """Another instance holds the event's lock now: our listeners move there."""
+        session = self.sessions.pop(event_id, None)
+        if session is not None:
+            reason = "moved to another server"
+            closing = session.close(EventStatus.LIVE, reason, CloseCode.GOING_AWAY)
+            self.spawn(closing, name=f"step-aside:{event_id}")
 
     async def _take_over_when_free(self, session: LiveSession) -> None:
         key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
         await take_lock_when_free(self.bus, key, self.instance, ttl)
         log.warning("event %s: its owner is gone; taking it over", session.event_id)
         await session.promote()
-        await self._own(session)
-
-    async def _start_pipeline(self, session: LiveSession) -> None:
-        pipeline = MachinePipeline(
-            session,
-            self.engines,
-            record=self.transcripts.record,
-            mode=self.settings.interpretation,
-        )
-        try:
-            await pipeline.start()
-        except LiveventError as error:
-            # The floor and human channels go on; machine channels say why they are off.
-            session.machine_problem = str(error)
-            log.error("event %s: machine channels unavailable: %s", session.event_id, error)
-            return
-        session.attach(pipeline)
+        await session.own()
 
     async def wait_for_session(self, event_id: int) -> LiveSession:
         """The event's session, once it starts here or (scale-out) on another instance."""
-        self._awaited[event_id] += 1
+        self.awaited[event_id] += 1
         try:
             async with self._started:
                 await self._started.wait_for(lambda: event_id in self.sessions)
         finally:
-            self._awaited[event_id] -= 1
-            if self._awaited[event_id] <= 0:
-                del self._awaited[event_id]
+            self.awaited[event_id] -= 1
+            if self.awaited[event_id] <= 0:
+                del self.awaited[event_id]
         return self.sessions[event_id]
 
     async def stop(
@@ -307,7 +290,7 @@ class LiveRuntime:
             if session is not None:
                 await session.close(EventStatus.ENDED, reason)
 
-    async def _finish(self, event_id: int, status: EventStatus) -> None:
+    async def finish(self, event_id: int, status: EventStatus) -> None:
         """The event service says the event is over: close its session and say why."""
         session = self.sessions.pop(event_id, None)
         if session is None:
@@ -320,81 +303,11 @@ class LiveRuntime:
         log.info("event %s is %s (%s): closing its session", event_id, status.value, reason)
         await session.close(status, reason)
 
-    # -- following the event service ------------------------------------------------
-
-    async def _follow_changes(self, subscription: Subscription) -> None:
-        async for message in subscription:
-            parsed = keys.parse_event_change(message.data)
-            if parsed is None:
-                log.warning("ignoring an unreadable message on %s", keys.EVENTS_CHANNEL)
-                continue
-            event_id, change = parsed
-            self.cache.forget(event_id)
-            if change in (EventStatus.CANCELLED.value, EventStatus.ENDED.value):
-                await self._finish(event_id, EventStatus(change))
-            elif event_id in self.sessions:
-                self._spawn(self._reconfigure(event_id), name=f"reconfigure:{event_id}")
-            elif event_id in self._awaited:
-                # Listeners here wait for an event another instance may have started.
-                self._spawn(self._join_if_live(event_id), name=f"join:{event_id}")
-
-    async def _reconfigure(self, event_id: int) -> None:
-        """A live event changed (a channel added, a label): its session follows."""
-        session = self.sessions.get(event_id)
-        try:
-            config = await self.cache.get(event_id, fresh=True)
-            if session is None or config.status is not EventStatus.LIVE:
-                return
-            added = await session.reconfigure(config)
-        except LiveventError as error:
-            log.warning("event %s changed, but its session could not follow: %s", event_id, error)
-            return
-        machine = [c for c in added if c.kind is ChannelKind.MACHINE]
-        if not machine or session.role != "owner":
-            return
-        if session.pipeline is None:
-            await self._start_pipeline(session)
-        else:
-            for channel in machine:
-                await session.pipeline.add_target(channel)
-
-    async def _join_if_live(self, event_id: int) -> None:
-        try:
-            config = await self.cache.get(event_id, fresh=True)
-            if config.status is EventStatus.LIVE:
-                await self.start(event_id)
-        except LiveventError as error:
-            log.warning("event %s went live elsewhere; cannot relay it: %s", event_id, error)
-
-    async def _heartbeat(self) -> None:
-        """Say this instance is alive (its listeners count) and where it serves."""
-        ttl = max(5.0, self.settings.owner_lock_ttl * 2)
-        while True:
-            raise_if_cancelled()
-            payload = json.dumps(
-                {
-                    "instance": self.instance,
-                    "address": self.address,
-                    "events": {str(e): s.role for e, s in self.sessions.items()},
-                    "spool": self.transcripts.waiting,
-                }
-            )
-            with contextlib.suppress(LiveventError):
-                await self.bus.put(keys.instance_alive(self.instance), payload, ttl=ttl)
-            await asyncio.sleep(1.0)  # the heartbeat period
-
-    async def _watch_statuses(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)  # the polling period of the fallback watch
-            for event_id in list(self.sessions):
-                try:
-                    config = await self.gateway.load(event_id)
-                except NotFound:
-                    await self._finish(event_id, EventStatus.CANCELLED)
-                    continue
-                except LiveventError as error:
-                    log.warning("status watch: %s", error)
-                    continue
-                if config.status in (EventStatus.CANCELLED, EventStatus.ENDED):
-                    self.cache.forget(event_id)
-                    await self._finish(event_id, config.status)
+    def describe(self) -> dict[str, Any]:
+        """What this instance's heartbeat says: where it serves, which events, its spool."""
+        return {
+            "instance": self.instance,
+            "address": self.address,
+            "events": {str(e): s.role for e, s in self.sessions.items()},
+            "spool": self.transcripts.waiting,
+        }

@@ -2,16 +2,21 @@
 
 The owner renews the lock several times per TTL; a relay watches it and takes it
 once it has been free for longer than the owner's renewal period, so that a live
-owner re-takes a lock wiped by a Redis restart before anyone else does.
+owner re-takes a lock wiped by a Redis restart before anyone else does. Every
+instance also beats its heart on the bus, so the others know it is alive.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import time
+from collections.abc import Callable
+from typing import Any
 
 from livevent.aio import raise_if_cancelled
-from livevent.bus import Bus
+from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
 
 WATCH_PERIOD = 0.2
@@ -50,3 +55,14 @@ async def take_lock_when_free(bus: Bus, key: str, holder: str, ttl: float) -> No
                 return
         except LiveventError:
             free_since = None
+
+
+async def heartbeat(
+    bus: Bus, instance: str, describe: Callable[[], dict[str, Any]], *, ttl: float
+) -> None:
+    """Say every second that this instance is alive (its listeners count) and what it serves."""
+    while True:
+        raise_if_cancelled()
+        with contextlib.suppress(LiveventError):
+            await bus.put(keys.instance_alive(instance), json.dumps(describe()), ttl=ttl)
+        await asyncio.sleep(1.0)  # the heartbeat period

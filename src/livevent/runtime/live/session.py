@@ -1,9 +1,11 @@
 """One live event in this process: its channels, speakers, listeners and what they are told.
 
-A `LiveSession` holds the channel hubs and their booths. Two parts do the rest by
+A `LiveSession` holds the channel hubs and their booths. Its parts do the rest by
 composition: `ScaleOut` links it to the other instances serving the event (owner or
-relay), `Presence` keeps its share of the counts, slots and stats on the bus. A
-speech pipeline is attached with `attach` and talks back through `PipelineHost`.
+relay), `Presence` keeps its share of the counts, slots and stats on the bus,
+`Speakers` who speaks on each channel, and `OwnerDuties` what an owner runs (the
+recordings, the speech pipeline, which talks back through `PipelineHost`, and the
+lock). What it tells listeners is drawn in views.py.
 """
 
 from __future__ import annotations
@@ -11,24 +13,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Coroutine
 from typing import Any, Protocol
 
-from aiohttp import web
-
-from livevent.aio import raise_if_cancelled
 from livevent.bus import Bus
-from livevent.http.sockets import CloseCode, close_socket
-from livevent.model import Channel, ChannelKind, EventConfig, EventStatus
+from livevent.http.sockets import CloseCode
+from livevent.model import Channel, EventConfig, EventStatus
 from livevent.model.ids import channel_key
+from livevent.runtime.cluster.duties import OwnerDuties, OwnerKit
 from livevent.runtime.cluster.scaleout import ScaleOut, SessionRole
 from livevent.runtime.cluster.speakers import Speakers
+from livevent.runtime.live import views
+from livevent.runtime.live.audience import Audience
 from livevent.runtime.live.channels import ChannelState, channel_info
-from livevent.runtime.live.fanout import ChannelHub, Listener
+from livevent.runtime.live.fanout import ChannelHub
 from livevent.runtime.live.presence import Presence
-from livevent.runtime.storage.recording import EventRecorder
-from livevent.runtime.wire import Caption, ChannelsChanged, EventInfo, Status, Welcome
+from livevent.runtime.wire import Caption, ChannelsChanged, Status, Welcome
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,7 @@ class LiveSession:
         idle_pause: float = 30.0,
         instance: str = "local",
         role: SessionRole = "owner",
+        kit: OwnerKit | None = None,
     ) -> None:
         self.config = config
         self.bus = bus
@@ -65,18 +66,10 @@ class LiveSession:
         self.started_at = time.time()
         self.ended = asyncio.Event()
         self.channels: dict[str, ChannelState] = {}
-        self._sockets: weakref.WeakValueDictionary[str, web.WebSocketResponse] = (
-            weakref.WeakValueDictionary()
-        )
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.pipeline: SpeechPipeline | None = None  # the owner's, when it has machine channels
-        self.recorder: EventRecorder | None = None  # the owner's
-        self.lease: asyncio.Task[None] | None = None  # the owner's: renews its lock
-        self.machine_problem: str | None = None
+        self.audience = Audience(self)
         for channel in config.channels:
-            self.channels[channel.language] = ChannelState(
-                ChannelHub(channel, on_slow=self._drop_slow)
-            )
+            self.channels[channel.language] = self._new_channel(channel)
         self.link = ScaleOut(
             bus=bus,
             event_id=config.id,
@@ -101,6 +94,7 @@ class LiveSession:
             muted=self._set_muted,
             spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
         )
+        self.duties = OwnerDuties(self, kit)
 
     @property
     def event_id(self) -> int:
@@ -111,6 +105,11 @@ class LiveSession:
         return self.link.role
 
     @property
+    def pipeline(self) -> SpeechPipeline | None:
+        """The owner's machine pipeline, when the event has machine channels."""
+        return self.duties.pipeline
+
+    @property
     def machine_ready(self) -> bool:
         return self.pipeline is not None
 
@@ -119,7 +118,7 @@ class LiveSession:
     async def open(self) -> None:
         await self.presence.announce()
         self.spawn(self.presence.publish_stats(self.snapshot, lambda: self.role), name="stats")
-        self.spawn(self._watch_pace(), name=f"pace:{self.event_id}")
+        self.spawn(self.audience.watch_pace(), name=f"pace:{self.event_id}")
         await self.speakers.open()
         await self.link.open()
 
@@ -132,10 +131,9 @@ class LiveSession:
         for language in self.channels:
             self._notify(language)
 
-    def attach(self, pipeline: SpeechPipeline) -> None:
-        """The machine pipeline hears the floor from now on and fills the machine channels."""
-        self.pipeline = pipeline
-        self.machine_problem = None
+    async def own(self) -> None:
+        """This instance owns the event: record it, interpret it, keep the lock."""
+        await self.duties.begin()
 
     async def reconfigure(self, config: EventConfig) -> list[Channel]:
         """Take a changed config while live: new channels open, labels follow; returns the new.
@@ -152,18 +150,17 @@ class LiveSession:
             state = self._new_channel(channel)
             self.channels[channel.language] = state
             self.link.publish_channel(channel.language, state)
-            if self.recorder is not None:
-                self.recorder.start(channel.language, state.hub)
         self.config = config
         if added:
             await self.link.channels_added()
+            await self.duties.channels_added(added)
         update = ChannelsChanged(channels=[channel_info(c) for c in config.channels])
         for state in self.channels.values():
             state.hub.send(update)
         return added
 
     def _new_channel(self, channel: Channel) -> ChannelState:
-        return ChannelState(ChannelHub(channel, on_slow=self._drop_slow))
+        return ChannelState(ChannelHub(channel, on_slow=self.audience.drop_slow))
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """A task owned by the session, cancelled when it closes."""
@@ -187,12 +184,8 @@ class LiveSession:
             state.hub.flush()
             state.hub.send(message)
         why = f"{status.value}: {reason}" if reason else status.value
-        await asyncio.gather(
-            *(close_socket(ws, code, why) for ws in list(self._sockets.values())),
-            return_exceptions=True,
-        )
-        if self.recorder is not None:
-            self.recorder.close()  # its parts end here; a new owner starts new ones
+        await self.audience.close_all(code, why)
+        self.duties.close()
         current = asyncio.current_task()
         others = [task for task in self._tasks if task is not current]
         for task in others:
@@ -207,35 +200,10 @@ class LiveSession:
     # -- messages -------------------------------------------------------------------
 
     def status_message(self, channel: str | None = None) -> Status:
-        message = Status(event=self.event_id, event_status=self.status.value, reason=self.reason)
-        if channel is None:
-            return message
-        state = self.channels[channel]
-        message.channel = channel
-        message.channel_state = self.channel_state(channel)
-        message.speaker = state.speaker is not None and not state.muted
-        if state.remote is not None:
-            message.speaker = bool(state.remote.get("speaker"))
-        problem = state.problem or (
-            self.machine_problem if state.channel.kind is ChannelKind.MACHINE else None
-        )
-        if problem and message.channel_state == "unavailable":
-            message.channel_reason = problem
-        elif state.note and message.channel_state != "unavailable":
-            message.channel_reason = state.note
-        elif state.remote is not None:
-            message.channel_reason = state.remote.get("channel_reason")
-        return message
+        return views.status(self, channel)
 
     def welcome(self, channel: str, audio_format: str) -> Welcome:
-        event = EventInfo(
-            id=self.event_id,
-            name=self.config.name,
-            status=self.status.value,
-            source_language=self.config.source_language,
-        )
-        channels = [channel_info(state.channel) for state in self.channels.values()]
-        return Welcome(event=event, channels=channels, channel=channel, format=audio_format)
+        return views.welcome(self, channel, audio_format)
 
     def channel_state(self, language: str) -> str:
         return self.channels[language].on_air(machine_ready=self.machine_ready)
@@ -318,73 +286,7 @@ class LiveSession:
         self.channels[language].hub.flush()
         self._notify(language)
 
-    # -- listeners ------------------------------------------------------------------
-
-    def track(self, socket_id: str, ws: web.WebSocketResponse) -> None:
-        self._sockets[socket_id] = ws
-
-    async def join(self, listener: Listener, language: str) -> bool:
-        """Admit the listener to the channel; False when the event is full (its limit)."""
-        limit = self.config.limits.max_listeners
-        if not await self.presence.admit(language, listener.id, limit):
-            return False
-        state = self.channels[language]
-        state.hub.add(listener)
-        state.idle_since = None
-        state.paused = False
-        if self.role == "relay" and not listener.captions_only:
-            self.link.want_audio(language)
-        return True
-
-    async def leave(self, listener_id: str, language: str) -> None:
-        state = self.channels[language]
-        if state.hub.remove(listener_id) is None:
-            return
-        if not state.hub.listeners:
-            state.idle_since = time.monotonic()
-        if not self.closing:
-            await self.presence.discharge(language, listener_id)
-
-    def _drop_slow(self, listener: Listener) -> None:
-        # Its socket closes within the close deadline, aborted if it cannot take
-        # the close frame; the listener's handler then leaves and frees its place.
-        log.info("listener %s is too far behind the live edge: dropping it", listener.id)
-        ws = self._sockets.get(listener.id)
-        if ws is None:
-            listener.transport.abort()
-            return
-        closing = close_socket(ws, CloseCode.TOO_SLOW, "too far behind the live edge")
-        self.spawn(closing, name=f"drop-slow:{listener.id}")
-
-    async def _watch_pace(self) -> None:
-        while True:
-            raise_if_cancelled()
-            now = time.monotonic()
-            for state in list(self.channels.values()):
-                state.hub.check_pace(now)
-            await asyncio.sleep(PACE_PERIOD)  # the probe's period, not a synchronisation
-
     # -- stats ----------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        pipeline = self.pipeline.snapshot() if self.pipeline is not None else {}
-        machine = pipeline.get("channels", {})
-        return {
-            "pipeline": {k: v for k, v in pipeline.items() if k != "channels"},
-            "event": self.event_id,
-            "name": self.config.name,
-            "status": self.status.value,
-            "started_at": self.started_at,
-            "channels": {
-                language: {
-                    "number": state.channel.number,
-                    "kind": state.channel.kind.value,
-                    "state": self.channel_state(language),
-                    "speaker": state.speaker is not None,
-                    "listeners": len(state.hub.listeners),
-                    **state.hub.stats.as_dict(),
-                    **machine.get(language, {}),
-                }
-                for language, state in self.channels.items()
-            },
-        }
+        return views.snapshot(self)

@@ -169,9 +169,9 @@ async def _serve(
         raise NotFound(f"no channel {shown(wanted or '')} in this event")
     language = state.hub.language
     logs.CHANNEL.set(language)
-    session.track(listener.id, ws)
+    session.audience.track(listener.id, ws)
     await send(ws, session.welcome(language, listener.format))
-    if not await session.join(listener, language):
+    if not await session.audience.join(listener, language):
         limit = session.config.limits.max_listeners
         raise LimitReached(f"the event is full ({limit} listeners)")
     try:
@@ -187,7 +187,7 @@ async def _serve(
                 continue  # listeners send no audio; ignore rather than fail
             language = await _control(ws, session, listener, language, message.data)
     finally:
-        await session.leave(listener.id, language)
+        await session.audience.leave(listener.id, language)
 
 
 async def _control(
@@ -219,10 +219,10 @@ async def _control(
         return language
     await send(ws, session.welcome(state.hub.language, listener.format))
     if state.hub.language != language:
-        await session.leave(listener.id, language)
-        if not await session.join(listener, state.hub.language):
+        await session.audience.leave(listener.id, language)
+        if not await session.audience.join(listener, state.hub.language):
             # The slot just freed was taken meanwhile: stay where we were if we can.
-            if not await session.join(listener, language):
+            if not await session.audience.join(listener, language):
                 raise LimitReached("the event is full")
             return language
         language = state.hub.language

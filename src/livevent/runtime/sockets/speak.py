@@ -77,7 +77,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
             f"channel {language} already has a speaker (a booth partner joins with ?standby=1)",
         )
         return ws
-    session.track(f"speaker:{speaker_id}", ws)
+    session.audience.track(f"speaker:{speaker_id}", ws)
     end_event = False
     try:
         if session.speakers.is_active(language, speaker_id):

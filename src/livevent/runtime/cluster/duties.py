@@ -1,0 +1,122 @@
+"""What the owner of a live event runs besides its channels: the recordings, the machine
+pipeline, and the renewal of its lock. A session has its duties from the start and
+takes them up when it owns the event (at once, or when a relay takes over).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from livevent.bus import Bus, keys
+from livevent.errors import LiveventError
+from livevent.model import Channel, ChannelKind
+from livevent.runtime.cluster.ownership import hold_lock
+from livevent.runtime.engines import Engines
+from livevent.runtime.live.channels import ChannelState
+from livevent.runtime.speech import MachinePipeline, PipelineHost
+from livevent.runtime.speech.finals import Recorder
+from livevent.runtime.storage.recording import EventRecorder
+from livevent.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerKit:
+    """What an owner needs of its runtime; the same for every session the runtime opens."""
+
+    settings: Settings
+    bus: Bus
+    engines: Engines
+    record: Recorder  # the transcript writer's: sentences reach the spool first
+    instance: str
+    lost: Callable[[int], None]  # another instance holds the event's lock now
+
+
+class OwnedSession(PipelineHost, Protocol):
+    channels: dict[str, ChannelState]
+
+
+class OwnerDuties:
+    def __init__(self, session: OwnedSession, kit: OwnerKit | None) -> None:
+        self.session = session
+        self.kit = kit
+        self.recorder: EventRecorder | None = None
+        self.pipeline: MachinePipeline | None = None
+        self.problem: str | None = None  # why the machine channels cannot run
+        self._lease: asyncio.Task[None] | None = None
+
+    async def begin(self) -> None:
+        """Record every channel, start the machine pipeline, and keep the lock."""
+        kit, session = self.kit, self.session
+        if kit is None or self._lease is not None:
+            return
+        if kit.settings.record and self.recorder is None:
+            self.recorder = EventRecorder(
+                kit.settings.recordings_dir, session.event_id, kit.instance
+            )
+            for language, state in session.channels.items():
+                self.recorder.start(language, state.hub)
+        if any(c.kind is ChannelKind.MACHINE for c in session.config.channels):
+            await self.start_pipeline()
+        self._lease = session.spawn(self._keep_lock(), name=f"own:{session.event_id}")
+
+    async def start_pipeline(self) -> None:
+        assert self.kit is not None
+        pipeline = MachinePipeline(
+            self.session,
+            self.kit.engines,
+            record=self.kit.record,
+            mode=self.kit.settings.interpretation,
+        )
+        try:
+            await pipeline.start()
+        except LiveventError as error:
+            # The floor and human channels go on; machine channels say why they are off.
+            self.problem = str(error)
+            log.error("event %s: machine channels unavailable: %s", self.session.event_id, error)
+            return
+        self.pipeline, self.problem = pipeline, None
+
+    async def channels_added(self, added: list[Channel]) -> None:
+        """Channels added while live: recorded, and the machine ones interpreted."""
+        for channel in added:
+            if self.recorder is not None:
+                self.recorder.start(channel.language, self.session.channels[channel.language].hub)
+        machine = [c for c in added if c.kind is ChannelKind.MACHINE]
+        if not machine or self.kit is None or self._lease is None:
+            return
+        if self.pipeline is None:
+            await self.start_pipeline()
+            return
+        for channel in machine:
+            await self.pipeline.add_target(channel)
+
+    async def release(self) -> None:
+        """Stop renewing the lock, then free it (renewed in between, it outlived us)."""
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            lease.cancel()
+            await asyncio.gather(lease, return_exceptions=True)
+        if self.kit is not None:
+            key = keys.live_owner(self.session.event_id)
+            with contextlib.suppress(LiveventError):
+                await self.kit.bus.release(key, self.kit.instance)
+
+    def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()  # its parts end here; a new owner starts new ones
+
+    async def _keep_lock(self) -> None:
+        assert self.kit is not None
+        kit, event_id = self.kit, self.session.event_id
+        await hold_lock(
+            kit.bus, keys.live_owner(event_id), kit.instance, kit.settings.owner_lock_ttl
+        )
+        log.warning("event %s is owned elsewhere now: moving listeners", event_id)
+        kit.lost(event_id)

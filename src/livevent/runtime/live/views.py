@@ -1,0 +1,87 @@
+"""What a live session tells people: a channel's status, the welcome, the stats snapshot."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from livevent.model import ChannelKind, EventConfig, EventStatus
+from livevent.runtime.cluster.duties import OwnerDuties
+from livevent.runtime.live.channels import ChannelState, channel_info
+from livevent.runtime.wire import EventInfo, Status, Welcome
+
+
+class LiveSession(Protocol):
+    """What these views read of a session (live/session.py)."""
+
+    config: EventConfig
+    status: EventStatus
+    reason: str | None
+    started_at: float
+    channels: dict[str, ChannelState]
+    duties: OwnerDuties
+
+    @property
+    def event_id(self) -> int: ...
+
+    def channel_state(self, language: str) -> str: ...
+
+
+def status(session: LiveSession, channel: str | None = None) -> Status:
+    message = Status(
+        event=session.event_id, event_status=session.status.value, reason=session.reason
+    )
+    if channel is None:
+        return message
+    state = session.channels[channel]
+    message.channel = channel
+    message.channel_state = session.channel_state(channel)
+    message.speaker = state.speaker is not None and not state.muted
+    if state.remote is not None:
+        message.speaker = bool(state.remote.get("speaker"))
+    machine_problem = session.duties.problem
+    problem = state.problem or (
+        machine_problem if state.channel.kind is ChannelKind.MACHINE else None
+    )
+    if problem and message.channel_state == "unavailable":
+        message.channel_reason = problem
+    elif state.note and message.channel_state != "unavailable":
+        message.channel_reason = state.note
+    elif state.remote is not None:
+        message.channel_reason = state.remote.get("channel_reason")
+    return message
+
+
+def welcome(session: LiveSession, channel: str, audio_format: str) -> Welcome:
+    event = EventInfo(
+        id=session.event_id,
+        name=session.config.name,
+        status=session.status.value,
+        source_language=session.config.source_language,
+    )
+    channels = [channel_info(state.channel) for state in session.channels.values()]
+    return Welcome(event=event, channels=channels, channel=channel, format=audio_format)
+
+
+def snapshot(session: LiveSession) -> dict[str, Any]:
+    owned = session.duties.pipeline
+    pipeline = owned.snapshot() if owned is not None else {}
+    machine = pipeline.get("channels", {})
+    return {
+        "pipeline": {k: v for k, v in pipeline.items() if k != "channels"},
+        "event": session.event_id,
+        "name": session.config.name,
+        "status": session.status.value,
+        "started_at": session.started_at,
+        "channels": {
+            language: {
+                "number": state.channel.number,
+                "kind": state.channel.kind.value,
+                "state": session.channel_state(language),
+                "speaker": state.speaker is not None,
+                "listeners": len(state.hub.listeners),
+                **state.hub.stats.as_dict(),
+                **machine.get(language, {}),
+            }
+            for language, state in session.channels.items()
+        },
+    }
