@@ -17,6 +17,8 @@ PACKAGE = Path(__file__).parents[1] / "src" / "livevent"
 ARCHITECTURE = Path(__file__).parents[1] / "docs" / "architecture.md"
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
+MAX_CLASS_LINES = 250
+MAX_RUNTIME_MODULES = 12  # directly in runtime/: the rest lives in rooms by job
 
 # What each room (a top-level module or package of livevent) may import. Lower rooms
 # never reach up; the event service and the runtime never import each other's HTTP.
@@ -179,6 +181,20 @@ def test_modules_and_functions_stay_small(module: str) -> None:
     lines = source.count("\n")
     assert lines <= MAX_MODULE_LINES, f"{module} has {lines} lines: split it by what it does"
     for node in ast.walk(ast.parse(source)):
+        length = (getattr(node, "end_lineno", None) or 0) - getattr(node, "lineno", 0) + 1
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            length = (node.end_lineno or node.lineno) - node.lineno + 1
             assert length <= MAX_FUNCTION_LINES, f"{module}.{node.name} has {length} lines"
+        if isinstance(node, ast.ClassDef):
+            assert length <= MAX_CLASS_LINES, f"class {module}.{node.name} has {length} lines"
+
+
+def test_the_runtime_lives_in_rooms_each_saying_its_job() -> None:
+    runtime = PACKAGE / "runtime"
+    direct = sorted(path.name for path in runtime.glob("*.py"))
+    assert len(direct) <= MAX_RUNTIME_MODULES, f"{len(direct)} modules directly in runtime/"
+    for folder in sorted(p for p in runtime.iterdir() if (p / "__init__.py").exists()):
+        tree = ast.parse((folder / "__init__.py").read_text())
+        docstring = ast.get_docstring(tree) or ""
+        assert docstring, f"runtime/{folder.name}/ does not say its job"
+        first_line = docstring.splitlines()[0]
+        assert len(first_line) <= 100, f"runtime/{folder.name}/'s job is not one line"

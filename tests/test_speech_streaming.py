@@ -216,7 +216,8 @@ def test_a_machine_that_stays_slow_turns_channels_consecutive_and_back() -> None
     from types import SimpleNamespace
     from typing import Any
 
-    from livevent.runtime.speech.pipeline import MAX_CHUNK, MIN_CHUNK, MachinePipeline
+    from livevent.runtime.speech.pace import MAX_CHUNK, MIN_CHUNK
+    from livevent.runtime.speech.pipeline import MachinePipeline
 
     channel = SimpleNamespace(interpretation=None, kind=None, language="es-ES")
     config = SimpleNamespace(

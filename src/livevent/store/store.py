@@ -8,7 +8,6 @@ both win, and a transition is checked against the state it moves from.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ from livevent.errors import (
     AlreadyExists,
     Conflict,
     InvalidTransition,
-    LimitReached,
     NotFound,
     VersionConflict,
 )
@@ -29,7 +27,6 @@ from livevent.model import (
     Event,
     EventCreate,
     EventFields,
-    EventFilter,
     EventPatch,
     EventStatus,
     can_transition,
@@ -40,7 +37,8 @@ from livevent.model.validation import invalid
 from livevent.store import migrate as migrations
 from livevent.store.audit import AuditRecords
 from livevent.store.customers import CustomerRecords
-from livevent.store.database import Connection, Database, Row
+from livevent.store.database import Connection, Database
+from livevent.store.event_reads import EVENT_COLUMNS, EventReads, event_of
 from livevent.store.links import SignInLinkStore
 from livevent.store.transcripts import TranscriptRecords
 from livevent.store.users import UserStore
@@ -52,22 +50,9 @@ _RANDOM_ID_TRIES = 20
 # Who the audit trail names when a caller of the library names nobody.
 SYSTEM_ACTOR = "system"
 
-_EVENT_COLUMNS = (
-    "id, customer_id, name, starts_at, ends_at, timezone, source_language, channels,"
-    " max_listeners, public, glossary, status, version, created_at, updated_at, interpretation"
-)
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _event(row: Row) -> Event:
-    data = dict(row)
-    for column in ("channels", "glossary"):
-        if isinstance(data[column], str):
-            data[column] = json.loads(data[column])
-    return Event.model_validate(data)
 
 
 def _channels_json(fields: EventFields) -> list[dict[str, Any]]:
@@ -78,7 +63,7 @@ def _glossary_json(fields: EventFields) -> list[dict[str, Any]]:
     return [entry.model_dump(mode="json") for entry in fields.glossary]
 
 
-class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
+class EventStore(EventReads, CustomerRecords, TranscriptRecords, AuditRecords):
     """The source of truth. Open it with `open_store(url)` or `async with`."""
 
     def __init__(self, database: Database) -> None:
@@ -119,54 +104,6 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
         async with self.database.read() as connection:
             await connection.fetchval("SELECT 1")
 
-    # -- events: reads --------------------------------------------------------
-
-    async def get_event(self, event_id: int) -> Event:
-        async with self.database.read() as connection:
-            row = await connection.fetchrow(
-                f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = $1", event_id
-            )
-        if row is None:
-            raise NotFound(f"event {event_id} does not exist", event_id=event_id)
-        return _event(row)
-
-    async def list_events(self, query: EventFilter | None = None) -> tuple[list[Event], int]:
-        """One page of events ordered by start, and how many match in all."""
-        query = query or EventFilter()
-        where: list[str] = []
-        args: list[Any] = []
-
-        def arg(value: Any) -> str:
-            args.append(value)
-            return f"${len(args)}"
-
-        if query.statuses:
-            where.append(f"status IN ({', '.join(arg(s) for s in query.statuses)})")
-        if query.customer_id is not None:
-            where.append(f"customer_id = {arg(query.customer_id)}")
-        if query.starts_from is not None:
-            where.append(f"starts_at >= {arg(query.starts_from)}")
-        if query.starts_before is not None:
-            where.append(f"starts_at < {arg(query.starts_before)}")
-        clause = f" WHERE {' AND '.join(where)}" if where else ""
-        async with self.database.read() as connection:
-            total = await connection.fetchval(f"SELECT COUNT(*) FROM events{clause}", *args)
-            rows = await connection.fetch(
-                f"SELECT {_EVENT_COLUMNS} FROM events{clause}"
-                f" ORDER BY starts_at, id LIMIT {arg(query.limit)} OFFSET {arg(query.offset)}",
-                *args,
-            )
-        return [_event(row) for row in rows], int(total)
-
-    async def count_live_events(self, customer_id: int) -> int:
-        async with self.database.read() as connection:
-            count = await connection.fetchval(
-                "SELECT COUNT(*) FROM events WHERE customer_id = $1 AND status = $2",
-                customer_id,
-                EventStatus.LIVE,
-            )
-        return int(count)
-
     # -- events: changes ------------------------------------------------------
 
     async def create_event(self, data: EventCreate, *, customer_id: int, actor: str) -> Event:
@@ -201,9 +138,9 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
                         )
                     continue
                 row = await connection.fetchrow(
-                    f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES"
+                    f"INSERT INTO events ({EVENT_COLUMNS}) VALUES"
                     " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14)"
-                    f" ON CONFLICT (id) DO NOTHING RETURNING {_EVENT_COLUMNS}",
+                    f" ON CONFLICT (id) DO NOTHING RETURNING {EVENT_COLUMNS}",
                     candidate,
                     customer_id,
                     fields.name,
@@ -225,7 +162,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
                 if data.id is not None:
                     raise AlreadyExists(f"event {data.id} already exists", event_id=data.id)
                 raise Conflict("no free event id found; give one with an explicit id")
-            event = _event(row)
+            event = event_of(row)
             await self._audit(connection, event.id, None, EventStatus.DRAFT, actor, None, now)
         return event
 
@@ -265,7 +202,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
                 "UPDATE events SET name = $3, starts_at = $4, ends_at = $5, timezone = $6,"
                 " source_language = $7, channels = $8, max_listeners = $9, public = $10,"
                 " glossary = $11, version = version + 1, updated_at = $12, interpretation = $13"
-                f" WHERE id = $1 AND version = $2 RETURNING {_EVENT_COLUMNS}",
+                f" WHERE id = $1 AND version = $2 RETURNING {EVENT_COLUMNS}",
                 event_id,
                 current.version,
                 fields.name,
@@ -287,7 +224,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
                 await self._audit(
                     connection, event_id, current.status, current.status, actor, None, now, change
                 )
-        return _event(row)
+        return event_of(row)
 
     async def transition(
         self,
@@ -310,7 +247,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
                 await self._check_live_limit(connection, current)
             row = await connection.fetchrow(
                 "UPDATE events SET status = $3, version = version + 1, updated_at = $4"
-                f" WHERE id = $1 AND status = $2 RETURNING {_EVENT_COLUMNS}",
+                f" WHERE id = $1 AND status = $2 RETURNING {EVENT_COLUMNS}",
                 event_id,
                 current.status,
                 target,
@@ -319,32 +256,7 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
             if row is None:  # only reachable without row locks; kept as the last guard
                 raise InvalidTransition(event_id, current.status, target)
             await self._audit(connection, event_id, current.status, target, actor, reason, now)
-        return _event(row)
-
-    async def _check_live_limit(self, connection: Connection, event: Event) -> None:
-        """Refuse a start past the customer's concurrent LIVE events.
-
-        The customer's row is locked (PostgreSQL) or the whole store is
-        (SQLite's BEGIN IMMEDIATE), so two starts cannot both see room for one.
-        """
-        row = await connection.fetchrow(
-            "SELECT name, max_live_events FROM customers WHERE id = $1" + self.database.lock_rows,
-            event.customer_id,
-        )
-        assert row is not None
-        live = await connection.fetchval(
-            "SELECT COUNT(*) FROM events WHERE customer_id = $1 AND status = $2",
-            event.customer_id,
-            EventStatus.LIVE,
-        )
-        if int(live) >= int(row["max_live_events"]):
-            raise LimitReached(
-                f"customer {row['name']!r} already has {live} live event(s), its limit;"
-                f" end one before starting event {event.id}",
-                event_id=event.id,
-                customer_id=event.customer_id,
-                limit=int(row["max_live_events"]),
-            )
+        return event_of(row)
 
     async def delete_event(self, event_id: int, *, actor: str = SYSTEM_ACTOR) -> None:
         """Remove a DRAFT event; anything scheduled or later is cancelled instead.
@@ -378,9 +290,9 @@ class EventStore(CustomerRecords, TranscriptRecords, AuditRecords):
 
     async def _locked(self, connection: Connection, event_id: int) -> Event:
         row = await connection.fetchrow(
-            f"SELECT {_EVENT_COLUMNS} FROM events WHERE id = $1{self.database.lock_rows}",
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE id = $1{self.database.lock_rows}",
             event_id,
         )
         if row is None:
             raise NotFound(f"event {event_id} does not exist", event_id=event_id)
-        return _event(row)
+        return event_of(row)

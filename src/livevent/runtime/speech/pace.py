@@ -1,0 +1,37 @@
+"""How often the floor is decoded: as often as the machine allows, so work never piles up.
+
+A slow decode stretches the period (degraded: captions lag); past `MAX_CHUNK` the
+machine cannot interpret simultaneously at all, and the simultaneous booths turn
+consecutive (whole sentences at pauses) until it can again.
+"""
+
+from __future__ import annotations
+
+MIN_CHUNK = 0.75  # seconds of new speech between decodes
+MAX_CHUNK = 4.0
+OVERLOADED_CHUNK = 8.0
+DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so
+
+
+class DecodePace:
+    def __init__(self) -> None:
+        self.chunk = MIN_CHUNK
+        self.overloaded = False
+        self.average = 0.0  # seconds a decode takes, smoothed
+
+    @property
+    def degraded(self) -> bool:
+        return self.chunk >= DEGRADED_CHUNK
+
+    def decoded(self, seconds: float) -> bool:
+        """A decode took `seconds`: the next period. True when `overloaded` flipped."""
+        # Smoothed: one slow decode (a busy neighbour) must not flip the channels'
+        # mode; a machine that stays slow does.
+        self.average += (seconds - self.average) * 0.3
+        wanted = max(MIN_CHUNK, self.average * 1.5)
+        overloaded = wanted > MAX_CHUNK
+        # Overloaded, decode seldom: only to keep the buffer inside Whisper's window.
+        self.chunk = OVERLOADED_CHUNK if overloaded else min(MAX_CHUNK, wanted)
+        flipped = overloaded != self.overloaded
+        self.overloaded = overloaded
+        return flipped
