@@ -26,9 +26,20 @@ from typing import Any, Literal
 from urllib.parse import urlencode
 
 import aiohttp
+from pydantic import BaseModel
 
 from livevent.runtime.media.audio import SAMPLE_RATE
-from livevent.runtime.wire import AudioKind, AudioMessage, unpack_audio
+from livevent.runtime.wire import (
+    AudioKind,
+    AudioMessage,
+    ListenerSwitch,
+    Outgoing,
+    SpeakerEnd,
+    SpeakerHandover,
+    SpeakerMute,
+    read_server_message,
+    unpack_audio,
+)
 
 Message = dict[str, Any]
 AudioFormat = Literal["opus", "pcm"]
@@ -36,10 +47,15 @@ AudioFormat = Literal["opus", "pcm"]
 
 @dataclass
 class Heard:
-    """What a listener received: decoded audio, JSON messages, and how its socket closed."""
+    """What a listener received: decoded audio, JSON messages, and how its socket closed.
+
+    `messages` are the JSON messages as sent; `received` the same read into the
+    protocol's own models (runtime/wire.py), the classes the server wrote them with.
+    """
 
     audio: bytearray = field(default_factory=bytearray)
     messages: list[Message] = field(default_factory=list)
+    received: list[Outgoing] = field(default_factory=list)
     sequences: list[int] = field(default_factory=list)
     close_code: int | None = None
     close_reason: str | None = None
@@ -60,6 +76,10 @@ class Heard:
     @property
     def closed(self) -> bool:
         return self.close_code is not None
+
+
+def _json(message: BaseModel) -> str:
+    return message.model_dump_json(exclude_none=True)
 
 
 def _socket_url(base_url: str, path: str, query: dict[str, str]) -> str:
@@ -172,6 +192,9 @@ class ListenerClient:
         elif message.type is aiohttp.WSMsgType.TEXT:
             parsed: Message = json.loads(message.data)
             self.heard.messages.append(parsed)
+            model = read_server_message(message.data)
+            if model is not None:
+                self.heard.received.append(model)
             if self.on_message is not None:
                 self.on_message(parsed)
         else:
@@ -202,7 +225,7 @@ class ListenerClient:
     # -- talking back ---------------------------------------------------------------
 
     async def switch(self, channel: str | int) -> None:
-        await self.ws.send_json({"type": "switch", "channel": str(channel)})
+        await self.ws.send_str(_json(ListenerSwitch(type="switch", channel=str(channel))))
 
     async def close(self) -> None:
         await self.ws.close()
@@ -255,14 +278,14 @@ class SpeakerClient:
                 await asyncio.sleep(max(0.0, started + sent - time.monotonic()))  # pacing
 
     async def mute(self, muted: bool = True) -> None:
-        await self.ws.send_json({"type": "mute" if muted else "unmute"})
+        await self.ws.send_str(_json(SpeakerMute(type="mute" if muted else "unmute")))
 
     async def hand_over(self) -> None:
-        await self.ws.send_json({"type": "handover"})
+        await self.ws.send_str(_json(SpeakerHandover(type="handover")))
 
     async def end(self, *, end_event: bool = False) -> None:
         """Say the speaker is done (the floor may end the event too)."""
-        await self.ws.send_json({"type": "end", "end_event": end_event})
+        await self.ws.send_str(_json(SpeakerEnd(type="end", end_event=end_event)))
 
 
 __all__ = ["Heard", "ListenerClient", "SpeakerClient"]

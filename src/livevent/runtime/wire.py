@@ -25,6 +25,7 @@ from pydantic import (
     Field,
     SerializerFunctionWrapHandler,
     TypeAdapter,
+    ValidationError,
     model_serializer,
 )
 
@@ -244,3 +245,20 @@ class ErrorMessage(Outgoing):
 
     type: Literal["error"] = "error"
     message: str
+
+
+ServerMessage = Annotated[
+    Welcome | Status | Caption | ChannelsChanged | Ready | Standby | ErrorMessage,
+    Field(discriminator="type"),
+]
+_server_messages: TypeAdapter[Any] = TypeAdapter(ServerMessage)
+
+
+def read_server_message(data: str | bytes) -> Outgoing | None:
+    """A server's JSON message as its model (what a relay or a client reads), None if it
+    is not one: the same classes write and read every message of the protocol."""
+    try:
+        message: Outgoing = _server_messages.validate_json(data)
+    except ValidationError:
+        return None
+    return message

@@ -21,6 +21,7 @@ from livevent.errors import LiveventError
 from livevent.model import EventStatus
 from livevent.runtime.live.channels import ChannelState
 from livevent.runtime.media.audio import FRAME_BYTES
+from livevent.runtime.wire import Status
 
 SessionRole = Literal["owner", "relay"]
 # Messages waiting to go to other instances; past this, live audio is dropped.
@@ -126,7 +127,7 @@ class ScaleOut:
                     continue
                 state = self.channels[language]
                 parsed = state.hub.relay(message.data)
-                if parsed is not None and parsed.get("type") == "status":
+                if isinstance(parsed, Status):
                     state.remote = parsed
         finally:
             await subscription.aclose()

@@ -15,7 +15,6 @@ On one instance (or a memory:// bus), the owner's booth is all there is.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
@@ -24,6 +23,13 @@ from typing import Any
 from livevent.aio import raise_if_cancelled
 from livevent.bus import Bus, Subscription, keys
 from livevent.errors import LiveventError, Unavailable
+from livevent.runtime.cluster.messages import (
+    BoothCommand,
+    BoothMessage,
+    BoothState,
+    Resync,
+    read_booth_message,
+)
 from livevent.runtime.live.booth import TurnCallback
 from livevent.runtime.live.channels import ChannelState
 
@@ -31,7 +37,6 @@ log = logging.getLogger(__name__)
 
 # A relay waits this long for the owner to answer a speaker's command.
 ASK_TIMEOUT = 5.0
-COMMANDS = ("enter", "handover", "leave", "mute")
 
 
 def _unheard(active: bool) -> None:
@@ -60,7 +65,7 @@ class Speakers:
         self._local: dict[str, tuple[str, TurnCallback]] = {}  # id -> language, callback
         self._active: dict[str, str | None] = {}  # a relay's view of each channel's booth
         self._replies: dict[str, asyncio.Future[bool]] = {}
-        self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._outbox: asyncio.Queue[BoothMessage] = asyncio.Queue()
         self._channel = keys.live_booth(event_id)
 
     async def open(self) -> None:
@@ -84,8 +89,8 @@ class Speakers:
                 self._broadcast(language)
             return speaker_id
         speaker_id = uuid.uuid4().hex
-        command = {"op": "enter", "language": language, "speaker": speaker_id}
-        if not await self._ask({**command, "standby": standby}):
+        command = BoothCommand(op="enter", language=language, speaker=speaker_id, standby=standby)
+        if not await self._ask(command):
             return None
         # Only now: the socket tells its speaker the first turn itself.
         self._local[speaker_id] = (language, turn)
@@ -99,7 +104,9 @@ class Speakers:
     async def hand_over(self, language: str, speaker_id: str) -> bool:
         """The active speaker yields to a partner in standby; False when there is none."""
         if not self._is_owner():
-            return await self._ask({"op": "handover", "language": language, "speaker": speaker_id})
+            return await self._ask(
+                BoothCommand(op="handover", language=language, speaker=speaker_id)
+            )
         if not self.channels[language].booth.hand_over(speaker_id):
             return False
         self._changed(language)
@@ -109,7 +116,7 @@ class Speakers:
     def set_muted(self, language: str, speaker_id: str, muted: bool) -> None:
         """The active speaker mutes or unmutes the channel (others are not heard anyway)."""
         if not self._is_owner():
-            self._post({"op": "mute", "language": language, "speaker": speaker_id, "on": muted})
+            self._post(BoothCommand(op="mute", language=language, speaker=speaker_id, on=muted))
         elif self.channels[language].booth.active == speaker_id:
             self._apply_mute(language, muted)
             self._broadcast(language)
@@ -117,7 +124,7 @@ class Speakers:
     def release(self, language: str, speaker_id: str) -> None:
         self._local.pop(speaker_id, None)
         if not self._is_owner():
-            self._post({"op": "leave", "language": language, "speaker": speaker_id})
+            self._post(BoothCommand(op="leave", language=language, speaker=speaker_id))
             if self._active.get(language) == speaker_id:
                 self._active[language] = None
             return
@@ -141,24 +148,23 @@ class Speakers:
                     self._local[active][1](True)  # a partner here takes the floor
                 self._changed(language)
             self._broadcast(language)
-        self._post({"op": "resync"})
+        self._post(Resync())
 
     # -- the bus ------------------------------------------------------------------------
 
     def _broadcast(self, language: str, request: str | None = None, ok: bool = True) -> None:
         state = self.channels[language]
         self._post(
-            {
-                "op": "state",
-                "language": language,
-                "active": state.booth.active,
-                "muted": state.muted,
-                "request": request,
-                "ok": ok,
-            }
+            BoothState(
+                language=language,
+                active=state.booth.active,
+                muted=state.muted,
+                request=request,
+                ok=ok,
+            )
         )
 
-    def _post(self, message: dict[str, Any]) -> None:
+    def _post(self, message: BoothMessage) -> None:
         self._outbox.put_nowait(message)
 
     async def _publish(self) -> None:
@@ -166,16 +172,16 @@ class Speakers:
             raise_if_cancelled()
             message = await self._outbox.get()
             try:
-                await self.bus.publish(self._channel, json.dumps(message))
+                await self.bus.publish(self._channel, message.to_json())
             except LiveventError as error:
                 log.warning("booth message not sent: %s", error)
 
-    async def _ask(self, command: dict[str, Any]) -> bool:
+    async def _ask(self, command: BoothCommand) -> bool:
         """Send a command to the owner and wait for its answer."""
         request = uuid.uuid4().hex
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._replies[request] = answer
-        self._post({**command, "request": request})
+        self._post(command.model_copy(update={"request": request}))
         try:
             async with asyncio.timeout(ASK_TIMEOUT):
                 return await answer
@@ -190,51 +196,53 @@ class Speakers:
         try:
             async for message in subscription:
                 try:
-                    parsed = json.loads(message.data)
-                    if self._is_owner():
-                        self._command(parsed)
-                    else:
-                        self._heard(parsed)
-                except (ValueError, KeyError, TypeError) as error:
+                    parsed = read_booth_message(message.data)
+                except ValueError as error:
                     log.warning("unreadable booth message: %s", error)
+                    continue
+                if self._is_owner():
+                    if isinstance(parsed, BoothCommand):
+                        self._command(parsed)
+                else:
+                    self._heard(parsed)
         finally:
             await subscription.aclose()
 
-    def _command(self, message: dict[str, Any]) -> None:
+    def _command(self, message: BoothCommand) -> None:
         """The owner applies a relay's command and answers with the channel's state."""
-        op, language = message.get("op"), message.get("language")
-        if op not in COMMANDS or language not in self.channels:
-            return  # our own state messages and resyncs, echoed back
+        language = message.language
+        if language not in self.channels:
+            return
         booth = self.channels[language].booth
-        speaker_id, request, ok = str(message["speaker"]), message.get("request"), True
+        speaker_id, request, ok = message.speaker, message.request, True
         was = booth.active
-        if op == "enter":
-            standby = bool(message.get("standby")) or bool(message.get("resume"))
+        if message.op == "enter":
+            standby = message.standby or message.resume
             ok = booth.enter(_unheard, standby=standby, speaker_id=speaker_id) is not None
-        elif op == "handover":
+        elif message.op == "handover":
             ok = booth.hand_over(speaker_id)
-        elif op == "leave":
+        elif message.op == "leave":
             booth.leave(speaker_id)
         elif booth.active == speaker_id:  # mute: only the active speaker's counts
-            self._apply_mute(language, bool(message.get("on")))
+            self._apply_mute(language, message.on)
         if booth.active != was:
             self._changed(language)
         self._broadcast(language, request, ok)
 
-    def _heard(self, message: dict[str, Any]) -> None:
+    def _heard(self, message: BoothMessage) -> None:
         """A relay: the owner's answers and states, applied to this instance's speakers."""
-        if message.get("op") == "resync":
+        if isinstance(message, Resync):
             self._enter_again()
             return
-        if message.get("op") != "state" or message.get("language") not in self.channels:
-            return
-        language, active = message["language"], message.get("active")
+        if not isinstance(message, BoothState) or message.language not in self.channels:
+            return  # other relays' commands, for the owner only
+        language, active = message.language, message.active
         before = self._active.get(language)
         self._active[language] = active
-        self.channels[language].muted = bool(message.get("muted"))
-        answer = self._replies.get(message.get("request") or "")
+        self.channels[language].muted = message.muted
+        answer = self._replies.get(message.request or "")
         if answer is not None and not answer.done():
-            answer.set_result(bool(message.get("ok")))
+            answer.set_result(message.ok)
         for speaker_id, (lang, turn) in list(self._local.items()):
             if lang == language and (before == speaker_id) != (active == speaker_id):
                 turn(active == speaker_id)
@@ -245,5 +253,4 @@ class Speakers:
             self._local.items(), key=lambda item: self._active.get(item[1][0]) != item[0]
         )
         for speaker_id, (language, _) in ordered:
-            command = {"op": "enter", "language": language, "speaker": speaker_id, "resume": True}
-            self._post(command)
+            self._post(BoothCommand(op="enter", language=language, speaker=speaker_id, resume=True))

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 from livevent.model import Channel, ChannelKind, language_name
 from livevent.runtime.live.booth import Booth
 from livevent.runtime.live.fanout import ChannelHub
-from livevent.runtime.wire import ChannelInfo
+from livevent.runtime.wire import ChannelInfo, Status
 
 
 def channel_info(channel: Channel) -> ChannelInfo:
@@ -32,7 +31,7 @@ class ChannelState:
     playing: bool = False  # a machine channel speaking a translation
     problem: str | None = None  # why a machine channel cannot run
     note: str | None = None  # a machine channel that runs captions only, and why
-    remote: dict[str, Any] | None = None  # on a relay: the owner's last status of the channel
+    remote: Status | None = None  # on a relay: the owner's last status of the channel
 
     @property
     def speaker(self) -> str | None:
@@ -45,7 +44,7 @@ class ChannelState:
     def on_air(self, *, machine_ready: bool) -> str:
         """live, waiting, paused or unavailable: what listeners are told of the channel."""
         if self.remote is not None:
-            return str(self.remote.get("channel_state", "waiting"))
+            return self.remote.channel_state or "waiting"
         if self.channel.kind is ChannelKind.MACHINE and self.speaker is None:
             # Fed by the speech pipeline: without it the channel is honestly off air.
             if not machine_ready or self.problem:

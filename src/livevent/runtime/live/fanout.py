@@ -10,11 +10,10 @@ too long is disconnected. Nobody else waits for it.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from livevent.model import Channel
 from livevent.runtime.media.audio import FRAME_SAMPLES
@@ -24,6 +23,7 @@ from livevent.runtime.wire import (
     AudioKind,
     Outgoing,
     pack_audio,
+    read_server_message,
     unpack_audio,
     websocket_frame,
 )
@@ -223,17 +223,16 @@ class ChannelHub:
 
     # -- relayed from the owner instance -------------------------------------------
 
-    def relay(self, data: bytes) -> dict[str, Any] | None:
+    def relay(self, data: bytes) -> Outgoing | None:
         """A message the owner instance published, to this instance's listeners.
 
         Opus goes out as the owner encoded it; PCM listeners get it decoded here,
-        once for all of them. A JSON message is also returned, parsed.
+        once for all of them. A JSON message is also returned, read into its model.
         """
         tag, body = data[:1], data[1:]
         if tag == RELAYED_JSON:
             self._broadcast(websocket_frame(body, text=True), audio=None)
-            parsed: dict[str, Any] = json.loads(body)
-            return parsed
+            return read_server_message(body)
         if tag != RELAYED_AUDIO:
             return None
         self._broadcast(websocket_frame(body), audio="opus")

@@ -37,7 +37,7 @@ def status(session: LiveSession, channel: str | None = None) -> Status:
     message.channel_state = session.channel_state(channel)
     message.speaker = state.speaker is not None and not state.muted
     if state.remote is not None:
-        message.speaker = bool(state.remote.get("speaker"))
+        message.speaker = bool(state.remote.speaker)
     machine_problem = session.duties.problem
     problem = state.problem or (
         machine_problem if state.channel.kind is ChannelKind.MACHINE else None
@@ -47,7 +47,7 @@ def status(session: LiveSession, channel: str | None = None) -> Status:
     elif state.note and message.channel_state != "unavailable":
         message.channel_reason = state.note
     elif state.remote is not None:
-        message.channel_reason = state.remote.get("channel_reason")
+        message.channel_reason = state.remote.channel_reason
     return message
 
 

@@ -1,0 +1,62 @@
+"""The messages instances send each other on the bus, typed both ways like the sockets'.
+
+On an event's booth channel (`live_booth`): a relay's `BoothCommand` for a speaker it
+serves, the owner's `BoothState` of a channel after each change (and as the answer
+to a command), and a new owner's `Resync`. One model writes each message and reads
+it back; anything else on the channel is dropped, named in the log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+
+class _BusMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+
+class BoothCommand(_BusMessage):
+    """A relay asks the owner: a speaker enters (active, or `standby`), hands over,
+    mutes (`on`) or leaves. `request` names the command the owner's state answers."""
+
+    op: Literal["enter", "handover", "mute", "leave"]
+    language: str = Field(max_length=35)
+    speaker: str = Field(max_length=64)
+    request: str | None = Field(None, max_length=64)
+    standby: bool = False
+    resume: bool = False  # entering again after an owner changed: back to its place
+    on: bool = False
+
+
+class BoothState(_BusMessage):
+    """The owner says who is active on a channel and whether it is muted."""
+
+    op: Literal["state"] = "state"
+    language: str = Field(max_length=35)
+    active: str | None = None
+    muted: bool = False
+    request: str | None = Field(None, max_length=64)
+    ok: bool = True
+
+
+class Resync(_BusMessage):
+    """A new owner: every relay's speakers enter its booths again."""
+
+    op: Literal["resync"] = "resync"
+
+
+BoothMessage = Annotated[BoothCommand | BoothState | Resync, Field(discriminator="op")]
+_booth_messages: TypeAdapter[BoothCommand | BoothState | Resync] = TypeAdapter(BoothMessage)
+
+
+def read_booth_message(data: str | bytes) -> BoothCommand | BoothState | Resync:
+    """The message, or ValueError saying why it is none of ours."""
+    try:
+        return _booth_messages.validate_json(data)
+    except ValidationError as error:
+        raise ValueError(f"not a booth message: {error.error_count()} problem(s)") from None
