@@ -335,6 +335,19 @@ async def test_live_endpoints(client: Client, runtime: LiveRuntime, event_id: in
     await listener.close()
 
 
+async def test_going_live_reads_the_config_from_the_store_once(
+    runtime: LiveRuntime, event_id: int
+) -> None:
+    """The fresh read before the owner lock; the moved event comes back from the move."""
+    gateway = runtime.gateway
+    assert isinstance(gateway, LocalGateway)
+    before = gateway.loads
+    session = await runtime.start(event_id)
+    assert gateway.loads - before == 1
+    assert session.config.status is EventStatus.LIVE
+    assert session.config.limits == (await gateway.load(event_id)).limits
+
+
 async def test_a_thousand_joins_cost_one_store_read(
     client: Client, runtime: LiveRuntime, event_id: int
 ) -> None:

@@ -376,6 +376,10 @@ class EventConfig(Event):
     languages: list[str] = Field(description="the original language first, then the others")
     limits: Limits
 
+    def moved(self, event: Event) -> EventConfig:
+        """This config after a status move: the event as it is now, the same limits."""
+        return EventConfig(**event.model_dump(), languages=self.languages, limits=self.limits)
+
     @classmethod
     def of(cls, event: Event, customer: Customer) -> EventConfig:
         caps = [customer.max_listeners_per_event]

@@ -208,12 +208,12 @@ class LiveRuntime:
         if owner and config.status in STARTABLE:
             try:
                 reason = "live session started"
-                await self.gateway.act(event_id, "start", reason=reason, actor=actor)
+                moved = await self.gateway.act(event_id, "start", reason=reason, actor=actor)
             except BaseException:
                 with contextlib.suppress(LiveventError):
                     await self.bus.release(keys.live_owner(event_id), self.instance)
                 raise
-            config = await self.cache.get(event_id, fresh=True)
+            config = config.moved(moved)  # no third read of the config
         # LIVE without a session here: a restart, or another instance runs it.
         session = LiveSession(
             config=config,

@@ -103,6 +103,9 @@ class ChannelHub:
         self.pace_limit = pace_limit  # a pong this late: too slow
         self.on_slow = on_slow or (lambda listener: None)
         self.listeners: dict[str, Listener] = {}
+        # Who gets audio, by format (captions-only listeners are in neither): a frame
+        # asks what to encode, and a batch whom to send it, without a scan of everyone.
+        self._audio: dict[str, dict[str, Listener]] = {"opus": {}, "pcm": {}}
         self.stats = HubStats()
         self._encoder: OpusEncoder | None = None
         self._opus: list[bytes] = []
@@ -128,9 +131,24 @@ class ChannelHub:
 
     def add(self, listener: Listener) -> None:
         self.listeners[listener.id] = listener
+        if not listener.captions_only:
+            self._audio[listener.format][listener.id] = listener
 
     def remove(self, listener_id: str) -> Listener | None:
+        for group in self._audio.values():
+            group.pop(listener_id, None)
         return self.listeners.pop(listener_id, None)
+
+    def reshape(
+        self, listener: Listener, audio: Literal["opus", "pcm"], captions_only: bool
+    ) -> None:
+        """A listener asks for another format, or for captions only (its hello)."""
+        joined = listener.id in self.listeners
+        if joined:
+            self.remove(listener.id)
+        listener.format, listener.captions_only = audio, captions_only
+        if joined:
+            self.add(listener)
 
     def check_pace(self, now: float | None = None) -> None:
         """Ping every listener due for it; one whose pong is `pace_limit` late is too slow."""
@@ -154,15 +172,8 @@ class ChannelHub:
         self.on_slow(listener)
 
     def _wants(self) -> tuple[bool, bool]:
-        opus, pcm = self.remote_audio or self.recorder is not None, False
-        for listener in self.listeners.values():
-            if listener.captions_only:
-                continue
-            if listener.format == "opus":
-                opus = True
-            else:
-                pcm = True
-        return opus, pcm
+        opus = bool(self._audio["opus"]) or self.remote_audio or self.recorder is not None
+        return opus, bool(self._audio["pcm"])
 
     # -- audio --------------------------------------------------------------------
 
@@ -248,23 +259,38 @@ class ChannelHub:
         return None
 
     def _broadcast(self, frame: bytes, *, audio: Literal["opus", "pcm"] | None) -> None:
-        now = time.monotonic()
-        stats = self.stats
-        for listener in list(self.listeners.values()):
+        # The hot loop of the fan-out: per listener, one check and one write.
+        if audio is None:
+            delivered = 0
+            for listener in list(self.listeners.values()):
+                transport = listener.transport
+                if not transport.is_closing():
+                    transport.write(frame)
+                    delivered += 1
+            self.stats.deliveries += delivered
+            return
+        now = 0.0
+        delivered = 0
+        max_buffer = self.max_buffer
+        for listener in list(self._audio[audio].values()):
             transport = listener.transport
             if transport.is_closing():
                 continue
-            if audio is not None:
-                if listener.captions_only or listener.format != audio:
-                    continue
-                if transport.get_write_buffer_size() > self.max_buffer:
-                    listener.dropped += 1
-                    stats.drops += 1
-                    if listener.behind_since is None:
-                        listener.behind_since = now
-                    elif now - listener.behind_since > self.slow_after and not listener.too_slow:
-                        self._too_slow(listener)
-                    continue
+            if transport.get_write_buffer_size() > max_buffer:
+                now = now or time.monotonic()
+                self._behind(listener, now)
+                continue
+            if listener.behind_since is not None:
                 listener.behind_since = None
             transport.write(frame)
-            stats.deliveries += 1
+            delivered += 1
+        self.stats.deliveries += delivered
+
+    def _behind(self, listener: Listener, now: float) -> None:
+        """A listener whose socket holds a full buffer misses this message."""
+        listener.dropped += 1
+        self.stats.drops += 1
+        if listener.behind_since is None:
+            listener.behind_since = now
+        elif now - listener.behind_since > self.slow_after and not listener.too_slow:
+            self._too_slow(listener)

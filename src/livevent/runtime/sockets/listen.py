@@ -208,8 +208,7 @@ async def _control(
         return language
     target = language
     if isinstance(parsed, ListenerHello):
-        listener.format = parsed.format
-        listener.captions_only = parsed.captions_only
+        session.channels[language].hub.reshape(listener, parsed.format, parsed.captions_only)
         target = parsed.channel or language
     elif isinstance(parsed, ListenerSwitch):
         target = parsed.channel

@@ -17,7 +17,7 @@ from livevent.auth.signing import service_token
 from livevent.bus import Bus
 from livevent.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unavailable
 from livevent.events.service import EventService
-from livevent.model import EventConfig, StatusChange, TranscriptSegment
+from livevent.model import Event, EventConfig, StatusChange, TranscriptSegment
 from livevent.settings import Settings
 from livevent.store import open_store
 
@@ -31,8 +31,9 @@ class EventGateway(Protocol):
 
     async def act(
         self, event_id: int, action: str, *, reason: str | None = None, actor: str | None = None
-    ) -> None:
-        """Move the event: `start`, `end` or `cancel`, on behalf of `actor` (else the runtime)."""
+    ) -> Event:
+        """Move the event: `start`, `end` or `cancel`, on behalf of `actor` (else the runtime);
+        the event as it is after the move."""
         ...
 
     async def last_change(self, event_id: int) -> StatusChange | None: ...
@@ -57,8 +58,8 @@ class LocalGateway:
 
     async def act(
         self, event_id: int, action: str, *, reason: str | None = None, actor: str | None = None
-    ) -> None:
-        await self.service.act(event_id, action, actor=actor or RUNTIME_ACTOR, reason=reason)
+    ) -> Event:
+        return await self.service.act(event_id, action, actor=actor or RUNTIME_ACTOR, reason=reason)
 
     async def last_change(self, event_id: int) -> StatusChange | None:
         history = await self.service.history(event_id)
@@ -126,11 +127,12 @@ class HttpGateway:
 
     async def act(
         self, event_id: int, action: str, *, reason: str | None = None, actor: str | None = None
-    ) -> None:
+    ) -> Event:
         # The event service names the token's holder (this runtime); the person goes in the reason.
         if actor is not None:
             reason = f"{reason or action} (by {actor})"
-        await self._request("POST", f"/api/events/{event_id}/{action}", {"reason": reason})
+        moved = await self._request("POST", f"/api/events/{event_id}/{action}", {"reason": reason})
+        return Event.model_validate(moved)
 
     async def last_change(self, event_id: int) -> StatusChange | None:
         payload = await self._request("GET", f"/api/events/{event_id}/history")
