@@ -8,6 +8,7 @@ double underscore (`LIVEVENT_SECTION__FIELD`).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from contextvars import ContextVar
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BeforeValidator, Field, SecretStr, ValidationError
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -71,6 +72,12 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="address the HTTP server listens on")
     port: int = Field(8080, ge=0, le=65535, description="port the HTTP server listens on")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of the reverse proxies in front (none by default):"
+        " only from them, the client's address, scheme and host are read from Forwarded or"
+        ' X-Forwarded-For/-Proto/-Host; e.g. ["127.0.0.1"]',
+    )
     public_url: str | None = Field(
         None, description="base URL listeners reach this server at (else http://HOST:PORT)"
     )
@@ -187,6 +194,17 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text", description="text for people, json (one object a line) for log collectors"
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, values: list[str]) -> list[str]:
+        checked = []
+        for value in values:
+            try:
+                checked.append(str(ipaddress.ip_network(value.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"{value!r} is not an IP address or network") from None
+        return checked
 
     @classmethod
     def settings_customise_sources(

@@ -14,6 +14,7 @@ from livevent.auth.signing import verifier_for
 from livevent.errors import LiveventError
 from livevent.events.service import EventService, open_service
 from livevent.http.appkeys import OPENAPI, SERVICE, SETTINGS, VERIFIER
+from livevent.http.forwarded import forwarded_middleware, parse_networks
 from livevent.http.openapi import build_openapi
 from livevent.http.operations import Operation
 from livevent.http.problems import problem, problem_middleware
@@ -27,8 +28,10 @@ MAX_BODY_BYTES = 256 * 1024
 def base_app(settings: Settings) -> web.Application:
     """An application with the problem, rate and auth middlewares every livevent app runs."""
     logs.quiet_parser_errors()
+    # Who the client is comes first: every limit, log line and link after it uses it.
+    forwarded = forwarded_middleware(parse_networks(settings.trusted_proxies))
     app = web.Application(
-        middlewares=[problem_middleware, rate_middleware, auth_middleware],
+        middlewares=[forwarded, problem_middleware, rate_middleware, auth_middleware],
         client_max_size=MAX_BODY_BYTES,
     )
     app[SETTINGS] = settings
