@@ -10,6 +10,7 @@ import pytest
 from livevent.runtime.cluster.messages import (
     BoothCommand,
     BoothState,
+    Heartbeat,
     Resync,
     read_booth_message,
 )
@@ -94,3 +95,11 @@ def test_booth_messages_between_instances_read_back_as_themselves(
 def test_a_booth_message_that_is_none_of_ours_is_refused_by_name(text: str) -> None:
     with pytest.raises(ValueError, match="not a booth message"):
         read_booth_message(text)
+
+
+def test_a_heartbeat_reads_back_and_a_newer_instances_extra_words_are_ignored() -> None:
+    beat = Heartbeat(instance="live-1", address="http://127.0.0.1:8081", events={"123457": "owner"})
+    assert Heartbeat.read(beat.to_json()) == beat
+    newer = '{"instance": "live-2", "spool": 3, "load": 0.4}'
+    assert Heartbeat.read(newer) == Heartbeat(instance="live-2", spool=3)
+    assert Heartbeat.read(None) is None and Heartbeat.read("{") is None

@@ -32,6 +32,7 @@ from livevent.events.service import EventService
 from livevent.http.sockets import CloseCode
 from livevent.model import EventConfig, EventStatus
 from livevent.runtime.cluster.duties import OwnerKit
+from livevent.runtime.cluster.messages import Heartbeat
 from livevent.runtime.cluster.ownership import heartbeat, take_lock_when_free
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
@@ -303,11 +304,11 @@ class LiveRuntime:
         log.info("event %s is %s (%s): closing its session", event_id, status.value, reason)
         await session.close(status, reason)
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> Heartbeat:
         """What this instance's heartbeat says: where it serves, which events, its spool."""
-        return {
-            "instance": self.instance,
-            "address": self.address,
-            "events": {str(e): s.role for e, s in self.sessions.items()},
-            "spool": self.transcripts.waiting,
-        }
+        return Heartbeat(
+            instance=self.instance,
+            address=self.address,
+            events={str(e): s.role for e, s in self.sessions.items()},
+            spool=self.transcripts.waiting,
+        )

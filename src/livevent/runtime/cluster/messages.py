@@ -3,7 +3,9 @@
 On an event's booth channel (`live_booth`): a relay's `BoothCommand` for a speaker it
 serves, the owner's `BoothState` of a channel after each change (and as the answer
 to a command), and a new owner's `Resync`. One model writes each message and reads
-it back; anything else on the channel is dropped, named in the log.
+it back; anything else on the channel is dropped, named in the log. Each instance's
+`Heartbeat` (`instance:{name}:alive`) says it is alive, where it serves, and what
+its spool holds.
 """
 
 from __future__ import annotations
@@ -60,3 +62,24 @@ def read_booth_message(data: str | bytes) -> BoothCommand | BoothState | Resync:
         return _booth_messages.validate_json(data)
     except ValidationError as error:
         raise ValueError(f"not a booth message: {error.error_count()} problem(s)") from None
+
+
+class Heartbeat(_BusMessage):
+    """An instance is alive: where it serves, its events (and its role in each), its spool."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)  # a newer instance may say more
+
+    instance: str
+    address: str | None = None
+    events: dict[str, str] = Field(default_factory=dict)
+    spool: int = 0
+
+    @classmethod
+    def read(cls, data: str | bytes | None) -> Heartbeat | None:
+        """The heartbeat, or None when there is none or it is unreadable."""
+        if not data:
+            return None
+        try:
+            return cls.model_validate_json(data)
+        except ValidationError:
+            return None

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Callable
-from typing import Any
 
 from livevent.aio import raise_if_cancelled
 from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
+from livevent.runtime.cluster.messages import Heartbeat
 
 WATCH_PERIOD = 0.2
 
@@ -58,11 +57,11 @@ async def take_lock_when_free(bus: Bus, key: str, holder: str, ttl: float) -> No
 
 
 async def heartbeat(
-    bus: Bus, instance: str, describe: Callable[[], dict[str, Any]], *, ttl: float
+    bus: Bus, instance: str, describe: Callable[[], Heartbeat], *, ttl: float
 ) -> None:
     """Say every second that this instance is alive (its listeners count) and what it serves."""
     while True:
         raise_if_cancelled()
         with contextlib.suppress(LiveventError):
-            await bus.put(keys.instance_alive(instance), json.dumps(describe()), ttl=ttl)
+            await bus.put(keys.instance_alive(instance), describe().to_json(), ttl=ttl)
         await asyncio.sleep(1.0)  # the heartbeat period

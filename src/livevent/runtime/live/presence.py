@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +19,7 @@ from typing import Any
 from livevent.aio import raise_if_cancelled
 from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
+from livevent.runtime.cluster.messages import Heartbeat
 from livevent.runtime.live.channels import ChannelState
 
 log = logging.getLogger(__name__)
@@ -184,11 +184,8 @@ def _flat(values: Mapping[str, Any]) -> dict[str, str | int | float]:
 
 async def _spooled(bus: Bus, instance: str) -> int:
     """Transcript segments waiting in an instance's spool, from its heartbeat."""
-    alive = await bus.get(keys.instance_alive(instance))
-    try:
-        return int(json.loads(alive or "{}").get("spool", 0))
-    except (ValueError, TypeError, AttributeError):
-        return 0
+    beat = Heartbeat.read(await bus.get(keys.instance_alive(instance)))
+    return beat.spool if beat is not None else 0
 
 
 async def read_stats(bus: Bus, event_id: int) -> dict[str, Any]:
