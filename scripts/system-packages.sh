@@ -27,6 +27,7 @@ PACKAGES=(
     pulseaudio-utils    # paplay / pactl for that test
     libasound2-plugins  # the ALSA "pulse" device PortAudio captures through
     chromium            # the browser tests of the web pages (driven by playwright)
+    nginx               # the shipped deploy/nginx.conf, run in front of instances in tests
     fonts-dejavu-core   # readable text in their screenshots
 )
 

@@ -1,0 +1,102 @@
+"""The production shape run as a whole: Debian's nginx with the shipped deploy/nginx.conf
+(TLS, WebSocket upgrade) in front of two `livevent serve` instances on the real
+PostgreSQL and a Redis of the test's own. Clients come from different loopback
+addresses (127.0.0.2, 127.0.0.3, ...), as listeners in a hall come from different
+phones; nginx reaches the instances from 127.0.0.1, their one trusted proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from livevent.auth import service_token
+from livevent.settings import Settings
+from tests.support.cluster import Cluster, hear_all, joined, say, scheduled_event, speaker
+from tests.support.live import speaker_token, speech_pcm
+from tests.support.proxy import Proxy, start_proxy
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+SPEECH = "Good morning everyone, and welcome to the annual meeting of the association."
+JOINS_PER_MINUTE = 4
+
+
+@pytest.fixture
+def behind_nginx(cluster: Cluster, tmp_path: Path) -> Iterator[Proxy]:
+    options = {
+        "trusted_proxies": '["127.0.0.1"]',
+        "joins_per_ip_per_minute": str(JOINS_PER_MINUTE),
+    }
+    one, two = cluster.start("one", **options), cluster.start("two", **options)
+    proxy = start_proxy(tmp_path / "nginx", [one.port, two.port])
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@contextlib.asynccontextmanager
+async def client_at(address: str, proxy: Proxy) -> AsyncIterator[aiohttp.ClientSession]:
+    """An HTTPS client whose connections leave from `address`, trusting the test's CA."""
+    connector = aiohttp.TCPConnector(ssl=proxy.ssl_context(), local_addr=(address, 0))
+    async with aiohttp.ClientSession(connector=connector) as session:
+        yield session
+
+
+async def join_closes(http: aiohttp.ClientSession, url: str) -> int | None:
+    """Join and return the close code if the server refuses at once, else None."""
+    ws = await http.ws_connect(url)
+    message = await ws.receive(timeout=20)
+    await ws.close()
+    return ws.close_code if message.type is aiohttp.WSMsgType.CLOSE else None
+
+
+async def test_behind_nginx_each_listener_is_its_own_address_and_hears_the_floor_over_tls(
+    behind_nginx: Proxy, cluster: Cluster, tmp_path: Path
+) -> None:
+    proxy = behind_nginx
+    event_id = await scheduled_event(cluster.database_url)
+    listen = proxy.url(f"/listen/{event_id}").replace("https://", "wss://")
+
+    # One phone in the hall uses its joins; the next phone is not refused for it.
+    async with client_at("127.0.0.2", proxy) as first:
+        codes = [await join_closes(first, listen) for _ in range(JOINS_PER_MINUTE + 1)]
+    assert codes[-1] == 4029 and all(code is None for code in codes[:-1]), codes
+    async with (
+        client_at("127.0.0.3", proxy) as second,
+        client_at("127.0.0.4", proxy) as booth,
+    ):
+        listener = await joined(second, listen)
+        talk = await speaker(
+            booth, f"{listen.replace('/listen/', '/speak/')}/1?token={speaker_token(event_id)}"
+        )
+        speech = speech_pcm(SPEECH, "en-us", tmp_path)
+        await hear_all(asyncio.create_task(say(talk, speech)), listener)
+        await talk.close()
+        await listener.close()
+
+
+async def test_through_nginx_links_are_https_and_plain_http_points_there(
+    behind_nginx: Proxy, cluster: Cluster
+) -> None:
+    proxy = behind_nginx
+    event_id = await scheduled_event(cluster.database_url)
+    admin = {"Authorization": f"Bearer {service_token(Settings())}"}
+    async with client_at("127.0.0.5", proxy) as http:
+        answer = await http.get(proxy.url(f"/api/events/{event_id}/links"), headers=admin)
+        assert answer.status == 200, await answer.text()
+        links = await answer.json()
+        public = f"https://localhost:{proxy.https}"
+        assert links["listen"][0]["url"] == f"{public}/listen/{event_id}?channel=en-US"
+        assert links["speak"][0]["url"] == f"{public}/speak/{event_id}/1"
+    async with aiohttp.ClientSession() as plain:
+        moved = await plain.get(
+            f"http://localhost:{proxy.http}/listen/{event_id}", allow_redirects=False
+        )
+        assert moved.status == 301
+        assert moved.headers["Location"] == f"https://localhost/listen/{event_id}"
