@@ -34,6 +34,16 @@ Client = TestClient[web.Request, web.Application]
 PASSWORD = "a long enough password"
 
 
+async def admin_api(
+    aiohttp_client: AiohttpClient, settings: Settings, service: EventService
+) -> Client:
+    """The event API with these settings, over a real socket, with an admin token."""
+    return await aiohttp_client(
+        create_app(settings, service=service),
+        headers={"Authorization": f"Bearer {service_token(settings)}"},
+    )
+
+
 def accounts_for(settings: Settings, service: EventService) -> Accounts:
     return Accounts.from_settings(settings, users=service.store.users, bus=service.bus)
 
@@ -236,10 +246,7 @@ async def test_each_customer_may_create_only_so_many_people_an_hour(
     aiohttp_client: AiohttpClient, store_url: str, service: EventService
 ) -> None:
     settings = Settings(database_url=store_url, new_people_per_customer_per_hour=2)
-    api = await aiohttp_client(
-        create_app(settings, service=service),
-        headers={"Authorization": f"Bearer {service_token(settings)}"},
-    )
+    api = await admin_api(aiohttp_client, settings, service)
     acme = await customer_with_event(api, "Acme")
     headers = manager(settings, acme["customer"])
     event_id = acme["event"]["id"]
@@ -305,10 +312,7 @@ async def mailing_api(
         smtp_url=f"smtp://{controller.hostname}:{controller.port}",  # type: ignore[arg-type]
         smtp_from="events@acme.example",
     )
-    api = await aiohttp_client(
-        create_app(settings, service=service),
-        headers={"Authorization": f"Bearer {service_token(settings)}"},
-    )
+    api = await admin_api(aiohttp_client, settings, service)
     yield api, settings, inbox
 
 
@@ -349,10 +353,7 @@ async def test_a_mail_that_cannot_be_sent_invites_nobody(
 ) -> None:
     # Nothing listens on port 9 of this machine.
     settings = Settings(database_url=store_url, smtp_url="smtp://127.0.0.1:9")  # type: ignore[arg-type]
-    api = await aiohttp_client(
-        create_app(settings, service=service),
-        headers={"Authorization": f"Bearer {service_token(settings)}"},
-    )
+    api = await admin_api(aiohttp_client, settings, service)
     acme = await customer_with_event(api, "Acme")
     headers = manager(settings, acme["customer"])
     event_id = acme["event"]["id"]
