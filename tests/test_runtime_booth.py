@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -12,8 +14,13 @@ from aiohttp.test_utils import TestClient
 from pytest_aiohttp import AiohttpClient
 
 from livevent.bus import MemoryBus
-from livevent.model import ChannelKind, ChannelSpec
+from livevent.model import Channel, ChannelKind, ChannelSpec
 from livevent.runtime import LiveRuntime
+from livevent.runtime.cluster import speakers as speakers_module
+from livevent.runtime.cluster.messages import BoothCommand
+from livevent.runtime.cluster.speakers import Speakers
+from livevent.runtime.live.channels import ChannelState
+from livevent.runtime.live.fanout import ChannelHub
 from livevent.runtime.live.session import LiveSession
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
@@ -110,3 +117,51 @@ async def test_a_standby_partner_cannot_hand_over_or_mute(
     assert not live.channels["es-ES"].muted
     await ben.close()
     await ana.close()
+
+
+def _relay_speakers(
+    owner: list[bool], tasks: list[asyncio.Task[Any]]
+) -> tuple[Speakers, dict[str, ChannelState]]:
+    """A relay's Speakers for one channel, on an in-memory bus; `owner[0]` says its role,
+    and what it spawns goes to `tasks`."""
+
+    def spawn(coroutine: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        tasks.append(asyncio.create_task(coroutine, name=name))
+        return tasks[-1]
+
+    channel = Channel(language="es-ES", kind=ChannelKind.HUMAN, number=2)
+    channels = {"es-ES": ChannelState(ChannelHub(channel))}
+    speakers = Speakers(
+        bus=MemoryBus(),
+        event_id=123457,
+        channels=channels,
+        is_owner=lambda: owner[0],
+        changed=lambda language: None,
+        muted=lambda language, muted: None,
+        spawn=spawn,
+    )
+    return speakers, channels
+
+
+@pytest.mark.parametrize("comes_back", [True, False])
+async def test_a_new_owner_keeps_the_channel_for_a_relays_active_speaker(
+    comes_back: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ben (active, on another relay) must not lose the channel to Cara, a partner standing
+    by on the instance that wins the takeover; if Ben's instance died too, Cara goes on."""
+    monkeypatch.setattr(speakers_module, "RESUME_GRACE", 0.2)
+    owner, tasks = [False], []
+    speakers, channels = _relay_speakers(owner, tasks)
+    turns: list[bool] = []
+    speakers._local["cara"] = ("es-ES", turns.append)  # standing by here
+    speakers._active["es-ES"] = "ben"  # the dead owner's last word: Ben is on air
+    owner[0] = True
+    speakers.promote()
+    booth = channels["es-ES"].booth
+    assert booth.active == "ben" and turns == []
+    if comes_back:
+        speakers._command(BoothCommand(op="enter", language="es-ES", speaker="ben", resume=True))
+    (grace,) = [task for task in tasks if task.get_name().startswith("resume:")]
+    await asyncio.wait_for(grace, 10)
+    assert booth.active == ("ben" if comes_back else "cara")
+    assert turns == ([] if comes_back else [True])

@@ -9,6 +9,7 @@ stats, so a partner standing by must add none.
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 import pytest
@@ -133,3 +134,21 @@ async def test_a_takeover_keeps_the_relays_active_interpreter_on_air(
     await frames_reach(http, owner, event_id, before + FRAMES)
     await hands_over(ben, cara)
     await asyncio.gather(ben.close(), cara.close())
+
+
+async def test_a_speaker_who_reaches_a_relay_while_the_owner_is_dead_goes_on_air_at_takeover(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    """The relay does not wait out ASK_TIMEOUT for an owner that will never answer: when
+    it takes the event over, the speaker's claim is applied there (issue 28's failover)."""
+    one, two = cluster.start("one"), cluster.start("two")
+    event_id = await scheduled_event(cluster.database_url)
+    ana, kind = await interpreter(http, one, event_id)
+    assert kind == "ready"  # one owns the event
+    one.process.kill()
+    one.process.wait()
+    killed = time.monotonic()
+    ben, kind = await interpreter(http, two, event_id)  # asks the dead owner first
+    assert kind == "ready", kind
+    print(f"on air {time.monotonic() - killed:.2f} s after the owner's kill -9 (TTL {OWNER_TTL} s)")
+    await asyncio.gather(ana.close(), ben.close())

@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 # A relay waits this long for the owner to answer a speaker's command.
 ASK_TIMEOUT = 5.0
+# How long a new owner keeps the channel for the active speaker of a relay, which is
+# to enter again; one that does not (its instance died too) leaves the place to a partner.
+RESUME_GRACE = 2.0
 
 
 def _unheard(active: bool) -> None:
@@ -65,6 +68,9 @@ class Speakers:
         self._local: dict[str, tuple[str, TurnCallback]] = {}  # id -> language, callback
         self._active: dict[str, str | None] = {}  # a relay's view of each channel's booth
         self._replies: dict[str, asyncio.Future[bool]] = {}
+        self._pending: dict[str, BoothCommand] = {}  # asked, not answered: by request
+        self._took_over = asyncio.Event()  # this relay became the owner
+        self._resumed: set[str] = set()  # speakers of relays that entered again
         self._outbox: asyncio.Queue[BoothMessage] = asyncio.Queue()
         self._channel = keys.live_booth(event_id)
 
@@ -90,7 +96,10 @@ class Speakers:
             return speaker_id
         speaker_id = uuid.uuid4().hex
         command = BoothCommand(op="enter", language=language, speaker=speaker_id, standby=standby)
-        if not await self._ask(command):
+        answered = await self._ask(command)
+        if answered is None:  # the owner died and this instance took the event over
+            return await self.claim(language, standby=standby, on_turn=on_turn)
+        if not answered:
             return None
         # Only now: the socket tells its speaker the first turn itself.
         self._local[speaker_id] = (language, turn)
@@ -104,9 +113,10 @@ class Speakers:
     async def hand_over(self, language: str, speaker_id: str) -> bool:
         """The active speaker yields to a partner in standby; False when there is none."""
         if not self._is_owner():
-            return await self._ask(
-                BoothCommand(op="handover", language=language, speaker=speaker_id)
-            )
+            command = BoothCommand(op="handover", language=language, speaker=speaker_id)
+            answered = await self._ask(command)
+            if answered is not None:
+                return answered
         if not self.channels[language].booth.hand_over(speaker_id):
             return False
         self._changed(language)
@@ -136,7 +146,13 @@ class Speakers:
 
     def promote(self) -> None:
         """Rebuild the booths from this instance's speakers; ask the others for theirs."""
+        self._took_over.set()  # a command waiting for the dead owner is applied here
         for language, state in self.channels.items():
+            previous = self._active.get(language)
+            if previous is not None and previous not in self._local:
+                # A relay's active speaker: on air still, the partners here wait.
+                state.booth.reserve(previous)
+                self._spawn(self._unless_resumed(language, previous), f"resume:{language}")
             mine = [(sid, turn) for sid, (lang, turn) in self._local.items() if lang == language]
             # The one that was active goes first, so it stays active if it can.
             mine.sort(key=lambda entry: entry[0] != self._active.get(language))
@@ -149,6 +165,17 @@ class Speakers:
                 self._changed(language)
             self._broadcast(language)
         self._post(Resync())
+
+    async def _unless_resumed(self, language: str, speaker_id: str) -> None:
+        await asyncio.sleep(RESUME_GRACE)  # the grace a relay has to enter again
+        booth = self.channels[language].booth
+        if speaker_id not in self._resumed and booth.active == speaker_id:
+            log.info(
+                "channel %s: its active speaker did not come back; a partner goes on", language
+            )
+            if booth.leave(speaker_id):
+                self._changed(language)
+            self._broadcast(language)
 
     # -- the bus ------------------------------------------------------------------------
 
@@ -176,21 +203,29 @@ class Speakers:
             except LiveventError as error:
                 log.warning("booth message not sent: %s", error)
 
-    async def _ask(self, command: BoothCommand) -> bool:
-        """Send a command to the owner and wait for its answer."""
+    async def _ask(self, command: BoothCommand) -> bool | None:
+        """Send a command to the owner and wait for its answer; None when this instance
+        took the event over meanwhile (the caller applies it here). A dead owner is not
+        waited for: whoever takes over answers, or this instance does."""
         request = uuid.uuid4().hex
         answer: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._replies[request] = answer
-        self._post(command.model_copy(update={"request": request}))
+        sent = command.model_copy(update={"request": request})
+        self._replies[request], self._pending[request] = answer, sent
+        self._post(sent)
+        took_over: asyncio.Future[Any] = asyncio.ensure_future(self._took_over.wait())
         try:
             async with asyncio.timeout(ASK_TIMEOUT):
-                return await answer
+                waiting: set[asyncio.Future[Any]] = {answer, took_over}
+                await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            return answer.result() if answer.done() else None
         except TimeoutError:
             raise Unavailable(
                 f"the instance running event {self.event_id} did not answer; try again"
             ) from None
         finally:
+            took_over.cancel()
             self._replies.pop(request, None)
+            self._pending.pop(request, None)
 
     async def _listen(self, subscription: Subscription) -> None:
         try:
@@ -217,6 +252,8 @@ class Speakers:
         speaker_id, request, ok = message.speaker, message.request, True
         was = booth.active
         if message.op == "enter":
+            if message.resume:
+                self._resumed.add(speaker_id)
             standby = message.standby or message.resume
             ok = booth.enter(_unheard, standby=standby, speaker_id=speaker_id) is not None
         elif message.op == "handover":
@@ -254,3 +291,6 @@ class Speakers:
         )
         for speaker_id, (language, _) in ordered:
             self._post(BoothCommand(op="enter", language=language, speaker=speaker_id, resume=True))
+        # Commands the dead owner never answered: the new one answers them.
+        for command in list(self._pending.values()):
+            self._post(command)

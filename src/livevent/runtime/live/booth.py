@@ -48,6 +48,13 @@ class Booth:
             self._waiting.append(speaker_id)
         return speaker_id
 
+    def reserve(self, speaker_id: str) -> None:
+        """Keep a free channel for an active speaker another instance serves, who is about
+        to enter again (a new owner rebuilds its booths); `leave` lets the place go."""
+        if self.active is None:
+            self._callbacks[speaker_id] = lambda active: None
+            self.active = speaker_id
+
     def hand_over(self, speaker_id: str) -> bool:
         """The active speaker yields to the first partner, and stands by in their place."""
         if self.active != speaker_id or not self._waiting:
