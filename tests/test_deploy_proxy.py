@@ -17,8 +17,9 @@ import pytest
 
 from livevent.auth import service_token
 from livevent.settings import Settings
+from tests.support.browser import PHONE, launch, screenshot_dir, wait_for
 from tests.support.cluster import Cluster, hear_all, joined, say, scheduled_event, speaker
-from tests.support.live import speaker_token, speech_pcm
+from tests.support.live import speak_to_wav, speaker_token, speech_pcm
 from tests.support.proxy import Proxy, start_proxy
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -100,3 +101,35 @@ async def test_through_nginx_links_are_https_and_plain_http_points_there(
         )
         assert moved.status == 301
         assert moved.headers["Location"] == f"https://localhost/listen/{event_id}"
+
+
+@pytest.mark.browser
+async def test_chromium_speaks_and_listens_over_https_through_nginx(
+    behind_nginx: Proxy, cluster: Cluster, tmp_path: Path
+) -> None:
+    """A speaker page gets its microphone (HTTPS pages only), a listener page plays it."""
+    proxy = behind_nginx
+    event_id = await scheduled_event(cluster.database_url)
+    wav = speak_to_wav(SPEECH, "en-us", tmp_path / "microphone.wav")
+    playwright, browser = await launch(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    )
+    try:
+        # The test's own certificate authority is not the browser's: its errors only.
+        speaker_page = await browser.new_page(viewport=PHONE, ignore_https_errors=True)
+        await speaker_page.goto(proxy.url(f"/speak/{event_id}/1"))
+        assert await speaker_page.evaluate("window.isSecureContext")
+        await speaker_page.get_by_label("Your speaker token").fill(speaker_token(event_id))
+        await speaker_page.get_by_role("button", name="Connect microphone").click()
+        await wait_for(speaker_page, "stats.status === 'on-air' && stats.sent > 32000")
+        listener_page = await browser.new_page(viewport=PHONE, ignore_https_errors=True)
+        await listener_page.goto(proxy.url(f"/listen/{event_id}"))
+        await wait_for(listener_page, "stats && stats.status === 'LIVE'")
+        await listener_page.get_by_role("button", name="Start listening").click()
+        await wait_for(listener_page, "stats.samplesPlayed > 32000")
+        await listener_page.screenshot(path=screenshot_dir(tmp_path) / "listen-behind-nginx.png")
+    finally:
+        await browser.close()
+        await playwright.stop()
