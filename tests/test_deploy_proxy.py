@@ -80,6 +80,9 @@ async def test_behind_nginx_each_listener_is_its_own_address_and_hears_the_floor
         await hear_all(asyncio.create_task(say(talk, speech)), listener)
         await talk.close()
         await listener.close()
+    # The speaker's token was in its URL's query: the proxy's log keeps the path only.
+    log = proxy.access_log()
+    assert f"/speak/{event_id}/1 " in log and speaker_token(event_id)[:40] not in log
 
 
 async def test_through_nginx_links_are_https_and_plain_http_points_there(

@@ -74,6 +74,9 @@ def render(upstreams: list[int], http: int, https: int, chain: Path, key: Path) 
     for pattern, value in replaced.items():
         text, count = re.subn(pattern, value.replace("\\", "\\\\"), text)
         assert count == 1, f"deploy/nginx.conf no longer has one line like {pattern!r}"
+    log = chain.parent / "livevent.access.log"
+    text, count = re.subn(r"access_log [^ ]+ livevent;", f"access_log {log} livevent;", text)
+    assert count == 2, "deploy/nginx.conf no longer logs both servers in its own format"
     return text
 
 
@@ -100,6 +103,10 @@ class Proxy:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def access_log(self) -> str:
+        path = self.folder / "livevent.access.log"
+        return path.read_text() if path.exists() else ""
 
     def error_log(self) -> str:
         path = self.folder / "error.log"
