@@ -11,6 +11,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from uuid import uuid4
 
 import aiohttp
 import redis.asyncio
@@ -18,7 +19,7 @@ import redis.asyncio
 from livevent.bus import MemoryBus, keys
 from livevent.client import ListenerClient
 from livevent.events.service import EventService
-from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.model import ChannelKind, ChannelSpec, CustomerCreate, EventCreate
 from livevent.store import open_store
 from tests.support.live import listening
 from tests.support.servers import LIVEVENT, free_port, wait_for_port
@@ -87,8 +88,12 @@ async def scheduled_event(database_url: str, *, machine: bool = False) -> int:
     try:
         service = EventService(store=store, bus=MemoryBus())
         kind = ChannelKind.MACHINE if machine else ChannelKind.HUMAN
+        # A customer of its own: the tests share one database, and the events they leave
+        # LIVE must not count against another test's limit of live events.
+        customer = await store.create_customer(CustomerCreate(name=f"Cluster {uuid4().hex}"))
         event = await service.create_event(
             EventCreate(
+                customer_id=customer.id,
                 name="Scaled out",
                 starts_at="2026-12-01T10:00Z",
                 source_language="en-US",
