@@ -113,7 +113,8 @@ async def run(folder: Path) -> dict[str, object]:
             process.send_signal(signal.SIGTERM)
             await asyncio.to_thread(process.wait, 30)
             deployment.instances[name].process = None
-            deployment.start_instance(name)
+            # In a thread: starting waits for the port, and the clients here must go on.
+            await asyncio.to_thread(deployment.start_instance, name)
             await asyncio.sleep(5.0)  # the operator's pace between instances
         ended = time.monotonic()
         stop.set()
