@@ -58,6 +58,17 @@ async def talk_until_stopped(ports: list[int], event_id: int, stop: asyncio.Even
         index += 1
 
 
+def floor_event(deployment: Deployment, name: str) -> int:
+    """A scheduled event with its floor only (no machine channel to load), its id."""
+    created = deployment.cli(
+        "event", "create", "--name", name, "--starts-at", "2026-12-01T10:00Z",
+        "--source", "en-US", "--customer", "Soak", "--json",
+    )  # fmt: skip
+    event_id = int(json.loads(created)["id"])
+    deployment.cli("event", "schedule", str(event_id))
+    return event_id
+
+
 def back_after(arrivals: list[float], killed: float) -> float | None:
     """Seconds from the kill to the end of the silence it caused (what was in flight before
     it may still arrive just after), or None while the silence lasts."""
@@ -72,12 +83,7 @@ async def one_run(folder: Path) -> float:
     deployment = Deployment(folder)
     try:
         deployment.start()
-        created = deployment.cli(
-            "event", "create", "--name", "Failover", "--starts-at", "2026-12-01T10:00Z",
-            "--source", "en-US", "--customer", "Soak", "--json",
-        )  # fmt: skip
-        event_id = int(json.loads(created)["id"])
-        deployment.cli("event", "schedule", str(event_id))
+        event_id = floor_event(deployment, "Failover")
         ports = [deployment.instances[name].port for name in NAMES]
         stop = asyncio.Event()
         speaking = asyncio.create_task(talk_until_stopped(ports, event_id, stop))

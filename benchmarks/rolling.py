@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from tests.support.proxy import Proxy, start_proxy
 
-from failover import TONE
+from failover import TONE, floor_event
 from livevent.client import ListenerClient, SpeakerClient
 from soak import NAMES, Deployment, token
 
@@ -91,12 +91,7 @@ async def run(folder: Path) -> dict[str, object]:
     proxy: Proxy | None = None
     try:
         deployment.start()
-        created = deployment.cli(
-            "event", "create", "--name", "Rolling", "--starts-at", "2026-12-01T10:00Z",
-            "--source", "en-US", "--customer", "Soak", "--json",
-        )  # fmt: skip
-        event_id = int(json.loads(created)["id"])
-        deployment.cli("event", "schedule", str(event_id))
+        event_id = floor_event(deployment, "Rolling")
         ports = [deployment.instances[name].port for name in NAMES]
         proxy = start_proxy(folder / "nginx", ports)
         stop, arrivals = asyncio.Event(), []
