@@ -113,6 +113,19 @@ class Settings(BaseSettings):
         description="machine channels of events that name no mode: simultaneous follows"
         " the speaker a few seconds behind; consecutive speaks whole sentences at pauses",
     )
+    finish_machine_seconds: float = Field(
+        20.0,
+        ge=0,
+        le=300,
+        description="when an event ends, how long machine channels may take to speak what"
+        " the floor said before it closes",
+    )
+    finish_human_seconds: float = Field(
+        3.0,
+        ge=0,
+        le=60,
+        description="when an event ends, how long interpreters on air may finish their sentence",
+    )
     engine_options: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description='options per engine, by "stage.name": {"mt.libretranslate": {"url": ...}}',

@@ -50,7 +50,9 @@ class EventFollower:
             event_id, change = parsed
             self.runtime.cache.forget(event_id)
             if change in (EventStatus.CANCELLED.value, EventStatus.ENDED.value):
-                await self.runtime.finish(event_id, EventStatus(change))
+                # Ending lets the channels finish (seconds): other events' news goes on.
+                finishing = self.runtime.finish(event_id, EventStatus(change))
+                self.runtime.spawn(finishing, name=f"finish:{event_id}")
             elif event_id in self.runtime.sessions:
                 self.runtime.spawn(self._reconfigure(event_id), name=f"reconfigure:{event_id}")
             elif event_id in self.runtime.awaited:
@@ -90,4 +92,5 @@ class EventFollower:
                     continue
                 if config.status in (EventStatus.CANCELLED, EventStatus.ENDED):
                     self.runtime.cache.forget(event_id)
-                    await self.runtime.finish(event_id, config.status)
+                    finishing = self.runtime.finish(event_id, config.status)
+                    self.runtime.spawn(finishing, name=f"finish:{event_id}")

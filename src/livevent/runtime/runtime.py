@@ -37,6 +37,7 @@ from livevent.runtime.cluster.ownership import heartbeat, take_lock_when_free
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.engines import Engines
 from livevent.runtime.following import EventFollower
+from livevent.runtime.live import ending
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.storage.gateway import EventGateway, open_gateway
 from livevent.runtime.storage.recording import expire_recordings
@@ -164,12 +165,14 @@ class LiveRuntime:
 
     async def aclose(self, *, end_events: bool = False) -> None:
         """Close every session: end the events (`end_events`) or leave them LIVE for a restart."""
+        if end_events:
+            # Every event's channels finish their last sentences side by side.
+            stopping = [
+                self.stop(event_id, reason="the live runtime stopped") for event_id in self.sessions
+            ]
+            await asyncio.gather(*stopping, return_exceptions=True)
         for event_id in list(self.sessions):
-            if end_events:
-                with contextlib.suppress(LiveventError):
-                    await self.stop(event_id, reason="the live runtime stopped")
-            else:
-                await self.leave(event_id, reason="the server is restarting")
+            await self.leave(event_id, reason="the server is restarting")
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -258,6 +261,10 @@ class LiveRuntime:
     async def _take_over_when_free(self, session: LiveSession) -> None:
         key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
         await take_lock_when_free(self.bus, key, self.instance, ttl)
+        if session.finishing or session.closing:
+            # The owner let an ending event go: nothing to take over.
+            await self._release(session.event_id, None)
+            return
         log.warning("event %s: its owner is gone; taking it over", session.event_id)
         await session.promote()
         await session.own()
@@ -277,25 +284,68 @@ class LiveRuntime:
     async def stop(
         self, event_id: int, *, reason: str | None = None, actor: str | None = None
     ) -> None:
-        """End the event: listeners told, status ENDED, live keys cleaned; `actor` is audited."""
-        session = self.sessions.pop(event_id, None)
+        """End the event: the floor stops, channels finish their last sentences, then
+        ENDED; listeners told, live keys cleaned; `actor` is audited."""
+        session = self.sessions.get(event_id)
+        if session is not None and (session.finishing or session.closing):
+            await session.ended.wait()  # someone else is ending it
+            return
+        if session is not None and session.role == "relay":
+            # The owner finishes the channels once it hears ENDED; this session
+            # follows it and closes when the owner lets the event go.
+            await self._end_in_store(event_id, reason, actor)
+            await self.finish(event_id, EventStatus.ENDED)  # unless the bus told us first
+            await session.ended.wait()
+            return
+        if session is not None:
+            await self._wind_down(session)
+        self.sessions.pop(event_id, None)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(5):  # the last words reach the transcript first
                 await self.transcripts.drained()
-        await self._release(event_id, session)
+        try:
+            # ENDED while the lock is held: relays hear it before they could take over.
+            await self._end_in_store(event_id, reason, actor)
+        finally:
+            await self._release(event_id, session)
+            if session is not None:
+                await session.close(EventStatus.ENDED, reason)
+
+    async def _end_in_store(self, event_id: int, reason: str | None, actor: str | None) -> None:
         try:
             await self.gateway.act(event_id, "end", reason=reason, actor=actor)
         except Conflict as error:
             log.info("event %s not moved to ENDED: %s", event_id, error)
-        finally:
-            if session is not None:
-                await session.close(EventStatus.ENDED, reason)
+
+    async def _wind_down(self, session: LiveSession) -> None:
+        """Ending: every channel finishes what it was saying (ending.py)."""
+        machine = self.settings.finish_machine_seconds
+        human = self.settings.finish_human_seconds
+        if session.role == "owner":
+            took = await ending.finish_speaking(
+                session, machine_seconds=machine, human_seconds=human
+            )
+            log.info("event %s: channels finished in %.1f s", session.event_id, took)
+        else:
+            await ending.owner_lets_go(
+                session, self.bus, self.instance, machine_seconds=machine, human_seconds=human
+            )
 
     async def finish(self, event_id: int, status: EventStatus) -> None:
-        """The event service says the event is over: close its session and say why."""
-        session = self.sessions.pop(event_id, None)
-        if session is None:
+        """The event service says the event is over: ended, its channels finish first
+        (cancelled, at once); then the session closes and says why."""
+        session = self.sessions.get(event_id)
+        if session is None or session.finishing or session.closing:
             return
+        if status is EventStatus.ENDED:
+            await self._wind_down(session)
+        if self.sessions.get(event_id) is not session:
+            return  # closed meanwhile
+        del self.sessions[event_id]
+        if session.role == "owner":
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await self.transcripts.drained()
         await self._release(event_id, session)
         reason = None
         with contextlib.suppress(LiveventError):

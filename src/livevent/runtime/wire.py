@@ -201,6 +201,11 @@ class Status(Outgoing):
     channel_state: str | None = None
     speaker: bool | None = None
     channel_reason: str | None = None
+    ending: bool | None = Field(
+        None,
+        description="the event is ending: the floor stopped, channels finish their last"
+        " sentences (channel_state `finishing`), then the event is over",
+    )
 
 
 class Caption(Outgoing):

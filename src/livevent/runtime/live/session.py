@@ -41,6 +41,8 @@ class SpeechPipeline(Protocol):
     def on_floor_frame(self, frame: bytes) -> None: ...
     def end_of_speech(self) -> None: ...
     def snapshot(self) -> dict[str, Any]: ...
+    @property
+    def finished(self) -> bool: ...
     async def add_target(self, channel: Channel) -> None: ...
 
 
@@ -61,6 +63,7 @@ class LiveSession:
         self.bus = bus
         self.instance = instance
         self.closing = False
+        self.finishing = False  # ending: the floor is over, channels say their last words
         self.status = EventStatus.LIVE
         self.reason: str | None = None
         self.started_at = time.time()
@@ -162,6 +165,15 @@ class LiveSession:
     def _new_channel(self, channel: Channel) -> ChannelState:
         return ChannelState(ChannelHub(channel, on_slow=self.audience.drop_slow))
 
+    def begin_finishing(self) -> None:
+        """The event is ending: no more floor audio; channels finish what they say."""
+        if self.finishing:
+            return
+        self.finishing = True
+        self._floor_ended(self.config.source_language)
+        for language in self.channels:
+            self._notify(language)
+
     def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """A task owned by the session, cancelled when it closes."""
         task = asyncio.create_task(coroutine, name=name)
@@ -225,6 +237,8 @@ class LiveSession:
         return None
 
     def feed(self, language: str, frame: bytes, arrived: float | None = None) -> None:
+        if self.finishing and language == self.config.source_language:
+            return  # the floor is over; what it said is still being interpreted
         if self.role == "relay":
             if not self.channels[language].muted:
                 self.link.forward(language, frame)

@@ -15,6 +15,7 @@ class LiveSession(Protocol):
 
     config: EventConfig
     status: EventStatus
+    finishing: bool
     reason: str | None
     started_at: float
     channels: dict[str, ChannelState]
@@ -30,11 +31,17 @@ def status(session: LiveSession, channel: str | None = None) -> Status:
     message = Status(
         event=session.event_id, event_status=session.status.value, reason=session.reason
     )
+    if session.finishing:
+        message.ending = True
     if channel is None:
         return message
     state = session.channels[channel]
     message.channel = channel
     message.channel_state = session.channel_state(channel)
+    remote_ending = state.remote is not None and bool(state.remote.ending)
+    if (session.finishing or remote_ending) and message.channel_state != "unavailable":
+        message.ending = True
+        message.channel_state = "finishing"
     message.speaker = state.speaker is not None and not state.muted
     if state.remote is not None:
         message.speaker = bool(state.remote.speaker)
@@ -71,6 +78,7 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
         "event": session.event_id,
         "name": session.config.name,
         "status": session.status.value,
+        "ending": session.finishing,
         "started_at": session.started_at,
         "channels": {
             language: {

@@ -81,6 +81,7 @@ class ChannelInterpreter:
     _held: list[_Held] = field(default_factory=list)
     _preview: tuple[tuple[Word, ...], int] | None = None
     _preview_queued: bool = False
+    _working: bool = False
 
     # -- what the pipeline hands over (never blocks it) -------------------------------
 
@@ -106,14 +107,20 @@ class ChannelInterpreter:
         self._queue.put_nowait(self._speak_held)
 
     @property
-    def busy(self) -> bool:
+    def waiting(self) -> bool:
+        """Items queued or speech held, besides the one in hand."""
         return not self._queue.empty() or bool(self._held)
+
+    @property
+    def busy(self) -> bool:
+        return self._working or self.waiting
 
     # -- the booth ----------------------------------------------------------------------
 
     async def run(self) -> None:
         while True:
             work = await self._queue.get()
+            self._working = True
             try:
                 await work()
             except LiveventError as error:
@@ -121,6 +128,8 @@ class ChannelInterpreter:
             except Exception:
                 # A bug in one item must not silence the channel for the rest of the event.
                 log.exception("channel %s: an item failed", self.language)
+            finally:
+                self._working = False
 
     async def _speak_held(self) -> None:
         for held in self._held:

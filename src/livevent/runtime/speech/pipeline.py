@@ -193,7 +193,9 @@ class MachinePipeline:
     def _booths_idle(self) -> bool:
         """No booth has anything to say until the next decode."""
         booths = self.booths.values()
-        return bool(booths) and all(not b.busy and b.player.backlog() < self.chunk for b in booths)
+        return bool(booths) and all(
+            not b.waiting and b.player.backlog() < self.chunk for b in booths
+        )
 
     @property
     def chunk(self) -> float:
@@ -280,6 +282,11 @@ class MachinePipeline:
             or self.floor.speaking
             or any(b.busy for b in self.booths.values())
         )
+
+    @property
+    def finished(self) -> bool:
+        """Everything heard is captioned and spoken: nothing queued, nothing playing."""
+        return not self.busy and all(b.player.idle for b in self.booths.values())
 
     @property
     def degraded(self) -> bool:

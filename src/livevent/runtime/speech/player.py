@@ -63,6 +63,11 @@ class ChannelPlayer:
         queued = sum(len(s.pcm) for s in self.queue) / 2 / SAMPLE_RATE
         return queued + max(0.0, self.playing_until - time.monotonic())
 
+    @property
+    def idle(self) -> bool:
+        """Nothing queued and nothing playing."""
+        return not self.queue and not self.playing
+
     def rate(self) -> float:
         # Like an interpreter who falls behind: a little faster at once, much faster
         # only when far behind (the booth caps it per voice: TextToSpeech.max_rate_for).

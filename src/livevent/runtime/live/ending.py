@@ -1,0 +1,121 @@
+"""Ending an event as a booth would: the floor stops, every channel finishes what it
+was saying, then the event closes.
+
+An interpreter does not stop mid-sentence when the speaker sits down. The owner stops
+taking floor audio, lets its machine channels speak everything the floor said (at
+most `finish_machine_seconds`) and gives interpreters on air `finish_human_seconds`.
+A relay hears the same tail through the owner, so it waits for the owner to let the
+event go (its lock freed) before it closes its own listeners' sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from livevent.bus import Bus, keys
+from livevent.errors import LiveventError
+from livevent.model import ChannelKind
+from livevent.runtime.live.channels import ChannelState
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.1
+# A relay waits this much longer than the owner may take before it closes regardless.
+RELAY_MARGIN = 3.0
+
+
+class FinishingPipeline(Protocol):
+    @property
+    def finished(self) -> bool: ...
+
+
+class EndingSession(Protocol):
+    channels: dict[str, ChannelState]
+
+    @property
+    def event_id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def pipeline(self) -> FinishingPipeline | None: ...
+
+    def begin_finishing(self) -> None: ...
+
+
+def interpreters_on_air(channels: dict[str, ChannelState]) -> bool:
+    return any(
+        state.channel.kind is ChannelKind.HUMAN
+        and state.speaker is not None
+        and not state.muted
+        and state.remote is None
+        for state in channels.values()
+    )
+
+
+async def finish_speaking(
+    session: EndingSession, *, machine_seconds: float, human_seconds: float
+) -> float:
+    """The owner's part: the floor stops; returns once every channel said its last words
+    (or the limits passed), the seconds it took."""
+    started = time.monotonic()
+    human = human_seconds if interpreters_on_air(session.channels) else 0.0
+    session.begin_finishing()
+
+    def done() -> bool:
+        elapsed = time.monotonic() - started
+        pipeline = session.pipeline
+        machine_done = pipeline is None or pipeline.finished
+        return machine_done and elapsed >= human
+
+    finished = await _until(done, max(machine_seconds, human))
+    took = time.monotonic() - started
+    if not finished:
+        log.warning(
+            "event %s: machine channels still speaking after %.0f s: ending anyway",
+            session.event_id,
+            took,
+        )
+    return took
+
+
+async def owner_lets_go(
+    session: EndingSession, bus: Bus, instance: str, *, machine_seconds: float, human_seconds: float
+) -> None:
+    """A relay's part: listeners here hear the owner's tail until it frees the event."""
+    session.begin_finishing()
+    key = keys.live_owner(session.event_id)
+
+    async def let_go() -> bool:
+        try:
+            return await bus.get(key) in (None, instance)
+        except LiveventError:
+            return False
+
+    limit = max(machine_seconds, human_seconds) + RELAY_MARGIN
+    await _until_async(let_go, limit)
+
+
+async def _until(condition: Callable[[], bool], limit: float) -> bool:
+    async def check() -> bool:
+        return condition()
+
+    return await _until_async(check, limit)
+
+
+async def _until_async(condition: Callable[[], Awaitable[bool]], limit: float) -> bool:
+    """Poll `condition` until it holds (True) or `limit` seconds pass (False)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(limit):
+            # Speech plays out in many places (booths, players, another instance's lock):
+            # one event for all of them would thread through every part; a poll does not.
+            while not await condition():  # noqa: ASYNC110
+                await asyncio.sleep(POLL_SECONDS)
+            return True
+    return False

@@ -1,0 +1,139 @@
+"""Ending an event lets every channel finish, as a booth does: what the floor said before
+the end is spoken, captioned, recorded and written to the transcript, whichever way the
+event ends (the floor speaker's "end event", the console's End through the event service).
+
+Three sentences go in without a pause long enough to end an utterance, and the event
+ends right after the last one: a consecutive channel has said nothing yet, a simultaneous
+one is a sentence behind. Before, the session closed at once and both went silent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import av
+import numpy as np
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from livevent.bus import MemoryBus
+from livevent.client import ListenerClient, SpeakerClient
+from livevent.events.recordings import list_parts
+from livevent.model import ChannelKind, ChannelSpec, EventStatus
+from livevent.runtime import LiveRuntime
+from livevent.runtime.media.audio import SAMPLE_RATE, trim_silence
+from livevent.server import create_runtime_app
+from livevent.settings import Settings
+from tests.support.live import scheduled_event, speaker_token, speech_pcm
+
+Client = TestClient[web.Request, web.Application]
+
+SENTENCES = [
+    "Good morning everyone, and welcome to the annual meeting.",
+    "This year we opened a new library in the city.",
+    "Thank you very much for listening.",
+]
+PAUSE_SECONDS = 0.25  # under the VAD's 0.5 s: one utterance, ended by the end only
+
+
+def voiced_seconds(path: Path) -> float:
+    """Seconds of 20 ms frames with speech in them (peak above a whisper)."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    samples: list[np.ndarray[Any, Any]] = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            samples.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+    pcm = np.concatenate(samples) if samples else np.zeros(0, dtype=np.int16)
+    step = SAMPLE_RATE // 50
+    frames = pcm[: len(pcm) // step * step].reshape(-1, step)
+    return float((np.abs(frames.astype(np.int32)).max(axis=1) > 1000).sum()) / 50
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'ending.db'}",
+        recordings_dir=tmp_path / "recordings",
+        finish_machine_seconds=90,  # generous: a busy machine speaks the tail late, not less
+    )
+    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize(
+    ("mode", "ended_by"), [("consecutive", "speaker"), ("simultaneous", "console")]
+)
+async def test_the_last_sentences_are_spoken_before_the_event_ends(
+    runtime: LiveRuntime,
+    aiohttp_client: AiohttpClient,
+    tmp_path: Path,
+    mode: str,
+    ended_by: str,
+) -> None:
+    pause = bytes(int(SAMPLE_RATE * PAUSE_SECONDS) * 2)
+    floor_pcm = pause.join(trim_silence(speech_pcm(s, "en-us", tmp_path)) for s in SENTENCES)
+    floor_pcm += bytes(-len(floor_pcm) % 640)
+    channel = ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE, interpretation=mode)
+    event_id = await scheduled_event(runtime.service, channel)
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    session = await runtime.start(event_id)
+    spanish = ListenerClient(await client.ws_connect(f"/listen/{event_id}?channel=es-ES"))
+    at_ending: list[float] = []
+    spanish.on_message = lambda m: (
+        at_ending.append(spanish.heard.seconds)
+        if m.get("type") == "status" and m.get("ending") and not at_ending
+        else None
+    )
+    spanish.start()
+    await spanish.until(lambda heard: heard.of_type("status"))
+    pipeline = session.duties.pipeline
+    assert pipeline is not None
+
+    speaker = SpeakerClient(
+        await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    )
+    assert (await speaker.greeted())["type"] == "ready"
+    await speaker.send(floor_pcm, pace=2.0)
+    if ended_by == "speaker":
+        await speaker.end(end_event=True)
+    else:
+        assert runtime.service is not None
+        await runtime.service.act(event_id, "end", actor="organizer", reason="thank you all")
+    try:
+        await asyncio.wait_for(session.ended.wait(), 40)
+    except TimeoutError:
+        import sys
+        for t in asyncio.all_tasks():
+            t.print_stack(limit=8, file=sys.stdout)
+        raise
+    await spanish.until(lambda heard: heard.closed, 30)
+
+    # Listeners were told the channel was finishing, then heard the tail.
+    endings = [m for m in spanish.heard.of_type("status") if m.get("ending")]
+    assert endings and endings[0]["channel_state"] == "finishing", spanish.heard.of_type("status")
+    assert at_ending, "no status said the event was ending"
+    tail = spanish.heard.seconds - at_ending[0]
+    assert tail > 1.5, f"only {tail:.1f} s of speech after the end (of {spanish.heard.seconds:.1f})"
+    finals = spanish.heard.captions()
+    assert "listening" in " ".join(str(c.get("source_text")) for c in finals).lower(), finals
+    assert pipeline.finished, "the event closed while the channel still had speech to say"
+    booth = pipeline.booths["es-ES"]
+    assert booth.player.metrics.skipped == 0
+    assert session.status is EventStatus.ENDED
+
+    # The transcript has the last sentence and its translation.
+    assert runtime.service is not None
+    segments = await runtime.service.transcript(event_id)
+    last = [s for s in segments if "listening" in s.text.lower()]
+    assert last and last[-1].translations.get("es-ES"), segments
+
+    # The channel's recording holds what the listener heard.
+    parts = {p.language: p for p in list_parts(runtime.settings.recordings_dir, event_id)}
+    recorded = voiced_seconds(parts["es-ES"].path)
+    assert recorded >= 0.6 * spanish.heard.seconds, (recorded, spanish.heard.seconds)
+    await spanish.close()
