@@ -174,7 +174,8 @@ def stop(
         try:
             async with (
                 aiohttp.ClientSession(
-                    timeout=aiohttp.ClientTimeout(total=15),
+                    # The runtime answers once the channels said their last words.
+                    timeout=aiohttp.ClientTimeout(total=settings.finish_machine_seconds + 30),
                     headers={"Authorization": f"Bearer {service_token(settings)}"},
                 ) as http,
                 http.post(f"{target}/live/{event_id}/stop", params=params) as response,

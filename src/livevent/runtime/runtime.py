@@ -150,10 +150,18 @@ class LiveRuntime:
             # store instead, so a cancellation from the CLI still stops us.
             self.spawn(follower.watch_statuses(), name="runtime:status-watch")
 
-    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
+
+    def end(
+        self, event_id: int, *, reason: str | None = None, actor: str | None = None
+    ) -> asyncio.Task[None]:
+        """`stop` in a task of the runtime's own: a request or a socket that asked for
+        the end may go away while the channels finish; the ending goes on."""
+        return self.spawn(self.stop(event_id, reason=reason, actor=actor), name=f"end:{event_id}")
 
     async def __aexit__(
         self,

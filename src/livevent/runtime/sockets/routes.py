@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -81,7 +82,9 @@ async def live_stop(request: web.Request) -> web.Response:
     if event_id not in runtime.sessions:
         raise NotFound(f"event {event_id} is not live on this server")
     reason = request.query.get("reason") or "stopped by an operator"
-    await runtime.stop(event_id, reason=reason[:500], actor=actor_of(request))
+    # Answered once the channels said their last words; a client that leaves first
+    # does not cut them short.
+    await asyncio.shield(runtime.end(event_id, reason=reason[:500], actor=actor_of(request)))
     return web.json_response({"event": event_id, "status": "ENDED"})
 
 

@@ -91,7 +91,8 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         was_active = session.speakers.is_active(language, speaker_id)
         session.speakers.release(language, speaker_id)
     if end_event and was_active and language == session.config.source_language:
-        await runtime.stop(event_id, reason="the speaker ended the event")
+        # The channels finish their last sentences (seconds); this socket needs not wait.
+        runtime.end(event_id, reason="the speaker ended the event")
     if not ws.closed:
         await close_socket(ws, CloseCode.NORMAL, "speaker ended")
     return ws

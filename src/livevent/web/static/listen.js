@@ -101,7 +101,10 @@ const socket = new ReconnectingSocket({
       updateFloorControls();
     } else if (message.type === "status") {
       setStatus(message.event_status, message.reason);
-      if (message.channel_state === "unavailable") {
+      if (message.ending) {
+        // The floor stopped; the channel still says its last sentences before the end.
+        $("connection").textContent = "The event is ending: this channel finishes its last sentences.";
+      } else if (message.channel_state === "unavailable") {
         $("connection").textContent = "This channel is not available right now.";
       } else if (message.channel_reason) {
         // A channel that runs without a voice says so: its captions are all there is.

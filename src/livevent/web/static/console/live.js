@@ -35,7 +35,13 @@ function plot(title, series, unit) {
   return h("figure", { class: "plot-box" }, h("figcaption", {}, `${title} (last ${Math.round((KEEP * 2) / 60)} min, top ${top.toFixed(1)}${unit})`), chart, legend);
 }
 
-const STATES = { live: "On air", waiting: "Waiting", paused: "Paused (nobody listens)", unavailable: "Unavailable" };
+const STATES = {
+  live: "On air",
+  waiting: "Waiting",
+  paused: "Paused (nobody listens)",
+  unavailable: "Unavailable",
+  finishing: "Finishing its last sentences",
+};
 
 export function liveView(box, event) {
   const table = h("tbody", { id: "live-channels" });
@@ -65,7 +71,8 @@ export function liveView(box, event) {
     const stats = answer.data;
     const channels = stats.channels || {};
     const total = Object.values(stats.listeners || {}).reduce((a, b) => a + b, 0);
-    summary.textContent = `${stats.status === "LIVE" ? "Live" : stats.status}: ${total} listener${total === 1 ? "" : "s"} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
+    const shown = stats.ending ? "Ending (channels finish their last sentences)" : stats.status === "LIVE" ? "Live" : stats.status;
+    summary.textContent = `${shown}: ${total} listener${total === 1 ? "" : "s"} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
     history.listeners = [...history.listeners, total].slice(-KEEP);
     table.replaceChildren(
       ...event.channels.map((channel) => {
