@@ -1,11 +1,12 @@
 """One machine channel's booth: translate what the floor committed, caption it, speak it.
 
-Simultaneous: each unit (a clause, a sentence, or k words) is translated and spoken
-as soon as it is committed, with a partial caption growing through the sentence;
-at the sentence's end, the whole sentence is translated again for the final caption
-and the transcript (it reads better than the joined pieces). Consecutive: sentences
-are translated and captioned as they end, and spoken once the speaker pauses.
-Items are handled in order, one at a time, so a channel never speaks out of turn.
+Simultaneous: each unit (a clause, a sentence, or k words) is translated with the
+sentence so far, and the words that stand whatever follows are spoken at once
+(agreement.py); a partial caption grows through the sentence. At the sentence's end
+the whole sentence is translated again, for the final caption, the transcript and
+the rest of the speech. Consecutive: sentences are translated and captioned as they
+end, and spoken once the speaker pauses. Items are handled in order, one at a time,
+so a channel never speaks out of turn.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -21,6 +23,7 @@ from livevent.errors import LiveventError
 from livevent.model import GlossaryEntry
 from livevent.runtime.engines.base import TextToSpeech, Translator
 from livevent.runtime.media.audio import trim_silence
+from livevent.runtime.speech.agreement import SentenceSoFar
 from livevent.runtime.speech.glossary import translate_with_glossary
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.player import ChannelPlayer
@@ -76,17 +79,19 @@ class ChannelInterpreter:
     # Records a final translation (on disk) before its caption is shown.
     keep: Callable[[Sentence, str, str], Awaitable[None]] | None = None
     _queue: asyncio.Queue[Callable[[], Awaitable[None]]] = field(default_factory=asyncio.Queue)
-    _parts: list[str] = field(default_factory=list)
-    _sentence_start: float | None = None
+    _so_far: SentenceSoFar = field(default_factory=SentenceSoFar)
+    _units: deque[tuple[Unit, int]] = field(default_factory=deque)  # handed over, not done
     _held: list[_Held] = field(default_factory=list)
     _preview: tuple[tuple[Word, ...], int] | None = None
     _preview_queued: bool = False
     _working: bool = False
+    corrections: int = 0  # sentences whose final translation differs from what was said
 
     # -- what the pipeline hands over (never blocks it) -------------------------------
 
     def unit(self, unit: Unit, seq: int) -> None:
         if self.mode == "simultaneous":
+            self._units.append((unit, seq))
             self._queue.put_nowait(lambda: self._interpret_unit(unit, seq))
 
     def preview(self, words: list[Word], seq: int) -> None:
@@ -170,62 +175,82 @@ class ChannelInterpreter:
         return pcm
 
     async def _show_preview(self) -> None:
-        """A partial caption: the translated units, then the rest translated as it stands.
+        """A partial caption: what was said, then the rest translated as it stands.
 
-        `stable` is the units' part (spoken already, it will not change); the rest may.
+        `stable` is what the channel said already: it will not change.
         """
         self._preview_queued = False
         if self._preview is None:
             return
         words, seq = self._preview
         self._preview = None
-        ahead = await self._translate(join(list(words)))
-        stable = " ".join(self._parts)
-        start = self._sentence_start if self._sentence_start is not None else words[0].start
+        so_far = self._so_far
+        translated = await self._translate(join([*so_far.source, *words]))
+        stable = " ".join(so_far.said)
+        ahead = " ".join(so_far.rest(translated))
+        start = so_far.start if so_far.start is not None else words[0].start
+        self._caption(seq, f"{stable} {ahead}".strip(), stable or None, start, words[-1].end)
+
+    def _caption(self, seq: int, text: str, stable: str | None, start: float, end: float) -> None:
         self.host.caption(
             self.language,
             Caption(
                 channel=self.language,
                 seq=seq,
                 final=False,
-                text=f"{stable} {ahead}".strip(),
-                stable=stable or None,
+                text=text,
+                stable=stable,
                 start=round(start, 2),
-                end=round(words[-1].end, 2),
-                source_text=join(list(words)),
+                end=round(end, 2),
+                source_text=join(self._so_far.source) or None,
             ),
         )
 
     async def _interpret_unit(self, unit: Unit, seq: int) -> None:
-        translated = await self._translate(unit.text)
-        if self._sentence_start is None:
-            self._sentence_start = unit.start
-        self._parts.append(translated)
-        so_far = " ".join(self._parts)
-        self.host.caption(
-            self.language,
-            Caption(
-                channel=self.language,
-                seq=seq,
-                final=False,
-                text=so_far,
-                stable=so_far,
-                start=round(self._sentence_start, 2),
-                end=round(unit.end, 2),
-                source_text=unit.text,
-            ),
-        )
-        pcm = await self._speak(translated, unit.end - unit.start)
+        while self._units:  # this unit and any an error left behind
+            if self._units.popleft()[0] is unit:
+                break
+        so_far = self._so_far
+        so_far.add(unit.words)
+        if unit.ends_sentence:
+            return  # the sentence's end follows: it says all that is left
+        translated = await self._translate(join(so_far.source))
+        lookahead = self._lookahead(unit, seq)
+        extended = await self._translate(join([*so_far.source, *lookahead])) if lookahead else None
+        words = so_far.to_say(translated, extended)
+        since = so_far.said_until if so_far.said_until is not None else unit.start
+        if words:
+            so_far.spoke(words, unit.end)
+        said = " ".join(so_far.said)
+        rest = " ".join(so_far.rest(translated))
+        assert so_far.start is not None
+        self._caption(seq, f"{said} {rest}".strip(), said or None, so_far.start, unit.end)
+        if words:
+            await self._say(" ".join(words), since, unit.end)
+
+    def _lookahead(self, unit: Unit, seq: int) -> list[Word]:
+        """The sentence's words heard after `unit`: units waiting here, then the latest
+        words past them (pending or unstable)."""
+        words = [w for later, s in self._units if s == seq for w in later.words]
+        if self._preview is not None and self._preview[1] == seq:
+            edge = words[-1].end if words else unit.end
+            words += [w for w in self._preview[0] if w.start >= edge - 0.05]
+        return words
+
+    async def _say(self, text: str, start: float, end: float) -> None:
+        """Speak `text`, the translation of the source from `start` to `end` (media time)."""
+        pcm = await self._speak(text, max(0.0, end - start))
         if pcm is not None:
-            heard_at = self.clock.wall((unit.start + unit.end) / 2)
-            self.player.enqueue(pcm, heard_at, self.clock.wall(unit.end))
+            heard_at = self.clock.wall((start + end) / 2)
+            self.player.enqueue(pcm, heard_at, self.clock.wall(end))
 
     async def _finish_sentence(self, sentence: Sentence) -> None:
-        self._parts = []
-        self._sentence_start = None
+        so_far, self._so_far = self._so_far, SentenceSoFar()
         translated = await self._translate(sentence.text)
         if self.keep is not None:
             await self.keep(sentence, self.language, translated)
+        if so_far.diverged(translated):
+            self.corrections += 1  # the caption corrects what was said
         self.host.caption(
             self.language,
             Caption(
@@ -238,10 +263,15 @@ class ChannelInterpreter:
                 source_text=sentence.text,
             ),
         )
-        if self.mode == "consecutive":
-            pcm = await self._speak(translated)
-            if pcm is not None:
-                heard_at = self.clock.wall((sentence.start + sentence.end) / 2)
-                self._held.append(_Held(pcm, heard_at, self.clock.wall(sentence.end)))
-                if sum(len(h.pcm) for h in self._held) / BYTES_PER_SECOND > HOLD_AT_MOST:
-                    await self._speak_held()  # a speaker who never pauses is still heard
+        if self.mode == "simultaneous":
+            rest = so_far.rest(translated)
+            if rest:
+                since = so_far.said_until if so_far.said_until is not None else sentence.start
+                await self._say(" ".join(rest), since, sentence.end)
+            return
+        pcm = await self._speak(translated)
+        if pcm is not None:
+            heard_at = self.clock.wall((sentence.start + sentence.end) / 2)
+            self._held.append(_Held(pcm, heard_at, self.clock.wall(sentence.end)))
+            if sum(len(h.pcm) for h in self._held) / BYTES_PER_SECOND > HOLD_AT_MOST:
+                await self._speak_held()  # a speaker who never pauses is still heard
