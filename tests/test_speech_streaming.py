@@ -269,7 +269,7 @@ async def test_an_idle_booth_speaks_a_few_committed_words_without_waiting_for_k(
     backlog = [0.0]
     player = SimpleNamespace(backlog=lambda: backlog[0])
     booth: Any = SimpleNamespace(
-        busy=False,
+        waiting=False,
         player=player,
         unit=lambda unit, _seq: spoken.append(unit.text),
         preview=lambda *_: None,
