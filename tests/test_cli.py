@@ -400,3 +400,12 @@ def test_a_channel_names_its_mode_and_voice(cli: Any) -> None:
         "pico",
         "consecutive",
     )
+
+
+def test_a_machine_channel_with_a_voice_hard_to_follow_is_flagged(cli: Any) -> None:
+    args = [a for a in create_args("--channel", "pt-PT:machine") if a != "--json"]
+    code, out, _ = cli(*args)
+    assert code == 0
+    flagged = " ".join(line for line in out.splitlines() if "Warning" in line or "follow" in line)
+    assert "channel pt-PT" in flagged and "hard to" in flagged, out
+    assert "channel en-US" not in flagged  # English voices are clear

@@ -201,6 +201,10 @@ class Status(Outgoing):
     channel_state: str | None = None
     speaker: bool | None = None
     channel_reason: str | None = None
+    channel_warning: str | None = Field(
+        None,
+        description="what listeners should know of a channel that runs (a voice hard to follow)",
+    )
     ending: bool | None = Field(
         None,
         description="the event is ending: the floor stopped, channels finish their last"

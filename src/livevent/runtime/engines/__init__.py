@@ -10,6 +10,7 @@ named `STAGE.NAME` (stage `stt`, `mt` or `tts`), pointing at its class:
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import Any, Literal
 
@@ -28,7 +29,13 @@ from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
 from livevent.runtime.engines.pico import PicoTTS
 from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
-from livevent.runtime.engines.voices import FALLBACK, parse_voice, ranked
+from livevent.runtime.engines.voices import (
+    FALLBACK,
+    measured_wer,
+    parse_voice,
+    ranked,
+    voice_warning,
+)
 from livevent.runtime.engines.vosk import VoskSTT
 from livevent.runtime.engines.whisper import WhisperSTT
 
@@ -126,6 +133,32 @@ class Engines:
         for engine in self._started.values():
             await engine.aclose()
         self._started.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceReport:
+    """The voice that would speak a machine channel's language here, and how well."""
+
+    language: str
+    engine: str | None  # None: no installed voice speaks it (captions only)
+    wer: float | None  # measured round-trip WER (voices.py), where known
+    warning: str | None  # what the organizer and listeners are told
+
+
+async def voice_report(
+    engines: Engines, language: str, voice: str | None = None, engine: str | None = None
+) -> VoiceReport:
+    """What a machine channel in `language` would sound like here."""
+    name, own_voice = await engines.choose_voice(language, voice, engine)
+    try:
+        spoken = (await engines.tts(name)).supports(language, own_voice)
+    except LiveventError:
+        spoken = False
+    if not spoken:
+        return VoiceReport(
+            language, None, None, f"no voice for {language} is installed: captions only"
+        )
+    return VoiceReport(language, name, measured_wer(language, name), voice_warning(language, name))
 
 
 async def describe_engines(options: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -29,6 +29,23 @@ RANKING: dict[str, tuple[str, ...]] = {
     "de": ("pico", "espeak"),
 }
 FALLBACK = "espeak"
+# The same measurements, for what a channel tells its listeners and the organizer.
+MEASURED_WER: dict[tuple[str, str], float] = {
+    ("en", "pico"): 0.018,
+    ("en", "piper"): 0.031,
+    ("en", "espeak"): 0.099,
+    ("es", "pico"): 0.005,
+    ("es", "espeak"): 0.401,
+    ("ca", "festival"): 0.157,
+    ("ca", "espeak"): 0.713,
+    ("fr", "pico"): 0.059,
+    ("fr", "espeak"): 0.804,
+    ("it", "pico"): 0.057,
+    ("it", "espeak"): 0.637,
+    ("pt", "espeak"): 0.966,
+}
+# Past this round-trip WER, listeners are told to lean on the captions.
+HARD_TO_FOLLOW = 0.5
 
 
 def ranked(language: str) -> tuple[str, ...]:
@@ -46,3 +63,19 @@ def parse_voice(voice: str | None, engines: Collection[str]) -> tuple[str | None
     if voice in engines:
         return voice, None
     return None, voice
+
+
+def measured_wer(language: str, engine: str) -> float | None:
+    """The engine's round-trip WER in `language`, where it was measured."""
+    return MEASURED_WER.get((language.lower().split("-")[0], engine))
+
+
+def voice_warning(language: str, engine: str) -> str | None:
+    """What listeners and the organizer are told of a voice that is hard to follow."""
+    wer = measured_wer(language, engine)
+    if wer is None or wer <= HARD_TO_FOLLOW:
+        return None
+    return (
+        f"the machine voice for this language ({engine}) is hard to follow:"
+        f" {round((1 - wer) * 100)} % of its words are understood; read the captions"
+    )

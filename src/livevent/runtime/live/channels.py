@@ -31,6 +31,7 @@ class ChannelState:
     playing: bool = False  # a machine channel speaking a translation
     problem: str | None = None  # why a machine channel cannot run
     note: str | None = None  # a machine channel that runs captions only, and why
+    warning: str | None = None  # a machine channel whose voice is hard to follow
     remote: Status | None = None  # on a relay: the owner's last status of the channel
 
     @property

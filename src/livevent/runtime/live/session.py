@@ -278,6 +278,10 @@ class LiveSession:
         self.channels[language].note = note
         self._notify(language)
 
+    def set_warning(self, language: str, warning: str) -> None:
+        self.channels[language].warning = warning
+        self._notify(language)
+
     def is_paused(self, language: str) -> bool:
         return self.channels[language].paused
 

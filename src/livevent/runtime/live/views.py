@@ -55,6 +55,9 @@ def status(session: LiveSession, channel: str | None = None) -> Status:
         message.channel_reason = state.note
     elif state.remote is not None:
         message.channel_reason = state.remote.channel_reason
+    message.channel_warning = state.warning or (
+        state.remote.channel_warning if state.remote is not None else None
+    )
     return message
 
 
@@ -87,6 +90,7 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
                 "state": session.channel_state(language),
                 "speaker": state.speaker is not None,
                 "listeners": len(state.hub.listeners),
+                "warning": state.warning,
                 **state.hub.stats.as_dict(),
                 **machine.get(language, {}),
             }

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
 
 from livevent.auth.access import may_listen
 from livevent.auth.middleware import actor_of
-from livevent.errors import LiveventError, NotFound
+from livevent.errors import InvalidInput, LiveventError, NotFound
 from livevent.http.params import bearer_token, event_id_of
 from livevent.http.problems import problem
 from livevent.model import EventConfig
+from livevent.model.language import normalize_language
 from livevent.runtime.appkeys import RUNTIME
+from livevent.runtime.engines import voice_report
 from livevent.runtime.live.channels import channel_info
 from livevent.runtime.live.presence import read_stats
 
@@ -86,6 +89,17 @@ async def live_stop(request: web.Request) -> web.Response:
     # does not cut them short.
     await asyncio.shield(runtime.end(event_id, reason=reason[:500], actor=actor_of(request)))
     return web.json_response({"event": event_id, "status": "ENDED"})
+
+
+async def voice_of(request: web.Request) -> web.Response:
+    """Which voice would speak a machine channel in this language here, and how well: what
+    the console tells an organizer making the channel."""
+    try:
+        language = normalize_language(request.match_info["language"])
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
+    report = await voice_report(request.app[RUNTIME].engines, language)
+    return web.json_response(asdict(report))
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from livevent.errors import Unavailable
 from livevent.model import Channel
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.apertium import ApertiumTranslator
+from livevent.runtime.engines.voices import voice_warning
 
 # A channel that asks for no voice (`voice="none"`) is captioned, not spoken.
 NO_VOICE = "none"
@@ -20,6 +21,7 @@ class ChannelEngines:
     voice: str | None  # the engine's own voice; None: its voice for the language
     route: str | None = None  # the translator's hops, where it has several: eng>spa>fra
     note: str | None = None  # what listeners are told of a captions-only channel
+    warning: str | None = None  # what listeners are told of a voice hard to follow
 
     @property
     def voice_label(self) -> str:
@@ -54,4 +56,5 @@ async def engines_for(engines: Engines, source: str, channel: Channel) -> Channe
             raise Unavailable(f"{tts.name} has no voice for {language}")
         note = f"captions only: no voice for {language} is installed"
         return ChannelEngines(mt=mt_name, tts=None, voice=None, route=route, note=note)
-    return ChannelEngines(mt=mt_name, tts=tts_name, voice=voice, route=route)
+    warning = voice_warning(language, tts_name)
+    return ChannelEngines(mt=mt_name, tts=tts_name, voice=voice, route=route, warning=warning)

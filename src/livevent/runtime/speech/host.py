@@ -32,6 +32,9 @@ class PipelineHost(Protocol):
     def set_note(self, language: str, note: str) -> None:
         """The channel runs, captions only; listeners are told why there is no voice."""
 
+    def set_warning(self, language: str, warning: str) -> None:
+        """The channel runs, but listeners should know something (a voice hard to follow)."""
+
     def is_paused(self, language: str) -> bool:
         """Nobody has listened to the channel for a while: do no work for it."""
 

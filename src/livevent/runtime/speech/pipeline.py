@@ -126,6 +126,8 @@ class MachinePipeline:
         self.chosen[language] = chosen
         if chosen.note is not None:
             self.host.set_note(language, chosen.note)
+        if chosen.warning is not None:
+            self.host.set_warning(language, chosen.warning)
         self.host.spawn(booth.player.run(), name=f"player:{language}")
         self.host.spawn(booth.run(), name=f"booth:{language}")
 

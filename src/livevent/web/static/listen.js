@@ -106,6 +106,9 @@ const socket = new ReconnectingSocket({
         $("connection").textContent = "The event is ending: this channel finishes its last sentences.";
       } else if (message.channel_state === "unavailable") {
         $("connection").textContent = "This channel is not available right now.";
+      } else if (message.channel_warning) {
+        // A voice hard to follow: the captions say it better.
+        $("connection").textContent = message.channel_warning[0].toUpperCase() + message.channel_warning.slice(1) + ".";
       } else if (message.channel_reason) {
         // A channel that runs without a voice says so: its captions are all there is.
         $("connection").textContent = message.channel_reason[0].toUpperCase() + message.channel_reason.slice(1) + ".";

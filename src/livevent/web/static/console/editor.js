@@ -42,8 +42,26 @@ function channelRow(channel, index, sourceInput) {
     hint: "engine[:voice], e.g. pico or espeak:es; none: captions only",
     error: `channels.${index}.voice`,
   });
-  const showVoice = () => (voiceRow.hidden = floor || kind.value !== "machine");
+  // What the organizer should know of the machine voice for this language (a voice
+  // hard to follow, or none): the server measured its voices, and says.
+  const voiceNote = h("p", { class: "voice-note", role: "status", "aria-live": "polite" });
+  voiceRow.append(voiceNote);
+  const checkVoice = async () => {
+    voiceNote.textContent = "";
+    const tag = language.value.trim();
+    if (floor || kind.value !== "machine" || !tag || voice.value.trim() === "none") return;
+    const answer = await api(`/live/voices/${encodeURIComponent(tag)}`);
+    if (answer.ok && answer.data.warning && language.value.trim() === tag) {
+      voiceNote.textContent = `Warning: ${answer.data.warning}. Listeners will be told.`;
+    }
+  };
+  const showVoice = () => {
+    voiceRow.hidden = floor || kind.value !== "machine";
+    checkVoice();
+  };
   kind.addEventListener?.("change", showVoice);
+  language.addEventListener("change", checkVoice);
+  voice.addEventListener("change", checkVoice);
   showVoice();
   const remove = floor
     ? null
