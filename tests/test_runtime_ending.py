@@ -60,6 +60,7 @@ async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
         database_url=f"sqlite:///{tmp_path / 'ending.db'}",
         recordings_dir=tmp_path / "recordings",
         finish_machine_seconds=90,  # generous: a busy machine speaks the tail late, not less
+        finish_human_seconds=6,
     )
     async with LiveRuntime(settings, bus=MemoryBus()) as opened:
         yield opened
@@ -131,3 +132,43 @@ async def test_the_last_sentences_are_spoken_before_the_event_ends(
     recorded = voiced_seconds(parts["es-ES"].path)
     assert recorded >= 0.6 * spanish.heard.seconds, (recorded, spanish.heard.seconds)
     await spanish.close()
+
+
+async def test_an_interpreter_on_air_finishes_the_sentence(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    """The floor ends; the interpreter, a few words behind, is still heard for the grace."""
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)
+    )
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    session = await runtime.start(event_id)
+    spanish = ListenerClient(await client.ws_connect(f"/listen/{event_id}?channel=es-ES"))
+    at_ending: list[float] = []
+    spanish.on_message = lambda m: (
+        at_ending.append(spanish.heard.seconds)
+        if m.get("type") == "status" and m.get("ending") and not at_ending
+        else None
+    )
+    spanish.start()
+    await spanish.until(lambda heard: heard.of_type("status"))
+    floor = SpeakerClient(
+        await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    )
+    interpreter = SpeakerClient(
+        await client.ws_connect(f"/speak/{event_id}/2?token={speaker_token(event_id, 2)}")
+    )
+    assert (await floor.greeted())["type"] == "ready"
+    assert (await interpreter.greeted())["type"] == "ready"
+    interpretation = speech_pcm("Muchas gracias a todos por venir hoy.", "es", tmp_path)
+    await floor.send(speech_pcm("Thank you all for coming.", "en-us", tmp_path), pace=2.0)
+    await interpreter.send(interpretation[: len(interpretation) // 3], pace=1.0)
+    await floor.end(end_event=True)
+    # The interpreter goes on with the sentence, in real time, after the floor ended.
+    await spanish.until(lambda heard: bool(at_ending), 30)
+    await interpreter.send(interpretation[len(interpretation) // 3 :], pace=1.0)
+    await asyncio.wait_for(session.ended.wait(), 60)
+    await spanish.until(lambda heard: heard.closed, 30)
+    after = spanish.heard.seconds - at_ending[0]
+    assert after >= 0.5, f"only {after:.2f} s of the interpreter after the floor ended"
+    assert session.status is EventStatus.ENDED

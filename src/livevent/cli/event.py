@@ -38,9 +38,10 @@ ReasonOption = Annotated[
 
 
 def parse_channel(text: str) -> dict[str, Any]:
-    """`es-ES:machine:consecutive:voice=pico` -> language, kind, interpretation and voice.
+    """`es-ES:machine:consecutive:voice=pico` -> language, kind, interpretation and voice;
+    `es-ES:human:fallback=machine` -> an interpreter's channel the machine stands in for.
 
-    The kind is `machine` when left out; the mode and the voice may come in either order.
+    The kind is `machine` when left out; the options may come in any order (a voice last).
     """
     language, _, rest = text.partition(":")
     kind, _, options = rest.partition(":")
@@ -53,6 +54,9 @@ def parse_channel(text: str) -> dict[str, Any]:
             # A voice may itself hold a colon (festival:upc_ca_ona_hts): take the rest.
             spec["voice"] = options[options.index(option) + len("voice=") :].strip()
             break
+        if equals and name.lower() == "fallback":
+            spec["fallback"] = option[len("fallback=") :].strip().lower()
+            continue
         spec["interpretation"] = option.lower()
     return spec
 
@@ -129,8 +133,9 @@ ChannelsOption = Annotated[
     list[str] | None,
     typer.Option(
         "--channel",
-        help="LANG[:KIND[:MODE][:voice=VOICE]], KIND floor|human|machine (machine if left"
-        " out), MODE simultaneous|consecutive, VOICE an engine or engine:voice; repeat it.",
+        help="LANG[:KIND[:MODE][:fallback=machine][:voice=VOICE]], KIND floor|human|machine"
+        " (machine if left out), MODE simultaneous|consecutive, fallback=machine: the machine"
+        " stands in while no interpreter is on air, VOICE an engine or engine:voice; repeat it.",
     ),
 ]
 EndsAtOption = Annotated[str | None, typer.Option("--ends-at", help="Planned end.")]
@@ -275,7 +280,7 @@ def update(
     timezone: Annotated[str | None, typer.Option("--timezone", "--tz")] = None,
     source: Annotated[str | None, typer.Option("--source", "-s")] = None,
     add_channel: Annotated[
-        list[str] | None, typer.Option("--add-channel", help="LANG[:KIND[:MODE]]; repeat it.")
+        list[str] | None, typer.Option("--add-channel", help="As --channel of create; repeat it.")
     ] = None,
     remove_channel: Annotated[
         list[str] | None, typer.Option("--remove-channel", help="LANG or number; repeat it.")

@@ -1,12 +1,15 @@
 """The domain model: events, channels, customers and the status machine, free of IO."""
 
 from livevent.model.audit import DeletedEvent, StatusChange
-from livevent.model.customer import Customer, CustomerCreate
-from livevent.model.event import (
+from livevent.model.channel import (
     MAX_CHANNELS,
     Channel,
     ChannelKind,
     ChannelSpec,
+    build_channels,
+)
+from livevent.model.customer import Customer, CustomerCreate
+from livevent.model.event import (
     Event,
     EventConfig,
     EventCreate,
@@ -16,7 +19,6 @@ from livevent.model.event import (
     EventPatch,
     GlossaryEntry,
     Limits,
-    build_channels,
 )
 from livevent.model.language import LanguageTag, language_name, normalize_language
 from livevent.model.status import ACTIONS, EventStatus, can_transition, sources_of

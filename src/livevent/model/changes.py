@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from livevent.model.event import Channel, Event, EventFields
+from livevent.model.channel import Channel
+from livevent.model.event import Event, EventFields
 
 _SHOWN = 60  # characters of a changed value kept in the audit text
 

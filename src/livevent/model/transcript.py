@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from livevent.model.event import MAX_CHANNELS, MAX_ID, Moment
+from livevent.model.channel import MAX_CHANNELS
+from livevent.model.event import MAX_ID, Moment
 from livevent.model.language import LanguageTag
 
 

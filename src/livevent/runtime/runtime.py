@@ -27,7 +27,7 @@ from livevent import logs
 from livevent.auth.signing import verifier_for
 from livevent.auth.tokens import TokenVerifier
 from livevent.bus import Bus, MemoryBus, keys, open_bus
-from livevent.errors import Conflict, LiveventError, NotStartable
+from livevent.errors import LiveventError, NotStartable
 from livevent.events.service import EventService
 from livevent.http.sockets import CloseCode
 from livevent.model import EventConfig, EventStatus
@@ -35,9 +35,9 @@ from livevent.runtime.cluster.duties import OwnerKit
 from livevent.runtime.cluster.messages import Heartbeat
 from livevent.runtime.cluster.ownership import heartbeat, take_lock_when_free
 from livevent.runtime.config import ConfigCache
+from livevent.runtime.endings import Endings
 from livevent.runtime.engines import Engines
 from livevent.runtime.following import EventFollower
-from livevent.runtime.live import ending
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.storage.gateway import EventGateway, open_gateway
 from livevent.runtime.storage.recording import expire_recordings
@@ -93,6 +93,7 @@ class LiveRuntime:
         self.instance = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}"
         self.address: str | None = None  # where this instance serves, for `livevent stats`
         self.awaited: collections.Counter[int] = collections.Counter()
+        self._endings = Endings(self)
 
     async def __aenter__(self) -> Self:
         try:
@@ -293,74 +294,13 @@ class LiveRuntime:
         self, event_id: int, *, reason: str | None = None, actor: str | None = None
     ) -> None:
         """End the event: the floor stops, channels finish their last sentences, then
-        ENDED; listeners told, live keys cleaned; `actor` is audited."""
-        session = self.sessions.get(event_id)
-        if session is not None and (session.finishing or session.closing):
-            await session.ended.wait()  # someone else is ending it
-            return
-        if session is not None and session.role == "relay":
-            # The owner finishes the channels once it hears ENDED; this session
-            # follows it and closes when the owner lets the event go.
-            await self._end_in_store(event_id, reason, actor)
-            await self.finish(event_id, EventStatus.ENDED)  # unless the bus told us first
-            await session.ended.wait()
-            return
-        if session is not None:
-            await self._wind_down(session)
-        self.sessions.pop(event_id, None)
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(5):  # the last words reach the transcript first
-                await self.transcripts.drained()
-        try:
-            # ENDED while the lock is held: relays hear it before they could take over.
-            await self._end_in_store(event_id, reason, actor)
-        finally:
-            await self._release(event_id, session)
-            if session is not None:
-                await session.close(EventStatus.ENDED, reason)
-
-    async def _end_in_store(self, event_id: int, reason: str | None, actor: str | None) -> None:
-        try:
-            await self.gateway.act(event_id, "end", reason=reason, actor=actor)
-        except Conflict as error:
-            log.info("event %s not moved to ENDED: %s", event_id, error)
-
-    async def _wind_down(self, session: LiveSession) -> None:
-        """Ending: every channel finishes what it was saying (ending.py)."""
-        machine = self.settings.finish_machine_seconds
-        human = self.settings.finish_human_seconds
-        if session.role == "owner":
-            took = await ending.finish_speaking(
-                session, machine_seconds=machine, human_seconds=human
-            )
-            log.info("event %s: channels finished in %.1f s", session.event_id, took)
-        else:
-            await ending.owner_lets_go(
-                session, self.bus, self.instance, machine_seconds=machine, human_seconds=human
-            )
+        ENDED; listeners told, live keys cleaned; `actor` is audited (endings.py)."""
+        await self._endings.stop(event_id, reason=reason, actor=actor)
 
     async def finish(self, event_id: int, status: EventStatus) -> None:
         """The event service says the event is over: ended, its channels finish first
         (cancelled, at once); then the session closes and says why."""
-        session = self.sessions.get(event_id)
-        if session is None or session.finishing or session.closing:
-            return
-        if status is EventStatus.ENDED:
-            await self._wind_down(session)
-        if self.sessions.get(event_id) is not session:
-            return  # closed meanwhile
-        del self.sessions[event_id]
-        if session.role == "owner":
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(5):
-                    await self.transcripts.drained()
-        await self._release(event_id, session)
-        reason = None
-        with contextlib.suppress(LiveventError):
-            change = await self.gateway.last_change(event_id)
-            reason = change.reason if change is not None else None
-        log.info("event %s is %s (%s): closing its session", event_id, status.value, reason)
-        await session.close(status, reason)
+        await self._endings.finish(event_id, status)
 
     def describe(self) -> Heartbeat:
         """What this instance's heartbeat says: where it serves, which events, its spool."""

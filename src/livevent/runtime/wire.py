@@ -205,6 +205,11 @@ class Status(Outgoing):
         None,
         description="what listeners should know of a channel that runs (a voice hard to follow)",
     )
+    machine: bool | None = Field(
+        None,
+        description="the machine speaks this channel now (a machine channel, or one standing"
+        " in for its interpreter); false: a person",
+    )
     ending: bool | None = Field(
         None,
         description="the event is ending: the floor stopped, channels finish their last"

@@ -42,6 +42,11 @@ class OwnedSession(PipelineHost, Protocol):
     channels: dict[str, ChannelState]
 
 
+def _needs_machine(channel: Channel) -> bool:
+    """A machine channel, or an interpreter's the machine stands in for."""
+    return channel.kind is ChannelKind.MACHINE or channel.fallback == "machine"
+
+
 class OwnerDuties:
     def __init__(self, session: OwnedSession, kit: OwnerKit | None) -> None:
         self.session = session
@@ -62,8 +67,10 @@ class OwnerDuties:
             )
             for language, state in session.channels.items():
                 self.recorder.start(language, state.hub)
-        if any(c.kind is ChannelKind.MACHINE for c in session.config.channels):
+        if any(_needs_machine(c) for c in session.config.channels):
             await self.start_pipeline()
+            for language in session.channels:
+                self.stand_in(language)
         self._lease = session.spawn(self._keep_lock(), name=f"own:{session.event_id}")
 
     async def start_pipeline(self) -> None:
@@ -88,14 +95,34 @@ class OwnerDuties:
         for channel in added:
             if self.recorder is not None:
                 self.recorder.start(channel.language, self.session.channels[channel.language].hub)
-        machine = [c for c in added if c.kind is ChannelKind.MACHINE]
+        machine = [c for c in added if _needs_machine(c)]
         if not machine or self.kit is None or self._lease is None:
             return
         if self.pipeline is None:
             await self.start_pipeline()
-            return
+        elif any(c.kind is ChannelKind.MACHINE for c in machine):
+            for channel in machine:
+                if channel.kind is ChannelKind.MACHINE:
+                    await self.pipeline.add_target(channel)
         for channel in machine:
-            await self.pipeline.add_target(channel)
+            self.stand_in(channel.language)
+
+    def stand_in(self, language: str) -> None:
+        """An interpreter's channel with a machine fallback: the machine speaks it while
+        no interpreter is on air, and stops the moment one is."""
+        state = self.session.channels[language]
+        pipeline = self.pipeline
+        if pipeline is None or state.channel.fallback != "machine":
+            return
+        wanted = state.speaker is None
+        if wanted == state.standing_in:
+            return
+        state.standing_in = wanted
+        if wanted:
+            standing = pipeline.stand_in(state.channel, lambda: state.standing_in)
+            self.session.spawn(standing, name=f"stand-in:{language}")
+        else:
+            self.session.spawn(pipeline.stand_down(language), name=f"stand-down:{language}")
 
     async def release(self) -> None:
         """Stop renewing the lock, then free it (renewed in between, it outlived us)."""

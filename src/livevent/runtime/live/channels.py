@@ -32,6 +32,7 @@ class ChannelState:
     problem: str | None = None  # why a machine channel cannot run
     note: str | None = None  # a machine channel that runs captions only, and why
     warning: str | None = None  # a machine channel whose voice is hard to follow
+    standing_in: bool = False  # the machine speaks an interpreter's channel (fallback)
     remote: Status | None = None  # on a relay: the owner's last status of the channel
 
     @property
@@ -42,11 +43,19 @@ class ChannelState:
     def channel(self) -> Channel:
         return self.hub.channel
 
+    @property
+    def machine_speaks(self) -> bool:
+        """The machine, not a person, speaks the channel now."""
+        if self.remote is not None:
+            return bool(self.remote.machine)
+        machine = self.channel.kind is ChannelKind.MACHINE or self.standing_in
+        return machine and self.speaker is None
+
     def on_air(self, *, machine_ready: bool) -> str:
         """live, waiting, paused or unavailable: what listeners are told of the channel."""
         if self.remote is not None:
             return self.remote.channel_state or "waiting"
-        if self.channel.kind is ChannelKind.MACHINE and self.speaker is None:
+        if self.machine_speaks:
             # Fed by the speech pipeline: without it the channel is honestly off air.
             if not machine_ready or self.problem:
                 return "unavailable"

@@ -27,8 +27,9 @@ from livevent.runtime.live import views
 from livevent.runtime.live.audience import Audience
 from livevent.runtime.live.channels import ChannelState, channel_info
 from livevent.runtime.live.fanout import ChannelHub
+from livevent.runtime.live.hosting import ChannelHost
 from livevent.runtime.live.presence import Presence
-from livevent.runtime.wire import Caption, ChannelsChanged, Status, Welcome
+from livevent.runtime.wire import ChannelsChanged, Status, Welcome
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class SpeechPipeline(Protocol):
     async def add_target(self, channel: Channel) -> None: ...
 
 
-class LiveSession:
+class LiveSession(ChannelHost):
     """A running event. Created and ended by `LiveRuntime`; never touches the SQL store."""
 
     def __init__(
@@ -257,43 +258,14 @@ class LiveSession:
         if language == self.config.source_language and self.pipeline is not None:
             self.pipeline.end_of_speech()
 
-    # -- what the speech pipeline may do (PipelineHost) -----------------------------
-
-    def caption(self, language: str, caption: Caption) -> None:
-        self.channels[language].hub.send(caption)
-
-    def flush(self, language: str) -> None:
-        self.channels[language].hub.flush()
-
-    def set_playing(self, language: str, playing: bool) -> None:
-        """A machine channel started or finished speaking a translation."""
-        self.channels[language].playing = playing
-        self._notify(language)
-
-    def set_problem(self, language: str, problem: str) -> None:
-        """A machine channel cannot run, and says why."""
-        self.channels[language].problem = problem
-
-    def set_note(self, language: str, note: str) -> None:
-        self.channels[language].note = note
-        self._notify(language)
-
-    def set_warning(self, language: str, warning: str) -> None:
-        self.channels[language].warning = warning
-        self._notify(language)
-
-    def is_paused(self, language: str) -> bool:
-        return self.channels[language].paused
-
-    def has_listeners(self, language: str) -> bool:
-        return bool(self.channels[language].hub.listeners)
-
     # -- speakers (self.speakers decides who is active; these apply it here) ----------
 
     def _speaker_changed(self, language: str) -> None:
         state = self.channels[language]
         state.hub.flush()
         state.muted = False
+        if self.role == "owner" and not self.closing:
+            self.duties.stand_in(language)
         self._notify(language)
         self._floor_ended(language)
 

@@ -55,6 +55,7 @@ def status(session: LiveSession, channel: str | None = None) -> Status:
         message.channel_reason = state.note
     elif state.remote is not None:
         message.channel_reason = state.remote.channel_reason
+    message.machine = state.machine_speaks
     message.channel_warning = state.warning or (
         state.remote.channel_warning if state.remote is not None else None
     )
@@ -91,6 +92,7 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
                 "speaker": state.speaker is not None,
                 "listeners": len(state.hub.listeners),
                 "warning": state.warning,
+                "machine": state.machine_speaks,
                 **state.hub.stats.as_dict(),
                 **machine.get(language, {}),
             }

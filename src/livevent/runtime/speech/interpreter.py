@@ -138,7 +138,7 @@ class ChannelInterpreter:
 
     async def _speak_held(self) -> None:
         for held in self._held:
-            self.player.enqueue(held.pcm, held.heard_at, held.ended_at)
+            self.player.enqueue(held.pcm, held.heard_at, held.ended_at, may_skip=False)
         self._held.clear()
 
     async def _translate(self, text: str) -> str:
@@ -242,7 +242,9 @@ class ChannelInterpreter:
         pcm = await self._speak(text, max(0.0, end - start))
         if pcm is not None:
             heard_at = self.clock.wall((start + end) / 2)
-            self.player.enqueue(pcm, heard_at, self.clock.wall(end))
+            self.player.enqueue(
+                pcm, heard_at, self.clock.wall(end), may_skip=self.mode == "simultaneous"
+            )
 
     async def _finish_sentence(self, sentence: Sentence) -> None:
         so_far, self._so_far = self._so_far, SentenceSoFar()

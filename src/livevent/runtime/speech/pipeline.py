@@ -17,6 +17,7 @@ decodes whole utterances instead (consecutive only).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from livevent.errors import LiveventError
@@ -24,14 +25,14 @@ from livevent.model import Channel, ChannelKind
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.base import SpeechToText
 from livevent.runtime.engines.vad import Utterance
+from livevent.runtime.speech.booths import BoothSet
 from livevent.runtime.speech.captions import final_caption, partial_caption
-from livevent.runtime.speech.channel_engines import ChannelEngines, engines_for
+from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.finals import Recorder, TranscriptKeeper
 from livevent.runtime.speech.floor import FRAME_SECONDS, FloorInput
 from livevent.runtime.speech.host import PipelineHost
-from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
+from livevent.runtime.speech.interpreter import Mode, Sentence
 from livevent.runtime.speech.pace import DecodePace
-from livevent.runtime.speech.player import ChannelPlayer
 from livevent.runtime.speech.stats import pipeline_stats
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, Word
 from livevent.runtime.speech.timing import MediaClock
@@ -62,9 +63,11 @@ class MachinePipeline:
         self.default_mode: Mode = mode
         self.source = host.config.source_language
         self.targets = [c for c in host.config.channels if c.kind is ChannelKind.MACHINE]
-        self.booths: dict[str, ChannelInterpreter] = {}
-        self.chosen: dict[str, ChannelEngines] = {}  # per channel: voice and route, for stats
         self.clock = MediaClock()
+        keep = None if self.keeper is None else self.keeper.translation
+        self.set = BoothSet(host, engines, source=self.source, clock=self.clock, keep=keep)
+        self.booths = self.set.booths  # the same dicts: booths open and close in the set
+        self.chosen = self.set.chosen
         # Streaming: the recogniser holds the audio, the VAD only says when speech ends.
         self.floor = FloorInput(self.clock, keep_audio=False, max_seconds=600.0)
         self.recognizer: StreamingRecognizer | None = None
@@ -108,28 +111,14 @@ class MachinePipeline:
             return
         if not starting:
             self.targets.append(channel)
-        language = channel.language
-        booth = ChannelInterpreter(
-            host=self.host,
-            language=language,
-            source=self.source,
-            mode=self.mode_of(channel),
-            mt=lambda: self.engines.mt(chosen.mt),
-            tts=None if chosen.tts is None else lambda: self.engines.tts(chosen.tts),
-            player=ChannelPlayer(self.host, language),
-            clock=self.clock,
-            voice=chosen.voice,
-            glossary=self.host.config.glossary,
-            keep=None if self.keeper is None else self.keeper.translation,
-        )
-        self.booths[language] = booth
-        self.chosen[language] = chosen
-        if chosen.note is not None:
-            self.host.set_note(language, chosen.note)
-        if chosen.warning is not None:
-            self.host.set_warning(language, chosen.warning)
-        self.host.spawn(booth.player.run(), name=f"player:{language}")
-        self.host.spawn(booth.run(), name=f"booth:{language}")
+        self.set.open(channel, chosen, self.mode_of(channel))
+
+    async def stand_in(self, channel: Channel, still: Callable[[], bool]) -> None:
+        """An interpreter's channel with nobody on air: the machine speaks it (booths.py)."""
+        await self.set.stand_in(channel, self.mode_of(channel), still)
+
+    async def stand_down(self, language: str) -> None:
+        await self.set.stand_down(language)
 
     def mode_of(self, channel: Channel) -> Mode:
         if self.recognizer is None:
@@ -171,7 +160,7 @@ class MachinePipeline:
         return (
             self.keeper is not None
             or self.host.has_listeners(self.source)
-            or any(not self.host.is_paused(c.language) for c in self.targets)
+            or any(not self.host.is_paused(language) for language in self.booths)
         )
 
     async def _step(self) -> None:

@@ -47,8 +47,9 @@ class Speech:
 class ChannelPlayer:
     """Plays one machine channel's speech in real time, one utterance after another.
 
-    When the queue grows the channel speaks faster (`rate`), and past a limit it
-    skips its oldest utterances (counted), rather than falling further behind.
+    When the queue grows the channel speaks faster (`rate`), and past a limit a
+    simultaneous channel skips its oldest utterances (counted), rather than falling
+    further behind; a consecutive one says everything, as its listeners expect.
     """
 
     host: PipelineHost
@@ -75,9 +76,13 @@ class ChannelPlayer:
         steps = ((FASTER_AFTER, 1.0), (2 * FASTER_AFTER, 1.15), (4 * FASTER_AFTER, 1.3))
         return next((rate for limit, rate in steps if backlog < limit), 1.5)
 
-    def enqueue(self, pcm: bytes, heard_at: float, ended_at: float) -> None:
+    def enqueue(
+        self, pcm: bytes, heard_at: float, ended_at: float, *, may_skip: bool = True
+    ) -> None:
+        """Queue speech; with `may_skip` (simultaneous), a backlog past SKIP_AFTER drops the
+        oldest; consecutive speech is all said, however long it takes."""
         self.queue.append(Speech(pcm, heard_at, ended_at))
-        while self.backlog() > SKIP_AFTER and len(self.queue) > 1:
+        while may_skip and self.backlog() > SKIP_AFTER and len(self.queue) > 1:
             self.queue.popleft()
             self.metrics.skipped += 1
         self.metrics.backlog_seconds = self.backlog()

@@ -81,7 +81,8 @@ export function liveView(box, event) {
         if (channel.kind === "machine") {
           history.lag[channel.language] = [...(history.lag[channel.language] || []), c.evs_s != null ? Number(Number(c.evs_s).toFixed(2)) : null].slice(-KEEP);
         }
-        const speaker = channel.kind === "machine" ? "machine" : Number(c.speaker) ? "present" : "nobody";
+        const speaker =
+          channel.kind === "machine" ? "machine" : Number(c.machine) ? "machine (standing in)" : Number(c.speaker) ? "present" : "nobody";
         return h(
           "tr",
           { "data-channel": channel.language },

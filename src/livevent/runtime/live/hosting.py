@@ -1,0 +1,45 @@
+"""What the speech pipeline may do to a session's channels (its `PipelineHost` side):
+captions, speech flushed, a channel's state and what listeners are told of it."""
+
+from __future__ import annotations
+
+from livevent.runtime.live.channels import ChannelState
+from livevent.runtime.wire import Caption
+
+
+class ChannelHost:
+    """Mixed into `LiveSession`: its channels as the pipeline sees them."""
+
+    channels: dict[str, ChannelState]
+
+    def _notify(self, language: str) -> None:
+        raise NotImplementedError  # the session tells the channel's listeners
+
+    def caption(self, language: str, caption: Caption) -> None:
+        self.channels[language].hub.send(caption)
+
+    def flush(self, language: str) -> None:
+        self.channels[language].hub.flush()
+
+    def set_playing(self, language: str, playing: bool) -> None:
+        """A machine channel started or finished speaking a translation."""
+        self.channels[language].playing = playing
+        self._notify(language)
+
+    def set_problem(self, language: str, problem: str) -> None:
+        """A machine channel cannot run, and says why."""
+        self.channels[language].problem = problem
+
+    def set_note(self, language: str, note: str) -> None:
+        self.channels[language].note = note
+        self._notify(language)
+
+    def set_warning(self, language: str, warning: str) -> None:
+        self.channels[language].warning = warning
+        self._notify(language)
+
+    def is_paused(self, language: str) -> bool:
+        return self.channels[language].paused
+
+    def has_listeners(self, language: str) -> bool:
+        return bool(self.channels[language].hub.listeners)
