@@ -39,6 +39,7 @@ from tests.support.browser import (
 from tests.support.live import (
     Heard,
     listen_until,
+    poll,
     scheduled_event,
     speak_to_wav,
     speaker_token,
@@ -274,3 +275,52 @@ async def test_interpreters_hand_over_from_their_pages(
     finally:
         await browser.close()
         await playwright.stop()
+
+
+async def test_an_interpreters_page_shows_each_caption_once_coughs_and_lets_go(
+    server: TestServer, runtime: LiveRuntime, live: LiveSession, tmp_path: Path
+) -> None:
+    """Found by a new interpreter: every floor caption came twice (two floor sockets fed
+    one box), mute was only a toggle, and the microphone stayed captured after the end."""
+    wav = speak_to_wav("Bon dia a tothom.", "ca", tmp_path / "booth.wav")
+    playwright, browser = await launch(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    )
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(str(server.make_url(f"/speak/{live.event_id}/ca-ES")))
+        await page.get_by_label("Your speaker token").fill(speaker_token(live.event_id, 3))
+        await page.get_by_role("button", name="Connect microphone").click()
+        await wait_for(page, "stats.status === 'on-air'")
+        await speak(server, live.event_id, speech_pcm(SENTENCE, "en-us", tmp_path))
+        await wait_for(page, "stats.captions >= 1", within=90)
+        lines = await page.locator("#captions p:not(.partial)").all_inner_texts()
+        assert len(lines) == len(set(lines)), f"a caption shown twice: {lines}"
+
+        cough = page.get_by_role("button", name="Cough (hold)")
+        await cough.hover()
+        await page.mouse.down()
+        await wait_for(page, "document.getElementById('on-air').textContent === 'Muted'")
+        await wait_for_muted(live, True)
+        await page.mouse.up()
+        await wait_for(page, "document.getElementById('on-air').textContent === 'On air'")
+        await wait_for_muted(live, False)
+
+        await runtime.stop(live.event_id, reason="thank you")
+        await wait_for(page, "stats.microphone === 'released'")
+        await page.get_by_text("Your microphone is off").wait_for(timeout=30_000)
+        assert not errors, errors
+    finally:
+        await browser.close()
+        await playwright.stop()
+
+
+async def wait_for_muted(live: LiveSession, muted: bool) -> None:
+    async def arrived() -> bool:
+        return live.channels["ca-ES"].muted is muted
+
+    await poll(arrived, within=30)

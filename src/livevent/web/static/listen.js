@@ -101,6 +101,13 @@ const socket = new ReconnectingSocket({
       updateFloorControls();
     } else if (message.type === "status") {
       setStatus(message.event_status, message.reason);
+      if (message.channel && message.channel !== state.floor && message.machine != null) {
+        // Who speaks this channel now: an interpreter, or the machine (standing in).
+        $("who").hidden = false;
+        $("who").textContent = message.machine ? "Machine interpretation" : "Interpreted by a person";
+      } else if (message.channel) {
+        $("who").hidden = true;
+      }
       if (message.ending) {
         // The floor stopped; the channel still says its last sentences before the end.
         $("connection").textContent = "The event is ending: this channel finishes its last sentences.";

@@ -66,24 +66,50 @@ async function loadChannels() {
   }
 }
 
+async function openStream(deviceId) {
+  const audio = { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+  if (deviceId) audio.deviceId = { exact: deviceId };
+  state.stream?.getTracks().forEach((track) => track.stop());
+  state.stream = await navigator.mediaDevices.getUserMedia({ audio });
+  state.input?.disconnect();
+  state.input = state.context.createMediaStreamSource(state.stream);
+  state.input.connect(state.capture);
+}
+
+async function listMicrophones() {
+  // Device names are readable once the page may use a microphone.
+  const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "audioinput");
+  const current = state.stream?.getAudioTracks()[0]?.getSettings().deviceId;
+  $("microphone").replaceChildren(
+    ...devices.map((d, i) => new Option(d.label || `Microphone ${i + 1}`, d.deviceId, false, d.deviceId === current)),
+  );
+  $("microphone-row").hidden = devices.length < 2;
+}
+
 async function startMicrophone() {
-  state.stream = await navigator.mediaDevices.getUserMedia({
-    audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-  });
   state.context = new AudioContext({ latencyHint: "interactive" });
   await state.context.audioWorklet.addModule("/static/capture-worklet.js");
-  const source = state.context.createMediaStreamSource(state.stream);
-  const capture = new AudioWorkletNode(state.context, "livevent-capture");
-  capture.port.onmessage = ({ data }) => {
+  state.capture = new AudioWorkletNode(state.context, "livevent-capture");
+  state.capture.port.onmessage = ({ data }) => {
     $("level").value = Math.min(1, data.level * 4);
     if (state.active && !state.muted && state.socket?.send(data.pcm)) stats.sent += data.pcm.byteLength;
   };
-  source.connect(capture);
   // Keep the worklet pulled without playing the microphone back.
   const silent = state.context.createGain();
   silent.gain.value = 0;
-  capture.connect(silent).connect(state.context.destination);
+  state.capture.connect(silent).connect(state.context.destination);
+  await openStream(localStorage.getItem("livevent:microphone"));
   await state.context.resume();
+  listMicrophones();
+}
+
+function releaseMicrophone() {
+  // The browser's recording indicator goes off: nothing is captured after the end.
+  state.stream?.getTracks().forEach((track) => track.stop());
+  state.stream = null;
+  state.context?.close();
+  state.context = null;
+  stats.microphone = "released";
 }
 
 function connect() {
@@ -112,7 +138,13 @@ function connect() {
     onClose: (event, final) => {
       state.active = false;
       onAir("Not connected", "waiting");
-      if (event.code === 4001) {
+      if (event.code === 4010) {
+        $("connection").textContent = "The event is over. Your microphone is off.";
+        state.socket.stopped = true;
+        state.sourceSocket?.close();
+        state.captionSocket?.close();
+        releaseMicrophone();
+      } else if (event.code === 4001) {
         $("connection").textContent = `Your token was refused: ${event.reason}. Paste a fresh one.`;
         $("token-row").hidden = false;
         $("signed-in").hidden = true;
@@ -151,7 +183,8 @@ function listenTo(language, { captionsOnly }) {
         return;
       }
       const message = JSON.parse(data);
-      if (message.type === "caption") captions.show(message);
+      // One caption box, fed by one socket (the floor's); a source socket brings audio.
+      if (message.type === "caption" && captionsOnly) captions.show(message);
     },
   });
   socket.open();
@@ -201,12 +234,42 @@ $("connect-form").addEventListener("submit", async (event) => {
   setUpSources();
 });
 
-$("mute").addEventListener("click", () => {
-  state.muted = !state.muted;
+function setMuted(muted) {
+  if (state.muted === muted) return;
+  state.muted = muted;
   $("mute").setAttribute("aria-pressed", String(state.muted));
   $("mute").textContent = state.muted ? "Unmute" : "Mute";
   state.socket?.send({ type: state.muted ? "mute" : "unmute" });
   if (state.active) onAir(state.muted ? "Muted" : "On air", state.muted ? "waiting" : "live");
+}
+$("mute").addEventListener("click", () => setMuted(!state.muted));
+// The cough key: muted only while held (pointer, or Space/Enter on the key itself).
+const cough = $("cough");
+let coughing = false;
+const coughDown = (event) => {
+  if (event.type === "keydown" && event.key !== " " && event.key !== "Enter") return;
+  event.preventDefault();
+  if (!coughing && !state.muted) {
+    coughing = true;
+    setMuted(true);
+  }
+};
+const coughUp = () => {
+  if (coughing) {
+    coughing = false;
+    setMuted(false);
+  }
+};
+cough.addEventListener("pointerdown", coughDown);
+cough.addEventListener("keydown", coughDown);
+for (const kind of ["pointerup", "pointerleave", "pointercancel", "keyup", "blur"]) cough.addEventListener(kind, coughUp);
+$("microphone").addEventListener("change", async (event) => {
+  localStorage.setItem("livevent:microphone", event.target.value);
+  try {
+    await openStream(event.target.value);
+  } catch (error) {
+    $("connection").textContent = `That microphone cannot be used: ${error.message}.`;
+  }
 });
 $("handover").addEventListener("click", () => state.socket?.send({ type: "handover" }));
 $("leave").addEventListener("click", () => {
@@ -215,6 +278,7 @@ $("leave").addEventListener("click", () => {
   state.sourceSocket?.close();
   state.captionSocket?.close();
   state.captionSocket = null;
+  releaseMicrophone();
   $("console").hidden = true;
   $("connect-form").hidden = false;
 });
