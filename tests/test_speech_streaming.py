@@ -226,7 +226,7 @@ def test_a_machine_that_stays_slow_turns_channels_consecutive_and_back() -> None
     host: Any = SimpleNamespace(config=config, event_id=123457)
     pipeline = MachinePipeline(host, engines=None)  # type: ignore[arg-type]
     pipeline.recognizer = object()  # type: ignore[assignment]  # streaming, as with Whisper
-    booth: Any = SimpleNamespace(mode="simultaneous")
+    booth: Any = SimpleNamespace(mode="simultaneous", source="en-US", language="es-ES")
     pipeline.booths["es-ES"] = booth
 
     pipeline._pace(0.3)
@@ -269,6 +269,8 @@ async def test_an_idle_booth_speaks_a_few_committed_words_without_waiting_for_k(
     backlog = [0.0]
     player = SimpleNamespace(backlog=lambda: backlog[0])
     booth: Any = SimpleNamespace(
+        source="en-US",
+        language="es-ES",
         waiting=False,
         player=player,
         unit=lambda unit, _seq: spoken.append(unit.text),

@@ -1,0 +1,228 @@
+"""One channel's speech followed as it is spoken: the floor's, or an interpreter's.
+
+    frames -> VAD -> streaming STT (LocalAgreement) -> committed words
+        -> the channel's captions: partial (committed + unstable tail), final per sentence
+        -> units (clause, sentence, k words; fewer to an idle booth) -> the booths that
+           interpret this channel (the floor's, or relays from an interpreter)
+        -> sentences -> transcript segments in this channel's language
+
+The VAD decides when somebody speaks (no decode on silence) and when an utterance
+is over (everything left is committed). While someone speaks, the buffer is decoded
+every 0.75 s of speech; when decoding cannot keep up, the period grows (up to
+`MAX_CHUNK`), and the pipeline says it is degraded; past that, simultaneous
+booths turn consecutive until the machine catches up. An engine without word times
+decodes whole utterances instead (consecutive only).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from livevent.errors import LiveventError
+from livevent.model import Channel
+from livevent.runtime.engines import Engines
+from livevent.runtime.engines.base import SpeechToText
+from livevent.runtime.engines.vad import Utterance
+from livevent.runtime.speech.captions import final_caption, partial_caption
+from livevent.runtime.speech.finals import TranscriptKeeper
+from livevent.runtime.speech.floor import FRAME_SECONDS, FloorInput
+from livevent.runtime.speech.host import PipelineHost
+from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
+from livevent.runtime.speech.pace import DecodePace
+from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, Word
+from livevent.runtime.speech.timing import MediaClock
+from livevent.runtime.speech.units import Unit, UnitSplitter
+
+log = logging.getLogger(__name__)
+
+# Without word times (utterance decoding), a speaker who never pauses is cut here.
+UTTERANCE_LIMIT = 12.0
+
+
+class Recognition:
+    """The speech of one channel (`source`), for its captions, booths and transcript."""
+
+    def __init__(
+        self,
+        host: PipelineHost,
+        engines: Engines,
+        source: str,
+        *,
+        clock: MediaClock,
+        keeper: TranscriptKeeper | None,
+        booths: Callable[[], list[ChannelInterpreter]],
+        mode_of: Callable[[Channel], Mode],
+        stt_name: str | None = None,
+    ) -> None:
+        self.host = host
+        self.engines = engines
+        self.source = source
+        self.clock = clock
+        self.keeper = keeper
+        self.booths_here = booths
+        self.mode_of = mode_of
+        self.stt_name = stt_name
+        # Streaming: the recogniser holds the audio, the VAD only says when speech ends.
+        self.floor = FloorInput(self.clock, keep_audio=False, max_seconds=600.0)
+        self.recognizer: StreamingRecognizer | None = None
+        self.units = UnitSplitter()
+        self.sentence: list[Word] = []
+        self.sequence = 0
+        self.pace = DecodePace()
+        self._working = False
+
+    def on_frame(self, frame: bytes) -> None:
+        """A 20 ms frame of the channel's speaker (on the event loop, in order)."""
+        self.floor.frame(frame)
+
+    def end_of_speech(self) -> None:
+        """The speaker stopped or left: what was said so far is an utterance."""
+        self.floor.end_of_speech()
+
+    async def open(self) -> None:
+        """Load the recogniser: streaming with word times, else whole utterances."""
+        stt = await self.engines.stt(self.stt_name)
+        if stt.word_timestamps:
+            self.recognizer = StreamingRecognizer(stt, self.source)
+        else:
+            self.floor = FloorInput(self.clock, keep_audio=True, max_seconds=UTTERANCE_LIMIT)
+
+    @property
+    def recognising(self) -> bool:
+        """Speech heard but not yet turned into words and sentences."""
+        return self._working or self.floor.queued or self.floor.speaking
+
+    # -- the loop ---------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while True:
+            await self.floor.wait()
+            ended = self.floor.take(self.recognizer)
+            self._working = True
+            try:
+                if ended is not None:
+                    await self._utterance_over(ended)
+                elif self._decode_due():
+                    await self._step()
+            except LiveventError as error:
+                log.warning("event %s: speech not recognised: %s", self.host.event_id, error)
+            finally:
+                self._working = False
+
+    def _decode_due(self) -> bool:
+        recognizer = self.recognizer
+        if recognizer is None or not self.floor.speaking or not self._wanted():
+            return False
+        return recognizer.pending >= self.chunk
+
+    def _wanted(self) -> bool:
+        """Whether anyone would see or hear the result (paused channels do no work)."""
+        return (
+            self.keeper is not None
+            or self.host.has_listeners(self.source)
+            or any(not self.host.is_paused(b.language) for b in self.booths_here())
+        )
+
+    async def _step(self) -> None:
+        assert self.recognizer is not None
+        committed = await self.recognizer.step()
+        self._pace(self.recognizer.decode_seconds)
+        await self._take_words(committed)
+        if self._booths_idle():
+            # The next decode is a period away: say what is committed, not wait for k words.
+            self._hand_over(self.units.cut_short())
+        partial = partial_caption(
+            self.source, self.sequence + 1, self.sentence, self.recognizer.agreement.unstable
+        )
+        if partial is not None:
+            self.host.caption(self.source, partial)
+        # The words after the last unit, committed or not: booths caption them ahead.
+        ahead = self.units.pending + self.recognizer.agreement.unstable
+        for booth in self.booths_here():
+            booth.preview(ahead, self.sequence + 1)
+
+    def _booths_idle(self) -> bool:
+        """No booth has anything to say until the next decode."""
+        booths = self.booths_here()
+        return bool(booths) and all(
+            not b.waiting and b.player.backlog() < self.chunk for b in booths
+        )
+
+    @property
+    def chunk(self) -> float:
+        return self.pace.chunk
+
+    @property
+    def overloaded(self) -> bool:
+        return self.pace.overloaded
+
+    @property
+    def degraded(self) -> bool:
+        return self.pace.degraded
+
+    def _pace(self, decode_seconds: float) -> None:
+        """The next decode's period (pace.py); booths turn consecutive while overloaded."""
+        if not self.pace.decoded(decode_seconds):
+            return
+        overloaded = self.pace.overloaded
+        log.warning(
+            "event %s: decoding takes %.1f s: machine channels turn %s",
+            self.host.event_id,
+            self.pace.average,
+            "consecutive" if overloaded else "simultaneous again",
+        )
+        for booth in self.booths_here():
+            channel = self.host.config.channel(booth.language)
+            chosen = self.mode_of(channel) if channel is not None else booth.mode
+            booth.mode = "consecutive" if overloaded else chosen
+
+    async def _utterance_over(self, utterance: Utterance) -> None:
+        if self.recognizer is not None:
+            words = await self.recognizer.finish(silence=utterance.trailing_silence)
+        else:
+            start = utterance.start_frame * FRAME_SECONDS
+            words = await self._decode_utterance(utterance.pcm, start)
+        await self._take_words(words)
+        await self._end_sentence()
+        for booth in self.booths_here():
+            booth.pause()
+
+    async def _decode_utterance(self, pcm: bytes, start: float) -> list[Word]:
+        """Whole-utterance decoding, for engines without word times: words spread evenly."""
+        if not pcm or not self._wanted():
+            return []
+        stt: SpeechToText = await self.engines.stt(self.stt_name)
+        recognition = await stt.transcribe(pcm, self.source)
+        step = len(pcm) / BYTES_PER_SECOND / max(1, len(recognition.words))
+        return [
+            Word(text, start + index * step, start + (index + 1) * step)
+            for index, text in enumerate(recognition.words)
+        ]
+
+    # -- words -> captions, units, sentences ----------------------------------------------
+
+    async def _take_words(self, words: list[Word]) -> None:
+        for word in words:
+            self.sentence.append(word)
+            self._hand_over(self.units.add(word))
+            if word.ends_sentence:
+                await self._end_sentence()
+
+    def _hand_over(self, unit: Unit | None) -> None:
+        if unit is not None:
+            for booth in self.booths_here():
+                booth.unit(unit, self.sequence + 1)
+
+    async def _end_sentence(self) -> None:
+        self._hand_over(self.units.flush())
+        if not self.sentence:
+            return
+        self.sequence += 1
+        sentence = Sentence(tuple(self.sentence), seq=self.sequence)
+        self.sentence = []
+        if self.keeper is not None:
+            await self.keeper.sentence(sentence)  # on disk before anyone sees it
+        self.host.caption(self.source, final_caption(self.source, sentence))
+        for booth in self.booths_here():
+            booth.sentence(sentence)
