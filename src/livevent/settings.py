@@ -113,6 +113,11 @@ class Settings(BaseSettings):
         description="machine channels of events that name no mode: simultaneous follows"
         " the speaker a few seconds behind; consecutive speaks whole sentences at pauses",
     )
+    interpreter_captions: bool = Field(
+        True,
+        description="recognise each interpreter's voice for their channel's captions and the"
+        " transcript (one more speech recogniser per interpreter on air)",
+    )
     finish_machine_seconds: float = Field(
         20.0,
         ge=0,

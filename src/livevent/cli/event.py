@@ -54,8 +54,9 @@ def parse_channel(text: str) -> dict[str, Any]:
             # A voice may itself hold a colon (festival:upc_ca_ona_hts): take the rest.
             spec["voice"] = options[options.index(option) + len("voice=") :].strip()
             break
-        if equals and name.lower() == "fallback":
-            spec["fallback"] = option[len("fallback=") :].strip().lower()
+        if equals and name.lower() in ("fallback", "source"):
+            value = option.partition("=")[2].strip()
+            spec[name.lower()] = value.lower() if name.lower() == "fallback" else value
             continue
         spec["interpretation"] = option.lower()
     return spec
@@ -133,9 +134,11 @@ ChannelsOption = Annotated[
     list[str] | None,
     typer.Option(
         "--channel",
-        help="LANG[:KIND[:MODE][:fallback=machine][:voice=VOICE]], KIND floor|human|machine"
-        " (machine if left out), MODE simultaneous|consecutive, fallback=machine: the machine"
-        " stands in while no interpreter is on air, VOICE an engine or engine:voice; repeat it.",
+        help="LANG[:KIND[:MODE][:fallback=machine][:source=LANG][:voice=VOICE]], KIND"
+        " floor|human|machine (machine if left out), MODE simultaneous|consecutive,"
+        " fallback=machine: the machine stands in while no interpreter is on air,"
+        " source=LANG: a machine channel relayed from that interpreter's channel,"
+        " VOICE an engine or engine:voice; repeat it.",
     ),
 ]
 EndsAtOption = Annotated[str | None, typer.Option("--ends-at", help="Planned end.")]

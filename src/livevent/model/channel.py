@@ -63,12 +63,23 @@ class ChannelSpec(BaseModel):
         " interpreter is on air (none yet, or the socket dropped), until one is again",
     )
 
+    source: LanguageTag | None = Field(
+        None,
+        description="a machine channel relayed from an interpreter: the language of the"
+        " interpreter's (human) channel it translates, instead of the floor (the floor"
+        " while nobody interprets there)",
+    )
+
     @model_validator(mode="after")
-    def _fallback_is_for_interpreters(self) -> Self:
+    def _options_fit_the_kind(self) -> Self:
         if self.fallback is not None and self.kind is not ChannelKind.HUMAN:
             raise ValueError(
                 f"channel {self.language}: only an interpreter's (human) channel has a fallback"
             )
+        if self.source is not None and self.kind is not ChannelKind.MACHINE:
+            raise ValueError(f"channel {self.language}: only a machine channel is relayed")
+        if self.source == self.language:
+            raise ValueError(f"channel {self.language} cannot be relayed from itself")
         return self
 
 
@@ -109,6 +120,13 @@ def build_channels(
         if spec.language in seen_languages:
             raise ValueError(f"two channels have the language {spec.language}")
         seen_languages.add(spec.language)
+    interpreters = {spec.language for spec in wanted if spec.kind is ChannelKind.HUMAN}
+    for spec in wanted:
+        if spec.source is not None and spec.source not in interpreters:
+            raise ValueError(
+                f"channel {spec.language} is relayed from {spec.source}, which is not an"
+                " interpreter's channel of this event"
+            )
 
     numbers: dict[int, str] = {}
     for spec in wanted:

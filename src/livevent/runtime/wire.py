@@ -205,6 +205,11 @@ class Status(Outgoing):
         None,
         description="what listeners should know of a channel that runs (a voice hard to follow)",
     )
+    relayed_from: str | None = Field(
+        None,
+        description="a relayed machine channel: the interpreter's channel it translates now;"
+        " absent while it translates the floor (nobody interprets its source)",
+    )
     machine: bool | None = Field(
         None,
         description="the machine speaks this channel now (a machine channel, or one standing"
@@ -229,6 +234,9 @@ class Caption(Outgoing):
     start: float | None = Field(None, description="media seconds of the source it covers")
     end: float | None = None
     source_text: str | None = Field(None, description="a translation's source text")
+    translated_from: str | None = Field(
+        None, description="the channel a translation was made from (the floor, or a relay's)"
+    )
 
 
 class ChannelsChanged(Outgoing):

@@ -42,11 +42,6 @@ class OwnedSession(PipelineHost, Protocol):
     channels: dict[str, ChannelState]
 
 
-def _needs_machine(channel: Channel) -> bool:
-    """A machine channel, or an interpreter's the machine stands in for."""
-    return channel.kind is ChannelKind.MACHINE or channel.fallback == "machine"
-
-
 class OwnerDuties:
     def __init__(self, session: OwnedSession, kit: OwnerKit | None) -> None:
         self.session = session
@@ -67,10 +62,10 @@ class OwnerDuties:
             )
             for language, state in session.channels.items():
                 self.recorder.start(language, state.hub)
-        if any(_needs_machine(c) for c in session.config.channels):
+        if any(self._needs_machine(c) for c in session.config.channels):
             await self.start_pipeline()
             for language in session.channels:
-                self.stand_in(language)
+                self.speaker_changed(language)
         self._lease = session.spawn(self._keep_lock(), name=f"own:{session.event_id}")
 
     async def start_pipeline(self) -> None:
@@ -80,6 +75,7 @@ class OwnerDuties:
             self.kit.engines,
             record=self.kit.record,
             mode=self.kit.settings.interpretation,
+            interpreters=self.kit.settings.interpreter_captions,
         )
         try:
             await pipeline.start()
@@ -95,17 +91,46 @@ class OwnerDuties:
         for channel in added:
             if self.recorder is not None:
                 self.recorder.start(channel.language, self.session.channels[channel.language].hub)
-        machine = [c for c in added if _needs_machine(c)]
+        machine = [c for c in added if self._needs_machine(c)]
         if not machine or self.kit is None or self._lease is None:
             return
         if self.pipeline is None:
             await self.start_pipeline()
-        elif any(c.kind is ChannelKind.MACHINE for c in machine):
+        else:
             for channel in machine:
                 if channel.kind is ChannelKind.MACHINE:
                     await self.pipeline.add_target(channel)
+                elif self.kit.settings.interpreter_captions:
+                    await self.pipeline.recognise(channel.language)
         for channel in machine:
-            self.stand_in(channel.language)
+            self.speaker_changed(channel.language)
+            if channel.source is not None:
+                self.speaker_changed(channel.source)
+
+    def _needs_machine(self, channel: Channel) -> bool:
+        """A machine channel, an interpreter's the machine stands in for, or one whose
+        interpreter is captioned."""
+        captioned = self.kit is not None and self.kit.settings.interpreter_captions
+        return (
+            channel.kind is ChannelKind.MACHINE
+            or channel.fallback == "machine"
+            or (channel.kind is ChannelKind.HUMAN and captioned)
+        )
+
+    def speaker_changed(self, language: str) -> None:
+        """Who speaks the channel changed: a machine stand-in starts or stops, and the
+        channels relayed from it translate the interpreter, or the floor without one."""
+        self.stand_in(language)
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        channels = self.session.channels
+        on_air = channels[language].speaker is not None
+        origin = language if on_air else self.session.config.source_language
+        for state in channels.values():
+            if state.channel.source == language:
+                following = pipeline.follow(state.channel, origin)
+                self.session.spawn(following, name=f"relay:{state.channel.language}")
 
     def stand_in(self, language: str) -> None:
         """An interpreter's channel with a machine fallback: the machine speaks it while

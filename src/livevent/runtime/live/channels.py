@@ -33,6 +33,7 @@ class ChannelState:
     note: str | None = None  # a machine channel that runs captions only, and why
     warning: str | None = None  # a machine channel whose voice is hard to follow
     standing_in: bool = False  # the machine speaks an interpreter's channel (fallback)
+    relayed_from: str | None = None  # a relayed channel translating its interpreter now
     remote: Status | None = None  # on a relay: the owner's last status of the channel
 
     @property

@@ -38,6 +38,10 @@ class ChannelHost:
         self.channels[language].warning = warning
         self._notify(language)
 
+    def set_relay(self, language: str, origin: str | None) -> None:
+        self.channels[language].relayed_from = origin
+        self._notify(language)
+
     def is_paused(self, language: str) -> bool:
         return self.channels[language].paused
 

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from livevent.bus import Bus
 from livevent.http.sockets import CloseCode
-from livevent.model import Channel, EventConfig, EventStatus
+from livevent.model import Channel, ChannelKind, EventConfig, EventStatus
 from livevent.model.ids import channel_key
 from livevent.runtime.cluster.duties import OwnerDuties, OwnerKit
 from livevent.runtime.cluster.scaleout import ScaleOut, SessionRole
@@ -41,6 +41,8 @@ class SpeechPipeline(Protocol):
 
     def on_floor_frame(self, frame: bytes) -> None: ...
     def end_of_speech(self) -> None: ...
+    def on_channel_frame(self, language: str, frame: bytes) -> None: ...
+    def channel_speech_ended(self, language: str) -> None: ...
     def snapshot(self) -> dict[str, Any]: ...
     @property
     def finished(self) -> bool: ...
@@ -251,12 +253,22 @@ class LiveSession(ChannelHost):
         if state.muted:
             return
         state.hub.push(frame, arrived)
-        if language == self.config.source_language and self.pipeline is not None:
-            self.pipeline.on_floor_frame(frame)
+        pipeline = self.pipeline
+        if pipeline is None:
+            return
+        if language == self.config.source_language:
+            pipeline.on_floor_frame(frame)
+        elif state.speaker is not None and state.channel.kind is ChannelKind.HUMAN:
+            pipeline.on_channel_frame(language, frame)  # an interpreter, not the machine
 
     def _floor_ended(self, language: str) -> None:
-        if language == self.config.source_language and self.pipeline is not None:
+        """The channel's speaker stopped, left or muted: what they said is an utterance."""
+        if self.pipeline is None:
+            return
+        if language == self.config.source_language:
             self.pipeline.end_of_speech()
+        else:
+            self.pipeline.channel_speech_ended(language)
 
     # -- speakers (self.speakers decides who is active; these apply it here) ----------
 
@@ -265,7 +277,7 @@ class LiveSession(ChannelHost):
         state.hub.flush()
         state.muted = False
         if self.role == "owner" and not self.closing:
-            self.duties.stand_in(language)
+            self.duties.speaker_changed(language)
         self._notify(language)
         self._floor_ended(language)
 

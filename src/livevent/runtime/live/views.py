@@ -56,6 +56,9 @@ def status(session: LiveSession, channel: str | None = None) -> Status:
     elif state.remote is not None:
         message.channel_reason = state.remote.channel_reason
     message.machine = state.machine_speaks
+    message.relayed_from = state.relayed_from or (
+        state.remote.relayed_from if state.remote is not None else None
+    )
     message.channel_warning = state.warning or (
         state.remote.channel_warning if state.remote is not None else None
     )

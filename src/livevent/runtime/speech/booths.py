@@ -90,29 +90,28 @@ class BoothSet:
         *,
         source: str,
         clock: MediaClock,
-        keep: Keep | None,
+        keep: Callable[[str], Keep | None],
     ) -> None:
-        self.host, self.engines, self.source, self.clock, self.keep = (
-            host,
-            engines,
-            source,
-            clock,
-            keep,
-        )
+        self.host, self.engines, self.source, self.clock = host, engines, source, clock
+        self.keep = keep  # by the language a booth translates: that transcript's keeper
         self.booths: dict[str, ChannelInterpreter] = {}
         self.chosen: dict[str, ChannelEngines] = {}  # per channel: voice and route, for stats
         self._opened: dict[str, OpenBooth] = {}
+        self._switching: dict[str, asyncio.Lock] = {}
 
-    def open(self, channel: Channel, chosen: ChannelEngines, mode: Mode) -> None:
+    def open(
+        self, channel: Channel, chosen: ChannelEngines, mode: Mode, origin: str | None = None
+    ) -> None:
+        """The channel's booth, translating `origin` (the floor when None)."""
         opened = open_booth(
             self.host,
             self.engines,
             channel,
             chosen,
-            source=self.source,
+            source=origin or self.source,
             mode=mode,
             clock=self.clock,
-            keep=self.keep,
+            keep=self.keep(origin or self.source),
         )
         self.booths[channel.language] = opened.booth
         self.chosen[channel.language] = chosen
@@ -130,6 +129,24 @@ class BoothSet:
             return
         if still() and channel.language not in self.booths:
             self.open(channel, chosen, mode)
+
+    async def follow(self, channel: Channel, origin: str, mode: Mode) -> bool:
+        """A relayed channel translates `origin` from now on (its interpreter's channel,
+        or the floor while nobody interprets there); False if it cannot."""
+        # One change at a time per channel: an interpreter who comes and goes quickly
+        # must not leave two booths speaking on it.
+        async with self._switching.setdefault(channel.language, asyncio.Lock()):
+            booth = self.booths.get(channel.language)
+            if booth is not None and booth.source == origin:
+                return True
+            try:
+                chosen = await engines_for(self.engines, origin, channel)
+            except LiveventError as error:
+                log.warning("channel %s cannot translate %s: %s", channel.language, origin, error)
+                return False
+            await self.stand_down(channel.language)
+            self.open(channel, chosen, mode, origin)
+            return True
 
     async def stand_down(self, language: str) -> None:
         """The interpreter is back: the machine stops on the channel at once."""

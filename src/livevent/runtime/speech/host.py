@@ -35,6 +35,9 @@ class PipelineHost(Protocol):
     def set_warning(self, language: str, warning: str) -> None:
         """The channel runs, but listeners should know something (a voice hard to follow)."""
 
+    def set_relay(self, language: str, origin: str | None) -> None:
+        """A relayed channel translates this interpreter's channel now (None: the floor)."""
+
     def is_paused(self, language: str) -> bool:
         """Nobody has listened to the channel for a while: do no work for it."""
 

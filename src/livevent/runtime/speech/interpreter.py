@@ -196,6 +196,7 @@ class ChannelInterpreter:
             self.language,
             Caption(
                 channel=self.language,
+                translated_from=self.source,
                 seq=seq,
                 final=False,
                 text=text,
@@ -257,6 +258,7 @@ class ChannelInterpreter:
             self.language,
             Caption(
                 channel=self.language,
+                translated_from=self.source,
                 seq=sentence.seq,
                 final=True,
                 text=translated,

@@ -16,7 +16,7 @@ from typing import Any
 from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind
 from livevent.runtime.engines import Engines
-from livevent.runtime.speech.booths import BoothSet
+from livevent.runtime.speech.booths import BoothSet, Keep
 from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.finals import Recorder, TranscriptKeeper
 from livevent.runtime.speech.host import PipelineHost
@@ -53,8 +53,7 @@ class MachinePipeline(Recognition):
             mode_of=self.mode_of,
             stt_name=self._engine_name("stt"),
         )
-        keep = None if self.keeper is None else self.keeper.translation
-        self.set = BoothSet(host, engines, source=source, clock=clock, keep=keep)
+        self.set = BoothSet(host, engines, source=source, clock=clock, keep=self._keep_for)
         self.booths = self.set.booths  # the same dicts: booths open and close in the set
         self.chosen = self.set.chosen
         # Each interpreter's channel, recognised in its language (`interpreters`).
@@ -65,6 +64,12 @@ class MachinePipeline(Recognition):
         if self.record is None:
             return None
         return TranscriptKeeper(self.record, host.event_id, language)
+
+    def _keep_for(self, origin: str) -> Keep | None:
+        """Where a booth translating `origin` writes its translations: that transcript."""
+        recognition = self if origin == self.source else self.channels.get(origin)
+        keeper = recognition.keeper if recognition is not None else None
+        return None if keeper is None else keeper.translation
 
     def booths_of(self, source: str) -> list[ChannelInterpreter]:
         """The booths that interpret `source` (the floor, or an interpreter's channel)."""
@@ -137,6 +142,11 @@ class MachinePipeline(Recognition):
 
     async def stand_down(self, language: str) -> None:
         await self.set.stand_down(language)
+
+    async def follow(self, channel: Channel, origin: str) -> None:
+        """A relayed channel translates `origin` now (booths.py), and says which."""
+        if await self.set.follow(channel, origin, self.mode_of(channel)):
+            self.host.set_relay(channel.language, None if origin == self.source else origin)
 
     def mode_of(self, channel: Channel) -> Mode:
         if self.recognizer is None:
