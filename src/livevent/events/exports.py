@@ -111,7 +111,8 @@ def export(segments: list[TranscriptSegment], fmt: str, language: str | None = N
         raise InvalidInput(f"unknown transcript format {fmt!r}: use {', '.join(FORMATS)}")
     language = export_language(language)
     if language is not None and segments:
-        known = {segments[0].language} | {lang for s in segments for lang in s.translations}
+        # The floor's, each interpreter's (their own segments), and the translations.
+        known = {s.language for s in segments} | {lang for s in segments for lang in s.translations}
         if language not in known:
             raise InvalidInput(
                 f"the transcript has no {language}: it has {', '.join(sorted(known))}"

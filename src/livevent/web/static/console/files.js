@@ -70,20 +70,41 @@ function transcriptForm(event) {
     { id: "transcript-format" },
     [["srt", "Subtitles (SRT)"], ["vtt", "Web subtitles (VTT)"], ["txt", "Plain text"], ["json", "JSON"]].map(([value, text]) => h("option", { value }, text)),
   );
-  const languages = [event.source_language, ...event.channels.map((c) => c.language).filter((l) => l !== event.source_language)];
-  const language = h("select", { id: "transcript-language" }, languages.map((l) => h("option", { value: l }, l)));
-  const button = h("button", { type: "submit" }, "Download the transcript");
+  const language = h("select", { id: "transcript-language" });
+  const button = h("button", { type: "submit", disabled: true }, "Download the transcript");
+  const note = h("p", { class: "muted", "aria-live": "polite" }, "Looking for the transcript…");
   const form = h(
     "form",
     { class: "controls transcript", "aria-label": "Transcript" },
     h("div", { class: "form-row" }, h("label", { for: "transcript-format" }, "Transcript format"), format),
     h("div", { class: "form-row" }, h("label", { for: "transcript-language" }, "Language"), language),
     button,
+    note,
   );
+  offerLanguages(event, language, button, note);
   form.addEventListener("submit", (submitEvent) => {
     submitEvent.preventDefault();
     const params = new URLSearchParams({ format: format.value, language: language.value });
     save(button, `/api/events/${event.id}/transcript?${params}`, `event-${event.id}-${language.value}.${format.value}`);
   });
   return form;
+}
+
+/** Only the languages the transcript has text in: the floor's, the interpreters', the translations. */
+async function offerLanguages(event, select, button, note) {
+  const answer = await api(`/api/events/${event.id}/transcript`);
+  if (!answer.ok) {
+    note.textContent = answer.detail;
+    return;
+  }
+  const found = new Set();
+  for (const segment of answer.data.items) {
+    found.add(segment.language);
+    for (const language of Object.keys(segment.translations || {})) found.add(language);
+  }
+  const order = [event.source_language, ...event.channels.map((c) => c.language)];
+  const languages = [...found].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
+  select.replaceChildren(...languages.map((l) => h("option", { value: l }, l)));
+  button.disabled = languages.length === 0;
+  note.textContent = languages.length ? "" : "No transcript: nothing was said while the event was live.";
 }
