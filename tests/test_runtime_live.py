@@ -586,3 +586,24 @@ async def test_a_voice_hard_to_follow_is_said_to_listeners_and_the_organizer(
     assert galician["engine"] is None and "captions only" in galician["warning"]
     bad = await client.get("/live/voices/not%20a%20language")
     assert bad.status == 422 and "language tag" in (await bad.json())["detail"]
+
+
+async def test_staff_feeds_are_not_audience(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    """An interpreter's page listens to the floor (and its captions) with the interpreter's
+    token: those feeds are counted apart, never against the event's listener limit."""
+    session = await runtime.start(event_id)
+    staff = await client.ws_connect(f"/listen/{event_id}?token={speaker_token(event_id, 2)}")
+    await listen_until(staff, Heard(), lambda log: bool(log.of_type("status")))
+    public = await client.ws_connect(f"/listen/{event_id}")
+    await listen_until(public, Heard(), lambda log: bool(log.of_type("status")))
+
+    async def counted() -> bool:
+        return await listeners_hash(runtime, event_id) == {"en-US": "1"}
+
+    await poll(counted)
+    floor = session.snapshot()["channels"]["en-US"]
+    assert (floor["listeners"], floor["staff"]) == (1, 1)
+    await staff.close()
+    await public.close()

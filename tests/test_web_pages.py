@@ -324,3 +324,56 @@ async def wait_for_muted(live: LiveSession, muted: bool) -> None:
         return live.channels["ca-ES"].muted is muted
 
     await poll(arrived, within=30)
+
+
+async def test_the_booth_sees_the_glossary_and_which_relays_are_silent(
+    server: TestServer, runtime: LiveRuntime, tmp_path: Path
+) -> None:
+    from livevent.model import EventCreate, GlossaryEntry
+
+    assert runtime.service is not None
+    event = await runtime.service.create_event(
+        EventCreate(
+            name="Glossary",
+            starts_at="2026-12-01T10:00Z",
+            source_language="en-US",
+            channels=[
+                ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
+                ChannelSpec(language="ca-ES", kind=ChannelKind.HUMAN),
+            ],
+            glossary=[
+                GlossaryEntry(term="annual meeting", translations={"es-ES": "asamblea anual"}),
+                GlossaryEntry(term="board", translations={"es-ES": "junta directiva"}),
+            ],
+        ),
+        actor="test",
+    )
+    await runtime.service.act(event.id, "schedule", actor="test")
+    await runtime.start(event.id)
+    wav = speak_to_wav("Hola.", "es", tmp_path / "booth.wav")
+    playwright, browser = await launch(
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    )
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        await page.goto(str(server.make_url(f"/speak/{event.id}/es-ES")))
+        await page.get_by_label("Your speaker token").fill(speaker_token(event.id, 2))
+        await page.get_by_role("button", name="Connect microphone").click()
+        await wait_for(page, "stats.status === 'on-air'")
+        glossary = page.locator("#glossary")
+        await glossary.get_by_text("asamblea anual").wait_for(timeout=30_000)
+        await page.get_by_label("Find a term in the glossary").fill("board")
+        await glossary.get_by_text("junta directiva").wait_for()
+        assert not await glossary.get_by_text("asamblea anual").is_visible()
+        # Nobody interprets Catalan: a relay from it says so before it is chosen.
+        options = await page.locator("#source option").all_inner_texts()
+        assert any("Catalan" in o and "nobody on air" in o for o in options), options
+        await page.locator("#source").select_option(
+            label=next(o for o in options if "Catalan" in o)
+        )
+        await page.get_by_text("Nobody interprets").wait_for()
+    finally:
+        await browser.close()
+        await playwright.stop()

@@ -46,6 +46,20 @@ def may_speak(
     return claims
 
 
+def is_staff(claims: TokenClaims | None, config: EventConfig) -> bool:
+    """Whether these claims work the event (its organizers, speakers and interpreters):
+    what they listen to is their own feed, not audience."""
+    if claims is None:
+        return False
+    if _owner_or_admin(claims, config) or claims.can(Capability.MANAGE, config.id):
+        return True
+    if claims.can(Capability.SPEAK, config.id):
+        return True
+    if any(claims.can(Capability.INTERPRET, config.id, c.number) for c in config.channels):
+        return True
+    return claims.role is Role.SPEAKER and claims.grants_event(config.id)
+
+
 def may_listen(
     verifier: TokenVerifier, token: str | None, config: EventConfig
 ) -> TokenClaims | None:

@@ -244,6 +244,13 @@ class ChannelsChanged(Outgoing):
     channels: list[ChannelInfo]
 
 
+class GlossaryLine(BaseModel):
+    """A term of the event's glossary as the booth says it in its language."""
+
+    term: str
+    translation: str
+
+
 class Ready(Outgoing):
     """A speaker is on air: send audio in this format."""
 
@@ -253,6 +260,10 @@ class Ready(Outgoing):
     channel: int
     language: str
     format: AudioFormat = Field(default_factory=AudioFormat)
+    glossary: list[GlossaryLine] = Field(
+        default_factory=list,
+        description="the event's glossary in this channel's language (what the machine says too)",
+    )
 
 
 class Standby(Outgoing):
@@ -260,6 +271,7 @@ class Standby(Outgoing):
 
     type: Literal["standby"] = "standby"
     reason: str
+    glossary: list[GlossaryLine] = Field(default_factory=list)
 
 
 class ErrorMessage(Outgoing):

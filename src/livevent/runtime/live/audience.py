@@ -61,7 +61,8 @@ class Audience:
         """Admit the listener to the channel; False when the event is full (its limit)."""
         venue = self.venue
         limit = venue.config.limits.max_listeners
-        if not await venue.presence.admit(language, listener.id, limit):
+        # Staff hear their feeds whatever the limit, and are not counted as audience.
+        if not listener.staff and not await venue.presence.admit(language, listener.id, limit):
             return False
         state = venue.channels[language]
         state.hub.add(listener)
@@ -73,11 +74,12 @@ class Audience:
 
     async def leave(self, listener_id: str, language: str) -> None:
         state = self.venue.channels[language]
-        if state.hub.remove(listener_id) is None:
+        gone = state.hub.remove(listener_id)
+        if gone is None:
             return
         if not state.hub.listeners:
             state.idle_since = time.monotonic()
-        if not self.venue.closing:
+        if not self.venue.closing and not gone.staff:
             await self.venue.presence.discharge(language, listener_id)
 
     def drop_slow(self, listener: Listener) -> None:

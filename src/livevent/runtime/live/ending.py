@@ -48,6 +48,8 @@ class EndingSession(Protocol):
 
     def begin_finishing(self) -> None: ...
 
+    def interpreters_done(self) -> None: ...
+
 
 def interpreters_on_air(channels: dict[str, ChannelState]) -> bool:
     return any(
@@ -68,11 +70,16 @@ async def finish_speaking(
     human = human_seconds if interpreters_on_air(session.channels) else 0.0
     session.begin_finishing()
 
+    graced = False
+
     def done() -> bool:
-        elapsed = time.monotonic() - started
+        nonlocal graced
+        if not graced and time.monotonic() - started >= human:
+            # The interpreters' grace is over: what they said is their last utterance.
+            graced = True
+            session.interpreters_done()
         pipeline = session.pipeline
-        machine_done = pipeline is None or pipeline.finished
-        return machine_done and elapsed >= human
+        return graced and (pipeline is None or pipeline.finished)
 
     finished = await _until(done, max(machine_seconds, human))
     took = time.monotonic() - started

@@ -51,6 +51,7 @@ class Listener:
     transport: asyncio.Transport
     format: Literal["opus", "pcm"] = "opus"
     captions_only: bool = False
+    staff: bool = False  # an organizer's, speaker's or interpreter's feed: not audience
     dropped: int = 0
     behind_since: float | None = None
     joined_at: float = field(default_factory=time.monotonic)

@@ -92,7 +92,7 @@ class Presence:
             raise_if_cancelled()
             try:
                 # Exact counts again after a Redis restart, from our own connections.
-                here = {language: len(s.hub.listeners) for language, s in self.channels.items()}
+                here = {language: audience(s) for language, s in self.channels.items()}
                 await self.bus.reconcile_share(total, share, here)
                 await self.announce()
                 await self._retire_dead_instances()
@@ -171,6 +171,11 @@ class Presence:
             )
         except LiveventError as error:
             log.warning("could not clean the live keys of event %s: %s", event_id, error)
+
+
+def audience(state: ChannelState) -> int:
+    """The channel's listeners here, its staff's own feeds left out."""
+    return sum(1 for listener in state.hub.listeners.values() if not listener.staff)
 
 
 def _flat(values: Mapping[str, Any]) -> dict[str, str | int | float]:

@@ -177,6 +177,12 @@ class LiveSession(ChannelHost):
         for language in self.channels:
             self._notify(language)
 
+    def interpreters_done(self) -> None:
+        """Ending, after the interpreters' grace: their speech so far is an utterance."""
+        for language, state in self.channels.items():
+            if state.channel.kind is ChannelKind.HUMAN:
+                self._floor_ended(language)
+
     def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """A task owned by the session, cancelled when it closes."""
         task = asyncio.create_task(coroutine, name=name)

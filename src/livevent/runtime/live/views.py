@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from livevent.model import ChannelKind, EventConfig, EventStatus
 from livevent.runtime.cluster.duties import OwnerDuties
 from livevent.runtime.live.channels import ChannelState, channel_info
+from livevent.runtime.live.presence import audience
 from livevent.runtime.wire import EventInfo, Status, Welcome
 
 
@@ -93,7 +94,8 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
                 "kind": state.channel.kind.value,
                 "state": session.channel_state(language),
                 "speaker": state.speaker is not None,
-                "listeners": len(state.hub.listeners),
+                "listeners": audience(state),
+                "staff": len(state.hub.listeners) - audience(state),
                 "warning": state.warning,
                 "machine": state.machine_speaks,
                 **state.hub.stats.as_dict(),

@@ -15,7 +15,7 @@ from aiohttp import WSMsgType, web
 from pydantic import ValidationError
 
 from livevent import logs
-from livevent.auth.access import may_listen
+from livevent.auth.access import is_staff, may_listen
 from livevent.bus import keys
 from livevent.errors import LimitReached, LiveventError, NotFound, TooManyAttempts
 from livevent.http.appkeys import SETTINGS
@@ -102,6 +102,7 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
         captions_only=request.query.get("captions_only") in ("1", "true"),
     )
     claims = may_listen(runtime.verifier, bearer_token(request, query=True), config)
+    listener.staff = is_staff(claims, config)
     wanted = request.query.get("channel")
     if wanted is not None and config.channel(channel_key(wanted)) is None:
         raise NotFound(f"no channel {shown(wanted)} in this event")

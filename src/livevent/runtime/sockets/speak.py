@@ -23,6 +23,7 @@ from livevent.runtime.media.audio import FrameChunker
 from livevent.runtime.sockets.listen import accept
 from livevent.runtime.wire import (
     ErrorMessage,
+    GlossaryLine,
     Outgoing,
     Ready,
     SpeakerEnd,
@@ -61,11 +62,18 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         raise NotFound("no such channel in this event")
     language = state.hub.language
     logs.CHANNEL.set(language)
-    ready = Ready(event=event_id, channel=state.hub.channel.number, language=language)
+    # The booth's glossary: the terms as the machine channels say them, in this language.
+    glossary = [
+        GlossaryLine(term=e.term, translation=e.translations.get(language, e.term))
+        for e in config.glossary
+    ]
+    ready = Ready(
+        event=event_id, channel=state.hub.channel.number, language=language, glossary=glossary
+    )
 
     def on_turn(active: bool) -> None:
         # Called by the booth when partners change places: tell this speaker at once.
-        message = ready if active else Standby(reason="handed over")
+        message = ready if active else Standby(reason="handed over", glossary=glossary)
         session.spawn(_send_quietly(ws, message), name="booth-turn")
 
     standby = request.query.get("standby", "") in ("1", "true", "yes")
@@ -83,7 +91,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         if session.speakers.is_active(language, speaker_id):
             await send(ws, ready)
         else:
-            await send(ws, Standby(reason="a partner is speaking"))
+            await send(ws, Standby(reason="a partner is speaking", glossary=glossary))
         async with expiry_watch(ws, claims.exp if claims else None):
             end_event = await _receive(ws, session, state, speaker_id)
     finally:

@@ -122,6 +122,7 @@ function connect() {
       if (typeof data !== "string") return;
       const message = JSON.parse(data);
       stats.messages += 1;
+      if (message.glossary) showGlossary(message.glossary);
       if (message.type === "ready") {
         state.active = true;
         state.wasOnAir = true;
@@ -194,9 +195,36 @@ function listenTo(language, { captionsOnly }) {
 function chooseSource() {
   state.sourceSocket?.close();
   const language = $("source").value;
+  const chosen = state.channels.find((c) => c.language === language);
+  $("source-note").textContent =
+    chosen && chosen.kind !== "floor" && chosen.state !== "live"
+      ? `Nobody interprets ${chosen.name} right now: you will hear it when someone does.`
+      : "";
   if (!language) return;
   state.sourcePlayer = new ChannelPlayer(state.context, { volume: Number($("source-volume").value) });
   state.sourceSocket = listenTo(language, { captionsOnly: false });
+}
+
+function showGlossary(lines) {
+  state.glossary = lines;
+  $("glossary-box").hidden = lines.length === 0;
+  filterGlossary();
+}
+
+function filterGlossary() {
+  const wanted = $("glossary-search").value.trim().toLowerCase();
+  const shown = (state.glossary || []).filter(
+    (line) => !wanted || line.term.toLowerCase().includes(wanted) || line.translation.toLowerCase().includes(wanted),
+  );
+  $("glossary").replaceChildren(
+    ...shown.flatMap((line) => {
+      const term = document.createElement("dt");
+      term.textContent = line.term;
+      const translation = document.createElement("dd");
+      translation.textContent = line.translation;
+      return [term, translation];
+    }),
+  );
 }
 
 function setUpSources() {
@@ -206,7 +234,9 @@ function setUpSources() {
   select.replaceChildren(new Option("Nothing", ""));
   for (const channel of state.channels) {
     if (channel.language === state.language || channel.kind === "machine") continue;
-    const label = channel.kind === "floor" ? `The floor (${channel.name})` : `Relay: ${channel.name}`;
+    // A relay from a channel nobody speaks on would be silence: say so where it is chosen.
+    const quiet = channel.kind !== "floor" && channel.state !== "live" ? " (nobody on air now)" : "";
+    const label = channel.kind === "floor" ? `The floor (${channel.name})` : `Relay: ${channel.name}${quiet}`;
     select.append(new Option(label, channel.language, false, channel.kind === "floor"));
   }
   $("source-box").hidden = false;
@@ -283,6 +313,7 @@ $("leave").addEventListener("click", () => {
   $("connect-form").hidden = false;
 });
 $("source").addEventListener("change", chooseSource);
+$("glossary-search").addEventListener("input", filterGlossary);
 $("source-volume").addEventListener("input", (e) => state.sourcePlayer?.setVolume(Number(e.target.value)));
 
 loadChannels();

@@ -90,8 +90,9 @@ function transcriptForm(event) {
   return form;
 }
 
-/** Only the languages the transcript has text in: the floor's, the interpreters', the translations. */
-async function offerLanguages(event, select, button, note) {
+/** Only the languages the transcript has text in: the floor's, the interpreters', the translations.
+ * Right after an event ends its last sentences are still on their way: look again for a minute. */
+async function offerLanguages(event, select, button, note, tries = 12) {
   const answer = await api(`/api/events/${event.id}/transcript`);
   if (!answer.ok) {
     note.textContent = answer.detail;
@@ -107,4 +108,7 @@ async function offerLanguages(event, select, button, note) {
   select.replaceChildren(...languages.map((l) => h("option", { value: l }, l)));
   button.disabled = languages.length === 0;
   note.textContent = languages.length ? "" : "No transcript: nothing was said while the event was live.";
+  if (!languages.length && tries > 1 && select.isConnected) {
+    setTimeout(() => offerLanguages(event, select, button, note, tries - 1), 5000);
+  }
 }

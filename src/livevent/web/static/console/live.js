@@ -72,7 +72,10 @@ export function liveView(box, event) {
     const channels = stats.channels || {};
     const total = Object.values(stats.listeners || {}).reduce((a, b) => a + b, 0);
     const shown = stats.ending ? "Ending (channels finish their last sentences)" : stats.status === "LIVE" ? "Live" : stats.status;
-    summary.textContent = `${shown}: ${total} listener${total === 1 ? "" : "s"} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
+    // Speakers' and interpreters' own feeds are not audience: counted apart.
+    const staff = Object.values(channels).reduce((sum, c) => sum + Number(c.staff || 0), 0);
+    const staffNote = staff ? ` (and ${staff} staff feed${staff === 1 ? "" : "s"})` : "";
+    summary.textContent = `${shown}: ${total} listener${total === 1 ? "" : "s"}${staffNote} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
     history.listeners = [...history.listeners, total].slice(-KEEP);
     table.replaceChildren(
       ...event.channels.map((channel) => {
