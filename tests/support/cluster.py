@@ -83,7 +83,11 @@ class Cluster:
                 instance.process.wait()
 
 
-async def scheduled_event(database_url: str, *, machine: bool = False) -> int:
+async def scheduled_event(
+    database_url: str, *, machine: bool = False, fallback: bool = False
+) -> int:
+    """An English event with one es-ES channel: an interpreter's (with the machine standing
+    in, `fallback`) or a machine channel's."""
     store = await open_store(database_url)
     try:
         service = EventService(store=store, bus=MemoryBus())
@@ -97,7 +101,11 @@ async def scheduled_event(database_url: str, *, machine: bool = False) -> int:
                 name="Scaled out",
                 starts_at="2026-12-01T10:00Z",
                 source_language="en-US",
-                channels=[ChannelSpec(language="es-ES", kind=kind)],
+                channels=[
+                    ChannelSpec(
+                        language="es-ES", kind=kind, fallback="machine" if fallback else None
+                    )
+                ],
             ),
             actor="test",
         )

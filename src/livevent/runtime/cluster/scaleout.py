@@ -28,6 +28,7 @@ SessionRole = Literal["owner", "relay"]
 OUTBOX_MESSAGES = 1000
 # On a channel's `in` pub/sub, beside speakers' PCM frames: a relay asks for audio.
 WANT_AUDIO = b"W"
+WANT_STATUS = b"S"
 
 FeedHere = Callable[[str, bytes, float | None], None]
 
@@ -44,6 +45,7 @@ class ScaleOut:
         role: SessionRole,
         feed_here: FeedHere,
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+        retell: Callable[[str], None] | None = None,
     ) -> None:
         self.bus = bus
         self.event_id = event_id
@@ -51,6 +53,7 @@ class ScaleOut:
         self.role: SessionRole = role
         self._feed_here = feed_here
         self._spawn = spawn
+        self._retell = retell  # the owner says a channel's status again (to a new relay)
         self._outbox: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue(OUTBOX_MESSAGES)
         self._link: asyncio.Task[None] | None = None
 
@@ -102,6 +105,11 @@ class ScaleOut:
         """A relay has a listener for audio now: the owner encodes for it."""
         self.post(keys.live_in(self.event_id, language), WANT_AUDIO)
 
+    def want_status(self, language: str) -> None:
+        """A relay has a new listener: the owner says the channel's status again, so that
+        it is told who speaks now, not at the owner's next change."""
+        self.post(keys.live_in(self.event_id, language), WANT_STATUS)
+
     def post(self, channel: str, data: bytes) -> None:
         try:
             self._outbox.put_nowait((channel, data))
@@ -143,6 +151,9 @@ class ScaleOut:
                 if message.data == WANT_AUDIO:
                     # A relay has a listener now: encode for it before the next count.
                     self.channels[language].hub.remote_audio = True
+                elif message.data == WANT_STATUS:
+                    if self._retell is not None:
+                        self._retell(language)
                 elif len(message.data) == FRAME_BYTES:
                     self._feed_here(language, message.data, time.monotonic())
         finally:

@@ -68,8 +68,10 @@ class Audience:
         state.hub.add(listener)
         state.idle_since = None
         state.paused = False
-        if venue.role == "relay" and not listener.captions_only:
-            venue.link.want_audio(language)
+        if venue.role == "relay":
+            venue.link.want_status(language)
+            if not listener.captions_only:
+                venue.link.want_audio(language)
         return True
 
     async def leave(self, listener_id: str, language: str) -> None:

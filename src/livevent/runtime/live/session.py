@@ -83,6 +83,7 @@ class LiveSession(ChannelHost):
             role=role,
             feed_here=self._feed_here,
             spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
+            retell=self._notify,
         )
         self.presence = Presence(
             bus=bus,
