@@ -377,3 +377,34 @@ async def test_the_booth_sees_the_glossary_and_which_relays_are_silent(
     finally:
         await browser.close()
         await playwright.stop()
+
+
+async def test_a_phone_listener_is_told_when_it_starts_why_it_is_quiet_and_that_it_is_over(
+    server: TestServer, runtime: LiveRuntime, tmp_path: Path
+) -> None:
+    """Before: a waiting event showed no start time, an interpreter's channel with nobody
+    on it said "Live" over silence, and an ended event still offered "Start listening"."""
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)
+    )
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        await page.goto(str(server.make_url(f"/listen/{event_id}?channel=es-ES")))
+        countdown = page.locator("#countdown")
+        await countdown.wait_for(timeout=30_000)
+        assert "Planned for" in await countdown.inner_text() or "Starts" in (
+            await countdown.inner_text()
+        )
+        await runtime.start(event_id)
+        await wait_for(page, "stats.status === 'LIVE'")
+        await page.get_by_text("Nobody is interpreting this channel right now").wait_for()
+        assert await page.locator("#status").inner_text() == "Live · quiet"
+        assert not await countdown.is_visible()
+        await page.screenshot(path=screenshot_dir(tmp_path) / "listen-quiet-phone.png")
+        await runtime.stop(event_id, reason="see you next year")
+        await wait_for(page, "stats.status === 'ENDED'")
+        assert not await page.get_by_role("button", name="Start listening").is_visible()
+    finally:
+        await browser.close()
+        await playwright.stop()

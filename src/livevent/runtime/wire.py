@@ -201,6 +201,9 @@ class Status(Outgoing):
     channel_state: str | None = None
     speaker: bool | None = None
     channel_reason: str | None = None
+    starts_at: str | None = Field(
+        None, description="before the event is live (WAITING): when it is planned to start"
+    )
     channel_warning: str | None = Field(
         None,
         description="what listeners should know of a channel that runs (a voice hard to follow)",

@@ -123,7 +123,8 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
             await send(ws, status)
             await close_socket(ws, CloseCode.EVENT_OVER, f"event {event_id} is {config.status}")
             return ws
-        await send(ws, Status(event=event_id, event_status="WAITING"))
+        planned = config.starts_at.isoformat()
+        await send(ws, Status(event=event_id, event_status="WAITING", starts_at=planned))
         session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
         if session is None:
             return ws

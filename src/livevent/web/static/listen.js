@@ -34,8 +34,44 @@ function setStatus(status, reason) {
   statusBadge($("status"), status);
   $("reason").hidden = !reason;
   $("reason").textContent = reason || "";
-  if (status === "ENDED" || status === "CANCELLED") state.over = true;
+  if (status === "ENDED" || status === "CANCELLED") {
+    state.over = true;
+    // Nothing more to hear: no button that promises it.
+    $("play").hidden = true;
+    stopCountdown();
+  }
+  if (status === "LIVE") stopCountdown();
 }
+
+let countdown = null;
+function showCountdown(startsAt) {
+  stopCountdown();
+  const start = new Date(startsAt);
+  if (Number.isNaN(start.getTime())) return;
+  const tick = () => {
+    const left = Math.round((start.getTime() - Date.now()) / 60000);
+    const when = start.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    $("countdown").textContent =
+      left > 0
+        ? `Starts ${when} (in ${left >= 90 ? `${Math.round(left / 60)} h` : `${left} min`}). This page connects by itself.`
+        : `Planned for ${when}: it starts as soon as the organizers go live.`;
+  };
+  $("countdown").hidden = false;
+  tick();
+  countdown = setInterval(tick, 30000);
+}
+function stopCountdown() {
+  clearInterval(countdown);
+  countdown = null;
+  $("countdown").hidden = true;
+}
+
+const WAITING_WORDS = {
+  floor: "Nobody is speaking on the floor right now.",
+  human: "Nobody is interpreting this channel right now: you will hear the interpreter as soon as they start.",
+  machine: "Waiting for speech to interpret.",
+};
+const QUIET = Object.values(WAITING_WORDS);
 
 function renderChannels(channels, current) {
   const box = $("channels");
@@ -96,6 +132,7 @@ const socket = new ReconnectingSocket({
       if (state.channel !== message.channel) state.player?.reset();
       state.channel = message.channel;
       localStorage.setItem(`livevent:${eventId}:channel`, state.channel);
+      state.channels = message.channels;
       renderChannels(message.channels, message.channel);
       setStatus(message.event.status);
       updateFloorControls();
@@ -108,6 +145,11 @@ const socket = new ReconnectingSocket({
       } else if (message.channel) {
         $("who").hidden = true;
       }
+      if (message.event_status === "WAITING" && message.starts_at) showCountdown(message.starts_at);
+      const kind = state.channels?.find((c) => c.language === message.channel)?.kind;
+      const quiet = message.event_status === "LIVE" && message.channel_state === "waiting" && !message.machine && kind;
+      if (quiet) $("status").textContent = "Live · quiet"; // "Live" over silence looks broken
+      if (QUIET.includes($("connection").textContent)) $("connection").textContent = "";
       if (message.ending) {
         // The floor stopped; the channel still says its last sentences before the end.
         $("connection").textContent = "The event is ending: this channel finishes its last sentences.";
@@ -119,10 +161,13 @@ const socket = new ReconnectingSocket({
       } else if (message.channel_reason) {
         // A channel that runs without a voice says so: its captions are all there is.
         $("connection").textContent = message.channel_reason[0].toUpperCase() + message.channel_reason.slice(1) + ".";
+      } else if (quiet) {
+        $("connection").textContent = WAITING_WORDS[kind] || "";
       }
     } else if (message.type === "caption") {
       captions.show(message);
     } else if (message.type === "channels") {
+      state.channels = message.channels;
       renderChannels(message.channels, state.channel); // a channel was added while live
     }
   },
@@ -137,7 +182,11 @@ const socket = new ReconnectingSocket({
     }
   },
   onRetry: (delay) => {
-    if (!socket.stopped) $("connection").textContent = `Reconnecting in ${(delay / 1000).toFixed(1)} s…`;
+    if (socket.stopped) return;
+    // The badge must not say Live while we hear nothing of it.
+    $("status").textContent = "Reconnecting";
+    $("status").className = "badge waiting";
+    $("connection").textContent = `Reconnecting in ${(delay / 1000).toFixed(1)} s…`;
   },
 });
 
