@@ -267,6 +267,10 @@ async def test_interpreters_hand_over_from_their_pages(
         options = await first.locator("#source option").all_inner_texts()
         assert options[1].startswith("The floor") and "Relay" not in " ".join(options)
         assert await first.locator("#source").input_value() == "en-US"
+        # A note to the booth reaches the partner's page.
+        await first.get_by_label("Note to your booth and the organizer").fill("Yours at 10:30.")
+        await first.get_by_role("button", name="Send", exact=True).click()
+        await partner.locator("#notes").get_by_text("Yours at 10:30.").wait_for(timeout=30_000)
         await first.get_by_role("button", name="Hand over to my partner").click()
         await wait_for(partner, "stats.status === 'on-air'")
         await wait_for(first, "stats.status === 'standby'")

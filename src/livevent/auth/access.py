@@ -46,6 +46,17 @@ def may_speak(
     return claims
 
 
+def may_manage(verifier: TokenVerifier, token: str | None, config: EventConfig) -> TokenClaims:
+    """The claims of someone who runs the event (admin, its customer's manager, a manage
+    grant), or Unauthorized / Forbidden."""
+    if not token:
+        raise Unauthorized("this needs an organizer's token")
+    claims = verifier.verify(token)
+    if _owner_or_admin(claims, config) or claims.can(Capability.MANAGE, config.id):
+        return claims
+    raise Forbidden(f"only those who run event {config.id} may do this")
+
+
 def is_staff(claims: TokenClaims | None, config: EventConfig) -> bool:
     """Whether these claims work the event (its organizers, speakers and interpreters):
     what they listen to is their own feed, not audience."""

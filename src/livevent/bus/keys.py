@@ -90,6 +90,11 @@ def instance_alive(instance: str) -> str:
     return f"live:instance:{instance}"
 
 
+def live_notes(event_id: int) -> str:
+    """Pub/sub (JSON): notes between the booths, the floor and the organizer (chat, signals)."""
+    return f"live:event:{event_id}:notes"
+
+
 def live_booth(event_id: int) -> str:
     """Pub/sub (JSON): speakers' commands to the owner's booths, and their states back."""
     return f"live:event:{event_id}:booth"

@@ -84,6 +84,8 @@ def install_runtime(
     app.router.add_get("/live/voices/{language}", live_routes.voice_of)
     app.router.add_get("/live/{event_id}/channels", live_routes.live_channels)
     app.router.add_get("/live/{event_id}/stats", live_routes.live_stats)
+    app.router.add_get("/live/{event_id}/notes", live_routes.live_notes)
+    app.router.add_post("/live/{event_id}/notes", live_routes.send_note)
     app.router.add_post("/live/{event_id}/start", live_routes.live_start)
     app.router.add_post("/live/{event_id}/stop", live_routes.live_stop)
     app.router.add_get("/metrics", metrics.metrics)

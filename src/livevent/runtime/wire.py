@@ -121,8 +121,23 @@ class SpeakerHandover(_Message):
     type: Literal["handover"]
 
 
+class SpeakerChat(_Message):
+    """A note to the booth: the partners on this channel, and the organizer."""
+
+    type: Literal["chat"]
+    text: str = Field(min_length=1, max_length=500)
+
+
+class SpeakerSignal(_Message):
+    """`slow_down` reaches the floor speaker's page; `audio_unusable` the organizer's."""
+
+    type: Literal["signal"]
+    signal: Literal["slow_down", "audio_unusable"]
+
+
 SpeakerMessage = Annotated[
-    SpeakerHello | SpeakerMute | SpeakerEnd | SpeakerHandover, Field(discriminator="type")
+    SpeakerHello | SpeakerMute | SpeakerEnd | SpeakerHandover | SpeakerChat | SpeakerSignal,
+    Field(discriminator="type"),
 ]
 
 
@@ -267,6 +282,17 @@ class Ready(Outgoing):
         default_factory=list,
         description="the event's glossary in this channel's language (what the machine says too)",
     )
+
+
+class BoothNote(Outgoing):
+    """A note between the booths, the floor and the organizer: chat, or a signal."""
+
+    type: Literal["note"] = "note"
+    kind: Literal["chat", "slow_down", "audio_unusable"]
+    channel: str = Field(description="the channel it is about (where it came from, or to)")
+    sender: str = Field(description="interpreter, speaker or organizer")
+    text: str | None = None
+    at: float = Field(description="seconds since 1970 it was sent")
 
 
 class Standby(Outgoing):

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
-from livevent.model import ChannelKind
+from livevent.model import ChannelKind, EventConfig
 from livevent.runtime.live.channels import ChannelState
 
 log = logging.getLogger(__name__)
@@ -27,6 +27,35 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.1
 # A relay waits this much longer than the owner may take before it closes regardless.
 RELAY_MARGIN = 3.0
+
+
+class Finishing:
+    """Mixed into `LiveSession`: how it turns to finishing, and ends its interpreters."""
+
+    finishing: bool
+    config: EventConfig
+    channels: dict[str, ChannelState]
+
+    def _floor_ended(self, language: str) -> None:
+        raise NotImplementedError
+
+    def _notify(self, language: str) -> None:
+        raise NotImplementedError
+
+    def begin_finishing(self) -> None:
+        """The event is ending: no more floor audio; channels finish what they say."""
+        if self.finishing:
+            return
+        self.finishing = True
+        self._floor_ended(self.config.source_language)
+        for language in self.channels:
+            self._notify(language)
+
+    def interpreters_done(self) -> None:
+        """Ending, after the interpreters' grace: their speech so far is an utterance."""
+        for language, state in self.channels.items():
+            if state.channel.kind is ChannelKind.HUMAN:
+                self._floor_ended(language)
 
 
 class FinishingPipeline(Protocol):

@@ -26,8 +26,10 @@ from livevent.runtime.cluster.speakers import Speakers
 from livevent.runtime.live import views
 from livevent.runtime.live.audience import Audience
 from livevent.runtime.live.channels import ChannelState, channel_info
+from livevent.runtime.live.ending import Finishing
 from livevent.runtime.live.fanout import ChannelHub
 from livevent.runtime.live.hosting import ChannelHost
+from livevent.runtime.live.notes import Notes
 from livevent.runtime.live.presence import Presence
 from livevent.runtime.wire import ChannelsChanged, Status, Welcome
 
@@ -49,7 +51,7 @@ class SpeechPipeline(Protocol):
     async def add_target(self, channel: Channel) -> None: ...
 
 
-class LiveSession(ChannelHost):
+class LiveSession(ChannelHost, Finishing):
     """A running event. Created and ended by `LiveRuntime`; never touches the SQL store."""
 
     def __init__(
@@ -102,6 +104,8 @@ class LiveSession(ChannelHost):
             spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
         )
         self.duties = OwnerDuties(self, kit)
+        spawner = lambda coroutine, name: self.spawn(coroutine, name=name)  # noqa: E731
+        self.notes = Notes(bus, config.id, config.source_language, spawner)
 
     @property
     def event_id(self) -> int:
@@ -127,6 +131,7 @@ class LiveSession(ChannelHost):
         self.spawn(self.presence.publish_stats(self.snapshot, lambda: self.role), name="stats")
         self.spawn(self.audience.watch_pace(), name=f"pace:{self.event_id}")
         await self.speakers.open()
+        await self.notes.open()
         await self.link.open()
 
     async def promote(self) -> None:
@@ -168,21 +173,6 @@ class LiveSession(ChannelHost):
 
     def _new_channel(self, channel: Channel) -> ChannelState:
         return ChannelState(ChannelHub(channel, on_slow=self.audience.drop_slow))
-
-    def begin_finishing(self) -> None:
-        """The event is ending: no more floor audio; channels finish what they say."""
-        if self.finishing:
-            return
-        self.finishing = True
-        self._floor_ended(self.config.source_language)
-        for language in self.channels:
-            self._notify(language)
-
-    def interpreters_done(self) -> None:
-        """Ending, after the interpreters' grace: their speech so far is an utterance."""
-        for language, state in self.channels.items():
-            if state.channel.kind is ChannelKind.HUMAN:
-                self._floor_ended(language)
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
         """A task owned by the session, cancelled when it closes."""

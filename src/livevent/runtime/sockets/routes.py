@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field
 
-from livevent.auth.access import may_listen
+from livevent.auth.access import may_listen, may_manage
 from livevent.auth.middleware import actor_of
 from livevent.errors import InvalidInput, LiveventError, NotFound
-from livevent.http.params import bearer_token, event_id_of
+from livevent.http.operations import read_body
+from livevent.http.params import bearer_token, event_id_of, shown
 from livevent.http.problems import problem
 from livevent.model import EventConfig
 from livevent.model.language import normalize_language
 from livevent.runtime.appkeys import RUNTIME
 from livevent.runtime.engines import voice_report
 from livevent.runtime.live.channels import channel_info
+from livevent.runtime.live.notes import ALL_BOOTHS
 from livevent.runtime.live.presence import read_stats
+from livevent.runtime.wire import BoothNote
 
 
 async def _visible_config(request: web.Request) -> EventConfig:
@@ -89,6 +94,46 @@ async def live_stop(request: web.Request) -> web.Response:
     # does not cut them short.
     await asyncio.shield(runtime.end(event_id, reason=reason[:500], actor=actor_of(request)))
     return web.json_response({"event": event_id, "status": "ENDED"})
+
+
+async def live_notes(request: web.Request) -> web.Response:
+    """The booths' notes (chat, "slow down", "audio unusable"), for the organizer."""
+    runtime = request.app[RUNTIME]
+    config = await runtime.cache.get(event_id_of(request))
+    may_manage(runtime.verifier, bearer_token(request), config)
+    session = runtime.sessions.get(config.id)
+    notes = [n.model_dump(exclude_none=True) for n in session.notes.log] if session else []
+    return web.json_response({"event": config.id, "notes": notes})
+
+
+async def send_note(request: web.Request) -> web.Response:
+    """The organizer writes to one booth (`channel`) or to every booth."""
+    runtime = request.app[RUNTIME]
+    event_id = event_id_of(request)
+    session = runtime.sessions.get(event_id)
+    if session is None:
+        raise NotFound(f"event {event_id} is not live on this server")
+    body = await read_body(request, OrganizerNote)
+    channel = ALL_BOOTHS
+    if body.channel is not None:
+        state = session.find_channel(body.channel)
+        if state is None:
+            raise InvalidInput(f"no channel {shown(body.channel)} in this event")
+        channel = state.hub.language
+    note = BoothNote(
+        kind="chat", channel=channel, sender="organizer", text=body.text, at=time.time()
+    )
+    await session.notes.say(note)
+    return web.json_response(note.model_dump(exclude_none=True), status=201)
+
+
+class OrganizerNote(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=500)
+    channel: str | None = Field(
+        None, max_length=35, description="a booth's language; all if absent"
+    )
 
 
 async def voice_of(request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ from livevent.auth.access import may_speak
 from livevent.errors import NotFound, NotStartable, Unavailable
 from livevent.http.params import bearer_token
 from livevent.http.sockets import CloseCode, close_socket, expiry_watch
+from livevent.model import EventConfig
 from livevent.model.ids import channel_key
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
 from livevent.runtime.live.channels import ChannelState
@@ -22,14 +23,17 @@ from livevent.runtime.live.session import LiveSession
 from livevent.runtime.media.audio import FrameChunker
 from livevent.runtime.sockets.listen import accept
 from livevent.runtime.wire import (
+    BoothNote,
     ErrorMessage,
     GlossaryLine,
     Outgoing,
     Ready,
+    SpeakerChat,
     SpeakerEnd,
     SpeakerHandover,
     SpeakerHello,
     SpeakerMute,
+    SpeakerSignal,
     Standby,
     send,
     speaker_messages,
@@ -62,11 +66,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         raise NotFound("no such channel in this event")
     language = state.hub.language
     logs.CHANNEL.set(language)
-    # The booth's glossary: the terms as the machine channels say them, in this language.
-    glossary = [
-        GlossaryLine(term=e.term, translation=e.translations.get(language, e.term))
-        for e in config.glossary
-    ]
+    glossary = _glossary(config, language)
     ready = Ready(
         event=event_id, channel=state.hub.channel.number, language=language, glossary=glossary
     )
@@ -86,6 +86,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         )
         return ws
     session.audience.track(f"speaker:{speaker_id}", ws)
+    session.notes.speaker_joined(speaker_id, language, ws)
     end_event = False
     try:
         if session.speakers.is_active(language, speaker_id):
@@ -98,12 +99,21 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
         # Free the channel before the closing handshake, which waits on the client.
         was_active = session.speakers.is_active(language, speaker_id)
         session.speakers.release(language, speaker_id)
+        session.notes.speaker_left(speaker_id)
     if end_event and was_active and language == session.config.source_language:
         # The channels finish their last sentences (seconds); this socket needs not wait.
         runtime.end(event_id, reason="the speaker ended the event")
     if not ws.closed:
         await close_socket(ws, CloseCode.NORMAL, "speaker ended")
     return ws
+
+
+def _glossary(config: EventConfig, language: str) -> list[GlossaryLine]:
+    """The booth's glossary: the terms as the machine channels say them, in this language."""
+    return [
+        GlossaryLine(term=e.term, translation=e.translations.get(language, e.term))
+        for e in config.glossary
+    ]
 
 
 async def _send_quietly(ws: web.WebSocketResponse, message: Outgoing) -> None:
@@ -164,6 +174,17 @@ async def _control(
         return None
     if isinstance(parsed, SpeakerHello):
         return None  # the only format is the one in the hello's defaults
+    if isinstance(parsed, SpeakerChat | SpeakerSignal):
+        floor = language == session.config.source_language
+        note = BoothNote(
+            kind="chat" if isinstance(parsed, SpeakerChat) else parsed.signal,
+            channel=language,
+            sender="speaker" if floor else "interpreter",
+            text=parsed.text if isinstance(parsed, SpeakerChat) else None,
+            at=time.time(),
+        )
+        await session.notes.say(note)
+        return None
     active = session.speakers.is_active(language, speaker_id)
     if isinstance(parsed, SpeakerHandover):
         if not active:

@@ -123,6 +123,10 @@ function connect() {
       const message = JSON.parse(data);
       stats.messages += 1;
       if (message.glossary) showGlossary(message.glossary);
+      if (message.type === "note") {
+        showNote(message);
+        return;
+      }
       if (message.type === "ready") {
         state.active = true;
         state.wasOnAir = true;
@@ -205,6 +209,27 @@ function chooseSource() {
   state.sourceSocket = listenTo(language, { captionsOnly: false });
 }
 
+const NOTE_WORDS = {
+  slow_down: (n) => `The ${n.channel} interpreter asks you to slow down.`,
+  audio_unusable: (n) => `${n.channel}: the audio is unusable.`,
+};
+
+function showNote(note) {
+  const line = document.createElement("li");
+  const who = note.sender === "organizer" ? "Organizer" : `${note.channel} ${note.sender}`;
+  line.textContent = note.kind === "chat" ? `${who}: ${note.text}` : NOTE_WORDS[note.kind](note);
+  $("notes").append(line);
+  while ($("notes").children.length > 30) $("notes").firstElementChild.remove();
+  stats.notes = (stats.notes || 0) + 1;
+  if (note.kind === "slow_down") {
+    // The floor speaker must see it while talking: a banner, not a line in a list.
+    $("alert").textContent = NOTE_WORDS.slow_down(note);
+    $("alert").hidden = false;
+    clearTimeout(state.alertTimer);
+    state.alertTimer = setTimeout(() => ($("alert").hidden = true), 15000);
+  }
+}
+
 function showGlossary(lines) {
   state.glossary = lines;
   $("glossary-box").hidden = lines.length === 0;
@@ -229,6 +254,7 @@ function filterGlossary() {
 
 function setUpSources() {
   if (!state.language || state.language === state.floor) return;
+  $("signals").hidden = false; // an interpreter's signals: to the floor, to the organizer
   // Interpreters hear the floor, or another interpreter's channel (relay interpretation).
   const select = $("source");
   select.replaceChildren(new Option("Nothing", ""));
@@ -314,6 +340,13 @@ $("leave").addEventListener("click", () => {
 });
 $("source").addEventListener("change", chooseSource);
 $("glossary-search").addEventListener("input", filterGlossary);
+$("chat-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const text = $("chat").value.trim();
+  if (text && state.socket?.send({ type: "chat", text })) $("chat").value = "";
+});
+$("slow-down").addEventListener("click", () => state.socket?.send({ type: "signal", signal: "slow_down" }));
+$("unusable").addEventListener("click", () => state.socket?.send({ type: "signal", signal: "audio_unusable" }));
 $("source-volume").addEventListener("input", (e) => state.sourcePlayer?.setVolume(Number(e.target.value)));
 
 loadChannels();

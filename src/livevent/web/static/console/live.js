@@ -44,6 +44,7 @@ const STATES = {
 };
 
 export function liveView(box, event) {
+  const notes = notesBox(event);
   const table = h("tbody", { id: "live-channels" });
   const plots = h("div", { class: "plots" });
   const summary = h("p", { id: "live-summary", "aria-live": "polite" });
@@ -60,6 +61,7 @@ export function liveView(box, event) {
       ),
     ),
     plots,
+    notes,
   );
   const history = { listeners: [], lag: {} };
   const round = async () => {
@@ -108,5 +110,52 @@ export function liveView(box, event) {
   };
   round();
   const timer = setInterval(round, 2000);
-  return () => clearInterval(timer);
+  return () => {
+    clearInterval(timer);
+    notes.stop();
+  };
+}
+
+const NOTE_KINDS = { slow_down: "asks the floor to slow down", audio_unusable: "audio unusable" };
+
+/** The booths' notes (chat, signals) and a note from the organizer to one booth or all. */
+function notesBox(event) {
+  const list = h("ol", { id: "live-notes", class: "notes", "aria-live": "polite" });
+  const booths = event.channels.filter((c) => c.kind !== "machine");
+  const target = h("select", { id: "note-channel" }, [h("option", { value: "" }, "Every booth"), ...booths.map((c) => h("option", { value: c.language }, c.language))]);
+  const text = h("input", { id: "note-text", maxlength: "500", required: true, autocomplete: "off" });
+  const form = h(
+    "form",
+    { class: "controls" },
+    h("label", { for: "note-channel" }, "To"),
+    target,
+    h("label", { for: "note-text" }, "Note"),
+    text,
+    h("button", { type: "submit", class: "secondary" }, "Send to the booth"),
+  );
+  const refresh = async () => {
+    const answer = await api(`/live/${event.id}/notes`);
+    if (!answer.ok) return;
+    list.replaceChildren(
+      ...answer.data.notes.slice(-12).map((n) => {
+        const when = new Date(n.at * 1000).toLocaleTimeString();
+        const what = n.kind === "chat" ? n.text : NOTE_KINDS[n.kind];
+        const who = n.sender === "organizer" ? `you to ${n.channel === "*" ? "every booth" : n.channel}` : `${n.channel} ${n.sender}`;
+        return h("li", { class: n.kind === "chat" ? "" : "signal" }, `${when} · ${who}: ${what}`);
+      }),
+    );
+  };
+  form.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    const body = { text: text.value.trim() };
+    if (target.value) body.channel = target.value;
+    const answer = await api(`/live/${event.id}/notes`, { method: "POST", body });
+    if (answer.ok) text.value = "";
+    refresh();
+  });
+  refresh();
+  const timer = setInterval(refresh, 2000);
+  const box = h("section", { "aria-label": "Booth notes" }, h("h4", {}, "Booth notes"), list, form);
+  box.stop = () => clearInterval(timer);
+  return box;
 }

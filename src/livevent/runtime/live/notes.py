@@ -1,0 +1,99 @@
+"""Notes between the booths, the floor speaker and the organizer, on any instance.
+
+An interpreter's chat reaches the partners on the same channel and the organizer;
+"slow down" reaches the floor speaker's page; "audio unusable" the organizer's live
+view; the organizer writes to one booth or to all. Each note goes out on the bus, and
+every instance serving the event hands it to its own speakers and keeps the last ones
+for the organizer's view (`GET /live/{id}/notes`), whichever instance is asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from livevent.bus import Bus, keys
+from livevent.bus.base import Subscription
+from livevent.errors import LiveventError
+from livevent.runtime.wire import BoothNote, send
+
+log = logging.getLogger(__name__)
+
+KEEP = 50  # notes kept for the organizer's view
+ALL_BOOTHS = "*"  # an organizer's note to every booth
+
+
+class Notes:
+    def __init__(
+        self,
+        bus: Bus,
+        event_id: int,
+        floor: str,
+        spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+    ) -> None:
+        self.bus = bus
+        self.event_id = event_id
+        self.floor = floor
+        self._spawn = spawn
+        self.log: deque[BoothNote] = deque(maxlen=KEEP)
+        self._speakers: dict[str, tuple[str, web.WebSocketResponse]] = {}
+
+    async def open(self) -> None:
+        subscription = await self.bus.subscribe(keys.live_notes(self.event_id))
+        self._spawn(self._hear(subscription), f"notes:{self.event_id}")
+
+    def speaker_joined(self, speaker_id: str, language: str, ws: web.WebSocketResponse) -> None:
+        self._speakers[speaker_id] = (language, ws)
+
+    def speaker_left(self, speaker_id: str) -> None:
+        self._speakers.pop(speaker_id, None)
+
+    async def say(self, note: BoothNote) -> None:
+        """Send a note everywhere the event is served; here at once if the bus is down."""
+        try:
+            await self.bus.publish(keys.live_notes(self.event_id), note.to_json())
+        except LiveventError as error:
+            log.warning("event %s: note not shared: %s", self.event_id, error)
+            self._deliver(note)
+
+    async def _hear(self, subscription: Subscription) -> None:
+        try:
+            async for message in subscription:
+                try:
+                    note = BoothNote.model_validate_json(message.data)
+                except ValidationError:
+                    log.warning("ignoring an unreadable note for event %s", self.event_id)
+                    continue
+                self._deliver(note)
+        finally:
+            await subscription.aclose()
+
+    def _deliver(self, note: BoothNote) -> None:
+        self.log.append(note)
+        for language, ws in list(self._speakers.values()):
+            if self._reaches(note, language):
+                self._spawn(_send_quietly(ws, note), "note")
+
+    def _reaches(self, note: BoothNote, language: str) -> bool:
+        """Who reads a note: chat, the channel's booth; slow down, the floor speaker; the
+        organizer's, the booth it names or every booth. Audio unusable: the organizer."""
+        if note.kind == "slow_down":
+            return language == self.floor
+        if note.kind == "audio_unusable":
+            return False
+        if note.sender == "organizer" and note.channel == ALL_BOOTHS:
+            return True
+        return language == note.channel
+
+
+async def _send_quietly(ws: web.WebSocketResponse, note: BoothNote) -> None:
+    if not ws.closed:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await send(ws, note)
