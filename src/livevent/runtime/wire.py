@@ -129,10 +129,11 @@ class SpeakerChat(_Message):
 
 
 class SpeakerSignal(_Message):
-    """`slow_down` reaches the floor speaker's page; `audio_unusable` the organizer's."""
+    """`slow_down` reaches the floor speaker's page; `audio_unusable` the organizer's;
+    `ask_channel`, from a partner standing by, the booth (the active colleague)."""
 
     type: Literal["signal"]
-    signal: Literal["slow_down", "audio_unusable"]
+    signal: Literal["slow_down", "audio_unusable", "ask_channel"]
 
 
 SpeakerMessage = Annotated[
@@ -288,7 +289,7 @@ class BoothNote(Outgoing):
     """A note between the booths, the floor and the organizer: chat, or a signal."""
 
     type: Literal["note"] = "note"
-    kind: Literal["chat", "slow_down", "audio_unusable"]
+    kind: Literal["chat", "slow_down", "audio_unusable", "ask_channel"]
     channel: str = Field(description="the channel it is about (where it came from, or to)")
     sender: str = Field(description="interpreter, speaker or organizer")
     text: str | None = None

@@ -88,6 +88,8 @@ class Notes:
             return language == self.floor
         if note.kind == "audio_unusable":
             return False
+        if note.kind == "ask_channel":
+            return language == note.channel
         if note.sender == "organizer" and note.channel == ALL_BOOTHS:
             return True
         return language == note.channel

@@ -1,5 +1,5 @@
 // Runs on the audio thread: microphone samples -> 16 kHz mono s16le, 100 ms per message,
-// plus the level (RMS) for the meter. `sampleRate` is the context's rate.
+// plus the level (RMS) for the meter and the peak (clipping). `sampleRate` is the context's rate.
 const TARGET_RATE = 16000;
 const CHUNK = 1600; // 100 ms at 16 kHz
 
@@ -12,13 +12,17 @@ class Capture extends AudioWorkletProcessor {
     this.out = new Int16Array(CHUNK);
     this.filled = 0;
     this.energy = 0;
+    this.peak = 0;
   }
 
   process(inputs) {
     const input = inputs[0];
     if (!input || input.length === 0) return true;
     const samples = input[0];
-    for (let i = 0; i < samples.length; i++) this.energy += samples[i] * samples[i];
+    for (let i = 0; i < samples.length; i++) {
+      this.energy += samples[i] * samples[i];
+      this.peak = Math.max(this.peak, Math.abs(samples[i]));
+    }
     // Linear interpolation between the samples around each 16 kHz instant.
     while (this.position < samples.length) {
       const index = Math.floor(this.position);
@@ -30,7 +34,8 @@ class Capture extends AudioWorkletProcessor {
       this.out[this.filled++] = clipped < 0 ? clipped * 32768 : clipped * 32767;
       if (this.filled === CHUNK) {
         const rms = Math.sqrt(this.energy / (CHUNK * this.step));
-        this.port.postMessage({ pcm: this.out.buffer, level: rms }, [this.out.buffer]);
+        this.port.postMessage({ pcm: this.out.buffer, level: rms, peak: this.peak }, [this.out.buffer]);
+        this.peak = 0;
         this.out = new Int16Array(CHUNK);
         this.filled = 0;
         this.energy = 0;

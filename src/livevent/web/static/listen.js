@@ -190,6 +190,21 @@ const socket = new ReconnectingSocket({
   },
 });
 
+// How far behind the speaker the channel is (machine channels measure it): every 10 s.
+async function showLag() {
+  if (state.over || !state.channel) return;
+  const query = token ? `?token=${encodeURIComponent(token)}` : "";
+  try {
+    const response = await fetch(`/live/${eventId}/stats${query}`);
+    if (!response.ok) return;
+    const lag = (await response.json()).channels?.[state.channel]?.evs_s;
+    $("lag").textContent = lag != null ? `About ${Number(lag).toFixed(1)} s behind the speaker.` : "";
+  } catch {
+    // Offline: the socket's own status says so.
+  }
+}
+setInterval(showLag, 10000);
+
 function switchTo(language) {
   state.channel = language;
   captions.clear();

@@ -92,6 +92,7 @@ async function startMicrophone() {
   state.capture = new AudioWorkletNode(state.context, "livevent-capture");
   state.capture.port.onmessage = ({ data }) => {
     $("level").value = Math.min(1, data.level * 4);
+    watchLevel(data);
     if (state.active && !state.muted && state.socket?.send(data.pcm)) stats.sent += data.pcm.byteLength;
   };
   // Keep the worklet pulled without playing the microphone back.
@@ -101,6 +102,22 @@ async function startMicrophone() {
   await openStream(localStorage.getItem("livevent:microphone"));
   await state.context.resume();
   listMicrophones();
+}
+
+// The input's health, as a sound engineer would watch it: clipping, or nothing at all.
+const input = { clipped: 0, silentSince: null };
+function watchLevel({ level, peak }) {
+  const now = performance.now();
+  input.clipped = peak >= 0.99 ? input.clipped + 1 : Math.max(0, input.clipped - 0.2);
+  if (level > 0.003) input.silentSince = null;
+  else input.silentSince ??= now;
+  let warning = "";
+  if (input.clipped >= 3) warning = "Too loud: your voice is clipping. Move back from the microphone or lower its gain.";
+  else if (state.active && !state.muted && input.silentSince && now - input.silentSince > 10000) {
+    warning = "We hear nothing from your microphone for 10 s: is it the right one, and unmuted?";
+  }
+  if ($("level-warning").textContent !== warning) $("level-warning").textContent = warning;
+  stats.levelWarning = warning;
 }
 
 function releaseMicrophone() {
@@ -210,6 +227,7 @@ function chooseSource() {
 }
 
 const NOTE_WORDS = {
+  ask_channel: () => "Your booth partner asks for the channel.",
   slow_down: (n) => `The ${n.channel} interpreter asks you to slow down.`,
   audio_unusable: (n) => `${n.channel}: the audio is unusable.`,
 };
@@ -221,9 +239,9 @@ function showNote(note) {
   $("notes").append(line);
   while ($("notes").children.length > 30) $("notes").firstElementChild.remove();
   stats.notes = (stats.notes || 0) + 1;
-  if (note.kind === "slow_down") {
+  if (note.kind === "slow_down" || (note.kind === "ask_channel" && state.active)) {
     // The floor speaker must see it while talking: a banner, not a line in a list.
-    $("alert").textContent = NOTE_WORDS.slow_down(note);
+    $("alert").textContent = NOTE_WORDS[note.kind](note);
     $("alert").hidden = false;
     clearTimeout(state.alertTimer);
     state.alertTimer = setTimeout(() => ($("alert").hidden = true), 15000);
@@ -265,6 +283,8 @@ function setUpSources() {
     const label = channel.kind === "floor" ? `The floor (${channel.name})` : `Relay: ${channel.name}${quiet}`;
     select.append(new Option(label, channel.language, false, channel.kind === "floor"));
   }
+  // A partner standing by hears the colleague on air, to take over mid-sentence.
+  select.append(new Option("My booth (this channel)", state.language));
   $("source-box").hidden = false;
   chooseSource();
 }
@@ -346,6 +366,7 @@ $("chat-form").addEventListener("submit", (event) => {
   if (text && state.socket?.send({ type: "chat", text })) $("chat").value = "";
 });
 $("slow-down").addEventListener("click", () => state.socket?.send({ type: "signal", signal: "slow_down" }));
+$("ask-channel").addEventListener("click", () => state.socket?.send({ type: "signal", signal: "ask_channel" }));
 $("unusable").addEventListener("click", () => state.socket?.send({ type: "signal", signal: "audio_unusable" }));
 $("source-volume").addEventListener("input", (e) => state.sourcePlayer?.setVolume(Number(e.target.value)));
 
