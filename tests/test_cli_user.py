@@ -166,6 +166,7 @@ def test_invite_prints_a_link_that_signs_in_once(cli: Any, store_url: str) -> No
     assert code == 0, err
     link = out.strip().splitlines()[-1]
     assert link.startswith("http://127.0.0.1:8080/signin#code="), out
+    assert "a guess" in err and "--url" in err  # no public_url: the organizer is told
     secret = link.partition("#code=")[2]
     assert asyncio.run(_sign_in_with(store_url, secret)) == f"/speak/{event_id}/2"
     with pytest.raises(Unauthorized):
@@ -178,3 +179,14 @@ def test_invite_prints_a_link_that_signs_in_once(cli: Any, store_url: str) -> No
         "user", "invite", str(event_id), "--channel", "2", "--email", "b@example.org"
     )
     assert code != 0 and err.count("\n") == 1 and "name" in err
+
+
+def test_an_invitation_link_names_the_public_address(cli: Any) -> None:
+    event_id = make_event(cli)
+    code, out, err = cli(
+        "user", "invite", str(event_id), "--channel", "2", "--email", "joan@example.org",
+        "--name", "Joan", "--url", "https://live.example.org/",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.strip().splitlines()[-1].startswith("https://live.example.org/signin#code=")
+    assert "guess" not in err

@@ -49,6 +49,8 @@ EXIT_DENIED = 4
 EXIT_INTERNAL = 70
 
 console = Console()
+# Warnings go to stderr: what scripts read from stdout stays clean.
+err_console = Console(stderr=True)
 
 
 def event_id_value(value: str) -> int:

@@ -14,6 +14,7 @@ from livevent.cli._utilities import (
     EventId,
     actor,
     console,
+    err_console,
     exit_with_error,
     guarded,
     print_json,
@@ -206,15 +207,22 @@ def invite(
     ],
     email: Annotated[str, typer.Option("--email", help="Their email (a new or known user).")],
     name: Annotated[str | None, typer.Option("--name", help="Their name, for a new user.")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="The address people reach the server at (else public_url)."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Invite a speaker or interpreter: a grant, and a one-time link that signs them in.
 
     The link is printed for a new person; with smtp_url set it goes to them by mail;
-    a person who already has an account signs in with it (no link is made).
+    a person who already has an account signs in with it (no link is made). The link
+    names the server's public address: --url, else the setting public_url.
     """
     settings = state(ctx).settings
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
+    # Without one, a guess from this machine's settings: the server may run elsewhere.
+    guessed = (url or settings.public_url) is None
+    base = url or settings.public_url or f"http://{settings.host}:{settings.port}"
 
     async def work(service: EventService) -> Invitation:
         event = await service.get_event(event_id)
@@ -230,6 +238,11 @@ def invite(
     if invitation.link is not None and invitation.expires_at is not None:
         console.print(f"The link works once, until {invitation.expires_at:%Y-%m-%d %H:%M} UTC:")
         print(invitation.link)
+        if guessed:
+            err_console.print(
+                f"Warning: the link names {base}, a guess; set public_url"
+                " (LIVEVENT_PUBLIC_URL) or pass --url: the address people reach the server at."
+            )
 
 
 @app.command("password")
