@@ -103,3 +103,32 @@ async def test_notes_reach_the_partner_the_floor_and_the_organizer(
     assert too_long.status == 422
     for ws in (floor, active, partner):
         await ws.close()
+
+
+async def test_the_organizers_message_reaches_every_listener_once_and_latecomers(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient
+) -> None:
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)
+    )
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    await runtime.start(event_id)
+    early = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
+    await next_of(early, "status")
+    organizer = {"Authorization": f"Bearer {service_token(runtime.settings)}"}
+    refused = await client.post(f"/live/{event_id}/announce", json={"text": "Hi"})
+    assert refused.status == 401
+    sent = await client.post(
+        f"/live/{event_id}/announce", json={"text": "We resume at 11:30."}, headers=organizer
+    )
+    assert sent.status == 201, await sent.text()
+    banner = await next_of(early, "announcement")
+    assert banner["text"] == "We resume at 11:30."
+    late = await client.ws_connect(f"/listen/{event_id}")
+    log = await listen_until(late, Heard(), lambda log: bool(log.of_type("announcement")))
+    assert log.of_type("announcement")[0]["text"] == "We resume at 11:30."
+    # Listeners get it; the booths' notes view keeps it too, for the organizer.
+    notes = await (await client.get(f"/live/{event_id}/notes", headers=organizer)).json()
+    assert notes["notes"][-1]["kind"] == "announcement"
+    await early.close()
+    await late.close()

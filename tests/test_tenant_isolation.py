@@ -116,6 +116,8 @@ def _body(path: str, method: str, event_id: int) -> dict[str, Any] | None:
             "event_id": event_id, "sequence": 1, "language": "en-US", "text": "forged",
             "start_seconds": 0, "end_seconds": 1, "spoken_at": "2026-12-01T10:00:01Z",
         }  # fmt: skip
+    if path.endswith(("/notes", "/announce")) and method == "POST":
+        return {"text": "forged", "channel": "es-ES"} if path.endswith("/notes") else {"text": "x"}
     if path.endswith("/invitations"):
         return {"channel": 2, "email": "mallory@example.org", "name": "Mallory"}
     if method == "POST":
@@ -146,6 +148,8 @@ async def test_no_spelling_of_another_customers_id_reaches_any_route(
     ]
     routes += [("GET", "/live/{event_id}/channels"), ("GET", "/live/{event_id}/stats")]
     routes += [("POST", "/live/{event_id}/stop"), ("POST", "/live/{event_id}/start")]
+    routes += [("GET", "/live/{event_id}/notes"), ("POST", "/live/{event_id}/notes")]
+    routes += [("POST", "/live/{event_id}/announce")]
     assert len(routes) >= 14, routes
     headers = {"Authorization": f"Bearer {tenants.manager_of_acme()}", "If-Match": '"2"'}
     before = {e: await _snapshot(tenants, e) for e in (tenants.victim, tenants.draft)}

@@ -15,6 +15,8 @@ from livevent.runtime.cluster.messages import (
     read_booth_message,
 )
 from livevent.runtime.wire import (
+    Announcement,
+    BoothNote,
     Caption,
     ChannelInfo,
     ChannelsChanged,
@@ -43,6 +45,8 @@ SERVER_MESSAGES: list[Outgoing] = [
     ChannelsChanged(channels=CHANNELS),
     Ready(event=123457, channel=2, language="es-ES"),
     Standby(reason="your partner is on air"),
+    BoothNote(kind="slow_down", channel="es-ES", sender="interpreter", at=1.5),
+    Announcement(text="We resume at 11:30.", at=2.5),
     ErrorMessage(message="unknown message"),
 ]
 

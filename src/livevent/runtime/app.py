@@ -86,6 +86,7 @@ def install_runtime(
     app.router.add_get("/live/{event_id}/stats", live_routes.live_stats)
     app.router.add_get("/live/{event_id}/notes", live_routes.live_notes)
     app.router.add_post("/live/{event_id}/notes", live_routes.send_note)
+    app.router.add_post("/live/{event_id}/announce", live_routes.announce)
     app.router.add_post("/live/{event_id}/start", live_routes.live_start)
     app.router.add_post("/live/{event_id}/stop", live_routes.live_stop)
     app.router.add_get("/metrics", metrics.metrics)

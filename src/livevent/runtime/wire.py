@@ -289,11 +289,19 @@ class BoothNote(Outgoing):
     """A note between the booths, the floor and the organizer: chat, or a signal."""
 
     type: Literal["note"] = "note"
-    kind: Literal["chat", "slow_down", "audio_unusable", "ask_channel"]
+    kind: Literal["chat", "slow_down", "audio_unusable", "ask_channel", "announcement"]
     channel: str = Field(description="the channel it is about (where it came from, or to)")
     sender: str = Field(description="interpreter, speaker or organizer")
     text: str | None = None
     at: float = Field(description="seconds since 1970 it was sent")
+
+
+class Announcement(Outgoing):
+    """The organizer's message to every listener (a banner on their page)."""
+
+    type: Literal["announcement"] = "announcement"
+    text: str
+    at: float
 
 
 class Standby(Outgoing):
@@ -312,7 +320,15 @@ class ErrorMessage(Outgoing):
 
 
 ServerMessage = Annotated[
-    Welcome | Status | Caption | ChannelsChanged | Ready | Standby | ErrorMessage,
+    Welcome
+    | Status
+    | Caption
+    | ChannelsChanged
+    | Ready
+    | Standby
+    | ErrorMessage
+    | BoothNote
+    | Announcement,
     Field(discriminator="type"),
 ]
 _server_messages: TypeAdapter[Any] = TypeAdapter(ServerMessage)

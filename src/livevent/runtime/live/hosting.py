@@ -4,13 +4,26 @@ captions, speech flushed, a channel's state and what listeners are told of it.""
 from __future__ import annotations
 
 from livevent.runtime.live.channels import ChannelState
-from livevent.runtime.wire import Caption
+from livevent.runtime.wire import Announcement, BoothNote, Caption
 
 
 class ChannelHost:
     """Mixed into `LiveSession`: its channels as the pipeline sees them."""
 
     channels: dict[str, ChannelState]
+
+    @property
+    def role(self) -> str:
+        raise NotImplementedError
+
+    def announce_here(self, note: BoothNote) -> None:
+        """The organizer's message to every listener: the owner sends it on every channel
+        (relays pass it on), so each listener gets it once."""
+        if self.role != "owner" or note.text is None:
+            return
+        message = Announcement(text=note.text, at=note.at)
+        for state in self.channels.values():
+            state.hub.send(message)
 
     def _notify(self, language: str) -> None:
         raise NotImplementedError  # the session tells the channel's listeners

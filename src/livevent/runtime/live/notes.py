@@ -37,11 +37,14 @@ class Notes:
         event_id: int,
         floor: str,
         spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]],
+        announce: Callable[[BoothNote], None] | None = None,
     ) -> None:
         self.bus = bus
         self.event_id = event_id
         self.floor = floor
         self._spawn = spawn
+        self._announce = announce  # an organizer's message to every listener
+        self.banner: BoothNote | None = None  # the latest, for listeners who join later
         self.log: deque[BoothNote] = deque(maxlen=KEEP)
         self._speakers: dict[str, tuple[str, web.WebSocketResponse]] = {}
 
@@ -77,6 +80,10 @@ class Notes:
 
     def _deliver(self, note: BoothNote) -> None:
         self.log.append(note)
+        if note.kind == "announcement":
+            self.banner = note
+            if self._announce is not None:
+                self._announce(note)
         for language, ws in list(self._speakers.values()):
             if self._reaches(note, language):
                 self._spawn(_send_quietly(ws, note), "note")
@@ -86,7 +93,7 @@ class Notes:
         organizer's, the booth it names or every booth. Audio unusable: the organizer."""
         if note.kind == "slow_down":
             return language == self.floor
-        if note.kind == "audio_unusable":
+        if note.kind in ("audio_unusable", "announcement"):
             return False
         if note.kind == "ask_channel":
             return language == note.channel

@@ -105,7 +105,7 @@ class LiveSession(ChannelHost, Finishing):
         )
         self.duties = OwnerDuties(self, kit)
         spawner = lambda coroutine, name: self.spawn(coroutine, name=name)  # noqa: E731
-        self.notes = Notes(bus, config.id, config.source_language, spawner)
+        self.notes = Notes(bus, config.id, config.source_language, spawner, self.announce_here)
 
     @property
     def event_id(self) -> int:

@@ -27,6 +27,7 @@ from livevent.runtime.appkeys import RUNTIME, SOCKETS
 from livevent.runtime.live.fanout import Listener
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.wire import (
+    Announcement,
     ErrorMessage,
     ListenerHello,
     ListenerSwitch,
@@ -178,6 +179,9 @@ async def _serve(
         raise LimitReached(f"the event is full ({limit} listeners)")
     try:
         await send(ws, session.status_message(language))
+        banner = session.notes.banner
+        if banner is not None and banner.text is not None:
+            await send(ws, Announcement(text=banner.text, at=banner.at))
         async for message in ws:
             if message.type is WSMsgType.PONG:
                 listener.pong(message.data)

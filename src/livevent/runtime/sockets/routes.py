@@ -127,6 +127,21 @@ async def send_note(request: web.Request) -> web.Response:
     return web.json_response(note.model_dump(exclude_none=True), status=201)
 
 
+async def announce(request: web.Request) -> web.Response:
+    """The organizer's message to every listener, on every channel and instance."""
+    runtime = request.app[RUNTIME]
+    event_id = event_id_of(request)
+    session = runtime.sessions.get(event_id)
+    if session is None:
+        raise NotFound(f"event {event_id} is not live on this server")
+    body = await read_body(request, OrganizerNote)
+    note = BoothNote(
+        kind="announcement", channel=ALL_BOOTHS, sender="organizer", text=body.text, at=time.time()
+    )
+    await session.notes.say(note)
+    return web.json_response(note.model_dump(exclude_none=True), status=201)
+
+
 class OrganizerNote(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

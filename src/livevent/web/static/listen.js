@@ -164,6 +164,11 @@ const socket = new ReconnectingSocket({
       } else if (quiet) {
         $("connection").textContent = WAITING_WORDS[kind] || "";
       }
+    } else if (message.type === "announcement") {
+      // The organizer's message: at the top, where a phone listener looks.
+      $("banner-text").textContent = `From the organizers: ${message.text}`;
+      $("banner").hidden = false;
+      stats.announcements = (stats.announcements || 0) + 1;
     } else if (message.type === "caption") {
       captions.show(message);
     } else if (message.type === "channels") {
@@ -204,6 +209,8 @@ async function showLag() {
   }
 }
 setInterval(showLag, 10000);
+
+$("banner-close").addEventListener("click", () => ($("banner").hidden = true));
 
 function switchTo(language) {
   state.channel = language;

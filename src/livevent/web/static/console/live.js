@@ -155,7 +155,24 @@ function notesBox(event) {
   });
   refresh();
   const timer = setInterval(refresh, 2000);
-  const box = h("section", { "aria-label": "Booth notes" }, h("h4", {}, "Booth notes"), list, form);
+  // A message to every listener: a banner on their pages.
+  const announcement = h("input", { id: "announcement", maxlength: "500", required: true, autocomplete: "off" });
+  const sent = h("span", { class: "muted", "aria-live": "polite" });
+  const announceForm = h(
+    "form",
+    { class: "controls" },
+    h("label", { for: "announcement" }, "Message to all listeners"),
+    announcement,
+    h("button", { type: "submit", class: "secondary" }, "Show to listeners"),
+    sent,
+  );
+  announceForm.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    const answer = await api(`/live/${event.id}/announce`, { method: "POST", body: { text: announcement.value.trim() } });
+    sent.textContent = answer.ok ? "Shown to every listener." : answer.detail;
+    if (answer.ok) announcement.value = "";
+  });
+  const box = h("section", { "aria-label": "Booth notes" }, h("h4", {}, "Booth notes"), list, form, announceForm);
   box.stop = () => clearInterval(timer);
   return box;
 }
