@@ -270,3 +270,31 @@ async def test_openapi_matches_routes(api: Client) -> None:
 async def test_health(api: Client) -> None:
     assert (await (await api.get("/healthz")).json()) == {"status": "ok"}
     assert (await (await api.get("/readyz")).json()) == {"status": "ready"}
+
+
+async def test_an_event_is_duplicated_as_a_draft_with_its_channels_and_glossary(
+    api: Client,
+) -> None:
+    original = await create(
+        api,
+        ends_at="2026-12-01T12:00:00+00:00",
+        glossary=[{"term": "board", "translations": {"es-ES": "junta"}}],
+    )
+    await api.post(f"/api/events/{original['id']}/schedule")
+    response = await api.post(
+        f"/api/events/{original['id']}/duplicate", json={"starts_at": "2027-12-01T10:00:00Z"}
+    )
+    assert response.status == 201, await response.text()
+    copy = await response.json()
+    assert copy["id"] != original["id"] and copy["status"] == "DRAFT"
+    assert copy["name"] == f"{original['name']} (copy)"
+    assert copy["starts_at"].startswith("2027-12-01T10:00")
+    assert copy["ends_at"].startswith("2027-12-01T13:00")  # 3 h after its start, as before
+    assert copy["channels"] == original["channels"]
+    assert copy["glossary"] == [{"term": "board", "translations": {"es-ES": "junta"}}]
+    named = await api.post(f"/api/events/{original['id']}/duplicate", json={"name": "Next"})
+    assert (await named.json())["starts_at"] == original["starts_at"]
+    await problem(await api.post("/api/events/999999/duplicate", json={}), 404)
+    await problem(
+        await api.post(f"/api/events/{original['id']}/duplicate", json={"starts_at": 5}), 422
+    )

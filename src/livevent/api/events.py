@@ -27,6 +27,7 @@ from livevent.model import (
     ChannelSpec,
     Event,
     EventConfig,
+    EventCopy,
     EventCreate,
     EventFilter,
     EventPage,
@@ -130,6 +131,28 @@ async def create_event(request: web.Request) -> web.Response:
     data = await read_body(request, EventCreate)
     data = data.model_copy(update={"customer_id": own_customer(request, data.customer_id)})
     event = await request.app[SERVICE].create_event(data, actor=actor_of(request))
+    response = _json(event, status=201, version=event.version)
+    response.headers["Location"] = f"/api/events/{event.id}"
+    return response
+
+
+@table.add(
+    "POST",
+    "/api/events/{event_id}/duplicate",
+    summary="A new DRAFT like this event: channels, glossary, limits (start moved if given)",
+    tag="events",
+    status=201,
+    body=EventCopy,
+    response=Event,
+    parameters=(EVENT_ID,),
+    errors=(400, 404, 409, 422),
+    response_headers=("ETag",),
+)
+async def duplicate_event(request: web.Request) -> web.Response:
+    copy = await read_body(request, EventCopy)
+    event = await request.app[SERVICE].duplicate_event(
+        event_id_of(request), copy, actor=actor_of(request)
+    )
     response = _json(event, status=201, version=event.version)
     response.headers["Location"] = f"/api/events/{event.id}"
     return response

@@ -17,6 +17,7 @@ from livevent.model import (
     ChannelKind,
     ChannelSpec,
     Event,
+    EventCopy,
     EventCreate,
     EventFilter,
     EventPage,
@@ -368,6 +369,29 @@ _transition_command("schedule", "DRAFT -> SCHEDULED: the event is announced.")
 _transition_command("ready", "SCHEDULED -> READY: channels and people are in place.")
 _transition_command("end", "LIVE -> ENDED: the event is over.")
 _transition_command("cancel", "Cancel an event that has not ended (listeners are told why).")
+
+
+@app.command("duplicate")
+def duplicate(
+    ctx: typer.Context,
+    event_id: EventId,
+    name: Annotated[str | None, typer.Option("--name", "-n", help="The copy's name.")] = None,
+    starts_at: Annotated[
+        str | None, typer.Option("--starts-at", help="The copy's start (ISO 8601).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A new DRAFT like this event: its channels, glossary, limits and settings."""
+    copy = guarded(
+        lambda: validate(
+            EventCopy, {k: v for k, v in {"name": name, "starts_at": starts_at}.items() if v}
+        )
+    )
+    event = run(ctx, lambda service: service.duplicate_event(event_id, copy, actor=actor()))
+    if as_json:
+        print_json(event)
+    else:
+        console.print(f"Created event [bold]{event.id}[/] ({event.status}), a copy of {event_id}.")
 
 
 @app.command("delete")

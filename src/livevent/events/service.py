@@ -18,6 +18,7 @@ from livevent.model import (
     CustomerCreate,
     Event,
     EventConfig,
+    EventCopy,
     EventCreate,
     EventFilter,
     EventPatch,
@@ -84,6 +85,10 @@ class EventService:
         event = await self.store.create_event(data, customer_id=customer.id, actor=actor)
         await self._announce(event.id, "CREATED")
         return event
+
+    async def duplicate_event(self, event_id: int, copy: EventCopy, *, actor: str) -> Event:
+        """A new DRAFT like `event_id` (the organizer's next session, next year's edition)."""
+        return await self.create_event(copy.create(await self.get_event(event_id)), actor=actor)
 
     async def get_event(self, event_id: int) -> Event:
         return await self.store.get_event(event_id)

@@ -12,6 +12,7 @@ from livevent.model.customer import Customer, CustomerCreate
 from livevent.model.event import (
     Event,
     EventConfig,
+    EventCopy,
     EventCreate,
     EventFields,
     EventFilter,
@@ -46,6 +47,7 @@ __all__ = [
     "Email",
     "Event",
     "EventConfig",
+    "EventCopy",
     "EventCreate",
     "EventFields",
     "EventFilter",

@@ -157,6 +157,35 @@ class EventCreate(BaseModel):
         )
 
 
+class EventCopy(BaseModel):
+    """A new DRAFT like an existing event: its channels, glossary, limits and settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Name | None = Field(None, description="the copy's name; the original's + (copy)")
+    starts_at: Moment | None = Field(
+        None, description="the copy's start (its planned end moves with it); the original's"
+    )
+
+    def create(self, event: Event) -> EventCreate:
+        """The request that creates the copy of `event`."""
+        shift = self.starts_at - event.starts_at if self.starts_at is not None else None
+        ends_at = event.ends_at + shift if event.ends_at and shift is not None else event.ends_at
+        return EventCreate(
+            customer_id=event.customer_id,
+            name=self.name or f"{event.name} (copy)"[:200],
+            starts_at=self.starts_at or event.starts_at,
+            ends_at=ends_at,
+            timezone=event.timezone,
+            source_language=event.source_language,
+            channels=[ChannelSpec(**c.model_dump()) for c in event.channels],
+            max_listeners=event.max_listeners,
+            public=event.public,
+            glossary=event.glossary,
+            interpretation=event.interpretation,
+        )
+
+
 class EventPatch(BaseModel):
     """A partial update: only the fields present change."""
 

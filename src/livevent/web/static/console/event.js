@@ -95,6 +95,7 @@ function actionsView(event) {
         return;
       }
       if (action === "end" && !window.confirm("End the event for everyone listening?")) return;
+      if (action === "golive" && !confirmEarly(event)) return;
       if (action === "delete" && !window.confirm("Delete this draft?")) return;
       button.disabled = true;
       await move(event, action);
@@ -102,7 +103,30 @@ function actionsView(event) {
     });
     box.append(button);
   }
+  // Next session, next year's edition: the same channels, glossary and settings.
+  const copy = h("button", { type: "button", class: "secondary" }, "Duplicate");
+  copy.addEventListener("click", async () => {
+    copy.disabled = true;
+    const answer = await api(`/api/events/${event.id}/duplicate`, { method: "POST", body: {} });
+    copy.disabled = false;
+    if (!answer.ok) {
+      say(answer.detail, "error");
+      return;
+    }
+    say(`Created draft ${answer.data.id}, a copy of this event: set its name and start.`, "ok");
+    window.location.hash = `#/events/${answer.data.id}`;
+  });
+  box.append(copy);
   return h("div", {}, box, reasonForm);
+}
+
+/** Going live far from the planned start is asked twice: listeners get it at once. */
+function confirmEarly(event) {
+  const minutes = Math.round((new Date(event.starts_at).getTime() - Date.now()) / 60000);
+  if (Math.abs(minutes) <= 30) return true;
+  const far = Math.abs(minutes) >= 120 ? `${Math.round(Math.abs(minutes) / 60)} hours` : `${Math.abs(minutes)} minutes`;
+  const side = minutes > 0 ? `starts in ${far}` : `was planned ${far} ago`;
+  return window.confirm(`This event ${side} (${when(event.starts_at, event.timezone)}). Go live now? Listeners hear everything from now on.`);
 }
 
 async function move(event, action, reason) {
