@@ -47,16 +47,13 @@ from pathlib import Path
 from typing import Any
 
 import jiwer
-from aiohttp import web
 
-from livevent.auth import Role, issuer_for
 from livevent.client import ListenerClient, SpeakerClient
-from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import SAMPLE_RATE, decode_file, trim_silence
-from livevent.server import create_runtime_app
 from livevent.settings import Settings
+from served import serve_machine_event
 
 RESULTS = Path(__file__).parent / "results"
 TARGETS = ("es-ES", "ca-ES", "fr-FR", "it-IT", "pt-PT")
@@ -135,35 +132,18 @@ async def run_once(pcm: bytes, mode: str, folder: Path) -> dict[str, Any]:
         finish_machine_seconds=60,
     )
     async with LiveRuntime(settings) as runtime:
-        assert runtime.service is not None
-        event = await runtime.service.create_event(
-            EventCreate(
-                name="fidelity benchmark",
-                starts_at="2026-12-01T10:00Z",
-                source_language="en-US",
-                channels=[ChannelSpec(language=t, kind=ChannelKind.MACHINE) for t in TARGETS],
-            ),
-            actor="bench",
-        )
-        await runtime.service.act(event.id, "schedule", actor="bench")
-        session = await runtime.start(event.id)
-        runner = web.AppRunner(create_runtime_app(settings, runtime=runtime), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        token = issuer_for(settings).issue(
-            sub="bench", role=Role.SPEAKER, ttl=3600, events=[event.id], channel=1
-        )
+        served = await serve_machine_event(runtime, TARGETS, "fidelity benchmark")
+        session, url, token, event_id = served.session, served.url, served.token, served.event_id
         async with contextlib.AsyncExitStack() as stack:
             listeners = {
-                t: await stack.enter_async_context(ListenerClient.connect(url, event.id, channel=t))
+                t: await stack.enter_async_context(ListenerClient.connect(url, event_id, channel=t))
                 for t in TARGETS
             }
             floor = await stack.enter_async_context(
-                ListenerClient.connect(url, event.id, decode=False)
+                ListenerClient.connect(url, event_id, decode=False)
             )
             speaker = await stack.enter_async_context(
-                SpeakerClient.connect(url, event.id, token=token)
+                SpeakerClient.connect(url, event_id, token=token)
             )
             started = time.monotonic()
             await speaker.send(pcm, pace=1.0)
@@ -186,7 +166,7 @@ async def run_once(pcm: bytes, mode: str, folder: Path) -> dict[str, Any]:
                 "corrections": booth.corrections,
                 "voice": pipeline.chosen[language].voice_label,
             }
-        await runner.cleanup()
+        await served.runner.cleanup()
     return result
 
 

@@ -40,17 +40,14 @@ from pathlib import Path
 from typing import Any
 
 import jiwer
-from aiohttp import web
 
-from livevent.auth import Role, issuer_for
 from livevent.client import ListenerClient, SpeakerClient
-from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND
-from livevent.server import create_runtime_app
 from livevent.settings import Settings
+from served import serve_machine_event
 
 RESULTS = Path(__file__).parent / "results"
 TARGETS = ("es-ES", "ca-ES")
@@ -161,25 +158,8 @@ async def run_once(
     (the part of the input the reference covers)."""
     settings = Settings(database_url=f"sqlite:///{folder / f'lag-{mode}.db'}", interpretation=mode)
     async with LiveRuntime(settings) as runtime:
-        assert runtime.service is not None
-        event = await runtime.service.create_event(
-            EventCreate(
-                name="lag benchmark",
-                starts_at="2026-12-01T10:00Z",
-                source_language="en-US",
-                channels=[ChannelSpec(language=t, kind=ChannelKind.MACHINE) for t in TARGETS],
-            ),
-            actor="bench",
-        )
-        await runtime.service.act(event.id, "schedule", actor="bench")
-        session = await runtime.start(event.id)
-        runner = web.AppRunner(create_runtime_app(settings, runtime=runtime), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        token = issuer_for(settings).issue(
-            sub="bench", role=Role.SPEAKER, ttl=3600, events=[event.id], channel=1
-        )
+        served = await serve_machine_event(runtime, TARGETS, "lag benchmark")
+        session, url, token = served.session, served.url, served.token
         arrivals: dict[str, list[tuple[float, dict[str, Any]]]] = {t: [] for t in TARGETS}
 
         def keeper(language: str) -> Any:
@@ -190,10 +170,10 @@ async def run_once(
             return keep
 
         async with (
-            ListenerClient.connect(url, event.id, keep_audio=False, decode=False) as floor,
-            listener(url, event.id, TARGETS[0], keeper(TARGETS[0])) as first,
-            listener(url, event.id, TARGETS[1], keeper(TARGETS[1])) as second,
-            SpeakerClient.connect(url, event.id, token=token) as speaker,
+            ListenerClient.connect(url, served.event_id, keep_audio=False, decode=False) as floor,
+            listener(url, served.event_id, TARGETS[0], keeper(TARGETS[0])) as first,
+            listener(url, served.event_id, TARGETS[1], keeper(TARGETS[1])) as second,
+            SpeakerClient.connect(url, served.event_id, token=token) as speaker,
         ):  # fmt: skip
             t0 = time.monotonic()
             await speaker.send(pcm, pace=1.0)
@@ -232,8 +212,8 @@ async def run_once(
                 "ready_p50": _median(metrics.ready_lags),
                 "queue_wait_p50": _median(metrics.queue_waits),
             }
-        await runner.cleanup()
-        await runtime.stop(event.id)
+        await served.runner.cleanup()
+        await runtime.stop(served.event_id)
     return {
         "mode": mode,
         "seconds": round(len(pcm) / 2 / SAMPLE_RATE, 1),
