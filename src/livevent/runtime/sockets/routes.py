@@ -23,6 +23,7 @@ from livevent.runtime.engines import voice_report
 from livevent.runtime.live.channels import channel_info
 from livevent.runtime.live.notes import ALL_BOOTHS
 from livevent.runtime.live.presence import read_stats
+from livevent.runtime.live.session import LiveSession
 from livevent.runtime.wire import BoothNote
 
 
@@ -108,12 +109,7 @@ async def live_notes(request: web.Request) -> web.Response:
 
 async def send_note(request: web.Request) -> web.Response:
     """The organizer writes to one booth (`channel`) or to every booth."""
-    runtime = request.app[RUNTIME]
-    event_id = event_id_of(request)
-    session = runtime.sessions.get(event_id)
-    if session is None:
-        raise NotFound(f"event {event_id} is not live on this server")
-    body = await read_body(request, OrganizerNote)
+    session, body = await _organizer_note(request)
     channel = ALL_BOOTHS
     if body.channel is not None:
         state = session.find_channel(body.channel)
@@ -129,17 +125,21 @@ async def send_note(request: web.Request) -> web.Response:
 
 async def announce(request: web.Request) -> web.Response:
     """The organizer's message to every listener, on every channel and instance."""
-    runtime = request.app[RUNTIME]
-    event_id = event_id_of(request)
-    session = runtime.sessions.get(event_id)
-    if session is None:
-        raise NotFound(f"event {event_id} is not live on this server")
-    body = await read_body(request, OrganizerNote)
+    session, body = await _organizer_note(request)
     note = BoothNote(
         kind="announcement", channel=ALL_BOOTHS, sender="organizer", text=body.text, at=time.time()
     )
     await session.notes.say(note)
     return web.json_response(note.model_dump(exclude_none=True), status=201)
+
+
+async def _organizer_note(request: web.Request) -> tuple[LiveSession, OrganizerNote]:
+    """The live session here, and the organizer's note (the middleware checked who)."""
+    event_id = event_id_of(request)
+    session = request.app[RUNTIME].sessions.get(event_id)
+    if session is None:
+        raise NotFound(f"event {event_id} is not live on this server")
+    return session, await read_body(request, OrganizerNote)
 
 
 class OrganizerNote(BaseModel):
