@@ -29,7 +29,7 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.media.audio import SAMPLE_RATE, trim_silence
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.support.live import scheduled_event, speaker_token, speech_pcm
+from tests.support.live import poll, scheduled_event, speaker_token, speech_pcm
 
 Client = TestClient[web.Request, web.Application]
 
@@ -172,3 +172,35 @@ async def test_an_interpreter_on_air_finishes_the_sentence(
     after = spanish.heard.seconds - at_ending[0]
     assert after >= 0.5, f"only {after:.2f} s of the interpreter after the floor ended"
     assert session.status is EventStatus.ENDED
+
+
+async def test_a_restart_keeps_the_sentence_under_way_in_the_transcript(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    """SIGTERM drains an instance (`leave`): another takes the event over. The sentence
+    the speaker was saying had no final yet; before, it was lost with the instance."""
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    session = await runtime.start(event_id)
+    speaker = SpeakerClient(
+        await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    )
+    assert (await speaker.greeted())["type"] == "ready"
+    # No pause after it: the utterance is still open when the instance leaves.
+    said = trim_silence(
+        speech_pcm("Our volunteers gave many hours of their time.", "en-us", tmp_path)
+    )
+    await speaker.send(said, pace=2.0)
+    pipeline = session.duties.pipeline
+    assert pipeline is not None and pipeline.floor.speaking
+    await runtime.leave(event_id, reason="the server is restarting")
+    assert runtime.service is not None
+    service = runtime.service
+
+    async def kept() -> bool:
+        return any("volunteers" in s.text.lower() for s in await service.transcript(event_id))
+
+    await poll(kept, within=30)
+    assert session.status is EventStatus.LIVE  # the event goes on elsewhere

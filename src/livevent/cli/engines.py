@@ -9,7 +9,10 @@ import typer
 from rich.table import Table
 
 from livevent.cli._utilities import console, guarded, print_json, state
-from livevent.runtime.engines import describe_engines
+from livevent.model import ChannelKind, Event
+from livevent.runtime.engines import Engines, VoiceReport, describe_engines, voice_report
+from livevent.runtime.speech.channel_engines import NO_VOICE
+from livevent.settings import Settings
 
 
 def engines(
@@ -33,3 +36,24 @@ def engines(
         )
         table.add_row(row["stage"], row["name"], "*" if row["default"] else "", offers)
     console.print(table)
+
+
+def warn_of_voices(event: Event, settings: Settings) -> None:
+    """Machine channels whose voice listeners will find hard to follow, or have none."""
+    machine = [c for c in event.channels if c.kind is ChannelKind.MACHINE and c.voice != NO_VOICE]
+    if not machine:
+        return
+
+    async def reports() -> list[VoiceReport]:
+        engines = Engines(settings.engine_options)
+        try:
+            return [
+                await voice_report(engines, c.language, c.voice, c.engines.get("tts"))
+                for c in machine
+            ]
+        finally:
+            await engines.aclose()
+
+    for report in guarded(lambda: asyncio.run(reports())):
+        if report.warning:
+            console.print(f"[yellow]Warning[/]: channel {report.language}: {report.warning}.")

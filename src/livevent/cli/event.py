@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from livevent.cli._utilities import EventId, actor, console, guarded, print_json, run, state
+from livevent.cli.engines import warn_of_voices
 from livevent.cli.render import event_detail, events_table, history_table
 from livevent.errors import InvalidInput, NotFound
 from livevent.events.service import EventService
@@ -26,8 +26,6 @@ from livevent.model import (
 )
 from livevent.model.ids import channel_key
 from livevent.model.validation import validate
-from livevent.runtime.engines import Engines, VoiceReport, voice_report
-from livevent.runtime.speech.channel_engines import NO_VOICE
 from livevent.settings import Settings
 
 app = typer.Typer(help="Create and manage events.", no_args_is_help=True)
@@ -100,28 +98,7 @@ def _show(event: Event, as_json: bool, settings: Settings | None = None) -> None
         return
     console.print(event_detail(event))
     if settings is not None:
-        _warn_of_voices(event, settings)
-
-
-def _warn_of_voices(event: Event, settings: Settings) -> None:
-    """Machine channels whose voice listeners will find hard to follow, or have none."""
-    machine = [c for c in event.channels if c.kind is ChannelKind.MACHINE and c.voice != NO_VOICE]
-    if not machine:
-        return
-
-    async def reports() -> list[VoiceReport]:
-        engines = Engines(settings.engine_options)
-        try:
-            return [
-                await voice_report(engines, c.language, c.voice, c.engines.get("tts"))
-                for c in machine
-            ]
-        finally:
-            await engines.aclose()
-
-    for report in guarded(lambda: asyncio.run(reports())):
-        if report.warning:
-            console.print(f"[yellow]Warning[/]: channel {report.language}: {report.warning}.")
+        warn_of_voices(event, settings)
 
 
 NameOption = Annotated[str, typer.Option("--name", "-n", help="The event's name.")]

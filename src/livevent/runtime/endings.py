@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 # The last transcript segments reach the store first, for at most this long.
 DRAIN_SECONDS = 5.0
+# Leaving for a restart, what was said is made final for at most this long.
+HANDOVER_SECONDS = 1.5
 
 
 class EndingRuntime(Protocol):
@@ -88,9 +90,20 @@ class Endings:
         log.info("event %s is %s (%s): closing its session", event_id, status.value, reason)
         await session.close(status, reason)
 
-    async def _drain(self) -> None:
+    async def keep_what_was_said(self, session: LiveSession) -> None:
+        """Leaving a live event for a restart: the sentence under way (the floor's, an
+        interpreter's) is made final and reaches the transcript before another instance
+        takes over. Bounded: listeners wait for the new owner meanwhile."""
+        pipeline = session.pipeline
+        if pipeline is None:
+            return
+        session.stop_hearing()
+        await ending.until_true(lambda: not pipeline.busy, HANDOVER_SECONDS)
+        await self._drain(HANDOVER_SECONDS)
+
+    async def _drain(self, limit: float = DRAIN_SECONDS) -> None:
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(DRAIN_SECONDS):
+            async with asyncio.timeout(limit):
                 await self.runtime.transcripts.drained()
 
     async def _end_in_store(self, event_id: int, reason: str | None, actor: str | None) -> None:

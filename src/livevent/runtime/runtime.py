@@ -195,6 +195,7 @@ class LiveRuntime:
         if session is None:
             return
         if session.role == "owner":
+            await self._endings.keep_what_was_said(session)
             await self._release(event_id, session)
         await session.close(EventStatus.LIVE, reason, CloseCode.GOING_AWAY)
 

@@ -33,6 +33,7 @@ class Finishing:
     """Mixed into `LiveSession`: how it turns to finishing, and ends its interpreters."""
 
     finishing: bool
+    deaf: bool
     config: EventConfig
     channels: dict[str, ChannelState]
 
@@ -56,6 +57,13 @@ class Finishing:
         for language, state in self.channels.items():
             if state.channel.kind is ChannelKind.HUMAN:
                 self._floor_ended(language)
+
+    def stop_hearing(self) -> None:
+        """Leaving for a restart: no more speech is taken here, and what was said so far,
+        on the floor and by the interpreters, is an utterance to make final."""
+        self.deaf = True
+        self._floor_ended(self.config.source_language)
+        self.interpreters_done()
 
 
 class FinishingPipeline(Protocol):
@@ -110,7 +118,7 @@ async def finish_speaking(
         pipeline = session.pipeline
         return graced and (pipeline is None or pipeline.finished)
 
-    finished = await _until(done, max(machine_seconds, human))
+    finished = await until_true(done, max(machine_seconds, human))
     took = time.monotonic() - started
     if not finished:
         log.warning(
@@ -138,7 +146,7 @@ async def owner_lets_go(
     await _until_async(let_go, limit)
 
 
-async def _until(condition: Callable[[], bool], limit: float) -> bool:
+async def until_true(condition: Callable[[], bool], limit: float) -> bool:
     async def check() -> bool:
         return condition()
 

@@ -48,6 +48,8 @@ class SpeechPipeline(Protocol):
     def snapshot(self) -> dict[str, Any]: ...
     @property
     def finished(self) -> bool: ...
+    @property
+    def busy(self) -> bool: ...
     async def add_target(self, channel: Channel) -> None: ...
 
 
@@ -69,6 +71,7 @@ class LiveSession(ChannelHost, Finishing):
         self.instance = instance
         self.closing = False
         self.finishing = False  # ending: the floor is over, channels say their last words
+        self.deaf = False  # leaving for a restart: what was said is being made final
         self.status = EventStatus.LIVE
         self.reason: str | None = None
         self.started_at = time.time()
@@ -237,7 +240,7 @@ class LiveSession(ChannelHost, Finishing):
         return None
 
     def feed(self, language: str, frame: bytes, arrived: float | None = None) -> None:
-        if self.finishing and language == self.config.source_language:
+        if self.deaf or (self.finishing and language == self.config.source_language):
             return  # the floor is over; what it said is still being interpreted
         if self.role == "relay":
             if not self.channels[language].muted:
