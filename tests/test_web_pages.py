@@ -100,7 +100,7 @@ async def test_listener_page_shows_captions_and_plays_audio(
         await page.goto(str(server.make_url(f"/listen/{live.event_id}")))
         await wait_for(page, "stats && stats.status === 'LIVE'")
         # Keyboard and labels: the channel is a labelled radio, picked with the keyboard.
-        await page.get_by_role("radio", name="Spanish (Spain)").focus()
+        await page.get_by_role("radio", name="Español").focus()
         await page.keyboard.press("Space")
         await page.get_by_role("button", name="Start listening").click()
         await wait_for(
@@ -403,6 +403,8 @@ async def test_a_phone_listener_is_told_when_it_starts_why_it_is_quiet_and_that_
         await runtime.start(event_id)
         await wait_for(page, "stats.status === 'LIVE'")
         await page.get_by_text("Nobody is interpreting this channel right now").wait_for()
+        # Listeners read their language's own name, not the English one.
+        await page.locator("#channels").get_by_text("Español", exact=True).wait_for()
         assert await page.locator("#status").inner_text() == "Live · quiet"
         assert not await countdown.is_visible()
         await page.screenshot(path=screenshot_dir(tmp_path) / "listen-quiet-phone.png")

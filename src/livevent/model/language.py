@@ -26,4 +26,14 @@ def language_name(tag: str) -> str:
         return tag
 
 
+def own_name(tag: str) -> str:
+    """The language's name in itself, for its listeners: "Català", "Español", "Deutsch"."""
+    try:
+        language = langcodes.Language.get(tag)
+        name = str(language.language_name(language.language or "und"))
+    except (ValueError, LookupError):
+        return tag
+    return name[:1].upper() + name[1:] if name else tag
+
+
 LanguageTag = Annotated[str, AfterValidator(normalize_language)]

@@ -180,6 +180,9 @@ class ChannelInfo(Outgoing):
     number: int
     language: str
     name: str
+    own_name: str | None = Field(
+        None, description="the language's name in itself, for listeners (Català, Español)"
+    )
     kind: str
     label: str | None = None
 

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from livevent.model import Channel, ChannelKind, language_name
+from livevent.model.language import own_name
 from livevent.runtime.live.booth import Booth
 from livevent.runtime.live.fanout import ChannelHub
 from livevent.runtime.wire import ChannelInfo, Status
@@ -16,6 +17,7 @@ def channel_info(channel: Channel) -> ChannelInfo:
         number=channel.number,
         language=channel.language,
         name=language_name(channel.language),
+        own_name=own_name(channel.language),
         kind=channel.kind.value,
         label=channel.label,
     )

@@ -85,7 +85,9 @@ function renderChannels(channels, current) {
     input.checked = channel.language === current;
     input.addEventListener("change", () => switchTo(channel.language));
     const name = document.createElement("span");
-    name.textContent = channel.label || channel.name;
+    // Listeners read their language's own name: "Català", not "Catalan (Spain)".
+    name.textContent = channel.label || channel.own_name || channel.name;
+    name.lang = channel.language;
     const kind = document.createElement("span");
     kind.className = "kind";
     kind.textContent = { floor: "original", human: "interpreter", machine: "machine" }[channel.kind];
