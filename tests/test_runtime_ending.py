@@ -204,3 +204,50 @@ async def test_a_restart_keeps_the_sentence_under_way_in_the_transcript(
 
     await poll(kept, within=30)
     assert session.status is EventStatus.LIVE  # the event goes on elsewhere
+
+
+def speech_onset(path: Path) -> float:
+    """Seconds into a recording where speech first sounds (a 20 ms frame above a murmur)."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    samples: list[np.ndarray[Any, Any]] = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            samples.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+    pcm = np.concatenate(samples)
+    step = SAMPLE_RATE // 50
+    frames = pcm[: len(pcm) // step * step].reshape(-1, step)
+    loud = np.nonzero(np.abs(frames.astype(np.int32)).max(axis=1) > 2000)[0]
+    assert len(loud), "no speech in the recording"
+    return float(loud[0]) / 50
+
+
+async def test_the_transcript_and_the_recording_share_one_clock(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    """Before, transcript times started at the speaker's first word (00:00) while the
+    recording began when the event went live: an SRT beside it was early by the wait."""
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    await runtime.start(event_id)
+    await asyncio.sleep(3.0)  # the scenario, not a synchronisation: the speaker joins late
+    speaker = SpeakerClient(
+        await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    )
+    assert (await speaker.greeted())["type"] == "ready"
+    sentence = speech_pcm("Good morning everyone, and welcome to the meeting.", "en-us", tmp_path)
+    await speaker.send(sentence + bytes(SAMPLE_RATE * 2), pace=1.0)  # a microphone's pace
+    await speaker.end(end_event=True)
+    session = runtime.sessions.get(event_id)
+    if session is not None:
+        await asyncio.wait_for(session.ended.wait(), 120)
+    assert runtime.service is not None
+    segments = await runtime.service.transcript(event_id)
+    assert segments, "nothing in the transcript"
+    parts = {p.language: p for p in list_parts(runtime.settings.recordings_dir, event_id)}
+    onset = speech_onset(parts["en-US"].path)
+    assert onset > 2.5, onset  # the recording began when the event went live
+    first = segments[0].start_seconds
+    print(f"speech at {onset:.2f} s in the recording, the transcript says {first:.2f} s")
+    assert abs(first - onset) <= 0.5, (first, onset)

@@ -25,6 +25,11 @@ class TranscriptSegment(BaseModel):
     translations: dict[LanguageTag, str] = Field(
         default_factory=dict, max_length=MAX_CHANNELS, description="language -> text"
     )
-    start_seconds: float = Field(ge=0, le=1e7, description="from the start of the live session")
+    start_seconds: float = Field(
+        ge=0,
+        le=1e7,
+        description="seconds into the event's recordings (they begin when it goes live):"
+        " an SRT lines up with a recording",
+    )
     end_seconds: float = Field(ge=0, le=1e7)
     spoken_at: Moment

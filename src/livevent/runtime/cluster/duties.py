@@ -76,6 +76,7 @@ class OwnerDuties:
             record=self.kit.record,
             mode=self.kit.settings.interpretation,
             interpreters=self.kit.settings.interpreter_captions,
+            origin=self.recorder.started if self.recorder is not None else None,
         )
         try:
             await pipeline.start()

@@ -29,6 +29,8 @@ class TranscriptKeeper:
     record: Recorder
     event_id: int
     source: str
+    # Media time -> seconds since the recordings began (the transcript's clock).
+    timeline: Callable[[float], float] = lambda media_time: media_time
     # Sequences restart with each live session (a takeover, a restart): the run tells them apart.
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
@@ -46,8 +48,8 @@ class TranscriptKeeper:
             language=self.source,
             text=sentence.text,
             translations=translations,
-            start_seconds=sentence.start,
-            end_seconds=sentence.end,
+            start_seconds=round(self.timeline(sentence.start), 3),
+            end_seconds=round(self.timeline(sentence.end), 3),
             spoken_at=datetime.now(UTC),
         )
         try:

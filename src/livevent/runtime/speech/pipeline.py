@@ -10,6 +10,7 @@ the transcript, and the machine channels relayed from them.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,9 +38,13 @@ class MachinePipeline(Recognition):
         record: Recorder | None = None,
         mode: Mode = "simultaneous",
         interpreters: bool = False,
+        origin: float | None = None,
     ) -> None:
         source = host.config.source_language
         self.record = record
+        # The transcript's clock: seconds since the recordings began (monotonic), so that
+        # an SRT lines up with its channel's recording.
+        self.origin = time.monotonic() if origin is None else origin
         self.default_mode: Mode = mode
         self.targets = [c for c in host.config.channels if c.kind is ChannelKind.MACHINE]
         clock = MediaClock()
@@ -48,7 +53,7 @@ class MachinePipeline(Recognition):
             engines,
             source,
             clock=clock,
-            keeper=self._keeper(host, source),
+            keeper=self._keeper(host, source, clock),
             booths=lambda: self.booths_of(source),
             mode_of=self.mode_of,
             stt_name=self._engine_name("stt"),
@@ -60,10 +65,18 @@ class MachinePipeline(Recognition):
         self.channels: dict[str, Recognition] = {}
         self._interpreters = interpreters
 
-    def _keeper(self, host: PipelineHost, language: str) -> TranscriptKeeper | None:
+    def _keeper(
+        self, host: PipelineHost, language: str, clock: MediaClock
+    ) -> TranscriptKeeper | None:
+        """The transcript of `language`: its media times (`clock`) on the recordings' clock."""
         if self.record is None:
             return None
-        return TranscriptKeeper(self.record, host.event_id, language)
+        origin = self.origin
+
+        def on_recording(media_time: float) -> float:
+            return max(0.0, clock.wall(media_time) - origin)
+
+        return TranscriptKeeper(self.record, host.event_id, language, timeline=on_recording)
 
     def _keep_for(self, origin: str) -> Keep | None:
         """Where a booth translating `origin` writes its translations: that transcript."""
@@ -108,12 +121,13 @@ class MachinePipeline(Recognition):
         """An interpreter's channel, recognised from its interpreter's voice."""
         if language in self.channels:
             return
+        clock = MediaClock()
         recognition = Recognition(
             self.host,
             self.engines,
             language,
-            clock=MediaClock(),
-            keeper=self._keeper(self.host, language),
+            clock=clock,
+            keeper=self._keeper(self.host, language, clock),
             booths=lambda: self.booths_of(language),
             mode_of=self.mode_of,
             stt_name=self.stt_name,
