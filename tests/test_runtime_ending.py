@@ -54,6 +54,23 @@ def voiced_seconds(path: Path) -> float:
     return float((np.abs(frames.astype(np.int32)).max(axis=1) > 1000).sum()) / 50
 
 
+async def listening_for_the_end(
+    client: Client, event_id: int, language: str
+) -> tuple[ListenerClient, list[float]]:
+    """A listener on `language`, and (once the event says it is ending) the seconds of
+    audio it had heard by then: what it hears after is the channel's tail."""
+    listener = ListenerClient(await client.ws_connect(f"/listen/{event_id}?channel={language}"))
+    at_ending: list[float] = []
+    listener.on_message = lambda m: (
+        at_ending.append(listener.heard.seconds)
+        if m.get("type") == "status" and m.get("ending") and not at_ending
+        else None
+    )
+    listener.start()
+    await listener.until(lambda heard: heard.of_type("status"))
+    return listener, at_ending
+
+
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
     settings = Settings(
@@ -83,15 +100,7 @@ async def test_the_last_sentences_are_spoken_before_the_event_ends(
     event_id = await scheduled_event(runtime.service, channel)
     client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
     session = await runtime.start(event_id)
-    spanish = ListenerClient(await client.ws_connect(f"/listen/{event_id}?channel=es-ES"))
-    at_ending: list[float] = []
-    spanish.on_message = lambda m: (
-        at_ending.append(spanish.heard.seconds)
-        if m.get("type") == "status" and m.get("ending") and not at_ending
-        else None
-    )
-    spanish.start()
-    await spanish.until(lambda heard: heard.of_type("status"))
+    spanish, at_ending = await listening_for_the_end(client, event_id, "es-ES")
     pipeline = session.duties.pipeline
     assert pipeline is not None
 
@@ -143,15 +152,7 @@ async def test_an_interpreter_on_air_finishes_the_sentence(
     )
     client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
     session = await runtime.start(event_id)
-    spanish = ListenerClient(await client.ws_connect(f"/listen/{event_id}?channel=es-ES"))
-    at_ending: list[float] = []
-    spanish.on_message = lambda m: (
-        at_ending.append(spanish.heard.seconds)
-        if m.get("type") == "status" and m.get("ending") and not at_ending
-        else None
-    )
-    spanish.start()
-    await spanish.until(lambda heard: heard.of_type("status"))
+    spanish, at_ending = await listening_for_the_end(client, event_id, "es-ES")
     floor = SpeakerClient(
         await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     )
