@@ -101,3 +101,42 @@ async def test_the_machine_stands_in_while_no_interpreter_is_on_air(
     assert back_after < 20
     await spanish.close()
     await floor_captions.close()
+
+
+async def test_the_machine_stands_in_for_a_silent_interpreter_while_the_floor_speaks(
+    tmp_path: Path, aiohttp_client: AiohttpClient
+) -> None:
+    """On air, but saying nothing for `fallback_after_silence` while the floor speaks (a
+    lost feed, a frozen interpreter): the machine speaks until the interpreter does."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'silent.db'}", fallback_after_silence=2.0
+    )
+    async with LiveRuntime(settings, bus=MemoryBus()) as runtime:
+        channel = ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN, fallback="machine")
+        event_id = await scheduled_event(runtime.service, channel)
+        client: Client = await aiohttp_client(create_runtime_app(settings, runtime=runtime))
+        await runtime.start(event_id)
+        spanish = ListenerClient(await client.ws_connect(f"/listen/{event_id}?channel=es-ES"))
+        spanish.start()
+        floor = SpeakerClient(
+            await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+        )
+        interpreter = SpeakerClient(
+            await client.ws_connect(f"/speak/{event_id}/2?token={speaker_token(event_id, 2)}")
+        )
+        assert (await floor.greeted())["type"] == "ready"
+        assert (await interpreter.greeted())["type"] == "ready"
+        await spanish.until(lambda heard: heard.of_type("status")[-1].get("machine") is False)
+        speech = b"".join(speech_pcm(text, "en-us", tmp_path) for text in FLOOR)
+        # The interpreter's microphone sends silence all along, as a live one would.
+        silence = asyncio.create_task(interpreter.send(bytes(len(speech)), pace=1.0))
+        talking = asyncio.create_task(floor.send(speech, pace=1.0))
+        await spanish.until(lambda heard: heard.of_type("status")[-1].get("machine") is True, 60)
+        await spanish.until(lambda heard: bool(heard.captions(final=False) or heard.captions()), 60)
+        silence.cancel()
+        await asyncio.gather(silence, return_exceptions=True)
+        # The interpreter speaks again: the person has the channel back.
+        await interpreter.send(speech_pcm("Buenos días a todos.", "es", tmp_path), pace=1.0)
+        await spanish.until(lambda heard: heard.of_type("status")[-1].get("machine") is False, 60)
+        await talking
+        await spanish.close()

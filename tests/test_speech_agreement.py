@@ -105,7 +105,7 @@ class Booth:
     def event_id(self) -> int:
         return 1
 
-    def feed(self, language: str, frame: bytes, arrived: float | None = None) -> None:
+    def speak(self, language: str, frame: bytes) -> None:
         self.frames += 1
 
     def flush(self, language: str) -> None: ...

@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         description="recognise each interpreter's voice for their channel's captions and the"
         " transcript (one more speech recogniser per interpreter on air)",
     )
+    fallback_after_silence: float = Field(
+        15.0,
+        ge=0,
+        le=600,
+        description="a channel with fallback=machine whose interpreter is on air but silent"
+        " this long while the floor speaks gets the machine until they speak (0: never)",
+    )
     finish_machine_seconds: float = Field(
         20.0,
         ge=0,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +25,8 @@ from livevent.runtime.storage.recording import EventRecorder
 from livevent.settings import Settings
 
 log = logging.getLogger(__name__)
+
+SILENCE_CHECK = 0.5  # seconds between looks at the interpreters' silence
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,8 @@ class OwnerDuties:
             await self.start_pipeline()
             for language in session.channels:
                 self.speaker_changed(language)
+            if any(c.fallback == "machine" for c in session.config.channels):
+                session.spawn(self._watch_silence(), name=f"silence:{session.event_id}")
         self._lease = session.spawn(self._keep_lock(), name=f"own:{session.event_id}")
 
     async def start_pipeline(self) -> None:
@@ -125,6 +130,9 @@ class OwnerDuties:
         pipeline = self.pipeline
         if pipeline is None:
             return
+        heard = pipeline.channels.get(language)
+        if heard is not None:
+            heard.last_voice = time.monotonic()  # a new interpreter has the grace too
         channels = self.session.channels
         on_air = channels[language].speaker is not None
         origin = language if on_air else self.session.config.source_language
@@ -133,14 +141,15 @@ class OwnerDuties:
                 following = pipeline.follow(state.channel, origin)
                 self.session.spawn(following, name=f"relay:{state.channel.language}")
 
-    def stand_in(self, language: str) -> None:
+    def stand_in(self, language: str, *, silent: bool = False) -> None:
         """An interpreter's channel with a machine fallback: the machine speaks it while
-        no interpreter is on air, and stops the moment one is."""
+        no interpreter is on air (or the one on air is `silent` while the floor speaks),
+        and stops the moment one speaks."""
         state = self.session.channels[language]
         pipeline = self.pipeline
         if pipeline is None or state.channel.fallback != "machine":
             return
-        wanted = state.speaker is None
+        wanted = state.speaker is None or silent
         if wanted == state.standing_in:
             return
         state.standing_in = wanted
@@ -149,6 +158,26 @@ class OwnerDuties:
             self.session.spawn(standing, name=f"stand-in:{language}")
         else:
             self.session.spawn(pipeline.stand_down(language), name=f"stand-down:{language}")
+
+    async def _watch_silence(self) -> None:
+        """An interpreter on air but silent while the floor speaks, for longer than
+        `fallback_after_silence`: the machine stands in until they speak again."""
+        assert self.kit is not None
+        limit = self.kit.settings.fallback_after_silence
+        while True:
+            await asyncio.sleep(SILENCE_CHECK)  # the watch's period, not a synchronisation
+            pipeline = self.pipeline
+            if pipeline is None or limit <= 0:
+                continue
+            now = time.monotonic()
+            floor_speaks = now - pipeline.last_voice < SILENCE_CHECK * 4
+            for language, state in self.session.channels.items():
+                heard = pipeline.channels.get(language)
+                if state.speaker is None or heard is None:
+                    continue
+                silent = now - heard.last_voice > limit
+                if silent != state.standing_in and (floor_speaks or not silent):
+                    self.stand_in(language, silent=silent)
 
     async def release(self) -> None:
         """Stop renewing the lock, then free it (renewed in between, it outlived us)."""

@@ -51,8 +51,9 @@ class ChannelState:
         """The machine, not a person, speaks the channel now."""
         if self.remote is not None:
             return bool(self.remote.machine)
-        machine = self.channel.kind is ChannelKind.MACHINE or self.standing_in
-        return machine and self.speaker is None
+        if self.standing_in:
+            return True  # no interpreter, or one silent while the floor speaks
+        return self.channel.kind is ChannelKind.MACHINE and self.speaker is None
 
     def on_air(self, *, machine_ready: bool) -> str:
         """live, waiting, paused or unavailable: what listeners are told of the channel."""

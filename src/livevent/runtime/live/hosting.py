@@ -16,6 +16,11 @@ class ChannelHost:
     def role(self) -> str:
         raise NotImplementedError
 
+    def speak(self, language: str, frame: bytes) -> None:
+        """The machine's speech: to the channel's listeners, never to a recogniser (an
+        interpreter's silence is watched on their own frames only)."""
+        self.channels[language].hub.push(frame, None)
+
     def announce_here(self, note: BoothNote) -> None:
         """The organizer's message to every listener: the owner sends it on every channel
         (relays pass it on), so each listener gets it once."""

@@ -252,7 +252,8 @@ class LiveSession(ChannelHost, Finishing):
         state = self.channels[language]
         if state.muted:
             return
-        state.hub.push(frame, arrived)
+        if not state.standing_in:  # the machine speaks for a silent interpreter meanwhile
+            state.hub.push(frame, arrived)
         pipeline = self.pipeline
         if pipeline is None:
             return

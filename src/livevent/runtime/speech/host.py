@@ -16,8 +16,8 @@ class PipelineHost(Protocol):
     @property
     def event_id(self) -> int: ...
 
-    def feed(self, language: str, frame: bytes, arrived: float | None = None) -> None:
-        """A 20 ms frame of speech for the channel's listeners."""
+    def speak(self, language: str, frame: bytes) -> None:
+        """A 20 ms frame of the machine's speech for the channel's listeners."""
 
     def flush(self, language: str) -> None:
         """Send what the channel has batched: its speech paused."""

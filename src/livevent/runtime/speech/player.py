@@ -109,7 +109,7 @@ class ChannelPlayer:
             delay = start + index * FRAME_SECONDS - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)  # real-time playback
-            self.host.feed(self.language, frame)
+            self.host.speak(self.language, frame)
             if index == 0:
                 now = time.monotonic()
                 self.metrics.first_audio_ms = (now - speech.ended_at) * 1000

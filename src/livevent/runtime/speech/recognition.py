@@ -17,6 +17,7 @@ decodes whole utterances instead (consecutive only).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from livevent.errors import LiveventError
@@ -71,10 +72,13 @@ class Recognition:
         self.sequence = 0
         self.pace = DecodePace()
         self._working = False
+        self.last_voice = time.monotonic()  # when the VAD last heard speech here
 
     def on_frame(self, frame: bytes) -> None:
         """A 20 ms frame of the channel's speaker (on the event loop, in order)."""
         self.floor.frame(frame)
+        if self.floor.speaking:
+            self.last_voice = time.monotonic()
 
     def end_of_speech(self) -> None:
         """The speaker stopped or left: what was said so far is an utterance."""
