@@ -53,12 +53,16 @@ class OwnerDuties:
         self.pipeline: MachinePipeline | None = None
         self.problem: str | None = None  # why the machine channels cannot run
         self._lease: asyncio.Task[None] | None = None
+        self._begun = False
 
     async def begin(self) -> None:
         """Record every channel, start the machine pipeline, and keep the lock."""
         kit, session = self.kit, self.session
         if kit is None or self._lease is not None:
             return
+        # The lock is kept from the first moment: loading the engines below takes seconds
+        # on a busy machine, longer than the lock's TTL.
+        self._lease = session.spawn(self._keep_lock(), name=f"own:{session.event_id}")
         if kit.settings.record and self.recorder is None:
             self.recorder = EventRecorder(
                 kit.settings.recordings_dir, session.event_id, kit.instance
@@ -71,7 +75,7 @@ class OwnerDuties:
                 self.speaker_changed(language)
             if any(c.fallback == "machine" for c in session.config.channels):
                 session.spawn(self._watch_silence(), name=f"silence:{session.event_id}")
-        self._lease = session.spawn(self._keep_lock(), name=f"own:{session.event_id}")
+        self._begun = True  # channels added from now on get their booths here
 
     async def start_pipeline(self) -> None:
         assert self.kit is not None
@@ -98,7 +102,7 @@ class OwnerDuties:
             if self.recorder is not None:
                 self.recorder.start(channel.language, self.session.channels[channel.language].hub)
         machine = [c for c in added if self._needs_machine(c)]
-        if not machine or self.kit is None or self._lease is None:
+        if not machine or self.kit is None or not self._begun:
             return
         if self.pipeline is None:
             await self.start_pipeline()
