@@ -33,14 +33,22 @@ async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
         yield opened
 
 
-async def test_notes_reach_the_partner_the_floor_and_the_organizer(
+async def live_with_a_booth(
     runtime: LiveRuntime, aiohttp_client: AiohttpClient
-) -> None:
+) -> tuple[int, Client]:
+    """A live event with a Spanish interpreters' channel, and a client of its runtime."""
     event_id = await scheduled_event(
         runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)
     )
     client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
     await runtime.start(event_id)
+    return event_id, client
+
+
+async def test_notes_reach_the_partner_the_floor_and_the_organizer(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient
+) -> None:
+    event_id, client = await live_with_a_booth(runtime, aiohttp_client)
     token = speaker_token(event_id, 2)
     floor = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     active = await client.ws_connect(f"/speak/{event_id}/2?token={token}")
@@ -108,11 +116,7 @@ async def test_notes_reach_the_partner_the_floor_and_the_organizer(
 async def test_the_organizers_message_reaches_every_listener_once_and_latecomers(
     runtime: LiveRuntime, aiohttp_client: AiohttpClient
 ) -> None:
-    event_id = await scheduled_event(
-        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)
-    )
-    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
-    await runtime.start(event_id)
+    event_id, client = await live_with_a_booth(runtime, aiohttp_client)
     early = await client.ws_connect(f"/listen/{event_id}?channel=es-ES")
     await next_of(early, "status")
     organizer = {"Authorization": f"Bearer {service_token(runtime.settings)}"}
