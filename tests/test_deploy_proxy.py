@@ -17,9 +17,9 @@ import pytest
 
 from livevent.auth import service_token
 from livevent.settings import Settings
-from tests.support.browser import PHONE, launch, screenshot_dir, wait_for
+from tests.support.browser import PHONE, counters, launch, screenshot_dir, wait_for
 from tests.support.cluster import Cluster, hear_all, joined, say, scheduled_event, speaker
-from tests.support.live import speak_to_wav, speaker_token, speech_pcm
+from tests.support.live import go_live, speak_to_wav, speaker_token, speech_pcm
 from tests.support.proxy import Proxy, start_proxy
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -125,10 +125,18 @@ async def test_chromium_speaks_and_listens_over_https_through_nginx(
         await speaker_page.goto(proxy.url(f"/speak/{event_id}/1"))
         assert await speaker_page.evaluate("window.isSecureContext")
         await speaker_page.get_by_label("Your speaker token").fill(speaker_token(event_id))
-        await speaker_page.get_by_role("button", name="Connect microphone").click()
-        await wait_for(speaker_page, "stats.status === 'on-air' && stats.sent > 32000")
         listener_page = await browser.new_page(viewport=PHONE, ignore_https_errors=True)
         await listener_page.goto(proxy.url(f"/listen/{event_id}"))
+        await wait_for(listener_page, "stats && stats.status === 'WAITING'")
+        await speaker_page.get_by_role("button", name="Connect microphone").click()
+        # Early, the speaker rehearses: the page says so, and the listener hears nothing.
+        await wait_for(speaker_page, "stats.status === 'rehearsal' && stats.sent > 32000")
+        assert await speaker_page.get_by_text("Rehearsal: the booths hear you").is_visible()
+        assert (await counters(listener_page))["status"] == "WAITING"
+        async with client_at("127.0.0.6", proxy) as organizer:
+            await go_live(organizer, proxy.url(f"/live/{event_id}/start"))
+        await wait_for(speaker_page, "stats.status === 'on-air'")
+        assert await speaker_page.get_by_text("The organizer went live").is_visible()
         await wait_for(listener_page, "stats && stats.status === 'LIVE'")
         await listener_page.get_by_role("button", name="Start listening").click()
         await wait_for(listener_page, "stats.samplesPlayed > 32000")

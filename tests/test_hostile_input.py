@@ -185,6 +185,7 @@ async def test_a_switch_to_a_hostile_channel_is_an_error_message_not_a_close(
 
 async def test_limits_are_inclusive(client: Client, runtime: LiveRuntime, event_id: int) -> None:
     """docs/protocol.md: audio messages up to 1 s (32,000 bytes), listener messages up to 4 KiB."""
+    await runtime.start(event_id)
     speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     assert (await speaker.receive_json())["type"] == "ready"
     await speaker.send_bytes(b"\0" * 32_000)

@@ -60,8 +60,8 @@ async def test_partners_on_two_instances_stand_by_hand_over_mute_and_leave(
     cluster: Cluster, http: aiohttp.ClientSession
 ) -> None:
     one, two = cluster.start("one"), cluster.start("two")
-    event_id = await scheduled_event(cluster.database_url)
-    ana, kind = await interpreter(http, one, event_id)  # takes the event live: one owns it
+    event_id = await scheduled_event(cluster.database_url, live=True)
+    ana, kind = await interpreter(http, one, event_id)  # the first to join: one owns it
     assert kind == "ready"
     # A second interpreter elsewhere, not standing by, is refused as on one instance.
     intruder = await http.ws_connect(
@@ -110,7 +110,7 @@ async def test_a_takeover_keeps_the_relays_active_interpreter_on_air(
     cluster: Cluster, own_redis: RedisServer, http: aiohttp.ClientSession
 ) -> None:
     one, two, three = (cluster.start(name) for name in ("one", "two", "three"))
-    event_id = await scheduled_event(cluster.database_url)
+    event_id = await scheduled_event(cluster.database_url, live=True)
     ana, _ = await interpreter(http, one, event_id)  # one owns the event
     ben, kind = await interpreter(http, two, event_id, standby=True)
     assert kind == "standby"
@@ -142,7 +142,7 @@ async def test_a_speaker_who_reaches_a_relay_while_the_owner_is_dead_goes_on_air
     """The relay does not wait out ASK_TIMEOUT for an owner that will never answer: when
     it takes the event over, the speaker's claim is applied there (issue 28's failover)."""
     one, two = cluster.start("one"), cluster.start("two")
-    event_id = await scheduled_event(cluster.database_url)
+    event_id = await scheduled_event(cluster.database_url, live=True)
     ana, kind = await interpreter(http, one, event_id)
     assert kind == "ready"  # one owns the event
     one.process.kill()

@@ -29,7 +29,7 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.media.audio import SAMPLE_RATE, trim_silence
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.support.live import poll, scheduled_event, speaker_token, speech_pcm
+from tests.support.live import poll, scheduled_event, speaker_token, speech_onset, speech_pcm
 
 Client = TestClient[web.Request, web.Application]
 
@@ -205,21 +205,6 @@ async def test_a_restart_keeps_the_sentence_under_way_in_the_transcript(
 
     await poll(kept, within=30)
     assert session.status is EventStatus.LIVE  # the event goes on elsewhere
-
-
-def speech_onset(path: Path) -> float:
-    """Seconds into a recording where speech first sounds (a 20 ms frame above a murmur)."""
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    samples: list[np.ndarray[Any, Any]] = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            samples.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
-    pcm = np.concatenate(samples)
-    step = SAMPLE_RATE // 50
-    frames = pcm[: len(pcm) // step * step].reshape(-1, step)
-    loud = np.nonzero(np.abs(frames.astype(np.int32)).max(axis=1) > 2000)[0]
-    assert len(loud), "no speech in the recording"
-    return float(loud[0]) / 50
 
 
 async def test_the_transcript_and_the_recording_share_one_clock(

@@ -38,7 +38,7 @@ async def say(ws: aiohttp.ClientWebSocketResponse, pcm: bytes) -> None:
 async def test_the_stand_in_follows_an_interpreter_on_another_instance(
     cluster: Cluster, http: aiohttp.ClientSession, tmp_path: Path
 ) -> None:
-    event_id = await scheduled_event(cluster.database_url, fallback=True)
+    event_id = await scheduled_event(cluster.database_url, fallback=True, live=True)
     owner = cluster.start("fallback-a")
     relay = cluster.start("fallback-b")
     floor = await http.ws_connect(owner.ws(f"/speak/{event_id}/1?token={speaker_token(event_id)}"))

@@ -88,6 +88,7 @@ async def listeners_hash(runtime: LiveRuntime, event_id: int) -> dict[str, str]:
 async def test_floor_and_human_channels_end_to_end(
     client: Client, runtime: LiveRuntime, event_id: int, speech: dict[str, bytes], tmp_path: Path
 ) -> None:
+    await runtime.start(event_id)  # the organizer goes live; speakers join
     floor_speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     assert (await floor_speaker.receive_json())["type"] == "ready"
     assert runtime.sessions[event_id].status is EventStatus.LIVE

@@ -21,7 +21,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.support.live import Heard, listen_until, speaker_token
+from tests.support.live import Heard, go_live, listen_until, speaker_token
 from tests.support.servers import LIVEVENT, start_serve
 
 CAP = 6
@@ -86,6 +86,7 @@ async def stalled_listener(served: Served) -> socket.socket:
 async def speaking(served: Served) -> AsyncIterator[aiohttp.ClientSession]:
     """A speaker on the floor, streaming 100 ms of PCM every 100 ms until the test ends."""
     async with aiohttp.ClientSession() as http:
+        await go_live(http, served.url(f"/live/{served.event_id}/start"))
         token = speaker_token(served.event_id)
         ws = await http.ws_connect(served.url(f"/speak/{served.event_id}/1?token={token}"))
         assert (await ws.receive_json())["type"] == "ready"

@@ -54,6 +54,7 @@ async def live_event(runtime: LiveRuntime, source: str, targets: list[str]) -> i
         actor="test",
     )
     await runtime.service.act(event.id, "schedule", actor="test")
+    await runtime.start(event.id)  # the organizer goes live; the speaker joins
     return event.id
 
 

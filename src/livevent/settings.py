@@ -125,6 +125,13 @@ class Settings(BaseSettings):
         description="a channel with fallback=machine whose interpreter is on air but silent"
         " this long while the floor speaks gets the machine until they speak (0: never)",
     )
+    rehearsal_idle_seconds: float = Field(
+        120.0,
+        ge=1,
+        le=86_400,
+        description="a rehearsal (speakers joined before the event is live) nobody has spoken"
+        " in for this long closes; the event stays as it was",
+    )
     finish_machine_seconds: float = Field(
         20.0,
         ge=0,

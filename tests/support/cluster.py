@@ -15,13 +15,14 @@ from uuid import uuid4
 
 import aiohttp
 import redis.asyncio
+from yarl import URL
 
 from livevent.bus import MemoryBus, keys
 from livevent.client import ListenerClient
 from livevent.events.service import EventService
 from livevent.model import ChannelKind, ChannelSpec, CustomerCreate, EventCreate
 from livevent.store import open_store
-from tests.support.live import listening
+from tests.support.live import go_live, listening
 from tests.support.servers import LIVEVENT, free_port, wait_for_port
 
 OWNER_TTL = 2.0
@@ -84,10 +85,11 @@ class Cluster:
 
 
 async def scheduled_event(
-    database_url: str, *, machine: bool = False, fallback: bool = False
+    database_url: str, *, machine: bool = False, fallback: bool = False, live: bool = False
 ) -> int:
     """An English event with one es-ES channel: an interpreter's (with the machine standing
-    in, `fallback`) or a machine channel's."""
+    in, `fallback`) or a machine channel's; `live`: the organizer went live before anyone
+    joined (speakers go on air at once, no rehearsal)."""
     store = await open_store(database_url)
     try:
         service = EventService(store=store, bus=MemoryBus())
@@ -110,6 +112,8 @@ async def scheduled_event(
             actor="test",
         )
         await service.act(event.id, "schedule", actor="test")
+        if live:
+            await service.act(event.id, "start", actor="test")
         return event.id
     finally:
         await store.aclose()
@@ -127,8 +131,18 @@ async def joined(http: aiohttp.ClientSession, url: str) -> ListenerClient:
 
 
 async def speaker(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    """A floor speaker on air at `url` (/speak/...): one who joins before the event is live
+    rehearses until the organizer goes live, on the same instance."""
     ws = await http.ws_connect(url)
-    assert (await ws.receive_json())["type"] == "ready"
+    greeting = await ws.receive_json()
+    assert greeting["type"] == "ready", greeting
+    if greeting.get("rehearsal"):
+        speak = URL(url)
+        event_id = speak.path.split("/")[2]
+        scheme = "https" if speak.scheme == "wss" else "http"
+        await go_live(http, str(speak.with_scheme(scheme).with_path(f"/live/{event_id}/start")))
+        live = await ws.receive_json()
+        assert live["type"] == "ready" and not live.get("rehearsal"), live
     return ws
 
 

@@ -8,14 +8,17 @@ import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import av
+import numpy as np
 import pytest
 
 from livevent.client import Heard, ListenerClient
 from livevent.events.service import EventService
 from livevent.model import ChannelSpec, EventCreate
-from livevent.runtime.media.audio import FRAME_BYTES, decode_file
+from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file
 
 
 def speak_to_wav(text: str, voice: str, path: Path) -> Path:
@@ -85,6 +88,18 @@ def speaker_token(event_id: int, channel: int | None = 1, *, ttl: int = 600) -> 
     return issuer.issue(sub="test", role=Role.SPEAKER, ttl=ttl, events=[event_id], channel=channel)
 
 
+async def go_live(http: aiohttp.ClientSession, url: str) -> dict[str, object]:
+    """The organizer's "Go live" as the console sends it: POST `url` (/live/{id}/start)."""
+    from livevent.auth import service_token
+    from livevent.settings import Settings
+
+    headers = {"Authorization": f"Bearer {service_token(Settings())}"}
+    async with http.post(url, headers=headers) as response:
+        assert response.status == 201, await response.text()
+        answer: dict[str, object] = await response.json()
+        return answer
+
+
 async def scheduled_event(
     service: EventService | None, *channels: ChannelSpec, name: str = "Annual meeting"
 ) -> int:
@@ -101,3 +116,18 @@ async def scheduled_event(
     )
     await service.act(event.id, "schedule", actor="test")
     return event.id
+
+
+def speech_onset(path: Path) -> float:
+    """Seconds into a recording where speech first sounds (a 20 ms frame above a murmur)."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+    samples: list[np.ndarray[Any, Any]] = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            samples.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+    pcm = np.concatenate(samples)
+    step = SAMPLE_RATE // 50
+    frames = pcm[: len(pcm) // step * step].reshape(-1, step)
+    loud = np.nonzero(np.abs(frames.astype(np.int32)).max(axis=1) > 2000)[0]
+    assert len(loud), "no speech in the recording"
+    return float(loud[0]) / 50

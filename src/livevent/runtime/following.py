@@ -17,6 +17,7 @@ from livevent.errors import LiveventError, NotFound
 from livevent.model import EventStatus
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.live.session import LiveSession
+from livevent.runtime.rehearsals import Rehearsals
 from livevent.runtime.storage.gateway import EventGateway
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ class Followed(Protocol):
     gateway: EventGateway
     sessions: dict[int, LiveSession]
     awaited: collections.Counter[int]
+
+    rehearsals: Rehearsals
 
     async def start(self, event_id: int, *, actor: str | None = None) -> LiveSession: ...
 
@@ -64,7 +67,16 @@ class EventFollower:
         session = self.runtime.sessions.get(event_id)
         try:
             config = await self.runtime.cache.get(event_id, fresh=True)
-            if session is None or config.status is not EventStatus.LIVE:
+            if session is None:
+                return
+            kept = {channel.language for channel in config.channels}
+            if session.rehearsing and config.status is EventStatus.LIVE:
+                await self.runtime.start(event_id)  # the organizer went live elsewhere
+            elif session.rehearsing and set(session.channels) - kept:
+                # A channel removed before the start: speakers rejoin a fresh rehearsal.
+                await self.runtime.rehearsals.close(session, "the event's channels changed")
+                return
+            elif config.status is not EventStatus.LIVE and not session.rehearsing:
                 return
             await session.reconfigure(config)
         except LiveventError as error:

@@ -23,22 +23,23 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any, Self
 
-from livevent import logs
 from livevent.auth.signing import verifier_for
 from livevent.auth.tokens import TokenVerifier
 from livevent.bus import Bus, MemoryBus, keys, open_bus
-from livevent.errors import LiveventError, NotStartable
+from livevent.errors import Conflict, LiveventError, NotStartable
 from livevent.events.service import EventService
 from livevent.http.sockets import CloseCode
 from livevent.model import EventConfig, EventStatus
 from livevent.runtime.cluster.duties import OwnerKit
 from livevent.runtime.cluster.messages import Heartbeat
-from livevent.runtime.cluster.ownership import heartbeat, take_lock_when_free
+from livevent.runtime.cluster.ownership import heartbeat
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.endings import Endings
 from livevent.runtime.engines import Engines
 from livevent.runtime.following import EventFollower
 from livevent.runtime.live.session import LiveSession
+from livevent.runtime.opening import STARTABLE, Openings, check_startable
+from livevent.runtime.rehearsals import Rehearsals
 from livevent.runtime.storage.gateway import EventGateway, open_gateway
 from livevent.runtime.storage.recording import expire_recordings
 from livevent.runtime.storage.spool import spool_path
@@ -46,23 +47,6 @@ from livevent.runtime.storage.transcripts import TranscriptWriter
 from livevent.settings import Settings
 
 log = logging.getLogger(__name__)
-
-STARTABLE = (EventStatus.SCHEDULED, EventStatus.READY)
-_NOT_STARTABLE = {
-    EventStatus.DRAFT: ": schedule it first",
-    EventStatus.ENDED: ": it is over",
-    EventStatus.CANCELLED: ": it was cancelled",
-}
-
-
-def check_startable(config: EventConfig) -> None:
-    """NotStartable, saying why, unless the event may go (or is) live."""
-    if config.status not in (*STARTABLE, EventStatus.LIVE):
-        raise NotStartable(
-            f"event {config.id} is {config.status.value}{_NOT_STARTABLE.get(config.status, '')}",
-            event_id=config.id,
-            current_status=config.status.value,
-        )
 
 
 class LiveRuntime:
@@ -80,8 +64,6 @@ class LiveRuntime:
         self._given_service = service
         self._given_gateway = gateway
         self.sessions: dict[int, LiveSession] = {}
-        self._starting: dict[int, asyncio.Task[LiveSession]] = {}
-        self._started = asyncio.Condition()
         self._stack = AsyncExitStack()
         self._tasks: set[asyncio.Task[None]] = set()
         self.bus: Bus
@@ -94,6 +76,8 @@ class LiveRuntime:
         self.address: str | None = None  # where this instance serves, for `livevent stats`
         self.awaited: collections.Counter[int] = collections.Counter()
         self._endings = Endings(self)
+        self.rehearsals = Rehearsals(self)
+        self.openings = Openings(self)
 
     async def __aenter__(self) -> Self:
         try:
@@ -122,7 +106,7 @@ class LiveRuntime:
         self.transcripts = await self._stack.enter_async_context(
             TranscriptWriter.running(spool, self.gateway.record)
         )
-        self._kit = OwnerKit(
+        self.kit = OwnerKit(
             settings=settings,
             bus=self.bus,
             engines=self.engines,
@@ -177,7 +161,9 @@ class LiveRuntime:
         if end_events:
             # Every event's channels finish their last sentences side by side.
             stopping = [
-                self.stop(event_id, reason="the live runtime stopped") for event_id in self.sessions
+                self.stop(event_id, reason="the live runtime stopped")
+                for event_id, session in self.sessions.items()
+                if not session.rehearsing
             ]
             await asyncio.gather(*stopping, return_exceptions=True)
         for event_id in list(self.sessions):
@@ -197,61 +183,44 @@ class LiveRuntime:
         if session.role == "owner":
             await self._endings.keep_what_was_said(session)
             await self._release(event_id, session)
-        await session.close(EventStatus.LIVE, reason, CloseCode.GOING_AWAY)
+        await session.close(session.status, reason, CloseCode.GOING_AWAY, goes_on=True)
 
     async def start(self, event_id: int, *, actor: str | None = None) -> LiveSession:
-        """Take the event LIVE and open its session (once); the history names `actor`."""
+        """Take the event LIVE (the organizer's act; the history names `actor`) and return
+        its session here: a rehearsal under way turns live, nobody reconnects. An event
+        already live is joined (a relay of its owner, or its owner after a restart)."""
         session = self.sessions.get(event_id)
-        if session is not None:
+        if session is not None and not session.rehearsing:
             return session
-        starting = self._starting.get(event_id)
-        if starting is None:
-            starting = asyncio.create_task(self._start(event_id, actor), name=f"start:{event_id}")
-            self._starting[event_id] = starting
-            starting.add_done_callback(lambda _: self._starting.pop(event_id, None))
-        return await asyncio.shield(starting)
-
-    async def _start(self, event_id: int, actor: str | None) -> LiveSession:
-        logs.EVENT.set(event_id)  # this task's, and the session's tasks it creates
         config = await self.cache.get(event_id, fresh=True)
         check_startable(config)
-        # One instance owns the event's pipelines; the others relay what it sends.
-        owner = await self.bus.acquire(
-            keys.live_owner(event_id), self.instance, self.settings.owner_lock_ttl
-        )
-        if owner and config.status in STARTABLE:
-            try:
-                reason = "live session started"
-                moved = await self.gateway.act(event_id, "start", reason=reason, actor=actor)
-            except BaseException:
-                with contextlib.suppress(LiveventError):
-                    await self.bus.release(keys.live_owner(event_id), self.instance)
-                raise
-            config = config.moved(moved)  # no third read of the config
-        # LIVE without a session here: a restart, or another instance runs it.
-        session = LiveSession(
-            config=config,
-            bus=self.bus,
-            idle_pause=self.settings.channel_idle_pause,
-            instance=self.instance,
-            role="owner" if owner else "relay",
-            kit=self._kit,
-        )
-        await session.open()
-        if owner:
-            await session.own()
-        else:
-            session.spawn(self._take_over_when_free(session), name=f"watch-owner:{event_id}")
-        self.sessions[event_id] = session
-        async with self._started:
-            self._started.notify_all()
-        log.info(
-            "event %s is live here as its %s, with %d channels",
-            event_id,
-            session.role,
-            len(config.channels),
-        )
+        if config.status in STARTABLE:
+            config = await self._move_live(config, actor)
+        session = await self.openings.opened(event_id, config)
+        if await session.go_live(config):
+            log.info("event %s went live (its rehearsal is over)", event_id)
+        await self.openings.notify()
         return session
+
+    async def rehearse(self, event_id: int, *, actor: str | None = None) -> LiveSession:
+        """The event's session here: a rehearsal until the organizer goes live (a speaker
+        joining early waits in it), or the live session once it is."""
+        session = self.sessions.get(event_id) or await self.openings.opened(event_id)
+        if session.rehearsing:
+            log.info("event %s: %s rehearses", event_id, actor or "someone")
+        return session
+
+    async def _move_live(self, config: EventConfig, actor: str | None) -> EventConfig:
+        try:
+            reason = "live session started"
+            moved = await self.gateway.act(config.id, "start", reason=reason, actor=actor)
+        except Conflict:
+            # Taken live meanwhile (another instance, another click): that is the wish.
+            config = await self.cache.get(config.id, fresh=True)
+            if config.status is not EventStatus.LIVE:
+                raise
+            return config
+        return config.moved(moved)
 
     async def _release(self, event_id: int, session: LiveSession | None) -> None:
         if session is not None:
@@ -265,37 +234,38 @@ class LiveRuntime:
         session = self.sessions.pop(event_id, None)
         if session is not None:
             reason = "moved to another server"
-            closing = session.close(EventStatus.LIVE, reason, CloseCode.GOING_AWAY)
+            closing = session.close(session.status, reason, CloseCode.GOING_AWAY, goes_on=True)
             self.spawn(closing, name=f"step-aside:{event_id}")
-
-    async def _take_over_when_free(self, session: LiveSession) -> None:
-        key, ttl = keys.live_owner(session.event_id), self.settings.owner_lock_ttl
-        await take_lock_when_free(self.bus, key, self.instance, ttl)
-        if session.finishing or session.closing:
-            # The owner let an ending event go: nothing to take over.
-            await self._release(session.event_id, None)
-            return
-        log.warning("event %s: its owner is gone; taking it over", session.event_id)
-        await session.promote()
-        await session.own()
 
     async def wait_for_session(self, event_id: int) -> LiveSession:
         """The event's session, once it starts here or (scale-out) on another instance."""
         self.awaited[event_id] += 1
         try:
-            async with self._started:
-                await self._started.wait_for(lambda: event_id in self.sessions)
+            async with self.openings.changed:
+                await self.openings.changed.wait_for(lambda: self._live_here(event_id))
         finally:
             self.awaited[event_id] -= 1
             if self.awaited[event_id] <= 0:
                 del self.awaited[event_id]
         return self.sessions[event_id]
 
+    def _live_here(self, event_id: int) -> bool:
+        session = self.sessions.get(event_id)
+        return session is not None and not session.rehearsing
+
     async def stop(
         self, event_id: int, *, reason: str | None = None, actor: str | None = None
     ) -> None:
         """End the event: the floor stops, channels finish their last sentences, then
         ENDED; listeners told, live keys cleaned; `actor` is audited (endings.py)."""
+        session = self.sessions.get(event_id)
+        if session is not None and session.rehearsing:
+            raise NotStartable(
+                f"event {event_id} is rehearsing, not live: nothing to end (a rehearsal"
+                " closes when its speakers leave)",
+                event_id=event_id,
+                current_status=session.status.value,
+            )
         await self._endings.stop(event_id, reason=reason, actor=actor)
 
     async def finish(self, event_id: int, status: EventStatus) -> None:

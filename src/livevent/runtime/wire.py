@@ -237,6 +237,11 @@ class Status(Outgoing):
         description="the machine speaks this channel now (a machine channel, or one standing"
         " in for its interpreter); false: a person",
     )
+    rehearsal: bool | None = Field(
+        None,
+        description="a rehearsal before the event is live: only its speakers and staff hear"
+        " it, and nothing is recorded",
+    )
     ending: bool | None = Field(
         None,
         description="the event is ending: the floor stopped, channels finish their last"
@@ -286,6 +291,9 @@ class Ready(Outgoing):
         default_factory=list,
         description="the event's glossary in this channel's language (what the machine says too)",
     )
+    rehearsal: bool | None = Field(
+        None, description="a rehearsal: listeners hear nothing yet and nothing is recorded"
+    )
 
 
 class BoothNote(Outgoing):
@@ -313,6 +321,7 @@ class Standby(Outgoing):
     type: Literal["standby"] = "standby"
     reason: str
     glossary: list[GlossaryLine] = Field(default_factory=list)
+    rehearsal: bool | None = None
 
 
 class ErrorMessage(Outgoing):

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
-from livevent.model import Channel, ChannelKind
+from livevent.model import Channel, ChannelKind, TranscriptSegment
 from livevent.runtime.cluster.ownership import hold_lock
 from livevent.runtime.engines import Engines
 from livevent.runtime.live.channels import ChannelState
@@ -43,6 +43,7 @@ class OwnerKit:
 
 class OwnedSession(PipelineHost, Protocol):
     channels: dict[str, ChannelState]
+    rehearsing: bool  # a rehearsal is neither recorded nor transcribed
 
 
 class OwnerDuties:
@@ -63,12 +64,8 @@ class OwnerDuties:
         # The lock is kept from the first moment: loading the engines below takes seconds
         # on a busy machine, longer than the lock's TTL.
         self._lease = session.spawn(self._keep_lock(), name=f"own:{session.event_id}")
-        if kit.settings.record and self.recorder is None:
-            self.recorder = EventRecorder(
-                kit.settings.recordings_dir, session.event_id, kit.instance
-            )
-            for language, state in session.channels.items():
-                self.recorder.start(language, state.hub)
+        if not session.rehearsing:
+            self._record_channels()
         if any(self._needs_machine(c) for c in session.config.channels):
             await self.start_pipeline()
             for language in session.channels:
@@ -77,12 +74,32 @@ class OwnerDuties:
                 session.spawn(self._watch_silence(), name=f"silence:{session.event_id}")
         self._begun = True  # channels added from now on get their booths here
 
+    def _record_channels(self) -> None:
+        kit, session = self.kit, self.session
+        if kit is None or not kit.settings.record or self.recorder is not None:
+            return
+        self.recorder = EventRecorder(kit.settings.recordings_dir, session.event_id, kit.instance)
+        for language, state in session.channels.items():
+            self.recorder.start(language, state.hub)
+
+    def go_live(self) -> None:
+        """The rehearsal is over: recordings begin now, and transcripts on their clock."""
+        if self.kit is None or self._lease is None:
+            return  # not the owner: it records nothing
+        self._record_channels()
+        if self.pipeline is not None:
+            self.pipeline.origin = self.recorder.started if self.recorder else time.monotonic()
+
+    async def _transcribe(self, segment: TranscriptSegment) -> None:
+        if self.kit is not None and not self.session.rehearsing:
+            await self.kit.record(segment)  # a rehearsal leaves no transcript
+
     async def start_pipeline(self) -> None:
         assert self.kit is not None
         pipeline = MachinePipeline(
             self.session,
             self.kit.engines,
-            record=self.kit.record,
+            record=self._transcribe,
             mode=self.kit.settings.interpretation,
             interpreters=self.kit.settings.interpreter_captions,
             origin=self.recorder.started if self.recorder is not None else None,

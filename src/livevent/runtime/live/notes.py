@@ -58,6 +58,11 @@ class Notes:
     def speaker_left(self, speaker_id: str) -> None:
         self._speakers.pop(speaker_id, None)
 
+    @property
+    def speaking_here(self) -> int:
+        """Speakers connected to this instance (on air or standing by)."""
+        return len(self._speakers)
+
     async def say(self, note: BoothNote) -> None:
         """Send a note everywhere the event is served; here at once if the bus is down."""
         try:

@@ -31,6 +31,7 @@ from livevent.runtime.live.fanout import ChannelHub
 from livevent.runtime.live.hosting import ChannelHost
 from livevent.runtime.live.notes import Notes
 from livevent.runtime.live.presence import Presence
+from livevent.runtime.live.rehearsal import Rehearsal
 from livevent.runtime.wire import ChannelsChanged, Status, Welcome
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class SpeechPipeline(Protocol):
     async def add_target(self, channel: Channel) -> None: ...
 
 
-class LiveSession(ChannelHost, Finishing):
+class LiveSession(ChannelHost, Finishing, Rehearsal):
     """A running event. Created and ended by `LiveRuntime`; never touches the SQL store."""
 
     def __init__(
@@ -72,7 +73,7 @@ class LiveSession(ChannelHost, Finishing):
         self.closing = False
         self.finishing = False  # ending: the floor is over, channels say their last words
         self.deaf = False  # leaving for a restart: what was said is being made final
-        self.status = EventStatus.LIVE
+        self.open_as(config.status)  # a rehearsal until the organizer goes live
         self.reason: str | None = None
         self.started_at = time.time()
         self.ended = asyncio.Event()
@@ -185,9 +186,15 @@ class LiveSession(ChannelHost, Finishing):
         return task
 
     async def close(
-        self, status: EventStatus, reason: str | None = None, code: CloseCode = CloseCode.EVENT_OVER
+        self,
+        status: EventStatus,
+        reason: str | None = None,
+        code: CloseCode = CloseCode.EVENT_OVER,
+        *,
+        goes_on: bool | None = None,
     ) -> None:
-        """Tell everyone why, close every socket, and clean the live keys."""
+        """Tell everyone why, close every socket, and clean the live keys (unless the
+        event `goes_on` elsewhere: by default, when it is still LIVE)."""
         if self.ended.is_set() or self.closing:
             return
         # From here on, leaving listeners no longer touch the shared counts: this
@@ -206,7 +213,7 @@ class LiveSession(ChannelHost, Finishing):
         for task in others:
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)
-        if status is EventStatus.LIVE:
+        if goes_on if goes_on is not None else status is EventStatus.LIVE:
             await self.presence.leave_keys()  # the event goes on elsewhere
         else:
             await self.presence.clean_keys()

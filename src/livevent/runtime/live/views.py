@@ -17,6 +17,7 @@ class LiveSession(Protocol):
     config: EventConfig
     status: EventStatus
     finishing: bool
+    rehearsing: bool
     reason: str | None
     started_at: float
     channels: dict[str, ChannelState]
@@ -34,6 +35,8 @@ def status(session: LiveSession, channel: str | None = None) -> Status:
     )
     if session.finishing:
         message.ending = True
+    if session.rehearsing:
+        message.rehearsal = True
     if channel is None:
         return message
     state = session.channels[channel]
@@ -87,6 +90,7 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
         "name": session.config.name,
         "status": session.status.value,
         "ending": session.finishing,
+        "rehearsal": session.rehearsing,
         "started_at": session.started_at,
         "channels": {
             language: {

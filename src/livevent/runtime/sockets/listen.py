@@ -114,6 +114,10 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
             session = await runtime.start(event_id)
         except LiveventError as error:
             log.info("listener of event %s waits: %s", event_id, error)
+    elif session is None and listener.staff:
+        session = await runtime.rehearsals.join(event_id)  # the stage hears its rehearsal
+    if session is not None and session.rehearsing and not listener.staff:
+        session = None  # a rehearsal is for the stage: listeners wait for the start
     if session is None:
         if config.status not in (EventStatus.SCHEDULED, EventStatus.READY, EventStatus.LIVE):
             status = Status(event=event_id, event_status=config.status.value)

@@ -71,13 +71,15 @@ async def live_stats(request: web.Request) -> web.Response:
         for language, owner_view in shared["channels"].items():
             body["channels"][language] = {**body["channels"].get(language, {}), **owner_view}
     body["status"] = session.status.value if session else config.status.value
+    body["rehearsal"] = bool(session and session.rehearsing)
     body["listeners"] = shared["listeners"]
     body["instances"] = shared["instances"]
     return web.json_response(body)
 
 
 async def live_start(request: web.Request) -> web.Response:
-    """Take a SCHEDULED or READY event live here and open its session (the console's "Go live")."""
+    """Take a SCHEDULED or READY event live (the console's "Go live"): its rehearsal, if
+    speakers are rehearsing, turns live here."""
     session = await request.app[RUNTIME].start(event_id_of(request), actor=actor_of(request))
     return web.json_response(
         {"event": session.event_id, "status": "LIVE", "role": session.role}, status=201

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -60,24 +61,16 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     if session is None:
         if not request.app[AUTO_START]:
             raise NotStartable(f"event {event_id} is not live here")
-        session = await runtime.start(event_id, actor=f"{claims.role.value}:{claims.sub}")
+        # Early, a speaker rehearses: going live is the organizer's act, not theirs.
+        session = await runtime.rehearse(event_id, actor=f"{claims.role.value}:{claims.sub}")
     state = session.find_channel(channel.number)
     if state is None:
         raise NotFound("no such channel in this event")
     language = state.hub.language
     logs.CHANNEL.set(language)
-    glossary = _glossary(config, language)
-    ready = Ready(
-        event=event_id, channel=state.hub.channel.number, language=language, glossary=glossary
-    )
-
-    def on_turn(active: bool) -> None:
-        # Called by the booth when partners change places: tell this speaker at once.
-        message = ready if active else Standby(reason="handed over", glossary=glossary)
-        session.spawn(_send_quietly(ws, message), name="booth-turn")
-
-    standby = request.query.get("standby", "") in ("1", "true", "yes")
-    speaker_id = await session.speakers.claim(language, standby=standby, on_turn=on_turn)
+    news = SpeakerNews(session, ws, state, _glossary(config, language))
+    wants_standby = request.query.get("standby", "") in ("1", "true", "yes")
+    speaker_id = await session.speakers.claim(language, standby=wants_standby, on_turn=news.turn)
     if speaker_id is None:
         await close_socket(
             ws,
@@ -85,27 +78,73 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
             f"channel {language} already has a speaker (a booth partner joins with ?standby=1)",
         )
         return ws
+    news.speaker_id = speaker_id
     session.audience.track(f"speaker:{speaker_id}", ws)
     session.notes.speaker_joined(speaker_id, language, ws)
     end_event = False
+    live_news = None if session.went_live.is_set() else asyncio.ensure_future(news.when_live())
     try:
-        if session.speakers.is_active(language, speaker_id):
-            await send(ws, ready)
-        else:
-            await send(ws, Standby(reason="a partner is speaking", glossary=glossary))
+        await send(ws, news.current())
         async with expiry_watch(ws, claims.exp if claims else None):
             end_event = await _receive(ws, session, state, speaker_id)
     finally:
+        if live_news is not None:
+            live_news.cancel()
         # Free the channel before the closing handshake, which waits on the client.
         was_active = session.speakers.is_active(language, speaker_id)
         session.speakers.release(language, speaker_id)
         session.notes.speaker_left(speaker_id)
-    if end_event and was_active and language == session.config.source_language:
+    floor = language == session.config.source_language
+    if end_event and was_active and floor and not session.rehearsing:
         # The channels finish their last sentences (seconds); this socket needs not wait.
         runtime.end(event_id, reason="the speaker ended the event")
     if not ws.closed:
         await close_socket(ws, CloseCode.NORMAL, "speaker ended")
     return ws
+
+
+class SpeakerNews:
+    """What a speaker is told of their place: on air (ready) or standing by, and whether
+    it is still a rehearsal."""
+
+    def __init__(
+        self,
+        session: LiveSession,
+        ws: web.WebSocketResponse,
+        state: ChannelState,
+        glossary: list[GlossaryLine],
+    ) -> None:
+        self.session, self.ws, self.state, self.glossary = session, ws, state, glossary
+        self.speaker_id = ""
+
+    def ready(self) -> Ready:
+        hub = self.state.hub
+        return Ready(
+            event=self.session.event_id,
+            channel=hub.channel.number,
+            language=hub.language,
+            glossary=self.glossary,
+            rehearsal=self.session.rehearsing or None,
+        )
+
+    def standby(self, reason: str) -> Standby:
+        rehearsal = self.session.rehearsing or None
+        return Standby(reason=reason, glossary=self.glossary, rehearsal=rehearsal)
+
+    def current(self) -> Ready | Standby:
+        if self.session.speakers.is_active(self.state.hub.language, self.speaker_id):
+            return self.ready()
+        return self.standby("a partner is speaking")
+
+    def turn(self, active: bool) -> None:
+        """Called by the booth when partners change places: tell this speaker at once."""
+        message = self.ready() if active else self.standby("handed over")
+        self.session.spawn(_send_quietly(self.ws, message), name="booth-turn")
+
+    async def when_live(self) -> None:
+        """The rehearsal turned live: the speaker's page says so."""
+        await self.session.went_live.wait()
+        await _send_quietly(self.ws, self.current())
 
 
 def _glossary(config: EventConfig, language: str) -> list[GlossaryLine]:

@@ -23,14 +23,18 @@ log = logging.getLogger(__name__)
 
 Recorder = Callable[[TranscriptSegment], Awaitable[None]]
 
+# A sentence begun more than this before the recordings began was rehearsed, not said live.
+BEFORE_THE_RECORDINGS = 0.5
+
 
 @dataclass
 class TranscriptKeeper:
     record: Recorder
     event_id: int
     source: str
-    # Media time -> seconds since the recordings began (the transcript's clock).
-    timeline: Callable[[float], float] = lambda media_time: media_time
+    # Media time, and whether it starts a sentence -> seconds since the recordings began
+    # (the transcript's clock); negative: before they began.
+    timeline: Callable[[float, bool], float] = lambda media_time, starting: media_time
     # Sequences restart with each live session (a takeover, a restart): the run tells them apart.
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
@@ -41,6 +45,11 @@ class TranscriptKeeper:
         await self._keep(sentence, {language: text})
 
     async def _keep(self, sentence: Sentence, translations: dict[str, str]) -> None:
+        start = self.timeline(sentence.start, True)
+        if start < -BEFORE_THE_RECORDINGS:
+            return  # begun before the event went live: a rehearsal leaves no transcript
+        start = max(0.0, start)
+        end = max(start, self.timeline(sentence.end, False))
         segment = TranscriptSegment(
             event_id=self.event_id,
             sequence=sentence.seq,
@@ -48,8 +57,8 @@ class TranscriptKeeper:
             language=self.source,
             text=sentence.text,
             translations=translations,
-            start_seconds=round(self.timeline(sentence.start), 3),
-            end_seconds=round(self.timeline(sentence.end), 3),
+            start_seconds=round(start, 3),
+            end_seconds=round(end, 3),
             spoken_at=datetime.now(UTC),
         )
         try:

@@ -71,10 +71,10 @@ class MachinePipeline(Recognition):
         """The transcript of `language`: its media times (`clock`) on the recordings' clock."""
         if self.record is None:
             return None
-        origin = self.origin
 
-        def on_recording(media_time: float) -> float:
-            return max(0.0, clock.wall(media_time) - origin)
+        def on_recording(media_time: float, starting: bool) -> float:
+            # The origin is read at each sentence: going live after a rehearsal moves it.
+            return clock.wall(media_time, starting=starting) - self.origin
 
         return TranscriptKeeper(self.record, host.event_id, language, timeline=on_recording)
 

@@ -29,11 +29,16 @@ class MediaClock:
             self._media.popleft()
             self._wall.popleft()
 
-    def wall(self, media_time: float) -> float:
-        """The monotonic time `media_time` was heard (interpolated between frames)."""
+    def wall(self, media_time: float, *, starting: bool = False) -> float:
+        """The monotonic time `media_time` was heard (interpolated between frames).
+
+        A moment between two frames is the end of one and the start of the next, which
+        may have come much later (the speaker muted, or a rehearsal ended meanwhile):
+        `starting` asks for the start of the next."""
         if not self._media:
             return time.monotonic()
-        index = bisect.bisect_left(self._media, media_time)
+        find = bisect.bisect_right if starting else bisect.bisect_left
+        index = find(self._media, media_time)
         if index >= len(self._media):
             return self._wall[-1] + (media_time - self._media[-1])
         if index == 0:

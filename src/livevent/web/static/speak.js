@@ -129,6 +129,19 @@ function releaseMicrophone() {
   stats.microphone = "released";
 }
 
+function showOnAir() {
+  if (state.muted) onAir("Muted", "waiting");
+  else if (state.rehearsal) onAir("Rehearsal", "rehearsal");
+  else onAir("On air", "live");
+}
+
+// Before the organizer goes live: the booth hears us, listeners do not, nothing is recorded.
+function showRehearsal(rehearsal) {
+  if (state.rehearsal && !rehearsal) showNote({ kind: "live", sender: "organizer" });
+  state.rehearsal = rehearsal;
+  $("rehearsal").hidden = !rehearsal;
+}
+
 function connect() {
   state.socket = new ReconnectingSocket({
     url: () => socketUrl(window.location.pathname, { token: state.token, standby: $("standby").checked ? "1" : "" }),
@@ -144,15 +157,16 @@ function connect() {
         showNote(message);
         return;
       }
+      if (message.type === "ready" || message.type === "standby") showRehearsal(Boolean(message.rehearsal));
       if (message.type === "ready") {
         state.active = true;
         state.wasOnAir = true;
-        stats.status = "on-air";
-        onAir(state.muted ? "Muted" : "On air", state.muted ? "waiting" : "live");
+        stats.status = state.rehearsal ? "rehearsal" : "on-air";
+        showOnAir();
       } else if (message.type === "standby") {
         state.active = false;
         stats.status = "standby";
-        onAir("Standing by", "standby");
+        onAir(state.rehearsal ? "Standing by · rehearsal" : "Standing by", "standby");
       } else if (message.type === "error") {
         $("connection").textContent = message.message;
       }
@@ -227,6 +241,7 @@ function chooseSource() {
 }
 
 const NOTE_WORDS = {
+  live: () => "The organizer went live: listeners hear you now.",
   ask_channel: () => "Your booth partner asks for the channel.",
   slow_down: (n) => `The ${n.channel} interpreter asks you to slow down.`,
   audio_unusable: (n) => `${n.channel}: the audio is unusable.`,
@@ -316,7 +331,7 @@ function setMuted(muted) {
   $("mute").setAttribute("aria-pressed", String(state.muted));
   $("mute").textContent = state.muted ? "Unmute" : "Mute";
   state.socket?.send({ type: state.muted ? "mute" : "unmute" });
-  if (state.active) onAir(state.muted ? "Muted" : "On air", state.muted ? "waiting" : "live");
+  if (state.active) showOnAir();
 }
 $("mute").addEventListener("click", () => setMuted(!state.muted));
 // The cough key: muted only while held (pointer, or Space/Enter on the key itself).

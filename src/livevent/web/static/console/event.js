@@ -43,8 +43,8 @@ export async function eventView(root, eventId) {
   );
   const actions = actionsView(event);
   const parts = [h("p", {}, h("a", { href: "#/" }, "← All events")), header, actions];
-  if (event.status === "LIVE") {
-    const live = section("live", "Live now");
+  if (["SCHEDULED", "READY", "LIVE"].includes(event.status)) {
+    const live = event.status === "LIVE" ? section("live", "Live now") : section("live", "Sound check");
     parts.push(live);
     stops.push(liveView(live, event));
   }
@@ -149,7 +149,7 @@ async function move(event, action, reason) {
     say(stale ? "Someone else changed this event first: it was reloaded, look again before you act." : answer.detail, "error");
     if (!stale) return;
   } else {
-    say({ schedule: "Scheduled.", ready: "Marked ready.", golive: "The event is live.", end: "The event has ended.", cancel: "The event is cancelled." }[action], "ok");
+    say({ schedule: "Scheduled.", ready: "Marked ready.", golive: "The event is live: listeners hear it, and it is recorded.", end: "The event has ended.", cancel: "The event is cancelled." }[action], "ok");
   }
   window.dispatchEvent(new CustomEvent("console:reload", { detail: event.id }));
 }

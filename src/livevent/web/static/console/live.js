@@ -43,6 +43,15 @@ const STATES = {
   finishing: "Finishing its last sentences",
 };
 
+/** Before going live: who is on the stage, and that nobody else hears them yet. */
+function rehearsalSummary(stats, channels) {
+  if (!stats.rehearsal) {
+    return "Nobody rehearses yet. Speakers and interpreters who open their links now rehearse: they hear each other, listeners wait for you to go live.";
+  }
+  const on = Object.values(channels).filter((c) => Number(c.speaker)).length;
+  return `Rehearsal: ${on} channel${on === 1 ? "" : "s"} with a speaker. Listeners hear nothing yet and nothing is recorded; go live when you are ready.`;
+}
+
 export function liveView(box, event) {
   const notes = notesBox(event);
   const table = h("tbody", { id: "live-channels" });
@@ -78,6 +87,7 @@ export function liveView(box, event) {
     const staff = Object.values(channels).reduce((sum, c) => sum + Number(c.staff || 0), 0);
     const staffNote = staff ? ` (and ${staff} staff feed${staff === 1 ? "" : "s"})` : "";
     summary.textContent = `${shown}: ${total} listener${total === 1 ? "" : "s"}${staffNote} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
+    if (stats.status !== "LIVE" && !stats.ending) summary.textContent = rehearsalSummary(stats, channels);
     history.listeners = [...history.listeners, total].slice(-KEEP);
     table.replaceChildren(
       ...event.channels.map((channel) => {

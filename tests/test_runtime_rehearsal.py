@@ -1,0 +1,163 @@
+"""A rehearsal before going live: speakers and interpreters hear each other while
+listeners wait, nothing is recorded or transcribed; the organizer's "Go live" turns the
+same session live, without anyone reconnecting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from pytest_aiohttp import AiohttpClient
+
+from livevent.auth import service_token
+from livevent.bus import MemoryBus, keys
+from livevent.client import SpeakerClient
+from livevent.events.recordings import list_parts
+from livevent.model import ChannelKind, ChannelSpec, EventStatus
+from livevent.runtime import LiveRuntime
+from livevent.runtime.media.audio import SAMPLE_RATE
+from livevent.server import create_runtime_app
+from livevent.settings import Settings
+from tests.support.live import (
+    Heard,
+    listen_until,
+    listening,
+    poll,
+    scheduled_event,
+    speaker_token,
+    speech_onset,
+    speech_pcm,
+)
+
+Client = TestClient[web.Request, web.Application]
+
+REHEARSED = "This is only a sound check for the interpreters."
+SPOKEN = "Good morning everyone, and welcome to the annual meeting of our association."
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'rehearsal.db'}",
+        recordings_dir=tmp_path / "recordings",
+        joins_per_ip_per_minute=0,
+        api_requests_per_ip_per_minute=0,
+        rehearsal_idle_seconds=2.0,
+    )
+    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def client(aiohttp_client: AiohttpClient, runtime: LiveRuntime) -> Client:
+    return await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+
+
+def organizer(runtime: LiveRuntime) -> dict[str, str]:
+    return {"Authorization": f"Bearer {service_token(runtime.settings)}"}
+
+
+async def status_of(runtime: LiveRuntime, event_id: int) -> EventStatus:
+    assert runtime.service is not None
+    return (await runtime.service.get_event(event_id)).status
+
+
+async def test_speakers_rehearse_unheard_and_unrecorded_until_the_organizer_goes_live(
+    client: Client, runtime: LiveRuntime, tmp_path: Path
+) -> None:
+    event_id = await scheduled_event(
+        runtime.service,
+        ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
+        ChannelSpec(language="es-419", kind=ChannelKind.MACHINE),
+    )
+    rehearsed = speech_pcm(REHEARSED, "en-us", tmp_path)
+    spoken = speech_pcm(SPOKEN, "en-us", tmp_path)
+
+    floor = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    ready = await floor.receive_json()
+    assert ready["type"] == "ready" and ready["rehearsal"] is True
+    assert await status_of(runtime, event_id) is EventStatus.SCHEDULED
+
+    # The interpreter hears the floor (staff); a listener waits with the planned start.
+    booth_token = speaker_token(event_id, channel=2)
+    booth = await client.ws_connect(f"/listen/{event_id}?format=pcm&token={booth_token}")
+    public = listening(await client.ws_connect(f"/listen/{event_id}?format=pcm"))
+    waiting = (await public.until(lambda heard: heard.messages)).messages[0]
+    assert waiting["event_status"] == "WAITING" and waiting["starts_at"]
+
+    await SpeakerClient(floor).send(rehearsed, pace=1.0)  # a microphone's pace
+    await floor.send_json({"type": "mute"})  # a pause in the sound check: not the end
+    booth_log = await listen_until(booth, Heard(), lambda log: len(log.audio) >= len(rehearsed))
+    assert booth_log.of_type("status")[0]["rehearsal"] is True
+    session = runtime.sessions[event_id]
+    assert session.rehearsing and session.duties.recorder is None
+    assert session.snapshot()["channels"]["en-US"]["listeners"] == 0  # staff are not counted
+    # What reached the booth would have reached a listener by now: nothing did.
+    assert len(public.heard.audio) == 0 and public.heard.of_type("welcome") == []
+
+    started = await client.post(f"/live/{event_id}/start", headers=organizer(runtime))
+    assert started.status == 201, await started.text()
+    assert await status_of(runtime, event_id) is EventStatus.LIVE
+    assert runtime.sessions[event_id] is session and not session.rehearsing
+    on_air = await floor.receive_json()
+    assert on_air["type"] == "ready" and "rehearsal" not in on_air
+
+    await floor.send_json({"type": "unmute"})
+    await asyncio.sleep(1.5)  # the scenario, not a synchronisation: the speaker begins later
+    await SpeakerClient(floor).send(spoken + bytes(SAMPLE_RATE * 2), pace=1.0)
+    await floor.send_json({"type": "end"})
+    heard = await public.until(lambda log: len(log.audio) >= len(spoken) * 0.9, within=60)
+    assert heard.of_type("welcome")[0]["event"]["status"] == "LIVE"
+
+    ended = await client.post(f"/live/{event_id}/stop", headers=organizer(runtime))
+    assert ended.status == 200, await ended.text()
+    parts = list_parts(runtime.settings.recordings_dir, event_id)
+    floor_part = next(p for p in parts if p.language == "en-US")
+    assert floor_part.path.stat().st_size > 0
+    assert runtime.service is not None
+    transcript = await runtime.service.transcript(event_id)
+    said = " ".join(s.text for s in transcript if s.language == "en-US").lower()
+    assert "annual meeting" in said
+    assert "check" not in said and "interpreters" not in said  # the rehearsal left none
+    # The transcript runs on the recording's clock, which began at the go-live.
+    onset = speech_onset(floor_part.path)
+    first = min(s.start_seconds for s in transcript if s.language == "en-US")
+    assert onset > 1.0 and abs(first - onset) <= 0.5, (first, onset)
+
+
+async def test_a_rehearsal_nobody_speaks_in_closes_and_the_event_stays_scheduled(
+    client: Client, runtime: LiveRuntime
+) -> None:
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)
+    )
+    floor = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    assert (await floor.receive_json())["rehearsal"] is True
+
+    # Ending a rehearsal as if it were live is refused, by the organizer or the speaker.
+    refused = await client.post(f"/live/{event_id}/stop", headers=organizer(runtime))
+    assert refused.status == 409
+    assert "rehearsing" in (await refused.json())["detail"]
+    await floor.send_json({"type": "end", "end_event": True})
+    await floor.close()
+
+    async def closed() -> bool:
+        return event_id not in runtime.sessions
+
+    await poll(closed, within=30)
+    assert await status_of(runtime, event_id) is EventStatus.SCHEDULED
+    assert await runtime.bus.get(keys.live_owner(event_id)) is None
+    assert list_parts(runtime.settings.recordings_dir, event_id) == []
+
+    # The next speaker opens a new rehearsal; going live still works.
+    again = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    assert (await again.receive_json())["rehearsal"] is True
+    started = await client.post(f"/live/{event_id}/start", headers=organizer(runtime))
+    assert started.status == 201
+    assert (await again.receive_json())["type"] == "ready"
+    assert await status_of(runtime, event_id) is EventStatus.LIVE
+    await again.close()
