@@ -66,6 +66,7 @@ def floor_event(deployment: Deployment, name: str) -> int:
     )  # fmt: skip
     event_id = int(json.loads(created)["id"])
     deployment.cli("event", "schedule", str(event_id))
+    deployment.cli("event", "start", str(event_id))  # the organizer goes live: speakers are on air
     return event_id
 
 

@@ -140,10 +140,11 @@ class Deployment:
             env=env, check=True, capture_output=True, text=True,
         )  # fmt: skip
         self.event_id = int(json.loads(created.stdout)["id"])
-        subprocess.run(
-            [LIVEVENT, "event", "schedule", str(self.event_id)],
-            env=env, check=True, capture_output=True,
-        )  # fmt: skip
+        for action in ("schedule", "start"):  # the organizer goes live: speakers on air
+            subprocess.run(
+                [LIVEVENT, "event", action, str(self.event_id)],
+                env=env, check=True, capture_output=True,
+            )  # fmt: skip
 
     def stop(self) -> None:
         for process in reversed(self.processes):

@@ -176,6 +176,7 @@ class Deployment:
         )  # fmt: skip
         event_id = int(json.loads(created)["id"])
         self.cli("event", "schedule", str(event_id))
+        self.cli("event", "start", str(event_id))  # the organizer goes live: speakers are on air
         for name in NAMES:
             self.start_instance(name)
         return event_id

@@ -5,9 +5,13 @@ same session live, without anyone reconnecting."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import json
+import os
+import subprocess
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -32,6 +36,7 @@ from tests.support.live import (
     speech_onset,
     speech_pcm,
 )
+from tests.support.servers import LIVEVENT, start_serve
 
 Client = TestClient[web.Request, web.Application]
 
@@ -161,3 +166,46 @@ async def test_a_rehearsal_nobody_speaks_in_closes_and_the_event_stays_scheduled
     assert (await again.receive_json())["type"] == "ready"
     assert await status_of(runtime, event_id) is EventStatus.LIVE
     await again.close()
+
+
+@pytest.fixture
+def embedded(tmp_path: Path) -> Iterator[tuple[dict[str, str], int, int]]:
+    """`livevent serve` on the embedded default (no shared bus), a scheduled event: the
+    environment, the event's id and the port."""
+    env = {**os.environ, "LIVEVENT_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+    env.pop("LIVEVENT_CONFIG", None)
+    created = subprocess.run(
+        [LIVEVENT, "event", "create", "--name", "Rehearsed", "--starts-at",
+         "2026-12-01T10:00Z", "--source", "en-US", "--json"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    event_id = int(json.loads(created.stdout)["id"])
+    subprocess.run([LIVEVENT, "event", "schedule", str(event_id)], env=env, check=True)
+    process, port = start_serve(env, log=tmp_path / "serve.log")
+    try:
+        yield env, event_id, port
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def test_going_live_from_the_cli_reaches_a_rehearsal_served_by_another_process(
+    embedded: tuple[dict[str, str], int, int],
+) -> None:
+    """Without a shared bus, `livevent serve` watches the store: `livevent event start` in
+    another process turns its rehearsal live."""
+    env, event_id, port = embedded
+    async with aiohttp.ClientSession() as http:
+        url = f"ws://127.0.0.1:{port}/speak/{event_id}/1?token={speaker_token(event_id)}"
+        floor = await http.ws_connect(url)
+        assert (await floor.receive_json(timeout=30))["rehearsal"] is True
+        started = await asyncio.create_subprocess_exec(
+            LIVEVENT, "event", "start", str(event_id), env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await started.communicate()
+        assert started.returncode == 0, err.decode()
+        assert "LIVE" in out.decode()
+        on_air = await floor.receive_json(timeout=30)
+        assert on_air["type"] == "ready" and "rehearsal" not in on_air
+        await floor.close()

@@ -24,7 +24,7 @@ def create_runtime_app(
 ) -> web.Application:
     """The live runtime over HTTP; opens its own `LiveRuntime` unless given one.
 
-    With `auto_start`, a speaker connecting takes a SCHEDULED or READY event live.
+    With `auto_start`, a speaker connecting to a SCHEDULED or READY event rehearses in it.
     """
     app = base_app(settings)
     install_runtime(

@@ -344,6 +344,11 @@ def _transition_command(action: str, help_text: str) -> None:
 
 _transition_command("schedule", "DRAFT -> SCHEDULED: the event is announced.")
 _transition_command("ready", "SCHEDULED -> READY: channels and people are in place.")
+_transition_command(
+    "start",
+    "SCHEDULED or READY -> LIVE: go live. Speakers rehearsing go on air, listeners hear"
+    " them, recording begins (the servers running the event follow).",
+)
 _transition_command("end", "LIVE -> ENDED: the event is over.")
 _transition_command("cancel", "Cancel an event that has not ended (listeners are told why).")
 

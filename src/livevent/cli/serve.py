@@ -1,4 +1,4 @@
-"""`livevent serve`: the event API and the live runtime; a speaker connecting starts its event."""
+"""`livevent serve`: the event API and the live runtime; a speaker connecting early rehearses."""
 
 from __future__ import annotations
 

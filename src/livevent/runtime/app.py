@@ -45,8 +45,8 @@ def install_runtime(
     address: str | None = None,
 ) -> None:
     """The live runtime's routes on `app` (which sets SETTINGS); opens its own `LiveRuntime`
-    unless given one. With `auto_start`, a speaker connecting takes a SCHEDULED or READY
-    event live.
+    unless given one. With `auto_start`, a speaker connecting opens a SCHEDULED or READY
+    event here, as a rehearsal until the organizer goes live.
     """
     settings = app[SETTINGS]
     if VERIFIER not in app:  # one verifier (one JWKS read) for the routes and the runtime

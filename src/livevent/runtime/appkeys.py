@@ -10,5 +10,6 @@ from livevent.runtime.runtime import LiveRuntime
 
 RUNTIME = web.AppKey("runtime", LiveRuntime)
 SOCKETS: web.AppKey[weakref.WeakSet[web.WebSocketResponse]] = web.AppKey("sockets")
-# Whether a speaker connecting takes a SCHEDULED or READY event live (`livevent serve`).
+# Whether a speaker connecting opens the event's session here (`livevent serve`): a
+# rehearsal until the organizer goes live.
 AUTO_START = web.AppKey("auto_start", bool)

@@ -106,3 +106,11 @@ class EventFollower:
                     self.runtime.cache.forget(event_id)
                     finishing = self.runtime.finish(event_id, config.status)
                     self.runtime.spawn(finishing, name=f"finish:{event_id}")
+                elif config.status is EventStatus.LIVE and self._rehearsing(event_id):
+                    # Taken live from another process (`livevent event start`).
+                    self.runtime.cache.forget(event_id)
+                    self.runtime.spawn(self._reconfigure(event_id), name=f"live:{event_id}")
+
+    def _rehearsing(self, event_id: int) -> bool:
+        session = self.runtime.sessions.get(event_id)
+        return session is not None and session.rehearsing

@@ -51,7 +51,7 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     runtime = request.app[RUNTIME]
     ws, event_id = await accept(request, MAX_AUDIO_MESSAGE)
     logs.EVENT.set(event_id)
-    # The token is checked before anything happens: no one takes an event live unasked.
+    # The token is checked before anything happens: no one opens an event unasked.
     config = await runtime.cache.get(event_id)
     channel = config.channel(channel_key(request.match_info["channel"]))
     if channel is None:
