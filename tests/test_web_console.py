@@ -42,7 +42,7 @@ from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.browser import DESKTOP, PHONE, launch, needs_chromium, screenshot_dir, wait_for
-from tests.support.live import Heard, listen_until, speak_to_wav
+from tests.support.live import listening, speak_to_wav
 
 pytestmark = needs_chromium
 PASSWORD = "correct horse battery"
@@ -194,9 +194,6 @@ async def test_an_event_from_the_console_to_its_recording(
         assert "/signin#code=" in link
         await page.get_by_text("Ana <ana@interpreters.example>").wait_for()
 
-        await page.get_by_role("button", name="Go live").click()
-        await page.get_by_role("heading", name="Live now").wait_for()
-
         booth = await launch(
             "--use-fake-ui-for-media-stream",
             "--use-fake-device-for-media-stream",
@@ -209,18 +206,30 @@ async def test_an_event_from_the_console_to_its_recording(
             await speaker.get_by_text("You are signed in.").wait_for()
             assert not await speaker.get_by_label("Your speaker token").is_visible()
             await speaker.get_by_role("button", name="Connect microphone").click()
-            await wait_for(speaker, "document.getElementById('on-air').textContent === 'On air'")
+            # Before the organizer goes live, the interpreter rehearses: nobody else hears.
+            await wait_for(speaker, "document.getElementById('on-air').textContent === 'Rehearsal'")
+            await page.get_by_text("Rehearsal: 1 channel with a speaker").wait_for(timeout=30_000)
             again = await booth[1].new_page()
             await again.goto(link)
             await again.get_by_text("not valid").wait_for()  # a link signs in once
 
             async with aiohttp.ClientSession() as http:
-                listener = await http.ws_connect(
-                    server.make_url(f"/listen/{event.id}").with_query(channel="es-ES")
+                listener = listening(
+                    await http.ws_connect(
+                        server.make_url(f"/listen/{event.id}").with_query(channel="es-ES")
+                    )
                 )
-                heard = await listen_until(
-                    listener, Heard(), lambda log: len(log.audio) > 50, within=60
+                waiting = (await listener.until(lambda log: log.messages)).messages[0]
+                assert waiting["event_status"] == "WAITING"
+                assert (await service.get_event(event.id)).status is EventStatus.SCHEDULED
+
+                await page.get_by_role("button", name="Go live").click()
+                await page.get_by_role("heading", name="Live now").wait_for()
+                await wait_for(
+                    speaker, "document.getElementById('on-air').textContent === 'On air'"
                 )
+                # Two seconds of the interpreter, live: what the recording must hold.
+                heard = await listener.until(lambda log: log.seconds >= 2.0, within=60)
                 assert heard.audio, "the interpreter's voice reached no listener"
                 row = page.locator("#live-channels tr[data-channel='es-ES']")
                 await row.get_by_text("present").wait_for(timeout=30_000)
