@@ -133,7 +133,11 @@ async def test_an_event_from_the_console_to_its_recording(
         await page.get_by_label("Starts", exact=True).fill("2026-12-01T10:00")
         await page.get_by_label("Time zone").fill("Europe/Madrid")
         await page.get_by_label("Language spoken on the floor").fill("en-US")
+        # A new event has its floor only: the organizer adds the channels it needs.
+        assert await page.locator("#channel-1-language").count() == 0
+        await page.get_by_role("button", name="Add an interpreter channel").click()
         await page.locator("#channel-1-language").fill("es-ES")
+        await page.get_by_text("Español · Spanish (Spain)").wait_for()
         await page.get_by_label("Listener cap").fill("0")
         await page.get_by_role("button", name="Create the event").click()
         cap_error = page.locator("#event-cap-error")
@@ -141,7 +145,10 @@ async def test_an_event_from_the_console_to_its_recording(
         assert "greater than or equal to 1" in await cap_error.inner_text()
         assert await page.get_by_label("Listener cap").get_attribute("aria-invalid") == "true"
         await page.get_by_label("Listener cap").fill("")
-        await page.get_by_role("button", name="Add a channel").click()
+        # Fixed, the field is no longer marked wrong.
+        assert await cap_error.inner_text() == ""
+        assert await page.get_by_label("Listener cap").get_attribute("aria-invalid") is None
+        await page.get_by_role("button", name="Add a machine channel").click()
         await page.locator("#channel-2-language").fill("fr-FR")
         assert await page.locator("#channel-2-kind").input_value() == "machine"
         await page.locator("#channel-2-voice").fill("espeak")
@@ -333,8 +340,11 @@ async def test_the_console_by_keyboard_with_labels_and_customers_apart(
         await page.keyboard.type("12012026")
         await page.keyboard.press("ArrowRight")
         await page.keyboard.type("1000A")
-        await tab_to(page, "#channel-1-language")
-        await page.keyboard.type("es-ES")
+        await tab_to(page, "#add-interpreter")
+        await page.keyboard.press("Enter")
+        assert await page.evaluate("document.activeElement.id") == "channel-1-language"
+        await page.keyboard.type("ca-ES")
+        await page.get_by_text("Català · Catalan (Spain)").wait_for()
         await tab_to(page, "button[type=submit]")
         await page.keyboard.press("Enter")
         await page.get_by_role("heading", name="Keyboard only").wait_for()

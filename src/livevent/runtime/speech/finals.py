@@ -23,9 +23,6 @@ log = logging.getLogger(__name__)
 
 Recorder = Callable[[TranscriptSegment], Awaitable[None]]
 
-# A sentence begun more than this before the recordings began was rehearsed, not said live.
-BEFORE_THE_RECORDINGS = 0.5
-
 
 @dataclass
 class TranscriptKeeper:
@@ -33,7 +30,7 @@ class TranscriptKeeper:
     event_id: int
     source: str
     # Media time, and whether it starts a sentence -> seconds since the recordings began
-    # (the transcript's clock); negative: before they began.
+    # (the transcript's clock); negative: before they began (a rehearsal).
     timeline: Callable[[float, bool], float] = lambda media_time, starting: media_time
     # Sequences restart with each live session (a takeover, a restart): the run tells them apart.
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
@@ -45,11 +42,11 @@ class TranscriptKeeper:
         await self._keep(sentence, {language: text})
 
     async def _keep(self, sentence: Sentence, translations: dict[str, str]) -> None:
-        start = self.timeline(sentence.start, True)
-        if start < -BEFORE_THE_RECORDINGS:
-            return  # begun before the event went live: a rehearsal leaves no transcript
-        start = max(0.0, start)
-        end = max(start, self.timeline(sentence.end, False))
+        end = self.timeline(sentence.end, False)
+        if end <= 0:
+            return  # said before the event went live: a rehearsal leaves no transcript
+        # A sentence under way when the event went live is kept: listeners heard its end.
+        start = max(0.0, self.timeline(sentence.start, True))
         segment = TranscriptSegment(
             event_id=self.event_id,
             sequence=sentence.seq,

@@ -99,6 +99,15 @@ export function field(id, label, input, { hint, error = id } = {}) {
   const hintNode = hint ? h("small", { id: `${id}-hint`, class: "muted" }, hint) : null;
   if (hintNode) described.push(hintNode.id);
   input.setAttribute("aria-describedby", described.join(" "));
+  // Fixed, no longer wrong: the field's error goes the moment it is edited.
+  const clear = () => {
+    if (input.getAttribute("aria-invalid") !== "true") return;
+    input.removeAttribute("aria-invalid");
+    const error = document.getElementById(errorId);
+    if (error) error.textContent = "";
+  };
+  input.addEventListener("input", clear);
+  input.addEventListener("change", clear);
   return h(
     "div",
     { class: "form-row" },

@@ -4,7 +4,39 @@ import { api, session } from "/static/console/api.js";
 import { clearProblems, field, h, localInput, say, showProblem } from "/static/console/dom.js";
 import { parseGlossary } from "/static/console/glossary.js";
 
-const LANGUAGES = ["en-US", "en-GB", "es-ES", "fr-FR", "de-DE", "it-IT", "pt-PT", "ca-ES", "gl-ES", "nl-NL"];
+// Offered as you type (any other BCP-47 tag is accepted too); each shown by its names.
+const LANGUAGES = [
+  "en-US", "en-GB", "es-ES", "es-419", "es-MX", "fr-FR", "fr-CA", "de-DE", "it-IT", "pt-PT", "pt-BR",
+  "ca-ES", "gl-ES", "eu-ES", "nl-NL", "pl-PL", "ro-RO", "ru-RU", "uk-UA", "cs-CZ", "sk-SK", "hu-HU",
+  "bg-BG", "hr-HR", "sl-SI", "el-GR", "tr-TR", "sv-SE", "da-DK", "nb-NO", "fi-FI", "et-EE", "lv-LV",
+  "lt-LT", "ar", "he-IL", "fa-IR", "hi-IN", "zh-CN", "zh-TW", "ja-JP", "ko-KR", "id-ID", "vi-VN", "th-TH", "sw",
+];
+
+/** "Català (Catalan, Spain)": the language in its own name, then in the console's. */
+export function languageName(tag) {
+  try {
+    const english = new Intl.DisplayNames(["en"], { type: "language", languageDisplay: "standard" }).of(tag);
+    const base = tag.split("-")[0];
+    const own = new Intl.DisplayNames([base], { type: "language", languageDisplay: "standard" }).of(base);
+    const englishBase = new Intl.DisplayNames(["en"], { type: "language" }).of(base);
+    const ownName = own ? own.charAt(0).toLocaleUpperCase(base) + own.slice(1) : "";
+    return ownName && ownName.toLowerCase() !== englishBase.toLowerCase() ? `${ownName} · ${english}` : english;
+  } catch {
+    return "";
+  }
+}
+
+/** A language input's companion: the name of what was typed, or why it is not one. */
+function nameBeside(input) {
+  const note = h("small", { class: "language-name", "aria-live": "polite" });
+  const show = () => {
+    const tag = input.value.trim();
+    note.textContent = tag ? languageName(tag) || "not a language tag we know: e.g. ca-ES" : "";
+  };
+  input.addEventListener("input", show);
+  show();
+  return note;
+}
 const KINDS = { human: "Interpreter", machine: "Machine" };
 
 function zones() {
@@ -22,7 +54,12 @@ function channelRow(channel, index, sourceInput) {
     disabled: floor,
     autocomplete: "off",
   });
-  if (floor) sourceInput.addEventListener("input", () => (language.value = sourceInput.value));
+  if (floor) {
+    sourceInput.addEventListener("input", () => {
+      language.value = sourceInput.value;
+      language.dispatchEvent(new Event("input"));
+    });
+  }
   const kind = floor
     ? h("input", { value: "Floor (the original)", disabled: true })
     : h(
@@ -71,6 +108,7 @@ function channelRow(channel, index, sourceInput) {
     { class: "channel-row", "data-index": index },
     h("legend", {}, floor ? "Floor channel" : `Channel ${channel.number || "(new)"}`),
     field(`${prefix}-language`, "Language", language, { error: `channels.${index}.language` }),
+    nameBeside(language),
     field(`${prefix}-kind`, "Kind", kind, { error: `channels.${index}.kind` }),
     field(`${prefix}-label`, "Label listeners see", label, { error: `channels.${index}.label` }),
     voiceRow,
@@ -107,16 +145,19 @@ export function editorView(root, event, onSaved) {
   const glossaryInfo = h("small", { class: "muted", "aria-live": "polite" }, event?.glossary?.length ? `${event.glossary.length} terms now.` : "");
   const customer = h("select", {});
   const channels = h("div", { class: "channel-rows" });
-  const addChannel = h("button", { type: "button", class: "secondary" }, "Add a channel");
+  const addInterpreter = h("button", { type: "button", class: "secondary", id: "add-interpreter" }, "Add an interpreter channel");
+  const addChannel = h("button", { type: "button", class: "secondary", id: "add-machine" }, "Add a machine channel");
   const submit = h("button", { type: "submit" }, isNew ? "Create the event" : "Save changes");
   const stale = h("div", { class: "stale", role: "alert", hidden: true });
   let rows = 0;
   const add = (channel) => channels.append(channelRow(channel, rows++, source));
-  for (const channel of event?.channels || [{ kind: "floor" }, { kind: "human", language: "" }]) add(channel);
-  addChannel.addEventListener("click", () => {
-    add({ kind: "machine", language: "" });
-    channels.lastElementChild.querySelector("input").focus();
-  });
+  for (const channel of event?.channels || [{ kind: "floor" }]) add(channel);
+  for (const [button, kind] of [[addInterpreter, "human"], [addChannel, "machine"]]) {
+    button.addEventListener("click", () => {
+      add({ kind, language: "" });
+      channels.lastElementChild.querySelector("input").focus();
+    });
+  }
 
   const form = h(
     "form",
@@ -136,7 +177,7 @@ export function editorView(root, event, onSaved) {
     h(
       "div",
       { class: "grid" },
-      field("event-source", "Language spoken on the floor", source, { error: "source_language", hint: "a BCP-47 tag, e.g. en-US" }),
+      h("div", {}, field("event-source", "Language spoken on the floor", source, { error: "source_language", hint: "type its name or code, e.g. Català or ca-ES" }), nameBeside(source)),
       field("event-cap", "Listener cap", cap, { error: "max_listeners", hint: "empty: the customer's limit" }),
       h("div", { class: "form-row check" }, isPublic, h("label", { for: "event-public" }, "Public: listeners need no token")),
     ),
@@ -144,9 +185,9 @@ export function editorView(root, event, onSaved) {
     glossaryInfo,
     h("h4", {}, "Channels"),
     channels,
-    h("div", { class: "controls" }, addChannel, submit),
+    h("div", { class: "controls" }, addInterpreter, addChannel, submit),
     zones(),
-    h("datalist", { id: "languages" }, LANGUAGES.map((l) => h("option", { value: l }))),
+    h("datalist", { id: "languages" }, LANGUAGES.map((l) => h("option", { value: l, label: languageName(l) }))),
   );
   isPublic.id = "event-public";
   let glossaryEntries = null;
@@ -171,6 +212,11 @@ export function editorView(root, event, onSaved) {
     submitEvent.preventDefault();
     clearProblems(form);
     stale.hidden = true;
+    if (!starts.value) {
+      // The server would say "input should be a valid datetime": say what to do instead.
+      showProblem(form, { detail: "starts_at: pick the day and the time it starts", fields: ["starts_at"] });
+      return;
+    }
     const body = {
       name: name.value.trim(),
       starts_at: starts.value || null,
