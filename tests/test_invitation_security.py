@@ -364,3 +364,44 @@ async def test_a_mail_that_cannot_be_sent_invites_nobody(
     assert people["items"] == []
     async with service.store.database.read() as connection:
         assert await connection.fetch("SELECT code_hash FROM sign_in_links") == []
+
+
+async def test_a_lost_link_is_replaced_by_inviting_again_and_the_old_one_dies(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any]
+) -> None:
+    """Issue 30: re-inviting said "already may interpret", and the person had no way in."""
+    event = acme["event"]
+    spanish = channel_of(event, "es-ES")
+    boss = manager(settings, acme["customer"])
+    asked = {"email": "lost@acme.example", "name": "Lost", "channel": spanish}
+    first = await (await invite(api, boss, event["id"], **asked)).json()
+    again = await invite(api, boss, event["id"], **asked)
+    assert again.status == 201, await again.text()
+    second = await again.json()
+    assert second["delivery"] == "link" and second["link"] != first["link"]
+    assert "no longer works" in second["message"]
+    assert (await spend(api, first["link"])).status == 401  # the old link died
+    assert (await spend(api, second["link"])).status == 200
+    # No password opens an account invitations made, and the refusal says nothing more.
+    login = {"email": "lost@acme.example", "password": "anything at all, 12 chars"}
+    refused = await api.post("/api/auth/token", json=login, headers={"Authorization": ""})
+    assert refused.status == 401
+    assert "wrong email or password" in (await refused.json())["detail"]
+    history = await (await api.get(f"/api/events/{event['id']}/history")).json()
+    assert any("a new link for user" in (row["change"] or "") for row in history["items"])
+
+
+async def test_a_person_with_a_password_is_never_handed_a_link_by_a_reinvitation(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any]
+) -> None:
+    event = acme["event"]
+    spanish = channel_of(event, "es-ES")
+    boss = manager(settings, acme["customer"])
+    asked = {"email": "own@acme.example", "name": "Own", "channel": spanish}
+    invited = await (await invite(api, boss, event["id"], **asked)).json()
+    await accounts_for(settings, service).set_password(invited["user"]["id"], "their own secret!")
+    again = await invite(api, boss, event["id"], **asked)
+    assert again.status in (201, 409), await again.text()
+    if again.status == 201:
+        assert (await again.json())["link"] is None
+    assert (await spend(api, invited["link"])).status == 200  # theirs, not the inviter's

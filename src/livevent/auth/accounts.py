@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, Field
 
-from livevent.auth.passwords import decoy_hash, hash_password, verify_password
+from livevent.auth.passwords import LINK_ONLY, decoy_hash, hash_password, verify_password
 from livevent.auth.signing import issuer_for, verifier_for
 from livevent.auth.tokens import TokenIssuer, TokenVerifier
 from livevent.bus import Bus, keys
@@ -96,6 +96,14 @@ class Accounts:
         password_hash = await hash_password(data.password.get_secret_value())
         return await self.users.create(data, password_hash=password_hash)
 
+    async def create_link_only_user(self, data: UserCreate) -> User:
+        """A person who signs in with invitation links alone (no password opens it)."""
+        return await self.users.create(data, password_hash=LINK_ONLY)
+
+    async def signs_in_by_links_only(self, user: User) -> bool:
+        credentials = await self.users.credentials(user.email)
+        return credentials is not None and credentials.password_hash == LINK_ONLY
+
     async def set_password(self, user_id: int, password: str) -> None:
         await self.users.set_password(user_id, password_hash=await hash_password(password))
 
@@ -130,7 +138,9 @@ class Accounts:
                 retry_after=max(1, int(retry_after)),
             )
         credentials = await self.users.credentials(email)
-        password_hash = credentials.password_hash if credentials else decoy_hash()
+        # No account, or one no password opens: the same work, so timing tells nothing.
+        usable = credentials is not None and credentials.password_hash != LINK_ONLY
+        password_hash = credentials.password_hash if usable and credentials else decoy_hash()
         matches = await verify_password(password_hash, password)
         if credentials is None or not matches or credentials.user.disabled:
             raise Unauthorized(WRONG_CREDENTIALS)

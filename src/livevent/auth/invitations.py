@@ -142,17 +142,26 @@ class Invitations:
         grant = grant_for(event, request.channel)
         await self._count(event.customer_id, "invitations", self.caps.invitations_per_hour)
         user, created = await self._person(event, request)
-        user = await add_grant(self.accounts, self.store, user, grant, actor=actor)
+        # A person invitations made signs in with links only: asked again, they get a new
+        # one (a lost link is no dead end), and the links not yet spent die.
+        by_link = created or await self.accounts.signs_in_by_links_only(user)
+        again = by_link and grant in user.grants
+        if again:
+            await self.links.forget(user_id=user.id, event_id=event.id)
+        else:
+            user = await add_grant(self.accounts, self.store, user, grant, actor=actor)
         try:
             invitation = await self._deliver(
-                event, user, grant, request.channel, created=created, base_url=base_url, actor=actor
+                event, user, grant, request.channel, by_link=by_link, base_url=base_url, actor=actor
             )
         except Unavailable:
-            await self.accounts.revoke(user.id, grant)  # not invited after all: nothing half-done
+            if not again:
+                await self.accounts.revoke(user.id, grant)  # not invited: nothing half-done
             raise
-        await self.store.annotate(
-            event.id, actor=actor, change=f"invited user {user.id} <{user.email}> to {grant}"
-        )
+        change = f"{'a new link for' if again else 'invited'} user {user.id} <{user.email}>"
+        await self.store.annotate(event.id, actor=actor, change=f"{change} to {grant}")
+        if again:
+            invitation.message += " The link made before no longer works."
         return invitation
 
     async def _deliver(
@@ -162,13 +171,13 @@ class Invitations:
         grant: Grant,
         channel: int,
         *,
-        created: bool,
+        by_link: bool,
         base_url: str,
         actor: str,
     ) -> Invitation:
         if self.mailer is not None:
             return await self._mail(event, user, grant, channel, base_url=base_url, actor=actor)
-        if not created:
+        if not by_link:
             # A link would sign its holder in as this person: the inviter gets none.
             return Invitation(
                 user=user,
@@ -308,16 +317,16 @@ class Invitations:
             raise InvalidInput("a new person needs a name", fields=["name"])
         assert request.email is not None
         await self._count(event.customer_id, "new-people", self.caps.new_people_per_hour)
-        # Invited people sign in with links; a password nobody knows keeps the
-        # password door shut until an admin sets one (`livevent user password`).
+        # Invited people sign in with links; the password door stays shut until an
+        # admin sets one (`livevent user password`).
         data = UserCreate(
             email=request.email,
             name=request.name,
             role=Role.SPEAKER,
             customer_id=event.customer_id,
-            password=SecretStr(secrets.token_urlsafe(32)),
+            password=SecretStr(secrets.token_urlsafe(32)),  # the model wants one; never kept
         )
-        return await self.accounts.create_user(data)
+        return await self.accounts.create_link_only_user(data)
 
     @staticmethod
     def _invitable(user: User) -> User:

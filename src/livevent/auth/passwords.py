@@ -15,6 +15,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 
+# The "hash" of an account made by an invitation: no password opens it (none hashes to
+# this), its person signs in with links until an admin sets one (`livevent user password`).
+LINK_ONLY = "!sign-in-links-only"
+
+
 async def hash_password(password: str) -> str:
     return await asyncio.to_thread(_hasher.hash, password)
 
