@@ -197,9 +197,14 @@ async def test_an_event_from_the_console_to_its_recording(
         await page.get_by_label("Their email").fill("ana@interpreters.example")
         await page.get_by_label("Their name").fill("Ana")
         await page.get_by_role("button", name="Invite", exact=True).click()
-        link = await page.get_by_label("Sign-in link").input_value()
-        assert "/signin#code=" in link
+        lost = await page.get_by_label("Sign-in link").input_value()
+        assert "/signin#code=" in lost
         await page.get_by_text("Ana <ana@interpreters.example>").wait_for()
+        # Ana lost it: a new link, and the first one dies.
+        await page.get_by_role("button", name="A new link for Ana").click()
+        await page.get_by_text("The link made before no longer works.").wait_for()
+        link = await page.get_by_label("Sign-in link").input_value()
+        assert link != lost and "/signin#code=" in link
 
         booth = await launch(
             "--use-fake-ui-for-media-stream",
@@ -216,9 +221,11 @@ async def test_an_event_from_the_console_to_its_recording(
             # Before the organizer goes live, the interpreter rehearses: nobody else hears.
             await wait_for(speaker, "document.getElementById('on-air').textContent === 'Rehearsal'")
             await page.get_by_text("Rehearsal: 1 channel with a speaker").wait_for(timeout=30_000)
-            again = await booth[1].new_page()
-            await again.goto(link)
-            await again.get_by_text("not valid").wait_for()  # a link signs in once
+            for spent_or_dead in (link, lost):  # a link signs in once; the lost one never
+                again = await booth[1].new_page()
+                await again.goto(spent_or_dead)
+                await again.get_by_text("not valid").wait_for()
+                await again.close()
 
             async with aiohttp.ClientSession() as http:
                 listener = listening(

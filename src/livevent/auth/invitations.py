@@ -23,6 +23,7 @@ from livevent.auth.grants import add_grant
 from livevent.auth.mail import Mailer
 from livevent.bus import keys
 from livevent.errors import (
+    AlreadyExists,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -146,6 +147,11 @@ class Invitations:
         # one (a lost link is no dead end), and the links not yet spent die.
         by_link = created or await self.accounts.signs_in_by_links_only(user)
         again = by_link and grant in user.grants
+        if grant in user.grants and not by_link:
+            raise AlreadyExists(
+                f"{user.name} already may {_doing(grant)} and signs in with their own"
+                " password: no link is needed"
+            )
         if again:
             await self.links.forget(user_id=user.id, event_id=event.id)
         else:

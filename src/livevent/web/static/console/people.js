@@ -41,9 +41,54 @@ async function renderPeople(list, event) {
         say(response.ok ? `${user.name} can no longer speak at this event.` : "Could not remove them.", response.ok ? "ok" : "error");
         await renderPeople(list, event);
       });
-      return h("li", {}, h("strong", {}, user.name), ` <${user.email}> `, grants.join(", "), " ", remove);
+      // A lost link: a new one, for each place they hold (the old ones stop working).
+      const renew = user.grants
+        .filter((g) => g.event === event.id && ["speak", "interpret"].includes(g.can))
+        .map((g) => {
+          const button = h("button", { type: "button", class: "secondary", "aria-label": `A new link for ${user.name}: ${grantText(event, g)}` }, "New link");
+          button.addEventListener("click", async () => {
+            const body = { user_id: user.id, channel: g.channel ?? floorNumber(event) };
+            const answer = await api(`/api/events/${event.id}/invitations`, { method: "POST", body });
+            if (!answer.ok) say(answer.detail, "error");
+            else showInvitation(list.parentElement.querySelector(".invitation"), answer.data);
+          });
+          return button;
+        });
+      return h("li", {}, h("strong", {}, user.name), ` <${user.email}> `, grants.join(", "), " ", ...renew, " ", remove);
     }),
   );
+}
+
+function floorNumber(event) {
+  return event.channels.find((c) => c.kind === "floor")?.number ?? 1;
+}
+
+/** What an invitation gave: a link to hand over (with a copy button), or what happened. */
+function showInvitation(result, invitation) {
+  if (invitation.delivery !== "link") {
+    // Mailed to them, or an account they already sign in with: the console holds no link.
+    result.replaceChildren(h("p", {}, invitation.message));
+  } else {
+    const link = h("input", { id: "invite-link", value: invitation.link, readonly: true, class: "link" });
+    const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
+    copy.addEventListener("click", async () => {
+      link.select();
+      try {
+        await navigator.clipboard.writeText(invitation.link);
+        say("Link copied.", "ok");
+      } catch {
+        say("Select the link and copy it yourself.", "info");
+      }
+    });
+    result.replaceChildren(
+      h("p", {}, `${invitation.message} It works until ${new Date(invitation.expires_at).toLocaleString()}.`),
+      h("label", { for: "invite-link" }, "Sign-in link"),
+      link,
+      copy,
+    );
+  }
+  result.hidden = false;
+  (result.querySelector("#invite-link") || result).focus();
 }
 
 function inviteForm(event, list, result) {
@@ -81,33 +126,9 @@ function inviteForm(event, list, result) {
       showProblem(form, answer.problem);
       return;
     }
-    const invitation = answer.data;
-    if (invitation.delivery !== "link") {
-      // Mailed to them, or an account they already sign in with: the console holds no link.
-      result.replaceChildren(h("p", {}, invitation.message));
-    } else {
-      const link = h("input", { id: "invite-link", value: invitation.link, readonly: true, class: "link" });
-      const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
-      copy.addEventListener("click", async () => {
-        link.select();
-        try {
-          await navigator.clipboard.writeText(invitation.link);
-          say("Link copied.", "ok");
-        } catch {
-          say("Select the link and copy it yourself.", "info");
-        }
-      });
-      result.replaceChildren(
-        h("p", {}, `${invitation.message} It works until ${new Date(invitation.expires_at).toLocaleString()}.`),
-        h("label", { for: "invite-link" }, "Sign-in link"),
-        link,
-        copy,
-      );
-    }
-    result.hidden = false;
+    showInvitation(result, answer.data);
     email.value = "";
     name.value = "";
-    (result.querySelector("#invite-link") || result).focus();
     await renderPeople(list, event);
   });
   return form;
