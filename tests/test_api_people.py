@@ -268,6 +268,9 @@ async def test_links_carry_qr_codes_of_the_public_address(
         f"{base}/listen/{event['id']}?channel={c['language']}" for c in event["channels"]
     ]
     assert all(link["qr"].startswith("data:image/svg+xml") for link in links["listen"])
+    # One link for everyone: the page picks each listener's language.
+    assert links["everyone"]["url"] == f"{base}/listen/{event['id']}"
+    assert links["everyone"]["qr"].startswith("data:image/svg+xml")
     # Machine channels have nobody to speak on them.
     assert [s["language"] for s in links["speak"]] == ["en-US", "es-ES"]
 

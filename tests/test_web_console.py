@@ -361,11 +361,14 @@ async def test_the_console_by_keyboard_with_labels_and_customers_apart(
             await page.screenshot(
                 path=screenshot_dir(tmp_path) / f"console-{scheme}.png", full_page=True
             )
-        # A phone's camera reads the QR code as the listener link beside it.
-        first_qr = page.locator(".qr-codes li").first
-        shown = await first_qr.locator(".url").inner_text()
-        assert read_qr(await first_qr.locator("img").screenshot()) == shown
-        assert shown.endswith("?channel=en-US")
+        # A phone's camera reads each QR code as the listener link beside it: first the
+        # one for every language, then each channel's.
+        for index, ending in ((0, "/listen/"), (1, "?channel=en-US")):
+            qr = page.locator(".qr-codes li").nth(index)
+            shown = await qr.locator(".url").inner_text()
+            assert read_qr(await qr.locator("img").screenshot()) == shown
+            assert ending in shown and (index or shown.rsplit("/", 1)[1].isdigit()), shown
+            assert await qr.get_by_role("button", name="Copy").is_visible()
         # Printed, the links section alone: QR codes to put on a door or a seat.
         await page.evaluate("document.body.classList.add('printing-links')")
         await page.emulate_media(media="print", color_scheme="light")

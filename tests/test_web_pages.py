@@ -128,6 +128,25 @@ async def test_listener_page_shows_captions_and_plays_audio(
         await playwright.stop()
 
 
+async def test_the_link_for_every_language_opens_each_listeners_own(
+    server: TestServer, live: LiveSession
+) -> None:
+    """One link on the door: a Catalan phone lands on Catalan, a Swedish one (no Swedish
+    here) on the floor; both can still pick."""
+    playwright, browser = await launch()
+    try:
+        for locale, landed in (("ca-ES", "Català"), ("sv-SE", "English")):
+            page = await browser.new_page(viewport=PHONE, locale=locale)
+            await page.goto(str(server.make_url(f"/listen/{live.event_id}")))
+            await wait_for(page, "stats && stats.status === 'LIVE'")
+            await page.get_by_role("radio", name=landed).wait_for()
+            assert await page.get_by_role("radio", name=landed).is_checked(), locale
+            await page.close()
+    finally:
+        await browser.close()
+        await playwright.stop()
+
+
 async def test_listener_page_says_when_the_event_ends_and_reconnects(
     server: TestServer, runtime: LiveRuntime, live: LiveSession
 ) -> None:

@@ -40,6 +40,10 @@ class SpeakLink(BaseModel):
 class EventLinks(BaseModel):
     event: int
     public: bool
+    everyone: ListenLink = Field(
+        description="one link for every listener: the page opens the channel in the"
+        " listener's own language when the event has it, and lets them pick"
+    )
     listen: list[ListenLink]
     speak: list[SpeakLink]
 
@@ -68,7 +72,11 @@ def event_links(event: Event, base: str) -> EventLinks:
         for channel in event.channels
         if channel.kind is not ChannelKind.MACHINE
     ]
-    return EventLinks(event=event.id, public=event.public, listen=listen, speak=speak)
+    url = f"{base}/listen/{event.id}"
+    everyone = ListenLink(language="*", label="every language", url=url, qr=qr_svg(url))
+    return EventLinks(
+        event=event.id, public=event.public, everyone=everyone, listen=listen, speak=speak
+    )
 
 
 @table.add(

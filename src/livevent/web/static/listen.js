@@ -214,6 +214,17 @@ setInterval(showLag, 10000);
 
 $("banner-close").addEventListener("click", () => ($("banner").hidden = true));
 
+function preferredChannel(channels) {
+  const wanted = (navigator.languages?.length ? navigator.languages : [navigator.language]).map((t) => t.toLowerCase());
+  const tags = channels.map((c) => c.language.toLowerCase());
+  for (const tag of wanted) if (tags.includes(tag)) return channels[tags.indexOf(tag)].language;
+  for (const tag of wanted) {
+    const found = tags.findIndex((t) => t.split("-")[0] === tag.split("-")[0]);
+    if (found >= 0) return channels[found].language;
+  }
+  return "";
+}
+
 function switchTo(language) {
   state.channel = language;
   captions.clear();
@@ -275,6 +286,8 @@ $("captions-only").addEventListener("change", (e) => {
       $("event-name").textContent = info.name;
       document.title = `${info.name} · livevent`;
       setStatus(info.status === "LIVE" ? "LIVE" : info.status);
+      // One link for everyone: each listener starts in their own language if it is here.
+      if (!state.channel) state.channel = preferredChannel(info.channels);
       renderChannels(info.channels, state.channel || info.channels[0]?.language);
     } else {
       const problem = await response.json().catch(() => ({}));
