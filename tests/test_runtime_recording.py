@@ -97,6 +97,29 @@ async def test_every_channel_is_recorded_in_step_with_the_live_time(
     assert loudest(parts["es-ES"].path) < 100  # nobody interpreted: silence
 
 
+async def test_a_machine_channel_nobody_listens_to_is_recorded_speaking(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    """Issue 30: its transcript was complete but its recording silent (a channel nobody
+    listens to paused its voice). The archive holds what each channel said."""
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    session = await runtime.start(event_id)
+    speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    assert (await speaker.receive_json())["type"] == "ready"
+    speech = speech_pcm("Good morning everyone, and welcome to our meeting.", "en-us", tmp_path)
+    for offset in range(0, len(speech), 3200):  # a microphone's pace: 100 ms every 100 ms
+        await speaker.send_bytes(speech[offset : offset + 3200])
+        await _pace(0.1)
+    assert session.channels["es-ES"].hub.listeners == {}  # nobody listens to Spanish
+    await speaker.send_json({"type": "end", "end_event": True})
+    await asyncio.wait_for(session.ended.wait(), 120)
+    parts = {p.language: p for p in list_parts(runtime.settings.recordings_dir, event_id)}
+    assert loudest(parts["es-ES"].path) > 3000  # the machine's Spanish is in it
+
+
 async def _pace(seconds: float) -> None:
     """Time passing in a live event (a microphone's pace), not a synchronisation."""
     await asyncio.sleep(seconds)

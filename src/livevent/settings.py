@@ -92,7 +92,10 @@ class Settings(BaseSettings):
         5.0, ge=0, description="seconds an event config lives in each process's own cache"
     )
     channel_idle_pause: float = Field(
-        30.0, ge=0, description="seconds without listeners before a channel's pipeline pauses"
+        30.0,
+        ge=0,
+        description="seconds without listeners before a channel's pipeline pauses (unless it"
+        " is recorded: the recording holds what it said)",
     )
     spool_dir: Path = Field(
         default_factory=lambda: data_dir() / "spool",

@@ -61,7 +61,10 @@ class ChannelHost:
         self._notify(language)
 
     def is_paused(self, language: str) -> bool:
-        return self.channels[language].paused
+        # A recorded channel keeps working: its recording holds what it said, listened
+        # to or not (the recorder hears the hub as a listener would).
+        state = self.channels[language]
+        return state.paused and state.hub.recorder is None
 
     def has_listeners(self, language: str) -> bool:
         return bool(self.channels[language].hub.listeners)

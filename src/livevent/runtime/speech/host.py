@@ -39,7 +39,7 @@ class PipelineHost(Protocol):
         """A relayed channel translates this interpreter's channel now (None: the floor)."""
 
     def is_paused(self, language: str) -> bool:
-        """Nobody has listened to the channel for a while: do no work for it."""
+        """Nobody has listened to the channel for a while, nor records it: do no work."""
 
     def has_listeners(self, language: str) -> bool: ...
 
