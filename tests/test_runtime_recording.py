@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 from livevent.auth import Role, TokenIssuer
 from livevent.bus import MemoryBus
 from livevent.cli import app as cli_app
+from livevent.events.exports import export
 from livevent.events.recordings import list_parts
 from livevent.model import ChannelKind, ChannelSpec, CustomerCreate
 from livevent.runtime import LiveRuntime
@@ -118,6 +120,72 @@ async def test_a_machine_channel_nobody_listens_to_is_recorded_speaking(
     await asyncio.wait_for(session.ended.wait(), 120)
     parts = {p.language: p for p in list_parts(runtime.settings.recordings_dir, event_id)}
     assert loudest(parts["es-ES"].path) > 3000  # the machine's Spanish is in it
+
+
+def loud_frames(path: Path) -> list[bool]:
+    """Each 20 ms of a recording: whether it sounds (above a murmur)."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+    samples = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(audio=0):
+            samples.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
+    pcm = np.concatenate(samples)
+    frames = pcm[: len(pcm) // 320 * 320].reshape(-1, 320)
+    return [bool(loud) for loud in np.abs(frames.astype(np.int32)).max(axis=1) > 1500]
+
+
+def srt_cues(srt: str) -> list[tuple[float, float]]:
+    def seconds(clock: str) -> float:
+        hours, minutes, rest = clock.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(rest.replace(",", "."))
+
+    found = re.findall(r"(\d\d:\d\d:\d\d,\d{3}) --> (\d\d:\d\d:\d\d,\d{3})", srt)
+    return [(seconds(start), seconds(end)) for start, end in found]
+
+
+async def test_each_channels_srt_lines_up_with_its_recording(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    """Issue 30's goal: a machine channel speaks each sentence a little after the floor;
+    its SRT must say when it did, within 0.5 s, or subtitles beside its recording are
+    early. Played side by side: each cue starts where its speech starts, and speech
+    sounds inside the cues."""
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    session = await runtime.start(event_id)
+    speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    assert (await speaker.receive_json())["type"] == "ready"
+    said = [
+        "Good morning everyone, and welcome to our annual meeting.",
+        "This year we opened a new library in the city centre.",
+        "Thank you very much for coming today.",
+    ]
+    speech = b"".join(speech_pcm(text, "en-us", tmp_path) + bytes(32000) for text in said)
+    for offset in range(0, len(speech), 3200):  # a microphone's pace: 100 ms every 100 ms
+        await speaker.send_bytes(speech[offset : offset + 3200])
+        await _pace(0.1)
+    await speaker.send_json({"type": "end", "end_event": True})
+    await asyncio.wait_for(session.ended.wait(), 120)
+    assert runtime.service is not None
+    segments = await runtime.service.transcript(event_id)
+    parts = {p.language: p for p in list_parts(runtime.settings.recordings_dir, event_id)}
+    for language in ("en-US", "es-ES"):
+        cues = srt_cues(export(segments, "srt", language))
+        assert len(cues) >= 2, (language, cues)
+        loud = loud_frames(parts[language].path)
+        covered = [False] * len(loud)
+        for start, end in cues:
+            # Each cue's speech begins within 0.5 s of it...
+            first = int(start * 50)
+            assert any(loud[first : first + 25]), (language, start, "silent at its start")
+            for index in range(max(0, first - 25), min(len(loud), int(end * 50) + 25)):
+                covered[index] = True
+        # ...and the channel sounds nowhere a cue (give or take 0.5 s) does not say so.
+        stray = [i / 50 for i, sounds in enumerate(loud) if sounds and not covered[i]]
+        print(f"{language}: cues {cues}; sounding outside them: {len(stray)} frames")
+        assert len(stray) <= sum(loud) * 0.02, (language, stray[:10], cues)
 
 
 async def _pace(seconds: float) -> None:

@@ -45,30 +45,38 @@ def text_of(segment: TranscriptSegment, language: str | None) -> str | None:
 
 def _lines(
     segments: list[TranscriptSegment], language: str | None
-) -> list[tuple[TranscriptSegment, str]]:
+) -> list[tuple[TranscriptSegment, str, tuple[float, float]]]:
+    """Each segment with text in `language`: the segment, the text, and when it was heard."""
     found = [(s, text_of(s, language)) for s in segments]
-    return [(s, text) for s, text in found if text]
+    return [(s, text, times_of(s, language)) for s, text in found if text]
+
+
+def times_of(segment: TranscriptSegment, language: str | None) -> tuple[float, float]:
+    """When the segment was heard in `language`: when its channel spoke it, where known
+    (a machine channel speaks a little after the floor), else the source's times."""
+    if language is not None and language in segment.timings:
+        return segment.timings[language]
+    return segment.start_seconds, segment.end_seconds
 
 
 def to_srt(segments: list[TranscriptSegment], language: str | None = None) -> str:
     blocks = [
-        f"{index}\n{_clock(s.start_seconds, ',')} --> {_clock(s.end_seconds, ',')}\n"
-        f"{cue_text(text)}\n"
-        for index, (s, text) in enumerate(_lines(segments, language), start=1)
+        f"{index}\n{_clock(start, ',')} --> {_clock(end, ',')}\n{cue_text(text)}\n"
+        for index, (_, text, (start, end)) in enumerate(_lines(segments, language), start=1)
     ]
     return "\n".join(blocks)
 
 
 def to_vtt(segments: list[TranscriptSegment], language: str | None = None) -> str:
     blocks = [
-        f"{_clock(s.start_seconds, '.')} --> {_clock(s.end_seconds, '.')}\n{vtt_cue_text(text)}\n"
-        for s, text in _lines(segments, language)
+        f"{_clock(start, '.')} --> {_clock(end, '.')}\n{vtt_cue_text(text)}\n"
+        for _, text, (start, end) in _lines(segments, language)
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)
 
 
 def to_txt(segments: list[TranscriptSegment], language: str | None = None) -> str:
-    return "".join(f"{' '.join(text.split())}\n" for _, text in _lines(segments, language))
+    return "".join(f"{' '.join(text.split())}\n" for _, text, _ in _lines(segments, language))
 
 
 def to_json(segments: list[TranscriptSegment], language: str | None = None) -> str:
@@ -76,9 +84,9 @@ def to_json(segments: list[TranscriptSegment], language: str | None = None) -> s
         items = [s.model_dump(mode="json") for s in segments]
     else:
         items = [
-            {"sequence": s.sequence, "start": s.start_seconds, "end": s.end_seconds,
-             "language": language, "text": text}
-            for s, text in _lines(segments, language)
+            {"sequence": s.sequence, "start": start, "end": end, "language": language,
+             "text": text}
+            for s, text, (start, end) in _lines(segments, language)
         ]  # fmt: skip
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 

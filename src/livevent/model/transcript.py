@@ -25,6 +25,12 @@ class TranscriptSegment(BaseModel):
     translations: dict[LanguageTag, str] = Field(
         default_factory=dict, max_length=MAX_CHANNELS, description="language -> text"
     )
+    timings: dict[LanguageTag, tuple[float, float]] = Field(
+        default_factory=dict,
+        max_length=MAX_CHANNELS,
+        description="language -> [start, end]: when that channel spoke its translation"
+        " (seconds on the recordings' clock); absent, with the source's times",
+    )
     start_seconds: float = Field(
         ge=0,
         le=1e7,

@@ -8,10 +8,11 @@ from livevent.errors import NotFound
 from livevent.model import TranscriptSegment
 from livevent.store.database import Database
 
-# The stored translations with the new ones laid over them, in each dialect's JSON.
-_MERGE_TRANSLATIONS = {
-    "postgresql": "transcript_segments.translations || EXCLUDED.translations",
-    "sqlite": "json_patch(transcript_segments.translations, excluded.translations)",
+# The stored translations (and timings) with the new ones laid over them, in each
+# dialect's JSON.
+_MERGE = {
+    "postgresql": "transcript_segments.{0} || EXCLUDED.{0}",
+    "sqlite": "json_patch(transcript_segments.{0}, excluded.{0})",
 }
 
 
@@ -26,13 +27,15 @@ class TranscriptRecords:
         With a key the write is idempotent: the same key again stores nothing new but
         the translations it carries (each channel's arrives as that channel has it).
         """
-        merged = _MERGE_TRANSLATIONS[self.database.dialect]
+        merge = _MERGE[self.database.dialect]
         async with self.database.write() as connection:
             await connection.execute(
                 "INSERT INTO transcript_segments (event_id, sequence, language, text,"
-                " translations, start_seconds, end_seconds, spoken_at, segment_key)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                " ON CONFLICT (event_id, segment_key) DO UPDATE SET translations = " + merged,
+                " translations, start_seconds, end_seconds, spoken_at, segment_key, timings)"
+                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+                " ON CONFLICT (event_id, segment_key) DO UPDATE SET"
+                f" translations = {merge.format('translations')},"
+                f" timings = {merge.format('timings')}",
                 segment.event_id,
                 segment.sequence,
                 segment.language,
@@ -42,13 +45,14 @@ class TranscriptRecords:
                 segment.end_seconds,
                 segment.spoken_at,
                 segment.key,
+                {language: list(span) for language, span in segment.timings.items()},
             )
 
     async def transcript(self, event_id: int) -> list[TranscriptSegment]:
         async with self.database.read() as connection:
             rows = await connection.fetch(
                 "SELECT event_id, sequence, segment_key AS key, language, text, translations,"
-                " start_seconds, end_seconds, spoken_at FROM transcript_segments"
+                " timings, start_seconds, end_seconds, spoken_at FROM transcript_segments"
                 " WHERE event_id = $1 ORDER BY spoken_at, id",
                 event_id,
             )
@@ -60,7 +64,8 @@ class TranscriptRecords:
         segments = []
         for row in rows:
             data = dict(row)
-            if isinstance(data["translations"], str):
-                data["translations"] = json.loads(data["translations"])
+            for column in ("translations", "timings"):
+                if isinstance(data[column], str):
+                    data[column] = json.loads(data[column])
             segments.append(TranscriptSegment.model_validate(data))
         return segments

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,13 +15,11 @@ from livevent.model import Channel
 from livevent.runtime.engines import Engines
 from livevent.runtime.speech.channel_engines import ChannelEngines, engines_for
 from livevent.runtime.speech.host import PipelineHost
-from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
+from livevent.runtime.speech.interpreter import ChannelInterpreter, Keep, Mode
 from livevent.runtime.speech.player import ChannelPlayer
 from livevent.runtime.speech.timing import MediaClock
 
 log = logging.getLogger(__name__)
-
-Keep = Callable[[Sentence, str, str], Awaitable[None]]
 
 
 @dataclass

@@ -32,16 +32,36 @@ class TranscriptKeeper:
     # Media time, and whether it starts a sentence -> seconds since the recordings began
     # (the transcript's clock); negative: before they began (a rehearsal).
     timeline: Callable[[float, bool], float] = lambda media_time, starting: media_time
+    # Monotonic time -> seconds since the recordings began.
+    recording_time: Callable[[float], float] = lambda moment: moment
     # Sequences restart with each live session (a takeover, a restart): the run tells them apart.
     run: str = field(default_factory=lambda: uuid.uuid4().hex[:16])
 
     async def sentence(self, sentence: Sentence) -> None:
         await self._keep(sentence, {})
 
-    async def translation(self, sentence: Sentence, language: str, text: str) -> None:
-        await self._keep(sentence, {language: text})
+    async def translation(
+        self,
+        sentence: Sentence,
+        language: str,
+        text: str,
+        spoken: tuple[float, float] | None = None,
+        /,
+    ) -> None:
+        """A channel's translation; with `spoken` (monotonic), when that channel said it,
+        so that its SRT lines up with its recording rather than the floor's."""
+        timings = {}
+        if spoken is not None:
+            began, ended = (max(0.0, round(self.recording_time(t), 3)) for t in spoken)
+            timings[language] = (began, max(began, ended))
+        await self._keep(sentence, {language: text}, timings)
 
-    async def _keep(self, sentence: Sentence, translations: dict[str, str]) -> None:
+    async def _keep(
+        self,
+        sentence: Sentence,
+        translations: dict[str, str],
+        timings: dict[str, tuple[float, float]] | None = None,
+    ) -> None:
         end = self.timeline(sentence.end, False)
         if end <= 0:
             return  # said before the event went live: a rehearsal leaves no transcript
@@ -54,6 +74,7 @@ class TranscriptKeeper:
             language=self.source,
             text=sentence.text,
             translations=translations,
+            timings=timings or {},
             start_seconds=round(start, 3),
             end_seconds=round(end, 3),
             spoken_at=datetime.now(UTC),

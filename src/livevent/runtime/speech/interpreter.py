@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 from livevent.errors import LiveventError
 from livevent.model import GlossaryEntry
@@ -27,6 +27,7 @@ from livevent.runtime.speech.agreement import SentenceSoFar
 from livevent.runtime.speech.glossary import translate_with_glossary
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.player import ChannelPlayer
+from livevent.runtime.speech.spoken import Played, SpokenSpans
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND, Phrase, Word, join
 from livevent.runtime.speech.timing import MediaClock
 from livevent.runtime.speech.units import Unit
@@ -57,11 +58,26 @@ class Sentence(Phrase):
     seq: int = 0
 
 
+class Keep(Protocol):
+    """Records a sentence's translation into `language`; with `spoken`, when the channel
+    said it (first and last monotonic moments)."""
+
+    def __call__(
+        self,
+        sentence: Sentence,
+        language: str,
+        text: str,
+        spoken: tuple[float, float] | None = None,
+        /,
+    ) -> Awaitable[None]: ...
+
+
 @dataclass(slots=True)
 class _Held:
     pcm: bytes
     heard_at: float
     ended_at: float
+    done: Played
 
 
 @dataclass
@@ -76,8 +92,9 @@ class ChannelInterpreter:
     clock: MediaClock
     voice: str | None = None
     glossary: list[GlossaryEntry] = field(default_factory=list)
-    # Records a final translation (on disk) before its caption is shown.
-    keep: Callable[[Sentence, str, str], Awaitable[None]] | None = None
+    # Records a final translation (on disk) before its caption is shown; again with
+    # when the channel spoke it (monotonic), once it did.
+    keep: Keep | None = None
     _queue: asyncio.Queue[Callable[[], Awaitable[None]]] = field(default_factory=asyncio.Queue)
     _so_far: SentenceSoFar = field(default_factory=SentenceSoFar)
     _units: deque[tuple[Unit, int]] = field(default_factory=deque)  # handed over, not done
@@ -86,6 +103,16 @@ class ChannelInterpreter:
     _preview_queued: bool = False
     _working: bool = False
     corrections: int = 0  # sentences whose final translation differs from what was said
+    spans: SpokenSpans[Sentence] = field(init=False)
+
+    def __post_init__(self) -> None:
+        keep = self.keep
+
+        async def spoken(sentence: Sentence, text: str, span: tuple[float, float]) -> None:
+            if keep is not None:
+                await keep(sentence, self.language, text, span)
+
+        self.spans = SpokenSpans(spoken if keep else None, self._queue.put_nowait)
 
     # -- what the pipeline hands over (never blocks it) -------------------------------
 
@@ -138,7 +165,9 @@ class ChannelInterpreter:
 
     async def _speak_held(self) -> None:
         for held in self._held:
-            self.player.enqueue(held.pcm, held.heard_at, held.ended_at, may_skip=False)
+            self.player.enqueue(
+                held.pcm, held.heard_at, held.ended_at, may_skip=False, done=held.done
+            )
         self._held.clear()
 
     async def _translate(self, text: str) -> str:
@@ -227,7 +256,7 @@ class ChannelInterpreter:
         assert so_far.start is not None
         self._caption(seq, f"{said} {rest}".strip(), said or None, so_far.start, unit.end)
         if words:
-            await self._say(" ".join(words), since, unit.end)
+            await self._say(" ".join(words), since, unit.end, seq)
 
     def _lookahead(self, unit: Unit, seq: int) -> list[Word]:
         """The sentence's words heard after `unit`: units waiting here, then the latest
@@ -238,13 +267,18 @@ class ChannelInterpreter:
             words += [w for w in self._preview[0] if w.start >= edge - 0.05]
         return words
 
-    async def _say(self, text: str, start: float, end: float) -> None:
-        """Speak `text`, the translation of the source from `start` to `end` (media time)."""
+    async def _say(self, text: str, start: float, end: float, seq: int) -> None:
+        """Speak `text`, the translation of the source from `start` to `end` (media time),
+        a piece of sentence `seq`."""
         pcm = await self._speak(text, max(0.0, end - start))
         if pcm is not None:
             heard_at = self.clock.wall((start + end) / 2)
             self.player.enqueue(
-                pcm, heard_at, self.clock.wall(end), may_skip=self.mode == "simultaneous"
+                pcm,
+                heard_at,
+                self.clock.wall(end),
+                may_skip=self.mode == "simultaneous",
+                done=self.spans.piece(seq),
             )
 
     async def _finish_sentence(self, sentence: Sentence) -> None:
@@ -271,11 +305,14 @@ class ChannelInterpreter:
             rest = so_far.rest(translated)
             if rest:
                 since = so_far.said_until if so_far.said_until is not None else sentence.start
-                await self._say(" ".join(rest), since, sentence.end)
+                await self._say(" ".join(rest), since, sentence.end, sentence.seq)
+            self.spans.final(sentence.seq, sentence, translated)
             return
         pcm = await self._speak(translated)
         if pcm is not None:
             heard_at = self.clock.wall((sentence.start + sentence.end) / 2)
-            self._held.append(_Held(pcm, heard_at, self.clock.wall(sentence.end)))
-            if sum(len(h.pcm) for h in self._held) / BYTES_PER_SECOND > HOLD_AT_MOST:
-                await self._speak_held()  # a speaker who never pauses is still heard
+            done = self.spans.piece(sentence.seq)
+            self._held.append(_Held(pcm, heard_at, self.clock.wall(sentence.end), done))
+        self.spans.final(sentence.seq, sentence, translated)
+        if sum(len(h.pcm) for h in self._held) / BYTES_PER_SECOND > HOLD_AT_MOST:
+            await self._speak_held()  # a speaker who never pauses is still heard

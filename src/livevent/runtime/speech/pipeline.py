@@ -17,11 +17,11 @@ from typing import Any
 from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind
 from livevent.runtime.engines import Engines
-from livevent.runtime.speech.booths import BoothSet, Keep
+from livevent.runtime.speech.booths import BoothSet
 from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.finals import Recorder, TranscriptKeeper
 from livevent.runtime.speech.host import PipelineHost
-from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode
+from livevent.runtime.speech.interpreter import ChannelInterpreter, Keep, Mode
 from livevent.runtime.speech.recognition import Recognition
 from livevent.runtime.speech.stats import pipeline_stats
 from livevent.runtime.speech.timing import MediaClock
@@ -76,7 +76,13 @@ class MachinePipeline(Recognition):
             # The origin is read at each sentence: going live after a rehearsal moves it.
             return clock.wall(media_time, starting=starting) - self.origin
 
-        return TranscriptKeeper(self.record, host.event_id, language, timeline=on_recording)
+        return TranscriptKeeper(
+            self.record,
+            host.event_id,
+            language,
+            timeline=on_recording,
+            recording_time=lambda moment: moment - self.origin,
+        )
 
     def _keep_for(self, origin: str) -> Keep | None:
         """Where a booth translating `origin` writes its translations: that transcript."""

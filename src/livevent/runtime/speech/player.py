@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from livevent.runtime.media.audio import SAMPLE_RATE, frames_of
 from livevent.runtime.speech.host import PipelineHost
+from livevent.runtime.speech.spoken import Played
 from livevent.runtime.speech.timing import RollingMedian
 
 FRAME_SECONDS = 0.02
@@ -41,6 +42,8 @@ class Speech:
     heard_at: float  # monotonic time the middle of the source was heard
     ended_at: float  # monotonic time the source ended
     queued_at: float = field(default_factory=time.monotonic)
+    # Told when it is played (first frame, last frame's end) or skipped (None, None).
+    done: Played | None = None
 
 
 @dataclass
@@ -77,14 +80,23 @@ class ChannelPlayer:
         return next((rate for limit, rate in steps if backlog < limit), 1.5)
 
     def enqueue(
-        self, pcm: bytes, heard_at: float, ended_at: float, *, may_skip: bool = True
+        self,
+        pcm: bytes,
+        heard_at: float,
+        ended_at: float,
+        *,
+        may_skip: bool = True,
+        done: Played | None = None,
     ) -> None:
         """Queue speech; with `may_skip` (simultaneous), a backlog past SKIP_AFTER drops the
-        oldest; consecutive speech is all said, however long it takes."""
-        self.queue.append(Speech(pcm, heard_at, ended_at))
+        oldest; consecutive speech is all said, however long it takes. `done` hears when
+        it is played, or that it was skipped."""
+        self.queue.append(Speech(pcm, heard_at, ended_at, done=done))
         while may_skip and self.backlog() > SKIP_AFTER and len(self.queue) > 1:
-            self.queue.popleft()
+            skipped = self.queue.popleft()
             self.metrics.skipped += 1
+            if skipped.done is not None:
+                skipped.done(None, None)
         self.metrics.backlog_seconds = self.backlog()
         self.wake.set()
 
@@ -112,6 +124,8 @@ class ChannelPlayer:
             self.host.speak(self.language, frame)
             if index == 0:
                 now = time.monotonic()
+                if speech.done is not None:
+                    speech.done(now, now + len(frames) * FRAME_SECONDS)
                 self.metrics.first_audio_ms = (now - speech.ended_at) * 1000
                 self.metrics.ear_voice_span.add(now - speech.heard_at, now)
                 self.metrics.ear_voice_spans.append(now - speech.heard_at)
