@@ -23,6 +23,10 @@ def channel_info(channel: Channel) -> ChannelInfo:
     )
 
 
+# A machine channel quiet for less than this between two sentences is still on air.
+ON_AIR_LINGER = 3.0
+
+
 @dataclass(slots=True)
 class ChannelState:
     hub: ChannelHub
@@ -31,6 +35,7 @@ class ChannelState:
     idle_since: float | None = field(default_factory=time.monotonic)
     paused: bool = True
     playing: bool = False  # a machine channel speaking a translation
+    quiet_since: float = float("-inf")  # when it last stopped speaking (monotonic)
     problem: str | None = None  # why a machine channel cannot run
     note: str | None = None  # a machine channel that runs captions only, and why
     warning: str | None = None  # a machine channel whose voice is hard to follow
@@ -66,7 +71,8 @@ class ChannelState:
             if self.paused:
                 return "paused"
             # Captions only: on air whenever the pipeline runs, there is no voice to wait for.
-            return "live" if self.playing or self.note else "waiting"
+            lingering = time.monotonic() - self.quiet_since < ON_AIR_LINGER
+            return "live" if self.playing or lingering or self.note else "waiting"
         if self.paused:
             return "paused"
         return "live" if self.speaker is not None and not self.muted else "waiting"

@@ -3,7 +3,10 @@ captions, speech flushed, a channel's state and what listeners are told of it.""
 
 from __future__ import annotations
 
-from livevent.runtime.live.channels import ChannelState
+import asyncio
+import time
+
+from livevent.runtime.live.channels import ON_AIR_LINGER, ChannelState
 from livevent.runtime.wire import Announcement, BoothNote, Caption
 
 
@@ -41,8 +44,23 @@ class ChannelHost:
 
     def set_playing(self, language: str, playing: bool) -> None:
         """A machine channel started or finished speaking a translation."""
-        self.channels[language].playing = playing
-        self._notify(language)
+        state = self.channels[language]
+        was = state.on_air(machine_ready=True)
+        state.playing = playing
+        if not playing:
+            # Between two sentences of continuous speech the channel is still on air:
+            # listeners are told it waits only if it stays quiet (it flipped every 1-2 s).
+            state.quiet_since = time.monotonic()
+            loop = asyncio.get_running_loop()
+            loop.call_later(ON_AIR_LINGER + 0.05, self._notify_if_changed, language, was)
+            return
+        if was != state.on_air(machine_ready=True):
+            self._notify(language)
+
+    def _notify_if_changed(self, language: str, was: str) -> None:
+        state = self.channels.get(language)
+        if state is not None and state.on_air(machine_ready=True) != was:
+            self._notify(language)
 
     def set_problem(self, language: str, problem: str) -> None:
         """A machine channel cannot run, and says why."""

@@ -98,6 +98,7 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
                 "kind": state.channel.kind.value,
                 "state": session.channel_state(language),
                 "speaker": state.speaker is not None,
+                "standby": state.booth.waiting,  # booth partners ready to take over
                 "listeners": audience(state),
                 "staff": len(state.hub.listeners) - audience(state),
                 "warning": state.warning,

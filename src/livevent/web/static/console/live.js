@@ -96,8 +96,9 @@ export function liveView(box, event) {
         if (channel.kind === "machine") {
           history.lag[channel.language] = [...(history.lag[channel.language] || []), c.evs_s != null ? Number(Number(c.evs_s).toFixed(2)) : null].slice(-KEEP);
         }
+        const standby = Number(c.standby) ? ` (${c.standby} standing by)` : "";
         const speaker =
-          channel.kind === "machine" ? "machine" : Number(c.machine) ? "machine (standing in)" : Number(c.speaker) ? "present" : "nobody";
+          (channel.kind === "machine" ? "machine" : Number(c.machine) ? "machine (standing in)" : Number(c.speaker) ? "present" : "nobody") + standby;
         return h(
           "tr",
           { "data-channel": channel.language },
