@@ -154,8 +154,14 @@ async def test_an_event_from_the_console_to_its_recording(
         await page.locator("#channel-2-voice").fill("espeak")
         glossary = tmp_path / "glossary.csv"
         glossary.write_text('term,es-ES,fr-FR\nAcme,Acme,Acme\n"board, the",junta,conseil\n')
-        await page.get_by_label("Glossary", exact=False).set_input_files(glossary)
+        await page.get_by_label("Or read a CSV file").set_input_files(glossary)
         await page.get_by_text("2 terms read from glossary.csv").wait_for()
+        # The terms show in a table, and are edited there.
+        assert await page.get_by_label("Term 2", exact=True).input_value() == "board, the"
+        await page.get_by_label("Term 2 in es-ES").fill("junta directiva")
+        await page.get_by_role("button", name="Add a term").click()
+        await page.get_by_label("Term 3", exact=True).fill("AGM")
+        await page.get_by_label("Term 3 in fr-FR").fill("AG")
         await page.get_by_role("button", name="Create the event").click()
         await page.get_by_role("heading", name="Acme annual meeting").wait_for()
         events, _ = await service.list_events(EventFilter())
@@ -169,7 +175,8 @@ async def test_an_event_from_the_console_to_its_recording(
         assert event.channel("fr-FR").voice == "espeak"  # type: ignore[union-attr]
         assert [(g.term, g.translations) for g in event.glossary] == [
             ("Acme", {"es-ES": "Acme", "fr-FR": "Acme"}),
-            ("board, the", {"es-ES": "junta", "fr-FR": "conseil"}),
+            ("board, the", {"es-ES": "junta directiva", "fr-FR": "conseil"}),
+            ("AGM", {"fr-FR": "AG"}),
         ]
 
         await page.get_by_role("button", name="Schedule").click()

@@ -2,7 +2,7 @@
 // was made on; when someone else changed the event first, it offers to reload, never overwrites.
 import { api, session } from "/static/console/api.js";
 import { clearProblems, field, h, localInput, say, showProblem } from "/static/console/dom.js";
-import { parseGlossary } from "/static/console/glossary.js";
+import { glossaryTable, parseGlossary } from "/static/console/glossary.js";
 
 // Offered as you type (any other BCP-47 tag is accepted too); each shown by its names.
 const LANGUAGES = [
@@ -142,9 +142,12 @@ export function editorView(root, event, onSaved) {
   const isPublic = h("input", { type: "checkbox", checked: event ? event.public : true });
   const cap = h("input", { type: "number", min: "1", max: "1000000", value: event?.max_listeners ?? "" });
   const glossary = h("input", { type: "file", accept: ".csv,text/csv" });
-  const glossaryInfo = h("small", { class: "muted", "aria-live": "polite" }, event?.glossary?.length ? `${event.glossary.length} terms now.` : "");
+  const glossaryInfo = h("small", { class: "muted", "aria-live": "polite" });
   const customer = h("select", {});
   const channels = h("div", { class: "channel-rows" });
+  const channelLanguages = () =>
+    [...channels.querySelectorAll("input[id$='-language']:not([disabled])")].map((input) => input.value.trim()).filter(Boolean);
+  const terms = glossaryTable(event?.glossary || [], channelLanguages, h);
   const addInterpreter = h("button", { type: "button", class: "secondary", id: "add-interpreter" }, "Add an interpreter channel");
   const addChannel = h("button", { type: "button", class: "secondary", id: "add-machine" }, "Add a machine channel");
   const submit = h("button", { type: "submit" }, isNew ? "Create the event" : "Save changes");
@@ -181,7 +184,10 @@ export function editorView(root, event, onSaved) {
       field("event-cap", "Listener cap", cap, { error: "max_listeners", hint: "empty: the customer's limit" }),
       h("div", { class: "form-row check" }, isPublic, h("label", { for: "event-public" }, "Public: listeners need no token")),
     ),
-    field("event-glossary", "Glossary (CSV: term, then one column per language)", glossary, { error: "glossary" }),
+    h("h4", {}, "Glossary"),
+    h("p", { class: "muted" }, "Names and terms the machine channels must say this way (the booths see them too)."),
+    terms,
+    field("event-glossary", "Or read a CSV file (term, then one column per language)", glossary, { error: "glossary" }),
     glossaryInfo,
     h("h4", {}, "Channels"),
     channels,
@@ -190,18 +196,18 @@ export function editorView(root, event, onSaved) {
     h("datalist", { id: "languages" }, LANGUAGES.map((l) => h("option", { value: l, label: languageName(l) }))),
   );
   isPublic.id = "event-public";
-  let glossaryEntries = null;
   glossary.addEventListener("change", async () => {
     const file = glossary.files[0];
     if (!file) return;
     try {
-      glossaryEntries = parseGlossary(await file.text());
-      glossaryInfo.textContent = `${glossaryEntries.length} terms read from ${file.name}; saved with the event.`;
+      const entries = parseGlossary(await file.text());
+      terms.replace(entries);
+      glossaryInfo.textContent = `${entries.length} terms read from ${file.name}: check them above; they are saved with the event.`;
     } catch (error) {
-      glossaryEntries = null;
       glossaryInfo.textContent = error.message;
     }
   });
+  channels.addEventListener("change", () => terms.refresh());
   if (isNew && session.admin) {
     api("/api/customers").then((answer) => {
       for (const c of answer.data?.items || []) customer.append(h("option", { value: c.id }, `${c.name} (${c.id})`));
@@ -227,7 +233,7 @@ export function editorView(root, event, onSaved) {
       max_listeners: cap.value ? Number(cap.value) : null,
       channels: [...channels.children].map((row) => row.spec()),
     };
-    if (glossaryEntries) body.glossary = glossaryEntries;
+    if (isNew || terms.changed()) body.glossary = terms.entries();
     if (isNew && session.admin && customer.value) body.customer_id = Number(customer.value);
     if (!isNew) for (const key of ["ends_at", "max_listeners"]) if (body[key] === null) delete body[key];
     submit.disabled = true;
