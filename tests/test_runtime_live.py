@@ -608,3 +608,30 @@ async def test_staff_feeds_are_not_audience(
     assert (floor["listeners"], floor["staff"]) == (1, 1)
     await staff.close()
     await public.close()
+
+
+async def test_the_organizer_sees_each_speakers_microphone_level(
+    client: Client, runtime: LiveRuntime, event_id: int
+) -> None:
+    """Issue 27: the speak page measures its input; the live view shows it per channel."""
+    await runtime.start(event_id)
+    headers = {"Authorization": f"Bearer {service_token(runtime.settings)}"}
+    floor = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    assert (await floor.receive_json())["type"] == "ready"
+
+    async def levels() -> tuple[float, float]:
+        stats = await (await client.get(f"/live/{event_id}/stats", headers=headers)).json()
+        floor_stats = stats["channels"]["en-US"]
+        return float(floor_stats["input_level"]), float(floor_stats["input_peak"])
+
+    assert await levels() == (-1.0, -1.0)  # nothing heard yet
+    await floor.send_json({"type": "level", "level": 0.12, "peak": 0.99})
+
+    async def heard() -> bool:
+        return await levels() == (0.12, 0.99)
+
+    await poll(heard)
+    await floor.send_json({"type": "level", "level": 3, "peak": 0.5})  # not a level
+    error = await floor.receive_json()
+    assert error["type"] == "error" and "level" in error["message"]
+    await floor.close()

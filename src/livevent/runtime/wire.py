@@ -128,6 +128,14 @@ class SpeakerChat(_Message):
     text: str = Field(min_length=1, max_length=500)
 
 
+class SpeakerLevel(_Message):
+    """The microphone's level over the last second, for the organizer's live view."""
+
+    type: Literal["level"]
+    level: float = Field(ge=0, le=1, description="RMS, 0 (silence) to 1 (full scale)")
+    peak: float = Field(ge=0, le=1, description="the highest sample; 1 is clipping")
+
+
 class SpeakerSignal(_Message):
     """`slow_down` reaches the floor speaker's page; `audio_unusable` the organizer's;
     `ask_channel`, from a partner standing by, the booth (the active colleague)."""
@@ -137,7 +145,13 @@ class SpeakerSignal(_Message):
 
 
 SpeakerMessage = Annotated[
-    SpeakerHello | SpeakerMute | SpeakerEnd | SpeakerHandover | SpeakerChat | SpeakerSignal,
+    SpeakerHello
+    | SpeakerMute
+    | SpeakerEnd
+    | SpeakerHandover
+    | SpeakerChat
+    | SpeakerSignal
+    | SpeakerLevel,
     Field(discriminator="type"),
 ]
 

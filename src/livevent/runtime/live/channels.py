@@ -23,6 +23,8 @@ def channel_info(channel: Channel) -> ChannelInfo:
     )
 
 
+# A speaker's level older than this is no news (they left, or their page stopped).
+LEVEL_FRESH = 3.0
 # A machine channel quiet for less than this between two sentences is still on air.
 ON_AIR_LINGER = 3.0
 
@@ -42,6 +44,14 @@ class ChannelState:
     standing_in: bool = False  # the machine speaks an interpreter's channel (fallback)
     relayed_from: str | None = None  # a relayed channel translating its interpreter now
     remote: Status | None = None  # on a relay: the owner's last status of the channel
+    # The active speaker's microphone as their page measures it: (level, peak, when).
+    input_level: tuple[float, float, float] | None = None
+
+    def input_now(self) -> tuple[float, float]:
+        """(level, peak) of the last second or two; (-1, -1) when none was heard of late."""
+        if self.input_level is None or time.monotonic() - self.input_level[2] > LEVEL_FRESH:
+            return -1.0, -1.0
+        return self.input_level[0], self.input_level[1]
 
     @property
     def speaker(self) -> str | None:

@@ -225,6 +225,10 @@ async def read_stats(bus: Bus, event_id: int) -> dict[str, Any]:
             (i["channels"][language] for i in instances.values() if i["role"] == "owner"), {}
         )
         channels[language] = {**owner, "listeners": int(listeners.get(language, 0))}
+        # The speaker's microphone is measured where they connected, maybe not the owner.
+        for name in ("input_level", "input_peak"):
+            heard = [float(i["channels"][language].get(name, -1)) for i in instances.values()]
+            channels[language][name] = max([-1.0, *heard])
     return {
         "event": event_id,
         "status": status or "OFFLINE",

@@ -99,6 +99,8 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
                 "state": session.channel_state(language),
                 "speaker": state.speaker is not None,
                 "standby": state.booth.waiting,  # booth partners ready to take over
+                "input_level": round(state.input_now()[0], 3),  # -1: none heard of late
+                "input_peak": round(state.input_now()[1], 3),
                 "listeners": audience(state),
                 "staff": len(state.hub.listeners) - audience(state),
                 "warning": state.warning,

@@ -70,6 +70,10 @@ async def live_stats(request: web.Request) -> web.Response:
         # channel's lag are the owner's to say, whichever instance is asked.
         for language, owner_view in shared["channels"].items():
             body["channels"][language] = {**body["channels"].get(language, {}), **owner_view}
+    for language, shared_view in shared["channels"].items():
+        mine = body["channels"].setdefault(language, {})
+        for name in ("input_level", "input_peak"):  # a speaker on another instance
+            mine[name] = max(float(mine.get(name, -1)), float(shared_view.get(name, -1)))
     body["status"] = session.status.value if session else config.status.value
     body["rehearsal"] = bool(session and session.rehearsing)
     body["listeners"] = shared["listeners"]

@@ -33,6 +33,7 @@ from livevent.runtime.wire import (
     SpeakerEnd,
     SpeakerHandover,
     SpeakerHello,
+    SpeakerLevel,
     SpeakerMute,
     SpeakerSignal,
     Standby,
@@ -208,11 +209,16 @@ async def _control(
     try:
         parsed = speaker_messages.validate_json(text)
     except (ValidationError, json.JSONDecodeError) as error:
-        detail = error.errors()[0]["msg"] if isinstance(error, ValidationError) else "not JSON"
+        detail = _said_wrong(error) if isinstance(error, ValidationError) else "not JSON"
         await send(ws, ErrorMessage(message=f"unreadable message: {detail}"))
         return None
     if isinstance(parsed, SpeakerHello):
         return None  # the only format is the one in the hello's defaults
+    if isinstance(parsed, SpeakerLevel):
+        if session.speakers.is_active(language, speaker_id):
+            state = session.channels[language]
+            state.input_level = (parsed.level, parsed.peak, time.monotonic())
+        return None
     if isinstance(parsed, SpeakerChat | SpeakerSignal):
         floor = language == session.config.source_language
         note = BoothNote(
@@ -237,6 +243,13 @@ async def _control(
         return None
     assert isinstance(parsed, SpeakerEnd)
     return parsed.end_event
+
+
+def _said_wrong(error: ValidationError) -> str:
+    """The first problem, naming its field: "level: Input should be ..."."""
+    first = error.errors()[0]
+    where = str(first["loc"][-1]) if len(first["loc"]) > 1 else ""
+    return f"{where}: {first['msg']}" if where else first["msg"]
 
 
 async def _hand_over(

@@ -118,6 +118,18 @@ function watchLevel({ level, peak }) {
   }
   if ($("level-warning").textContent !== warning) $("level-warning").textContent = warning;
   stats.levelWarning = warning;
+  // The organizer's live view shows each speaker's level: the loudest of each second.
+  input.level = Math.max(input.level || 0, level);
+  input.peak = Math.max(input.peak || 0, peak);
+  if (now - (input.sentAt || 0) >= 1000) {
+    if (state.active && !state.muted) {
+      state.socket?.send({ type: "level", level: Math.min(1, input.level), peak: Math.min(1, input.peak) });
+      stats.levelsSent = (stats.levelsSent || 0) + 1;
+    }
+    input.sentAt = now;
+    input.level = 0;
+    input.peak = 0;
+  }
 }
 
 function releaseMicrophone() {

@@ -52,6 +52,16 @@ function rehearsalSummary(stats, channels) {
   return `Rehearsal: ${on} channel${on === 1 ? "" : "s"} with a speaker. Listeners hear nothing yet and nothing is recorded; go live when you are ready.`;
 }
 
+/** The speaker's microphone, as their page hears it: a meter, and a word when it clips. */
+function inputMeter(channel, c) {
+  const level = Number(c.input_level ?? -1);
+  if (level < 0) return null;
+  const peak = Number(c.input_peak ?? 0);
+  const name = `Microphone level, ${channel.label || channel.language}`;
+  const meter = h("meter", { class: "input-meter", min: "0", max: "1", low: "0.05", high: "0.6", optimum: "0.2", value: String(Math.min(1, level * 4)), "aria-label": name });
+  return h("span", { class: "input-level" }, " ", meter, peak >= 0.99 ? h("small", { class: "warning" }, " clipping") : level < 0.003 ? h("small", { class: "warning" }, " silent") : null);
+}
+
 export function liveView(box, event) {
   const notes = notesBox(event);
   const table = h("tbody", { id: "live-channels" });
@@ -105,7 +115,7 @@ export function liveView(box, event) {
           h("td", {}, channel.label || channel.language),
           h("td", {}, channel.kind),
           h("td", {}, STATES[c.state] || c.state || "-", c.warning ? h("small", { class: "warning" }, ` (${c.warning})`) : null),
-          h("td", {}, speaker),
+          h("td", {}, speaker, inputMeter(channel, c)),
           h("td", { class: "num" }, String(stats.listeners?.[channel.language] ?? 0)),
           h("td", { class: "num" }, String(c.drops ?? 0)),
           h("td", { class: "num" }, lag),
