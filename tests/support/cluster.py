@@ -85,15 +85,23 @@ class Cluster:
 
 
 async def scheduled_event(
-    database_url: str, *, machine: bool = False, fallback: bool = False, live: bool = False
+    database_url: str,
+    *,
+    machine: bool = False,
+    fallback: bool = False,
+    live: bool = False,
+    relay: bool = False,
 ) -> int:
     """An English event with one es-ES channel: an interpreter's (with the machine standing
     in, `fallback`) or a machine channel's; `live`: the organizer went live before anyone
-    joined (speakers go on air at once, no rehearsal)."""
+    joined (speakers go on air at once, no rehearsal); `relay`: a Catalan machine channel
+    relayed from the Spanish one too."""
     store = await open_store(database_url)
     try:
         service = EventService(store=store, bus=MemoryBus())
         kind = ChannelKind.MACHINE if machine else ChannelKind.HUMAN
+        relayed = [ChannelSpec(language="ca-ES", kind=ChannelKind.MACHINE, source="es-ES")]
+        relayed = relayed if relay else []
         # A customer of its own: the tests share one database, and the events they leave
         # LIVE must not count against another test's limit of live events.
         customer = await store.create_customer(CustomerCreate(name=f"Cluster {uuid4().hex}"))
@@ -106,7 +114,8 @@ async def scheduled_event(
                 channels=[
                     ChannelSpec(
                         language="es-ES", kind=kind, fallback="machine" if fallback else None
-                    )
+                    ),
+                    *relayed,
                 ],
             ),
             actor="test",
