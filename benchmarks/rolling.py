@@ -28,32 +28,13 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from tests.support.proxy import Proxy, start_proxy
+from tests.support.proxy import Proxy, speak_through, start_proxy
 
 from failover import TONE, floor_event
-from livevent.client import ListenerClient, SpeakerClient
+from livevent.client import ListenerClient
 from soak import NAMES, Deployment, token
 
 RESULTS = Path(__file__).parent / "results"
-
-
-async def speak_through(proxy: Proxy, event_id: int, stop: asyncio.Event) -> int:
-    """Talk in real time; on a drop, reconnect through the proxy at once. Reconnections."""
-    url = proxy.url(f"/speak/{event_id}/1?token={token()}").replace("https://", "wss://")
-    drops = -1
-    connector = aiohttp.TCPConnector(ssl=proxy.ssl_context())
-    async with aiohttp.ClientSession(connector=connector) as http:
-        while not stop.is_set():
-            drops += 1
-            try:
-                async with http.ws_connect(url) as ws:
-                    await SpeakerClient(ws).greeted(within=10)
-                    while not stop.is_set() and not ws.closed:
-                        await ws.send_bytes(TONE)
-                        await asyncio.sleep(0.1)  # a microphone's pace
-            except (aiohttp.ClientError, OSError, TimeoutError, ConnectionError):
-                await asyncio.sleep(0.05)  # the proxy has no instance for a moment
-    return drops
 
 
 async def listen_through(
@@ -95,7 +76,8 @@ async def run(folder: Path) -> dict[str, object]:
         ports = [deployment.instances[name].port for name in NAMES]
         proxy = start_proxy(folder / "nginx", ports)
         stop, arrivals = asyncio.Event(), []
-        speaking = asyncio.create_task(speak_through(proxy, event_id, stop))
+        talking = speak_through(proxy, f"/speak/{event_id}/1?token={token()}", TONE, stop)
+        speaking = asyncio.create_task(talking)
         heard = asyncio.Event()
         listening = asyncio.create_task(listen_through(proxy, event_id, arrivals, heard, stop))
         await asyncio.wait_for(heard.wait(), 60)

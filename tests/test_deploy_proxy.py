@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -20,7 +22,7 @@ from livevent.settings import Settings
 from tests.support.browser import PHONE, counters, launch, screenshot_dir, wait_for
 from tests.support.cluster import Cluster, hear_all, joined, say, scheduled_event, speaker
 from tests.support.live import go_live, speak_to_wav, speaker_token, speech_pcm
-from tests.support.proxy import Proxy, start_proxy
+from tests.support.proxy import Proxy, speak_through, start_proxy
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 SPEECH = "Good morning everyone, and welcome to the annual meeting of the association."
@@ -144,3 +146,81 @@ async def test_chromium_speaks_and_listens_over_https_through_nginx(
     finally:
         await browser.close()
         await playwright.stop()
+
+
+class PlaybackWatch:
+    """The longest time a page played nothing (its samplesPlayed stood still)."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.longest = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> PlaybackWatch:
+        self._task = asyncio.create_task(self._watch())
+        return self
+
+    async def _watch(self) -> None:
+        last, since = -1, time.monotonic()
+        while True:
+            played = (await counters(self.page))["samplesPlayed"]
+            now = time.monotonic()
+            if played != last:
+                last, since = played, now
+            self.longest = max(self.longest, now - since)
+            await asyncio.sleep(0.1)  # the watch's period, not a synchronisation
+
+    async def stop(self) -> float:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+        return self.longest
+
+
+@pytest.mark.browser
+async def test_a_phone_listener_hears_the_floor_again_after_each_instance_restarts(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """A rolling restart through the proxy, as a phone meets it: each instance in turn
+    gets SIGTERM and comes back; the listener page reconnects by itself and plays on."""
+    options = {"trusted_proxies": '["127.0.0.1"]'}
+    cluster.start("one", **options)
+    cluster.start("two", **options)
+    proxy = start_proxy(tmp_path / "nginx", [i.port for i in cluster.instances.values()])
+    event_id = await scheduled_event(cluster.database_url, live=True)
+    stop = asyncio.Event()
+    tone = bytes(range(256)) * 12 + bytes(128)  # 100 ms that are not silence
+    talking = speak_through(
+        proxy, f"/speak/{event_id}/1?token={speaker_token(event_id)}", tone, stop
+    )
+    speaking = asyncio.create_task(talking)
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=PHONE, ignore_https_errors=True)
+        await page.goto(proxy.url(f"/listen/{event_id}"))
+        await wait_for(page, "stats && stats.status === 'LIVE'")
+        await page.get_by_role("button", name="Start listening").click()
+        await wait_for(page, "stats.samplesPlayed > 16000")
+        watch = PlaybackWatch(page).start()
+        for name in ("one", "two"):
+            played = (await counters(page))["samplesPlayed"]
+            began = time.monotonic()
+            await asyncio.to_thread(cluster.restart, name)
+            back = time.monotonic() - began
+            # Two more seconds of the floor, whichever instance the page is on now.
+            await wait_for(page, f"stats.samplesPlayed > {played + 32000}", within=60)
+            print(f"{name}: back in {back:.1f} s; 2 s more heard {time.monotonic() - began:.1f} s")
+        silence = await watch.stop()
+        print(f"the page's longest silence over the rolling restart: {silence:.1f} s")
+        # Goal 3 s (docs/benchmarks.md); nginx's default counted a restarted instance down
+        # for 10 s and the page heard nothing for 16 s. Generous for a busy machine.
+        assert silence < 10.0, silence
+        stats = await counters(page)
+        assert stats["reconnects"] >= 1, stats  # one of the restarts cut the page's socket
+        assert stats["status"] == "LIVE", stats
+    finally:
+        stop.set()
+        await asyncio.gather(speaking, return_exceptions=True)
+        await browser.close()
+        await playwright.stop()
+        proxy.stop()

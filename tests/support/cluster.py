@@ -34,6 +34,7 @@ class Instance:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+    settings: dict[str, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -49,9 +50,9 @@ class Cluster:
     folder: Path
     instances: dict[str, Instance] = field(default_factory=dict)
 
-    def start(self, name: str, **settings: str) -> Instance:
+    def start(self, name: str, *, port: int | None = None, **settings: str) -> Instance:
         """Settings beyond the cluster's as LIVEVENT_* variables: `spool_dir="/tmp/x"`."""
-        port = free_port()
+        port = port or free_port()
         env = {
             **os.environ,
             "LIVEVENT_DATABASE_URL": self.database_url,
@@ -64,7 +65,7 @@ class Cluster:
             **{f"LIVEVENT_{key.upper()}": value for key, value in settings.items()},
         }
         log = self.folder / f"{name}.log"
-        with log.open("wb") as sink:
+        with log.open("ab") as sink:
             process = subprocess.Popen(
                 [LIVEVENT, "serve", "--port", str(port)],
                 env=env,
@@ -73,9 +74,17 @@ class Cluster:
                 stderr=subprocess.STDOUT,
             )
         wait_for_port(port, f"instance {name}")
-        instance = Instance(name, port, process, log)
+        instance = Instance(name, port, process, log, settings)
         self.instances[name] = instance
         return instance
+
+    def restart(self, name: str) -> Instance:
+        """SIGTERM (it drains), then the same instance again on its port, as an operator
+        upgrading one instance of a running deployment does."""
+        old = self.instances[name]
+        old.process.terminate()
+        old.process.wait(timeout=30)
+        return self.start(name, port=old.port, **old.settings)
 
     def stop_all(self) -> None:
         for instance in self.instances.values():

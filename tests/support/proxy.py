@@ -9,6 +9,7 @@ folder, and is stopped at the end.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import ipaddress
 import re
@@ -18,11 +19,13 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from livevent.client import SpeakerClient
 from tests.support.servers import free_port, wait_for_port
 
 KIT = Path(__file__).parents[2] / "deploy" / "nginx.conf"
@@ -63,9 +66,12 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 def render(upstreams: list[int], http: int, https: int, chain: Path, key: Path) -> str:
     """The shipped file with the test's values on its `kit:` lines, and nothing else."""
     text = KIT.read_text()
-    servers = "".join(f"    server 127.0.0.1:{port};\n" for port in upstreams)
+    shipped = re.search(r"    server live:8080(?P<options>[^;]*);", text)
+    assert shipped, "deploy/nginx.conf no longer has its kit's server line"
+    options = shipped["options"]  # what the kit sets per instance, kept as shipped
+    servers = "".join(f"    server 127.0.0.1:{port}{options};\n" for port in upstreams)
     replaced = {
-        r"    server live:8080;[^\n]*\n": servers,
+        r"    server live:8080[^;]*;[^\n]*\n": servers,
         r"listen 80;[^\n]*": f"listen 127.0.0.1:{http};",
         r"listen 443 ssl;[^\n]*": f"listen 127.0.0.1:{https} ssl;",
         r"ssl_certificate     [^;]+;[^\n]*": f"ssl_certificate     {chain};",
@@ -148,3 +154,24 @@ http {{
         why = (folder / "stderr.log").read_text()
         raise AssertionError(f"nginx did not start: {why}") from None
     return Proxy(process, http, https, chain, folder)
+
+
+async def speak_through(proxy: Proxy, path: str, chunk: bytes, stop: asyncio.Event) -> int:
+    """Talk through the proxy in real time (`chunk` every 100 ms) to `path` (/speak/...
+    with its token); on a drop, reconnect at once, as the speak page does. Returns how
+    many times it reconnected."""
+    url = proxy.url(path).replace("https://", "wss://")
+    drops = -1
+    connector = aiohttp.TCPConnector(ssl=proxy.ssl_context())
+    async with aiohttp.ClientSession(connector=connector) as http:
+        while not stop.is_set():
+            drops += 1
+            try:
+                async with http.ws_connect(url) as ws:
+                    await SpeakerClient(ws).greeted(within=10)
+                    while not stop.is_set() and not ws.closed:
+                        await ws.send_bytes(chunk)
+                        await asyncio.sleep(0.1)  # a microphone's pace
+            except (aiohttp.ClientError, OSError, TimeoutError, ConnectionError):
+                await asyncio.sleep(0.05)  # the proxy has no instance for a moment
+    return drops
