@@ -246,6 +246,10 @@ async def test_an_event_from_the_console_to_its_recording(
 
                 await page.get_by_role("button", name="Go live").click()
                 await page.get_by_role("heading", name="Live now").wait_for()
+                # What the click answered shows on screen, not at the foot of the page.
+                said = page.get_by_text("The event is live")
+                box = await said.bounding_box()
+                assert box is not None and 0 <= box["y"] <= DESKTOP["height"] - box["height"]
                 await wait_for(
                     speaker, "document.getElementById('on-air').textContent === 'On air'"
                 )

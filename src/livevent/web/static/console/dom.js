@@ -55,10 +55,14 @@ export function localInput(iso, timeZone = "UTC") {
 }
 
 /** Announce a result to everyone, screen readers included. */
+let sayTimer = null;
 export function say(text, kind = "info") {
   const box = $("message");
   box.textContent = text;
   box.dataset.kind = kind;
+  clearTimeout(sayTimer);
+  // Good news fades; an error stays until the next message.
+  if (kind !== "error") sayTimer = setTimeout(() => (box.textContent = ""), 8000);
 }
 
 /** Show a problem's messages beside the inputs it names (`fields`), and the rest on top. */
