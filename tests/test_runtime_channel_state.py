@@ -36,7 +36,7 @@ async def test_a_machine_channel_between_two_sentences_stays_on_air() -> None:
         host.set_playing("es-ES", False)
         await asyncio.sleep(0.05)  # the gap between two sentences, not a synchronisation
         host.set_playing("es-ES", True)
-    assert host.told == ["live"]
+    assert set(host.told) == {"live"}  # never "waiting" between two sentences
     host.set_playing("es-ES", False)
     assert host.channels["es-ES"].on_air(machine_ready=True) == "live"
 
@@ -44,4 +44,4 @@ async def test_a_machine_channel_between_two_sentences_stays_on_air() -> None:
         return host.told[-1:] == ["waiting"]
 
     await poll(told_waiting, within=ON_AIR_LINGER + 10)
-    assert host.told == ["live", "waiting"]
+    assert host.told.count("waiting") == 1

@@ -45,17 +45,15 @@ class ChannelHost:
     def set_playing(self, language: str, playing: bool) -> None:
         """A machine channel started or finished speaking a translation."""
         state = self.channels[language]
-        was = state.on_air(machine_ready=True)
         state.playing = playing
         if not playing:
             # Between two sentences of continuous speech the channel is still on air:
             # listeners are told it waits only if it stays quiet (it flipped every 1-2 s).
             state.quiet_since = time.monotonic()
+            was = state.on_air(machine_ready=True)
             loop = asyncio.get_running_loop()
             loop.call_later(ON_AIR_LINGER + 0.05, self._notify_if_changed, language, was)
-            return
-        if was != state.on_air(machine_ready=True):
-            self._notify(language)
+        self._notify(language)  # who speaks may have changed with it (a stand-in ended)
 
     def _notify_if_changed(self, language: str, was: str) -> None:
         state = self.channels.get(language)
