@@ -30,19 +30,32 @@ SILENCE = bytes(640 * FRAMES)  # five 20 ms frames
 
 
 async def interpreter(
-    http: aiohttp.ClientSession, instance: Instance, event_id: int, *, standby: bool = False
+    http: aiohttp.ClientSession,
+    instance: Instance,
+    event_id: int,
+    *,
+    standby: bool = False,
+    who: str = "test",
 ) -> tuple[WS, str]:
-    query = f"token={speaker_token(event_id, 2)}" + ("&standby=1" if standby else "")
+    token = speaker_token(event_id, 2, sub=who)
+    query = f"token={token}" + ("&standby=1" if standby else "")
     ws = await http.ws_connect(instance.ws(f"/speak/{event_id}/2?{query}"))
     first = await ws.receive_json(timeout=30)
     return ws, str(first["type"])
 
 
-async def frames_in(http: aiohttp.ClientSession, owner: Instance, event_id: int) -> int:
+async def spanish_stats(
+    http: aiohttp.ClientSession, instance: Instance, event_id: int
+) -> dict[str, object]:
     headers = {"Authorization": f"Bearer {service_token(Settings())}"}
-    async with http.get(owner.url(f"/live/{event_id}/stats"), headers=headers) as response:
+    async with http.get(instance.url(f"/live/{event_id}/stats"), headers=headers) as response:
         body = await response.json()
-    return int(body["channels"].get("es-ES", {}).get("frames_in", 0))
+    spanish: dict[str, object] = body["channels"].get("es-ES", {})
+    return spanish
+
+
+async def frames_in(http: aiohttp.ClientSession, owner: Instance, event_id: int) -> int:
+    return int(str((await spanish_stats(http, owner, event_id)).get("frames_in", 0)))
 
 
 async def frames_reach(
@@ -61,7 +74,7 @@ async def test_partners_on_two_instances_stand_by_hand_over_mute_and_leave(
 ) -> None:
     one, two = cluster.start("one"), cluster.start("two")
     event_id = await scheduled_event(cluster.database_url, live=True)
-    ana, kind = await interpreter(http, one, event_id)  # the first to join: one owns it
+    ana, kind = await interpreter(http, one, event_id, who="user:ana")  # the first: one owns it
     assert kind == "ready"
     # A second interpreter elsewhere, not standing by, is refused as on one instance.
     intruder = await http.ws_connect(
@@ -70,8 +83,16 @@ async def test_partners_on_two_instances_stand_by_hand_over_mute_and_leave(
     refused = await listen_until(intruder, Heard(), lambda log: log.close_code is not None, 30)
     assert refused.close_code == 4009 and "standby" in (refused.close_reason or "")
 
-    ben, kind = await interpreter(http, two, event_id, standby=True)
+    ben, kind = await interpreter(http, two, event_id, standby=True, who="user:ben")
     assert kind == "standby"
+
+    # The organizer's live view names who speaks and who stands by, asked anywhere.
+    async def booth_named(instance: Instance) -> bool:
+        stats = await spanish_stats(http, instance, event_id)
+        return (stats.get("who"), stats.get("standby_who")) == ("user:ana", "user:ben")
+
+    for instance in (one, two):
+        await poll(lambda: booth_named(instance), within=30)  # noqa: B023
     listener = await joined(http, two.ws(f"/listen/{event_id}?channel=es-ES"))
 
     await ben.send_bytes(SILENCE)  # standing by: forwarded to nobody

@@ -257,7 +257,9 @@ async def test_an_event_from_the_console_to_its_recording(
                 heard = await listener.until(lambda log: log.seconds >= 2.0, within=60)
                 assert heard.audio, "the interpreter's voice reached no listener"
                 row = page.locator("#live-channels tr[data-channel='es-ES']")
-                await row.get_by_text("present").wait_for(timeout=30_000)
+                # Who speaks, by name, and their microphone as their page hears it.
+                await row.get_by_text("Ana").wait_for(timeout=30_000)
+                await row.locator("meter.input-meter").wait_for(timeout=30_000)
                 listeners = row.locator("td").nth(4)
                 await until(lambda: _text_is(listeners, "1"))
                 await page.locator(".plot").first.wait_for()

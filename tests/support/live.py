@@ -78,14 +78,16 @@ def speaker_finished(log: Heard) -> bool:
     return True in flags and False in flags[flags.index(True) :]
 
 
-def speaker_token(event_id: int, channel: int | None = 1, *, ttl: int = 600) -> str:
+def speaker_token(
+    event_id: int, channel: int | None = 1, *, ttl: int = 600, sub: str = "test"
+) -> str:
     """A speaker token for the default (example) secret that test runtimes use."""
     from livevent.auth import Role, TokenIssuer
     from livevent.settings import Settings
 
     settings = Settings()
     issuer = TokenIssuer(settings.auth_secret.get_secret_value())
-    return issuer.issue(sub="test", role=Role.SPEAKER, ttl=ttl, events=[event_id], channel=channel)
+    return issuer.issue(sub=sub, role=Role.SPEAKER, ttl=ttl, events=[event_id], channel=channel)
 
 
 async def go_live(http: aiohttp.ClientSession, url: str) -> dict[str, object]:

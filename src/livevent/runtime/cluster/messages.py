@@ -33,6 +33,7 @@ class BoothCommand(_BusMessage):
     standby: bool = False
     resume: bool = False  # entering again after an owner changed: back to its place
     on: bool = False
+    who: str | None = Field(None, max_length=200)  # the speaker's subject, for the console
 
 
 class BoothState(_BusMessage):

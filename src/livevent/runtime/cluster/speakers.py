@@ -73,6 +73,9 @@ class Speakers:
         self._resumed: set[str] = set()  # speakers of relays that entered again
         self._outbox: asyncio.Queue[BoothMessage] = asyncio.Queue()
         self._channel = keys.live_booth(event_id)
+        # Who each speaker is (their token's subject): this instance's own, and on the
+        # owner every booth's, for the organizer's live view.
+        self.names: dict[str, str] = {}
 
     async def open(self) -> None:
         subscription = await self.bus.subscribe(self._channel)
@@ -82,7 +85,12 @@ class Speakers:
     # -- what a speaker's socket does ---------------------------------------------------
 
     async def claim(
-        self, language: str, *, standby: bool = False, on_turn: TurnCallback | None = None
+        self,
+        language: str,
+        *,
+        standby: bool = False,
+        on_turn: TurnCallback | None = None,
+        who: str | None = None,
     ) -> str | None:
         """A speaker id when the channel was free (or, with `standby`, a partner's), else None."""
         turn = on_turn or _unheard
@@ -90,19 +98,25 @@ class Speakers:
             speaker_id = self.channels[language].booth.enter(turn, standby=standby)
             if speaker_id is not None:
                 self._local[speaker_id] = (language, turn)
+                if who:
+                    self.names[speaker_id] = who
                 if self.channels[language].booth.active == speaker_id:
                     self._changed(language)
                 self._broadcast(language)
             return speaker_id
         speaker_id = uuid.uuid4().hex
-        command = BoothCommand(op="enter", language=language, speaker=speaker_id, standby=standby)
+        command = BoothCommand(
+            op="enter", language=language, speaker=speaker_id, standby=standby, who=who
+        )
         answered = await self._ask(command)
         if answered is None:  # the owner died and this instance took the event over
-            return await self.claim(language, standby=standby, on_turn=on_turn)
+            return await self.claim(language, standby=standby, on_turn=on_turn, who=who)
         if not answered:
             return None
         # Only now: the socket tells its speaker the first turn itself.
         self._local[speaker_id] = (language, turn)
+        if who:
+            self.names[speaker_id] = who
         return speaker_id
 
     def is_active(self, language: str, speaker_id: str) -> bool:
@@ -133,6 +147,7 @@ class Speakers:
 
     def release(self, language: str, speaker_id: str) -> None:
         self._local.pop(speaker_id, None)
+        self.names.pop(speaker_id, None)
         if not self._is_owner():
             self._post(BoothCommand(op="leave", language=language, speaker=speaker_id))
             if self._active.get(language) == speaker_id:
@@ -256,10 +271,13 @@ class Speakers:
                 self._resumed.add(speaker_id)
             standby = message.standby or message.resume
             ok = booth.enter(_unheard, standby=standby, speaker_id=speaker_id) is not None
+            if ok and message.who:
+                self.names[speaker_id] = message.who
         elif message.op == "handover":
             ok = booth.hand_over(speaker_id)
         elif message.op == "leave":
             booth.leave(speaker_id)
+            self.names.pop(speaker_id, None)
         elif booth.active == speaker_id:  # mute: only the active speaker's counts
             self._apply_mute(language, message.on)
         if booth.active != was:
@@ -290,7 +308,11 @@ class Speakers:
             self._local.items(), key=lambda item: self._active.get(item[1][0]) != item[0]
         )
         for speaker_id, (language, _) in ordered:
-            self._post(BoothCommand(op="enter", language=language, speaker=speaker_id, resume=True))
+            who = self.names.get(speaker_id)
+            again = BoothCommand(
+                op="enter", language=language, speaker=speaker_id, resume=True, who=who
+            )
+            self._post(again)
         # Commands the dead owner never answered: the new one answers them.
         for command in list(self._pending.values()):
             self._post(command)

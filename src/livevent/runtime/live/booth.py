@@ -25,6 +25,11 @@ class Booth:
     def waiting(self) -> int:
         return len(self._waiting)
 
+    @property
+    def partners(self) -> list[str]:
+        """The speakers standing by, first in line first."""
+        return list(self._waiting)
+
     def enter(
         self,
         on_turn: TurnCallback | None = None,

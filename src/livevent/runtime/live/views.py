@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from livevent.model import ChannelKind, EventConfig, EventStatus
 from livevent.runtime.cluster.duties import OwnerDuties
+from livevent.runtime.cluster.speakers import Speakers
 from livevent.runtime.live.channels import ChannelState, channel_info
 from livevent.runtime.live.presence import audience
 from livevent.runtime.wire import EventInfo, Status, Welcome
@@ -22,6 +23,7 @@ class LiveSession(Protocol):
     started_at: float
     channels: dict[str, ChannelState]
     duties: OwnerDuties
+    speakers: Speakers
 
     @property
     def event_id(self) -> int: ...
@@ -83,6 +85,7 @@ def welcome(session: LiveSession, channel: str, audio_format: str) -> Welcome:
 def snapshot(session: LiveSession) -> dict[str, Any]:
     owned = session.duties.pipeline
     pipeline = owned.snapshot() if owned is not None else {}
+    names = session.speakers.names
     machine = pipeline.get("channels", {})
     return {
         "pipeline": {k: v for k, v in pipeline.items() if k != "channels"},
@@ -99,6 +102,9 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
                 "state": session.channel_state(language),
                 "speaker": state.speaker is not None,
                 "standby": state.booth.waiting,  # booth partners ready to take over
+                # Who (their token's subject, "user:12"): "" for nobody, on a relay too.
+                "who": names.get(state.speaker or "", ""),
+                "standby_who": ", ".join(names.get(p, "?") for p in state.booth.partners),
                 "input_level": round(state.input_now()[0], 3),  # -1: none heard of late
                 "input_peak": round(state.input_now()[1], 3),
                 "listeners": audience(state),

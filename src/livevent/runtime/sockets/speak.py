@@ -71,7 +71,9 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     logs.CHANNEL.set(language)
     news = SpeakerNews(session, ws, state, _glossary(config, language))
     wants_standby = request.query.get("standby", "") in ("1", "true", "yes")
-    speaker_id = await session.speakers.claim(language, standby=wants_standby, on_turn=news.turn)
+    speaker_id = await session.speakers.claim(
+        language, standby=wants_standby, on_turn=news.turn, who=claims.sub if claims else None
+    )
     if speaker_id is None:
         await close_socket(
             ws,

@@ -83,6 +83,12 @@ export function liveView(box, event) {
     notes,
   );
   const history = { listeners: [], lag: {} };
+  // Speakers are known by their token's subject ("user:12"): the event's people name them.
+  const names = {};
+  api(`/api/events/${event.id}/people`).then((answer) => {
+    for (const user of answer.data?.items || []) names[`user:${user.id}`] = user.name;
+  });
+  const nameOf = (who) => names[who] || who;
   const round = async () => {
     const answer = await api(`/live/${event.id}/stats`);
     if (!answer.ok) {
@@ -106,9 +112,11 @@ export function liveView(box, event) {
         if (channel.kind === "machine") {
           history.lag[channel.language] = [...(history.lag[channel.language] || []), c.evs_s != null ? Number(Number(c.evs_s).toFixed(2)) : null].slice(-KEEP);
         }
-        const standby = Number(c.standby) ? ` (${c.standby} standing by)` : "";
+        const partners = c.standby_who ? c.standby_who.split(", ").map(nameOf).join(", ") : `${c.standby}`;
+        const standby = Number(c.standby) ? ` (standing by: ${partners})` : "";
+        const present = c.who ? nameOf(c.who) : "present";
         const speaker =
-          (channel.kind === "machine" ? "machine" : Number(c.machine) ? "machine (standing in)" : Number(c.speaker) ? "present" : "nobody") + standby;
+          (channel.kind === "machine" ? "machine" : Number(c.machine) ? "machine (standing in)" : Number(c.speaker) ? present : "nobody") + standby;
         return h(
           "tr",
           { "data-channel": channel.language },
