@@ -405,3 +405,64 @@ async def test_a_person_with_a_password_is_never_handed_a_link_by_a_reinvitation
     if again.status == 201:
         assert (await again.json())["link"] is None
     assert (await spend(api, invited["link"])).status == 200  # theirs, not the inviter's
+
+
+async def welcome(api: Client, code: str, password: str) -> Any:
+    body = {"code": code, "password": password}
+    return await api.post("/api/auth/welcome", json=body, headers={"Authorization": ""})
+
+
+async def test_a_new_manager_chooses_their_own_password_through_a_one_time_link(
+    api: Client, settings: Settings, acme: dict[str, Any]
+) -> None:
+    """Issue 30: managers were made with the CLI only. Added in the console, nobody but
+    the new manager ever knows their password."""
+    added = await api.post(
+        "/api/users",
+        json={
+            "email": "new.boss@acme.example",
+            "name": "New Boss",
+            "customer_id": acme["customer"],
+        },
+    )
+    assert added.status == 201, await added.text()
+    assert added.headers["Cache-Control"] == "no-store"
+    answer = await added.json()
+    assert answer["user"]["role"] == "manager" and answer["user"]["customer_id"] == acme["customer"]
+    code = answer["link"].partition("/signin#welcome=")[2]
+    assert len(code) >= 40
+
+    login = {"email": "new.boss@acme.example", "password": "a password they chose"}
+    token = "/api/auth/token"
+    refused = await api.post(token, json=login, headers={"Authorization": ""})
+    assert refused.status == 401  # no password opens it before they choose one
+    short = await welcome(api, code, "short")
+    assert short.status == 422  # refused by the rules: the link still works
+    assert (await welcome(api, code, "a password they chose")).status == 200
+    assert (await welcome(api, code, "another password!!")).status == 401  # once only
+    signed = await api.post(token, json=login, headers={"Authorization": ""})
+    assert signed.status == 200, await signed.text()
+    claims = verifier_for(settings).verify((await signed.json())["access_token"])
+    assert (claims.role, claims.customer) == (Role.MANAGER, acme["customer"])
+
+
+async def test_managers_add_colleagues_to_their_own_customer_only_and_links_keep_their_kind(
+    api: Client, settings: Settings, acme: dict[str, Any], service: EventService
+) -> None:
+    globex = await customer_with_event(api, "Globex")
+    boss = manager(settings, acme["customer"])
+    theirs = {"email": "spy@globex.example", "name": "Spy", "customer_id": globex["customer"]}
+    assert (await api.post("/api/users", json=theirs, headers=boss)).status == 403
+    mine = {"email": "colleague@acme.example", "name": "Colleague"}
+    added = await api.post("/api/users", json=mine, headers=boss)
+    assert added.status == 201, await added.text()
+    welcome_code = (await added.json())["link"].partition("#welcome=")[2]
+    # A welcome link is not an invitation, and an invitation is not a welcome.
+    assert (await spend(api, f"/signin#code={welcome_code}")).status == 401
+    spanish = channel_of(acme["event"], "es-ES")
+    asked = {"email": "ana@acme.example", "name": "Ana", "channel": spanish}
+    invitation = await (await invite(api, boss, acme["event"]["id"], **asked)).json()
+    invitation_code = invitation["link"].partition("#code=")[2]
+    assert (await welcome(api, invitation_code, "a long enough password")).status == 401
+    assert (await spend(api, invitation["link"])).status == 200  # still unspent, still good
+    assert (await welcome(api, welcome_code, "a long enough password")).status == 200

@@ -436,6 +436,21 @@ async def test_an_admin_keeps_customers_and_sees_every_customers_events(
         await page.get_by_role("button", name="Create the customer").click()
         await page.get_by_role("cell", name="Initech").wait_for()
         assert [c.name for c in await service.list_customers()] == ["Acme", "Initech"]
+        initech = (await service.list_customers())[-1].id
+        # A manager for Initech, made here: they get a link and choose their own password.
+        await page.get_by_label("Customer", exact=True).select_option(str(initech))
+        await page.get_by_label("Their email").fill("boss@initech.example")
+        await page.get_by_label("Their name").fill("Bill")
+        await page.get_by_role("button", name="Add the manager").click()
+        link = await page.get_by_label("Welcome link").input_value()
+        assert "/signin#welcome=" in link
+        newcomer = await browser.new_page(viewport=PHONE)
+        await newcomer.goto(link)
+        await newcomer.get_by_label("Your new password").fill(PASSWORD)
+        await newcomer.get_by_role("button", name="Set my password").click()
+        await newcomer.wait_for_url("**/manage")
+        await sign_in(newcomer, server, "boss@initech.example")
+        assert not await newcomer.get_by_role("link", name="Customers").is_visible()
         row = page.locator("tr", has_text="Acme")
         await row.get_by_role("link", name="events").click()
         await page.locator("#events tr", has_text="Acme kickoff").wait_for()

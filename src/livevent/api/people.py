@@ -14,8 +14,9 @@ from pydantic import BaseModel
 
 from livevent.auth.invitations import Invitation, InvitationRequest
 from livevent.auth.middleware import actor_of, own_customer
-from livevent.auth.routes import accounts_of, invitations_of
-from livevent.errors import BadRequest, NotFound
+from livevent.auth.routes import accounts_of, invitations_of, welcomes_of
+from livevent.auth.welcome import NewManager, Welcome
+from livevent.errors import BadRequest, InvalidInput, NotFound
 from livevent.http.appkeys import SERVICE, SETTINGS
 from livevent.http.operations import (
     EVENT_ID,
@@ -63,6 +64,33 @@ async def list_users(request: web.Request) -> web.Response:
         raise BadRequest(f"bad customer id {shown(raw)}: it is a positive integer")
     customer = own_customer(request, requested)
     return _users(await accounts_of(request).list_users(customer_id=customer))
+
+
+@table.add(
+    "POST",
+    "/api/users",
+    summary="A new manager of a customer, who chooses their password through a one-time link",
+    tag="people",
+    body=NewManager,
+    response=Welcome,
+    status=201,
+    errors=(400, 403, 404, 409, 422),
+)
+async def add_manager(request: web.Request) -> web.Response:
+    data = await read_body(request, NewManager)
+    customer = own_customer(request, data.customer_id)
+    if customer is None:
+        raise InvalidInput(
+            "give customer_id: the customer they will manage", fields=["customer_id"]
+        )
+    await request.app[SERVICE].resolve_customer(str(customer))  # 404 for none such
+    welcome = await welcomes_of(request).add_manager(
+        data, customer, base_url=public_base(request), actor=actor_of(request)
+    )
+    # A link is a credential until it is used: no cache may keep it.
+    return web.json_response(
+        text=welcome.model_dump_json(), status=201, headers={"Cache-Control": "no-store"}
+    )
 
 
 @table.add(

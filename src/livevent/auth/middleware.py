@@ -18,7 +18,13 @@ from livevent.http.params import bearer_token, event_id_of, names_event
 from livevent.http.problems import Handler
 from livevent.model import Capability, Role
 
-_OPEN = ("/api/openapi.json", "/api/auth/token", "/api/auth/refresh", "/api/auth/link")
+_OPEN = (
+    "/api/openapi.json",
+    "/api/auth/token",
+    "/api/auth/refresh",
+    "/api/auth/link",
+    "/api/auth/welcome",
+)
 _ANY_ROLE = ("/api/auth/me",)
 
 

@@ -9,6 +9,7 @@ from livevent.auth import TokenClaims
 from livevent.auth.accounts import Accounts, TokenPair
 from livevent.auth.invitations import Invitations, LinkSignIn
 from livevent.auth.middleware import claims_of
+from livevent.auth.welcome import WelcomeRequest, Welcomes
 from livevent.errors import NotFound
 from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
 from livevent.http.operations import OperationTable, read_body
@@ -44,6 +45,12 @@ def accounts_of(request: web.Request) -> Accounts:
 def invitations_of(request: web.Request) -> Invitations:
     settings = request.app[SETTINGS]
     return Invitations.from_settings(settings, accounts_of(request), request.app[SERVICE].store)
+
+
+def welcomes_of(request: web.Request) -> Welcomes:
+    settings = request.app[SETTINGS]
+    store = request.app[SERVICE].store
+    return Welcomes(accounts_of(request), store.links, ttl=settings.invite_link_ttl)
 
 
 def _tokens(pair: TokenPair) -> web.Response:
@@ -100,6 +107,22 @@ async def refresh(request: web.Request) -> web.Response:
 async def sign_in_with_link(request: web.Request) -> web.Response:
     data = await read_body(request, LinkRequest)
     return _tokens(await invitations_of(request).sign_in(data.code))
+
+
+@table.add(
+    "POST",
+    "/api/auth/welcome",
+    summary="A new manager's welcome link: choose the password (the link is spent then)",
+    tag="auth",
+    body=WelcomeRequest,
+    errors=(400, 401, 404, 422),
+    public=True,
+)
+async def choose_password(request: web.Request) -> web.Response:
+    # The password is checked against the rules first: a refused one leaves the link working.
+    data = await read_body(request, WelcomeRequest)
+    user = await welcomes_of(request).choose_password(data)
+    return web.json_response({"email": user.email, "message": "Your password is set: sign in."})
 
 
 @table.add(

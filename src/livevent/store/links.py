@@ -30,6 +30,7 @@ class SignInLinkStore:
         channel: int,
         created_by: str,
         expires_at: datetime,
+        purpose: str = "invitation",
     ) -> None:
         now = datetime.now(UTC)
         async with self.database.write() as connection:
@@ -40,7 +41,7 @@ class SignInLinkStore:
             )
             await connection.execute(
                 "INSERT INTO sign_in_links (code_hash, user_id, event_id, channel, created_by,"
-                " created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                " created_at, expires_at, purpose) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 code_hash,
                 user_id,
                 event_id,
@@ -48,9 +49,10 @@ class SignInLinkStore:
                 created_by,
                 now,
                 expires_at,
+                purpose,
             )
 
-    async def spend(self, code_hash: str) -> SpentLink | None:
+    async def spend(self, code_hash: str, purpose: str = "invitation") -> SpentLink | None:
         """Use a link: what it was for, or None when it is unknown, spent or expired.
 
         One statement marks it used only if it was not, so two tabs opening the same
@@ -61,9 +63,10 @@ class SignInLinkStore:
             row = await connection.fetchrow(
                 "UPDATE sign_in_links SET used_at = $1"
                 " WHERE code_hash = $2 AND used_at IS NULL AND expires_at > $1"
-                " RETURNING user_id, event_id, channel",
+                " AND purpose = $3 RETURNING user_id, event_id, channel",
                 now,
                 code_hash,
+                purpose,
             )
         if row is None:
             return None

@@ -21,6 +21,7 @@ export async function customersView(root) {
     ),
     h("button", { type: "submit" }, "Create the customer"),
   );
+  const { managerForm, welcome, customerChoice } = newManagerForm();
   root.replaceChildren(
     h("h2", { id: "view-title", tabindex: "-1" }, "Customers"),
     h(
@@ -34,6 +35,8 @@ export async function customersView(root) {
       ),
     ),
     form,
+    managerForm,
+    welcome,
   );
   const render = async () => {
     const answer = await api("/api/customers");
@@ -41,6 +44,7 @@ export async function customersView(root) {
       say(answer.detail, "error");
       return;
     }
+    customerChoice.replaceChildren(...answer.data.items.map((c) => h("option", { value: c.id }, `${c.name} (${c.id})`)));
     body.replaceChildren(
       ...answer.data.items.map((c) =>
         h(
@@ -71,4 +75,58 @@ export async function customersView(root) {
     await render();
   });
   await render();
+}
+
+/** A new manager for a customer: the console gets a one-time link where they choose their password. */
+function newManagerForm() {
+  const customerChoice = h("select", {});
+  const email = h("input", { type: "email", autocomplete: "off", maxlength: "254" });
+  const name = h("input", { autocomplete: "off", maxlength: "200" });
+  const welcome = h("div", { class: "invitation", hidden: true, role: "status", tabindex: "-1" });
+  const managerForm = h(
+    "form",
+    { class: "panel", novalidate: true, "aria-labelledby": "new-manager" },
+    h("h3", { id: "new-manager" }, "Add a manager"),
+    h("p", { class: "form-error", role: "alert" }),
+    h(
+      "div",
+      { class: "grid" },
+      field("manager-customer", "Customer", customerChoice, { error: "customer_id" }),
+      field("manager-email", "Their email", email, { error: "email" }),
+      field("manager-name", "Their name", name, { error: "name" }),
+    ),
+    h("button", { type: "submit" }, "Add the manager"),
+  );
+  managerForm.addEventListener("submit", async (submitEvent) => {
+    submitEvent.preventDefault();
+    clearProblems(managerForm);
+    const body = { email: email.value.trim(), name: name.value.trim(), customer_id: Number(customerChoice.value) };
+    const answer = await api("/api/users", { method: "POST", body });
+    if (!answer.ok) {
+      showProblem(managerForm, answer.problem);
+      return;
+    }
+    const link = h("input", { id: "welcome-link", value: answer.data.link, readonly: true, class: "link" });
+    const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
+    copy.addEventListener("click", async () => {
+      link.select();
+      try {
+        await navigator.clipboard.writeText(answer.data.link);
+        say("Link copied.", "ok");
+      } catch {
+        say("Select the link and copy it yourself.", "info");
+      }
+    });
+    welcome.replaceChildren(
+      h("p", {}, `${answer.data.message} It works until ${new Date(answer.data.expires_at).toLocaleString()}.`),
+      h("label", { for: "welcome-link" }, "Welcome link"),
+      link,
+      copy,
+    );
+    welcome.hidden = false;
+    email.value = "";
+    name.value = "";
+    link.focus();
+  });
+  return { managerForm, welcome, customerChoice };
 }
