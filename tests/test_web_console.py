@@ -247,7 +247,7 @@ async def test_an_event_from_the_console_to_its_recording(
                 await page.get_by_role("button", name="Go live").click()
                 await page.get_by_role("heading", name="Live now").wait_for()
                 # What the click answered shows on screen, not at the foot of the page.
-                said = page.get_by_text("The event is live")
+                said = page.locator("#message", has_text="The event is live")
                 box = await said.bounding_box()
                 assert box is not None and 0 <= box["y"] <= DESKTOP["height"] - box["height"]
                 await wait_for(
@@ -308,13 +308,17 @@ async def _text_is(locator: Any, text: str) -> bool:
     return bool(await locator.inner_text() == text)
 
 
-async def tab_to(page: Page, selector: str, presses: int = 80) -> None:
-    """Move the focus with Tab alone until `selector` has it: reachable by keyboard."""
+async def tab_to(page: Page, selector: str, presses: int = 80, *, text: str | None = None) -> None:
+    """Move the focus with Tab alone until `selector` (saying `text`) has it: reachable by
+    keyboard."""
+    wanted = f"document.activeElement.matches({selector!r})"
+    if text is not None:
+        wanted += f" && document.activeElement.textContent.trim() === {text!r}"
     for _ in range(presses):
-        if await page.evaluate(f"document.activeElement.matches({selector!r})"):
+        if await page.evaluate(wanted):
             return
         await page.keyboard.press("Tab")
-    raise AssertionError(f"{selector} cannot be reached with Tab")
+    raise AssertionError(f"{selector} {text or ''} cannot be reached with Tab")
 
 
 async def test_the_console_by_keyboard_with_labels_and_customers_apart(
@@ -322,7 +326,7 @@ async def test_the_console_by_keyboard_with_labels_and_customers_apart(
 ) -> None:
     service = runtime.service
     assert service is not None
-    await manager(runtime, "boss@acme.example", "Acme")
+    acme = await manager(runtime, "boss@acme.example", "Acme")
     globex = await manager(runtime, "boss@globex.example", "Globex")
     theirs = (
         await service.create_event(
@@ -402,6 +406,30 @@ async def test_the_console_by_keyboard_with_labels_and_customers_apart(
         await page.get_by_role("heading", name="Events", exact=True).wait_for()
         await wait_for(page, "window.livevent.rows === 1")
         assert "Globex" not in await page.content()
+        # On the phone, by keyboard still: schedule, go live (far from its start: asked
+        # twice), end, and download what was recorded; each answer shows on screen.
+        events, _ = await service.list_events(EventFilter(customer_id=acme))
+        (mine,) = [e for e in events if e.name == "Keyboard only"]
+        await page.goto(str(server.make_url(f"/manage#/events/{mine.id}")))
+        await page.get_by_role("heading", name="Keyboard only").wait_for()
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        for action, answer in (
+            ("Schedule", "Scheduled."),
+            ("Go live", "The event is live"),
+            ("End the event", "The event has ended."),
+        ):
+            await page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
+            await tab_to(page, "button", 200, text=action)
+            await page.keyboard.press("Enter")
+            said = page.locator("#message", has_text=answer)
+            await said.wait_for(timeout=30_000)
+            box = await said.bounding_box()
+            assert box is not None and 0 <= box["y"] <= PHONE["height"] - box["height"], action
+        await tab_to(page, "button[aria-label^='Download en-US']", 300)
+        async with page.expect_download() as recording:
+            await page.keyboard.press("Enter")
+        assert (await recording.value).suggested_filename.endswith(".ogg")
+
     finally:
         await browser.close()
         await playwright.stop()
