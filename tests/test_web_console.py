@@ -412,6 +412,14 @@ async def test_the_console_by_keyboard_with_labels_and_customers_apart(
         (mine,) = [e for e in events if e.name == "Keyboard only"]
         await page.goto(str(server.make_url(f"/manage#/events/{mine.id}")))
         await page.get_by_role("heading", name="Keyboard only").wait_for()
+        await tab_to(page, "#invite-email", 300)
+        await page.keyboard.type("joan@interpreters.example")
+        await page.keyboard.press("Tab")
+        await page.keyboard.type("Joan")
+        await tab_to(page, "button[type=submit]", 10, text="Invite")
+        await page.keyboard.press("Enter")
+        await page.get_by_label("Sign-in link").wait_for()
+        assert await page.evaluate("document.activeElement.id") == "invite-link"
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
         for action, answer in (
             ("Schedule", "Scheduled."),
