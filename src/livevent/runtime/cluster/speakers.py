@@ -46,6 +46,26 @@ def _unheard(active: bool) -> None:
     """A remote speaker's turn is told by the state message, not by a callback."""
 
 
+class BoothOutbox:
+    """The booth's messages to the bus, in order, never blocking the one who sends them."""
+
+    def __init__(self, bus: Bus, channel: str) -> None:
+        self.bus, self.channel = bus, channel
+        self._queue: asyncio.Queue[BoothMessage] = asyncio.Queue()
+
+    def post(self, message: BoothMessage) -> None:
+        self._queue.put_nowait(message)
+
+    async def run(self) -> None:
+        while True:
+            raise_if_cancelled()
+            message = await self._queue.get()
+            try:
+                await self.bus.publish(self.channel, message.to_json())
+            except LiveventError as error:
+                log.warning("booth message not sent: %s", error)
+
+
 class Speakers:
     def __init__(
         self,
@@ -71,8 +91,9 @@ class Speakers:
         self._pending: dict[str, BoothCommand] = {}  # asked, not answered: by request
         self._took_over = asyncio.Event()  # this relay became the owner
         self._resumed: set[str] = set()  # speakers of relays that entered again
-        self._outbox: asyncio.Queue[BoothMessage] = asyncio.Queue()
         self._channel = keys.live_booth(event_id)
+        self._outbox = BoothOutbox(bus, self._channel)
+        self._post = self._outbox.post
         # Who each speaker is (their token's subject): this instance's own, and on the
         # owner every booth's, for the organizer's live view.
         self.names: dict[str, str] = {}
@@ -80,7 +101,7 @@ class Speakers:
     async def open(self) -> None:
         subscription = await self.bus.subscribe(self._channel)
         self._spawn(self._listen(subscription), f"booth-in:{self.event_id}")
-        self._spawn(self._publish(), f"booth-out:{self.event_id}")
+        self._spawn(self._outbox.run(), f"booth-out:{self.event_id}")
 
     # -- what a speaker's socket does ---------------------------------------------------
 
@@ -195,28 +216,9 @@ class Speakers:
     # -- the bus ------------------------------------------------------------------------
 
     def _broadcast(self, language: str, request: str | None = None, ok: bool = True) -> None:
-        state = self.channels[language]
-        self._post(
-            BoothState(
-                language=language,
-                active=state.booth.active,
-                muted=state.muted,
-                request=request,
-                ok=ok,
-            )
-        )
-
-    def _post(self, message: BoothMessage) -> None:
-        self._outbox.put_nowait(message)
-
-    async def _publish(self) -> None:
-        while True:
-            raise_if_cancelled()
-            message = await self._outbox.get()
-            try:
-                await self.bus.publish(self._channel, message.to_json())
-            except LiveventError as error:
-                log.warning("booth message not sent: %s", error)
+        booth, muted = self.channels[language].booth, self.channels[language].muted
+        state = BoothState(language=language, active=booth.active, muted=muted, ok=ok)
+        self._post(state.model_copy(update={"request": request}))
 
     async def _ask(self, command: BoothCommand) -> bool | None:
         """Send a command to the owner and wait for its answer; None when this instance
@@ -308,11 +310,8 @@ class Speakers:
             self._local.items(), key=lambda item: self._active.get(item[1][0]) != item[0]
         )
         for speaker_id, (language, _) in ordered:
-            who = self.names.get(speaker_id)
-            again = BoothCommand(
-                op="enter", language=language, speaker=speaker_id, resume=True, who=who
-            )
-            self._post(again)
+            place = {"language": language, "speaker": speaker_id, "who": self.names.get(speaker_id)}
+            self._post(BoothCommand(op="enter", resume=True, **place))
         # Commands the dead owner never answered: the new one answers them.
         for command in list(self._pending.values()):
             self._post(command)
