@@ -12,10 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
-import av
-import numpy as np
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -29,7 +26,14 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.media.audio import SAMPLE_RATE, trim_silence
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.support.live import poll, scheduled_event, speaker_token, speech_onset, speech_pcm
+from tests.support.live import (
+    loud_frames,
+    poll,
+    scheduled_event,
+    speaker_token,
+    speech_onset,
+    speech_pcm,
+)
 
 Client = TestClient[web.Request, web.Application]
 
@@ -43,15 +47,7 @@ PAUSE_SECONDS = 0.25  # under the VAD's 0.5 s: one utterance, ended by the end o
 
 def voiced_seconds(path: Path) -> float:
     """Seconds of 20 ms frames with speech in them (peak above a whisper)."""
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-    samples: list[np.ndarray[Any, Any]] = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            samples.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
-    pcm = np.concatenate(samples) if samples else np.zeros(0, dtype=np.int16)
-    step = SAMPLE_RATE // 50
-    frames = pcm[: len(pcm) // step * step].reshape(-1, step)
-    return float((np.abs(frames.astype(np.int32)).max(axis=1) > 1000).sum()) / 50
+    return sum(loud_frames(path, above=1000)) / 50
 
 
 async def listening_for_the_end(

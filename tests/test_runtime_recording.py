@@ -34,7 +34,7 @@ from livevent.runtime.media.opus import OpusEncoder
 from livevent.runtime.storage.recording import ChannelRecording
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.support.live import scheduled_event, speaker_token, speech_pcm
+from tests.support.live import loud_frames, scheduled_event, speaker_token, speech_pcm
 
 Client = TestClient[web.Request, web.Application]
 
@@ -97,18 +97,6 @@ async def test_every_channel_is_recorded_in_step_with_the_live_time(
         assert live * 0.98 <= recorded <= (stopped - began) * 1.02 + 0.05, (part, recorded, live)
     assert loudest(parts["en-US"].path) > 3000  # the speech is in it
     assert loudest(parts["es-ES"].path) < 100  # nobody interpreted: silence
-
-
-def loud_frames(path: Path) -> list[bool]:
-    """Each 20 ms of a recording: whether it sounds (above a murmur)."""
-    resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
-    samples = []
-    with av.open(str(path)) as container:
-        for frame in container.decode(audio=0):
-            samples.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
-    pcm = np.concatenate(samples)
-    frames = pcm[: len(pcm) // 320 * 320].reshape(-1, 320)
-    return [bool(loud) for loud in np.abs(frames.astype(np.int32)).max(axis=1) > 1500]
 
 
 def srt_cues(srt: str) -> list[tuple[float, float]]:

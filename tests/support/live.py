@@ -120,16 +120,22 @@ async def scheduled_event(
     return event.id
 
 
-def speech_onset(path: Path) -> float:
-    """Seconds into a recording where speech first sounds (a 20 ms frame above a murmur)."""
+def loud_frames(path: Path, above: int = 1500) -> list[bool]:
+    """Each 20 ms of a recording, as a listener would hear it: whether it sounds (a peak
+    `above` this, out of 32767)."""
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     samples: list[np.ndarray[Any, Any]] = []
     with av.open(str(path)) as container:
         for frame in container.decode(audio=0):
             samples.extend(out.to_ndarray().reshape(-1) for out in resampler.resample(frame))
-    pcm = np.concatenate(samples)
+    pcm = np.concatenate(samples) if samples else np.zeros(0, dtype=np.int16)
     step = SAMPLE_RATE // 50
     frames = pcm[: len(pcm) // step * step].reshape(-1, step)
-    loud = np.nonzero(np.abs(frames.astype(np.int32)).max(axis=1) > 2000)[0]
-    assert len(loud), "no speech in the recording"
-    return float(loud[0]) / 50
+    return [bool(loud) for loud in np.abs(frames.astype(np.int32)).max(axis=1) > above]
+
+
+def speech_onset(path: Path) -> float:
+    """Seconds into a recording where speech first sounds (a 20 ms frame above a murmur)."""
+    loud = loud_frames(path, above=2000)
+    assert any(loud), "no speech in the recording"
+    return loud.index(True) / 50

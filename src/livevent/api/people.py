@@ -83,7 +83,7 @@ async def add_manager(request: web.Request) -> web.Response:
         raise InvalidInput(
             "give customer_id: the customer they will manage", fields=["customer_id"]
         )
-    await request.app[SERVICE].resolve_customer(str(customer))  # 404 for none such
+    await request.app[SERVICE].resolve_customer(customer)  # 404 for none such
     welcome = await welcomes_of(request).add_manager(
         data, customer, base_url=public_base(request), actor=actor_of(request)
     )
