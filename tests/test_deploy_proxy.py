@@ -108,6 +108,42 @@ async def test_through_nginx_links_are_https_and_plain_http_points_there(
         assert moved.headers["Location"] == f"https://localhost/listen/{event_id}"
 
 
+async def test_through_nginx_a_client_cannot_choose_its_own_address_or_links(
+    behind_nginx: Proxy, cluster: Cluster
+) -> None:
+    """Forwarding headers a client sends itself, in either family and any spelling, are
+    counted as that client: its joins are limited like anyone's, its links stay ours."""
+    proxy = behind_nginx
+    event_id = await scheduled_event(cluster.database_url)
+    listen = proxy.url(f"/listen/{event_id}").replace("https://", "wss://")
+    claims: list[dict[str, str]] = [
+        {"Forwarded": "for=198.51.100.1"},
+        {"Forwarded": 'for="[2001:db8::2]";proto=https'},
+        {"X-Forwarded-For": "198.51.100.3"},
+        {"Forwarded": "for=198.51.100.4", "X-Forwarded-For": "198.51.100.4"},
+        {"X-Forwarded-For": "198.51.100.5, 203.0.113.5"},
+    ]
+    codes = []
+    async with client_at("127.0.0.6", proxy) as http:
+        for headers in claims:
+            ws = await http.ws_connect(listen, headers=headers)
+            message = await ws.receive(timeout=20)
+            await ws.close()
+            codes.append(ws.close_code if message.type is aiohttp.WSMsgType.CLOSE else None)
+        assert codes[:JOINS_PER_MINUTE] == [None] * JOINS_PER_MINUTE, codes
+        assert codes[JOINS_PER_MINUTE] == 4029, codes  # one client, however it spoke
+        admin = {"Authorization": f"Bearer {service_token(Settings())}"}
+        forged = {**admin, "Forwarded": "for=203.0.113.9;host=evil.example;proto=http"}
+        answer = await http.get(proxy.url(f"/api/events/{event_id}/links"), headers=forged)
+        assert answer.status == 200, await answer.text()
+        links = await answer.json()
+        assert links["everyone"]["url"] == f"https://localhost:{proxy.https}/listen/{event_id}"
+        # A Host nobody configured draws no link (nor a QR code) at all.
+        evil = {**admin, "Host": "evil.example"}
+        answer = await http.get(proxy.url(f"/api/events/{event_id}/links"), headers=evil)
+        assert answer.status == 400, await answer.text()
+
+
 @pytest.mark.browser
 async def test_chromium_speaks_and_listens_over_https_through_nginx(
     behind_nginx: Proxy, cluster: Cluster, tmp_path: Path

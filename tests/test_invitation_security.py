@@ -32,6 +32,7 @@ from tests.test_api_people import EVENT, channel_of, customer_with_event, invite
 
 Client = TestClient[web.Request, web.Application]
 PASSWORD = "a long enough password"
+PUBLIC_URL = "https://live.acme.example"
 
 
 async def admin_api(
@@ -311,6 +312,7 @@ async def mailing_api(
         database_url=store_url,
         smtp_url=f"smtp://{controller.hostname}:{controller.port}",  # type: ignore[arg-type]
         smtp_from="events@acme.example",
+        public_url=PUBLIC_URL,
     )
     api = await admin_api(aiohttp_client, settings, service)
     yield api, settings, inbox
@@ -334,6 +336,7 @@ async def test_with_smtp_the_link_goes_to_the_invitee_and_never_to_the_inviter(
     assert mail["To"] == "mia@acme.example" and mail["From"] == "events@acme.example"
     body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
     link = next(word for word in body.split() if "/signin#code=" in word)
+    assert link.startswith(f"{PUBLIC_URL}/signin#code=")  # never the Host the inviter sent
     signed = await spend(api, link)
     assert signed.status == 200
     assert (await signed.json())["next"] == f"/speak/{event_id}/1"
@@ -352,7 +355,11 @@ async def test_a_mail_that_cannot_be_sent_invites_nobody(
     aiohttp_client: AiohttpClient, store_url: str, service: EventService
 ) -> None:
     # Nothing listens on port 9 of this machine.
-    settings = Settings(database_url=store_url, smtp_url="smtp://127.0.0.1:9")  # type: ignore[arg-type]
+    settings = Settings(
+        database_url=store_url,
+        smtp_url="smtp://127.0.0.1:9",  # type: ignore[arg-type]
+        public_url=PUBLIC_URL,
+    )
     api = await admin_api(aiohttp_client, settings, service)
     acme = await customer_with_event(api, "Acme")
     headers = manager(settings, acme["customer"])
@@ -466,3 +473,54 @@ async def test_managers_add_colleagues_to_their_own_customer_only_and_links_keep
     assert (await welcome(api, invitation_code, "a long enough password")).status == 401
     assert (await spend(api, invitation["link"])).status == 200  # still unspent, still good
     assert (await welcome(api, welcome_code, "a long enough password")).status == 200
+
+
+async def test_without_public_url_no_invitation_is_mailed(
+    aiohttp_client: AiohttpClient,
+    store_url: str,
+    service: EventService,
+    smtp: tuple[Controller, Inbox],
+) -> None:
+    """Issue 35: the platform's own mail carried a link to whatever host the inviter sent."""
+    controller, inbox = smtp
+    settings = Settings(
+        database_url=store_url,
+        smtp_url=f"smtp://{controller.hostname}:{controller.port}",  # type: ignore[arg-type]
+        allowed_hosts=["evil.example"],
+    )
+    api = await admin_api(aiohttp_client, settings, service)
+    acme = await customer_with_event(api, "Acme")
+    event_id = acme["event"]["id"]
+    answer = await api.post(
+        f"/api/events/{event_id}/invitations",
+        json={"email": "z@acme.example", "name": "Z", "channel": 1},
+        headers={**manager(settings, acme["customer"]), "Host": "evil.example"},
+    )
+    assert answer.status == 503
+    assert "public_url" in (await answer.json())["detail"]
+    assert inbox.messages == []
+    people = await (await api.get(f"/api/events/{event_id}/people")).json()
+    assert people["items"] == []
+    async with service.store.database.read() as connection:
+        assert await connection.fetch("SELECT code_hash FROM sign_in_links") == []
+
+
+async def test_an_event_name_with_line_breaks_is_mailed_on_one_subject_line(
+    mailing_api: tuple[Client, Settings, Inbox],
+) -> None:
+    api, settings, inbox = mailing_api
+    acme = await customer_with_event(api, "Acme")
+    event_id = acme["event"]["id"]
+    renamed = await api.patch(
+        f"/api/events/{event_id}",
+        json={"name": "Board\r\nBcc: all@example.org"},
+        headers={"If-Match": f'"{acme["event"]["version"]}"'},
+    )
+    assert renamed.status == 200, await renamed.text()
+    headers = manager(settings, acme["customer"])
+    answer = await invite(api, headers, event_id, email="cr@acme.example", name="Cr", channel=1)
+    assert answer.status == 201, await answer.text()
+    await asyncio.wait_for(inbox.arrived.wait(), 30)
+    (mail,) = inbox.messages
+    assert mail["Subject"] == "Your invitation: Board Bcc: all@example.org"
+    assert mail["Bcc"] is None

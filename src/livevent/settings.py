@@ -14,6 +14,7 @@ import tomllib
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
@@ -25,6 +26,7 @@ from pydantic_settings import (
 )
 
 from livevent.errors import InvalidInput, UnknownSetting
+from livevent.model.hosts import good_host
 from livevent.model.validation import describe
 
 APP_NAME = "livevent"
@@ -75,11 +77,33 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="addresses or networks of the reverse proxies in front (none by default):"
-        " only from them, the client's address, scheme and host are read from Forwarded or"
-        ' X-Forwarded-For/-Proto/-Host; e.g. ["127.0.0.1"]',
+        " only from them, the client's address, scheme and host are read from the"
+        ' forwarded_header family; e.g. ["127.0.0.1"]',
+    )
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = Field(
+        "x-forwarded-for",
+        description="the one header family the proxies write (nginx's real_ip_header):"
+        " x-forwarded-for (with X-Forwarded-Proto/-Host) or forwarded (RFC 7239); the other"
+        " is ignored",
+    )
+    trusted_hops: int = Field(
+        1,
+        ge=1,
+        le=10,
+        description="how many proxies of ours stand in front: the client is the address that"
+        " many entries from the right of the forwarded chain (what a client wrote before it"
+        " counts for nothing)",
     )
     public_url: str | None = Field(
-        None, description="base URL listeners reach this server at (else http://HOST:PORT)"
+        None,
+        description="base URL people reach this server at; links, QR codes and mails use it."
+        " Unset, links are built only on a Host that is an IP address, localhost or one of"
+        " allowed_hosts, and no invitation is mailed",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="host names (with a port if any) a request may name for the links built"
+        ' while public_url is unset; e.g. ["live.example.org"]',
     )
     event_service_url: str | None = Field(
         None,
@@ -240,6 +264,26 @@ class Settings(BaseSettings):
             except ValueError:
                 raise ValueError(f"{value!r} is not an IP address or network") from None
         return checked
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parsed = urlsplit(value.strip())
+        if parsed.scheme not in ("http", "https") or not good_host(parsed.netloc):
+            raise ValueError(f"{value!r} is not an http(s) URL such as https://live.example.org")
+        if parsed.query or parsed.fragment:
+            raise ValueError(f"{value!r} has a query or fragment: give the base URL only")
+        return value.strip().rstrip("/")
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if good_host(value) is None:
+                raise ValueError(f"{value!r} is not a host name (with an optional port)")
+        return [value.lower() for value in values]
 
     @classmethod
     def settings_customise_sources(

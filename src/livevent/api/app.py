@@ -14,7 +14,7 @@ from livevent.auth.signing import verifier_for
 from livevent.errors import LiveventError
 from livevent.events.service import EventService, open_service
 from livevent.http.appkeys import OPENAPI, SERVICE, SETTINGS, VERIFIER
-from livevent.http.forwarded import forwarded_middleware, parse_networks
+from livevent.http.forwarded import Trust, forwarded_middleware, parse_networks
 from livevent.http.openapi import build_openapi
 from livevent.http.operations import Operation
 from livevent.http.problems import problem, problem_middleware
@@ -29,7 +29,12 @@ def base_app(settings: Settings) -> web.Application:
     """An application with the problem, rate and auth middlewares every livevent app runs."""
     logs.quiet_parser_errors()
     # Who the client is comes first: every limit, log line and link after it uses it.
-    forwarded = forwarded_middleware(parse_networks(settings.trusted_proxies))
+    trust = Trust(
+        networks=parse_networks(settings.trusted_proxies),
+        header=settings.forwarded_header,
+        hops=settings.trusted_hops,
+    )
+    forwarded = forwarded_middleware(trust)
     app = web.Application(
         middlewares=[forwarded, problem_middleware, rate_middleware, auth_middleware],
         client_max_size=MAX_BODY_BYTES,

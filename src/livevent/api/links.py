@@ -7,17 +7,21 @@ a page that asks for a token; invitations (api/people.py) hand out the sign-in.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import asyncio
+import threading
 from urllib.parse import quote
 
 import segno
 from aiohttp import web
+from cachetools import LRUCache
 from pydantic import BaseModel, Field
+from segno import DataOverflowError
 
-from livevent.api.people import public_base
+from livevent.errors import InvalidInput
 from livevent.http.appkeys import SERVICE
 from livevent.http.operations import EVENT_ID, OperationTable
 from livevent.http.params import event_id_of
+from livevent.http.public import public_base
 from livevent.model import ChannelKind, Event
 
 table = OperationTable()
@@ -48,12 +52,29 @@ class EventLinks(BaseModel):
     speak: list[SpeakLink]
 
 
-@lru_cache(maxsize=4096)
+# Drawn codes, kept by size: a few thousand channels' worth, never an unbounded heap.
+_QR_CACHE_BYTES = 16 * 1024 * 1024
+_qr_cache: LRUCache[str, str] = LRUCache(maxsize=_QR_CACHE_BYTES, getsizeof=len)
+_qr_lock = threading.Lock()
+
+
 def qr_svg(url: str) -> str:
     """The URL's QR code, made once: drawing one costs milliseconds, and the console
-    asks for every channel's each time it shows an event."""
-    # Level M survives a crease or a smudge on a printed page (15 % of the modules).
-    return str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
+    asks for every channel's each time it shows an event. Called off the event loop."""
+    with _qr_lock:
+        cached = _qr_cache.get(url)
+    if cached is not None:
+        return cached
+    try:
+        # Level M survives a crease or a smudge on a printed page (15 % of the modules).
+        svg = str(segno.make(url, error="m").svg_data_uri(scale=4, border=2))
+    except DataOverflowError:
+        raise InvalidInput(
+            "a link is too long for a QR code: shorten public_url or the host"
+        ) from None
+    with _qr_lock:
+        _qr_cache[url] = svg
+    return svg
 
 
 def event_links(event: Event, base: str) -> EventLinks:
@@ -86,9 +107,10 @@ def event_links(event: Event, base: str) -> EventLinks:
     tag="events",
     response=EventLinks,
     parameters=(EVENT_ID,),
-    errors=(404,),
+    errors=(400, 404, 422),
 )
 async def get_links(request: web.Request) -> web.Response:
     event = await request.app[SERVICE].get_event(event_id_of(request))
-    links = event_links(event, public_base(request))
+    # Drawing a large event's codes takes a while: listeners' audio must not wait on it.
+    links = await asyncio.to_thread(event_links, event, public_base(request))
     return web.json_response(text=links.model_dump_json())

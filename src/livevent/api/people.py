@@ -17,7 +17,7 @@ from livevent.auth.middleware import actor_of, own_customer
 from livevent.auth.routes import accounts_of, invitations_of, welcomes_of
 from livevent.auth.welcome import NewManager, Welcome
 from livevent.errors import BadRequest, InvalidInput, NotFound
-from livevent.http.appkeys import SERVICE, SETTINGS
+from livevent.http.appkeys import SERVICE
 from livevent.http.operations import (
     EVENT_ID,
     OperationTable,
@@ -26,6 +26,7 @@ from livevent.http.operations import (
     read_body,
 )
 from livevent.http.params import event_id_of, shown
+from livevent.http.public import public_base
 from livevent.model import User
 from livevent.model.ids import parse_id
 
@@ -40,12 +41,6 @@ class UserList(BaseModel):
 
 def _users(items: list[User]) -> web.Response:
     return web.json_response(text=UserList(items=items).model_dump_json())
-
-
-def public_base(request: web.Request) -> str:
-    """The address people reach this server at: `public_url`, else what the caller used."""
-    configured = request.app[SETTINGS].public_url
-    return configured.rstrip("/") if configured else f"{request.scheme}://{request.host}"
 
 
 @table.add(

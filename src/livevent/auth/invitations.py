@@ -118,6 +118,7 @@ class Invitations:
         ttl: int,
         mailer: Mailer | None = None,
         caps: InvitationCaps | None = None,
+        public_url: str | None = None,
     ) -> None:
         self.accounts = accounts
         self.store = store
@@ -125,6 +126,9 @@ class Invitations:
         self.ttl = ttl
         self.mailer = mailer
         self.caps = caps or InvitationCaps()
+        # Mail leaves the server: its links name the configured address, never a Host
+        # header the inviter chose.
+        self.public_url = public_url
 
     @classmethod
     def from_settings(cls, settings: Settings, accounts: Accounts, store: EventStore) -> Self:
@@ -133,7 +137,14 @@ class Invitations:
             new_people_per_hour=settings.new_people_per_customer_per_hour,
         )
         mailer = Mailer.from_settings(settings)
-        return cls(accounts, store, ttl=settings.invite_link_ttl, mailer=mailer, caps=caps)
+        return cls(
+            accounts,
+            store,
+            ttl=settings.invite_link_ttl,
+            mailer=mailer,
+            caps=caps,
+            public_url=settings.public_url,
+        )
 
     async def invite(
         self, event: Event, request: InvitationRequest, *, base_url: str, actor: str
@@ -160,7 +171,7 @@ class Invitations:
             invitation = await self._deliver(
                 event, user, grant, request.channel, by_link=by_link, base_url=base_url, actor=actor
             )
-        except Unavailable:
+        except Exception:
             if not again:
                 await self.accounts.revoke(user.id, grant)  # not invited: nothing half-done
             raise
@@ -263,6 +274,12 @@ class Invitations:
         self, event: Event, user: User, grant: Grant, channel: int, *, base_url: str, actor: str
     ) -> Invitation:
         assert self.mailer is not None
+        if self.public_url is None:
+            raise Unavailable(
+                "invitations are mailed with links to public_url, and it is not set:"
+                " set public_url (LIVEVENT_PUBLIC_URL)"
+            )
+        base_url = self.public_url
         link, expires_at = await self._link(user, grant, channel, base_url=base_url, actor=actor)
         body = (
             f'Hello {user.name},\n\nyou are invited to {_doing(grant)} at "{event.name}"'
@@ -272,7 +289,7 @@ class Invitations:
         )
         try:
             await self.mailer.send(user.email, f"Your invitation: {event.name}", body)
-        except Unavailable:
+        except Exception:
             await self.links.discard(code_hash(link.rpartition("#code=")[2]))
             raise
         return Invitation(

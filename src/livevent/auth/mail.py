@@ -48,6 +48,11 @@ class SmtpServer:
         )
 
 
+def one_line(text: str) -> str:
+    """A header value: an event's name may hold line breaks, and a header must not."""
+    return " ".join(text.split())
+
+
 class Mailer:
     def __init__(self, server: SmtpServer, sender: str) -> None:
         self.server = server
@@ -64,7 +69,7 @@ class Mailer:
         message = EmailMessage()
         message["From"] = self.sender
         message["To"] = to
-        message["Subject"] = subject
+        message["Subject"] = one_line(subject)
         message.set_content(body)
         server = self.server
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from livevent.model.hosts import address_key
 from livevent.model.ids import parse_event_id
 
 EVENTS_CHANNEL = "events"
@@ -42,7 +43,8 @@ def live_connections(event_id: int, language: str) -> str:
 
 
 def rate_ip(ip: str) -> str:
-    return f"rate:ip:{ip}"
+    """An address's counters: IPv6 counted by its /64 (model.hosts.address_key)."""
+    return f"rate:ip:{address_key(ip)}"
 
 
 def rate_customer(customer_id: int, what: str) -> str:

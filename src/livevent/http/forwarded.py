@@ -1,30 +1,35 @@
 """Who the client is behind a reverse proxy: its address, and the scheme and host it used.
 
 Only a request whose peer is one of `trusted_proxies` is read for forwarding headers;
-from any other peer they are ignored, so a client cannot claim another address. The
-client is the right-most address of the chain that is not a trusted proxy (each proxy
-appends the peer it saw), taken from `Forwarded` (RFC 7239) when present, else from
-`X-Forwarded-For`, with `X-Forwarded-Proto` and `X-Forwarded-Host`. The request is
-cloned with them, so every per-address limit, log line, audit row and link after this
-middleware sees the public values.
+from any other peer they are ignored, so a client cannot claim another address. Only one
+header family is read, the one configured (`forwarded_header`, like nginx's
+`real_ip_header`): `x-forwarded-for` (with `X-Forwarded-Proto` and `X-Forwarded-Host`) or
+`forwarded` (RFC 7239). A header of the other family is ignored, so a client cannot slip
+its own past a proxy that overwrites only the configured one.
+
+The chain is read a fixed number of hops back (`trusted_hops`, the number of proxies of
+ours in front): each proxy appends the peer it saw, so the entry `trusted_hops` from the
+right is the one our outermost proxy wrote, whatever the client put before it. Fewer
+entries than hops means the chain did not pass through all our proxies: nothing is
+believed. The request is cloned with the values found, so every per-address limit, log
+line and audit row after this middleware sees the client's address.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from typing import Literal
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
 from livevent.http.problems import Handler
+from livevent.model.hosts import Address, good_host, parse_address
 
-Address = IPv4Address | IPv6Address
 Network = IPv4Network | IPv6Network
-# A host name or address with an optional port: what links may be built on.
-_HOST = re.compile(r"^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+HeaderFamily = Literal["x-forwarded-for", "forwarded"]
 
 
 def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
@@ -39,65 +44,60 @@ def parse_networks(values: Iterable[str]) -> tuple[Network, ...]:
 
 
 @dataclass(frozen=True, slots=True)
+class Trust:
+    """Which peers are our proxies, which header they write, and how many stand in front."""
+
+    networks: tuple[Network, ...]
+    header: HeaderFamily = "x-forwarded-for"
+    hops: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class Origin:
     remote: str
     scheme: str | None = None
     host: str | None = None
 
 
-def _address(text: str) -> Address | None:
-    """`203.0.113.7`, `"[2001:db8::1]:4711"`, `203.0.113.7:80` -> the address; else None."""
-    value = text.strip().strip('"')
-    if value.startswith("["):
-        value = value[1 : value.find("]")] if "]" in value else ""
-    elif value.count(":") == 1:
-        value = value.split(":")[0]
-    try:
-        return ip_address(value)
-    except ValueError:
-        return None  # "unknown", an obfuscated identifier, or garbage
-
-
 def _trusted(address: Address | None, networks: tuple[Network, ...]) -> bool:
     return address is not None and any(address in network for network in networks)
 
 
-def origin_of(request: web.Request, networks: tuple[Network, ...]) -> Origin | None:
-    """The client behind the trusted proxies, or None to keep the request as it is."""
-    if request.forwarded:
-        hops = [
-            (_address(element.get("for", "")), element.get("proto"), element.get("host"))
-            for element in request.forwarded
-        ]
-    else:
-        chain = ",".join(request.headers.getall("X-Forwarded-For", []))
-        if not chain:
+def origin_of(request: web.Request, trust: Trust) -> Origin | None:
+    """The client in front of our proxies, or None to keep the request as it is."""
+    if trust.header == "forwarded":
+        elements = request.forwarded
+        if len(elements) < trust.hops:
             return None
+        element = elements[-trust.hops]
+        address = parse_address(element.get("for", ""))
+        proto, host = element.get("proto"), element.get("host")
+    else:
+        chain = _values(request.headers.getall("X-Forwarded-For", []))
+        if len(chain) < trust.hops:
+            return None
+        address = parse_address(chain[-trust.hops])
+        # The proxy nearest the client says how the client connected; proxies overwrite
+        # these, so the one ours wrote is the last of each.
         protos = _values(request.headers.getall("X-Forwarded-Proto", []))
         hosts = _values(request.headers.getall("X-Forwarded-Host", []))
-        # The client-facing proxy says how the client connected: the first of each.
-        proto = protos[0] if protos else None
-        host = hosts[0] if hosts else None
-        hops = [(_address(part), proto, host) for part in chain.split(",")]
-    for address, proto, host in reversed(hops):
-        if address is None:
-            return None  # a chain we cannot read names nobody
-        if not _trusted(address, networks):
-            scheme = proto.lower() if proto and proto.lower() in ("http", "https") else None
-            good_host = host if host and len(host) <= 255 and _HOST.match(host) else None
-            return Origin(remote=str(address), scheme=scheme, host=good_host)
-    return None  # every hop is one of ours: the request came from inside
+        proto = protos[-1] if protos else None
+        host = hosts[-1] if hosts else None
+    if address is None:
+        return None  # a chain we cannot read names nobody
+    scheme = proto.lower() if proto and proto.lower() in ("http", "https") else None
+    return Origin(remote=str(address), scheme=scheme, host=good_host(host))
 
 
 def _values(headers: list[str]) -> list[str]:
     return [part.strip() for header in headers for part in header.split(",") if part.strip()]
 
 
-def forwarded_middleware(networks: tuple[Network, ...]) -> Middleware:
+def forwarded_middleware(trust: Trust) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if networks and _trusted(_peer(request), networks):
-            origin = origin_of(request, networks)
+        if trust.networks and _trusted(_peer(request), trust.networks):
+            origin = origin_of(request, trust)
             if origin is not None:
                 changes: dict[str, str] = {"remote": origin.remote}
                 if origin.scheme:
@@ -115,4 +115,4 @@ def _peer(request: web.Request) -> Address | None:
     peername = request.transport.get_extra_info("peername") if request.transport else None
     if not peername or not isinstance(peername, tuple):
         return None  # a Unix socket: no address to trust
-    return _address(str(peername[0]))
+    return parse_address(str(peername[0]))
