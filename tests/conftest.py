@@ -97,7 +97,8 @@ async def _truncate(url: str) -> None:
     connection = await asyncpg.connect(url)
     try:
         await connection.execute(
-            "TRUNCATE user_grants, users, event_status_changes, deleted_events, events, customers"
+            "TRUNCATE user_grants, users, account_changes, event_status_changes, deleted_events,"
+            " events, customers"
             " RESTART IDENTITY CASCADE"
         )
     finally:

@@ -524,3 +524,62 @@ async def test_an_event_name_with_line_breaks_is_mailed_on_one_subject_line(
     (mail,) = inbox.messages
     assert mail["Subject"] == "Your invitation: Board Bcc: all@example.org"
     assert mail["Bcc"] is None
+
+
+async def add_manager(api: Client, email: str, customer: int) -> dict[str, Any]:
+    body = {"email": email, "name": email.split("@")[0], "customer_id": customer}
+    added = await api.post("/api/users", json=body)
+    assert added.status == 201, await added.text()
+    return dict(await added.json())
+
+
+async def test_a_welcome_link_dies_once_the_account_has_a_password_another_way(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any]
+) -> None:
+    """Issue 35: a link kept working after `livevent user password`: whoever held it took
+    the account for 7 days."""
+    added = await add_manager(api, "taken@acme.example", acme["customer"])
+    code = added["link"].partition("#welcome=")[2]
+    accounts = accounts_for(settings, service)
+    await accounts.set_password(added["user"]["id"], "the owner's own password")
+    assert (await welcome(api, code, "an intruder's password")).status == 401
+    login = {"email": "taken@acme.example", "password": "the owner's own password"}
+    owner = await api.post("/api/auth/token", json=login, headers={"Authorization": ""})
+    assert owner.status == 200  # the password is still the owner's
+    # Disabling kills an unspent link too; a link is never spent on a disabled account.
+    other = await add_manager(api, "off@acme.example", acme["customer"])
+    await accounts.set_disabled(other["user"]["id"], True)
+    await accounts.set_disabled(other["user"]["id"], False)
+    other_code = other["link"].partition("#welcome=")[2]
+    assert (await welcome(api, other_code, "a long enough password")).status == 401
+
+
+async def test_a_lost_welcome_link_is_replaced_and_the_account_keeps_a_history(
+    api: Client, settings: Settings, acme: dict[str, Any]
+) -> None:
+    boss = manager(settings, acme["customer"])
+    added = await add_manager(api, "lost.boss@acme.example", acme["customer"])
+    user_id = added["user"]["id"]
+    renewed = await api.post(f"/api/users/{user_id}/welcome", headers=boss)
+    assert renewed.status == 201, await renewed.text()
+    assert renewed.headers["Cache-Control"] == "no-store"
+    new_code = (await renewed.json())["link"].partition("#welcome=")[2]
+    old_code = added["link"].partition("#welcome=")[2]
+    assert (await welcome(api, old_code, "a long enough password")).status == 401
+    assert (await welcome(api, new_code, "a long enough password")).status == 200
+    # Chosen: no link is needed any more.
+    again = await api.post(f"/api/users/{user_id}/welcome", headers=boss)
+    assert again.status == 409
+    assert "no welcome link is needed" in (await again.json())["detail"]
+    history = await (await api.get(f"/api/users/{user_id}/history", headers=boss)).json()
+    assert [(row["actor"], row["change"]) for row in history["items"]] == [
+        ("admin:livevent-service", f"added as a manager of customer {acme['customer']}"),
+        ("manager:user:99", "a new welcome link"),
+        (f"user:{user_id}", "chose their password"),
+    ]
+    # Another customer's manager knows no such user.
+    globex = await customer_with_event(api, "Globex")
+    stranger = manager(settings, globex["customer"])
+    for path in (f"/api/users/{user_id}/history", f"/api/users/{user_id}/welcome"):
+        method = api.get if path.endswith("history") else api.post
+        assert (await method(path, headers=stranger)).status == 404

@@ -28,6 +28,7 @@ from livevent.http.operations import (
 from livevent.http.params import event_id_of, shown
 from livevent.http.public import public_base
 from livevent.model import User
+from livevent.model.audit import AccountChange
 from livevent.model.ids import parse_id
 
 table = OperationTable()
@@ -86,6 +87,61 @@ async def add_manager(request: web.Request) -> web.Response:
     return web.json_response(
         text=welcome.model_dump_json(), status=201, headers={"Cache-Control": "no-store"}
     )
+
+
+async def _managed_user(request: web.Request) -> User:
+    """A user the caller manages: an admin any, a manager its own customer's only (any
+    other is as unknown as one that does not exist)."""
+    user_id = path_int(request, "user_id")
+    unknown = NotFound(f"no user {user_id}")
+    try:
+        user = await accounts_of(request).users.get(user_id)
+    except NotFound:
+        raise unknown from None
+    customer = own_customer(request, None)
+    if customer is not None and user.customer_id != customer:
+        raise unknown
+    return user
+
+
+@table.add(
+    "POST",
+    "/api/users/{user_id}/welcome",
+    summary="A new welcome link for a manager who has not chosen a password yet (the"
+    " unspent one dies)",
+    tag="people",
+    response=Welcome,
+    status=201,
+    parameters=(_USER_ID,),
+    errors=(400, 403, 404, 409),
+)
+async def renew_welcome(request: web.Request) -> web.Response:
+    user = await _managed_user(request)
+    welcome = await welcomes_of(request).renew(
+        user, base_url=public_base(request), actor=actor_of(request)
+    )
+    return web.json_response(
+        text=welcome.model_dump_json(), status=201, headers={"Cache-Control": "no-store"}
+    )
+
+
+class AccountHistory(BaseModel):
+    items: list[AccountChange]
+
+
+@table.add(
+    "GET",
+    "/api/users/{user_id}/history",
+    summary="Who did what to an account: added, new links, password set, disabled",
+    tag="people",
+    response=AccountHistory,
+    parameters=(_USER_ID,),
+    errors=(403, 404),
+)
+async def account_history(request: web.Request) -> web.Response:
+    user = await _managed_user(request)
+    changes = await accounts_of(request).users.history(user.id)
+    return web.json_response(text=AccountHistory(items=changes).model_dump_json())
 
 
 @table.add(

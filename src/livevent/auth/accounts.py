@@ -104,8 +104,19 @@ class Accounts:
         credentials = await self.users.credentials(user.email)
         return credentials is not None and credentials.password_hash == LINK_ONLY
 
-    async def set_password(self, user_id: int, password: str) -> None:
+    async def set_password(self, user_id: int, password: str, *, actor: str = "cli") -> None:
         await self.users.set_password(user_id, password_hash=await hash_password(password))
+        await self.users.note(await self.users.get(user_id), actor=actor, change="password set")
+
+    async def choose_first_password(self, user_id: int, password: str, *, actor: str) -> bool:
+        """Set a password only while the account has none (it signs in by links alone)."""
+        chosen = await self.users.set_password(
+            user_id, password_hash=await hash_password(password), replacing=LINK_ONLY
+        )
+        if chosen:
+            user = await self.users.get(user_id)
+            await self.users.note(user, actor=actor, change="chose their password")
+        return chosen
 
     async def find(self, email: str) -> User:
         return await self.users.find(email)
@@ -113,8 +124,10 @@ class Accounts:
     async def list_users(self, *, customer_id: int | None = None) -> list[User]:
         return await self.users.list_users(customer_id=customer_id)
 
-    async def set_disabled(self, user_id: int, disabled: bool) -> None:
+    async def set_disabled(self, user_id: int, disabled: bool, *, actor: str = "cli") -> None:
         await self.users.set_disabled(user_id, disabled)
+        change = "disabled" if disabled else "enabled"
+        await self.users.note(await self.users.get(user_id), actor=actor, change=change)
 
     async def delete(self, user_id: int) -> None:
         await self.users.delete(user_id)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from livevent.auth.accounts import Accounts
 from livevent.auth.invitations import code_hash
-from livevent.errors import Unauthorized
+from livevent.errors import Conflict, Unauthorized
 from livevent.model import Role, User, UserCreate
 from livevent.model.event import MAX_ID, Name
 from livevent.model.user import MAX_PASSWORD, MIN_PASSWORD, Email
@@ -71,6 +71,23 @@ class Welcomes:
             password=SecretStr(secrets.token_urlsafe(32)),  # the model wants one; never kept
         )
         user = await self.accounts.create_link_only_user(person)
+        await self.accounts.users.note(
+            user, actor=actor, change=f"added as a manager of customer {customer_id}"
+        )
+        return await self._welcome(user, base_url=base_url, actor=actor)
+
+    async def renew(self, user: User, *, base_url: str, actor: str) -> Welcome:
+        """A new welcome link for a manager who has not chosen a password yet; the links
+        made before die (a lost link is no dead end, and only one works at a time)."""
+        if user.role is not Role.MANAGER or user.disabled:
+            raise Conflict(f"{user.name} is no active manager: welcome links are for managers")
+        if not await self.accounts.signs_in_by_links_only(user):
+            raise Conflict(f"{user.name} has chosen a password: no welcome link is needed")
+        await self.links.forget_purpose(user_id=user.id, purpose=WELCOME)
+        await self.accounts.users.note(user, actor=actor, change="a new welcome link")
+        return await self._welcome(user, base_url=base_url, actor=actor)
+
+    async def _welcome(self, user: User, *, base_url: str, actor: str) -> Welcome:
         code = secrets.token_urlsafe(_CODE_BYTES)
         expires_at = datetime.now(UTC) + timedelta(seconds=self.ttl)
         await self.links.add(
@@ -86,8 +103,8 @@ class Welcomes:
             user=user,
             link=f"{base_url.rstrip('/')}{WELCOME_PATH}{code}",
             expires_at=expires_at,
-            message=f"{user.name} may manage customer {customer_id}'s events: send them this"
-            " link; it works once, to choose their password.",
+            message=f"{user.name} may manage customer {user.customer_id}'s events: send them"
+            " this link; it works once, to choose their password.",
         )
 
     async def choose_password(self, request: WelcomeRequest) -> User:
@@ -99,5 +116,11 @@ class Welcomes:
         user = await self.accounts.users.get(spent.user_id)
         if user.disabled:
             raise refused
-        await self.accounts.set_password(user.id, request.password.get_secret_value())
+        # Only an account still without a password: one set since (by the CLI, say) is
+        # its owner's, and whoever holds an old link must not take it over.
+        password = request.password.get_secret_value()
+        if not await self.accounts.choose_first_password(
+            user.id, password, actor=f"user:{user.id}"
+        ):
+            raise refused
         return user

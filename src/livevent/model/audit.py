@@ -34,3 +34,12 @@ class DeletedEvent(BaseModel):
     actor: str
     deleted_at: datetime
     history: list[StatusChange]
+
+
+class AccountChange(BaseModel):
+    """One row of an account's history: a manager added, a link made, a password set."""
+
+    user_id: int
+    actor: str
+    change: str
+    at: datetime

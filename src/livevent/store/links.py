@@ -83,6 +83,17 @@ class SignInLinkStore:
             )
         return len(rows)
 
+    async def forget_purpose(self, *, user_id: int, purpose: str) -> int:
+        """Drop a person's unspent links of one kind (a new one replaces them)."""
+        async with self.database.write() as connection:
+            rows = await connection.fetch(
+                "DELETE FROM sign_in_links WHERE user_id = $1 AND purpose = $2"
+                " AND used_at IS NULL RETURNING code_hash",
+                user_id,
+                purpose,
+            )
+        return len(rows)
+
     async def discard(self, code_hash: str) -> None:
         """Take back a link that was never handed out (its mail could not be sent)."""
         async with self.database.write() as connection:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from livevent.errors import AlreadyExists, NotFound
 from livevent.model import Grant, User, UserCreate
+from livevent.model.audit import AccountChange
 from livevent.model.user import Capability
 from livevent.store.database import Connection, Database, Row, UniqueViolation
 
@@ -113,15 +114,25 @@ class UserStore:
             grants = await self._grants(connection, [row["id"] for row in rows])
         return [User.model_validate({**row, "grants": grants.get(row["id"], [])}) for row in rows]
 
-    async def set_password(self, user_id: int, *, password_hash: str) -> None:
-        """A new password also ends every refresh token issued before it."""
+    async def set_password(
+        self, user_id: int, *, password_hash: str, replacing: str | None = None
+    ) -> bool:
+        """A new password also ends every refresh token issued before it, and every welcome
+        link not yet spent (a link must not outlive the reason it was made: no password).
+        With `replacing`, only while the stored hash is still that one; False when not.
+        """
         async with self.database.write() as connection:
             await self._require(connection, user_id)
-            await connection.execute(
-                "UPDATE users SET password_hash = $1, generation = generation + 1 WHERE id = $2",
+            changed = await connection.fetchval(
+                "UPDATE users SET password_hash = $1, generation = generation + 1"
+                " WHERE id = $2 AND (CAST($3 AS TEXT) IS NULL OR password_hash = $3) RETURNING id",
                 password_hash,
                 user_id,
+                replacing,
             )
+            if changed is not None:
+                await self._forget_welcomes(connection, user_id)
+        return changed is not None
 
     async def set_disabled(self, user_id: int, disabled: bool) -> None:
         async with self.database.write() as connection:
@@ -131,6 +142,36 @@ class UserStore:
                 disabled,
                 user_id,
             )
+            await self._forget_welcomes(connection, user_id)
+
+    async def _forget_welcomes(self, connection: Connection, user_id: int) -> None:
+        await connection.execute(
+            "DELETE FROM sign_in_links WHERE user_id = $1 AND purpose = 'welcome'"
+            " AND used_at IS NULL",
+            user_id,
+        )
+
+    async def note(self, user: User, *, actor: str, change: str) -> None:
+        """A row of the account's history: who did what to it."""
+        async with self.database.write() as connection:
+            await connection.execute(
+                "INSERT INTO account_changes (user_id, customer_id, actor, change, at)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                user.id,
+                user.customer_id,
+                actor,
+                change,
+                _now(),
+            )
+
+    async def history(self, user_id: int) -> list[AccountChange]:
+        async with self.database.read() as connection:
+            rows = await connection.fetch(
+                "SELECT user_id, actor, change, at FROM account_changes"
+                " WHERE user_id = $1 ORDER BY id",
+                user_id,
+            )
+        return [AccountChange.model_validate(dict(row)) for row in rows]
 
     async def delete(self, user_id: int) -> None:
         async with self.database.write() as connection:
