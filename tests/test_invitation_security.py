@@ -101,15 +101,16 @@ async def test_inviting_an_existing_account_gives_the_inviter_no_credential_for_
         Grant(event=a1, can=Capability.MANAGE),
     )  # fmt: skip
     as_delegate = bearer_of(settings, service, delegate)
-    for body in ({"user_id": victim.id}, {"email": "victim@acme.example"}):
-        response = await invite(api, as_delegate, a1, channel=1, **body)
-        assert response.status in (201, 409), await response.text()
-        invitation = await response.json()
-        if response.status == 201:
-            assert invitation["delivery"] == "account"
-            assert (
-                invitation["link"] is None and "sign in as they usually do" in invitation["message"]
-            )
+    # Issue 35: a delegate invites by email only (user ids walked the directory).
+    by_id = await invite(api, as_delegate, a1, channel=1, user_id=victim.id)
+    assert by_id.status == 403, await by_id.text()
+    response = await invite(api, as_delegate, a1, channel=1, email="victim@acme.example")
+    assert response.status == 201, await response.text()
+    invitation = await response.json()
+    assert invitation["delivery"] == "account"
+    assert invitation["link"] is None and "sign in as they usually do" in invitation["message"]
+    # The answer shows the grant made, not what the victim holds elsewhere.
+    assert invitation["user"]["grants"] == [{"event": a1, "can": "speak", "channel": None}]
     async with service.store.database.read() as connection:
         assert await connection.fetch("SELECT code_hash FROM sign_in_links") == []
     # The victim's private event stays closed to the delegate.
@@ -583,3 +584,57 @@ async def test_a_lost_welcome_link_is_replaced_and_the_account_keeps_a_history(
     for path in (f"/api/users/{user_id}/history", f"/api/users/{user_id}/welcome"):
         method = api.get if path.endswith("history") else api.post
         assert (await method(path, headers=stranger)).status == 404
+
+
+async def test_refused_invitations_count_for_nothing_and_delegates_have_their_own_cap(
+    aiohttp_client: AiohttpClient, store_url: str, service: EventService
+) -> None:
+    """Issue 35: 200 bad requests from one delegate stopped a customer's invitations."""
+    settings = Settings(
+        database_url=store_url,
+        invitations_per_customer_per_hour=3,
+        invitations_per_delegate_per_hour=1,
+    )
+    api = await admin_api(aiohttp_client, settings, service)
+    acme = await customer_with_event(api, "Acme")
+    event_id = acme["event"]["id"]
+    boss = manager(settings, acme["customer"])
+    for body in ({"channel": 99, "email": "x@acme.example", "name": "X"},  # 422
+                 {"channel": 1, "user_id": 424242},  # 404
+                 {"channel": 1, "email": "not an email"}):  # fmt: skip
+        refused = await api.post(f"/api/events/{event_id}/invitations", json=body, headers=boss)
+        assert refused.status in (404, 422), await refused.text()
+    delegate = await person(
+        settings, service, "helper@acme.example", acme["customer"],
+        Grant(event=event_id, can=Capability.MANAGE),
+    )  # fmt: skip
+    as_delegate = bearer_of(settings, service, delegate)
+    first = await invite(api, as_delegate, event_id, email="d1@acme.example", name="D", channel=1)
+    assert first.status == 201, await first.text()
+    second = await invite(api, as_delegate, event_id, email="d2@acme.example", name="D", channel=1)
+    assert second.status == 429
+    assert "your 1 invitations an hour" in (await second.json())["detail"]
+    # The customer's own managers still have two of their three.
+    for n in range(2):
+        made = await invite(api, boss, event_id, email=f"m{n}@acme.example", name="M", channel=1)
+        assert made.status == 201, await made.text()
+    over = await invite(api, boss, event_id, email="m9@acme.example", name="M", channel=1)
+    assert over.status == 429
+
+
+async def test_a_managers_directory_shows_grants_on_its_own_customers_events_only(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any]
+) -> None:
+    globex = await customer_with_event(api, "Globex")
+    shared = await person(
+        settings, service, "shared@acme.example", acme["customer"],
+        Grant(event=acme["event"]["id"], can=Capability.SPEAK),
+    )  # fmt: skip
+    # An admin granted them something on another customer's event.
+    await accounts_for(settings, service).grant(
+        shared.id, Grant(event=globex["event"]["id"], can=Capability.SPEAK)
+    )
+    boss = manager(settings, acme["customer"])
+    users = await (await api.get("/api/users", headers=boss)).json()
+    (listed,) = [u for u in users["items"] if u["email"] == "shared@acme.example"]
+    assert [g["event"] for g in listed["grants"]] == [acme["event"]["id"]]

@@ -224,6 +224,12 @@ class Settings(BaseSettings):
     new_people_per_customer_per_hour: int = Field(
         50, ge=0, description="people invitations may create for one customer an hour (0: no cap)"
     )
+    invitations_per_delegate_per_hour: int = Field(
+        30,
+        ge=0,
+        description="invitations one person with a single event's manage grant may send an"
+        " hour (0: no cap)",
+    )
     login_failures_per_account: int = Field(
         5, ge=1, description="failed logins for one email before it is locked for a while"
     )

@@ -13,7 +13,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from livevent.auth.invitations import Invitation, InvitationRequest
-from livevent.auth.middleware import actor_of, own_customer
+from livevent.auth.middleware import actor_of, delegate_of, own_customer
 from livevent.auth.routes import accounts_of, invitations_of, welcomes_of
 from livevent.auth.welcome import NewManager, Welcome
 from livevent.errors import BadRequest, InvalidInput, NotFound
@@ -178,7 +178,11 @@ async def invite(request: web.Request) -> web.Response:
     event = await request.app[SERVICE].get_event(event_id_of(request))
     data = await read_body(request, InvitationRequest)
     invitation = await invitations_of(request).invite(
-        event, data, base_url=public_base(request), actor=actor_of(request)
+        event,
+        data,
+        base_url=public_base(request),
+        actor=actor_of(request),
+        delegate=delegate_of(request, event.customer_id),
     )
     # A link is a credential until it is used: no cache may keep it.
     return web.json_response(

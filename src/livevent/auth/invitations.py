@@ -87,6 +87,8 @@ class InvitationCaps:
 
     invitations_per_hour: int = 200
     new_people_per_hour: int = 50
+    # One person given one event to run is not the whole customer: their own, smaller cap.
+    per_delegate_per_hour: int = 30
 
 
 def code_hash(code: str) -> str:
@@ -135,6 +137,7 @@ class Invitations:
         caps = InvitationCaps(
             invitations_per_hour=settings.invitations_per_customer_per_hour,
             new_people_per_hour=settings.new_people_per_customer_per_hour,
+            per_delegate_per_hour=settings.invitations_per_delegate_per_hour,
         )
         mailer = Mailer.from_settings(settings)
         return cls(
@@ -147,12 +150,46 @@ class Invitations:
         )
 
     async def invite(
-        self, event: Event, request: InvitationRequest, *, base_url: str, actor: str
+        self,
+        event: Event,
+        request: InvitationRequest,
+        *,
+        base_url: str,
+        actor: str,
+        delegate: str | None = None,
     ) -> Invitation:
+        """Invite someone; `delegate` names the caller when they hold only this event's
+        `manage` grant (not the customer's manager nor an admin): they invite by email,
+        under a cap of their own. Only invitations made are counted."""
         if event.status.is_final:
             raise Conflict(f"event {event.id} is {event.status.value}: nobody can speak at it now")
+        if delegate is not None and request.user_id is not None:
+            raise Forbidden(
+                "invite by email: the customer's directory of people is its managers' only",
+                fields=["user_id"],
+            )
         grant = grant_for(event, request.channel)
-        await self._count(event.customer_id, "invitations", self.caps.invitations_per_hour)
+        counters = [
+            (keys.rate_customer(event.customer_id, "invitations"), self.caps.invitations_per_hour,
+             f"this customer has reached its {self.caps.invitations_per_hour} invitations an hour"),
+        ]  # fmt: skip
+        if delegate is not None:
+            cap = self.caps.per_delegate_per_hour
+            counters.append(
+                (keys.rate_delegate(delegate, "invitations"), cap,
+                 f"you have reached your {cap} invitations an hour")
+            )  # fmt: skip
+        for key, cap, said in counters:
+            await self._check(key, cap, said)
+        invitation = await self._invite(event, request, grant, base_url=base_url, actor=actor)
+        for key, cap, _ in counters:
+            if cap > 0:
+                await self.accounts.bus.incr_window(key, 3600)
+        return invitation
+
+    async def _invite(
+        self, event: Event, request: InvitationRequest, grant: Grant, *, base_url: str, actor: str
+    ) -> Invitation:
         user, created = await self._person(event, request)
         # A person invitations made signs in with links only: asked again, they get a new
         # one (a lost link is no dead end), and the links not yet spent die.
@@ -179,6 +216,8 @@ class Invitations:
         await self.store.annotate(event.id, actor=actor, change=f"{change} to {grant}")
         if again:
             invitation.message += " The link made before no longer works."
+        # What the person holds elsewhere is not the inviter's to see: the grant made only.
+        invitation.user = invitation.user.model_copy(update={"grants": [grant]})
         return invitation
 
     async def _deliver(
@@ -301,16 +340,13 @@ class Invitations:
             message=f"{user.name} is invited: a sign-in link went to {user.email}.",
         )
 
-    async def _count(self, customer_id: int, what: str, cap: int) -> None:
+    async def _check(self, key: str, cap: int, said: str) -> None:
+        """Refuse when a window already holds `cap` (it is counted once the thing is done)."""
         if cap <= 0:
             return
-        key = keys.rate_customer(customer_id, what)
-        if await self.accounts.bus.incr_window(key, 3600) > cap:
+        if int(await self.accounts.bus.get(key) or 0) >= cap:
             retry_after = await self.accounts.bus.ttl(key) or 3600
-            raise TooManyAttempts(
-                f"this customer has reached its {cap} {what.replace('-', ' ')} an hour",
-                retry_after=max(1, int(retry_after)),
-            )
+            raise TooManyAttempts(said, retry_after=max(1, int(retry_after)))
 
     async def _person(self, event: Event, request: InvitationRequest) -> tuple[User, bool]:
         """The person invited, and whether this invitation created them."""
@@ -339,7 +375,9 @@ class Invitations:
         if request.name is None:
             raise InvalidInput("a new person needs a name", fields=["name"])
         assert request.email is not None
-        await self._count(event.customer_id, "new-people", self.caps.new_people_per_hour)
+        cap = self.caps.new_people_per_hour
+        key = keys.rate_customer(event.customer_id, "new-people")
+        await self._check(key, cap, f"this customer has reached its {cap} new people an hour")
         # Invited people sign in with links; the password door stays shut until an
         # admin sets one (`livevent user password`).
         data = UserCreate(
@@ -349,7 +387,10 @@ class Invitations:
             customer_id=event.customer_id,
             password=SecretStr(secrets.token_urlsafe(32)),  # the model wants one; never kept
         )
-        return await self.accounts.create_link_only_user(data)
+        user = await self.accounts.create_link_only_user(data)
+        if cap > 0:
+            await self.accounts.bus.incr_window(key, 3600)
+        return user
 
     @staticmethod
     def _invitable(user: User) -> User:

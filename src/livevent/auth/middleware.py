@@ -48,6 +48,17 @@ def own_customer(request: web.Request, requested: int | None) -> int | None:
     return claims.customer
 
 
+def delegate_of(request: web.Request, customer_id: int) -> str | None:
+    """The caller's subject when only a `manage` grant on the event let them in (neither an
+    admin nor the customer's manager); None for those two."""
+    claims = claims_of(request)
+    if claims.role is Role.ADMIN:
+        return None
+    if claims.role is Role.MANAGER and claims.customer == customer_id:
+        return None
+    return claims.sub
+
+
 def require_admin(request: web.Request) -> None:
     if claims_of(request).role is not Role.ADMIN:
         raise Forbidden("only an admin token may do this")

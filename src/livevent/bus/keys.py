@@ -52,6 +52,11 @@ def rate_customer(customer_id: int, what: str) -> str:
     return f"rate:customer:{customer_id}:{what}"
 
 
+def rate_delegate(subject: str, what: str) -> str:
+    """What one holder of a single event's grant did in a window, for their own cap."""
+    return f"rate:delegate:{subject}:{what}"
+
+
 def live_channel_stats(event_id: int, language: str, instance: str) -> str:
     """One instance's counters of a channel (frames, drops, latency) for `livevent stats`."""
     return f"live:event:{event_id}:channel:{language}:stats:{instance}"

@@ -100,7 +100,10 @@ class UserStore:
                     f"SELECT {_USER_COLUMNS} FROM users WHERE customer_id = $1 ORDER BY email",
                     customer_id,
                 )
-            grants = await self._grants(connection, [row["id"] for row in rows])
+            # A customer's directory shows what its people hold on its own events only:
+            # another customer's events are that customer's business.
+            ids = [row["id"] for row in rows]
+            grants = await self._grants(connection, ids, within_customer=customer_id)
         return [User.model_validate({**row, "grants": grants.get(row["id"], [])}) for row in rows]
 
     async def holding(self, event_id: int) -> list[User]:
@@ -261,14 +264,23 @@ class UserStore:
         data = {key: row[key] for key in _USER_COLUMNS.split(", ")}
         return User.model_validate({**data, "grants": grants.get(row["id"], [])})
 
-    async def _grants(self, connection: Connection, user_ids: list[int]) -> dict[int, list[Grant]]:
+    async def _grants(
+        self, connection: Connection, user_ids: list[int], *, within_customer: int | None = None
+    ) -> dict[int, list[Grant]]:
         if not user_ids:
             return {}
         marks = ", ".join(f"${n}" for n in range(1, len(user_ids) + 1))
+        within = ""
+        arguments: list[int] = list(user_ids)
+        if within_customer is not None:
+            arguments.append(within_customer)
+            within = (
+                f" AND event_id IN (SELECT id FROM events WHERE customer_id = ${len(arguments)})"
+            )
         rows = await connection.fetch(
             "SELECT user_id, event_id, capability, channel FROM user_grants"
-            f" WHERE user_id IN ({marks}) ORDER BY event_id, capability, channel",
-            *user_ids,
+            f" WHERE user_id IN ({marks}){within} ORDER BY event_id, capability, channel",
+            *arguments,
         )
         grants: dict[int, list[Grant]] = {}
         for row in rows:
