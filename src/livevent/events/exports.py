@@ -56,7 +56,8 @@ def times_of(segment: TranscriptSegment, language: str | None) -> tuple[float, f
     (a machine channel speaks a little after the floor), else the source's times."""
     if language is not None and language in segment.timings:
         return segment.timings[language]
-    return segment.start_seconds, segment.end_seconds
+    # A cue never ends before it starts, whatever a writer once sent.
+    return segment.start_seconds, max(segment.start_seconds, segment.end_seconds)
 
 
 def to_srt(segments: list[TranscriptSegment], language: str | None = None) -> str:

@@ -6,6 +6,7 @@ import json
 
 from livevent.errors import NotFound
 from livevent.model import TranscriptSegment
+from livevent.model.transcript import clamp_span
 from livevent.store.database import Database
 
 # The stored translations (and timings) with the new ones laid over them, in each
@@ -67,5 +68,7 @@ class TranscriptRecords:
             for column in ("translations", "timings"):
                 if isinstance(data[column], str):
                     data[column] = json.loads(data[column])
+            spans = {language: clamp_span(span) for language, span in data["timings"].items()}
+            data["timings"] = {language: span for language, span in spans.items() if span}
             segments.append(TranscriptSegment.model_validate(data))
         return segments
