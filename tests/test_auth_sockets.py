@@ -238,3 +238,45 @@ async def test_a_listen_grant_opens_a_private_event(
     token = issuer.issue(sub="user:8", role=Role.LISTENER, ttl=60, grants=[other])
     code, why = await closed_with(client, f"/listen/{event_id}?token={token}")
     assert code == 4003 and "does not grant" in why
+
+
+async def test_a_listen_grant_is_a_listener_whatever_the_accounts_role(
+    client: Client, runtime: LiveRuntime, event: tuple[int, int], issuer: TokenIssuer
+) -> None:
+    """Issue 35: a speaker-role user whose only grant was `listen` heard rehearsals and got
+    in past max_listeners, as staff."""
+    event_id, _ = event
+    assert runtime.service is not None
+    await runtime.service.update_event(event_id, EventPatch(public=False, max_listeners=1))
+    await runtime.start(event_id)
+    listening = [Grant(event=event_id, can=Capability.LISTEN)]
+    first = issuer.issue(sub="user:8", role=Role.LISTENER, ttl=60, grants=listening)
+    ws = await client.ws_connect(f"/listen/{event_id}?token={first}")
+    await listen_until(ws, Heard(), lambda log: bool(log.of_type("welcome")))
+    second = issuer.issue(sub="user:9", role=Role.SPEAKER, ttl=60, grants=listening)
+    code, why = await closed_with(client, f"/listen/{event_id}?token={second}")
+    assert code == 4029, why  # audience, counted against the limit
+    await ws.close()
+
+
+async def test_a_staff_token_holds_only_a_few_feeds(
+    client: Client, runtime: LiveRuntime, event: tuple[int, int], issuer: TokenIssuer
+) -> None:
+    event_id, _ = event
+    await runtime.start(event_id)
+    booth = Grant(event=event_id, can=Capability.INTERPRET, channel=2)
+    token = issuer.issue(sub="user:3", role=Role.SPEAKER, ttl=60, grants=[booth])
+    feeds = []
+    for _ in range(runtime.settings.staff_feeds_per_token):
+        ws = await client.ws_connect(f"/listen/{event_id}?token={token}")
+        await listen_until(ws, Heard(), lambda log: bool(log.of_type("welcome")))
+        feeds.append(ws)
+    code, why = await closed_with(client, f"/listen/{event_id}?token={token}")
+    assert code == 4029 and "staff feeds" in why
+    await feeds.pop().close()
+    again = await client.ws_connect(f"/listen/{event_id}?token={token}")
+    log = await listen_until(again, Heard(), lambda log: bool(log.of_type("welcome")) or
+                             log.close_code is not None)  # fmt: skip
+    assert log.of_type("welcome"), log.close_reason  # a closed feed frees its place
+    for ws in [*feeds, again]:
+        await ws.close()

@@ -245,6 +245,13 @@ class Settings(BaseSettings):
     joins_per_ip_per_minute: int = Field(
         120, ge=0, description="WebSocket joins one address may make a minute (0: no limit)"
     )
+    staff_feeds_per_token: int = Field(
+        4,
+        ge=1,
+        le=100,
+        description="feeds one staff token (organizer, speaker, interpreter) may listen to at"
+        " once on an instance: staff pass the listener limit, so each has only a few",
+    )
     listener_send_buffer_bytes: int = Field(
         65536,
         ge=0,

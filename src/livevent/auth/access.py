@@ -68,7 +68,9 @@ def is_staff(claims: TokenClaims | None, config: EventConfig) -> bool:
         return True
     if any(claims.can(Capability.INTERPRET, config.id, c.number) for c in config.channels):
         return True
-    return claims.role is Role.SPEAKER and claims.grants_event(config.id)
+    # A speaker token made for the event (`livevent token create --role speaker`) speaks
+    # on it; a `listen` grant is a listener's, whatever the account's role.
+    return claims.role is Role.SPEAKER and (claims.events == "*" or config.id in claims.events)
 
 
 def may_listen(

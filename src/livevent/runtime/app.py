@@ -13,11 +13,12 @@ from livevent.auth.signing import verifier_for
 from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
 from livevent.http.sockets import CloseCode, close_socket, socket_guard
 from livevent.runtime import metrics
-from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS
+from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS, STAFF_FEEDS
 from livevent.runtime.runtime import LiveRuntime
 from livevent.runtime.sockets import routes as live_routes
 from livevent.runtime.sockets.listen import listen
 from livevent.runtime.sockets.speak import speak
+from livevent.runtime.sockets.staff import StaffFeeds
 from livevent.web import pages
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -54,6 +55,7 @@ def install_runtime(
     verifier = app[VERIFIER]
     app[AUTO_START] = auto_start
     app[SOCKETS] = weakref.WeakSet()
+    app[STAFF_FEEDS] = StaffFeeds(settings.staff_feeds_per_token)
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         if runtime is not None:

@@ -16,14 +16,15 @@ from pydantic import ValidationError
 
 from livevent import logs
 from livevent.auth.access import is_staff, may_listen
+from livevent.auth.tokens import TokenClaims
 from livevent.bus import keys
 from livevent.errors import LimitReached, LiveventError, NotFound, TooManyAttempts
 from livevent.http.appkeys import SETTINGS
 from livevent.http.params import bearer_token, event_id_of, shown
 from livevent.http.sockets import SOCKET, CloseCode, close_socket, expiry_watch
-from livevent.model import EventStatus
+from livevent.model import EventConfig, EventStatus
 from livevent.model.ids import channel_key
-from livevent.runtime.appkeys import RUNTIME, SOCKETS
+from livevent.runtime.appkeys import RUNTIME, SOCKETS, STAFF_FEEDS
 from livevent.runtime.live.fanout import Listener
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.wire import (
@@ -104,6 +105,19 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
     )
     claims = may_listen(runtime.verifier, bearer_token(request, query=True), config)
     listener.staff = is_staff(claims, config)
+    with _staff_feed(request, event_id, claims if listener.staff else None):
+        return await _listen(request, ws, event_id, config, listener, claims)
+
+
+async def _listen(
+    request: web.Request,
+    ws: web.WebSocketResponse,
+    event_id: int,
+    config: EventConfig,
+    listener: Listener,
+    claims: TokenClaims | None,
+) -> web.WebSocketResponse:
+    runtime = request.app[RUNTIME]
     wanted = request.query.get("channel")
     if wanted is not None and config.channel(channel_key(wanted)) is None:
         raise NotFound(f"no channel {shown(wanted)} in this event")
@@ -136,6 +150,15 @@ async def listen(request: web.Request) -> web.WebSocketResponse:
     async with expiry_watch(ws, claims.exp if claims else None):
         await _serve(ws, session, listener, wanted)
     return ws
+
+
+def _staff_feed(
+    request: web.Request, event_id: int, claims: TokenClaims | None
+) -> contextlib.AbstractContextManager[None]:
+    """A staff token's feed, counted against its few; nothing for the audience."""
+    if claims is None:
+        return contextlib.nullcontext()
+    return request.app[STAFF_FEEDS].hold(event_id, claims.jti)
 
 
 async def _wait_for_start(
