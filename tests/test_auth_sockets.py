@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -280,3 +281,27 @@ async def test_a_staff_token_holds_only_a_few_feeds(
     assert log.of_type("welcome"), log.close_reason  # a closed feed frees its place
     for ws in [*feeds, again]:
         await ws.close()
+
+
+async def test_anonymous_stats_show_counts_and_state_but_nobody_and_no_levels(
+    client: Client, runtime: LiveRuntime, event: tuple[int, int], issuer: TokenIssuer
+) -> None:
+    """Issue 35: anyone saw who speaks and stands by, microphone levels and rehearsals."""
+    event_id, customer = event
+    booth = Grant(event=event_id, can=Capability.SPEAK)
+    token = issuer.issue(sub="user:ana", role=Role.SPEAKER, ttl=60, grants=[booth])
+    ws = await client.ws_connect(f"/speak/{event_id}/1?token={token}")
+    await listen_until(ws, Heard(), lambda log: bool(log.of_type("ready")))  # a rehearsal
+    anonymous = await (await client.get(f"/live/{event_id}/stats")).json()
+    assert anonymous["status"] == "SCHEDULED" and "rehearsal" not in anonymous
+    floor = anonymous["channels"]["en-US"]
+    assert floor["state"] == "offline" and floor["listeners"] == 0
+    assert not {"who", "standby_who", "input_level", "input_peak", "speaker"} & set(floor)
+    assert "user:ana" not in json.dumps(anonymous) and "instances" not in anonymous
+    boss = issuer.issue(sub="user:1", role=Role.MANAGER, ttl=60, customer=customer)
+    organizer = await (
+        await client.get(f"/live/{event_id}/stats", headers={"Authorization": f"Bearer {boss}"})
+    ).json()
+    assert organizer["rehearsal"] is True
+    assert organizer["channels"]["en-US"]["who"] == "user:ana"
+    await ws.close()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_aiohttp import AiohttpClient
 
+from livevent.auth import service_token
 from livevent.bus import MemoryBus
 from livevent.events.service import EventService
 from livevent.runtime import LiveRuntime
@@ -113,7 +114,8 @@ async def test_a_relay_answers_stats_with_the_owners_view_of_each_channel(
     assert (await speaking.receive_json())["type"] == "ready"
 
     async def relay_sees_the_speaker() -> bool:
-        stats = await (await relay.get(f"/live/{event_id}/stats")).json()
+        organizer = {"Authorization": f"Bearer {service_token(two.settings)}"}
+        stats = await (await relay.get(f"/live/{event_id}/stats", headers=organizer)).json()
         floor = stats["channels"].get("en-US", {})
         return str(floor.get("speaker")) in ("1", "True", "true") and floor.get("state") == "live"
 

@@ -21,6 +21,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from livevent.auth import service_token
+from livevent.settings import Settings
 from tests.support.live import Heard, go_live, listen_until, speaker_token
 from tests.support.servers import LIVEVENT, start_serve
 
@@ -106,7 +108,9 @@ async def speaking(served: Served) -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def stats(http: aiohttp.ClientSession, served: Served) -> dict[str, int]:
-    async with http.get(served.url(f"/live/{served.event_id}/stats")) as response:
+    organizer = {"Authorization": f"Bearer {service_token(Settings())}"}
+    url = served.url(f"/live/{served.event_id}/stats")
+    async with http.get(url, headers=organizer) as response:
         body = await response.json()
     floor = body["channels"].get("en-US", {})
     return {

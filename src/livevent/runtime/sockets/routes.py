@@ -78,7 +78,46 @@ async def live_stats(request: web.Request) -> web.Response:
     body["rehearsal"] = bool(session and session.rehearsing)
     body["listeners"] = shared["listeners"]
     body["instances"] = shared["instances"]
+    if not _runs(request, config):
+        body = audience_view(body)
     return web.json_response(body)
+
+
+def _runs(request: web.Request, config: EventConfig) -> bool:
+    """Whether the caller runs the event (an organizer): they see who speaks, levels and
+    rehearsals; anyone else who may listen sees what a listener would."""
+    token = bearer_token(request, query=True)
+    if not token:
+        return False
+    try:
+        may_manage(request.app[RUNTIME].verifier, token, config)
+    except LiveventError:
+        return False
+    return True
+
+
+def audience_view(body: dict[str, Any]) -> dict[str, Any]:
+    """Listener counts per channel and the state: no names, no levels, no rehearsal (a
+    rehearsal is the stage's business: to the audience the event is still to start)."""
+    rehearsing = bool(body.get("rehearsal"))
+    channels = {
+        language: {
+            "number": view.get("number"),
+            "kind": view.get("kind"),
+            "state": "offline" if rehearsing else view.get("state", "offline"),
+            "listeners": int(view.get("listeners", 0)),
+            # How far behind the speaker a machine channel is: the listener page says so.
+            **({"evs_s": view["evs_s"]} if "evs_s" in view and not rehearsing else {}),
+        }
+        for language, view in body.get("channels", {}).items()
+    }
+    status = body.get("status")
+    return {
+        "event": body.get("event"),
+        "status": "SCHEDULED" if rehearsing and status == "LIVE" else status,
+        "channels": channels,
+        "listeners": body.get("listeners", {}),
+    }
 
 
 async def live_start(request: web.Request) -> web.Response:
