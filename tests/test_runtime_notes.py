@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -18,6 +19,7 @@ from livevent.auth.signing import service_token
 from livevent.bus import MemoryBus
 from livevent.model import ChannelKind, ChannelSpec
 from livevent.runtime import LiveRuntime
+from livevent.runtime.live.notes import NOTES_PER_SENDER_PER_MINUTE
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.booth import next_of
@@ -136,3 +138,37 @@ async def test_the_organizers_message_reaches_every_listener_once_and_latecomers
     assert notes["notes"][-1]["kind"] == "announcement"
     await early.close()
     await late.close()
+
+
+async def test_a_flood_of_notes_is_refused_and_never_pushes_the_organizers_out(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient
+) -> None:
+    """Issue 35: 300 "slow down"s from a standby partner pushed the organizer's notes out."""
+    event_id, client = await live_with_a_booth(runtime, aiohttp_client)
+    organizer = {"Authorization": f"Bearer {service_token(runtime.settings)}"}
+    token = speaker_token(event_id, 2)
+    partner = await client.ws_connect(f"/speak/{event_id}/2?token={token}")
+    await next_of(partner, "ready")
+    sent = await client.post(
+        f"/live/{event_id}/notes", json={"text": "Break at 11."}, headers=organizer
+    )
+    assert sent.status == 201
+    await next_of(partner, "note")  # the organizer's, to every booth
+    for _ in range(NOTES_PER_SENDER_PER_MINUTE + 5):
+        await partner.send_json({"type": "signal", "signal": "slow_down"})
+    refusal = await next_of(partner, "error")
+    assert "too many notes" in refusal["message"]
+
+    async def settled() -> list[dict[str, str]]:
+        response = await client.get(f"/live/{event_id}/notes", headers=organizer)
+        return list((await response.json())["notes"])
+
+    await poll(lambda: _has(settled, NOTES_PER_SENDER_PER_MINUTE + 1))
+    notes = await settled()
+    assert len(notes) == NOTES_PER_SENDER_PER_MINUTE + 1  # the rest were refused
+    assert notes[0]["sender"] == "organizer" and notes[0]["text"] == "Break at 11."
+    await partner.close()
+
+
+async def _has(read: Any, count: int) -> bool:
+    return len(await read()) >= count

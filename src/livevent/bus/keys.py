@@ -57,6 +57,11 @@ def rate_delegate(subject: str, what: str) -> str:
     return f"rate:delegate:{subject}:{what}"
 
 
+def rate_notes(event_id: int, sender: str) -> str:
+    """Booth notes one person sent in a window."""
+    return f"rate:notes:{event_id}:{sender}"
+
+
 def live_channel_stats(event_id: int, language: str, instance: str) -> str:
     """One instance's counters of a channel (frames, drops, latency) for `livevent stats`."""
     return f"live:event:{event_id}:channel:{language}:stats:{instance}"

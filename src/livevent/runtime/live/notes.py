@@ -26,7 +26,9 @@ from livevent.runtime.wire import BoothNote, send
 
 log = logging.getLogger(__name__)
 
-KEEP = 50  # notes kept for the organizer's view
+KEEP = 50  # notes kept for the organizer's view (and as many of the organizer's own)
+# A booth's chat is a few lines a minute; a partner's hundred "slow down"s help nobody.
+NOTES_PER_SENDER_PER_MINUTE = 20
 ALL_BOOTHS = "*"  # an organizer's note to every booth
 
 
@@ -45,7 +47,9 @@ class Notes:
         self._spawn = spawn
         self._announce = announce  # an organizer's message to every listener
         self.banner: BoothNote | None = None  # the latest, for listeners who join later
-        self.log: deque[BoothNote] = deque(maxlen=KEEP)
+        # The organizer's own notes are kept apart: a busy booth cannot push them out.
+        self._booths: deque[BoothNote] = deque(maxlen=KEEP)
+        self._organizer: deque[BoothNote] = deque(maxlen=KEEP)
         self._speakers: dict[str, tuple[str, web.WebSocketResponse]] = {}
 
     async def open(self) -> None:
@@ -83,8 +87,13 @@ class Notes:
         finally:
             await subscription.aclose()
 
+    @property
+    def log(self) -> list[BoothNote]:
+        """The last notes of the booths and of the organizer, oldest first."""
+        return sorted([*self._booths, *self._organizer], key=lambda note: note.at)
+
     def _deliver(self, note: BoothNote) -> None:
-        self.log.append(note)
+        (self._organizer if note.sender == "organizer" else self._booths).append(note)
         if note.kind == "announcement":
             self.banner = note
             if self._announce is not None:

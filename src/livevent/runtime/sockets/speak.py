@@ -13,13 +13,15 @@ from pydantic import ValidationError
 
 from livevent import logs
 from livevent.auth.access import may_speak
-from livevent.errors import NotFound, NotStartable, Unavailable
+from livevent.bus import keys
+from livevent.errors import LiveventError, NotFound, NotStartable, Unavailable
 from livevent.http.params import bearer_token
 from livevent.http.sockets import CloseCode, close_socket, expiry_watch
 from livevent.model import EventConfig
 from livevent.model.ids import channel_key
 from livevent.runtime.appkeys import AUTO_START, RUNTIME
 from livevent.runtime.live.channels import ChannelState
+from livevent.runtime.live.notes import NOTES_PER_SENDER_PER_MINUTE
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.media.audio import FrameChunker
 from livevent.runtime.sockets.listen import accept
@@ -222,6 +224,8 @@ async def _control(
             state.input_level = (parsed.level, parsed.peak, time.monotonic())
         return None
     if isinstance(parsed, SpeakerChat | SpeakerSignal):
+        if not await _may_note(ws, session, speaker_id):
+            return None
         floor = language == session.config.source_language
         note = BoothNote(
             kind="chat" if isinstance(parsed, SpeakerChat) else parsed.signal,
@@ -264,3 +268,17 @@ async def _hand_over(
         return
     if not handed:
         await send(ws, ErrorMessage(message="no booth partner is standing by on this channel"))
+
+
+async def _may_note(ws: web.WebSocketResponse, session: LiveSession, speaker_id: str) -> bool:
+    """Notes per person per minute: a partner's hundred "slow down"s help nobody."""
+    per_minute = NOTES_PER_SENDER_PER_MINUTE
+    who = session.speakers.names.get(speaker_id) or speaker_id
+    try:
+        count = await session.bus.incr_window(keys.rate_notes(session.event_id, who), 60)
+    except LiveventError:
+        return True  # a bus outage silences nobody
+    if count > per_minute:
+        await send(ws, ErrorMessage(message=f"too many notes: {per_minute} a minute at most"))
+        return False
+    return True
