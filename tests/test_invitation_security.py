@@ -638,3 +638,20 @@ async def test_a_managers_directory_shows_grants_on_its_own_customers_events_onl
     users = await (await api.get("/api/users", headers=boss)).json()
     (listed,) = [u for u in users["items"] if u["email"] == "shared@acme.example"]
     assert [g["event"] for g in listed["grants"]] == [acme["event"]["id"]]
+
+
+async def test_a_delegate_cannot_duplicate_their_event_into_more_events(
+    api: Client, settings: Settings, service: EventService, acme: dict[str, Any]
+) -> None:
+    """Issue 35: a one-event delegate could make events without limit by duplicating."""
+    event_id = acme["event"]["id"]
+    delegate = await person(
+        settings, service, "runner@acme.example", acme["customer"],
+        Grant(event=event_id, can=Capability.MANAGE),
+    )  # fmt: skip
+    path = f"/api/events/{event_id}/duplicate"
+    refused = await api.post(path, json={}, headers=bearer_of(settings, service, delegate))
+    assert refused.status == 403, await refused.text()
+    assert "only the customer's managers" in (await refused.json())["detail"]
+    made = await api.post(path, json={}, headers=manager(settings, acme["customer"]))
+    assert made.status == 201, await made.text()

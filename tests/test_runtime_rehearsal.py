@@ -212,3 +212,24 @@ async def test_going_live_from_the_cli_reaches_a_rehearsal_served_by_another_pro
         on_air = await floor.receive_json(timeout=30)
         assert on_air["type"] == "ready" and "rehearsal" not in on_air
         await floor.close()
+
+
+async def test_listeners_waiting_through_a_rehearsal_are_told_when_it_is_cancelled(
+    client: Client, runtime: LiveRuntime
+) -> None:
+    """Issue 35: public listeners waiting on an event cancelled mid-rehearsal never heard."""
+    event_id = await scheduled_event(runtime.service)
+    floor = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
+    assert (await floor.receive_json())["type"] == "ready"  # rehearsing
+    listener = await client.ws_connect(f"/listen/{event_id}")
+    await listen_until(
+        listener, Heard(), lambda log: any(m.get("event_status") == "WAITING"
+                                           for m in log.of_type("status"))
+    )  # fmt: skip
+    assert runtime.service is not None
+    await runtime.service.act(event_id, "cancel", actor="t", reason="the hall flooded")
+    log = await listen_until(listener, Heard(), lambda log: log.close_code is not None, 30)
+    assert log.close_code == 4010, log.close_reason
+    told = [m for m in log.of_type("status") if m.get("event_status") == "CANCELLED"]
+    assert told and told[-1].get("reason") == "the hall flooded"
+    await floor.close()

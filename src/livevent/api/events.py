@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from livevent.auth.middleware import actor_of, own_customer
-from livevent.errors import BadRequest, InvalidInput, NotFound, PreconditionRequired
+from livevent.auth.middleware import actor_of, delegate_of, own_customer
+from livevent.errors import BadRequest, Forbidden, InvalidInput, NotFound, PreconditionRequired
 from livevent.http.appkeys import SERVICE
 from livevent.http.operations import (
     EVENT_ID,
@@ -145,14 +145,17 @@ async def create_event(request: web.Request) -> web.Response:
     body=EventCopy,
     response=Event,
     parameters=(EVENT_ID,),
-    errors=(400, 404, 409, 422),
+    errors=(400, 403, 404, 409, 422),
     response_headers=("ETag",),
 )
 async def duplicate_event(request: web.Request) -> web.Response:
     copy = await read_body(request, EventCopy)
-    event = await request.app[SERVICE].duplicate_event(
-        event_id_of(request), copy, actor=actor_of(request)
-    )
+    service = request.app[SERVICE]
+    original = await service.get_event(event_id_of(request))
+    if delegate_of(request, original.customer_id) is not None:
+        # A copy is a new event: the right to run one event is not the right to make more.
+        raise Forbidden("duplicating creates an event: only the customer's managers may")
+    event = await service.duplicate_event(original.id, copy, actor=actor_of(request))
     response = _json(event, status=201, version=event.version)
     response.headers["Location"] = f"/api/events/{event.id}"
     return response

@@ -93,6 +93,7 @@ class EventFollower:
     async def watch_statuses(self) -> None:
         while True:
             await asyncio.sleep(1.0)  # the polling period of the fallback watch
+            await self._watch_awaited()
             for event_id in list(self.runtime.sessions):
                 try:
                     config = await self.runtime.gateway.load(event_id)
@@ -110,6 +111,17 @@ class EventFollower:
                     # Taken live from another process (`livevent event start`).
                     self.runtime.cache.forget(event_id)
                     self.runtime.spawn(self._reconfigure(event_id), name=f"live:{event_id}")
+
+    async def _watch_awaited(self) -> None:
+        """Events listeners here wait for: one cancelled elsewhere lets them go."""
+        for event_id in [e for e in self.runtime.awaited if e not in self.runtime.sessions]:
+            try:
+                config = await self.runtime.gateway.load(event_id)
+            except LiveventError:
+                continue
+            if config.status in (EventStatus.CANCELLED, EventStatus.ENDED):
+                self.runtime.cache.forget(event_id)
+                await self.runtime.finish(event_id, config.status)
 
     def _rehearsing(self, event_id: int) -> bool:
         session = self.runtime.sessions.get(event_id)

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from livevent import logs
 from livevent.bus import Bus, keys
-from livevent.errors import NotStartable
+from livevent.errors import LiveventError, NotStartable
 from livevent.model import EventConfig, EventStatus
 from livevent.runtime.cluster.duties import OwnerKit
 from livevent.runtime.cluster.ownership import take_lock_when_free
@@ -50,6 +50,15 @@ class OpeningRuntime(Protocol):
     kit: OwnerKit
 
     async def _release(self, event_id: int, session: LiveSession | None) -> None: ...
+
+
+class CalledOff(LiveventError):
+    """The event a listener waited for ended or was cancelled before it went live here."""
+
+    def __init__(self, event_id: int, status: EventStatus) -> None:
+        super().__init__(f"event {event_id} is {status.value}{_NOT_STARTABLE.get(status, '')}")
+        self.event_id = event_id
+        self.status = status
 
 
 class Openings:

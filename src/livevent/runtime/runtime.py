@@ -38,7 +38,7 @@ from livevent.runtime.endings import Endings
 from livevent.runtime.engines import Engines
 from livevent.runtime.following import EventFollower
 from livevent.runtime.live.session import LiveSession
-from livevent.runtime.opening import STARTABLE, Openings, check_startable
+from livevent.runtime.opening import STARTABLE, CalledOff, Openings, check_startable
 from livevent.runtime.rehearsals import Rehearsals
 from livevent.runtime.storage.gateway import EventGateway, open_gateway
 from livevent.runtime.storage.recording import expire_recordings
@@ -75,6 +75,8 @@ class LiveRuntime:
         self.instance = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}"
         self.address: str | None = None  # where this instance serves, for `livevent stats`
         self.awaited: collections.Counter[int] = collections.Counter()
+        # Events that ended or were cancelled while listeners here waited for them.
+        self.called_off: dict[int, EventStatus] = {}
         self._endings = Endings(self)
         self.rehearsals = Rehearsals(self)
         self.openings = Openings(self)
@@ -242,11 +244,17 @@ class LiveRuntime:
         self.awaited[event_id] += 1
         try:
             async with self.openings.changed:
-                await self.openings.changed.wait_for(lambda: self._live_here(event_id))
+                await self.openings.changed.wait_for(
+                    lambda: self._live_here(event_id) or event_id in self.called_off
+                )
+            status = self.called_off.get(event_id)
+            if status is not None:
+                raise CalledOff(event_id, status)
         finally:
             self.awaited[event_id] -= 1
             if self.awaited[event_id] <= 0:
                 del self.awaited[event_id]
+                self.called_off.pop(event_id, None)
         return self.sessions[event_id]
 
     def _live_here(self, event_id: int) -> bool:
@@ -270,7 +278,11 @@ class LiveRuntime:
 
     async def finish(self, event_id: int, status: EventStatus) -> None:
         """The event service says the event is over: ended, its channels finish first
-        (cancelled, at once); then the session closes and says why."""
+        (cancelled, at once); then the session closes and says why. Listeners waiting
+        for it to start are told it will not."""
+        if event_id in self.awaited and not self._live_here(event_id):
+            self.called_off[event_id] = status
+            await self.openings.notify()
         await self._endings.finish(event_id, status)
 
     def describe(self) -> Heartbeat:

@@ -27,6 +27,7 @@ from livevent.model.ids import channel_key
 from livevent.runtime.appkeys import RUNTIME, SOCKETS, STAFF_FEEDS
 from livevent.runtime.live.fanout import Listener
 from livevent.runtime.live.session import LiveSession
+from livevent.runtime.opening import CalledOff
 from livevent.runtime.wire import (
     Announcement,
     ErrorMessage,
@@ -134,22 +135,33 @@ async def _listen(
         session = None  # a rehearsal is for the stage: listeners wait for the start
     if session is None:
         if config.status not in (EventStatus.SCHEDULED, EventStatus.READY, EventStatus.LIVE):
-            status = Status(event=event_id, event_status=config.status.value)
-            with contextlib.suppress(LiveventError):
-                change = await runtime.gateway.last_change(event_id)
-                if change is not None and change.reason:
-                    status.reason = change.reason  # why it ended, for latecomers too
-            await send(ws, status)
-            await close_socket(ws, CloseCode.EVENT_OVER, f"event {event_id} is {config.status}")
+            await _say_over(ws, request, event_id, config.status)
             return ws
         planned = config.starts_at.isoformat()
         await send(ws, Status(event=event_id, event_status="WAITING", starts_at=planned))
-        session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
+        try:
+            session = await _wait_for_start(ws, runtime.wait_for_session(event_id))
+        except CalledOff as off:
+            await _say_over(ws, request, event_id, off.status)  # cancelled while they waited
+            return ws
         if session is None:
             return ws
     async with expiry_watch(ws, claims.exp if claims else None):
         await _serve(ws, session, listener, wanted)
     return ws
+
+
+async def _say_over(
+    ws: web.WebSocketResponse, request: web.Request, event_id: int, over: EventStatus
+) -> None:
+    """Tell a listener the event is over (ended or cancelled), and why, then close."""
+    status = Status(event=event_id, event_status=over.value)
+    with contextlib.suppress(LiveventError):
+        change = await request.app[RUNTIME].gateway.last_change(event_id)
+        if change is not None and change.reason:
+            status.reason = change.reason  # why it ended, for latecomers too
+    await send(ws, status)
+    await close_socket(ws, CloseCode.EVENT_OVER, f"event {event_id} is {over}")
 
 
 def _staff_feed(
