@@ -8,6 +8,7 @@ import pytest
 
 from livevent.errors import InvalidInput, UnknownSetting
 from livevent.settings import Settings, load_settings
+from livevent.settings.reference import GROUPS, reference
 
 
 @pytest.fixture(autouse=True)
@@ -81,3 +82,24 @@ def test_the_example_secret_stays_on_loopback() -> None:
     with pytest.raises(InvalidInput, match="example auth_secret"):
         check_exposure(example, "0.0.0.0")
     check_exposure(load_settings(auth_secret="a-secret-of-our-own-0123456789abcdef"), "0.0.0.0")
+
+
+def test_the_settings_reference_is_made_from_the_code() -> None:
+    """docs/settings.md and the code cannot disagree: run
+    `python -m livevent.settings.reference > docs/settings.md` after changing a setting."""
+    page = Path(__file__).parents[1] / "docs" / "settings.md"
+    assert page.read_text() == reference()
+
+
+def test_every_setting_belongs_to_exactly_one_group_and_keeps_its_flat_name(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    grouped = [name for _, group in GROUPS for name in group.model_fields]
+    assert sorted(grouped) == sorted(Settings.model_fields)
+    assert len(grouped) == len(set(grouped))
+    # A grouped setting is still a flat variable and a top-level TOML key.
+    monkeypatch.setenv("LIVEVENT_STAFF_FEEDS_PER_TOKEN", "7")
+    config = tmp_path / "livevent.toml"
+    config.write_text("trusted_hops = 2\nrecord = false\n")
+    settings = load_settings(config)
+    assert (settings.staff_feeds_per_token, settings.trusted_hops, settings.record) == (7, 2, False)

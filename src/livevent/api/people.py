@@ -140,7 +140,7 @@ class AccountHistory(BaseModel):
 )
 async def account_history(request: web.Request) -> web.Response:
     user = await _managed_user(request)
-    changes = await accounts_of(request).users.history(user.id)
+    changes = await accounts_of(request).users.changes.history(user.id)
     return web.json_response(text=AccountHistory(items=changes).model_dump_json())
 
 

@@ -106,7 +106,9 @@ class Accounts:
 
     async def set_password(self, user_id: int, password: str, *, actor: str = "cli") -> None:
         await self.users.set_password(user_id, password_hash=await hash_password(password))
-        await self.users.note(await self.users.get(user_id), actor=actor, change="password set")
+        await self.users.changes.note(
+            await self.users.get(user_id), actor=actor, change="password set"
+        )
 
     async def choose_first_password(self, user_id: int, password: str, *, actor: str) -> bool:
         """Set a password only while the account has none (it signs in by links alone)."""
@@ -115,7 +117,7 @@ class Accounts:
         )
         if chosen:
             user = await self.users.get(user_id)
-            await self.users.note(user, actor=actor, change="chose their password")
+            await self.users.changes.note(user, actor=actor, change="chose their password")
         return chosen
 
     async def find(self, email: str) -> User:
@@ -127,7 +129,7 @@ class Accounts:
     async def set_disabled(self, user_id: int, disabled: bool, *, actor: str = "cli") -> None:
         await self.users.set_disabled(user_id, disabled)
         change = "disabled" if disabled else "enabled"
-        await self.users.note(await self.users.get(user_id), actor=actor, change=change)
+        await self.users.changes.note(await self.users.get(user_id), actor=actor, change=change)
 
     async def delete(self, user_id: int) -> None:
         await self.users.delete(user_id)

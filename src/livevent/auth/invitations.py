@@ -12,27 +12,26 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from livevent.auth.accounts import Accounts, TokenPair
+from livevent.auth.caps import InvitationCaps, invitation_caps
 from livevent.auth.grants import add_grant
+from livevent.auth.invitees import find_invitee
 from livevent.auth.mail import Mailer
-from livevent.bus import keys
 from livevent.errors import (
     AlreadyExists,
     Conflict,
     Forbidden,
     InvalidInput,
     NotFound,
-    TooManyAttempts,
     Unauthorized,
     Unavailable,
 )
-from livevent.model import Capability, ChannelKind, Event, Grant, Role, User, UserCreate
+from livevent.model import Capability, ChannelKind, Event, Grant, User
 from livevent.model.event import MAX_ID, Name
 from livevent.model.user import Email
 from livevent.settings import Settings
@@ -79,16 +78,6 @@ class Invitation(BaseModel):
 
 class LinkSignIn(TokenPair):
     next: str = Field(description="the page the link leads to (the speak page)")
-
-
-@dataclass(frozen=True, slots=True)
-class InvitationCaps:
-    """Per customer and hour: invitations sent, and people they create (a password hash each)."""
-
-    invitations_per_hour: int = 200
-    new_people_per_hour: int = 50
-    # One person given one event to run is not the whole customer: their own, smaller cap.
-    per_delegate_per_hour: int = 30
 
 
 def code_hash(code: str) -> str:
@@ -169,28 +158,21 @@ class Invitations:
                 fields=["user_id"],
             )
         grant = grant_for(event, request.channel)
-        counters = [
-            (keys.rate_customer(event.customer_id, "invitations"), self.caps.invitations_per_hour,
-             f"this customer has reached its {self.caps.invitations_per_hour} invitations an hour"),
-        ]  # fmt: skip
-        if delegate is not None:
-            cap = self.caps.per_delegate_per_hour
-            counters.append(
-                (keys.rate_delegate(delegate, "invitations"), cap,
-                 f"you have reached your {cap} invitations an hour")
-            )  # fmt: skip
-        for key, cap, said in counters:
-            await self._check(key, cap, said)
+        caps = invitation_caps(self.caps, event.customer_id, delegate)
+        for cap in caps:
+            await cap.check(self.accounts.bus)
         invitation = await self._invite(event, request, grant, base_url=base_url, actor=actor)
-        for key, cap, _ in counters:
-            if cap > 0:
-                await self.accounts.bus.incr_window(key, 3600)
+        for cap in caps:
+            await cap.count(self.accounts.bus)
         return invitation
 
     async def _invite(
         self, event: Event, request: InvitationRequest, grant: Grant, *, base_url: str, actor: str
     ) -> Invitation:
-        user, created = await self._person(event, request)
+        user, created = await find_invitee(
+            self.accounts, self.caps, event,
+            user_id=request.user_id, email=request.email, name=request.name,
+        )  # fmt: skip
         # A person invitations made signs in with links only: asked again, they get a new
         # one (a lost link is no dead end), and the links not yet spent die.
         by_link = created or await self.accounts.signs_in_by_links_only(user)
@@ -339,69 +321,6 @@ class Invitations:
             expires_at=expires_at,
             message=f"{user.name} is invited: a sign-in link went to {user.email}.",
         )
-
-    async def _check(self, key: str, cap: int, said: str) -> None:
-        """Refuse when a window already holds `cap` (it is counted once the thing is done)."""
-        if cap <= 0:
-            return
-        if int(await self.accounts.bus.get(key) or 0) >= cap:
-            retry_after = await self.accounts.bus.ttl(key) or 3600
-            raise TooManyAttempts(said, retry_after=max(1, int(retry_after)))
-
-    async def _person(self, event: Event, request: InvitationRequest) -> tuple[User, bool]:
-        """The person invited, and whether this invitation created them."""
-        if request.user_id is not None:
-            try:
-                user = await self.accounts.users.get(request.user_id)
-            except NotFound:
-                user = None
-            # Another customer's user is as unknown here as one that does not exist.
-            if user is None or user.customer_id != event.customer_id:
-                raise NotFound(f"customer {event.customer_id} has no user {request.user_id}")
-            return self._invitable(user), False
-        assert request.email is not None
-        try:
-            user = await self.accounts.find(request.email)
-        except NotFound:
-            return await self._create(event, request), True
-        if user.customer_id != event.customer_id:
-            raise Conflict(
-                "this email belongs to an account another customer holds: use another",
-                fields=["email"],
-            )
-        return self._invitable(user), False
-
-    async def _create(self, event: Event, request: InvitationRequest) -> User:
-        if request.name is None:
-            raise InvalidInput("a new person needs a name", fields=["name"])
-        assert request.email is not None
-        cap = self.caps.new_people_per_hour
-        key = keys.rate_customer(event.customer_id, "new-people")
-        await self._check(key, cap, f"this customer has reached its {cap} new people an hour")
-        # Invited people sign in with links; the password door stays shut until an
-        # admin sets one (`livevent user password`).
-        data = UserCreate(
-            email=request.email,
-            name=request.name,
-            role=Role.SPEAKER,
-            customer_id=event.customer_id,
-            password=SecretStr(secrets.token_urlsafe(32)),  # the model wants one; never kept
-        )
-        user = await self.accounts.create_link_only_user(data)
-        if cap > 0:
-            await self.accounts.bus.incr_window(key, 3600)
-        return user
-
-    @staticmethod
-    def _invitable(user: User) -> User:
-        if user.role in (Role.ADMIN, Role.MANAGER):
-            raise InvalidInput(
-                f"{user.email} is a {user.role.value}: invite speakers and interpreters",
-                fields=["user_id"],
-            )
-        if user.disabled:
-            raise Forbidden(f"user {user.id} is disabled")
-        return user
 
 
 def _doing(grant: Grant) -> str:

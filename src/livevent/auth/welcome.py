@@ -71,7 +71,7 @@ class Welcomes:
             password=SecretStr(secrets.token_urlsafe(32)),  # the model wants one; never kept
         )
         user = await self.accounts.create_link_only_user(person)
-        await self.accounts.users.note(
+        await self.accounts.users.changes.note(
             user, actor=actor, change=f"added as a manager of customer {customer_id}"
         )
         return await self._welcome(user, base_url=base_url, actor=actor)
@@ -84,7 +84,7 @@ class Welcomes:
         if not await self.accounts.signs_in_by_links_only(user):
             raise Conflict(f"{user.name} has chosen a password: no welcome link is needed")
         await self.links.forget_purpose(user_id=user.id, purpose=WELCOME)
-        await self.accounts.users.note(user, actor=actor, change="a new welcome link")
+        await self.accounts.users.changes.note(user, actor=actor, change="a new welcome link")
         return await self._welcome(user, base_url=base_url, actor=actor)
 
     async def _welcome(self, user: User, *, base_url: str, actor: str) -> Welcome:

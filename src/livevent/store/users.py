@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 from livevent.errors import AlreadyExists, NotFound
 from livevent.model import Grant, User, UserCreate
-from livevent.model.audit import AccountChange
 from livevent.model.user import Capability
+from livevent.store.account_changes import AccountChanges
 from livevent.store.database import Connection, Database, Row, UniqueViolation
 
 _USER_COLUMNS = "id, email, name, role, customer_id, disabled, generation, created_at"
@@ -33,6 +33,7 @@ def _now() -> datetime:
 class UserStore:
     def __init__(self, database: Database) -> None:
         self.database = database
+        self.changes = AccountChanges(database)
 
     async def create(self, data: UserCreate, *, password_hash: str) -> User:
         now = _now()
@@ -153,28 +154,6 @@ class UserStore:
             " AND used_at IS NULL",
             user_id,
         )
-
-    async def note(self, user: User, *, actor: str, change: str) -> None:
-        """A row of the account's history: who did what to it."""
-        async with self.database.write() as connection:
-            await connection.execute(
-                "INSERT INTO account_changes (user_id, customer_id, actor, change, at)"
-                " VALUES ($1, $2, $3, $4, $5)",
-                user.id,
-                user.customer_id,
-                actor,
-                change,
-                _now(),
-            )
-
-    async def history(self, user_id: int) -> list[AccountChange]:
-        async with self.database.read() as connection:
-            rows = await connection.fetch(
-                "SELECT user_id, actor, change, at FROM account_changes"
-                " WHERE user_id = $1 ORDER BY id",
-                user_id,
-            )
-        return [AccountChange.model_validate(dict(row)) for row in rows]
 
     async def delete(self, user_id: int) -> None:
         async with self.database.write() as connection:
