@@ -42,6 +42,7 @@ ALLOWED: dict[str, set[str]] = {
     | {"model", "settings", "logs", "store", "bus", "events", "auth", "http", "web"},
     "server": {"api", "runtime", "settings"},
     "client": BASE | {"runtime"},
+    "tokens": BASE | {"model", "settings", "auth"},
     "doctor": BASE | {"settings", "store", "bus", "runtime"},
 }
 LIBRARY_TOP = "livevent"  # the package's __init__: everything but the CLI

@@ -111,3 +111,27 @@ def test_configuration_mistakes_are_clear() -> None:
     assert parse_duration("2h") == 7200 and parse_duration("90") == 90
     with pytest.raises(InvalidInput, match="bad duration"):
         parse_duration("soon")
+
+
+def test_tokens_from_code_follow_the_clis_rules() -> None:
+    """Issue 41: embedding needed a private import of the signing module to make a token."""
+    from livevent import InvalidInput, Settings, tokens
+    from livevent.auth.signing import own_verifier
+
+    settings = Settings()
+    claims = own_verifier(settings).verify(
+        tokens.issue(settings, role="speaker", event="123457", channel=2, ttl="2h")
+    )
+    assert (claims.role.value, claims.events, claims.channel) == ("speaker", [123457], 2)
+    assert 7100 <= claims.exp - claims.iat <= 7200
+    everything = own_verifier(settings).verify(tokens.issue(settings, role="admin", event="*"))
+    assert everything.events == "*"
+    for bad in (
+        {"role": "overlord"},
+        {"role": "speaker", "event": "12x"},
+        {"role": "speaker", "ttl": "forever"},
+        {"role": "speaker", "ttl": 0},
+        {"role": "speaker", "channel": 0},
+    ):
+        with pytest.raises(InvalidInput):
+            tokens.issue(settings, **bad)  # type: ignore[arg-type]

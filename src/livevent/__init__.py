@@ -12,6 +12,7 @@ The library that the `livevent` command and the HTTP API are built on::
         )
 """
 
+from livevent import tokens
 from livevent.__about__ import __version__
 from livevent.api import create_app
 from livevent.bus import Bus, MemoryBus, Message, PubSub, Subscription, open_bus
@@ -103,4 +104,5 @@ __all__ = [
     "open_bus",
     "open_service",
     "open_store",
+    "tokens",
 ]

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Literal
+from typing import Annotated
 
 import typer
 
-from livevent.auth import Role, issuer_for, parse_duration
+from livevent import tokens
+from livevent.auth import Role
 from livevent.auth.signing import own_verifier
 from livevent.cli._utilities import guarded, print_json, state
-from livevent.errors import InvalidInput
-from livevent.model.ids import parse_event_id
 
 app = typer.Typer(help="Issue tokens.", no_args_is_help=True)
 
@@ -37,30 +36,19 @@ def create(
 ) -> None:
     """Print a signed access token (HS256, the configured secret, audience and issuer)."""
     settings = guarded(lambda: state(ctx).settings)
-    seconds = guarded(lambda: parse_duration(ttl))
-    events = guarded(lambda: parse_events(event or []))
-    issuer = guarded(lambda: issuer_for(settings))
-    token = issuer.issue(
-        sub=sub,
-        role=role,
-        ttl=seconds,
-        customer=customer,
-        events=events,
-        channel=channel,
+    token = guarded(
+        lambda: tokens.issue(
+            settings,
+            role=role,
+            event=event or [],
+            channel=channel,
+            customer=customer,
+            sub=sub,
+            ttl=ttl,
+        )
     )
     if as_json:
         verifier = own_verifier(settings)
         print_json({"token": token, "claims": verifier.verify(token).model_dump(mode="json")})
     else:
         sys.stdout.write(token + "\n")
-
-
-def parse_events(values: list[str]) -> list[int] | Literal["*"]:
-    """`--event 1 --event 2` -> [1, 2]; `--event *` -> "*"."""
-    if "*" in values:
-        return "*"
-    events = [parse_event_id(value) for value in values]
-    for value, event_id in zip(values, events, strict=True):
-        if event_id is None:
-            raise InvalidInput(f"--event takes an event id or *, not {value!r}")
-    return [event_id for event_id in events if event_id is not None]
