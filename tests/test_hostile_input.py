@@ -174,6 +174,7 @@ async def test_a_switch_to_a_hostile_channel_is_an_error_message_not_a_close(
         await ws.send_json({"type": "switch", "channel": channel})
         log = await listen_until(ws, log, lambda log: bool(log.of_type("error")))
         assert "no channel" in log.of_type("error")[-1]["message"]
+        log.raw.clear()
         log.messages.clear()
     await ws.send_json({"type": "switch", "channel": "2"})
     log = await listen_until(ws, log, lambda log: bool(log.of_type("welcome")))

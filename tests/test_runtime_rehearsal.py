@@ -92,7 +92,7 @@ async def test_speakers_rehearse_unheard_and_unrecorded_until_the_organizer_goes
     booth_token = speaker_token(event_id, channel=2)
     booth = await client.ws_connect(f"/listen/{event_id}?format=pcm&token={booth_token}")
     public = listening(await client.ws_connect(f"/listen/{event_id}?format=pcm"))
-    waiting = (await public.until(lambda heard: heard.messages)).messages[0]
+    waiting = (await public.until(lambda heard: heard.raw)).raw[0]
     assert waiting["event_status"] == "WAITING" and waiting["starts_at"]
 
     await SpeakerClient(floor).send(rehearsed, pace=1.0)  # a microphone's pace

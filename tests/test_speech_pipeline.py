@@ -87,9 +87,7 @@ async def interpret(
     await speaker.send_json({"type": "end"})
 
     def done(log: Heard, language: str) -> bool:
-        finals = [
-            i for i, m in enumerate(log.messages) if m.get("type") == "caption" and m["final"]
-        ]
+        finals = [i for i, m in enumerate(log.raw) if m.get("type") == "caption" and m["final"]]
         if len(finals) < expected:
             return False
         if language == source or language in captions_only:
@@ -97,7 +95,7 @@ async def interpret(
         # A machine channel is done when it went quiet after its last caption.
         return any(
             m.get("type") == "status" and m.get("channel_state") == "waiting"
-            for m in log.messages[finals[-1] :]
+            for m in log.raw[finals[-1] :]
         )
 
     await asyncio.gather(

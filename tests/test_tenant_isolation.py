@@ -194,7 +194,7 @@ async def test_no_spelling_of_an_id_opens_a_socket_to_another_customers_event(
             log = await listen_until(ws, Heard(), lambda log: log.close_code is not None)
             expected = 4003 if spelling == str(tenants.victim) else 4004
             assert log.close_code == expected, (path[:40], log.close_code, log.close_reason)
-            assert not any("Globex" in str(m) for m in log.messages)
+            assert not any("Globex" in str(m) for m in log.raw)
     service = tenants.runtime.service
     assert service is not None
     assert (await service.get_event(tenants.victim)).status.value == "SCHEDULED"

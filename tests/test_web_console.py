@@ -240,7 +240,7 @@ async def test_an_event_from_the_console_to_its_recording(
                         server.make_url(f"/listen/{event.id}").with_query(channel="es-ES")
                     )
                 )
-                waiting = (await listener.until(lambda log: log.messages)).messages[0]
+                waiting = (await listener.until(lambda log: log.raw)).raw[0]
                 assert waiting["event_status"] == "WAITING"
                 assert (await service.get_event(event.id)).status is EventStatus.SCHEDULED
 

@@ -5,6 +5,8 @@ On the sockets (server to client, client to server) and on the bus between insta
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from livevent.runtime.cluster.messages import (
@@ -107,3 +109,22 @@ def test_a_heartbeat_reads_back_and_a_newer_instances_extra_words_are_ignored() 
     newer = '{"instance": "live-2", "spool": 3, "load": 0.4}'
     assert Heartbeat.read(newer) == Heartbeat(instance="live-2", spool=3)
     assert Heartbeat.read(None) is None and Heartbeat.read("{") is None
+
+
+def test_a_listeners_heard_keeps_typed_messages_and_the_raw_json() -> None:
+    """Issue 41: `Heard.messages` are the protocol's models; `raw` keeps dicts for dict users."""
+    from livevent.client import Heard
+    from livevent.runtime.wire import Caption, read_server_message
+
+    heard = Heard()
+    for text in (
+        '{"type": "caption", "channel": "es-ES", "seq": 1, "final": true, "text": "Hola"}',
+        '{"type": "from-the-future", "x": 1}',
+    ):
+        heard.raw.append(json.loads(text))
+        model = read_server_message(text)
+        if model is not None:
+            heard.messages.append(model)
+    (caption,) = heard.typed(Caption)
+    assert caption.text == "Hola" and heard.received is heard.messages
+    assert heard.captions()[0]["text"] == "Hola" and len(heard.raw) == 2

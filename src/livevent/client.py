@@ -22,7 +22,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -42,20 +42,24 @@ from livevent.runtime.wire import (
 )
 
 Message = dict[str, Any]
+OutgoingT = TypeVar("OutgoingT", bound=Outgoing)
 AudioFormat = Literal["opus", "pcm"]
 
 
 @dataclass
 class Heard:
-    """What a listener received: decoded audio, JSON messages, and how its socket closed.
+    """What a listener received: decoded audio, the server's messages, and how its socket
+    closed.
 
-    `messages` are the JSON messages as sent; `received` the same read into the
-    protocol's own models (runtime/wire.py), the classes the server wrote them with.
+    `messages` are the messages read into the protocol's own models (runtime/wire.py),
+    the classes the server wrote them with: `heard.typed(Caption)` picks one kind. For
+    dict users, `raw` keeps each JSON message as sent (also one of a kind this client
+    does not know yet), and `of_type("status")` and `captions()` read from it.
     """
 
     audio: bytearray = field(default_factory=bytearray)
-    messages: list[Message] = field(default_factory=list)
-    received: list[Outgoing] = field(default_factory=list)
+    messages: list[Outgoing] = field(default_factory=list)
+    raw: list[Message] = field(default_factory=list)
     sequences: list[int] = field(default_factory=list)
     close_code: int | None = None
     close_reason: str | None = None
@@ -63,12 +67,22 @@ class Heard:
     audio_seconds: float = 0.0
 
     @property
+    def received(self) -> list[Outgoing]:
+        """The typed messages (`messages`), by the name earlier versions gave them."""
+        return self.messages
+
+    def typed(self, kind: type[OutgoingT]) -> list[OutgoingT]:
+        """The messages of one model: `heard.typed(Caption)`."""
+        return [message for message in self.messages if isinstance(message, kind)]
+
+    @property
     def seconds(self) -> float:
         """Seconds of audio received (decoded or kept, or counted when not kept)."""
         return self.audio_seconds
 
     def of_type(self, kind: str) -> list[Message]:
-        return [message for message in self.messages if message.get("type") == kind]
+        """The JSON messages (dicts, as sent) of one `type`."""
+        return [message for message in self.raw if message.get("type") == kind]
 
     def captions(self, *, final: bool = True) -> list[Message]:
         return [c for c in self.of_type("caption") if bool(c.get("final")) is final]
@@ -191,10 +205,10 @@ class ListenerClient:
             self._audio(message.data)
         elif message.type is aiohttp.WSMsgType.TEXT:
             parsed: Message = json.loads(message.data)
-            self.heard.messages.append(parsed)
+            self.heard.raw.append(parsed)
             model = read_server_message(message.data)
             if model is not None:
-                self.heard.received.append(model)
+                self.heard.messages.append(model)
             if self.on_message is not None:
                 self.on_message(parsed)
         else:

@@ -11,7 +11,7 @@ WS = aiohttp.ClientWebSocketResponse
 
 async def next_of(ws: WS, *types: str) -> dict[str, object]:
     log = await listen_until(ws, Heard(), lambda log: any(log.of_type(t) for t in types), 30)
-    return next(m for m in log.messages if m["type"] in types)
+    return next(m for m in log.raw if m["type"] in types)
 
 
 async def synced(ws: WS) -> None:
