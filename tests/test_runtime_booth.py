@@ -16,7 +16,7 @@ from pytest_aiohttp import AiohttpClient
 from livevent.bus import MemoryBus
 from livevent.model import Channel, ChannelKind, ChannelSpec
 from livevent.runtime import LiveRuntime
-from livevent.runtime.cluster import speakers as speakers_module
+from livevent.runtime.cluster import promotion as promotion_module
 from livevent.runtime.cluster.messages import BoothCommand
 from livevent.runtime.cluster.speakers import Speakers
 from livevent.runtime.live.channels import ChannelState
@@ -134,6 +134,7 @@ def _relay_speakers(
     speakers = Speakers(
         bus=MemoryBus(),
         event_id=123457,
+        instance="here",
         channels=channels,
         is_owner=lambda: owner[0],
         changed=lambda language: None,
@@ -149,7 +150,7 @@ async def test_a_new_owner_keeps_the_channel_for_a_relays_active_speaker(
 ) -> None:
     """Ben (active, on another relay) must not lose the channel to Cara, a partner standing
     by on the instance that wins the takeover; if Ben's instance died too, Cara goes on."""
-    monkeypatch.setattr(speakers_module, "RESUME_GRACE", 0.2)
+    monkeypatch.setattr(promotion_module, "RESUME_GRACE", 0.2)
     owner, tasks = [False], []
     speakers, channels = _relay_speakers(owner, tasks)
     turns: list[bool] = []

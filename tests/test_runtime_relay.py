@@ -82,8 +82,9 @@ async def test_one_speaker_per_channel_across_instances(
     path = f"/speak/{event_id}/1?token={speaker_token(event_id)}"
     speaking = await first.ws_connect(path)
     assert (await speaking.receive_json())["type"] == "ready"
-    # The same channel through the other instance: refused while the first speaks.
-    intruder = await second.ws_connect(path)
+    # The same channel through the other instance, another speaker's token: refused while
+    # the first speaks (the same token would be the same speaker coming back).
+    intruder = await second.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     log = await listen_until(intruder, Heard(), lambda log: log.close_code is not None)
     assert log.close_code == 4009
     await speaking.close()

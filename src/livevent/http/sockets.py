@@ -54,6 +54,7 @@ class CloseCode(IntEnum):
     CHANNEL_BUSY = 4009  # the channel already has a speaker
     EVENT_OVER = 4010  # the event ended or was cancelled
     NOT_LIVE = 4011  # the event cannot go live (a DRAFT, say)
+    REPLACED = 4012  # the same speaker connected again (a reload): this socket is off
     LIMITED = 4029  # a limit: the event is full, or too many joins from one address
 
 

@@ -34,6 +34,10 @@ class BoothCommand(_BusMessage):
     resume: bool = False  # entering again after an owner changed: back to its place
     on: bool = False
     who: str | None = Field(None, max_length=200)  # the speaker's subject, for the console
+    # Where the speaker is connected, so the owner frees their place if that instance
+    # dies; and which token they came with, so the same token coming back takes it.
+    instance: str | None = Field(None, max_length=200)
+    token: str | None = Field(None, max_length=200)
 
 
 class BoothState(_BusMessage):

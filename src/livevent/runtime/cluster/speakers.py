@@ -30,6 +30,8 @@ from livevent.runtime.cluster.messages import (
     Resync,
     read_booth_message,
 )
+from livevent.runtime.cluster.promotion import Promotion
+from livevent.runtime.cluster.seats import SeatKeeping, Seats
 from livevent.runtime.live.booth import TurnCallback
 from livevent.runtime.live.channels import ChannelState
 
@@ -37,9 +39,6 @@ log = logging.getLogger(__name__)
 
 # A relay waits this long for the owner to answer a speaker's command.
 ASK_TIMEOUT = 5.0
-# How long a new owner keeps the channel for the active speaker of a relay, which is
-# to enter again; one that does not (its instance died too) leaves the place to a partner.
-RESUME_GRACE = 2.0
 
 
 def _unheard(active: bool) -> None:
@@ -66,12 +65,13 @@ class BoothOutbox:
                 log.warning("booth message not sent: %s", error)
 
 
-class Speakers:
+class Speakers(SeatKeeping, Promotion):
     def __init__(
         self,
         *,
         bus: Bus,
         event_id: int,
+        instance: str,
         channels: dict[str, ChannelState],
         is_owner: Callable[[], bool],
         changed: Callable[[str], None],
@@ -80,8 +80,11 @@ class Speakers:
     ) -> None:
         self.bus = bus
         self.event_id = event_id
+        self.instance = instance
         self.channels = channels
         self._is_owner = is_owner
+        self.seats = Seats()  # the owner's: where each speaker is, with which token
+        self._replaced: dict[str, Callable[[], None]] = {}  # this instance's: close the socket
         self._changed = changed  # the owner: the active speaker changed (flush, notify, ...)
         self._apply_mute = muted
         self._spawn = spawn
@@ -112,32 +115,47 @@ class Speakers:
         standby: bool = False,
         on_turn: TurnCallback | None = None,
         who: str | None = None,
+        token: str | None = None,
+        on_replaced: Callable[[], None] | None = None,
     ) -> str | None:
-        """A speaker id when the channel was free (or, with `standby`, a partner's), else None."""
+        """A speaker id when the channel was free (or, with `standby`, a partner's), else None.
+
+        The speaker on air who came with the same `token` is replaced (`on_replaced` is
+        how this connection is told, should it be replaced in its turn)."""
         turn = on_turn or _unheard
         if self._is_owner():
-            speaker_id = self.channels[language].booth.enter(turn, standby=standby)
+            booth = self.channels[language].booth
+            old = self._take_back(language, token, standby)
+            if old is not None:
+                speaker_id: str | None = booth.replace(old, turn)
+            else:
+                speaker_id = booth.enter(turn, standby=standby)
             if speaker_id is not None:
                 self._local[speaker_id] = (language, turn)
-                if who:
-                    self.names[speaker_id] = who
+                self._seat(speaker_id, language, self.instance, token, who)
                 if self.channels[language].booth.active == speaker_id:
                     self._changed(language)
                 self._broadcast(language)
-            return speaker_id
-        speaker_id = uuid.uuid4().hex
-        command = BoothCommand(
-            op="enter", language=language, speaker=speaker_id, standby=standby, who=who
-        )
-        answered = await self._ask(command)
-        if answered is None:  # the owner died and this instance took the event over
-            return await self.claim(language, standby=standby, on_turn=on_turn, who=who)
-        if not answered:
-            return None
-        # Only now: the socket tells its speaker the first turn itself.
-        self._local[speaker_id] = (language, turn)
-        if who:
-            self.names[speaker_id] = who
+        else:
+            speaker_id = uuid.uuid4().hex
+            command = BoothCommand(
+                op="enter", language=language, speaker=speaker_id, standby=standby, who=who,
+                instance=self.instance, token=token,
+            )  # fmt: skip
+            answered = await self._ask(command)
+            if answered is None:  # the owner died and this instance took the event over
+                return await self.claim(
+                    language, standby=standby, on_turn=on_turn, who=who, token=token,
+                    on_replaced=on_replaced,
+                )  # fmt: skip
+            if not answered:
+                return None
+            # Only now: the socket tells its speaker the first turn itself.
+            self._local[speaker_id] = (language, turn)
+            if who:
+                self.names[speaker_id] = who
+        if speaker_id is not None and on_replaced is not None:
+            self._replaced[speaker_id] = on_replaced
         return speaker_id
 
     def is_active(self, language: str, speaker_id: str) -> bool:
@@ -167,8 +185,11 @@ class Speakers:
             self._broadcast(language)
 
     def release(self, language: str, speaker_id: str) -> None:
-        self._local.pop(speaker_id, None)
+        if self._local.pop(speaker_id, None) is None:
+            return  # replaced by a new connection of the same speaker: not theirs to free
+        self._replaced.pop(speaker_id, None)
         self.names.pop(speaker_id, None)
+        self.seats.leave(speaker_id)
         if not self._is_owner():
             self._post(BoothCommand(op="leave", language=language, speaker=speaker_id))
             if self._active.get(language) == speaker_id:
@@ -177,41 +198,6 @@ class Speakers:
         if self.channels[language].booth.leave(speaker_id):
             self._changed(language)
         self._broadcast(language)
-
-    # -- a relay becomes the owner -------------------------------------------------------
-
-    def promote(self) -> None:
-        """Rebuild the booths from this instance's speakers; ask the others for theirs."""
-        self._took_over.set()  # a command waiting for the dead owner is applied here
-        for language, state in self.channels.items():
-            previous = self._active.get(language)
-            if previous is not None and previous not in self._local:
-                # A relay's active speaker: on air still, the partners here wait.
-                state.booth.reserve(previous)
-                self._spawn(self._unless_resumed(language, previous), f"resume:{language}")
-            mine = [(sid, turn) for sid, (lang, turn) in self._local.items() if lang == language]
-            # The one that was active goes first, so it stays active if it can.
-            mine.sort(key=lambda entry: entry[0] != self._active.get(language))
-            for speaker_id, turn in mine:
-                state.booth.enter(turn, standby=True, speaker_id=speaker_id)
-            active = state.booth.active
-            if active is not None:
-                if active != self._active.get(language):
-                    self._local[active][1](True)  # a partner here takes the floor
-                self._changed(language)
-            self._broadcast(language)
-        self._post(Resync())
-
-    async def _unless_resumed(self, language: str, speaker_id: str) -> None:
-        await asyncio.sleep(RESUME_GRACE)  # the grace a relay has to enter again
-        booth = self.channels[language].booth
-        if speaker_id not in self._resumed and booth.active == speaker_id:
-            log.info(
-                "channel %s: its active speaker did not come back; a partner goes on", language
-            )
-            if booth.leave(speaker_id):
-                self._changed(language)
-            self._broadcast(language)
 
     # -- the bus ------------------------------------------------------------------------
 
@@ -272,14 +258,20 @@ class Speakers:
             if message.resume:
                 self._resumed.add(speaker_id)
             standby = message.standby or message.resume
-            ok = booth.enter(_unheard, standby=standby, speaker_id=speaker_id) is not None
-            if ok and message.who:
-                self.names[speaker_id] = message.who
+            old = None if message.resume else self._take_back(language, message.token, standby)
+            if old is not None:
+                ok = booth.replace(old, _unheard, speaker_id=speaker_id) == speaker_id
+            else:
+                ok = booth.enter(_unheard, standby=standby, speaker_id=speaker_id) is not None
+            if ok:
+                where = message.instance or "?"
+                self._seat(speaker_id, language, where, message.token, message.who)
         elif message.op == "handover":
             ok = booth.hand_over(speaker_id)
         elif message.op == "leave":
             booth.leave(speaker_id)
             self.names.pop(speaker_id, None)
+            self.seats.leave(speaker_id)
         elif booth.active == speaker_id:  # mute: only the active speaker's counts
             self._apply_mute(language, message.on)
         if booth.active != was:

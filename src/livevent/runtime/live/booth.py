@@ -53,6 +53,17 @@ class Booth:
             self._waiting.append(speaker_id)
         return speaker_id
 
+    def replace(
+        self, old: str, on_turn: TurnCallback | None = None, *, speaker_id: str | None = None
+    ) -> str:
+        """A new connection of the active speaker takes its place on air; the partners
+        keep theirs. Returns the new speaker id."""
+        speaker_id = speaker_id or uuid.uuid4().hex
+        self._callbacks.pop(old, None)
+        self._callbacks[speaker_id] = on_turn or (lambda active: None)
+        self.active = speaker_id
+        return speaker_id
+
     def reserve(self, speaker_id: str) -> None:
         """Keep a free channel for an active speaker another instance serves, who is about
         to enter again (a new owner rebuilds its booths); `leave` lets the place go."""

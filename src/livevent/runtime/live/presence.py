@@ -25,6 +25,9 @@ from livevent.runtime.live.channels import ChannelState
 log = logging.getLogger(__name__)
 
 STATS_PERIOD = 1.0
+# After a bus outage (a Redis restart keeps nothing), heartbeats take a moment to be
+# written again: nobody is declared gone until the bus has answered this long.
+SETTLE_SECONDS = 6.0
 
 
 class Presence:
@@ -38,12 +41,16 @@ class Presence:
         instance: str,
         channels: dict[str, ChannelState],
         idle_pause: float,
+        on_gone: Callable[[str], None] | None = None,
     ) -> None:
         self.bus = bus
         self.event_id = event_id
         self.instance = instance
         self.channels = channels
         self.idle_pause = idle_pause
+        self._on_gone = on_gone  # an instance's heartbeat lapsed: its speakers leave
+        self._bus_up_since: float | None = None  # since when every round reached the bus
+        self._missing: set[str] = set()  # instances whose heartbeat one round did not see
 
     async def announce(self) -> None:
         await self.bus.sadd(keys.live_instances(self.event_id), self.instance)
@@ -103,6 +110,8 @@ class Presence:
                     await self.bus.hset(stats_key, {**_flat(values), "role": role()})
             except LiveventError as error:
                 log.warning("could not publish live stats: %s", error)
+                self._bus_up_since = None  # an outage of the bus is nobody's death
+                self._missing.clear()
                 self.update_pauses({}, owner=role() == "owner")
             except Exception:
                 # A bug here must not stop the counts from healing next time round.
@@ -124,16 +133,34 @@ class Presence:
                 state.paused = True
 
     async def _retire_dead_instances(self) -> None:
-        """Take the listeners of instances whose heartbeat stopped out of the counts."""
+        """Take the instances whose heartbeat stopped out of the counts, and tell the
+        session (their speakers leave their channels).
+
+        Only while the bus has answered for `SETTLE_SECONDS`, and only an instance missed
+        on two rounds in a row: a Redis restart wipes every heartbeat at once, and the
+        instances write theirs again within a second or two.
+        """
+        now = time.monotonic()
+        if self._bus_up_since is None:
+            self._bus_up_since = now
+        if now - self._bus_up_since < SETTLE_SECONDS:
+            return
         event_id = self.event_id
+        missing = set()
         for other in await self.bus.smembers(keys.live_instances(event_id)):
             if other == self.instance or await self.bus.get(keys.instance_alive(other)):
                 continue
+            missing.add(other)
+            if other not in self._missing:
+                continue  # seen missing once: wait for the next round to be sure
             log.warning("instance %s is gone: its listeners of event %s leave", other, event_id)
             await self.bus.retire_share(
                 keys.live_listeners(event_id), keys.live_listeners_share(event_id, other)
             )
             await self.bus.srem(keys.live_instances(event_id), other)
+            if self._on_gone is not None:
+                self._on_gone(other)
+        self._missing = missing
 
     # -- leaving --------------------------------------------------------------------
 

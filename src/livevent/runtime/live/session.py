@@ -91,21 +91,23 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
             spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
             retell=self._notify,
         )
+        self.speakers = Speakers(
+            bus=bus,
+            event_id=config.id,
+            instance=instance,
+            channels=self.channels,
+            is_owner=lambda: self.role == "owner",
+            changed=self._speaker_changed,
+            muted=self._set_muted,
+            spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
+        )
         self.presence = Presence(
             bus=bus,
             event_id=config.id,
             instance=instance,
             channels=self.channels,
             idle_pause=idle_pause,
-        )
-        self.speakers = Speakers(
-            bus=bus,
-            event_id=config.id,
-            channels=self.channels,
-            is_owner=lambda: self.role == "owner",
-            changed=self._speaker_changed,
-            muted=self._set_muted,
-            spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
+            on_gone=self.speakers.instance_gone,  # its speakers leave their channels
         )
         self.duties = OwnerDuties(self, kit)
         spawner = lambda coroutine, name: self.spawn(coroutine, name=name)  # noqa: E731

@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from aiohttp import WSMsgType, web
 from pydantic import ValidationError
@@ -74,8 +75,9 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     news = SpeakerNews(session, ws, state, _glossary(config, language))
     wants_standby = request.query.get("standby", "") in ("1", "true", "yes")
     speaker_id = await session.speakers.claim(
-        language, standby=wants_standby, on_turn=news.turn, who=claims.sub if claims else None
-    )
+        language, standby=wants_standby, on_turn=news.turn, who=claims.sub, token=claims.jti,
+        on_replaced=_closer(session, ws),
+    )  # fmt: skip
     if speaker_id is None:
         await close_socket(
             ws,
@@ -106,6 +108,16 @@ async def speak(request: web.Request) -> web.WebSocketResponse:
     if not ws.closed:
         await close_socket(ws, CloseCode.NORMAL, "speaker ended")
     return ws
+
+
+def _closer(session: LiveSession, ws: web.WebSocketResponse) -> Callable[[], None]:
+    """How a speaker's socket is closed when the same speaker connects again."""
+
+    def replaced() -> None:
+        reason = "you connected again with the same token: this connection is off"
+        session.spawn(close_socket(ws, CloseCode.REPLACED, reason), name="speaker-replaced")
+
+    return replaced
 
 
 class SpeakerNews:

@@ -198,6 +198,11 @@ function connect() {
         $("signed-in").hidden = true;
         state.socket.stopped = true;
         $("connect-form").hidden = false;
+      } else if (event.code === 4012) {
+        // The same token connected again (another tab, a reload): that one speaks now.
+        $("connection").textContent = "You connected again from another page: this one is off.";
+        state.socket.stopped = true;
+        releaseMicrophone();
       } else if (event.code === 4009 && state.wasOnAir) {
         // Our own seat, still held by a server that went away: it frees within seconds.
         $("connection").textContent = "Taking the channel back…";
