@@ -248,9 +248,12 @@ async def speaker(ports: list[int], event_id: int, speech: bytes, until: float) 
     """Talk in real time until `until`; what falls in a reconnection is not said. Reconnects."""
     began, index, reconnects = time.monotonic(), 0, 0
     wall_until = time.monotonic() + (until - time.time())
+    credential = token()  # one token, kept across reconnects, as the speak page keeps it
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < wall_until:
-            url = f"ws://127.0.0.1:{ports[index % len(ports)]}/speak/{event_id}/1?token={token()}"
+            url = (
+                f"ws://127.0.0.1:{ports[index % len(ports)]}/speak/{event_id}/1?token={credential}"
+            )
             try:
                 async with http.ws_connect(url) as ws:
                     talk = SpeakerClient(ws)
@@ -298,6 +301,7 @@ async def faults(
     for at, what in sorted(plan):
         await asyncio.sleep(max(0.0, began + at - time.monotonic()))
         entry: dict[str, Any] = {"at_s": round(time.monotonic() - began, 1), "fault": what}
+        entry["wall"] = time.time()  # the listeners' clock, to say which fault a silence followed
         if what == "instance":
             owner = await asyncio.to_thread(deployment.owner, event_id)
             name = owner if kills % 2 == 0 and owner in NAMES else pick.choice(NAMES)
@@ -375,14 +379,31 @@ async def transcript(deployment: Deployment, event_id: int) -> list[dict[str, An
     return last
 
 
-def gaps(heard: list[dict[str, Any]]) -> dict[str, Any]:
+def _label(fault: dict[str, Any]) -> str:
+    if fault["fault"] != "instance":
+        return f"{fault['fault']} restart at {fault['at_s']:.0f} s"
+    role = "owner" if fault.get("was_owner") else "relay"
+    return f"kill {fault['instance']} ({role}) at {fault['at_s']:.0f} s"
+
+
+def after_which(start: float, faults: list[dict[str, Any]]) -> str:
+    """The fault a silence began after (within 30 s of it), or "no fault"."""
+    before = [f for f in faults if f["wall"] - 1.0 <= start <= f["wall"] + 30.0]
+    return _label(before[-1]) if before else "no fault"
+
+
+def gaps(heard: list[dict[str, Any]], faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     longest, pooled, closes = [], [], 0
+    by_fault: dict[str, list[float]] = {}
     for one in heard:
         arrivals = sorted(one["arrivals"])
         steps = [b - a for a, b in itertools.pairwise(arrivals)]
         pooled += steps
         longest.append(max(steps, default=0.0))
         closes += one["closes"]
+        if faults is not None and steps:
+            at = steps.index(longest[-1])
+            by_fault.setdefault(after_which(arrivals[at], faults), []).append(longest[-1])
     cut = statistics.quantiles(pooled, n=100) if len(pooled) > 1 else [0.0] * 99
     per = statistics.quantiles(longest, n=100) if len(longest) > 1 else [0.0] * 99
     return {
@@ -394,6 +415,15 @@ def gaps(heard: list[dict[str, Any]]) -> dict[str, Any]:
         "longest_gap_p99_s": round(per[98], 2),
         "longest_gap_max_s": round(max(longest, default=0.0), 2),
         "closes": closes,
+        # Which fault each listener's longest silence followed, and how long they were.
+        "longest_after": {
+            label: {
+                "listeners": len(values),
+                "p50_s": round(statistics.median(values), 2),
+                "max_s": round(max(values), 2),
+            }
+            for label, values in sorted(by_fault.items())
+        },
     }
 
 
@@ -437,7 +467,7 @@ async def run(minutes: float, listeners: int, calm: float, folder: Path) -> dict
         "faults": fault_log,
         "speaker_reconnects": reconnects,
         "calm": gaps(calm_heard),
-        "under_faults": gaps(faulty_heard),
+        "under_faults": gaps(faulty_heard, fault_log),
         "captions": {
             "floor": lost(heard, [i["text"] for i in items], "floor"),
             "es-ES": lost(heard, [i["translations"].get("es-ES", "") for i in items], "es-ES"),
