@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Independent tests run side by side (pytest-xdist); the CPU-bound ones share one worker
+# (tests/conftest.py). `make test PYTEST_WORKERS=0` runs everything in one process.
+PYTEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 
 .PHONY: setup system services demo test test-all lint format bench clean
 
@@ -27,11 +31,11 @@ demo: setup
 # Tests talk to the real PostgreSQL and Redis; services.sh starts them when needed.
 # pytest's exit code 5 (no tests collected) is not a failure of the code.
 test: setup services
-	PGPASSWORD=$${PGPASSWORD:-postgres} $(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS); \
+	PGPASSWORD=$${PGPASSWORD:-postgres} $(BIN)/python -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS); \
 	status=$$?; [ $$status -eq 5 ] && echo "no tests collected" && exit 0; exit $$status
 
 test-all: setup services
-	PGPASSWORD=$${PGPASSWORD:-postgres} $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PGPASSWORD=$${PGPASSWORD:-postgres} $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -31,6 +31,35 @@ POSTGRES_ADMIN_URL = os.environ.get(
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
+# Tests that keep the CPU busy (Whisper, the voices, Chromium) run one after another on
+# one worker: two of them side by side on two cores fall behind real time, and what
+# they measure is real time. Everything else spreads over the workers (`make test`
+# runs pytest-xdist with --dist loadgroup); without xdist the marks change nothing.
+CPU_BOUND_FILES = {
+    "test_engines.py",
+    "test_engines_voices.py",
+    "test_readme.py",
+    "test_runtime_ending.py",
+    "test_runtime_fallback.py",
+    "test_runtime_fallback_scaleout.py",
+    "test_runtime_recording.py",
+    "test_runtime_relay_machine.py",
+    "test_speech_agreement.py",
+    "test_speech_continuous.py",
+    "test_speech_pipeline.py",
+    "test_speech_streaming.py",
+    "test_web_console.py",
+    "test_web_pages.py",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        busy = item.path.name in CPU_BOUND_FILES or item.get_closest_marker("browser")
+        if busy:
+            item.add_marker(pytest.mark.xdist_group("cpu"))
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("browser") is not None:
         check_chromium()

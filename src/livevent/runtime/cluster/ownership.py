@@ -38,22 +38,29 @@ async def hold_lock(bus: Bus, key: str, holder: str, ttl: float) -> None:
 
 
 async def take_lock_when_free(bus: Bus, key: str, holder: str, ttl: float) -> None:
-    """Watch the lock; return once it was free for a grace period and is ours."""
+    """Watch the lock; return once it was free for a grace period and is ours.
+
+    A lock found free right after the bus came back (a Redis restart keeps nothing) is
+    not an owner's death: the owner, still serving, takes it back as soon as it reaches
+    the bus again. Then the grace is a whole TTL, so the owner wins and nobody moves.
+    """
     grace = ttl / 6 + WATCH_PERIOD
     free_since: float | None = None
+    after_outage = False
     while True:
         raise_if_cancelled()
         await asyncio.sleep(WATCH_PERIOD)  # the watch period
         try:
             if await bus.get(key) is not None:
-                free_since = None
+                free_since, after_outage = None, False
                 continue
             now = time.monotonic()
             free_since = free_since or now
-            if now - free_since >= grace and await bus.acquire(key, holder, ttl):
+            wait = ttl + grace if after_outage else grace
+            if now - free_since >= wait and await bus.acquire(key, holder, ttl):
                 return
         except LiveventError:
-            free_since = None
+            free_since, after_outage = None, True
 
 
 async def heartbeat(

