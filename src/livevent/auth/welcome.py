@@ -83,7 +83,7 @@ class Welcomes:
             raise Conflict(f"{user.name} is no active manager: welcome links are for managers")
         if not await self.accounts.signs_in_by_links_only(user):
             raise Conflict(f"{user.name} has chosen a password: no welcome link is needed")
-        await self.links.forget_purpose(user_id=user.id, purpose=WELCOME)
+        await self.links.forget(user_id=user.id, purpose=WELCOME)
         await self.accounts.users.changes.note(user, actor=actor, change="a new welcome link")
         return await self._welcome(user, base_url=base_url, actor=actor)
 

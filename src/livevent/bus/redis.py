@@ -186,7 +186,7 @@ class RedisSubscription:
                 await self._reader
             self._reader = None
         with contextlib.suppress(*_CONNECTION_ERRORS):
-            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            await self._pubsub.aclose()
 
     async def __aenter__(self) -> Self:
         return self

@@ -72,25 +72,21 @@ class SignInLinkStore:
             return None
         return SpentLink(user_id=row["user_id"], event_id=row["event_id"], channel=row["channel"])
 
-    async def forget(self, *, user_id: int, event_id: int) -> int:
-        """Drop a person's unspent links to an event (they were removed from it)."""
+    async def forget(
+        self, *, user_id: int, event_id: int | None = None, purpose: str | None = None
+    ) -> int:
+        """Drop a person's unspent links: to an event (they were removed from it), or of
+        one kind (a new one replaces them)."""
+        conditions = ["user_id = $1", "used_at IS NULL"]
+        arguments: list[int | str] = [user_id]
+        for column, value in (("event_id", event_id), ("purpose", purpose)):
+            if value is not None:
+                arguments.append(value)
+                conditions.append(f"{column} = ${len(arguments)}")
         async with self.database.write() as connection:
             rows = await connection.fetch(
-                "DELETE FROM sign_in_links WHERE user_id = $1 AND event_id = $2"
-                " AND used_at IS NULL RETURNING code_hash",
-                user_id,
-                event_id,
-            )
-        return len(rows)
-
-    async def forget_purpose(self, *, user_id: int, purpose: str) -> int:
-        """Drop a person's unspent links of one kind (a new one replaces them)."""
-        async with self.database.write() as connection:
-            rows = await connection.fetch(
-                "DELETE FROM sign_in_links WHERE user_id = $1 AND purpose = $2"
-                " AND used_at IS NULL RETURNING code_hash",
-                user_id,
-                purpose,
+                f"DELETE FROM sign_in_links WHERE {' AND '.join(conditions)} RETURNING code_hash",
+                *arguments,
             )
         return len(rows)
 
