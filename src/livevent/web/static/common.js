@@ -58,7 +58,11 @@ export function fragmentParams() {
 }
 
 // Close codes after which coming back cannot help.
-const FINAL_CODES = new Set([4003, 4004, 4010, 4011]);
+// 4012: the same speaker connected again elsewhere; that connection speaks now.
+const FINAL_CODES = new Set([4003, 4004, 4010, 4011, 4012]);
+// A person's action (hand over, mute, a note) made while the socket comes back is sent
+// once it is open again, if that is soon: later it would surprise them.
+const ACTION_SECONDS = 10;
 // Jittered exponential backoff, as LiveKit's clients do: 0, 0.3, 1.2, 2.7, 4.8, 7 s.
 const BACKOFF = [0, 300, 1200, 2700, 4800, 7000];
 
@@ -77,6 +81,7 @@ export class ReconnectingSocket {
     this.stopped = false;
     this.ws = null;
     this.timer = null;
+    this.pending = [];
   }
 
   open() {
@@ -86,6 +91,10 @@ export class ReconnectingSocket {
     ws.onopen = () => {
       this.attempt = 0;
       this.onOpen(ws);
+      const now = Date.now();
+      const due = this.pending.filter((action) => now - action.at < ACTION_SECONDS * 1000);
+      this.pending = [];
+      for (const action of due) this.send(action.data);
     };
     ws.onmessage = (message) => this.onMessage(message.data, ws);
     ws.onclose = (event) => {
@@ -113,6 +122,13 @@ export class ReconnectingSocket {
       this.ws.send(typeof data === "string" || data instanceof ArrayBuffer ? data : JSON.stringify(data));
       return true;
     }
+    return false;
+  }
+
+  /** What a person did (not audio): sent now, or as soon as the socket is open again. */
+  act(data) {
+    if (this.send(data)) return true;
+    if (!this.stopped) this.pending.push({ data, at: Date.now() });
     return false;
   }
 

@@ -347,7 +347,7 @@ function setMuted(muted) {
   state.muted = muted;
   $("mute").setAttribute("aria-pressed", String(state.muted));
   $("mute").textContent = state.muted ? "Unmute" : "Mute";
-  state.socket?.send({ type: state.muted ? "mute" : "unmute" });
+  state.socket?.act({ type: state.muted ? "mute" : "unmute" });
   if (state.active) showOnAir();
 }
 $("mute").addEventListener("click", () => setMuted(!state.muted));
@@ -379,7 +379,7 @@ $("microphone").addEventListener("change", async (event) => {
     $("connection").textContent = `That microphone cannot be used: ${error.message}.`;
   }
 });
-$("handover").addEventListener("click", () => state.socket?.send({ type: "handover" }));
+$("handover").addEventListener("click", () => state.socket?.act({ type: "handover" }));
 $("leave").addEventListener("click", () => {
   state.socket?.send({ type: "end" });
   state.socket?.close();
@@ -395,11 +395,14 @@ $("glossary-search").addEventListener("input", filterGlossary);
 $("chat-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const text = $("chat").value.trim();
-  if (text && state.socket?.send({ type: "chat", text })) $("chat").value = "";
+  if (text) {
+    state.socket?.act({ type: "chat", text });
+    $("chat").value = "";
+  }
 });
-$("slow-down").addEventListener("click", () => state.socket?.send({ type: "signal", signal: "slow_down" }));
-$("ask-channel").addEventListener("click", () => state.socket?.send({ type: "signal", signal: "ask_channel" }));
-$("unusable").addEventListener("click", () => state.socket?.send({ type: "signal", signal: "audio_unusable" }));
+$("slow-down").addEventListener("click", () => state.socket?.act({ type: "signal", signal: "slow_down" }));
+$("ask-channel").addEventListener("click", () => state.socket?.act({ type: "signal", signal: "ask_channel" }));
+$("unusable").addEventListener("click", () => state.socket?.act({ type: "signal", signal: "audio_unusable" }));
 $("source-volume").addEventListener("input", (e) => state.sourcePlayer?.setVolume(Number(e.target.value)));
 
 loadChannels();
