@@ -486,8 +486,19 @@ async def test_an_admin_keeps_customers_and_sees_every_customers_events(
         await page.get_by_label("Their email").fill("boss@initech.example")
         await page.get_by_label("Their name").fill("Bill")
         await page.get_by_role("button", name="Add the manager").click()
-        link = await page.get_by_label("Welcome link").input_value()
-        assert "/signin#welcome=" in link
+        first_link = await page.get_by_label("Welcome link", exact=True).input_value()
+        assert "/signin#welcome=" in first_link
+        # The link got lost: a new one, and the first dies (issue 35).
+        await page.get_by_role("button", name="New welcome link for Bill").click()
+        await page.get_by_text("the one made before no longer works").wait_for()
+        link = await page.get_by_label("Welcome link", exact=True).input_value()
+        assert "/signin#welcome=" in link and link != first_link
+        async with aiohttp.ClientSession() as http:
+            dead = await http.post(
+                str(server.make_url("/api/auth/welcome")),
+                json={"code": first_link.partition("#welcome=")[2], "password": PASSWORD},
+            )
+            assert dead.status == 401
         newcomer = await browser.new_page(viewport=PHONE)
         await newcomer.goto(link)
         await newcomer.get_by_label("Your new password").fill(PASSWORD)
@@ -495,6 +506,9 @@ async def test_an_admin_keeps_customers_and_sees_every_customers_events(
         await newcomer.wait_for_url("**/manage")
         await sign_in(newcomer, server, "boss@initech.example")
         assert not await newcomer.get_by_role("link", name="Customers").is_visible()
+        # With a password of their own, nobody is handed a link for the account.
+        await page.get_by_role("button", name="New welcome link for Bill").click()
+        await page.get_by_text("has chosen a password").wait_for()
         row = page.locator("tr", has_text="Acme")
         await row.get_by_role("link", name="events").click()
         await page.locator("#events tr", has_text="Acme kickoff").wait_for()

@@ -21,7 +21,8 @@ export async function customersView(root) {
     ),
     h("button", { type: "submit" }, "Create the customer"),
   );
-  const { managerForm, welcome, customerChoice } = newManagerForm();
+  const managers = h("tbody");
+  const { managerForm, welcome, customerChoice } = newManagerForm(() => renderManagers(managers, welcome));
   root.replaceChildren(
     h("h2", { id: "view-title", tabindex: "-1" }, "Customers"),
     h(
@@ -37,7 +38,19 @@ export async function customersView(root) {
     form,
     managerForm,
     welcome,
+    h("h3", { id: "managers" }, "Managers"),
+    h(
+      "div",
+      { class: "table-scroll" },
+      h(
+        "table",
+        { "aria-labelledby": "managers" },
+        h("thead", {}, h("tr", {}, ["Name", "Email", "Customer", ""].map((t) => h("th", { scope: "col" }, t)))),
+        managers,
+      ),
+    ),
   );
+  await renderManagers(managers, welcome);
   const render = async () => {
     const answer = await api("/api/customers");
     if (!answer.ok) {
@@ -78,7 +91,7 @@ export async function customersView(root) {
 }
 
 /** A new manager for a customer: the console gets a one-time link where they choose their password. */
-function newManagerForm() {
+function newManagerForm(onAdded) {
   const customerChoice = h("select", {});
   const email = h("input", { type: "email", autocomplete: "off", maxlength: "254" });
   const name = h("input", { autocomplete: "off", maxlength: "200" });
@@ -106,27 +119,63 @@ function newManagerForm() {
       showProblem(managerForm, answer.problem);
       return;
     }
-    const link = h("input", { id: "welcome-link", value: answer.data.link, readonly: true, class: "link" });
-    const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
-    copy.addEventListener("click", async () => {
-      link.select();
-      try {
-        await navigator.clipboard.writeText(answer.data.link);
-        say("Link copied.", "ok");
-      } catch {
-        say("Select the link and copy it yourself.", "info");
-      }
-    });
-    welcome.replaceChildren(
-      h("p", {}, `${answer.data.message} It works until ${new Date(answer.data.expires_at).toLocaleString()}.`),
-      h("label", { for: "welcome-link" }, "Welcome link"),
-      link,
-      copy,
-    );
-    welcome.hidden = false;
+    showWelcome(welcome, answer.data);
     email.value = "";
     name.value = "";
-    link.focus();
+    await onAdded();
   });
   return { managerForm, welcome, customerChoice };
+}
+
+/** A welcome link on screen, with a copy button; focus lands on it. */
+function showWelcome(welcome, data) {
+  const link = h("input", { id: "welcome-link", value: data.link, readonly: true, class: "link" });
+  const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
+  copy.addEventListener("click", async () => {
+    link.select();
+    try {
+      await navigator.clipboard.writeText(data.link);
+      say("Link copied.", "ok");
+    } catch {
+      say("Select the link and copy it yourself.", "info");
+    }
+  });
+  welcome.replaceChildren(
+    h("p", {}, `${data.message} It works until ${new Date(data.expires_at).toLocaleString()}.`),
+    h("label", { for: "welcome-link" }, "Welcome link"),
+    link,
+    copy,
+  );
+  welcome.hidden = false;
+  link.focus();
+}
+
+/** The managers, each with a new welcome link for one who lost theirs (the old one dies). */
+async function renderManagers(tbody, welcome) {
+  const answer = await api("/api/users");
+  if (!answer.ok) return;
+  const managers = answer.data.items.filter((u) => u.role === "manager");
+  tbody.replaceChildren(
+    ...managers.map((m) => {
+      const renew = h("button", { type: "button", class: "secondary" }, "New welcome link");
+      renew.setAttribute("aria-label", `New welcome link for ${m.name}`);
+      renew.addEventListener("click", async () => {
+        const made = await api(`/api/users/${m.id}/welcome`, { method: "POST" });
+        if (!made.ok) {
+          say(made.detail, "error");
+          return;
+        }
+        showWelcome(welcome, made.data);
+        say(`A new welcome link for ${m.name}: the one made before no longer works.`, "ok");
+      });
+      return h(
+        "tr",
+        {},
+        h("td", {}, m.name),
+        h("td", {}, m.email),
+        h("td", { class: "num" }, String(m.customer_id ?? "")),
+        h("td", {}, renew),
+      );
+    }),
+  );
 }
