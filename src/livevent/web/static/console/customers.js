@@ -1,6 +1,6 @@
 // Customers, for admins: who events belong to, and the limits each runs under.
 import { api } from "/static/console/api.js";
-import { clearProblems, field, h, say, showProblem } from "/static/console/dom.js";
+import { clearProblems, field, h, say, showLink, showProblem } from "/static/console/dom.js";
 
 export async function customersView(root) {
   const body = h("tbody");
@@ -129,25 +129,13 @@ function newManagerForm(onAdded) {
 
 /** A welcome link on screen, with a copy button; focus lands on it. */
 function showWelcome(welcome, data) {
-  const link = h("input", { id: "welcome-link", value: data.link, readonly: true, class: "link" });
-  const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
-  copy.addEventListener("click", async () => {
-    link.select();
-    try {
-      await navigator.clipboard.writeText(data.link);
-      say("Link copied.", "ok");
-    } catch {
-      say("Select the link and copy it yourself.", "info");
-    }
+  showLink(welcome, {
+    id: "welcome-link",
+    label: "Welcome link",
+    url: data.link,
+    message: data.message,
+    expiresAt: data.expires_at,
   });
-  welcome.replaceChildren(
-    h("p", {}, `${data.message} It works until ${new Date(data.expires_at).toLocaleString()}.`),
-    h("label", { for: "welcome-link" }, "Welcome link"),
-    link,
-    copy,
-  );
-  welcome.hidden = false;
-  link.focus();
 }
 
 /** The managers, each with a new welcome link for one who lost theirs (the old one dies). */

@@ -121,3 +121,27 @@ export function field(id, label, input, { hint, error = id } = {}) {
     h("span", { id: errorId, class: "field-error", "data-error-for": error, "data-input": id }),
   );
 }
+
+/** A one-time link to hand over: what happened, the link (selected on focus) and a copy
+ * button, in `box`; focus lands on the link. */
+export function showLink(box, { id, label, url, message, expiresAt }) {
+  const link = h("input", { id, value: url, readonly: true, class: "link" });
+  const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
+  copy.addEventListener("click", async () => {
+    link.select();
+    try {
+      await navigator.clipboard.writeText(url);
+      say("Link copied.", "ok");
+    } catch {
+      say("Select the link and copy it yourself.", "info");
+    }
+  });
+  box.replaceChildren(
+    h("p", {}, `${message} It works until ${new Date(expiresAt).toLocaleString()}.`),
+    h("label", { for: id }, label),
+    link,
+    copy,
+  );
+  box.hidden = false;
+  link.focus();
+}

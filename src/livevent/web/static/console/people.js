@@ -1,6 +1,6 @@
 // Speakers and interpreters of one event: who is invited where, and inviting someone.
 import { api, raw } from "/static/console/api.js";
-import { clearProblems, field, h, say, showProblem } from "/static/console/dom.js";
+import { clearProblems, field, h, say, showLink, showProblem } from "/static/console/dom.js";
 
 function channelName(event, number) {
   const channel = event.channels.find((c) => c.number === number);
@@ -68,27 +68,17 @@ function showInvitation(result, invitation) {
   if (invitation.delivery !== "link") {
     // Mailed to them, or an account they already sign in with: the console holds no link.
     result.replaceChildren(h("p", {}, invitation.message));
+    result.hidden = false;
+    result.focus();
   } else {
-    const link = h("input", { id: "invite-link", value: invitation.link, readonly: true, class: "link" });
-    const copy = h("button", { type: "button", class: "secondary" }, "Copy the link");
-    copy.addEventListener("click", async () => {
-      link.select();
-      try {
-        await navigator.clipboard.writeText(invitation.link);
-        say("Link copied.", "ok");
-      } catch {
-        say("Select the link and copy it yourself.", "info");
-      }
+    showLink(result, {
+      id: "invite-link",
+      label: "Sign-in link",
+      url: invitation.link,
+      message: invitation.message,
+      expiresAt: invitation.expires_at,
     });
-    result.replaceChildren(
-      h("p", {}, `${invitation.message} It works until ${new Date(invitation.expires_at).toLocaleString()}.`),
-      h("label", { for: "invite-link" }, "Sign-in link"),
-      link,
-      copy,
-    );
   }
-  result.hidden = false;
-  (result.querySelector("#invite-link") || result).focus();
 }
 
 function inviteForm(event, list, result) {
