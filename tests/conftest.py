@@ -44,6 +44,7 @@ CPU_BOUND_FILES = {
     "test_runtime_fallback_scaleout.py",
     "test_runtime_recording.py",
     "test_runtime_relay_machine.py",
+    "test_runtime_workers.py",
     "test_speech_agreement.py",
     "test_speech_continuous.py",
     "test_speech_pipeline.py",

@@ -40,7 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": BASE | {"model", "settings", "logs", "store", "bus", "events", "auth", "http"},
     "runtime": BASE
     | {"model", "settings", "logs", "store", "bus", "events", "auth", "http", "web"},
-    "server": {"api", "runtime", "settings"},
+    "server": {"api", "runtime", "settings", "web"},
     "client": BASE | {"runtime"},
     "tokens": BASE | {"model", "settings", "auth"},
     "doctor": BASE | {"settings", "store", "bus", "runtime"},

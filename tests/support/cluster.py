@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import uuid4
 
 import aiohttp
+import redis
 import redis.asyncio
 from yarl import URL
 
@@ -53,6 +55,33 @@ class Cluster:
     def start(self, name: str, *, port: int | None = None, **settings: str) -> Instance:
         """Settings beyond the cluster's as LIVEVENT_* variables: `spool_dir="/tmp/x"`."""
         port = port or free_port()
+        process, log = self._spawn(name, ["serve", "--port", str(port)], settings)
+        wait_for_port(port, f"instance {name}")
+        instance = Instance(name, port, process, log, settings)
+        self.instances[name] = instance
+        return instance
+
+    def worker(self, name: str, *, slots: int = 1, **settings: str) -> Instance:
+        """A `livevent worker` process, returned once its heartbeat is on the bus."""
+        process, log = self._spawn(name, ["worker", "--slots", str(slots)], settings)
+        instance = Instance(name, 0, process, log, settings)
+        self.instances[name] = instance
+        client = redis.Redis.from_url(self.redis_url)
+        deadline = time.monotonic() + 90  # loading the recogniser on a busy machine
+        try:
+            while not client.exists(keys.worker_alive(name)):
+                if process.poll() is not None:
+                    raise AssertionError(f"worker {name} exited: {log.read_text()[-2000:]}")
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"worker {name} never registered")
+                time.sleep(0.1)  # polling the bus for its heartbeat, with a deadline
+        finally:
+            client.close()
+        return instance
+
+    def _spawn(
+        self, name: str, command: list[str], settings: dict[str, str]
+    ) -> tuple[subprocess.Popen[bytes], Path]:
         env = {
             **os.environ,
             "LIVEVENT_DATABASE_URL": self.database_url,
@@ -67,16 +96,13 @@ class Cluster:
         log = self.folder / f"{name}.log"
         with log.open("ab") as sink:
             process = subprocess.Popen(
-                [LIVEVENT, "serve", "--port", str(port)],
+                [LIVEVENT, *command],
                 env=env,
                 cwd=self.folder,
                 stdout=sink,
                 stderr=subprocess.STDOUT,
             )
-        wait_for_port(port, f"instance {name}")
-        instance = Instance(name, port, process, log, settings)
-        self.instances[name] = instance
-        return instance
+        return process, log
 
     def restart(self, name: str) -> Instance:
         """SIGTERM (it drains), then the same instance again on its port, as an operator

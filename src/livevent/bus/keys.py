@@ -110,3 +110,33 @@ def live_notes(event_id: int) -> str:
 def live_booth(event_id: int) -> str:
     """Pub/sub (JSON): speakers' commands to the owner's booths, and their states back."""
     return f"live:event:{event_id}:booth"
+
+
+def live_workers() -> str:
+    """The speech workers that registered (set of names); a name without a heartbeat is gone."""
+    return "live:workers"
+
+
+def worker_alive(worker: str) -> str:
+    """A speech worker's heartbeat (TTL): its slots, jobs and load (runtime/workers)."""
+    return f"live:worker:{worker}"
+
+
+def worker_offers(worker: str) -> str:
+    """Pub/sub (JSON): owners offer a speech worker their event's speech job."""
+    return f"live:worker:{worker}:offers"
+
+
+def speech_job(event_id: int) -> str:
+    """The speech worker that runs the event's speech job: a lock with a TTL, renewed."""
+    return f"live:event:{event_id}:speech"
+
+
+def speech_in(event_id: int) -> str:
+    """Pub/sub (bytes): the owner's frames and channel states, for the event's speech worker."""
+    return f"live:event:{event_id}:speech:in"
+
+
+def speech_out(event_id: int) -> str:
+    """Pub/sub (bytes): the speech worker's captions, speech and job state, for the owner."""
+    return f"live:event:{event_id}:speech:out"

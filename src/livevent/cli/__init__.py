@@ -27,6 +27,7 @@ from livevent.cli import (
     token,
     transcript,
     user,
+    worker,
 )
 from livevent.cli._utilities import EXIT_BAD_INPUT, EXIT_INTERNAL, CliState
 
@@ -96,6 +97,7 @@ app.command("devices")(devices.devices)
 app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 
 
 def _version(value: bool) -> None:

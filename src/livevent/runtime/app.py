@@ -84,6 +84,7 @@ def install_runtime(
         "/speak/{event_id}/{channel}", _socket_or_page(socket_guard(speak), pages.speak_page)
     )
     app.router.add_get("/live/voices/{language}", live_routes.voice_of)
+    app.router.add_get("/live/workers", live_routes.live_workers)
     app.router.add_get("/live/{event_id}/channels", live_routes.live_channels)
     app.router.add_get("/live/{event_id}/stats", live_routes.live_stats)
     app.router.add_get("/live/{event_id}/notes", live_routes.live_notes)

@@ -131,6 +131,19 @@ class SpeechSettings(BaseModel):
         description="machine channels of events that name no mode: simultaneous follows"
         " the speaker a few seconds behind; consecutive speaks whole sentences at pauses",
     )
+    speech: Literal["local", "workers"] = Field(
+        "local",
+        description="where live events' speech work runs: local (in the instance that owns"
+        " the event) or workers (`livevent worker` processes, each event placed on the one"
+        " with the most free slots; without a free slot its machine channels say so)",
+    )
+    worker_slots: int | None = Field(
+        None,
+        ge=1,
+        le=256,
+        description="events one `livevent worker` takes at once (default: half its cores,"
+        " at least one; docs/deployment.md has the measurements)",
+    )
     interpreter_captions: bool = Field(
         True,
         description="recognise each interpreter's voice for their channel's captions and the"
@@ -226,6 +239,11 @@ class DeploymentSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="address the HTTP server listens on")
     port: int = Field(8080, ge=0, le=65535, description="port the HTTP server listens on")
+    role: Literal["api", "live", "all"] = Field(
+        "all",
+        description="what `livevent serve` runs: api (the event API and the console), live"
+        " (the live runtime: /listen, /speak, /live) or all; each role scales on its own",
+    )
     trusted_proxies: list[str] = Field(
         default_factory=list,
         description="addresses or networks of the reverse proxies in front (none by default):"

@@ -36,6 +36,10 @@ class ChannelHost:
     def _notify(self, language: str) -> None:
         raise NotImplementedError  # the session tells the channel's listeners
 
+    def retell(self, language: str) -> None:
+        """The channel's listeners hear its status again (its machine's state changed)."""
+        self._notify(language)
+
     def caption(self, language: str, caption: Caption) -> None:
         self.channels[language].hub.send(caption)
 

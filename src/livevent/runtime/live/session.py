@@ -14,7 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Coroutine
-from typing import Any, Protocol
+from typing import Any
 
 from livevent.bus import Bus
 from livevent.http.sockets import CloseCode
@@ -32,26 +32,12 @@ from livevent.runtime.live.hosting import ChannelHost
 from livevent.runtime.live.notes import Notes
 from livevent.runtime.live.presence import Presence
 from livevent.runtime.live.rehearsal import Rehearsal
+from livevent.runtime.speech.host import SpeechPipeline
 from livevent.runtime.wire import ChannelsChanged, Status, Welcome
 
 log = logging.getLogger(__name__)
 
 PACE_PERIOD = 0.5
-
-
-class SpeechPipeline(Protocol):
-    """What a session asks of the machine pipeline attached to it."""
-
-    def on_floor_frame(self, frame: bytes) -> None: ...
-    def end_of_speech(self) -> None: ...
-    def on_channel_frame(self, language: str, frame: bytes) -> None: ...
-    def channel_speech_ended(self, language: str) -> None: ...
-    def snapshot(self) -> dict[str, Any]: ...
-    @property
-    def finished(self) -> bool: ...
-    @property
-    def busy(self) -> bool: ...
-    async def add_target(self, channel: Channel) -> None: ...
 
 
 class LiveSession(ChannelHost, Finishing, Rehearsal):
@@ -128,7 +114,7 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
 
     @property
     def machine_ready(self) -> bool:
-        return self.pipeline is not None
+        return self.duties.machine_ready
 
     # -- lifecycle ------------------------------------------------------------------
 
@@ -209,13 +195,14 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
             state.hub.send(message)
         why = f"{status.value}: {reason}" if reason else status.value
         await self.audience.close_all(code, why)
-        self.duties.close()
+        goes_on = goes_on if goes_on is not None else status is EventStatus.LIVE
+        self.duties.close(goes_on=goes_on)
         current = asyncio.current_task()
         others = [task for task in self._tasks if task is not current]
         for task in others:
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)
-        if goes_on if goes_on is not None else status is EventStatus.LIVE:
+        if goes_on:
             await self.presence.leave_keys()  # the event goes on elsewhere
         else:
             await self.presence.clean_keys()

@@ -12,11 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from livevent.auth.access import may_listen, may_manage
 from livevent.auth.middleware import actor_of
-from livevent.errors import InvalidInput, LiveventError, NotFound
+from livevent.errors import Forbidden, InvalidInput, LiveventError, NotFound, Unauthorized
 from livevent.http.operations import read_body
 from livevent.http.params import bearer_token, event_id_of, shown
 from livevent.http.problems import problem
-from livevent.model import EventConfig
+from livevent.model import EventConfig, Role
 from livevent.model.language import normalize_language
 from livevent.runtime.appkeys import RUNTIME
 from livevent.runtime.engines import voice_report
@@ -25,6 +25,7 @@ from livevent.runtime.live.notes import ALL_BOOTHS
 from livevent.runtime.live.presence import read_stats
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.wire import BoothNote
+from livevent.runtime.workers import registry
 
 
 async def _visible_config(request: web.Request) -> EventConfig:
@@ -205,6 +206,31 @@ async def voice_of(request: web.Request) -> web.Response:
         raise InvalidInput(str(error)) from None
     report = await voice_report(request.app[RUNTIME].engines, language)
     return web.json_response(asdict(report))
+
+
+async def live_workers(request: web.Request) -> web.Response:
+    """The speech workers on the bus (admins): each one's name, slots, jobs and load."""
+    runtime = request.app[RUNTIME]
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized("send an admin token: Authorization: Bearer <token>")
+    claims = runtime.verifier.verify(token)
+    if claims.role is not Role.ADMIN or claims.scope is not None:
+        raise Forbidden("only an admin token may see the speech workers")
+    return web.json_response([worker_view(r) for r in await registry.workers(runtime.bus)])
+
+
+def worker_view(report: registry.WorkerReport) -> dict[str, Any]:
+    return {
+        "name": report.name,
+        "slots": report.slots,
+        "jobs": report.jobs,
+        "free": report.free,
+        "load": report.load,
+        "cpu": report.cpu,
+        "behind": report.behind,
+        "draining": report.draining,
+    }
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -1,0 +1,265 @@
+"""Speech goes where there is room (issue 37): `livevent worker` processes run live
+events' speech, each job on the worker with a free slot; a job without one is told so
+and starts by itself when a slot frees; a killed worker's job moves to another.
+
+Real `livevent serve` and `livevent worker` processes on PostgreSQL and a Redis of the
+test's own; real speech (espeak-ng) through Whisper, Apertium and espeak-ng.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+import redis.asyncio
+
+from livevent.auth import Role, TokenIssuer, service_token
+from livevent.bus import keys
+from livevent.client import ListenerClient
+from livevent.settings import Settings
+from tests.support.cluster import (
+    OWNER_TTL,
+    Cluster,
+    Instance,
+    joined,
+    say,
+    scheduled_event,
+    speaker,
+)
+from tests.support.live import Heard, poll, speaker_token, speech_pcm
+from tests.support.servers import LIVEVENT
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres]
+PAUSE = bytes(32000)  # a second of silence: the sentence is over
+ADMIN = {"Authorization": f"Bearer {service_token(Settings())}"}
+WORKERS = {"speech": "workers"}
+
+
+def finals(log: Heard) -> list[str]:
+    return [c["text"] for c in log.of_type("caption") if c.get("final")]
+
+
+def machine_state(log: Heard) -> tuple[str | None, str | None]:
+    statuses = log.of_type("status")
+    if not statuses:
+        return None, None
+    return statuses[-1].get("channel_state"), statuses[-1].get("channel_reason")
+
+
+async def workers(http: aiohttp.ClientSession, instance: Instance) -> list[dict[str, object]]:
+    async with http.get(instance.url("/live/workers"), headers=ADMIN) as response:
+        assert response.status == 200, await response.text()
+        return list(await response.json())
+
+
+def held_by(cluster: Cluster, event_id: int, worker: str | None) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await holder(cluster, event_id) == worker
+
+    return check
+
+
+async def holder(cluster: Cluster, event_id: int) -> str | None:
+    client = redis.asyncio.Redis.from_url(cluster.redis_url, decode_responses=True)
+    try:
+        return await client.get(keys.speech_job(event_id))
+    finally:
+        await client.aclose()
+
+
+async def talk(
+    http: aiohttp.ClientSession, instance: Instance, event_id: int
+) -> tuple[aiohttp.ClientWebSocketResponse, ListenerClient]:
+    floor = await speaker(http, instance.ws(f"/speak/{event_id}/1?token={speaker_token(event_id)}"))
+    spanish = await joined(http, instance.ws(f"/listen/{event_id}?channel=es-ES"))
+    return floor, spanish
+
+
+async def spoken(
+    floor: aiohttp.ClientWebSocketResponse, spanish: ListenerClient, text: str, tmp: Path
+) -> None:
+    """One sentence said; its Spanish caption and voice reach the listener."""
+    captions, heard = len(finals(spanish.heard)), spanish.heard.seconds
+    await say(floor, speech_pcm(text, "en-us", tmp) + PAUSE)
+    await spanish.until(lambda log: len(finals(log)) > captions, within=90)
+    await spanish.until(lambda log: log.seconds > heard + 0.5, within=90)
+
+
+async def test_a_machine_channel_runs_on_a_worker_and_the_admin_sees_it(
+    cluster: Cluster, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    cluster.worker("w1")
+    live = cluster.start("a", **WORKERS)
+    event_id = await scheduled_event(cluster.database_url, machine=True, live=True)
+    floor, spanish = await talk(http, live, event_id)
+    await spoken(floor, spanish, "Good morning everyone, welcome to the meeting.", tmp_path)
+    assert await holder(cluster, event_id) == "w1"
+    [seen] = await workers(http, live)
+    assert seen["name"] == "w1" and seen["slots"] == 1 and seen["jobs"] == [event_id]
+    assert isinstance(seen["load"], float)
+    # The live instance placed the job; it ran no recogniser of its own.
+    log = live.log.read_text()
+    assert "speech runs on worker w1" in log and "speech job running here" not in log
+    async with http.get(live.url("/live/workers")) as anonymous:
+        assert anonymous.status == 401
+        assert anonymous.content_type == "application/problem+json"
+    manager = TokenIssuer(Settings().auth_secret.get_secret_value()).issue(
+        sub="user:9", role=Role.MANAGER, ttl=60, customer=1
+    )
+    auth = {"Authorization": f"Bearer {manager}"}
+    async with http.get(live.url("/live/workers"), headers=auth) as refused:
+        assert refused.status == 403
+    await floor.close()
+    await spanish.close()
+
+
+async def test_an_event_without_a_free_slot_is_told_and_starts_when_one_frees(
+    cluster: Cluster, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    cluster.worker("w1", slots=1)
+    live = cluster.start("a", **WORKERS)
+    first = await scheduled_event(cluster.database_url, machine=True, live=True)
+    floor, spanish = await talk(http, live, first)
+    await poll(held_by(cluster, first, "w1"), within=30)
+
+    second = await scheduled_event(cluster.database_url, machine=True, live=True)
+    floor2, spanish2 = await talk(http, live, second)
+    told = time.monotonic()
+    await spanish2.until(
+        lambda log: "no speech capacity" in (machine_state(log)[1] or ""), within=30
+    )
+    assert machine_state(spanish2.heard)[0] == "unavailable"
+    assert time.monotonic() - told < 10
+    # The floor goes on meanwhile: its listeners hear the speaker.
+    assert await holder(cluster, second) is None
+
+    async with http.post(live.url(f"/live/{first}/stop"), headers=ADMIN) as ended:
+        assert ended.status in (200, 202), await ended.text()
+    await poll(held_by(cluster, second, "w1"), within=30)
+    await spanish2.until(lambda log: machine_state(log)[0] != "unavailable", within=30)
+    await spoken(floor2, spanish2, "The second meeting can start now.", tmp_path)
+    for ws in (floor, floor2):
+        await ws.close()
+    for listener in (spanish, spanish2):
+        await listener.close()
+
+
+async def test_a_killed_workers_job_moves_to_another_and_captions_resume(
+    cluster: Cluster, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    w1, w2 = cluster.worker("w1"), cluster.worker("w2")
+    live = cluster.start("a", **WORKERS)
+    event_id = await scheduled_event(cluster.database_url, machine=True, live=True)
+    floor, spanish = await talk(http, live, event_id)
+    await spoken(floor, spanish, "Good morning everyone.", tmp_path)
+    running = await holder(cluster, event_id)
+    victim, other = (w1, "w2") if running == "w1" else (w2, "w1")
+    victim.process.send_signal(signal.SIGKILL)
+    victim.process.wait(timeout=10)
+    died = time.monotonic()
+    await poll(held_by(cluster, event_id, other), within=30)
+    moved = time.monotonic() - died
+    assert moved <= OWNER_TTL + 2 + 1.0, f"placed again after {moved:.1f} s"
+    await spoken(floor, spanish, "The weather is very nice today.", tmp_path)
+    await floor.close()
+    await spanish.close()
+
+
+async def test_a_worker_told_to_stop_hands_its_job_over_mid_sentence(
+    cluster: Cluster, http: aiohttp.ClientSession, tmp_path: Path
+) -> None:
+    w1, w2 = cluster.worker("w1"), cluster.worker("w2")
+    live = cluster.start("a", **WORKERS)
+    event_id = await scheduled_event(cluster.database_url, machine=True, live=True)
+    floor, spanish = await talk(http, live, event_id)
+    await spoken(floor, spanish, "Good morning everyone.", tmp_path)
+    running = await holder(cluster, event_id)
+    leaving, other = (w1, "w2") if running == "w1" else (w2, "w1")
+    captions = len(finals(spanish.heard))
+    sentence = speech_pcm("Thank you all for coming to this meeting today.", "en-us", tmp_path)
+    half = len(sentence) // 2 // 640 * 640
+    await say(floor, sentence[:half])
+    leaving.process.send_signal(signal.SIGTERM)  # mid-sentence
+    await say(floor, sentence[half:] + PAUSE)
+    assert leaving.process.wait(timeout=60) == 0
+    await poll(held_by(cluster, event_id, other), within=30)
+    # Nothing said was lost: the sentence was captioned (in one piece or two).
+    await spanish.until(lambda log: len(finals(log)) > captions, within=90)
+    await spoken(floor, spanish, "The weather is very nice today.", tmp_path)
+    await floor.close()
+    await spanish.close()
+
+
+async def test_a_job_for_a_deleted_event_is_dropped_with_a_log_line(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    worker = cluster.worker("w1")
+    client = redis.asyncio.Redis.from_url(cluster.redis_url, decode_responses=True)
+    try:
+        offer = '{"t": "offer", "event": 987654321, "owner": "nobody"}'
+        await client.publish(keys.worker_offers("w1"), offer)
+        await client.publish(keys.worker_offers("w1"), "not json at all")
+
+        async def logged() -> bool:
+            text = worker.log.read_text()
+            return "987654321" in text and "speech job dropped" in text
+
+        await poll(logged, within=30)
+        assert worker.process.poll() is None, "the worker died of a bad offer"
+        assert await client.get(keys.speech_job(987654321)) is None
+        assert "Traceback" not in worker.log.read_text()
+    finally:
+        await client.aclose()
+
+
+def run_cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [LIVEVENT, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("slots", ["0", "-2"])
+def test_a_worker_refuses_slots_below_one(slots: str) -> None:
+    done = run_cli("worker", "--slots", slots, LIVEVENT_REDIS_URL="redis://127.0.0.1:1/0")
+    assert done.returncode == 1, done
+    assert done.stderr.count("\n") == 1 and "--slots" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_worker_without_redis_says_so(tmp_path: Path) -> None:
+    memory = run_cli("worker", LIVEVENT_REDIS_URL="memory://")
+    assert memory.returncode == 3, memory
+    assert memory.stderr.count("\n") == 1 and "needs Redis" in memory.stderr
+    unreachable = run_cli(
+        "worker",
+        LIVEVENT_REDIS_URL="redis://127.0.0.1:1/0",
+        LIVEVENT_DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}",
+    )
+    assert unreachable.returncode == 3, unreachable
+    assert unreachable.stderr.count("\n") == 1 and "Traceback" not in unreachable.stderr
+
+
+async def test_the_roles_serve_their_own_routes(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    api = cluster.start("api", role="api")
+    live = cluster.start("live", role="live")
+    event_id = await scheduled_event(cluster.database_url, live=True)
+    async with http.get(api.url(f"/api/events/{event_id}"), headers=ADMIN) as found:
+        assert found.status == 200
+    async with http.get(api.url(f"/listen/{event_id}")) as missing:
+        assert missing.status == 404
+    async with http.get(live.url(f"/api/events/{event_id}"), headers=ADMIN) as missing:
+        assert missing.status == 404
+    listener = await joined(http, live.ws(f"/listen/{event_id}"))
+    await listener.close()
