@@ -23,6 +23,7 @@ from livevent.auth import Role, TokenIssuer, service_token
 from livevent.bus import keys
 from livevent.client import ListenerClient
 from livevent.settings import Settings
+from tests.support.browser import PHONE, launch, needs_chromium
 from tests.support.cluster import (
     OWNER_TTL,
     Cluster,
@@ -96,10 +97,14 @@ async def test_a_machine_channel_runs_on_a_worker_and_the_admin_sees_it(
 ) -> None:
     cluster.worker("w1")
     live = cluster.start("a", **WORKERS)
+    relay = cluster.start("b", **WORKERS)
     event_id = await scheduled_event(cluster.database_url, machine=True, live=True)
     floor, spanish = await talk(http, live, event_id)
+    elsewhere = await joined(http, relay.ws(f"/listen/{event_id}?channel=es-ES"))
     await spoken(floor, spanish, "Good morning everyone, welcome to the meeting.", tmp_path)
     assert await holder(cluster, event_id) == "w1"
+    # A listener on another instance hears the worker's channel as the owner's do.
+    await elsewhere.until(lambda log: len(finals(log)) >= 1 and log.seconds > 0.5, within=60)
     [seen] = await workers(http, live)
     assert seen["name"] == "w1" and seen["slots"] == 1 and seen["jobs"] == [event_id]
     assert isinstance(seen["load"], float)
@@ -115,6 +120,50 @@ async def test_a_machine_channel_runs_on_a_worker_and_the_admin_sees_it(
     auth = {"Authorization": f"Bearer {manager}"}
     async with http.get(live.url("/live/workers"), headers=auth) as refused:
         assert refused.status == 403
+
+    # The last sentence before the end is captioned and spoken before the channel closes.
+    captions = len(finals(spanish.heard))
+    await say(floor, speech_pcm("Thank you and goodbye.", "en-us", tmp_path) + PAUSE)
+    async with http.post(live.url(f"/live/{event_id}/stop"), headers=ADMIN) as ended:
+        assert ended.status == 200, await ended.text()
+    await spanish.until(lambda log: log.close_code is not None, within=90)
+    assert len(finals(spanish.heard)) > captions, "the last sentence was cut"
+    await poll(held_by(cluster, event_id, None), within=30)
+    await floor.close()
+    await elsewhere.close()
+
+
+@needs_chromium
+async def test_the_console_says_where_speech_runs_and_warns_before_going_live(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    cluster.worker("w1", slots=1)
+    live = cluster.start("a", **WORKERS)
+    running = await scheduled_event(cluster.database_url, machine=True, live=True)
+    floor, spanish = await talk(http, live, running)
+    await poll(held_by(cluster, running, "w1"), within=30)
+    waiting = await scheduled_event(cluster.database_url, machine=True)
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        token = service_token(Settings())
+        await page.add_init_script(
+            f"sessionStorage.setItem('livevent:manager', JSON.stringify({{access: '{token}'}}))"
+        )
+        # The sound check of an event that would get no slot says so before going live.
+        await page.goto(live.url(f"/manage#/events/{waiting}"))
+        line = page.locator("#live-speech")
+        await line.get_by_text("no speech capacity").wait_for(timeout=60_000)
+        text = await line.inner_text()
+        assert "Going live now, machine channels will be unavailable" in text, text
+        assert "0 of 1 speech slot free on 1 worker" in text, text
+        # The live event's view names the worker its speech runs on.
+        await page.goto(live.url(f"/manage#/events/{running}"))
+        await page.reload()
+        await page.locator("#live-speech").get_by_text("speech worker w1").wait_for(timeout=60_000)
+    finally:
+        await browser.close()
+        await playwright.stop()
     await floor.close()
     await spanish.close()
 

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import aiohttp
 import typer
+from rich.console import Group
 from rich.live import Live
 from rich.table import Table
 
@@ -19,6 +20,7 @@ from livevent.cli.live import base_url
 from livevent.errors import Unavailable
 from livevent.model import EventFilter, EventStatus
 from livevent.runtime.live.presence import read_stats
+from livevent.runtime.workers import registry
 from livevent.settings import Settings
 from livevent.store import open_store
 
@@ -71,6 +73,42 @@ async def snapshot_from_url(
                 body.setdefault("channels", {}).setdefault(language, {})["listeners"] = count
             found.append(body)
     return found
+
+
+async def workers_from_url(url: str, token: str) -> list[dict[str, Any]]:
+    """The speech workers as a runtime lists them (GET /live/workers)."""
+    timeout = aiohttp.ClientTimeout(total=5)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as http:
+        try:
+            async with http.get(f"{url}/live/workers") as response:
+                body = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise Unavailable(f"no runtime answered at {url}: {error}") from None
+    return list(body) if response.status == 200 and isinstance(body, list) else []
+
+
+def workers_table(workers: list[dict[str, Any]]) -> Table:
+    """A row per speech worker: its slots, the events it runs, how loaded it is."""
+    table = Table(title="speech workers", title_justify="left")
+    for column in ("Worker", "Slots", "Free", "Events", "Load", "CPU (cores)", "Behind (RTF)"):
+        table.add_column(column, justify="left" if column in ("Worker", "Events") else "right")
+    for worker in workers:
+        free = int(worker.get("free", 0))
+        table.add_row(
+            str(worker["name"]) + (" (draining)" if worker.get("draining") else ""),
+            str(worker.get("slots", "")),
+            str(free),
+            ", ".join(str(e) for e in worker.get("jobs", [])) or "-",
+            str(worker.get("load", "")),
+            str(worker.get("cpu", "")),
+            str(worker.get("behind", "")),
+            style="bold red" if free == 0 else None,
+        )
+    if workers and all(int(w.get("free", 0)) == 0 for w in workers):
+        table.caption = "every slot is taken: an event going live now gets no machine channels"
+        table.caption_style = "bold red"
+    return table
 
 
 def _state(values: dict[str, Any]) -> str:
@@ -163,15 +201,30 @@ def stats(
         finally:
             await bus.aclose()
 
+    async def speech_workers() -> list[dict[str, Any]]:
+        if settings.speech != "workers":
+            return []
+        if url is not None:
+            return await workers_from_url(url.rstrip("/"), service_token(settings))
+        bus = open_bus(settings.redis_url, prefix=settings.redis_prefix)
+        try:
+            return [report.model_dump() for report in await registry.workers(bus)]
+        finally:
+            await bus.aclose()
+
     if as_json:
         print_json(guarded(lambda: asyncio.run(one())))
         return
 
+    async def view() -> Table | Group:
+        events, workers = stats_table(await one()), await speech_workers()
+        return Group(events, workers_table(workers)) if workers else events
+
     async def watch() -> None:
-        with Live(stats_table(await one()), console=console, auto_refresh=False) as live:
+        with Live(await view(), console=console, auto_refresh=False) as live:
             while True:
                 await asyncio.sleep(interval)  # the refresh period
-                live.update(stats_table(await one()), refresh=True)
+                live.update(await view(), refresh=True)
 
     try:
         guarded(lambda: asyncio.run(watch()))

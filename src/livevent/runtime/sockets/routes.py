@@ -25,7 +25,11 @@ from livevent.runtime.live.notes import ALL_BOOTHS
 from livevent.runtime.live.presence import read_stats
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.wire import BoothNote
+from livevent.runtime.runtime import LiveRuntime
+from livevent.runtime.speech.duties import needs_machine
 from livevent.runtime.workers import registry
+from livevent.runtime.workers.remote import RemoteSpeech
+from livevent.settings import Settings
 
 
 async def _visible_config(request: web.Request) -> EventConfig:
@@ -81,7 +85,35 @@ async def live_stats(request: web.Request) -> web.Response:
     body["instances"] = shared["instances"]
     if not _runs(request, config):
         body = audience_view(body)
+    elif runtime.settings.speech == "workers" and needs_speech(config, runtime.settings):
+        body["speech"] = await speech_view(runtime, session)
     return web.json_response(body)
+
+
+def needs_speech(config: EventConfig, settings: Settings) -> bool:
+    captions = settings.interpreter_captions
+    return any(needs_machine(c, interpreter_captions=captions) for c in config.channels)
+
+
+async def speech_view(runtime: LiveRuntime, session: LiveSession | None) -> dict[str, Any]:
+    """Where the event's speech runs, and the room left on the workers (organizers see it
+    in the live view and the sound check, before going live)."""
+    reports = await registry.workers(runtime.bus)
+    view: dict[str, Any] = {
+        "where": "workers",
+        "workers": len(reports),
+        "slots": sum(r.slots for r in reports),
+        "free": sum(r.free for r in reports),
+        "worker": None,
+        "problem": None,
+    }
+    speech = session.duties.speech if session is not None else None
+    if isinstance(speech, RemoteSpeech):
+        view["worker"] = speech.worker if speech.ready else None
+        view["problem"] = speech.problem
+    elif view["free"] == 0:
+        view["problem"] = registry.capacity_problem(reports)
+    return view
 
 
 def _runs(request: web.Request, config: EventConfig) -> bool:
@@ -217,20 +249,7 @@ async def live_workers(request: web.Request) -> web.Response:
     claims = runtime.verifier.verify(token)
     if claims.role is not Role.ADMIN or claims.scope is not None:
         raise Forbidden("only an admin token may see the speech workers")
-    return web.json_response([worker_view(r) for r in await registry.workers(runtime.bus)])
-
-
-def worker_view(report: registry.WorkerReport) -> dict[str, Any]:
-    return {
-        "name": report.name,
-        "slots": report.slots,
-        "jobs": report.jobs,
-        "free": report.free,
-        "load": report.load,
-        "cpu": report.cpu,
-        "behind": report.behind,
-        "draining": report.draining,
-    }
+    return web.json_response([r.model_dump() for r in await registry.workers(runtime.bus)])
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, computed_field
 
 FRAME_TAG = b"F"
 JSON_TAG = b"J"
@@ -199,6 +199,7 @@ class WorkerReport(BaseModel):
     behind: float = 0.0  # the worst of its recognisers' real-time factors
     draining: bool = False
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def free(self) -> int:
         return 0 if self.draining else max(0, self.slots - len(self.jobs))

@@ -25,25 +25,18 @@ from livevent.model import Channel, ChannelKind
 from livevent.runtime.live.channels import ChannelState
 from livevent.runtime.speech.duties import needs_machine
 from livevent.runtime.speech.host import PipelineHost
-from livevent.runtime.wire import Caption
 from livevent.runtime.workers import registry
 from livevent.runtime.workers.messages import (
-    CaptionOut,
     ChannelView,
-    Flush,
     JobOffer,
     JobState,
     OwnerState,
-    Playing,
     Reconfigured,
     SpeechEnded,
-    StandingIn,
     StopJob,
-    Tell,
     frame_message,
-    read_frame,
-    read_to_owner,
 )
+from livevent.runtime.workers.output import apply_output
 from livevent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -314,44 +307,9 @@ class RemoteSpeech:
             await subscription.aclose()
 
     def _apply(self, data: bytes) -> None:
-        session = self.session
-        frame = read_frame(data)
-        if frame is not None:
-            language, pcm = frame
-            if language in session.channels:
-                session.speak(language, pcm)
-            return
-        try:
-            message = read_to_owner(data)
-        except ValueError:
-            return  # an owner's own messages share no channel with these; nothing else is ours
-        if isinstance(message, JobState):
-            self._job_state(message)
-            return
-        if message.language not in session.channels:
-            return
-        if isinstance(message, CaptionOut):
-            session.caption(message.language, Caption.model_validate(message.caption))
-        elif isinstance(message, Flush):
-            session.flush(message.language)
-        elif isinstance(message, Playing):
-            session.set_playing(message.language, message.on)
-        elif isinstance(message, StandingIn):
-            session.channels[message.language].standing_in = message.on
-            session.retell(message.language)
-        elif isinstance(message, Tell):
-            self._tell(message)
-
-    def _tell(self, message: Tell) -> None:
-        session, language, text = self.session, message.language, message.text
-        if message.what == "problem" and text:
-            session.set_problem(language, text)
-        elif message.what == "note" and text:
-            session.set_note(language, text)
-        elif message.what == "warning" and text:
-            session.set_warning(language, text)
-        elif message.what == "relay":
-            session.set_relay(language, text)
+        job = apply_output(self.session, data)
+        if job is not None:
+            self._job_state(job)
 
     def _job_state(self, job: JobState) -> None:
         if job.phase == "refused":

@@ -62,13 +62,28 @@ function inputMeter(channel, c) {
   return h("span", { class: "input-level" }, " ", meter, peak >= 0.99 ? h("small", { class: "warning" }, " clipping") : level < 0.003 ? h("small", { class: "warning" }, " silent") : null);
 }
 
+/** Where the machine channels' speech runs (speech workers), and a warning before it
+ * runs out: an event that gets no slot has no machine channels until one frees. */
+function speechLine(speech, live) {
+  if (!speech) return [];
+  const room = `${speech.free} of ${speech.slots} speech slot${speech.slots === 1 ? "" : "s"} free on ${speech.workers} worker${speech.workers === 1 ? "" : "s"}`;
+  if (speech.problem) {
+    const when = live ? "Machine channels are unavailable" : "Going live now, machine channels will be unavailable";
+    return [h("strong", { class: "warning" }, `${when}: ${speech.problem}.`), ` (${room})`];
+  }
+  if (speech.worker) return [`Machine channels run on speech worker ${speech.worker} (${room}).`];
+  return [`Speech workers: ${room}.`];
+}
+
 export function liveView(box, event) {
   const notes = notesBox(event);
   const table = h("tbody", { id: "live-channels" });
   const plots = h("div", { class: "plots" });
   const summary = h("p", { id: "live-summary", "aria-live": "polite" });
+  const speech = h("p", { id: "live-speech", "aria-live": "polite" });
   box.append(
     summary,
+    speech,
     h(
       "div",
       { class: "table-scroll" },
@@ -104,6 +119,7 @@ export function liveView(box, event) {
     const staffNote = staff ? ` (and ${staff} staff feed${staff === 1 ? "" : "s"})` : "";
     summary.textContent = `${shown}: ${total} listener${total === 1 ? "" : "s"}${staffNote} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
     if (stats.status !== "LIVE" && !stats.ending) summary.textContent = rehearsalSummary(stats, channels);
+    speech.replaceChildren(...speechLine(stats.speech, stats.status === "LIVE"));
     history.listeners = [...history.listeners, total].slice(-KEEP);
     table.replaceChildren(
       ...event.channels.map((channel) => {
