@@ -34,6 +34,7 @@ from tests.support.cluster import (
     speaker,
 )
 from tests.support.live import Heard, poll, speaker_token, speech_pcm
+from tests.support.proxy import start_proxy
 from tests.support.servers import LIVEVENT
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -77,8 +78,15 @@ async def holder(cluster: Cluster, event_id: int) -> str | None:
 async def talk(
     http: aiohttp.ClientSession, instance: Instance, event_id: int
 ) -> tuple[aiohttp.ClientWebSocketResponse, ListenerClient]:
-    floor = await speaker(http, instance.ws(f"/speak/{event_id}/1?token={speaker_token(event_id)}"))
-    spanish = await joined(http, instance.ws(f"/listen/{event_id}?channel=es-ES"))
+    return await talk_at(http, instance.ws(""), event_id)
+
+
+async def talk_at(
+    http: aiohttp.ClientSession, base: str, event_id: int
+) -> tuple[aiohttp.ClientWebSocketResponse, ListenerClient]:
+    """The floor speaker on air and a Spanish listener, at `base` (ws:// or wss://)."""
+    floor = await speaker(http, f"{base}/speak/{event_id}/1?token={speaker_token(event_id)}")
+    spanish = await joined(http, f"{base}/listen/{event_id}?channel=es-ES")
     return floor, spanish
 
 
@@ -298,17 +306,34 @@ def test_a_worker_without_redis_says_so(tmp_path: Path) -> None:
     assert unreachable.stderr.count("\n") == 1 and "Traceback" not in unreachable.stderr
 
 
-async def test_the_roles_serve_their_own_routes(
-    cluster: Cluster, http: aiohttp.ClientSession
+async def test_three_roles_behind_the_shipped_nginx_serve_a_machine_channel(
+    cluster: Cluster, tmp_path: Path
 ) -> None:
-    api = cluster.start("api", role="api")
-    live = cluster.start("live", role="live")
-    event_id = await scheduled_event(cluster.database_url, live=True)
-    async with http.get(api.url(f"/api/events/{event_id}"), headers=ADMIN) as found:
-        assert found.status == 200
-    async with http.get(api.url(f"/listen/{event_id}")) as missing:
-        assert missing.status == 404
-    async with http.get(live.url(f"/api/events/{event_id}"), headers=ADMIN) as missing:
-        assert missing.status == 404
-    listener = await joined(http, live.ws(f"/listen/{event_id}"))
-    await listener.close()
+    """The deploy kit's layout: an api instance, a live instance (speech on workers) and
+    a worker, with deploy/nginx.conf sending each path to its role."""
+    proxied = {"trusted_proxies": '["127.0.0.1"]'}
+    api = cluster.start("api", role="api", **proxied)
+    live = cluster.start("live", role="live", **WORKERS, **proxied)
+    cluster.worker("w1")
+    proxy = start_proxy(tmp_path / "nginx", [live.port], api=[api.port])
+    try:
+        connector = aiohttp.TCPConnector(ssl=proxy.ssl_context())
+        async with aiohttp.ClientSession(connector=connector) as http:
+            event_id = await scheduled_event(cluster.database_url, machine=True, live=True)
+            # Each role answers its own paths only; nginx sends each path to its role.
+            async with http.get(api.url(f"/listen/{event_id}")) as missing:
+                assert missing.status == 404
+            async with http.get(live.url(f"/api/events/{event_id}"), headers=ADMIN) as missing:
+                assert missing.status == 404
+            async with http.get(proxy.url(f"/api/events/{event_id}"), headers=ADMIN) as found:
+                assert found.status == 200, await found.text()
+            async with http.get(proxy.url("/manage")) as console_page:
+                assert console_page.status == 200
+            wss = proxy.url("").replace("https://", "wss://")
+            floor, spanish = await talk_at(http, wss, event_id)
+            await spoken(floor, spanish, "Good morning everyone.", tmp_path)
+            assert await holder(cluster, event_id) == "w1"
+            await floor.close()
+            await spanish.close()
+    finally:
+        proxy.stop()

@@ -63,15 +63,25 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
     return chain, private
 
 
-def render(upstreams: list[int], http: int, https: int, chain: Path, key: Path) -> str:
-    """The shipped file with the test's values on its `kit:` lines, and nothing else."""
+def render(
+    upstreams: list[int],
+    http: int,
+    https: int,
+    chain: Path,
+    key: Path,
+    api: list[int] | None = None,
+) -> str:
+    """The shipped file with the test's values on its `kit:` lines, and nothing else.
+    `api`: the api role's instances (by default the same, serving every role)."""
     text = KIT.read_text()
     shipped = re.search(r"    server live:8080(?P<options>[^;]*);", text)
     assert shipped, "deploy/nginx.conf no longer has its kit's server line"
     options = shipped["options"]  # what the kit sets per instance, kept as shipped
     servers = "".join(f"    server 127.0.0.1:{port}{options};\n" for port in upstreams)
+    apis = "".join(f"    server 127.0.0.1:{port}{options};\n" for port in api or upstreams)
     replaced = {
         r"    server live:8080[^;]*;[^\n]*\n": servers,
+        r"    server api:8080[^;]*;[^\n]*\n": apis,
         r"listen 80;[^\n]*": f"listen 127.0.0.1:{http};",
         r"listen 443 ssl;[^\n]*": f"listen 127.0.0.1:{https} ssl;",
         r"ssl_certificate     [^;]+;[^\n]*": f"ssl_certificate     {chain};",
@@ -119,11 +129,11 @@ class Proxy:
         return path.read_text() if path.exists() else ""
 
 
-def start_proxy(folder: Path, upstreams: list[int]) -> Proxy:
+def start_proxy(folder: Path, upstreams: list[int], *, api: list[int] | None = None) -> Proxy:
     folder.mkdir(parents=True, exist_ok=True)
     chain, key = self_signed(folder)
     http, https = free_port(), free_port()
-    (folder / "livevent.conf").write_text(render(upstreams, http, https, chain, key))
+    (folder / "livevent.conf").write_text(render(upstreams, http, https, chain, key, api))
     main = folder / "nginx.conf"
     main.write_text(
         f"""pid {folder}/nginx.pid;
