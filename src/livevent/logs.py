@@ -125,3 +125,7 @@ def configure_logging(settings: Settings, *, instance: str | None = None) -> Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    # faster-whisper says "Processing audio with duration ..." at INFO for every decode:
+    # hundreds of lines a minute of speech, nothing an operator reads. At DEBUG only.
+    quiet = logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
+    logging.getLogger("faster_whisper").setLevel(quiet)

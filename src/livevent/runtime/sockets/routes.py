@@ -24,9 +24,9 @@ from livevent.runtime.live.channels import channel_info
 from livevent.runtime.live.notes import ALL_BOOTHS
 from livevent.runtime.live.presence import read_stats
 from livevent.runtime.live.session import LiveSession
-from livevent.runtime.wire import BoothNote
 from livevent.runtime.runtime import LiveRuntime
 from livevent.runtime.speech.duties import needs_machine
+from livevent.runtime.wire import BoothNote
 from livevent.runtime.workers import registry
 from livevent.runtime.workers.remote import RemoteSpeech
 from livevent.settings import Settings

@@ -113,8 +113,8 @@ class SpeechJob(MirrorHost):
             return
         self.phase = "draining"
         self.stop_hearing()
+        await self._release_lock()  # before the owner hears of it: it places the job at once
         self.report_now()
-        await self._release_lock()
         pipeline = self.duties.pipeline
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(FINISH_SECONDS):

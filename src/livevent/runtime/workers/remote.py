@@ -119,6 +119,7 @@ class RemoteSpeech:
         self._exclude: set[str] = set()  # a draining worker is not offered the job again
         self._placed = asyncio.Event()  # wakes the watch: place the job now
         self._refused_by: str | None = None
+        self._bus_down = False
 
     @property
     def pipeline(self) -> WorkerPipeline | None:
@@ -244,8 +245,11 @@ class RemoteSpeech:
                     else:
                         await self._place()
                 self.tell_state()
+                self._bus_down = False
             except LiveventError as error:
-                log.warning("event %s: speech job not placed: %s", self.event_id, error)
+                if not self._bus_down:  # once per outage, not twice a second
+                    log.warning("event %s: speech job not watched: %s", self.event_id, error)
+                self._bus_down = True
             self._placed.clear()
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(STATE_PERIOD):
