@@ -28,6 +28,7 @@ PACKAGES=(
     libasound2-plugins  # the ALSA "pulse" device PortAudio captures through
     chromium            # the browser tests of the web pages (driven by playwright)
     nginx               # the shipped deploy/nginx.conf, run in front of instances in tests
+    ffmpeg              # ffprobe checks every HLS segment and playlist the tests make
     fonts-dejavu-core   # readable text in their screenshots
 )
 

@@ -21,7 +21,7 @@ from livevent.auth import service_token
 from livevent.settings import Settings
 from tests.support.browser import PHONE, counters, launch, screenshot_dir, wait_for
 from tests.support.cluster import Cluster, hear_all, joined, say, scheduled_event, speaker
-from tests.support.live import go_live, speak_to_wav, speaker_token, speech_pcm
+from tests.support.live import go_live, poll, speak_to_wav, speaker_token, speech_pcm
 from tests.support.proxy import Proxy, speak_through, start_proxy
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
@@ -85,6 +85,52 @@ async def test_behind_nginx_each_listener_is_its_own_address_and_hears_the_floor
     # The speaker's token was in its URL's query: the proxy's log keeps the path only.
     log = proxy.access_log()
     assert f"/speak/{event_id}/1 " in log and speaker_token(event_id)[:40] not in log
+
+
+async def test_through_nginx_many_hls_viewers_cost_the_origin_one_request_per_file(
+    behind_nginx: Proxy, cluster: Cluster
+) -> None:
+    proxy = behind_nginx
+    event_id = await scheduled_event(cluster.database_url, live=True)
+    listen = proxy.url(f"/listen/{event_id}").replace("https://", "wss://")
+    connector = aiohttp.TCPConnector(ssl=proxy.ssl_context(), limit=0)
+    async with aiohttp.ClientSession(connector=connector) as viewers:
+        listener = await joined(viewers, listen)  # an owner opens the event: it broadcasts
+
+        async def fetch(path: str) -> tuple[int, dict[str, str], bytes]:
+            async with viewers.get(proxy.url(path)) as response:
+                return response.status, dict(response.headers), await response.read()
+
+        master_path = f"/hls/{event_id}/master.m3u8"
+        floor: list[str] = []
+
+        async def segments_out() -> bool:
+            status, _, master = await fetch(master_path)
+            if status != 200:
+                return False
+            lines = master.decode().splitlines()
+            rendition = next(line for line in lines if line.endswith(".m3u8"))
+            _, _, playlist = await fetch(f"/hls/{event_id}/{rendition}")
+            names = [line for line in playlist.decode().splitlines() if line.endswith(".ts")]
+            floor[:] = [rendition.rsplit("/", 1)[0] + "/" + name for name in names]
+            return len(floor) >= 2
+
+        await poll(segments_out, within=30)
+        segment = f"/hls/{event_id}/{floor[1]}"
+        # Forty viewers ask for the same segment at once: nginx fetches it once.
+        answers = await asyncio.gather(*(fetch(segment) for _ in range(40)))
+        assert {status for status, _, _ in answers} == {200}
+        cache = [headers.get("X-Cache-Status") for _, headers, _ in answers]
+        assert cache.count("MISS") == 1, cache
+        assert len({body for _, _, body in answers}) == 1
+        assert answers[0][1]["Cache-Control"] == "public, max-age=31536000, immutable"
+        # The live playlist too: at most one request to the origin a second.
+        started = time.monotonic()
+        answers = await asyncio.gather(*(fetch(master_path) for _ in range(40)))
+        took = time.monotonic() - started
+        cache = [headers.get("X-Cache-Status") for _, headers, _ in answers]
+        assert cache.count("MISS") + cache.count("EXPIRED") <= 1 + int(took), cache
+        await listener.close()
 
 
 async def test_through_nginx_links_are_https_and_plain_http_points_there(

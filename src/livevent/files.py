@@ -52,3 +52,10 @@ def write_private_text(path: Path, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         out.write(text)
+
+
+def replace_private_text(path: Path, text: str) -> None:
+    """Write `text` to `path` at once: a reader sees the old file or the new, never half."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    write_private_text(temporary, text)
+    os.replace(temporary, path)

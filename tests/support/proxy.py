@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import ipaddress
+import os
 import re
 import shutil
 import ssl
@@ -83,6 +84,9 @@ def render(
         r"    server live:8080[^;]*;[^\n]*\n": servers,
         r"    server api:8080[^;]*;[^\n]*\n": apis,
         r"listen 80;[^\n]*": f"listen 127.0.0.1:{http};",
+        r"proxy_cache_path /var/cache/nginx/livevent-hls ": (
+            f"proxy_cache_path {chain.parent / 'hls-cache'} "
+        ),
         r"listen 443 ssl;[^\n]*": f"listen 127.0.0.1:{https} ssl;",
         r"ssl_certificate     [^;]+;[^\n]*": f"ssl_certificate     {chain};",
         r"ssl_certificate_key [^;]+;[^\n]*": f"ssl_certificate_key {key};",
@@ -135,8 +139,11 @@ def start_proxy(folder: Path, upstreams: list[int], *, api: list[int] | None = N
     http, https = free_port(), free_port()
     (folder / "livevent.conf").write_text(render(upstreams, http, https, chain, key, api))
     main = folder / "nginx.conf"
+    # Workers run as the test's own user: the cache is written in the test's folder,
+    # which only that user may enter (as root, nginx would switch them to nobody).
+    user = "user root;\n" if os.geteuid() == 0 else ""
     main.write_text(
-        f"""pid {folder}/nginx.pid;
+        f"""{user}pid {folder}/nginx.pid;
 error_log {folder}/error.log info;
 worker_processes 1;
 events {{ worker_connections 1024; }}

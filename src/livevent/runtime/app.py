@@ -14,6 +14,7 @@ from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
 from livevent.http.sockets import CloseCode, close_socket, socket_guard
 from livevent.runtime import metrics
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS, STAFF_FEEDS
+from livevent.runtime.broadcast import routes as hls_routes
 from livevent.runtime.runtime import LiveRuntime
 from livevent.runtime.sockets import routes as live_routes
 from livevent.runtime.sockets.listen import listen
@@ -77,6 +78,11 @@ def install_runtime(
 
     app.cleanup_ctx.append(runtime_ctx)
     app.on_shutdown.append(functools.partial(_drain, end_events=end_events_on_exit))
+    _add_routes(app)
+    pages.install_pages(app)
+
+
+def _add_routes(app: web.Application) -> None:
     app.router.add_get(
         "/listen/{event_id}", _socket_or_page(socket_guard(listen), pages.listen_page)
     )
@@ -86,6 +92,8 @@ def install_runtime(
     app.router.add_get("/live/voices/{language}", live_routes.voice_of)
     app.router.add_get("/live/workers", live_routes.live_workers)
     app.router.add_get("/live/{event_id}/channels", live_routes.live_channels)
+    app.router.add_get("/live/{event_id}/hls", hls_routes.hls_address)
+    app.router.add_get("/hls/{event_id}/{path:.+}", hls_routes.hls_file)
     app.router.add_get("/live/{event_id}/stats", live_routes.live_stats)
     app.router.add_get("/live/{event_id}/notes", live_routes.live_notes)
     app.router.add_post("/live/{event_id}/notes", live_routes.send_note)
@@ -95,7 +103,6 @@ def install_runtime(
     app.router.add_get("/metrics", metrics.metrics)
     app.router.add_get("/healthz", live_routes.healthz)
     app.router.add_get("/readyz", live_routes.readyz)
-    pages.install_pages(app)
 
 
 async def _drain(app: web.Application, *, end_events: bool) -> None:

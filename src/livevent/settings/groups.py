@@ -51,6 +51,26 @@ class StoreSettings(BaseModel):
         " (shared storage when instances run on several hosts)",
     )
     record: bool = Field(True, description="record every channel of live events")
+    hls: bool = Field(
+        True,
+        description="package every channel of live events as HLS (AAC audio renditions,"
+        " WebVTT subtitles) under /hls/, for a CDN and the players of streaming platforms;"
+        " kept after the event as its archive",
+    )
+    hls_dir: Path | None = Field(
+        None,
+        description="folder of the HLS renditions (default: recordings_dir/hls; shared"
+        " storage when instances run on several hosts, as recordings_dir)",
+    )
+    hls_segment_seconds: float = Field(
+        1.0, ge=0.5, le=6.0, description="seconds of audio per HLS segment"
+    )
+    hls_link_ttl: int = Field(
+        6 * 3600,
+        ge=60,
+        le=7 * 86400,
+        description="seconds a private event's signed HLS address stays good",
+    )
     recordings_retention_days: float = Field(
         30.0, ge=0, description="days recordings are kept after they end (0: forever)"
     )

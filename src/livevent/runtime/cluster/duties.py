@@ -16,11 +16,12 @@ from typing import Protocol
 from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
 from livevent.model import Channel
+from livevent.runtime.broadcast.hls import EventBroadcast
 from livevent.runtime.cluster.ownership import hold_lock
 from livevent.runtime.engines import Engines
 from livevent.runtime.live.channels import ChannelState
 from livevent.runtime.speech import PipelineHost
-from livevent.runtime.speech.duties import SpeechDuties
+from livevent.runtime.speech.duties import SpeechDuties, needs_machine
 from livevent.runtime.speech.finals import Recorder
 from livevent.runtime.speech.host import SpeechPipeline
 from livevent.runtime.storage.recording import EventRecorder
@@ -78,6 +79,7 @@ class OwnerDuties:
         self.kit = kit
         self.recorder: EventRecorder | None = None
         self.speech: SpeechWork | None = None
+        self.broadcast: EventBroadcast | None = None
         self._lease: asyncio.Task[None] | None = None
 
     @property
@@ -103,6 +105,7 @@ class OwnerDuties:
         self._lease = session.spawn(self._keep_lock(), name=f"own:{session.event_id}")
         if not session.rehearsing:
             self._record_channels()
+            self._broadcast()
         settings = kit.settings
         if settings.speech == "workers":
             self.speech = RemoteSpeech(session, kit.bus, settings)
@@ -125,11 +128,30 @@ class OwnerDuties:
         for language, state in session.channels.items():
             self.recorder.start(language, state.hub)
 
+    def _broadcast(self) -> None:
+        kit, session = self.kit, self.session
+        if kit is None or not kit.settings.hls or self.broadcast is not None:
+            return
+        self.broadcast = EventBroadcast(kit.settings, session.config, kit.instance)
+        hubs = {language: state.hub for language, state in session.channels.items()}
+        self.broadcast.start(hubs, self._captioned())
+
+    def _captioned(self) -> set[str]:
+        """The channels captions come in: every one the speech work serves, and the floor."""
+        assert self.kit is not None
+        config, captions = self.session.config, self.kit.settings.interpreter_captions
+        served = {
+            c.language for c in config.channels if needs_machine(c, interpreter_captions=captions)
+        }
+        return served | {config.source_language} if served else set()
+
     def go_live(self) -> None:
-        """The rehearsal is over: recordings begin now, and transcripts on their clock."""
+        """The rehearsal is over: recordings and the broadcast begin now, and transcripts
+        on the recordings' clock."""
         if self.kit is None or self._lease is None:
             return  # not the owner: it records nothing
         self._record_channels()
+        self._broadcast()
         if self.speech is not None:
             self.speech.go_live(self.recorder.started if self.recorder else time.monotonic())
 
@@ -138,6 +160,9 @@ class OwnerDuties:
         for channel in added:
             if self.recorder is not None:
                 self.recorder.start(channel.language, self.session.channels[channel.language].hub)
+        if self.broadcast is not None and added:
+            hubs = {language: state.hub for language, state in self.session.channels.items()}
+            self.broadcast.reconfigured(self.session.config, hubs, self._captioned())
         if self.speech is not None:
             await self.speech.channels_added(added)
 
@@ -160,6 +185,8 @@ class OwnerDuties:
         """The session closes; unless the event `goes_on` elsewhere, its speech job ends."""
         if self.recorder is not None:
             self.recorder.close()  # its parts end here; a new owner starts new ones
+        if self.broadcast is not None:
+            self.broadcast.close()  # its playlists end: the run is an archive now
         if isinstance(self.speech, RemoteSpeech):
             self.speech.close(goes_on=goes_on)
 

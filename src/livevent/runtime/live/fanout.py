@@ -21,6 +21,7 @@ from livevent.runtime.media.opus import OpusDecoder, OpusEncoder
 from livevent.runtime.wire import (
     PING,
     AudioKind,
+    Caption,
     Outgoing,
     pack_audio,
     read_server_message,
@@ -121,6 +122,9 @@ class ChannelHub:
         self.remote_audio = False
         # The owner records the channel: each batch of Opus packets, with its arrival time.
         self.recorder: Callable[[list[bytes], float], None] | None = None
+        # The owner broadcasts it (HLS): every PCM frame with its arrival, every caption.
+        self.broadcast: Callable[[bytes, float | None], None] | None = None
+        self.on_caption: Callable[[Caption], None] | None = None
         self._decoder: OpusDecoder | None = None
         self._probes = 0
 
@@ -181,6 +185,8 @@ class ChannelHub:
     def push(self, frame: bytes, arrived: float | None = None) -> None:
         """One 20 ms PCM frame of this channel's audio, as it arrives."""
         self.stats.frames_in += 1
+        if self.broadcast is not None:
+            self.broadcast(frame, arrived)
         timestamp = self._samples
         self._samples += FRAME_SAMPLES
         want_opus, want_pcm = self._wants()
@@ -230,6 +236,8 @@ class ChannelHub:
         """A caption or status message to every listener of the channel (serialised once)."""
         text = message.to_json().encode()
         self._broadcast(websocket_frame(text, text=True), audio=None)
+        if self.on_caption is not None and isinstance(message, Caption):
+            self.on_caption(message)
         if self.outbox is not None:
             self.outbox(RELAYED_JSON + text)
 

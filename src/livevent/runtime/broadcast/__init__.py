@@ -1,0 +1,1 @@
+"""HLS: every channel of a live event as an audio rendition with its captions, for a CDN."""
