@@ -29,6 +29,7 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.broadcast.routes import signature
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
+from tests.support.browser import PHONE, counters, launch, needs_chromium, screenshot_dir, wait_for
 from tests.support.live import poll, scheduled_event, speaker_token, speech_pcm
 
 FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
@@ -232,3 +233,78 @@ async def test_a_private_events_broadcast_needs_an_address_signed_for_it(
     ):
         status, _, _ = await origin.get(outside)
         assert status in (403, 404), outside
+
+
+async def talk(server: TestServer, event_id: int, pcm: bytes, until: asyncio.Event) -> None:
+    """The floor speaker, saying `pcm` again and again in real time until `until` is set."""
+    url = f"http://127.0.0.1:{server.port}"
+    async with SpeakerClient.connect(url, event_id, token=speaker_token(event_id)) as speaker:
+        while not until.is_set():
+            await speaker.send(pcm, pace=1.0)
+
+
+@needs_chromium
+async def test_the_listen_page_plays_the_broadcast_switches_language_and_shows_subtitles(
+    runtime: LiveRuntime, server: TestServer, tmp_path: Path
+) -> None:
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    await runtime.start(event_id)
+    sentence = "Good morning everyone, and welcome to our annual meeting."
+    pcm = speech_pcm(sentence, "en-us", tmp_path) + bytes(40000)
+    done = asyncio.Event()
+    speaking = asyncio.create_task(talk(server, event_id, pcm, done))
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        url = server.make_url(f"/listen/{event_id}").with_query(broadcast="1", channel="en-US")
+        await page.goto(str(url))
+        await page.get_by_text("Broadcast: about").wait_for(timeout=30_000)
+        await page.get_by_role("button", name="Start listening").click()
+        await wait_for(page, "stats.broadcast?.playing && stats.broadcast.time > 2")
+        await wait_for(page, "stats.broadcast.language === 'en-US'")
+        # The Spanish channel: its audio rendition, and its subtitles under the player.
+        await page.get_by_role("radio", name="Español").check()
+        await wait_for(page, "stats.broadcast.language === 'es-ES'", within=30)
+        await wait_for(page, "stats.broadcast.cues >= 1", within=90)
+        await page.locator("#captions p").first.wait_for(timeout=90_000)
+        caption = (await page.locator("#captions p").last.inner_text()).lower()
+        assert "buenos" in caption or "bienvenid" in caption or "reunión" in caption, caption
+        before = (await counters(page))["broadcast"]["time"]
+        await wait_for(page, f"stats.broadcast.time > {before} + 2")  # still playing
+        await page.screenshot(path=screenshot_dir(tmp_path) / "listen-broadcast-phone.png")
+        assert not errors, errors
+    finally:
+        done.set()
+        await browser.close()
+        await playwright.stop()
+        await speaking
+
+
+@needs_chromium
+async def test_a_listener_turned_away_by_a_full_event_hears_the_broadcast(
+    runtime: LiveRuntime, server: TestServer, origin: Origin
+) -> None:
+    assert runtime.service is not None
+    event_id = await scheduled_event(runtime.service)
+    event = await runtime.service.get_event(event_id)
+    await runtime.service.update_event(
+        event_id, EventPatch(max_listeners=1), actor="test", expected_version=event.version
+    )
+    await runtime.start(event_id)
+    first = await origin.http.ws_connect(server.make_url(f"/listen/{event_id}"))
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        await page.goto(str(server.make_url(f"/listen/{event_id}")))
+        await page.get_by_text("The live audio is full").wait_for(timeout=30_000)
+        assert await page.get_by_label("Broadcast", exact=False).is_checked()
+        await page.get_by_role("button", name="Start listening").click()
+        await wait_for(page, "stats.broadcast?.playing && stats.broadcast.time > 1")
+    finally:
+        await browser.close()
+        await playwright.stop()
+        await first.close()

@@ -10,6 +10,7 @@ import {
   statusBadge,
   unpackAudio,
 } from "/static/common.js";
+import { BroadcastPlayer, broadcastAddress } from "/static/broadcast.js";
 
 const eventId = window.location.pathname.split("/").filter(Boolean)[1];
 const params = new URLSearchParams(window.location.search);
@@ -26,6 +27,8 @@ const state = {
   floorSocket: null,
   captionsOnly: false,
   over: false,
+  broadcast: null, // the HLS broadcast, when the page plays it instead of the live socket
+  address: null, // where the broadcast is: {url, delay_s}
 };
 const captions = new CaptionView($("captions"));
 
@@ -179,6 +182,13 @@ const socket = new ReconnectingSocket({
     }
   },
   onClose: (event, final) => {
+    if (event.code === 4029 && /full/.test(event.reason || "") && state.address) {
+      // The live audio has no room left: the broadcast has room for everyone.
+      socket.stopped = true;
+      $("broadcast").checked = true;
+      enterBroadcast("The live audio is full: press Start listening to hear the broadcast.");
+      return;
+    }
     if (event.code === 4010 || state.over) {
       $("connection").textContent = "The event is over.";
       socket.stopped = true;
@@ -228,6 +238,11 @@ function preferredChannel(channels) {
 function switchTo(language) {
   state.channel = language;
   captions.clear();
+  if (state.broadcast) {
+    state.broadcast.choose(language);
+    localStorage.setItem(`livevent:${eventId}:channel`, language);
+    return;
+  }
   state.player?.reset();
   if (!socket.send({ type: "switch", channel: language })) return;
   updateFloorControls();
@@ -244,8 +259,53 @@ function openFloorMix() {
   state.floorSocket.open();
 }
 
+/** Listen to the HLS broadcast instead of the live socket (a delay, but room for all). */
+function enterBroadcast(note) {
+  socket.close();
+  state.player?.reset();
+  captions.clear();
+  state.broadcast = new BroadcastPlayer($("broadcast-audio"), {
+    onCue: (text, index) => captions.show({ type: "caption", channel: state.channel, seq: index, final: true, text }),
+    onProblem: (what) => ($("connection").textContent = `The broadcast stopped (${what}); reload the page to try again.`),
+  });
+  $("status").textContent = "Broadcast";
+  $("status").className = "badge live";
+  $("lag").textContent = `Broadcast: about ${state.address.delay_s} s behind the speaker.`;
+  $("connection").textContent = note || "";
+  $("floor-controls").hidden = true;
+  $("captions-only").disabled = true;
+  setInterval(() => {
+    const audio = $("broadcast-audio");
+    stats.broadcast = { language: state.broadcast?.audioLanguage, time: audio.currentTime, playing: !audio.paused, cues: state.broadcast?.cues.length || 0 };
+  }, 500);
+}
+
+function leaveBroadcast() {
+  state.broadcast?.stop();
+  state.broadcast = null;
+  $("captions-only").disabled = false;
+  $("lag").textContent = "";
+  $("play").textContent = "Start listening";
+  $("play").setAttribute("aria-pressed", "false");
+  socket.open();
+}
+
 async function startAudio() {
   const button = $("play");
+  if (state.broadcast) {
+    const audio = $("broadcast-audio");
+    if (!audio.paused) {
+      audio.pause();
+      button.textContent = "Start listening";
+      button.setAttribute("aria-pressed", "false");
+      return;
+    }
+    if (state.broadcast.hls || audio.src) await audio.play();
+    else await state.broadcast.start(state.address.url, state.channel);
+    button.textContent = "Pause";
+    button.setAttribute("aria-pressed", "true");
+    return;
+  }
   if (state.context && state.context.state === "running") {
     await state.context.suspend();
     button.textContent = "Start listening";
@@ -263,7 +323,11 @@ async function startAudio() {
 }
 
 $("play").addEventListener("click", startAudio);
-$("volume").addEventListener("input", (e) => state.player?.setVolume(Number(e.target.value)));
+$("broadcast").addEventListener("change", (e) => (e.target.checked ? enterBroadcast() : leaveBroadcast()));
+$("volume").addEventListener("input", (e) => {
+  state.player?.setVolume(Number(e.target.value));
+  $("broadcast-audio").volume = Number(e.target.value);
+});
 $("floor-volume").addEventListener("input", (e) => state.floorPlayer?.setVolume(Number(e.target.value)));
 $("floor-mix").addEventListener("change", updateFloorControls);
 $("captions-only").addEventListener("change", (e) => {
@@ -297,6 +361,16 @@ $("captions-only").addEventListener("change", (e) => {
     }
   } catch {
     $("connection").textContent = "Cannot reach the server; retrying…";
+  }
+  state.address = await broadcastAddress(eventId, token);
+  if (state.address) {
+    $("broadcast-text").textContent = `Broadcast: steadier on a weak network, ${state.address.delay_s} s behind`;
+    $("broadcast-choice").hidden = false;
+    if (params.get("broadcast") === "1") {
+      $("broadcast").checked = true;
+      enterBroadcast();
+      return;
+    }
   }
   socket.open();
 })();
