@@ -29,6 +29,7 @@ PACKAGES=(
     chromium            # the browser tests of the web pages (driven by playwright)
     nginx               # the shipped deploy/nginx.conf, run in front of instances in tests
     ffmpeg              # ffprobe checks every HLS segment and playlist the tests make
+    libnginx-mod-rtmp   # an RTMP server, as a streaming platform's ingest, in the tests
     fonts-dejavu-core   # readable text in their screenshots
 )
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from livevent import logs
-from livevent.api import customers, events, links, people, recordings, transcripts
+from livevent.api import customers, events, links, outputs, people, recordings, transcripts
 from livevent.auth import routes as auth_routes
 from livevent.auth.middleware import auth_middleware
 from livevent.auth.signing import verifier_for
@@ -50,6 +50,7 @@ def operations() -> list[Operation]:
         *transcripts.table.operations,
         *people.table.operations,
         *links.table.operations,
+        *outputs.table.operations,
         *customers.table.operations,
         *auth_routes.table.operations,
     ]
@@ -102,6 +103,7 @@ def install_api(app: web.Application) -> None:
     app.add_routes(transcripts.table.routes())
     app.add_routes(people.table.routes())
     app.add_routes(links.table.routes())
+    app.add_routes(outputs.table.routes())
     app.add_routes(customers.table.routes())
     app.add_routes(auth_routes.table.routes())
     app.router.add_get("/api/openapi.json", openapi_document)

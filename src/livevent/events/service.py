@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from livevent.bus import Bus, keys, open_bus
-from livevent.errors import InvalidInput, LiveventError, NotFound
+from livevent.errors import Conflict, InvalidInput, LiveventError, NotFound
 from livevent.model import (
     ACTIONS,
     Customer,
@@ -27,8 +27,10 @@ from livevent.model import (
     TranscriptSegment,
 )
 from livevent.model.ids import parse_id
+from livevent.model.output import Output, OutputCreate, OutputTarget
 from livevent.settings import Settings
 from livevent.store import EventStore, open_store
+from livevent.store.outputs import OUTPUTS_PER_EVENT
 from livevent.store.store import SYSTEM_ACTOR
 
 log = logging.getLogger(__name__)
@@ -156,6 +158,34 @@ class EventService:
 
     async def transcript(self, event_id: int) -> list[TranscriptSegment]:
         return await self.store.transcript(event_id)
+
+    # -- outputs: channels pushed to streaming platforms -------------------------------
+
+    async def add_output(self, event_id: int, data: OutputCreate, *, actor: str) -> Output:
+        """Push a channel of the event to a platform's ingest (from now, if it is live)."""
+        event = await self.get_event(event_id)
+        if event.status in (EventStatus.ENDED, EventStatus.CANCELLED):
+            raise Conflict(f"event {event_id} is {event.status.value}: nothing more to push")
+        if data.channel not in {channel.language for channel in event.channels}:
+            raise InvalidInput(f"event {event_id} has no channel {data.channel}")
+        if await self.store.outputs.count(event_id) >= OUTPUTS_PER_EVENT:
+            raise InvalidInput(f"an event pushes to at most {OUTPUTS_PER_EVENT} addresses")
+        output = await self.store.outputs.add(event_id, data, actor=actor)
+        await self._announce(event_id, "OUTPUTS")
+        return output
+
+    async def list_outputs(self, event_id: int) -> list[Output]:
+        await self.get_event(event_id)  # a 404 for an event that is not there
+        return await self.store.outputs.of_event(event_id)
+
+    async def output_targets(self, event_id: int) -> list[OutputTarget]:
+        """The outputs with their whole addresses: for the runtime that pushes them."""
+        return await self.store.outputs.targets(event_id)
+
+    async def remove_output(self, event_id: int, output_id: int) -> Output:
+        output = await self.store.outputs.remove(event_id, output_id)
+        await self._announce(event_id, "OUTPUTS")
+        return output
 
     async def delete_event(self, event_id: int, *, actor: str = SYSTEM_ACTOR) -> None:
         await self.store.delete_event(event_id, actor=actor)

@@ -115,6 +115,7 @@ class LiveRuntime:
             record=self.transcripts.record,
             instance=self.instance,
             lost=self._lost,
+            outputs=self.gateway.outputs,
         )
         self.cache = ConfigCache(
             bus=self.bus,

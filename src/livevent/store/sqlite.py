@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -26,6 +27,10 @@ from livevent.files import private_file
 from livevent.store.database import Connection, Database, Row, UniqueViolation
 
 BUSY_TIMEOUT_MS = 10_000
+
+# aiosqlite logs every statement with its parameters at DEBUG: password hashes, link
+# digests, the stream keys of outputs. Whatever level the application logs at, never.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 @lru_cache(maxsize=256)

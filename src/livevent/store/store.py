@@ -40,6 +40,7 @@ from livevent.store.customers import CustomerRecords
 from livevent.store.database import Connection, Database
 from livevent.store.event_reads import EVENT_COLUMNS, EventReads, event_of
 from livevent.store.links import SignInLinkStore
+from livevent.store.outputs import OutputStore
 from livevent.store.transcripts import TranscriptRecords
 from livevent.store.users import UserStore
 
@@ -70,6 +71,7 @@ class EventStore(EventReads, CustomerRecords, TranscriptRecords, AuditRecords):
         self.database = database
         self.users = UserStore(database)
         self.links = SignInLinkStore(database)
+        self.outputs = OutputStore(database)
 
     async def __aenter__(self) -> Self:
         await self.database.open()

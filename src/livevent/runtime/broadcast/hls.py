@@ -114,7 +114,7 @@ class EventBroadcast:
         except OSError as error:
             log.error("event %s: channel %s not broadcast: %s", self.config.id, language, error)
             return
-        hub.broadcast = self.audio[language].frame
+        hub.taps.append(self.audio[language].frame)
         hub.on_caption = lambda caption: self._caption(language, caption)
 
     def reconfigured(

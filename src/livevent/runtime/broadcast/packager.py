@@ -51,6 +51,35 @@ def empty_playlist(segment_seconds: float) -> str:
     )
 
 
+class AacWriter:
+    """20 ms PCM frames (16 kHz) to AAC-LC packets muxed into `container`, on their own
+    timeline: frame n is at n x 20 ms."""
+
+    def __init__(self, container: av.container.OutputContainer) -> None:
+        self.container = container
+        stream = container.add_stream("aac", rate=AAC_RATE)
+        stream.codec_context.layout = "mono"
+        stream.codec_context.bit_rate = AAC_BITRATE
+        self.stream = stream
+        self.frames = 0
+        self._resampler = av.AudioResampler(format="fltp", layout="mono", rate=AAC_RATE)
+
+    def write(self, pcm: bytes) -> None:
+        samples = np.frombuffer(pcm, dtype="<i2").reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = SAMPLE_RATE
+        frame.pts = self.frames * FRAME_SAMPLES
+        frame.time_base = Fraction(1, SAMPLE_RATE)
+        for resampled in self._resampler.resample(frame):
+            for packet in self.stream.encode(resampled):
+                self.container.mux(packet)
+        self.frames += 1
+
+    def finish(self) -> None:
+        for packet in self.stream.encode(None):
+            self.container.mux(packet)
+
+
 class ChannelPackager:
     """PCM frames in, an HLS media playlist and its segments out (`folder`)."""
 
@@ -66,11 +95,7 @@ class ChannelPackager:
         replace_private_text(folder / PLAYLIST, empty_playlist(segment_seconds))
         options = hls_options(folder, segment_seconds, "a%05d.ts")
         self._container = av.open(str(folder / PLAYLIST), "w", format="hls", options=options)
-        stream = self._container.add_stream("aac", rate=AAC_RATE)
-        stream.codec_context.layout = "mono"
-        stream.codec_context.bit_rate = AAC_BITRATE
-        self._stream = stream
-        self._resampler = av.AudioResampler(format="fltp", layout="mono", rate=AAC_RATE)
+        self._aac = AacWriter(self._container)
 
     @property
     def seconds(self) -> float:
@@ -99,8 +124,7 @@ class ChannelPackager:
             return
         self.closed = True
         try:
-            for packet in self._stream.encode(None):
-                self._container.mux(packet)
+            self._aac.finish()
             self._container.close()
         except (OSError, av.FFmpegError) as error:
             log.error("HLS rendition %s not finished: %s", self.folder, error)
@@ -111,15 +135,8 @@ class ChannelPackager:
             self._encode(SILENCE)
 
     def _encode(self, pcm: bytes) -> None:
-        samples = np.frombuffer(pcm, dtype="<i2").reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-        frame.sample_rate = SAMPLE_RATE
-        frame.pts = self.frames * FRAME_SAMPLES
-        frame.time_base = Fraction(1, SAMPLE_RATE)
         try:
-            for resampled in self._resampler.resample(frame):
-                for packet in self._stream.encode(resampled):
-                    self._container.mux(packet)
+            self._aac.write(pcm)
         except (OSError, av.FFmpegError) as error:
             # A full disk must not stop the event: the rendition stops, the event goes on.
             log.error("HLS rendition %s stopped: %s", self.folder, error)

@@ -9,14 +9,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from livevent.bus import Bus, keys
 from livevent.errors import LiveventError
 from livevent.model import Channel
+from livevent.model.output import OutputTarget
 from livevent.runtime.broadcast.hls import EventBroadcast
+from livevent.runtime.broadcast.push import EventPushes
 from livevent.runtime.cluster.ownership import hold_lock
 from livevent.runtime.engines import Engines
 from livevent.runtime.live.channels import ChannelState
@@ -41,6 +43,8 @@ class OwnerKit:
     record: Recorder  # the transcript writer's: sentences reach the spool first
     instance: str
     lost: Callable[[int], None]  # another instance holds the event's lock now
+    # Where the event's channels are pushed (streaming platforms), stream keys included.
+    outputs: Callable[[int], Awaitable[list[OutputTarget]]] | None = None
 
 
 class OwnedSession(PipelineHost, Protocol):
@@ -80,6 +84,7 @@ class OwnerDuties:
         self.recorder: EventRecorder | None = None
         self.speech: SpeechWork | None = None
         self.broadcast: EventBroadcast | None = None
+        self.pushes: EventPushes | None = None
         self._lease: asyncio.Task[None] | None = None
 
     @property
@@ -106,6 +111,7 @@ class OwnerDuties:
         if not session.rehearsing:
             self._record_channels()
             self._broadcast()
+            session.spawn(self.push(), name=f"outputs:{session.event_id}")
         settings = kit.settings
         if settings.speech == "workers":
             self.speech = RemoteSpeech(session, kit.bus, settings)
@@ -136,6 +142,23 @@ class OwnerDuties:
         hubs = {language: state.hub for language, state in session.channels.items()}
         self.broadcast.start(hubs, self._captioned())
 
+    async def push(self) -> None:
+        """Push each output the event has now (a live event only: never a rehearsal)."""
+        kit, session = self.kit, self.session
+        if kit is None or kit.outputs is None or session.rehearsing or self._lease is None:
+            return
+        try:
+            targets = await kit.outputs(session.event_id)
+        except LiveventError as error:
+            log.warning("event %s: its outputs not read: %s", session.event_id, error)
+            return
+        if self.pushes is None:
+            if not targets:
+                return
+            hubs = {language: state.hub for language, state in session.channels.items()}
+            self.pushes = EventPushes(hubs)
+        self.pushes.sync(targets)
+
     def _captioned(self) -> set[str]:
         """The channels captions come in: every one the speech work serves, and the floor."""
         assert self.kit is not None
@@ -152,6 +175,7 @@ class OwnerDuties:
             return  # not the owner: it records nothing
         self._record_channels()
         self._broadcast()
+        self.session.spawn(self.push(), name=f"outputs:{self.session.event_id}")
         if self.speech is not None:
             self.speech.go_live(self.recorder.started if self.recorder else time.monotonic())
 
@@ -187,6 +211,8 @@ class OwnerDuties:
             self.recorder.close()  # its parts end here; a new owner starts new ones
         if self.broadcast is not None:
             self.broadcast.close()  # its playlists end: the run is an archive now
+        if self.pushes is not None:
+            self.pushes.close()
         if isinstance(self.speech, RemoteSpeech):
             self.speech.close(goes_on=goes_on)
 

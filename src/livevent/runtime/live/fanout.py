@@ -122,8 +122,9 @@ class ChannelHub:
         self.remote_audio = False
         # The owner records the channel: each batch of Opus packets, with its arrival time.
         self.recorder: Callable[[list[bytes], float], None] | None = None
-        # The owner broadcasts it (HLS): every PCM frame with its arrival, every caption.
-        self.broadcast: Callable[[bytes, float | None], None] | None = None
+        # The owner broadcasts it (HLS, pushes to platforms): every PCM frame with its
+        # arrival to each tap, every caption to `on_caption`.
+        self.taps: list[Callable[[bytes, float | None], None]] = []
         self.on_caption: Callable[[Caption], None] | None = None
         self._decoder: OpusDecoder | None = None
         self._probes = 0
@@ -185,8 +186,8 @@ class ChannelHub:
     def push(self, frame: bytes, arrived: float | None = None) -> None:
         """One 20 ms PCM frame of this channel's audio, as it arrives."""
         self.stats.frames_in += 1
-        if self.broadcast is not None:
-            self.broadcast(frame, arrived)
+        for tap in self.taps:
+            tap(frame, arrived)
         timestamp = self._samples
         self._samples += FRAME_SAMPLES
         want_opus, want_pcm = self._wants()

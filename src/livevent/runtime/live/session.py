@@ -158,6 +158,9 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
         if added:
             await self.link.channels_added()
             await self.duties.channels_added(added)
+        if self.role == "owner":
+            # An output added or removed comes as a change of the event: pushed from now.
+            self.spawn(self.duties.push(), name=f"outputs:{self.event_id}")
         update = ChannelsChanged(channels=[channel_info(c) for c in config.channels])
         for state in self.channels.values():
             state.hub.send(update)

@@ -95,6 +95,8 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
         "ending": session.finishing,
         "rehearsal": session.rehearsing,
         "started_at": session.started_at,
+        # Where its channels are pushed, and how that goes (the organizer's live view).
+        "outputs": session.duties.pushes.views() if session.duties.pushes else [],
         "channels": {
             language: {
                 "number": state.channel.number,

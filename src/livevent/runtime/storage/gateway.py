@@ -18,6 +18,7 @@ from livevent.bus import Bus
 from livevent.errors import Conflict, InvalidInput, InvalidTransition, NotFound, Unavailable
 from livevent.events.service import EventService
 from livevent.model import Event, EventConfig, StatusChange, TranscriptSegment
+from livevent.model.output import OutputTarget
 from livevent.settings import Settings
 from livevent.store import open_store
 
@@ -43,6 +44,10 @@ class EventGateway(Protocol):
         ...
 
     async def ping(self) -> None: ...
+
+    async def outputs(self, event_id: int) -> list[OutputTarget]:
+        """Where the event's channels are pushed, with their stream keys."""
+        ...
 
 
 class LocalGateway:
@@ -70,6 +75,9 @@ class LocalGateway:
 
     async def ping(self) -> None:
         await self.service.store.ping()
+
+    async def outputs(self, event_id: int) -> list[OutputTarget]:
+        return await self.service.output_targets(event_id)
 
 
 class HttpGateway:
@@ -148,6 +156,11 @@ class HttpGateway:
 
     async def ping(self) -> None:
         await self._request("GET", "/readyz")
+
+    async def outputs(self, event_id: int) -> list[OutputTarget]:
+        payload = await self._request("GET", f"/api/events/{event_id}/outputs/targets")
+        items = payload.get("items", []) if isinstance(payload, dict) else []
+        return [OutputTarget.model_validate(item) for item in items]
 
 
 async def open_gateway(
