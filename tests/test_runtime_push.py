@@ -24,6 +24,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
+from tests.support.browser import DESKTOP, launch, needs_chromium
 from tests.support.live import poll, scheduled_event, speaker_token
 from tests.support.rtmp import rtmp_server
 
@@ -197,3 +198,34 @@ async def test_outputs_refuse_what_is_not_an_ingest_address(
         assert (await listed.json())["items"] == []  # nothing was stored
     async with http.delete(server.make_url(f"/api/events/{event_id}/outputs/99")) as missing:
         assert missing.status == 404
+
+
+@needs_chromium
+async def test_an_organizer_adds_a_platform_in_the_console_and_sees_it_is_not_reached(
+    runtime: LiveRuntime, server: TestServer, tmp_path: Path
+) -> None:
+    event_id = await scheduled_event(runtime.service)
+    ingest = rtmp_server(tmp_path / "rtmp")  # its port, with nothing listening on it
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=DESKTOP)
+        token = service_token(Settings())
+        await page.add_init_script(
+            f"sessionStorage.setItem('livevent:manager', JSON.stringify({{access: '{token}'}}))"
+        )
+        await page.goto(str(server.make_url(f"/manage#/events/{event_id}")))
+        platforms = page.locator("#outputs")
+        await platforms.get_by_label("Channel").select_option("en-US")
+        await platforms.get_by_label("Ingest address with its stream key").fill(ingest.url(KEY))
+        await platforms.get_by_role("button", name="Push to this platform").click()
+        target = f"rtmp://127.0.0.1:{ingest.port}/live/***"
+        await platforms.get_by_text(target).wait_for(timeout=30_000)
+        assert KEY not in await page.content()
+        await runtime.start(event_id)
+        await page.reload()
+        warning = page.locator("#live-outputs li.warning")
+        await warning.get_by_text("cannot reach the platform").wait_for(timeout=60_000)
+        assert KEY not in await page.content()
+    finally:
+        await browser.close()
+        await playwright.stop()

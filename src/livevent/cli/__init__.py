@@ -21,6 +21,7 @@ from livevent.cli import (
     engines,
     event,
     live,
+    output,
     recording,
     serve,
     stats,
@@ -84,6 +85,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(event.app, name="event")
+app.add_typer(output.app, name="output")
 app.add_typer(customer.app, name="customer")
 app.add_typer(db.app, name="db")
 app.add_typer(live.app, name="live")

@@ -10,6 +10,7 @@ import typer
 
 from livevent.cli._utilities import EventId, actor, console, guarded, print_json, run, state
 from livevent.cli.engines import warn_of_voices
+from livevent.cli.output import PushOption, parse_push
 from livevent.cli.render import event_detail, events_table, history_table
 from livevent.errors import InvalidInput, NotFound
 from livevent.events.service import EventService
@@ -150,10 +151,12 @@ def create(
     private: PrivateOption = False,
     glossary: GlossaryOption = None,
     interpretation: InterpretationOption = None,
+    push: PushOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an event in DRAFT. The floor channel (original language) is added for you."""
     entries = guarded(lambda: read_glossary(glossary)) or []
+    outputs = guarded(lambda: [parse_push(text) for text in push or []])
     data = guarded(
         lambda: validate(
             EventCreate,
@@ -175,9 +178,12 @@ def create(
 
     async def work(service: EventService) -> Event:
         owner = await service.resolve_customer(customer)
-        return await service.create_event(
+        event = await service.create_event(
             data.model_copy(update={"customer_id": owner.id}), actor=actor()
         )
+        for output in outputs:
+            await service.add_output(event.id, output, actor=actor())
+        return event
 
     event = run(ctx, work)
     if as_json:

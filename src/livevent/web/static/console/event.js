@@ -4,6 +4,7 @@ import { api, raw } from "/static/console/api.js";
 import { h, say, when } from "/static/console/dom.js";
 import { editorView } from "/static/console/editor.js";
 import { filesView } from "/static/console/files.js";
+import { outputsView } from "/static/console/outputs.js";
 import { linksView } from "/static/console/links.js";
 import { liveView } from "/static/console/live.js";
 import { peopleView } from "/static/console/people.js";
@@ -56,14 +57,16 @@ export async function eventView(root, eventId) {
   const people = section("people", "Speakers and interpreters");
   const links = section("links", "Links and QR codes");
   const files = section("files", "Recordings and transcripts");
+  const platforms = section("outputs", "Streaming platforms");
   const history = section("history", "History");
   const over = ["ENDED", "CANCELLED"].includes(event.status);
   // Afterwards, what was recorded matters most; before, who speaks and where to listen.
-  parts.push(...(over ? [files, people, links, history] : [people, links, files, history]));
+  parts.push(...(over ? [files, people, links, platforms, history] : [people, links, platforms, files, history]));
   root.replaceChildren(...parts);
   peopleView(people, event);
   linksView(links, event);
   filesView(files, event);
+  outputsView(platforms, event);
   historyView(history, event);
   return () => stops.forEach((stop) => stop());
 }

@@ -75,15 +75,31 @@ function speechLine(speech, live) {
   return [`Speech workers: ${room}.`];
 }
 
+const PUSH_STATES = { connecting: "connecting", pushing: "on air", reconnecting: "cannot reach the platform, trying again", stopped: "stopped" };
+
+/** Each stream pushed to a platform: on air, or away and being tried again (in red). */
+function outputsLine(outputs) {
+  if (!outputs?.length) return [];
+  return outputs.map((o) =>
+    h(
+      "li",
+      { class: o.state === "reconnecting" ? "warning" : "" },
+      `${o.channel} → ${o.target}: ${PUSH_STATES[o.state] || o.state}${o.problem ? ` (${o.problem})` : ""}`,
+    ),
+  );
+}
+
 export function liveView(box, event) {
   const notes = notesBox(event);
   const table = h("tbody", { id: "live-channels" });
   const plots = h("div", { class: "plots" });
   const summary = h("p", { id: "live-summary", "aria-live": "polite" });
   const speech = h("p", { id: "live-speech", "aria-live": "polite" });
+  const outputs = h("ul", { id: "live-outputs", class: "outputs", "aria-live": "polite" });
   box.append(
     summary,
     speech,
+    outputs,
     h(
       "div",
       { class: "table-scroll" },
@@ -120,6 +136,7 @@ export function liveView(box, event) {
     summary.textContent = `${shown}: ${total} listener${total === 1 ? "" : "s"}${staffNote} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
     if (stats.status !== "LIVE" && !stats.ending) summary.textContent = rehearsalSummary(stats, channels);
     speech.replaceChildren(...speechLine(stats.speech, stats.status === "LIVE"));
+    outputs.replaceChildren(...outputsLine(stats.outputs));
     history.listeners = [...history.listeners, total].slice(-KEEP);
     table.replaceChildren(
       ...event.channels.map((channel) => {
