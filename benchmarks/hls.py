@@ -32,6 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -96,17 +97,28 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     }
 
 
-# -- latency ------------------------------------------------------------------------------
-
-
-async def latency(folder: Path, pcm: bytes, seconds: float) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def behind_nginx(folder: Path) -> AsyncIterator[tuple[Deployment, str, Proxy, int]]:
+    """One instance behind the shipped nginx kit, and a live event with machine channels:
+    (the deployment, the instance's URL, the proxy, the event's id)."""
     deployment = Deployment(folder)
     await deployment.start()
     proxy: Proxy | None = None
     try:
         url = deployment.serve("live", trusted_proxies='["127.0.0.1"]', hls_dir=str(folder / "hls"))
         proxy = start_proxy(folder / "nginx", [deployment.ports["live"]])
-        event_id = await event_with_channels(deployment)
+        yield deployment, url, proxy, await event_with_channels(deployment)
+    finally:
+        if proxy is not None:
+            proxy.stop()
+        await deployment.stop()
+
+
+# -- latency ------------------------------------------------------------------------------
+
+
+async def latency(folder: Path, pcm: bytes, seconds: float) -> dict[str, Any]:
+    async with behind_nginx(folder) as (_, url, proxy, event_id):
         done = asyncio.Event()
         websocket: list[float] = []
         samples_start: list[float] = []
@@ -140,10 +152,6 @@ async def latency(folder: Path, pcm: bytes, seconds: float) -> dict[str, Any]:
             "websocket": percentiles(websocket[50:]),  # after the first second
             "segment_seconds": 1.0,
         }
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        await deployment.stop()
 
 
 PLAYER = """
@@ -276,14 +284,20 @@ async def _viewers(base: str, playlist: str, viewers: int, seconds: float, out: 
     )
 
 
+def cpu_of(processes: list[psutil.Process]) -> float:
+    """CPU seconds of these processes; one that ended (nginx's cache loader) counts 0."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 async def scale(folder: Path, pcm: bytes, viewers: int, minutes: float) -> dict[str, Any]:
-    deployment = Deployment(folder)
-    await deployment.start()
-    proxy: Proxy | None = None
-    try:
-        url = deployment.serve("live", trusted_proxies='["127.0.0.1"]', hls_dir=str(folder / "hls"))
-        proxy = start_proxy(folder / "nginx", [deployment.ports["live"]])
-        event_id = await event_with_channels(deployment)
+    async with behind_nginx(folder) as (deployment, url, proxy, event_id):
         done = asyncio.Event()
         saying = asyncio.create_task(speak_on(url, event_id, pcm, done))
         base = proxy.url("")
@@ -299,7 +313,7 @@ async def scale(folder: Path, pcm: bytes, viewers: int, minutes: float) -> dict[
         playlist = f"/hls/{event_id}/{rendition}"
         nginx = psutil.Process(proxy.process.pid)
         workers = [nginx, *nginx.children()]
-        cpu_nginx = sum(p.cpu_times().user + p.cpu_times().system for p in workers)
+        cpu_nginx = cpu_of(workers)
         cpu_live = deployment.cpu("live")
         seconds = minutes * 60
         outs = [folder / f"viewers-{n}.json" for n in range(2)]
@@ -313,7 +327,7 @@ async def scale(folder: Path, pcm: bytes, viewers: int, minutes: float) -> dict[
         for process in processes:
             process.start()
         await asyncio.to_thread(lambda: [p.join() for p in processes])
-        used_nginx = sum(p.cpu_times().user + p.cpu_times().system for p in workers) - cpu_nginx
+        used_nginx = cpu_of(workers) - cpu_nginx
         used_live = deployment.cpu("live") - cpu_live
         done.set()
         saying.cancel()
@@ -344,10 +358,6 @@ async def scale(folder: Path, pcm: bytes, viewers: int, minutes: float) -> dict[
             "nginx_cpu_cores": round(used_nginx / seconds, 3),
             "livevent_cpu_cores": round(used_live / seconds, 3),
         }
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        await deployment.stop()
 
 
 async def main() -> None:

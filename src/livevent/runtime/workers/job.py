@@ -18,7 +18,6 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from livevent import logs
-from livevent.aio import raise_if_cancelled
 from livevent.bus import BinarySubscription, Bus, keys
 from livevent.errors import LiveventError
 from livevent.model import EventConfig
@@ -26,6 +25,7 @@ from livevent.runtime.cluster.ownership import hold_lock
 from livevent.runtime.engines import Engines
 from livevent.runtime.speech.duties import SpeechDuties
 from livevent.runtime.speech.finals import Recorder
+from livevent.runtime.workers.links import publish_all, read_all
 from livevent.runtime.workers.messages import (
     JobPhase,
     JobState,
@@ -96,8 +96,9 @@ class SpeechJob(MirrorHost):
         """Run until the job ends; the lock is ours already, `subscription` hears the owner."""
         logs.EVENT.set(self.event_id)
         self._reload = reload
-        self.spawn(self._publish_outbox(), name=f"job-out:{self.event_id}")
-        self.spawn(self._hear_owner(subscription), name=f"job-in:{self.event_id}")
+        outbox = publish_all(self.bus, keys.speech_out(self.event_id), self._outbox)
+        self.spawn(outbox, name=f"job-out:{self.event_id}")
+        self.spawn(read_all(subscription, self._apply), name=f"job-in:{self.event_id}")
         self.spawn(self._report(), name=f"job-report:{self.event_id}")
         lock = self.spawn(self._keep_lock(), name=f"job-lock:{self.event_id}")
         await self.duties.begin(None)
@@ -191,22 +192,6 @@ class SpeechJob(MirrorHost):
             await asyncio.sleep(REPORT_PERIOD)  # the report's period
             if self.phase in ("starting", "ready"):
                 self.report_now()
-
-    async def _publish_outbox(self) -> None:
-        channel = keys.speech_out(self.event_id)
-        while True:
-            raise_if_cancelled()
-            data = await self._outbox.get()
-            with contextlib.suppress(LiveventError):
-                await self.bus.publish_bytes(channel, data)
-            self._outbox.task_done()
-
-    async def _hear_owner(self, subscription: BinarySubscription) -> None:
-        try:
-            async for message in subscription:
-                self._apply(message.data)
-        finally:
-            await subscription.aclose()
 
     def _apply(self, data: bytes) -> None:
         frame = read_frame(data)

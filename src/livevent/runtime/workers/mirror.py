@@ -5,12 +5,12 @@ a message on `speech_out` (the owner applies it to its session: remote.py)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from livevent.model import Channel, EventConfig
 from livevent.runtime.wire import Caption
+from livevent.runtime.workers.links import post
 from livevent.runtime.workers.messages import (
     CaptionOut,
     Flush,
@@ -111,5 +111,4 @@ class MirrorHost:
         self._send(StandingIn(language=language, on=on).to_bytes())
 
     def _send(self, data: bytes) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self._outbox.put_nowait(data)  # at most once, like every live frame between us
+        post(self._outbox, data)  # at most once, like every live frame between processes

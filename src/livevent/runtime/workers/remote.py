@@ -26,6 +26,7 @@ from livevent.runtime.live.channels import ChannelState
 from livevent.runtime.speech.duties import needs_machine
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.workers import registry
+from livevent.runtime.workers.links import post, publish_all, read_all
 from livevent.runtime.workers.messages import (
     ChannelView,
     JobOffer,
@@ -144,8 +145,9 @@ class RemoteSpeech:
         self._needed = True
         session = self.session
         subscription = await self.bus.subscribe_bytes(keys.speech_out(self.event_id))
-        session.spawn(self._hear_worker(subscription), name=f"speech-out:{self.event_id}")
-        session.spawn(self._publish_outbox(), name=f"speech-in:{self.event_id}")
+        session.spawn(read_all(subscription, self._apply), name=f"speech-out:{self.event_id}")
+        outbox = publish_all(self.bus, keys.speech_in(self.event_id), self._outbox)
+        session.spawn(outbox, name=f"speech-in:{self.event_id}")
         session.spawn(self._keep_placed(), name=f"speech-job:{self.event_id}")
 
     def go_live(self, origin: float) -> None:
@@ -214,19 +216,8 @@ class RemoteSpeech:
         self._post(state.to_bytes())
 
     def _post(self, data: bytes) -> None:
-        try:
-            self._outbox.put_nowait(data)
-        except asyncio.QueueFull:
-            return  # live audio is at most once between processes; never block the loop
-        self.sent += 1
-
-    async def _publish_outbox(self) -> None:
-        channel = keys.speech_in(self.event_id)
-        while True:
-            raise_if_cancelled()
-            data = await self._outbox.get()
-            with contextlib.suppress(LiveventError):
-                await self.bus.publish_bytes(channel, data)
+        if post(self._outbox, data):  # at most once between processes; never blocks
+            self.sent += 1
 
     # -- placement ---------------------------------------------------------------------------
 
@@ -302,13 +293,6 @@ class RemoteSpeech:
                 self.session.retell(language)
 
     # -- from the worker ---------------------------------------------------------------------
-
-    async def _hear_worker(self, subscription: Any) -> None:
-        try:
-            async for message in subscription:
-                self._apply(message.data)
-        finally:
-            await subscription.aclose()
 
     def _apply(self, data: bytes) -> None:
         job = apply_output(self.session, data)
