@@ -112,7 +112,7 @@ async def test_a_channel_is_pushed_to_an_rtmp_ingest_and_its_key_is_never_shown(
             text = await listed.text()
         assert KEY not in text and "/live/***" in text
         # The live runtime reading the store over HTTP gets the whole address; nobody else.
-        targets = server.make_url(f"/api/events/{event_id}/outputs/targets")
+        targets = server.make_url(f"/api/events/{event_id}/output-targets")
         async with http.get(targets) as whole:
             assert whole.status == 200 and KEY in await whole.text()
         manager = TokenIssuer(Settings().auth_secret.get_secret_value()).issue(

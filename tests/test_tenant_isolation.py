@@ -163,6 +163,7 @@ async def test_no_spelling_of_another_customers_id_reaches_any_route(
                     .replace("{user_id}", "1")
                     .replace("{channel}", "es-ES")
                     .replace("{part}", "20261201T100000.000000Z-i1.ogg")
+                    .replace("{output_id}", "1")
                 )
                 response = await client.request(
                     method,

@@ -2,7 +2,7 @@
 
 The addresses carry the platforms' stream keys: answers show them redacted (`target`).
 Only the event service's own token (a live runtime that reaches the store over HTTP)
-reads them whole, at /outputs/targets.
+reads them whole, at /output-targets.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ async def remove_output(request: web.Request) -> web.Response:
 
 @table.add(
     "GET",
-    "/api/events/{event_id}/outputs/targets",
+    "/api/events/{event_id}/output-targets",
     summary="The outputs with their stream keys: for a live runtime (the service token) only",
     tag="outputs",
     response=OutputTargets,

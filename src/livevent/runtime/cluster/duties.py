@@ -159,6 +159,11 @@ class OwnerDuties:
             self.pushes = EventPushes(hubs)
         self.pushes.sync(targets)
 
+    def outputs_changed(self) -> None:
+        """The event changed (an output added or removed, maybe): the owner pushes anew."""
+        if self._lease is not None:
+            self.session.spawn(self.push(), name=f"outputs:{self.session.event_id}")
+
     def _captioned(self) -> set[str]:
         """The channels captions come in: every one the speech work serves, and the floor."""
         assert self.kit is not None

@@ -158,9 +158,7 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
         if added:
             await self.link.channels_added()
             await self.duties.channels_added(added)
-        if self.role == "owner":
-            # An output added or removed comes as a change of the event: pushed from now.
-            self.spawn(self.duties.push(), name=f"outputs:{self.event_id}")
+        self.duties.outputs_changed()  # an output added or removed is a change of the event
         update = ChannelsChanged(channels=[channel_info(c) for c in config.channels])
         for state in self.channels.values():
             state.hub.send(update)

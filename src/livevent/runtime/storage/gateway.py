@@ -158,7 +158,7 @@ class HttpGateway:
         await self._request("GET", "/readyz")
 
     async def outputs(self, event_id: int) -> list[OutputTarget]:
-        payload = await self._request("GET", f"/api/events/{event_id}/outputs/targets")
+        payload = await self._request("GET", f"/api/events/{event_id}/output-targets")
         items = payload.get("items", []) if isinstance(payload, dict) else []
         return [OutputTarget.model_validate(item) for item in items]
 
