@@ -154,7 +154,8 @@ async def test_listener_page_says_when_the_event_ends_and_reconnects(
     try:
         page = await browser.new_page(viewport=PHONE)
         await page.goto(str(server.make_url(f"/listen/{live.event_id}")))
-        await wait_for(page, "stats && stats.status === 'LIVE'")
+        # Its socket is open: the welcome came (a LIVE badge may come from the HTTP read).
+        await wait_for(page, "stats && stats.status === 'LIVE' && stats.messages >= 1")
         # The server drops every socket (as a restart would): the page comes back alone.
         for ws in list(server.app[_sockets_key()]):
             await ws.close(code=1001, message=b"server restarting")

@@ -29,6 +29,7 @@ const state = {
   over: false,
   broadcast: null, // the HLS broadcast, when the page plays it instead of the live socket
   address: null, // where the broadcast is: {url, delay_s}
+  asking: null, // the question of where it is, while it is asked
 };
 const captions = new CaptionView($("captions"));
 
@@ -182,11 +183,18 @@ const socket = new ReconnectingSocket({
     }
   },
   onClose: (event, final) => {
-    if (event.code === 4029 && /full/.test(event.reason || "") && state.address) {
-      // The live audio has no room left: the broadcast has room for everyone.
+    if (event.code === 4029 && /full/.test(event.reason || "")) {
+      // The live audio has no room left: the broadcast, if there is one, has room for all.
       socket.stopped = true;
-      $("broadcast").checked = true;
-      enterBroadcast("The live audio is full: press Start listening to hear the broadcast.");
+      Promise.resolve(state.asking).then((address) => {
+        if (!address) {
+          $("connection").textContent = `Cannot listen: ${event.reason} (4029).`;
+          return;
+        }
+        state.address = address;
+        $("broadcast").checked = true;
+        enterBroadcast("The live audio is full: press Start listening to hear the broadcast.");
+      });
       return;
     }
     if (event.code === 4010 || state.over) {
@@ -362,15 +370,21 @@ $("captions-only").addEventListener("change", (e) => {
   } catch {
     $("connection").textContent = "Cannot reach the server; retrying…";
   }
-  state.address = await broadcastAddress(eventId, token);
-  if (state.address) {
-    $("broadcast-text").textContent = `Broadcast: steadier on a weak network, ${state.address.delay_s} s behind`;
+  const offer = (address) => {
+    state.address = address;
+    if (!address) return;
+    $("broadcast-text").textContent = `Broadcast: steadier on a weak network, ${address.delay_s} s behind`;
     $("broadcast-choice").hidden = false;
-    if (params.get("broadcast") === "1") {
+  };
+  state.asking = broadcastAddress(eventId, token); // asked beside the socket, not before it
+  if (params.get("broadcast") === "1") {
+    offer(await state.asking);
+    if (state.address) {
       $("broadcast").checked = true;
       enterBroadcast();
       return;
     }
   }
-  socket.open();
+  socket.open(); // the live audio first; whether a broadcast is there is asked meanwhile
+  if (!state.address) offer(await state.asking);
 })();
