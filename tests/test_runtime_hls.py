@@ -308,3 +308,36 @@ async def test_a_listener_turned_away_by_a_full_event_hears_the_broadcast(
         await browser.close()
         await playwright.stop()
         await first.close()
+
+
+@needs_chromium
+async def test_after_the_event_its_page_plays_the_recording_with_subtitles_of_each_language(
+    runtime: LiveRuntime, server: TestServer, tmp_path: Path
+) -> None:
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    await runtime.start(event_id)
+    url = f"http://127.0.0.1:{server.port}"
+    speech = speech_pcm("Good morning everyone, and welcome to our meeting.", "en-us", tmp_path)
+    async with SpeakerClient.connect(url, event_id, token=speaker_token(event_id)) as speaker:
+        await speaker.send(speech + bytes(32000), pace=1.0)
+    await runtime.stop(event_id, reason="thank you")  # the Spanish is said before the end
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=PHONE)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(str(server.make_url(f"/listen/{event_id}")))
+        await page.get_by_text("play its recording").wait_for(timeout=30_000)
+        await page.get_by_role("radio", name="Español").check()
+        await page.get_by_role("button", name="Play the recording").click()
+        # A short recording may be over by the time we look: it played, in Spanish.
+        await wait_for(page, "stats.broadcast?.time > 1 && stats.broadcast.language === 'es-ES'")
+        await page.locator("#captions p").first.wait_for(timeout=60_000)
+        caption = (await page.locator("#captions p").first.inner_text()).lower()
+        assert "buenos" in caption or "bienvenid" in caption or "reunión" in caption, caption
+        assert not errors, errors
+    finally:
+        await browser.close()
+        await playwright.stop()

@@ -38,7 +38,13 @@ export class BroadcastPlayer {
     if (Hls.isSupported()) {
       // Audio only: transmuxing on the page costs little, and needs no worker from a blob.
       this.hls = new Hls({ enableWorker: false, renderTextTracksNatively: false, liveSyncDurationCount: 3 });
-      this.hls.on(Hls.Events.MANIFEST_PARSED, () => this.choose(this.language));
+      // The tracks are known by the manifest, and again whenever hls.js updates them.
+      // hls.js may pick its default track again after ours (no subtitle is DEFAULT=YES):
+      // a switch that is not ours is undone.
+      const events = [Hls.Events.MANIFEST_PARSED, Hls.Events.AUDIO_TRACKS_UPDATED, Hls.Events.SUBTITLE_TRACKS_UPDATED, Hls.Events.SUBTITLE_TRACK_SWITCH];
+      for (const known of events) {
+        this.hls.on(known, () => this.#follow());
+      }
       this.hls.on(Hls.Events.CUES_PARSED, (_, data) => this.#cues(data));
       this.hls.on(Hls.Events.ERROR, (_, data) => {
         if (data.fatal) this.onProblem?.(data.details || data.type);
@@ -56,11 +62,15 @@ export class BroadcastPlayer {
     this.language = language;
     this.cues = [];
     this.shown = -1;
-    if (!this.hls) return;
-    const audio = this.hls.audioTracks.findIndex((t) => t.lang === language);
+    if (this.hls) this.#follow();
+  }
+
+  /** The tracks of the language chosen, without dropping the cues already read. */
+  #follow() {
+    const audio = this.hls.audioTracks.findIndex((t) => t.lang === this.language);
     if (audio >= 0 && this.hls.audioTrack !== audio) this.hls.audioTrack = audio;
-    const subtitles = this.hls.subtitleTracks.findIndex((t) => t.lang === language);
-    this.hls.subtitleTrack = subtitles;
+    const subtitles = this.hls.subtitleTracks.findIndex((t) => t.lang === this.language);
+    if (this.hls.subtitleTrack !== subtitles) this.hls.subtitleTrack = subtitles;
     this.hls.subtitleDisplay = subtitles >= 0;
   }
 

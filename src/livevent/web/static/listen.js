@@ -304,7 +304,7 @@ async function startAudio() {
     const audio = $("broadcast-audio");
     if (!audio.paused) {
       audio.pause();
-      button.textContent = "Start listening";
+      button.textContent = state.over ? "Play the recording" : "Start listening";
       button.setAttribute("aria-pressed", "false");
       return;
     }
@@ -377,6 +377,19 @@ $("captions-only").addEventListener("change", (e) => {
     $("broadcast-choice").hidden = false;
   };
   state.asking = broadcastAddress(eventId, token); // asked beside the socket, not before it
+  if (state.over) {
+    // Over: its broadcast, if it was broadcast, is its recording now, captions and all.
+    const archive = await state.asking;
+    if (archive) {
+      state.address = archive;
+      enterBroadcast("The event is over: play its recording, in the language you choose.");
+      $("lag").textContent = "";
+      $("status").textContent = "Recording";
+      $("play").hidden = false;
+      $("play").textContent = "Play the recording";
+    }
+    return;
+  }
   if (params.get("broadcast") === "1") {
     offer(await state.asking);
     if (state.address) {

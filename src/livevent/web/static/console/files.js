@@ -26,6 +26,10 @@ async function save(button, path, filename) {
 
 export async function filesView(box, event) {
   const recordings = h("div", { "aria-live": "polite" });
+  if (event.status === "ENDED" && event.public) {
+    // The broadcast, ended, is the archive: every channel with its captions, one clock.
+    box.append(h("p", {}, h("a", { href: `/listen/${event.id}`, id: "archive-link" }, "Play the recording, in every language, with captions"), h("small", { class: "muted" }, " (the listeners' page: anyone with its link can play it)")));
+  }
   box.append(h("h4", {}, "Recordings (Ogg Opus, one per channel and part)"), recordings, transcriptForm(event));
   const answer = await api(`/api/events/${event.id}/recordings`);
   if (!answer.ok) {
