@@ -39,7 +39,13 @@ from tests.support.servers import LIVEVENT
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 PAUSE = bytes(32000)  # a second of silence: the sentence is over
-ADMIN = {"Authorization": f"Bearer {service_token(Settings())}"}
+
+
+def admin() -> dict[str, str]:
+    """A fresh admin header: a token made at import would expire in a long, busy run."""
+    return {"Authorization": f"Bearer {service_token(Settings())}"}
+
+
 WORKERS = {"speech": "workers"}
 
 
@@ -55,7 +61,7 @@ def machine_state(log: Heard) -> tuple[str | None, str | None]:
 
 
 async def workers(http: aiohttp.ClientSession, instance: Instance) -> list[dict[str, object]]:
-    async with http.get(instance.url("/live/workers"), headers=ADMIN) as response:
+    async with http.get(instance.url("/live/workers"), headers=admin()) as response:
         assert response.status == 200, await response.text()
         return list(await response.json())
 
@@ -132,7 +138,7 @@ async def test_a_machine_channel_runs_on_a_worker_and_the_admin_sees_it(
     # The last sentence before the end is captioned and spoken before the channel closes.
     captions = len(finals(spanish.heard))
     await say(floor, speech_pcm("Thank you and goodbye.", "en-us", tmp_path) + PAUSE)
-    async with http.post(live.url(f"/live/{event_id}/stop"), headers=ADMIN) as ended:
+    async with http.post(live.url(f"/live/{event_id}/stop"), headers=admin()) as ended:
         assert ended.status == 200, await ended.text()
     await spanish.until(lambda log: log.close_code is not None, within=90)
     assert len(finals(spanish.heard)) > captions, "the last sentence was cut"
@@ -196,7 +202,7 @@ async def test_an_event_without_a_free_slot_is_told_and_starts_when_one_frees(
     # The floor goes on meanwhile: its listeners hear the speaker.
     assert await holder(cluster, second) is None
 
-    async with http.post(live.url(f"/live/{first}/stop"), headers=ADMIN) as ended:
+    async with http.post(live.url(f"/live/{first}/stop"), headers=admin()) as ended:
         assert ended.status in (200, 202), await ended.text()
     await poll(held_by(cluster, second, "w1"), within=30)
     await spanish2.until(lambda log: machine_state(log)[0] != "unavailable", within=30)
@@ -323,9 +329,9 @@ async def test_three_roles_behind_the_shipped_nginx_serve_a_machine_channel(
             # Each role answers its own paths only; nginx sends each path to its role.
             async with http.get(api.url(f"/listen/{event_id}")) as missing:
                 assert missing.status == 404
-            async with http.get(live.url(f"/api/events/{event_id}"), headers=ADMIN) as missing:
+            async with http.get(live.url(f"/api/events/{event_id}"), headers=admin()) as missing:
                 assert missing.status == 404
-            async with http.get(proxy.url(f"/api/events/{event_id}"), headers=ADMIN) as found:
+            async with http.get(proxy.url(f"/api/events/{event_id}"), headers=admin()) as found:
                 assert found.status == 200, await found.text()
             async with http.get(proxy.url("/manage")) as console_page:
                 assert console_page.status == 200
