@@ -409,3 +409,18 @@ def test_a_machine_channel_with_a_voice_hard_to_follow_is_flagged(cli: Any) -> N
     flagged = " ".join(line for line in out.splitlines() if "Warning" in line or "follow" in line)
     assert "channel pt-PT" in flagged and "hard to" in flagged, out
     assert "channel en-US" not in flagged  # English voices are clear
+
+
+def test_an_event_kept_off_the_broadcast_and_put_back_on(cli: Any) -> None:
+    code, out, err = cli(*create_args("--no-broadcast"))
+    assert code == 0, err
+    created = json.loads(out)
+    assert created["broadcast"] is False
+    code, out, err = cli("event", "show", str(created["id"]))
+    assert code == 0, err
+    assert "Broadcast" in out and "off" in out
+    code, out, err = cli("event", "update", str(created["id"]), "--broadcast", "--json")
+    assert code == 0, err
+    assert json.loads(out)["broadcast"] is True
+    code, out, _ = cli("event", "history", str(created["id"]))
+    assert "broadcast False -> True" in out, out

@@ -10,7 +10,7 @@ import typer
 
 from livevent.cli._utilities import EventId, actor, console, guarded, print_json, run, state
 from livevent.cli.engines import warn_of_voices
-from livevent.cli.output import PushOption, parse_push
+from livevent.cli.output import BroadcastOption, PushOption, parse_push
 from livevent.cli.render import event_detail, events_table, history_table
 from livevent.errors import InvalidInput, NotFound
 from livevent.events.service import EventService
@@ -152,6 +152,7 @@ def create(
     glossary: GlossaryOption = None,
     interpretation: InterpretationOption = None,
     push: PushOption = None,
+    broadcast: BroadcastOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create an event in DRAFT. The floor channel (original language) is added for you."""
@@ -172,6 +173,7 @@ def create(
                 "public": not private,
                 "glossary": entries,
                 "interpretation": interpretation,
+                "broadcast": broadcast is not False,
             },
         )
     )
@@ -249,7 +251,7 @@ def show(ctx: typer.Context, event_id: EventId, as_json: JsonOption = False) -> 
 
 @app.command("history")
 def history(ctx: typer.Context, event_id: EventId, as_json: JsonOption = False) -> None:
-    """Show the event's status changes: who, when, from, to and why."""
+    """Show the event's history: status changes and edits, who, when, why or what."""
     changes = run(ctx, lambda service: service.history(event_id))
     if as_json:
         print_json([change.model_dump(mode="json") for change in changes])
@@ -282,6 +284,7 @@ def update(
     ] = None,
     glossary: GlossaryOption = None,
     interpretation: InterpretationOption = None,
+    broadcast: BroadcastOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change an event; with --version, only if nobody changed it since you read it."""
@@ -298,6 +301,7 @@ def update(
             "public": public,
             "glossary": entries,
             "interpretation": interpretation,
+            "broadcast": broadcast,
         }.items()
         if value is not None
     }

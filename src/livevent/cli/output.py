@@ -27,6 +27,14 @@ PushOption = Annotated[
         " ingest while the event is live; repeat it.",
     ),
 ]
+BroadcastOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--broadcast/--no-broadcast",
+        help="Its channels also go out as HLS for audiences of any size (on by default,"
+        " where the server broadcasts).",
+    ),
+]
 
 
 def parse_push(text: str) -> OutputCreate:

@@ -74,6 +74,7 @@ def event_detail(event: Event | EventConfig) -> Group:
     facts.add_row("Original", f"{event.source_language} ({language_name(event.source_language)})")
     facts.add_row("Customer", str(event.customer_id))
     facts.add_row("Access", "public" if event.public else "private (listener token)")
+    facts.add_row("Broadcast", "HLS" if event.broadcast else "off (listeners' sockets only)")
     if isinstance(event, EventConfig):
         facts.add_row("Max listeners", str(event.limits.max_listeners))
     facts.add_row("Version", str(event.version))
@@ -94,19 +95,19 @@ def event_detail(event: Event | EventConfig) -> Group:
 
 
 def history_table(event_id: int, changes: list[StatusChange]) -> Table:
-    table = Table(title=f"Status changes of event {event_id}", title_justify="left")
+    table = Table(title=f"History of event {event_id}", title_justify="left")
     table.add_column("When (UTC)", no_wrap=True)
     table.add_column("From")
     table.add_column("To")
     table.add_column("Who")
-    table.add_column("Why")
+    table.add_column("Why, or what changed")
     for change in changes:
         table.add_row(
             change.at.strftime("%Y-%m-%d %H:%M:%S"),
             change.from_status.value if change.from_status else "-",
             status_text(change.to_status),
             Text(change.actor),
-            Text(change.reason or ""),
+            Text(change.reason or change.change or ""),
         )
     return table
 

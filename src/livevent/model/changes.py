@@ -24,7 +24,7 @@ def describe_changes(current: Event, fields: EventFields) -> str | None:
         before, after = getattr(current, name), getattr(fields, name)
         if before != after:
             parts.append(f"{name} {_short(before)} -> {_short(after)}")
-    for name in ("max_listeners", "public", "interpretation"):
+    for name in ("max_listeners", "public", "interpretation", "broadcast"):
         before, after = getattr(current, name), getattr(fields, name)
         if before != after:
             parts.append(f"{name} {before} -> {after}")

@@ -108,6 +108,9 @@ class EventFields(BaseModel):
     interpretation: Interpretation | None = Field(
         None, description=INTERPRETATION_HELP + "; the deployment's setting when absent"
     )
+    broadcast: bool = Field(
+        True, description="its channels also go out as HLS (where the server broadcasts: hls)"
+    )
 
     @model_validator(mode="after")
     def _localize_and_check(self) -> Self:
@@ -140,6 +143,7 @@ class EventCreate(BaseModel):
     public: bool = True
     glossary: list[GlossaryEntry] = Field(default_factory=list, max_length=500)
     interpretation: Interpretation | None = None
+    broadcast: bool = True
 
     def fields(self) -> EventFields:
         """The stored fields this request produces, validated together."""
@@ -154,6 +158,7 @@ class EventCreate(BaseModel):
             public=self.public,
             glossary=self.glossary,
             interpretation=self.interpretation,
+            broadcast=self.broadcast,
         )
 
 
@@ -183,6 +188,7 @@ class EventCopy(BaseModel):
             public=event.public,
             glossary=event.glossary,
             interpretation=event.interpretation,
+            broadcast=event.broadcast,
         )
 
 
@@ -201,6 +207,7 @@ class EventPatch(BaseModel):
     public: bool | None = None
     glossary: list[GlossaryEntry] | None = Field(None, max_length=500)
     interpretation: Interpretation | None = None
+    broadcast: bool | None = None
 
     def apply(self, event: Event) -> EventFields:
         """The event's fields after this patch, validated as a whole."""

@@ -11,7 +11,8 @@ from livevent.store.database import Connection, Database, Row
 
 EVENT_COLUMNS = (
     "id, customer_id, name, starts_at, ends_at, timezone, source_language, channels,"
-    " max_listeners, public, glossary, status, version, created_at, updated_at, interpretation"
+    " max_listeners, public, glossary, status, version, created_at, updated_at, interpretation,"
+    " broadcast"
 )
 
 

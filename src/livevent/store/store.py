@@ -64,6 +64,21 @@ def _glossary_json(fields: EventFields) -> list[dict[str, Any]]:
     return [entry.model_dump(mode="json") for entry in fields.glossary]
 
 
+def _stored(fields: EventFields) -> tuple[Any, ...]:
+    """The values of columns name .. glossary, in their order in both statements."""
+    return (
+        fields.name,
+        fields.starts_at,
+        fields.ends_at,
+        fields.timezone,
+        fields.source_language,
+        _channels_json(fields),
+        fields.max_listeners,
+        fields.public,
+        _glossary_json(fields),
+    )
+
+
 class EventStore(EventReads, CustomerRecords, TranscriptRecords, AuditRecords):
     """The source of truth. Open it with `open_store(url)` or `async with`."""
 
@@ -141,22 +156,15 @@ class EventStore(EventReads, CustomerRecords, TranscriptRecords, AuditRecords):
                     continue
                 row = await connection.fetchrow(
                     f"INSERT INTO events ({EVENT_COLUMNS}) VALUES"
-                    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14)"
+                    " ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1, $13, $13, $14, $15)"
                     f" ON CONFLICT (id) DO NOTHING RETURNING {EVENT_COLUMNS}",
                     candidate,
                     customer_id,
-                    fields.name,
-                    fields.starts_at,
-                    fields.ends_at,
-                    fields.timezone,
-                    fields.source_language,
-                    _channels_json(fields),
-                    fields.max_listeners,
-                    fields.public,
-                    _glossary_json(fields),
+                    *_stored(fields),
                     EventStatus.DRAFT,
                     now,
                     fields.interpretation,
+                    fields.broadcast,
                 )
                 if row is not None:
                     break
@@ -203,21 +211,15 @@ class EventStore(EventReads, CustomerRecords, TranscriptRecords, AuditRecords):
             row = await connection.fetchrow(
                 "UPDATE events SET name = $3, starts_at = $4, ends_at = $5, timezone = $6,"
                 " source_language = $7, channels = $8, max_listeners = $9, public = $10,"
-                " glossary = $11, version = version + 1, updated_at = $12, interpretation = $13"
+                " glossary = $11, version = version + 1, updated_at = $12, interpretation = $13,"
+                " broadcast = $14"
                 f" WHERE id = $1 AND version = $2 RETURNING {EVENT_COLUMNS}",
                 event_id,
                 current.version,
-                fields.name,
-                fields.starts_at,
-                fields.ends_at,
-                fields.timezone,
-                fields.source_language,
-                _channels_json(fields),
-                fields.max_listeners,
-                fields.public,
-                _glossary_json(fields),
+                *_stored(fields),
                 now,
                 fields.interpretation,
+                fields.broadcast,
             )
             if row is None:  # only reachable without row locks; kept as the last guard
                 raise VersionConflict(event_id, current.version, current.version + 1)

@@ -9,6 +9,8 @@ run. Files:
     {hls_dir}/{event}/master.m3u8
     {hls_dir}/{event}/{run}/{language}/audio.m3u8, a00000.ts ...
     {hls_dir}/{event}/{run}/{language}/subs.m3u8, s00000.vtt ...
+
+After a takeover, the event's runs are stitched into one archive (stitch.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from livevent.model import Channel, EventConfig
 from livevent.model.language import own_name
 from livevent.runtime.broadcast.packager import AAC_BITRATE, ChannelPackager
 from livevent.runtime.broadcast.packager import PLAYLIST as AUDIO
+from livevent.runtime.broadcast.stitch import ARCHIVE, end_orphaned_runs, write_archive
 from livevent.runtime.broadcast.subtitles import PLAYLIST as SUBTITLES
 from livevent.runtime.broadcast.subtitles import ChannelSubtitles
 from livevent.runtime.live.fanout import ChannelHub
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 
 MASTER = "master.m3u8"
 TICK_SECONDS = 0.25
-RUN = re.compile(r"^[0-9]{10}-[0-9a-f]{6}$")
 
 
 def hls_root(settings: Settings) -> Path:
@@ -94,6 +95,11 @@ class EventBroadcast:
         """Broadcast every channel; those in `captioned` (the languages captions will come
         in) get subtitles too."""
         self.captioned = captioned
+        try:
+            if end_orphaned_runs(self.folder, self.run):
+                log.info("event %s: the broadcast of the owner before ended", self.config.id)
+        except OSError as error:
+            log.warning("event %s: earlier HLS runs not ended: %s", self.config.id, error)
         for language, hub in channels.items():
             self.add(language, hub)
         self._write_master()
@@ -126,7 +132,8 @@ class EventBroadcast:
             self.add(language, hub)
         self._write_master()
 
-    def close(self) -> None:
+    def close(self, *, over: bool = False) -> None:
+        """Every playlist ends; when the event is `over`, its runs become one archive."""
         if self._ticker is not None:
             self._ticker.cancel()
         now = time.monotonic() - self.started
@@ -135,6 +142,20 @@ class EventBroadcast:
             packager.close()
         for subtitles in self.subtitles.values():
             subtitles.close(now)
+        if over:
+            self._archive()
+
+    def _archive(self) -> None:
+        languages = [channel.language for channel in self.config.channels]
+        try:
+            if not write_archive(self.folder, languages, (AUDIO, SUBTITLES)):
+                return  # one run: its playlists are the archive as they are
+            archived = self.folder / ARCHIVE
+            captioned = {lang for lang in languages if (archived / lang / SUBTITLES).is_file()}
+            text = master_playlist(self.config, ARCHIVE, captioned)
+            replace_private_text(self.folder / MASTER, text)
+        except OSError as error:
+            log.error("event %s: the HLS archive not stitched: %s", self.config.id, error)
 
     def _caption(self, language: str, caption: Caption) -> None:
         subtitles = self.subtitles.get(language)

@@ -25,7 +25,8 @@ from livevent.errors import Forbidden, NotFound
 from livevent.http.params import bearer_token, event_id_of
 from livevent.model import EventConfig, EventStatus
 from livevent.runtime.appkeys import RUNTIME
-from livevent.runtime.broadcast.hls import MASTER, RUN, hls_root
+from livevent.runtime.broadcast.hls import MASTER, hls_root
+from livevent.runtime.broadcast.stitch import ARCHIVE, RUN
 from livevent.settings import Settings
 
 LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8}){0,3}$")
@@ -73,7 +74,7 @@ def broadcast_file(root: Path, config: EventConfig, parts: list[str]) -> Path:
     languages = {c.language for c in config.channels}
     if (
         len(parts) == 3
-        and RUN.match(parts[0])
+        and (RUN.match(parts[0]) or parts[0] == ARCHIVE)
         and LANGUAGE.match(parts[1])
         and parts[1] in languages
         and FILE.match(parts[2])
@@ -94,6 +95,8 @@ async def hls_file(request: web.Request) -> web.StreamResponse:
             raise NotFound("no such file in this event's broadcast")
         check_key(settings, event_id, parts[1])
         parts = parts[2:]
+    if not config.broadcast:
+        raise NotFound(f"event {event_id} is not broadcast: its organizer turned it off")
     if not config.public and not signed:
         raise Forbidden(
             f"event {event_id} is private: its broadcast has signed addresses"
@@ -131,6 +134,8 @@ async def hls_address(request: web.Request) -> web.Response:
     may_listen(runtime.verifier, bearer_token(request, query=True), config)
     if not settings.hls:
         raise NotFound("this server does not broadcast events as HLS (setting hls)")
+    if not config.broadcast:
+        raise NotFound(f"event {config.id} is not broadcast: its organizer turned it off")
     key = "" if config.public else f"k/{signed_key(settings, config.id)}/"
     body: dict[str, Any] = {
         "url": f"/hls/{config.id}/{key}{MASTER}",

@@ -138,6 +138,8 @@ class OwnerDuties:
         kit, session = self.kit, self.session
         if kit is None or not kit.settings.hls or self.broadcast is not None:
             return
+        if not session.config.broadcast:
+            return  # its organizer keeps this event off the broadcast
         self.broadcast = EventBroadcast(kit.settings, session.config, kit.instance)
         hubs = {language: state.hub for language, state in session.channels.items()}
         self.broadcast.start(hubs, self._captioned())
@@ -159,10 +161,16 @@ class OwnerDuties:
             self.pushes = EventPushes(hubs)
         self.pushes.sync(targets)
 
-    def outputs_changed(self) -> None:
-        """The event changed (an output added or removed, maybe): the owner pushes anew."""
-        if self._lease is not None:
-            self.session.spawn(self.push(), name=f"outputs:{self.session.event_id}")
+    def event_changed(self) -> None:
+        """The event changed (an output added or removed, its broadcast turned on or off,
+        maybe): the owner pushes and broadcasts anew."""
+        if self._lease is None or self.session.rehearsing:
+            return
+        self.session.spawn(self.push(), name=f"outputs:{self.session.event_id}")
+        if not self.session.config.broadcast and self.broadcast is not None:
+            self.broadcast.close()  # what went out so far stays, its playlists ended
+            self.broadcast = None
+        self._broadcast()
 
     def _captioned(self) -> set[str]:
         """The channels captions come in: every one the speech work serves, and the floor."""
@@ -215,7 +223,7 @@ class OwnerDuties:
         if self.recorder is not None:
             self.recorder.close()  # its parts end here; a new owner starts new ones
         if self.broadcast is not None:
-            self.broadcast.close()  # its playlists end: the run is an archive now
+            self.broadcast.close(over=not goes_on)  # its playlists end: an archive now
         if self.pushes is not None:
             self.pushes.close()
         if isinstance(self.speech, RemoteSpeech):

@@ -158,7 +158,7 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
         if added:
             await self.link.channels_added()
             await self.duties.channels_added(added)
-        self.duties.outputs_changed()  # an output added or removed is a change of the event
+        self.duties.event_changed()
         update = ChannelsChanged(channels=[channel_info(c) for c in config.channels])
         for state in self.channels.values():
             state.hub.send(update)

@@ -16,17 +16,49 @@ export async function broadcastAddress(eventId, token) {
   }
 }
 
+async function masterText(url) {
+  try {
+    const response = await fetch(url, { cache: "no-store" });
+    return response.ok ? await response.text() : null;
+  } catch {
+    return null;
+  }
+}
+
 export class BroadcastPlayer {
-  /** `onCue(text, index)`: a subtitle of the chosen language, when its time comes. */
-  constructor(audio, { onCue, onProblem }) {
+  /** `onCue(text, index)`: a subtitle of the chosen language, when its time comes.
+   * `live()`: whether the event is still on; a live stream that ends is then followed. */
+  constructor(audio, { onCue, onProblem, live = () => false }) {
     this.audio = audio;
     this.onCue = onCue;
     this.onProblem = onProblem;
+    this.live = live;
     this.hls = null;
+    this.url = "";
     this.language = "";
     this.cues = [];
     this.shown = -1;
+    this.follows = 0; // times the stream moved to another owner's run
     this.audio.addEventListener("timeupdate", () => this.#showCue());
+    // Another instance took the event over: the run we played ended, the master playlist
+    // names the new one. Load it again (a second later: the new run needs a segment).
+    this.audio.addEventListener("ended", () => {
+      if (!this.hls || !this.live()) return;
+      this.follows += 1;
+      setTimeout(() => this.#reload(), 1000);
+    });
+  }
+
+  async #reload() {
+    if (!this.hls) return;
+    // The same master playlist: nobody took over, the event ended; it stays ended.
+    const master = await masterText(this.url);
+    if (master === null || master === this.master) return;
+    this.master = master;
+    this.cues = [];
+    this.shown = -1;
+    this.hls.loadSource(this.url);
+    this.audio.play().catch(() => {});
   }
 
   get supported() {
@@ -34,7 +66,9 @@ export class BroadcastPlayer {
   }
 
   start(url, language) {
+    this.url = url;
     this.language = language;
+    masterText(url).then((text) => (this.master = text));
     if (Hls.isSupported()) {
       // Audio only: transmuxing on the page costs little, and needs no worker from a blob.
       this.hls = new Hls({ enableWorker: false, renderTextTracksNatively: false, liveSyncDurationCount: 3 });

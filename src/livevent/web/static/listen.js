@@ -275,6 +275,7 @@ function enterBroadcast(note) {
   state.broadcast = new BroadcastPlayer($("broadcast-audio"), {
     onCue: (text, index) => captions.show({ type: "caption", channel: state.channel, seq: index, final: true, text }),
     onProblem: (what) => ($("connection").textContent = `The broadcast stopped (${what}); reload the page to try again.`),
+    live: () => !state.over,
   });
   $("status").textContent = "Broadcast";
   $("status").className = "badge live";
@@ -284,7 +285,7 @@ function enterBroadcast(note) {
   $("captions-only").disabled = true;
   setInterval(() => {
     const audio = $("broadcast-audio");
-    stats.broadcast = { language: state.broadcast?.audioLanguage, time: audio.currentTime, playing: !audio.paused, cues: state.broadcast?.cues.length || 0 };
+    stats.broadcast = { language: state.broadcast?.audioLanguage, time: audio.currentTime, playing: !audio.paused, cues: state.broadcast?.cues.length || 0, follows: state.broadcast?.follows || 0 };
   }, 500);
 }
 

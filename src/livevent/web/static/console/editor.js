@@ -140,6 +140,7 @@ export function editorView(root, event, onSaved) {
   const timezone = h("input", { value: zone, list: "zones", required: true, autocomplete: "off" });
   const source = h("input", { value: event?.source_language || "en-US", list: "languages", required: true, autocomplete: "off" });
   const isPublic = h("input", { type: "checkbox", checked: event ? event.public : true });
+  const broadcast = h("input", { type: "checkbox", id: "event-broadcast", checked: event ? event.broadcast !== false : true });
   const cap = h("input", { type: "number", min: "1", max: "1000000", value: event?.max_listeners ?? "" });
   const glossary = h("input", { type: "file", accept: ".csv,text/csv" });
   const glossaryInfo = h("small", { class: "muted", "aria-live": "polite" });
@@ -183,6 +184,7 @@ export function editorView(root, event, onSaved) {
       h("div", {}, field("event-source", "Language spoken on the floor", source, { error: "source_language", hint: "type its name or code, e.g. Català or ca-ES" }), nameBeside(source)),
       field("event-cap", "Listener cap", cap, { error: "max_listeners", hint: "empty: the customer's limit" }),
       h("div", { class: "form-row check" }, isPublic, h("label", { for: "event-public" }, "Public: listeners need no token")),
+      h("div", { class: "form-row check" }, broadcast, h("label", { for: "event-broadcast" }, "Broadcast: also send every channel out as HLS (audiences of any size, through a CDN)")),
     ),
     h("h4", {}, "Glossary"),
     h("p", { class: "muted" }, "Names and terms the machine channels must say this way (the booths see them too)."),
@@ -230,6 +232,7 @@ export function editorView(root, event, onSaved) {
       timezone: timezone.value.trim(),
       source_language: source.value.trim(),
       public: isPublic.checked,
+      broadcast: broadcast.checked,
       max_listeners: cap.value ? Number(cap.value) : null,
       channels: [...channels.children].map((row) => row.spec()),
     };

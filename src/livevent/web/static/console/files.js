@@ -1,5 +1,6 @@
 // What stays after an event: each channel's recorded parts, and the transcript as files.
 import { api, download } from "/static/console/api.js";
+import { archiveView } from "/static/console/archive.js";
 import { h, say } from "/static/console/dom.js";
 
 function size(bytes) {
@@ -26,10 +27,7 @@ async function save(button, path, filename) {
 
 export async function filesView(box, event) {
   const recordings = h("div", { "aria-live": "polite" });
-  if (event.status === "ENDED" && event.public) {
-    // The broadcast, ended, is the archive: every channel with its captions, one clock.
-    box.append(h("p", {}, h("a", { href: `/listen/${event.id}`, id: "archive-link" }, "Play the recording, in every language, with captions"), h("small", { class: "muted" }, " (the listeners' page: anyone with its link can play it)")));
-  }
+  if (event.status === "ENDED" && event.broadcast !== false) await archiveView(box, event);
   box.append(h("h4", {}, "Recordings (Ogg Opus, one per channel and part)"), recordings, transcriptForm(event));
   const answer = await api(`/api/events/${event.id}/recordings`);
   if (!answer.ok) {
