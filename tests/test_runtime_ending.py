@@ -72,7 +72,8 @@ async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'ending.db'}",
         recordings_dir=tmp_path / "recordings",
-        finish_machine_seconds=90,  # generous: a busy machine speaks the tail late, not less
+        # Shorter than the tail: the ending lasts as long as the channels speak, not a cap.
+        finish_machine_seconds=5,
         finish_human_seconds=6,
     )
     async with LiveRuntime(settings, bus=MemoryBus()) as opened:

@@ -44,6 +44,9 @@ class EndingRuntime(Protocol):
 class Endings:
     def __init__(self, runtime: EndingRuntime) -> None:
         self.runtime = runtime
+        # Sessions out of `sessions` but not yet closed: their last transcript segments
+        # and recordings are being written (the console says "ending" meanwhile).
+        self.closing: dict[int, LiveSession] = {}
 
     async def stop(self, event_id: int, *, reason: str | None, actor: str | None) -> None:
         runtime = self.runtime
@@ -60,15 +63,17 @@ class Endings:
             return
         if session is not None:
             await self._wind_down(session)
+            self.closing[event_id] = session
         runtime.sessions.pop(event_id, None)
-        await self._drain()
         try:
+            await self._drain()
             # ENDED while the lock is held: relays hear it before they could take over.
             await self._end_in_store(event_id, reason, actor)
         finally:
             await runtime._release(event_id, session)
             if session is not None:
                 await session.close(EventStatus.ENDED, reason)
+            self.closing.pop(event_id, None)
 
     async def finish(self, event_id: int, status: EventStatus) -> None:
         runtime = self.runtime
@@ -80,15 +85,22 @@ class Endings:
         if runtime.sessions.get(event_id) is not session:
             return  # closed meanwhile
         del runtime.sessions[event_id]
-        if session.role == "owner":
-            await self._drain()
-        await runtime._release(event_id, session)
-        reason = None
-        with contextlib.suppress(LiveventError):
-            change = await runtime.gateway.last_change(event_id)
-            reason = change.reason if change is not None else None
-        log.info("event %s is %s (%s): closing its session", event_id, status.value, reason)
-        await session.close(status, reason)
+        self.closing[event_id] = session
+        try:
+            if session.role == "owner":
+                await self._drain()
+            await runtime._release(event_id, session)
+            reason = None
+            with contextlib.suppress(LiveventError):
+                change = await runtime.gateway.last_change(event_id)
+                reason = change.reason if change is not None else None
+            log.info("event %s is %s (%s): closing its session", event_id, status.value, reason)
+            await session.close(status, reason)
+        finally:
+            self.closing.pop(event_id, None)
+
+    def is_closing(self, event_id: int) -> bool:
+        return event_id in self.closing
 
     async def keep_what_was_said(self, session: LiveSession) -> None:
         """Leaving a live event for a restart: the sentence under way (the floor's, an

@@ -286,6 +286,10 @@ class LiveRuntime:
             await self.openings.notify()
         await self._endings.finish(event_id, status)
 
+    def closing(self, event_id: int) -> bool:
+        """The event's session here is writing its last files before it closes."""
+        return self._endings.is_closing(event_id)
+
     def describe(self) -> Heartbeat:
         """What this instance's heartbeat says: where it serves, which events, its spool."""
         return Heartbeat(

@@ -197,8 +197,9 @@ class SpeechSettings(BaseModel):
         20.0,
         ge=0,
         le=300,
-        description="when an event ends, how long machine channels may take to speak what"
-        " the floor said before it closes",
+        description="when an event ends, machine channels speak what the floor said for as"
+        " long as they keep saying something; this long without a word or a sound from them"
+        " and it closes anyway (at most six times this in all)",
     )
     finish_human_seconds: float = Field(
         3.0,

@@ -2,8 +2,11 @@
 was saying, then the event closes.
 
 An interpreter does not stop mid-sentence when the speaker sits down. The owner stops
-taking floor audio, lets its machine channels speak everything the floor said (at
-most `finish_machine_seconds`) and gives interpreters on air `finish_human_seconds`.
+taking floor audio, lets its machine channels speak everything the floor said (for as
+long as they keep saying something: on a busy machine the tail is long, and a fixed
+cap would cut its last sentence; they are given up on only after
+`finish_machine_seconds` without a word or a sound) and gives interpreters on air
+`finish_human_seconds`.
 A relay hears the same tail through the owner, so it waits for the owner to let the
 event go (its lock freed) before it closes its own listeners' sockets.
 """
@@ -25,6 +28,8 @@ from livevent.runtime.live.channels import ChannelState
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
+# However much is left to say, an ending takes at most this many times the stall limit.
+MAX_STALLS = 6
 # A relay waits this much longer than the owner may take before it closes regardless.
 RELAY_MARGIN = 3.0
 
@@ -69,6 +74,9 @@ class Finishing:
 class FinishingPipeline(Protocol):
     @property
     def finished(self) -> bool: ...
+
+    @property
+    def busy(self) -> bool: ...
 
 
 class EndingSession(Protocol):
@@ -118,15 +126,51 @@ async def finish_speaking(
         pipeline = session.pipeline
         return graced and (pipeline is None or pipeline.finished)
 
-    finished = await until_true(done, max(machine_seconds, human))
+    progress = Progress(session.channels)
+
+    def finished_or_stalled() -> bool:
+        if done():
+            return True
+        pipeline = session.pipeline
+        if pipeline is not None and pipeline.busy:
+            progress.moved = time.monotonic()  # recognising or translating: work, not a stall
+        return progress.stalled_for() > max(machine_seconds, human)
+
+    limit = MAX_STALLS * max(machine_seconds, human, 1.0)
+    await until_true(finished_or_stalled, limit)
     took = time.monotonic() - started
-    if not finished:
+    if not done():
         log.warning(
-            "event %s: machine channels still speaking after %.0f s: ending anyway",
+            "event %s: machine channels said nothing more for %.0f s (%.0f s in all):"
+            " ending anyway",
             session.event_id,
+            progress.stalled_for(),
             took,
         )
     return took
+
+
+class Progress:
+    """Whether the channels other than the floor are still saying something: audio
+    frames or captions sent to their listeners."""
+
+    def __init__(self, channels: dict[str, ChannelState]) -> None:
+        self.channels = channels
+        self.count = self._count()
+        self.moved = time.monotonic()
+
+    def _count(self) -> int:
+        return sum(
+            state.hub.stats.frames_in + state.hub.stats.captions
+            for state in self.channels.values()
+            if state.channel.kind is not ChannelKind.FLOOR
+        )
+
+    def stalled_for(self) -> float:
+        count = self._count()
+        if count != self.count:
+            self.count, self.moved = count, time.monotonic()
+        return time.monotonic() - self.moved
 
 
 async def owner_lets_go(

@@ -73,6 +73,7 @@ class Listener:
 class HubStats:
     frames_in: int = 0
     messages_out: int = 0
+    captions: int = 0
     deliveries: int = 0
     drops: int = 0
     latency_ms: float = 0.0
@@ -81,6 +82,7 @@ class HubStats:
         return {
             "frames_in": self.frames_in,
             "messages_out": self.messages_out,
+            "captions": self.captions,
             "deliveries": self.deliveries,
             "drops": self.drops,
             "latency_ms": round(self.latency_ms, 1),
@@ -237,8 +239,10 @@ class ChannelHub:
         """A caption or status message to every listener of the channel (serialised once)."""
         text = message.to_json().encode()
         self._broadcast(websocket_frame(text, text=True), audio=None)
-        if self.on_caption is not None and isinstance(message, Caption):
-            self.on_caption(message)
+        if isinstance(message, Caption):
+            self.stats.captions += 1
+            if self.on_caption is not None:
+                self.on_caption(message)
         if self.outbox is not None:
             self.outbox(RELAYED_JSON + text)
 

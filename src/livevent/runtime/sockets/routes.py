@@ -80,6 +80,8 @@ async def live_stats(request: web.Request) -> web.Response:
         for name in ("input_level", "input_peak"):  # a speaker on another instance
             mine[name] = max(float(mine.get(name, -1)), float(shared_view.get(name, -1)))
     body["status"] = session.status.value if session else config.status.value
+    if session is None and runtime.closing(event_id):
+        body["ending"] = True  # its last transcript segments and recordings are written
     body["rehearsal"] = bool(session and session.rehearsing)
     body["listeners"] = shared["listeners"]
     body["instances"] = shared["instances"]

@@ -65,10 +65,32 @@ export async function eventView(root, eventId) {
   root.replaceChildren(...parts);
   peopleView(people, event);
   linksView(links, event);
-  filesView(files, event);
   outputsView(platforms, event);
   historyView(history, event);
+  if (event.status === "ENDED" && (await ending(event))) stops.push(followEnding(event, badge, files));
+  else filesView(files, event);
   return () => stops.forEach((stop) => stop());
+}
+
+/** Whether the runtime still finishes the event: ended in the store, its channels say
+ * their last sentences, its recordings and transcript close. */
+async function ending(event) {
+  const answer = await api(`/live/${event.id}/stats`);
+  return answer.ok && answer.data.ending === true;
+}
+
+/** Say the event is ending, and show its files once the runtime is done with them. */
+function followEnding(event, badge, files) {
+  let timer = null;
+  badge.textContent = "Ending: channels finishing";
+  badge.className = "badge live";
+  files.append(h("p", { class: "notice", id: "ending-note", role: "status" }, "Channels are finishing their last sentences: the recordings and the transcript appear here when they are done."));
+  const check = async () => {
+    if (await ending(event)) timer = setTimeout(check, 1000);
+    else window.dispatchEvent(new CustomEvent("console:reload", { detail: event.id }));
+  };
+  timer = setTimeout(check, 1000);
+  return () => clearTimeout(timer);
 }
 
 function actionsView(event) {

@@ -1,0 +1,129 @@
+"""The end of an event as the organizer sees it (issue 39, point 1): after End, the console
+says the channels are finishing for as long as they speak, then shows the event ended
+with its recordings as long as what listeners heard, without a reload.
+
+Three sentences go in at twice real time, with no pause for the machine channel to keep
+up, and the organizer ends at once: its Spanish tail lasts seconds after End.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+from pydantic import SecretStr
+from pytest_aiohttp import AiohttpServer
+
+from livevent.auth.accounts import Accounts
+from livevent.bus import MemoryBus
+from livevent.client import ListenerClient, SpeakerClient
+from livevent.events.recordings import list_parts
+from livevent.model import ChannelKind, ChannelSpec, CustomerCreate, EventCreate, Role, UserCreate
+from livevent.runtime import LiveRuntime
+from livevent.server import create_runtime_app
+from livevent.settings import Settings
+from tests.support.browser import DESKTOP, launch, needs_chromium
+from tests.support.live import loud_frames, speaker_token, speech_pcm
+
+pytestmark = needs_chromium
+PASSWORD = "correct horse battery"
+SENTENCES = [
+    "Good morning everyone, and welcome to the annual meeting.",
+    "This year we opened a new library in the city.",
+    "Thank you very much for listening.",
+]
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'ending.db'}",
+        recordings_dir=tmp_path / "recordings",
+        joins_per_ip_per_minute=0,
+        finish_machine_seconds=5,  # shorter than the tail: the ending follows the speaking
+    )
+    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
+    return await aiohttp_server(create_runtime_app(runtime.settings, runtime=runtime))
+
+
+async def test_the_console_says_ending_until_the_channels_finish_then_shows_the_files(
+    runtime: LiveRuntime, server: TestServer, tmp_path: Path
+) -> None:
+    service = runtime.service
+    assert service is not None
+    customer = await service.store.create_customer(CustomerCreate(name="Ending Co"))
+    accounts = Accounts.from_settings(
+        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
+    )
+    await accounts.create_user(
+        UserCreate(
+            email="boss@ending.example", name="Boss", role=Role.MANAGER,
+            customer_id=customer.id, password=SecretStr(PASSWORD),
+        )
+    )  # fmt: skip
+    event = await service.create_event(
+        EventCreate(
+            customer_id=customer.id,
+            name="Annual meeting",
+            starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
+            source_language="en-US",
+            channels=[
+                ChannelSpec(
+                    language="es-ES", kind=ChannelKind.MACHINE, interpretation="consecutive"
+                )
+            ],
+        ),
+        actor="test",
+    )
+    await service.act(event.id, "schedule", actor="test")
+    session = await runtime.start(event.id)
+    base = f"http://127.0.0.1:{server.port}"
+    floor = b"".join(speech_pcm(s, "en-us", tmp_path) for s in SENTENCES)
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=DESKTOP)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await page.goto(f"{base}/manage")
+        await page.get_by_label("Email").fill("boss@ending.example")
+        await page.get_by_label("Password").fill(PASSWORD)
+        await page.get_by_role("button", name="Sign in").click()
+        await page.get_by_role("heading", name="Events", exact=True).wait_for()
+        await page.goto(f"{base}/manage#/events/{event.id}")
+        await page.get_by_role("button", name="End the event").wait_for()
+
+        async with ListenerClient.connect(base, event.id, channel="es-ES") as spanish:
+            async with SpeakerClient.connect(base, event.id, token=speaker_token(event.id)) as s:
+                await s.send(floor, pace=2.0)
+            await page.get_by_role("button", name="End the event").click()
+            await page.get_by_text("Ending: channels finishing").wait_for(timeout=30_000)
+            assert not session.ended.is_set()
+            assert not await page.get_by_text("The broadcast, recorded").count()  # not yet
+            await page.get_by_text("Ending: channels finishing").wait_for(
+                state="detached", timeout=120_000
+            )
+            assert session.ended.is_set()
+            await page.get_by_text("The broadcast, recorded").wait_for(timeout=30_000)
+            heard = spanish.heard.seconds
+
+        # Without a reload, the table lists the Spanish recording, as long as it was heard.
+        row = page.locator("tr", has_text="es-ES")
+        await row.wait_for(timeout=30_000)
+        parts = {p.language: p for p in list_parts(runtime.settings.recordings_dir, event.id)}
+        recorded = sum(loud_frames(parts["es-ES"].path, above=1000)) / 50
+        assert recorded >= 0.6 * heard, (recorded, heard)  # speech, not the pauses between
+        finals = " ".join(str(c.get("source_text")) for c in spanish.heard.captions()).lower()
+        assert "listening" in finals, finals  # the last sentence was said, not cut
+        assert not errors, errors
+    finally:
+        await browser.close()
+        await playwright.stop()
