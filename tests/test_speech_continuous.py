@@ -11,7 +11,10 @@ captions must keep the content words that decoding each sentence on its own find
 
 from __future__ import annotations
 
+import itertools
 import re
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,7 +29,7 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, trim_silence
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.support.live import scheduled_event, speaker_token, speech_pcm
+from tests.support.live import poll, scheduled_event, speaker_token, speech_pcm
 
 Client = TestClient[web.Request, web.Application]
 
@@ -129,4 +132,61 @@ async def test_a_machine_channel_follows_continuous_speech(
         f"lost in continuous decoding: {sorted(missing)} of {len(expected)}\nheard: {said}"
     )
     await spanish.close()
+    await floor.close()
+
+
+def busy_processes(count: int) -> list[subprocess.Popen[bytes]]:
+    """Processes that keep a core busy each, as other jobs do on a shared machine."""
+    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+
+
+async def test_no_final_caption_is_repeated_on_a_busy_machine(
+    runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
+) -> None:
+    """Under load, decodes come late and long: Whisper may loop over a sentence, and
+    the floor once sent "Welcome to the direct." 8 times in 60 ms (issue 39)."""
+    sentences = [trim_silence(speech_pcm(text, "en-us", tmp_path)) for text in PASSAGE[:6]]
+    pause = bytes(int(SAMPLE_RATE * PAUSE_SECONDS) * 2)
+    passage = pause.join(sentences)
+    passage += b"\0" * (-len(passage) % FRAME_BYTES)
+    from livevent.model import ChannelKind, ChannelSpec
+
+    event_id = await scheduled_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    client: Client = await aiohttp_client(create_runtime_app(runtime.settings, runtime=runtime))
+    await runtime.start(event_id)
+    floor = ListenerClient(await client.ws_connect(f"/listen/{event_id}"), decode=False)
+    floor.start()
+    await floor.until(lambda heard: heard.of_type("status"))
+    token = speaker_token(event_id)
+    speaker = SpeakerClient(await client.ws_connect(f"/speak/{event_id}/1?token={token}"))
+    assert (await speaker.greeted())["type"] == "ready"
+    hogs = busy_processes(2)
+    try:
+        await speaker.send(passage, pace=1.0)
+        await speaker.end()
+        await floor.until(
+            lambda heard: "skills" in " ".join(c["text"] for c in heard.captions()), 120
+        )
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+    finals = floor.heard.captions()
+    texts = [re.sub(r"[^a-z ]", "", str(c["text"]).lower()).strip() for c in finals]
+    repeated = [a for a, b in itertools.pairwise(texts) if a == b]
+    assert not repeated, f"repeated finals: {repeated}\n{texts}"
+    sequences = [int(c["seq"]) for c in finals]
+    assert sequences == sorted(set(sequences)), sequences
+    assert runtime.service is not None
+    service = runtime.service
+
+    async def all_kept() -> bool:  # the transcript is written beside the captions
+        return len(await service.transcript(event_id)) >= len(finals)
+
+    await poll(all_kept, within=60)
+    segments = [s.text for s in await service.transcript(event_id)]
+    assert len(segments) == len(finals), segments
+    assert not any(a == b for a, b in itertools.pairwise(segments)), segments
     await floor.close()

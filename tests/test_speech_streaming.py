@@ -287,3 +287,48 @@ async def test_an_idle_booth_speaks_a_few_committed_words_without_waiting_for_k(
     assert spoken == ["good morning everyone"] and join(pipeline.units.pending) == (
         "and welcome to our"
     )
+
+
+def test_a_sentence_decoded_again_and_again_is_kept_once() -> None:
+    from livevent.runtime.speech.streaming import without_loops
+
+    looping = words("Good evening. " + "Welcome to the direct. " * 8)
+    assert join(without_loops(looping)) == "Good evening. Welcome to the direct."
+    twice = words("Thank you very much. Thank you very much. And now the news.")
+    assert without_loops(twice) == twice  # said twice, as people do: kept
+
+
+async def test_a_final_sentence_is_never_sent_twice_for_one_saying() -> None:
+    from livevent.runtime.speech.recognition import Recognition as ChannelRecognition
+    from livevent.runtime.speech.timing import MediaClock
+    from livevent.runtime.wire import Caption
+
+    sent: list[Caption] = []
+
+    class Host:
+        event_id = 1
+
+        def caption(self, language: str, caption: Caption) -> None:
+            sent.append(caption)
+
+    recognition = ChannelRecognition(
+        Host(),  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        "en-US",
+        clock=MediaClock(),
+        keeper=None,
+        booths=lambda: [],
+        mode_of=lambda channel: "simultaneous",
+    )
+    said_text = "Welcome to the direct."
+    said = words(said_text, start=0.0)
+    await recognition._take_words(said)
+    # The next decode echoes it, squeezed into a moment after it, then over it again.
+    echo = [Word(w, 1.6 + i * 0.01, 1.61 + i * 0.01) for i, w in enumerate(said_text.split())]
+    await recognition._take_words(echo)
+    await recognition._take_words(words("Welcome to the direct.", start=0.5))
+    # The speaker says it again, as people do: that one is a sentence of its own.
+    await recognition._take_words(words("Welcome to the direct.", start=2.0))
+    finals = [c.text for c in sent if c.final]
+    assert finals == ["Welcome to the direct.", "Welcome to the direct."]
+    assert [c.seq for c in sent if c.final] == [1, 2]

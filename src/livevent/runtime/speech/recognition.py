@@ -31,7 +31,12 @@ from livevent.runtime.speech.floor import FRAME_SECONDS, FloorInput
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
 from livevent.runtime.speech.pace import DecodePace
-from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, Word
+from livevent.runtime.speech.streaming import (
+    BYTES_PER_SECOND,
+    OVERLAP_SECONDS,
+    StreamingRecognizer,
+    Word,
+)
 from livevent.runtime.speech.timing import MediaClock
 from livevent.runtime.speech.units import Unit, UnitSplitter
 
@@ -39,6 +44,8 @@ log = logging.getLogger(__name__)
 
 # Without word times (utterance decoding), a speaker who never pauses is cut here.
 UTTERANCE_LIMIT = 12.0
+# Nobody says a word in less: a sentence said faster is a decoder's echo.
+SQUEEZED_WORD_SECONDS = 0.08
 
 
 class Recognition:
@@ -73,6 +80,7 @@ class Recognition:
         self.pace = DecodePace()
         self._working = False
         self.last_voice = time.monotonic()  # when the VAD last heard speech here
+        self._last_final: Sentence | None = None
 
     def on_frame(self, frame: bytes) -> None:
         """A 20 ms frame of the channel's speaker (on the event loop, in order)."""
@@ -206,6 +214,16 @@ class Recognition:
 
     # -- words -> captions, units, sentences ----------------------------------------------
 
+    def _repeats_the_last(self, words: tuple[Word, ...]) -> bool:
+        """The last sentence again, where it cannot have been said again: over the same
+        seconds, or squeezed into a moment (a decoder's loop, not a speaker's repeat)."""
+        last = self._last_final
+        if last is None or [w.key for w in words] != [w.key for w in last.words]:
+            return False
+        overlapping = words[0].start < last.end - OVERLAP_SECONDS
+        squeezed = words[-1].end - words[0].start < SQUEEZED_WORD_SECONDS * len(words)
+        return overlapping or squeezed
+
     async def _take_words(self, words: list[Word]) -> None:
         for word in words:
             self.sentence.append(word)
@@ -222,9 +240,13 @@ class Recognition:
         self._hand_over(self.units.flush())
         if not self.sentence:
             return
+        words, self.sentence = tuple(self.sentence), []
+        if self._repeats_the_last(words):
+            log.debug("event %s: a repeated sentence dropped: %s", self.host.event_id, words)
+            return
         self.sequence += 1
-        sentence = Sentence(tuple(self.sentence), seq=self.sequence)
-        self.sentence = []
+        sentence = Sentence(words, seq=self.sequence)
+        self._last_final = sentence
         if self.keeper is not None:
             await self.keeper.sentence(sentence)  # on disk before anyone sees it
         self.host.caption(self.source, final_caption(self.source, sentence))

@@ -39,6 +39,8 @@ KEPT_SILENCE = 0.2
 TRIM_SLACK = 0.01
 # Of a buffer where Whisper heard nothing, what the next decode hears again.
 UNHEARD_KEPT = 3.0
+# The longest phrase (in words) whose repeats are taken for a decoding loop.
+LONGEST_LOOP = 16
 SENTENCE_END = re.compile(
     "[.?!\u2026\u3002\uff1f\uff01]['\")\\]]*$"
 )  # also the ellipsis and CJK full stops
@@ -87,22 +89,27 @@ class Phrase:
 
 
 def without_loops(words: list[Word], repeats: int = 4) -> list[Word]:
-    """The words up to where Whisper starts looping ("Yeah. Yeah. Yeah. Yeah...").
+    """The words up to where Whisper starts looping ("Yeah. Yeah. Yeah. Yeah...", or a
+    whole sentence again and again).
 
-    On noise and crosstalk it may repeat a word or a short phrase until its token
-    limit; two looping decodes agree with each other, so agreement alone would
-    commit the loop. A phrase of one to three words said `repeats` times in a row
-    is cut after its second time.
+    On noise, crosstalk or a busy machine's late decode it may repeat a word, a phrase
+    or a sentence until its token limit; two looping decodes agree with each other, so
+    agreement alone would commit the loop (a floor's "Welcome to the direct." went out
+    8 times in 60 ms). A phrase of one to three words said `repeats` times in a row is
+    cut after its second time (people do say "no no no"); a phrase of four words or
+    more said three times in a row is cut after its first (nobody says a sentence
+    three times running).
     """
     keys = [word.key for word in words]
     for end in range(len(keys)):
-        for period in (1, 2, 3):
-            start = end + 1 - period * repeats
+        for period in range(1, LONGEST_LOOP + 1):
+            times = repeats if period <= 3 else 3
+            start = end + 1 - period * times
             if start < 0:
                 continue
             pattern = keys[start : start + period]
-            if all(keys[start + i] == pattern[i % period] for i in range(period * repeats)):
-                return words[: start + period * 2]
+            if all(keys[start + i] == pattern[i % period] for i in range(period * times)):
+                return words[: start + period * (2 if period <= 3 else 1)]
     return words
 
 
