@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp import web
@@ -89,6 +90,9 @@ async def test_a_relay_translates_the_interpreter_and_the_interpreter_is_caption
     )
     assert (await interpreter.greeted())["type"] == "ready"
     await catalan.until(lambda heard: heard.of_type("status")[-1].get("relayed_from") == "es-ES")
+    # The interpreter's booth is open a while before they speak: their channel's media
+    # time runs ahead of the floor's, which has been quiet since.
+    await interpreter.send(bytes(12 * 32000), pace=8.0)
     before = len(catalan.heard.captions())
     library = speech_pcm("Bienvenidos a la nueva biblioteca de la ciudad.", "es", tmp_path)
     await interpreter.send(library + SILENCE, pace=2.0)
@@ -97,6 +101,21 @@ async def test_a_relay_translates_the_interpreter_and_the_interpreter_is_caption
     assert relayed["translated_from"] == "es-ES", relayed
     assert "biblioteca" in str(relayed["text"]).lower(), relayed
     assert "temps" not in str(relayed["text"]).lower()
+
+    # Its lag is measured on the interpreter's clock (it was read on the floor's, which
+    # gave -12.5 s): behind the interpreter, never below zero, never absurd.
+    async def catalan_view() -> dict[str, Any]:
+        async with client.get(f"/live/{event_id}/stats") as response:
+            view: dict[str, Any] = (await response.json())["channels"]["ca-ES"]
+            return view
+
+    async def lag_measured() -> bool:
+        return (await catalan_view()).get("evs_s") is not None
+
+    await poll(lag_measured, within=60)
+    view = await catalan_view()
+    assert view["evs_from"] == "es-ES", view
+    assert 0 <= view["evs_s"] < 8, view
 
     # The interpreter's own channel is captioned from their voice, in Spanish.
     await spanish.until(lambda heard: "biblioteca" in final_text(spanish), 60)

@@ -143,6 +143,7 @@ def audience_view(body: dict[str, Any]) -> dict[str, Any]:
             "listeners": int(view.get("listeners", 0)),
             # How far behind the speaker a machine channel is: the listener page says so.
             **({"evs_s": view["evs_s"]} if "evs_s" in view and not rehearsing else {}),
+            **({"evs_from": view["evs_from"]} if "evs_from" in view else {}),
         }
         for language, view in body.get("channels", {}).items()
     }

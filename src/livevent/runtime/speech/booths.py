@@ -87,10 +87,11 @@ class BoothSet:
         engines: Engines,
         *,
         source: str,
-        clock: MediaClock,
+        clock: Callable[[str], MediaClock],
         keep: Callable[[str], Keep | None],
     ) -> None:
-        self.host, self.engines, self.source, self.clock = host, engines, source, clock
+        self.host, self.engines, self.source = host, engines, source
+        self.clock = clock  # by the language a booth translates: that recognition's clock
         self.keep = keep  # by the language a booth translates: that transcript's keeper
         self.booths: dict[str, ChannelInterpreter] = {}
         self.chosen: dict[str, ChannelEngines] = {}  # per channel: voice and route, for stats
@@ -108,7 +109,7 @@ class BoothSet:
             chosen,
             source=origin or self.source,
             mode=mode,
-            clock=self.clock,
+            clock=self.clock(origin or self.source),
             keep=self.keep(origin or self.source),
         )
         self.booths[channel.language] = opened.booth

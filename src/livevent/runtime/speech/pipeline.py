@@ -58,7 +58,7 @@ class MachinePipeline(Recognition):
             mode_of=self.mode_of,
             stt_name=self._engine_name("stt"),
         )
-        self.set = BoothSet(host, engines, source=source, clock=clock, keep=self._keep_for)
+        self.set = BoothSet(host, engines, source=source, clock=self._clock_of, keep=self._keep_for)
         self.booths = self.set.booths  # the same dicts: booths open and close in the set
         self.chosen = self.set.chosen
         # Each interpreter's channel, recognised in its language (`interpreters`).
@@ -89,6 +89,12 @@ class MachinePipeline(Recognition):
         recognition = self if origin == self.source else self.channels.get(origin)
         keeper = recognition.keeper if recognition is not None else None
         return None if keeper is None else keeper.translation
+
+    def _clock_of(self, origin: str) -> MediaClock:
+        """The media clock of what a booth translating `origin` hears: its recognition's
+        (an interpreter's media times mean nothing on the floor's clock)."""
+        recognition = self if origin == self.source else self.channels.get(origin)
+        return (recognition or self).clock
 
     def booths_of(self, source: str) -> list[ChannelInterpreter]:
         """The booths that interpret `source` (the floor, or an interpreter's channel)."""

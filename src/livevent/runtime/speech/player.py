@@ -127,8 +127,10 @@ class ChannelPlayer:
                 if speech.done is not None:
                     speech.done(now, now + len(frames) * FRAME_SECONDS)
                 self.metrics.first_audio_ms = (now - speech.ended_at) * 1000
-                self.metrics.ear_voice_span.add(now - speech.heard_at, now)
-                self.metrics.ear_voice_spans.append(now - speech.heard_at)
+                span = now - speech.heard_at
+                if span >= 0:  # a span below zero is a clock's error, never a lag
+                    self.metrics.ear_voice_span.add(span, now)
+                    self.metrics.ear_voice_spans.append(span)
                 self.metrics.ready_lags.append(speech.queued_at - speech.ended_at)
                 self.metrics.queue_waits.append(now - speech.queued_at)
         self.host.flush(self.language)

@@ -51,6 +51,8 @@ def pipeline_stats(pipeline: Interpreting) -> dict[str, Any]:
                 "tts_ms": round(booth.player.metrics.tts_ms, 1),
                 "first_audio_ms": round(booth.player.metrics.first_audio_ms, 1),
                 "evs_s": _rounded(booth.player.metrics.ear_voice_span.value()),
+                # Behind whom: the floor, or the interpreter a relayed channel translates.
+                "evs_from": booth.source,
                 "backlog_s": round(booth.player.backlog(), 2),
                 "skipped": booth.player.metrics.skipped,
             }

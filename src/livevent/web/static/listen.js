@@ -222,8 +222,11 @@ async function showLag() {
   try {
     const response = await fetch(`/live/${eventId}/stats${query}`);
     if (!response.ok) return;
-    const lag = (await response.json()).channels?.[state.channel]?.evs_s;
-    $("lag").textContent = lag != null ? `About ${Number(lag).toFixed(1)} s behind the speaker.` : "";
+    const view = (await response.json()).channels?.[state.channel];
+    const lag = view?.evs_s;
+    // A relayed channel follows an interpreter, not the floor: say whom it is behind.
+    const whom = view?.evs_from && view.evs_from !== state.floor ? "the interpreter" : "the speaker";
+    $("lag").textContent = lag != null && lag >= 0 ? `About ${Number(lag).toFixed(1)} s behind ${whom}.` : "";
   } catch {
     // Offline: the socket's own status says so.
   }

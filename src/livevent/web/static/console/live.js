@@ -141,7 +141,8 @@ export function liveView(box, event) {
     table.replaceChildren(
       ...event.channels.map((channel) => {
         const c = channels[channel.language] || {};
-        const lag = c.evs_s != null ? `${Number(c.evs_s).toFixed(1)} s${c.backlog_s > 0.5 ? ` (+${Number(c.backlog_s).toFixed(1)} s queued)` : ""}` : "-";
+        const relayed = c.evs_from && c.evs_from !== event.source_language ? ` behind ${c.evs_from}` : "";
+        const lag = c.evs_s != null && c.evs_s >= 0 ? `${Number(c.evs_s).toFixed(1)} s${relayed}${c.backlog_s > 0.5 ? ` (+${Number(c.backlog_s).toFixed(1)} s queued)` : ""}` : "-";
         if (channel.kind === "machine") {
           history.lag[channel.language] = [...(history.lag[channel.language] || []), c.evs_s != null ? Number(Number(c.evs_s).toFixed(2)) : null].slice(-KEEP);
         }
