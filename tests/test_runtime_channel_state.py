@@ -45,3 +45,29 @@ async def test_a_machine_channel_between_two_sentences_stays_on_air() -> None:
 
     await poll(told_waiting, within=ON_AIR_LINGER + 10)
     assert host.told.count("waiting") == 1
+
+
+async def test_a_machine_channel_stays_on_air_while_the_speaker_goes_on() -> None:
+    """Issue 39: on long sentences the gap between two translations outlasts the linger,
+    and the channel flipped Waiting/On air 15 times in 4 minutes of continuous speech."""
+
+    class Busy(Host):
+        speaking = True
+
+        def interpreting(self) -> bool:
+            return self.speaking
+
+    host = Busy()
+    host.set_playing("es-ES", True)
+    host.set_playing("es-ES", False)  # a long sentence: nothing to say for a while
+    loop = asyncio.get_running_loop()
+    gap_over = loop.create_future()
+    loop.call_later(ON_AIR_LINGER + 2, gap_over.set_result, None)
+    await gap_over  # a gap longer than the linger, the speaker still talking
+    assert host.told == ["live", "live"], host.told
+    host.speaking = False  # the speaker stopped, and all was said
+
+    async def told_waiting() -> bool:
+        return host.told[-1:] == ["waiting"]
+
+    await poll(told_waiting, within=10)

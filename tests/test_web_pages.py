@@ -22,6 +22,7 @@ from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 
 from livevent.auth.accounts import Accounts
+from livevent.client import ListenerClient
 from livevent.model import ChannelKind, ChannelSpec, Role, UserCreate
 from livevent.runtime import LiveRuntime
 from livevent.runtime.live.session import LiveSession
@@ -262,7 +263,7 @@ async def test_manage_page_signs_in_and_shows_live_listeners(
 
 
 async def test_interpreters_hand_over_from_their_pages(
-    server: TestServer, live: LiveSession, tmp_path: Path
+    server: TestServer, runtime: LiveRuntime, live: LiveSession, tmp_path: Path
 ) -> None:
     wav = speak_to_wav("Bon dia a tothom.", "ca", tmp_path / "booth.wav")
     playwright, browser = await launch(
@@ -296,6 +297,15 @@ async def test_interpreters_hand_over_from_their_pages(
         await wait_for(first, "stats.status === 'standby'")
         assert live.channels["ca-ES"].speaker is not None
         await partner.screenshot(path=screenshot_dir(tmp_path) / "interpret-phone.png")
+        # The one on air leaves: their page no longer says On air, the partner takes over.
+        await partner.get_by_role("button", name="Leave").click()
+        await wait_for(partner, "document.getElementById('on-air').textContent.includes('Off air')")
+        await wait_for(first, "stats.status === 'on-air'")
+        assert await first.locator("#on-air").inner_text() == "On air"
+        # The event ends: the interpreter is told to finish the sentence, then is off air.
+        await runtime.stop(live.event_id, reason="thank you")
+        await wait_for(first, "['ending', 'off-air'].includes(stats.status)", within=30)
+        await wait_for(first, "document.getElementById('on-air').textContent.includes('Off air')")
     finally:
         await browser.close()
         await playwright.stop()
@@ -326,10 +336,16 @@ async def test_an_interpreters_page_shows_each_caption_once_coughs_and_lets_go(
         assert len(lines) == len(set(lines)), f"a caption shown twice: {lines}"
 
         cough = page.get_by_role("button", name="Cough (hold)")
-        await cough.hover()
-        await page.mouse.down()
-        await wait_for(page, "document.getElementById('on-air').textContent === 'Muted'")
-        await wait_for_muted(live, True)
+        base = f"http://127.0.0.1:{server.port}"
+        async with ListenerClient.connect(base, live.event_id, channel="ca-ES") as listener:
+            await listener.until(lambda heard: heard.of_type("status"))
+            await cough.hover()
+            await page.mouse.down()
+            await wait_for(page, "document.getElementById('on-air').textContent === 'Muted'")
+            await wait_for_muted(live, True)
+            # A cough is no news to listeners: nobody tells them nobody interprets.
+            told = listener.heard.of_type("status")
+            assert all(m.get("channel_state") == "live" and m.get("speaker") for m in told), told
         await page.mouse.up()
         await wait_for(page, "document.getElementById('on-air').textContent === 'On air'")
         await wait_for_muted(live, False)

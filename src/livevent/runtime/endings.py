@@ -20,6 +20,7 @@ from livevent.runtime.live import ending
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.storage.gateway import EventGateway
 from livevent.runtime.storage.transcripts import TranscriptWriter
+from livevent.runtime.wire import Ending
 from livevent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ class Endings:
         """Every channel finishes what it was saying (live/ending.py)."""
         settings = self.runtime.settings
         machine, human = settings.finish_machine_seconds, settings.finish_human_seconds
+        # The speakers here: finish the sentence, off air after the interpreters' grace.
+        session.notes.tell_here(Ending(seconds=human))
         if session.role == "owner":
             took = await ending.finish_speaking(
                 session, machine_seconds=machine, human_seconds=human

@@ -321,6 +321,14 @@ class BoothNote(Outgoing):
     at: float = Field(description="seconds since 1970 it was sent")
 
 
+class Ending(Outgoing):
+    """To speakers and interpreters: the event is ending; they finish their sentence and
+    are off air after `seconds` (the socket closes with 4010 once every channel is done)."""
+
+    type: Literal["ending"] = "ending"
+    seconds: float
+
+
 class Announcement(Outgoing):
     """The organizer's message to every listener (a banner on their page)."""
 

@@ -70,8 +70,11 @@ class ChannelState:
             return True  # no interpreter, or one silent while the floor speaks
         return self.channel.kind is ChannelKind.MACHINE and self.speaker is None
 
-    def on_air(self, *, machine_ready: bool) -> str:
-        """live, waiting, paused or unavailable: what listeners are told of the channel."""
+    def on_air(self, *, machine_ready: bool, interpreting: bool = False) -> str:
+        """live, waiting, paused or unavailable: what listeners are told of the channel.
+
+        `interpreting`: the machine is at work on speech heard (the speaker goes on): a
+        machine channel between two of its sentences is on air however long the gap."""
         if self.remote is not None:
             return self.remote.channel_state or "waiting"
         if self.machine_speaks:
@@ -82,7 +85,10 @@ class ChannelState:
                 return "paused"
             # Captions only: on air whenever the pipeline runs, there is no voice to wait for.
             lingering = time.monotonic() - self.quiet_since < ON_AIR_LINGER
-            return "live" if self.playing or lingering or self.note else "waiting"
+            on = self.playing or lingering or interpreting or self.note
+            return "live" if on else "waiting"
         if self.paused:
             return "paused"
-        return "live" if self.speaker is not None and not self.muted else "waiting"
+        # Muted (a cough, a sip of water), the interpreter is still at the booth: nobody
+        # tells listeners that nobody interprets.
+        return "live" if self.speaker is not None else "waiting"

@@ -46,23 +46,37 @@ class ChannelHost:
     def flush(self, language: str) -> None:
         self.channels[language].hub.flush()
 
+    def interpreting(self) -> bool:
+        """Whether the machine is at work on speech it heard (the session knows)."""
+        return False
+
     def set_playing(self, language: str, playing: bool) -> None:
         """A machine channel started or finished speaking a translation."""
         state = self.channels[language]
         state.playing = playing
         if not playing:
             # Between two sentences of continuous speech the channel is still on air:
-            # listeners are told it waits only if it stays quiet (it flipped every 1-2 s).
+            # listeners are told it waits only once it stays quiet and nothing is left to
+            # interpret (it flipped every 1-2 s, then 15 times in 4 minutes).
             state.quiet_since = time.monotonic()
-            was = state.on_air(machine_ready=True)
-            loop = asyncio.get_running_loop()
-            loop.call_later(ON_AIR_LINGER + 0.05, self._notify_if_changed, language, was)
+            self._recheck(language, self._state_of(language), ON_AIR_LINGER + 0.05)
         self._notify(language)  # who speaks may have changed with it (a stand-in ended)
+
+    def _state_of(self, language: str) -> str:
+        return self.channels[language].on_air(machine_ready=True, interpreting=self.interpreting())
+
+    def _recheck(self, language: str, was: str, after: float) -> None:
+        asyncio.get_running_loop().call_later(after, self._notify_if_changed, language, was)
 
     def _notify_if_changed(self, language: str, was: str) -> None:
         state = self.channels.get(language)
-        if state is not None and state.on_air(machine_ready=True) != was:
+        if state is None or state.playing:
+            return  # speaking again: it said so when it started
+        now = self._state_of(language)
+        if now != was:
             self._notify(language)
+        elif now == "live" and self.interpreting():
+            self._recheck(language, now, 1.0)  # on air while the machine works: look again
 
     def set_problem(self, language: str, problem: str) -> None:
         """A machine channel cannot run, and says why."""

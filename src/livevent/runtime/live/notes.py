@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from livevent.bus import Bus, keys
 from livevent.bus.base import Subscription
 from livevent.errors import LiveventError
-from livevent.runtime.wire import BoothNote, send
+from livevent.runtime.wire import BoothNote, Outgoing, send
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,11 @@ class Notes:
         """The last notes of the booths and of the organizer, oldest first."""
         return sorted([*self._booths, *self._organizer], key=lambda note: note.at)
 
+    def tell_here(self, message: Outgoing) -> None:
+        """A message of the session to the speakers this instance serves."""
+        for _, ws in list(self._speakers.values()):
+            self._spawn(_send_quietly(ws, message), "speaker-message")
+
     def _deliver(self, note: BoothNote) -> None:
         (self._organizer if note.sender == "organizer" else self._booths).append(note)
         if note.kind == "announcement":
@@ -116,7 +121,7 @@ class Notes:
         return language == note.channel
 
 
-async def _send_quietly(ws: web.WebSocketResponse, note: BoothNote) -> None:
+async def _send_quietly(ws: web.WebSocketResponse, note: Outgoing) -> None:
     if not ws.closed:
         with contextlib.suppress(ConnectionError, RuntimeError):
             await send(ws, note)

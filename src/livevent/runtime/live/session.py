@@ -218,7 +218,12 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
         return views.welcome(self, channel, audio_format)
 
     def channel_state(self, language: str) -> str:
-        return self.channels[language].on_air(machine_ready=self.machine_ready)
+        state = self.channels[language]
+        return state.on_air(machine_ready=self.machine_ready, interpreting=self.interpreting())
+
+    def interpreting(self) -> bool:
+        pipeline = self.duties.pipeline
+        return pipeline is not None and pipeline.busy
 
     def _notify(self, language: str) -> None:
         self.channels[language].hub.send(self.status_message(language))

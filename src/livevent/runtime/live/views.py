@@ -48,7 +48,7 @@ def status(session: LiveSession, channel: str | None = None) -> Status:
     if (session.finishing or remote_ending) and message.channel_state != "unavailable":
         message.ending = True
         message.channel_state = "finishing"
-    message.speaker = state.speaker is not None and not state.muted
+    message.speaker = state.speaker is not None
     if state.remote is not None:
         message.speaker = bool(state.remote.speaker)
     machine_problem = session.duties.problem
@@ -103,6 +103,7 @@ def snapshot(session: LiveSession) -> dict[str, Any]:
                 "kind": state.channel.kind.value,
                 "state": session.channel_state(language),
                 "speaker": state.speaker is not None,
+                "muted": state.muted,
                 "standby": state.booth.waiting,  # booth partners ready to take over
                 # Who (their token's subject, "user:12"): "" for nobody, on a relay too.
                 "who": names.get(state.speaker or "", ""),

@@ -141,6 +141,22 @@ function releaseMicrophone() {
   stats.microphone = "released";
 }
 
+/** The event is ending: the sentence under way is heard, then we are off air. */
+function endingSoon(seconds) {
+  if (!state.active) {
+    onAir("Off air: the event is ending", "waiting");
+    stats.status = "ending";
+    return;
+  }
+  onAir("Ending: finish your sentence", "live");
+  stats.status = "ending";
+  setTimeout(() => {
+    state.active = false;
+    stats.status = "off-air";
+    onAir("Off air: the event is over", "waiting");
+  }, seconds * 1000);
+}
+
 function showOnAir() {
   if (state.muted) onAir("Muted", "waiting");
   else if (state.rehearsal) onAir("Rehearsal", "rehearsal");
@@ -169,6 +185,10 @@ function connect() {
         showNote(message);
         return;
       }
+      if (message.type === "ending") {
+        endingSoon(message.seconds);
+        return;
+      }
       if (message.type === "ready" || message.type === "standby") showRehearsal(Boolean(message.rehearsal));
       if (message.type === "ready") {
         state.active = true;
@@ -185,7 +205,7 @@ function connect() {
     },
     onClose: (event, final) => {
       state.active = false;
-      onAir("Not connected", "waiting");
+      if (stats.status !== "left") onAir(event.code === 4010 ? "Off air: the event is over" : "Not connected", "waiting");
       if (event.code === 4010) {
         $("connection").textContent = "The event is over. Your microphone is off.";
         state.socket.stopped = true;
@@ -335,6 +355,7 @@ $("connect-form").addEventListener("submit", async (event) => {
   }
   $("connect-form").hidden = true;
   $("console").hidden = false;
+  stats.status = "connecting";
   connect();
   if (state.floor && !state.captionSocket) {
     state.captionSocket = listenTo(state.floor, { captionsOnly: true });
@@ -383,6 +404,10 @@ $("handover").addEventListener("click", () => state.socket?.act({ type: "handove
 $("leave").addEventListener("click", () => {
   state.socket?.send({ type: "end" });
   state.socket?.close();
+  // Nothing of ours reaches anyone now: the page says so, not "On air".
+  state.active = false;
+  stats.status = "left";
+  onAir("Off air: you left", "waiting");
   state.sourceSocket?.close();
   state.captionSocket?.close();
   state.captionSocket = null;

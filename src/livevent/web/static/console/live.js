@@ -156,7 +156,7 @@ export function liveView(box, event) {
           { "data-channel": channel.language },
           h("td", {}, channel.label || channel.language),
           h("td", {}, channel.kind),
-          h("td", {}, STATES[c.state] || c.state || "-", c.warning ? h("small", { class: "warning" }, ` (${c.warning})`) : null),
+          h("td", {}, c.muted && c.state === "live" ? "On air, muted" : STATES[c.state] || c.state || "-", c.warning ? h("small", { class: "warning" }, ` (${c.warning})`) : null),
           h("td", {}, speaker, inputMeter(channel, c)),
           h("td", { class: "num" }, String(stats.listeners?.[channel.language] ?? 0)),
           h("td", { class: "num" }, String(c.drops ?? 0)),
