@@ -305,3 +305,21 @@ async def test_anonymous_stats_show_counts_and_state_but_nobody_and_no_levels(
     assert organizer["rehearsal"] is True
     assert organizer["channels"]["en-US"]["who"] == "user:ana"
     await ws.close()
+
+
+async def test_a_drafts_listener_link_says_it_is_not_scheduled_yet(
+    client: Client, runtime: LiveRuntime
+) -> None:
+    """Issue 39: a listener who got the link early read "Event not found ... needs a
+    token". The draft's name and channels stay the organizer's until it is scheduled."""
+    assert runtime.service is not None
+    draft = await runtime.service.create_event(
+        EventCreate(name="Secret plans", starts_at="2026-12-01T10:00Z", source_language="en-US"),  # type: ignore[arg-type]
+        actor="t",
+    )
+    response = await client.get(f"/live/{draft.id}/channels")
+    body = await response.json()
+    assert response.status == 401 and body["draft"] is True, body
+    assert "not scheduled yet" in body["detail"] and "Secret" not in str(body)
+    code, why = await closed_with(client, f"/listen/{draft.id}")
+    assert code == 4001 and "not scheduled yet" in why

@@ -284,6 +284,15 @@ async def test_interpreters_hand_over_from_their_pages(
         first, partner = pages
         await wait_for(first, "stats.status === 'on-air'")
         await wait_for(partner, "stats.status === 'standby'")
+        # The partner standing by has nothing to mute or hand over; the one on air has
+        # a clock and their time on air; both read the floor's captions as the floor's.
+        assert not await partner.get_by_role("button", name="Mute").is_visible()
+        assert not await partner.get_by_role("button", name="Hand over to my partner").is_visible()
+        assert await first.get_by_role("button", name="Mute").is_visible()
+        await wait_for(first, "stats.onAirSeconds >= 1")
+        assert "on air 0:0" in await first.locator("#on-air-for").inner_text()
+        assert ":" in await first.locator("#clock").inner_text()
+        assert "Captions of the floor" in await partner.locator("#feedback-title").inner_text()
         # An interpreter hears the floor (or a relay channel) in the headphones.
         options = await first.locator("#source option").all_inner_texts()
         assert options[1].startswith("The floor") and "Relay" not in " ".join(options)

@@ -81,7 +81,16 @@ def may_listen(
     A DRAFT is nobody's business yet: public or not, it needs a token like a private event.
     """
     if not token:
-        if config.public and config.status is not EventStatus.DRAFT:
+        if config.status is EventStatus.DRAFT:
+            # Its name, channels and time stay the organizer's; that it is not on yet is
+            # what a listener who got the link early needs to know.
+            raise Unauthorized(
+                f"event {config.id} is not scheduled yet: its listener link works once"
+                " the organizer schedules it",
+                event_id=config.id,
+                draft=True,
+            )
+        if config.public:
             return None
         raise Unauthorized(f"event {config.id} is not open to the public: listening needs a token")
     claims = verifier.verify(token)

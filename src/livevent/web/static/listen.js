@@ -367,7 +367,7 @@ $("captions-only").addEventListener("change", (e) => {
       renderChannels(info.channels, state.channel || info.channels[0]?.language);
     } else {
       const problem = await response.json().catch(() => ({}));
-      $("event-name").textContent = "Event not found";
+      $("event-name").textContent = problem.draft ? "Not scheduled yet" : "Event not found";
       $("connection").textContent = problem.detail || `The event ${eventId} cannot be shown.`;
       return;
     }

@@ -48,6 +48,36 @@ function onAir(text, kind) {
   $("on-air").className = `badge ${kind}`;
 }
 
+function floorName(channels) {
+  const floor = channels.find((c) => c.kind === "floor");
+  return floor ? floor.label || floor.name : "the original";
+}
+
+// A booth's clock: the time now, and how long this interpreter has been on air (partners
+// swap every 20-30 minutes).
+function tickClock() {
+  const now = new Date();
+  $("clock").textContent = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  $("clock").dateTime = now.toISOString();
+  if (state.onAirSince) {
+    const seconds = Math.floor((Date.now() - state.onAirSince) / 1000);
+    $("on-air-for").textContent = `on air ${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+  } else {
+    $("on-air-for").textContent = "";
+  }
+  stats.onAirSeconds = state.onAirSince ? Math.floor((Date.now() - state.onAirSince) / 1000) : 0;
+}
+tickClock();
+setInterval(tickClock, 1000);
+
+/** Only the one on air may mute or hand over: a partner standing by sees neither. */
+function showActiveControls(active) {
+  for (const id of ["mute", "cough", "handover"]) $(id).hidden = !active;
+  if (active && !state.onAirSince) state.onAirSince = Date.now();
+  if (!active) state.onAirSince = null;
+  tickClock();
+}
+
 async function loadChannels() {
   const response = await fetch(`/live/${eventId}/channels`, {
     headers: state.token ? { Authorization: `Bearer ${state.token}` } : {},
@@ -62,6 +92,8 @@ async function loadChannels() {
   if (channel) {
     state.language = channel.language;
     $("title").textContent = channel.kind === "floor" ? "Speak on the floor" : `Interpret: ${channel.name}`;
+    // The captions below are the floor's (the original), not this channel's.
+    $("feedback-title").textContent = channel.kind === "floor" ? "Your words, as listeners read them" : `Captions of the floor (${floorName(info.channels)})`;
     $("channel-info").textContent = `Event ${eventId}, channel ${channel.number} (${channel.language}).`;
   }
 }
@@ -152,6 +184,7 @@ function endingSoon(seconds) {
   stats.status = "ending";
   setTimeout(() => {
     state.active = false;
+    showActiveControls(false);
     stats.status = "off-air";
     onAir("Off air: the event is over", "waiting");
   }, seconds * 1000);
@@ -191,11 +224,13 @@ function connect() {
       }
       if (message.type === "ready" || message.type === "standby") showRehearsal(Boolean(message.rehearsal));
       if (message.type === "ready") {
+        showActiveControls(true);
         state.active = true;
         state.wasOnAir = true;
         stats.status = state.rehearsal ? "rehearsal" : "on-air";
         showOnAir();
       } else if (message.type === "standby") {
+        showActiveControls(false);
         state.active = false;
         stats.status = "standby";
         onAir(state.rehearsal ? "Standing by · rehearsal" : "Standing by", "standby");
@@ -204,7 +239,7 @@ function connect() {
       }
     },
     onClose: (event, final) => {
-      state.active = false;
+      state.active = false; // on air again when greeted `ready`: the time on air goes on
       if (stats.status !== "left") onAir(event.code === 4010 ? "Off air: the event is over" : "Not connected", "waiting");
       if (event.code === 4010) {
         $("connection").textContent = "The event is over. Your microphone is off.";
@@ -406,6 +441,7 @@ $("leave").addEventListener("click", () => {
   state.socket?.close();
   // Nothing of ours reaches anyone now: the page says so, not "On air".
   state.active = false;
+  showActiveControls(false);
   stats.status = "left";
   onAir("Off air: you left", "waiting");
   state.sourceSocket?.close();

@@ -75,6 +75,18 @@ function speechLine(speech, live) {
   return [`Speech workers: ${room}.`];
 }
 
+/** The recogniser falling behind: told here, not only in the server log. */
+function loadLine(pipeline) {
+  if (!pipeline) return [];
+  if (pipeline.overloaded) {
+    return [h("strong", { class: "warning", id: "live-overload" }, `The machine is overloaded: each decode takes ${(pipeline.stt_ms / 1000).toFixed(1)} s, so machine channels speak whole sentences (consecutive) until it catches up. Captions and speech come later.`)];
+  }
+  if (pipeline.degraded) {
+    return [h("strong", { class: "warning", id: "live-overload" }, `The machine is behind: it recognises every ${Number(pipeline.chunk_s).toFixed(1)} s of speech instead of 0.75 s, so captions come later.`)];
+  }
+  return [];
+}
+
 const PUSH_STATES = { connecting: "connecting", pushing: "on air", reconnecting: "cannot reach the platform, trying again", stopped: "stopped" };
 
 /** Each stream pushed to a platform: on air, or away and being tried again (in red). */
@@ -135,7 +147,7 @@ export function liveView(box, event) {
     const staffNote = staff ? ` (and ${staff} staff feed${staff === 1 ? "" : "s"})` : "";
     summary.textContent = `${shown}: ${total} listener${total === 1 ? "" : "s"}${staffNote} on ${Object.keys(stats.instances || {}).length || 1} server(s).`;
     if (stats.status !== "LIVE" && !stats.ending) summary.textContent = rehearsalSummary(stats, channels);
-    speech.replaceChildren(...speechLine(stats.speech, stats.status === "LIVE"));
+    speech.replaceChildren(...speechLine(stats.speech, stats.status === "LIVE"), ...loadLine(stats.pipeline));
     outputs.replaceChildren(...outputsLine(stats.outputs));
     history.listeners = [...history.listeners, total].slice(-KEEP);
     table.replaceChildren(
