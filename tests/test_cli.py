@@ -424,3 +424,16 @@ def test_an_event_kept_off_the_broadcast_and_put_back_on(cli: Any) -> None:
     assert json.loads(out)["broadcast"] is True
     code, out, _ = cli("event", "history", str(created["id"]))
     assert "broadcast False -> True" in out, out
+
+
+def test_event_show_names_relays_and_fallbacks(cli: Any) -> None:
+    code, out, err = cli(
+        "event", "create", "--name", "Relays", "--starts-at", "2026-12-01T10:00Z",
+        "--source", "en-US", "--channel", "es-ES:human:fallback=machine",
+        "--channel", "ca-ES:machine:source=es-ES", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    event_id = json.loads(out)["id"]
+    code, out, err = cli("event", "show", str(event_id))
+    assert code == 0, err
+    assert "relay of es-ES" in out and "machine fallback" in out, out

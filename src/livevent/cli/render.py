@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from livevent.model import (
+    Channel,
     Customer,
     Event,
     EventConfig,
@@ -84,14 +85,24 @@ def event_detail(event: Event | EventConfig) -> Group:
     channels.add_column("Language")
     channels.add_column("Kind")
     channels.add_column("Label / voice")
+    channels.add_column("Relay / fallback")
     for channel in event.channels:
         channels.add_row(
             str(channel.number),
             f"{channel.language} ({language_name(channel.language)})",
             channel.kind.value,
             Text(" / ".join(x for x in (channel.label, channel.voice) if x) or "-"),
+            Text(_relay_or_fallback(channel)),
         )
     return Group(facts, Text(""), channels)
+
+
+def _relay_or_fallback(channel: Channel) -> str:
+    if channel.source is not None:
+        return f"relay of {channel.source}"  # the floor while no interpreter is on air
+    if channel.fallback == "machine":
+        return "machine fallback"
+    return "-"
 
 
 def history_table(event_id: int, changes: list[StatusChange]) -> Table:

@@ -44,7 +44,7 @@ function zones() {
   return h("datalist", { id: "zones" }, ["UTC", ...list].map((z) => h("option", { value: z })));
 }
 
-function channelRow(channel, index, sourceInput) {
+function channelRow(channel, index, sourceInput, interpreters) {
   const floor = channel.kind === "floor";
   const prefix = `channel-${index}`;
   const language = h("input", {
@@ -96,6 +96,33 @@ function channelRow(channel, index, sourceInput) {
     voiceRow.hidden = floor || kind.value !== "machine";
     checkVoice();
   };
+  // An interpreter's channel may have the machine stand in while nobody is on air; a
+  // machine channel may translate an interpreter (a relay) instead of the floor.
+  const fallback = h("input", { type: "checkbox", id: `${prefix}-fallback`, checked: channel.fallback === "machine" });
+  const fallbackRow = h("div", { class: "form-row check" }, fallback, h("label", { for: `${prefix}-fallback` }, "While no interpreter is on air, the machine interprets"));
+  const relay = h("select", { id: `${prefix}-source` });
+  const relayRow = field(`${prefix}-source`, "Translates", relay, {
+    hint: "an interpreter's channel (a relay), or the floor",
+    error: `channels.${index}.source`,
+  });
+  const fillRelay = () => {
+    const chosen = relay.value || channel.source || "";
+    // The stored relay stays a choice even before its interpreter's row is drawn.
+    const known = channel.source ? [channel.source] : [];
+    const choices = [...new Set([...interpreters(), ...known])].filter((tag) => tag && tag !== language.value.trim());
+    relay.replaceChildren(
+      h("option", { value: "" }, "The floor (the original)"),
+      ...choices.map((tag) => h("option", { value: tag, selected: tag === chosen }, `The interpreter of ${languageName(tag) || tag} (relay)`)),
+    );
+  };
+  relay.addEventListener("focus", fillRelay);
+  fillRelay();
+  const showOptions = () => {
+    fallbackRow.hidden = floor || kind.value !== "human";
+    relayRow.hidden = floor || kind.value !== "machine";
+  };
+  kind.addEventListener?.("change", showOptions);
+  showOptions();
   kind.addEventListener?.("change", showVoice);
   language.addEventListener("change", checkVoice);
   voice.addEventListener("change", checkVoice);
@@ -112,12 +139,16 @@ function channelRow(channel, index, sourceInput) {
     field(`${prefix}-kind`, "Kind", kind, { error: `channels.${index}.kind` }),
     field(`${prefix}-label`, "Label listeners see", label, { error: `channels.${index}.label` }),
     voiceRow,
+    fallbackRow,
+    relayRow,
     remove,
   );
   row.spec = () => {
     const spec = { ...channel, language: language.value.trim(), label: label.value.trim() || null };
     if (!floor) spec.kind = kind.value;
     spec.voice = spec.kind === "machine" && voice.value.trim() ? voice.value.trim() : null;
+    spec.fallback = spec.kind === "human" && fallback.checked ? "machine" : null;
+    spec.source = spec.kind === "machine" && relay.value ? relay.value : null;
     if (spec.number == null) delete spec.number;
     return spec;
   };
@@ -154,7 +185,9 @@ export function editorView(root, event, onSaved) {
   const submit = h("button", { type: "submit" }, isNew ? "Create the event" : "Save changes");
   const stale = h("div", { class: "stale", role: "alert", hidden: true });
   let rows = 0;
-  const add = (channel) => channels.append(channelRow(channel, rows++, source));
+  const interpreters = () =>
+    [...channels.children].map((row) => row.spec()).filter((spec) => spec.kind === "human").map((spec) => spec.language);
+  const add = (channel) => channels.append(channelRow(channel, rows++, source, interpreters));
   for (const channel of event?.channels || [{ kind: "floor" }]) add(channel);
   for (const [button, kind] of [[addInterpreter, "human"], [addChannel, "machine"]]) {
     button.addEventListener("click", () => {

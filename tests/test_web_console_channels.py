@@ -1,0 +1,136 @@
+"""The organizer sets what the console did not show (issue 39, points 5, 7 and 9): a relay
+and a machine fallback chosen in the event's form without losing a channel's label, a
+draft's listener link that says it is not scheduled yet, and a recogniser falling
+behind told in the live view, not only in the server log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestServer
+from playwright.async_api import Page
+from pydantic import SecretStr
+from pytest_aiohttp import AiohttpServer
+
+from livevent.auth.accounts import Accounts
+from livevent.bus import MemoryBus
+from livevent.model import (
+    ChannelKind,
+    ChannelSpec,
+    CustomerCreate,
+    EventCreate,
+    EventStatus,
+    Role,
+    UserCreate,
+)
+from livevent.runtime import LiveRuntime
+from livevent.server import create_runtime_app
+from livevent.settings import Settings
+from tests.support.browser import DESKTOP, PHONE, launch, needs_chromium
+from tests.support.live import poll
+
+pytestmark = needs_chromium
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'channels.db'}",
+        recordings_dir=tmp_path / "recordings",
+        joins_per_ip_per_minute=0,
+    )
+    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
+    return await aiohttp_server(create_runtime_app(runtime.settings, runtime=runtime))
+
+
+async def signed_in(page: Page, base: str) -> None:
+    await page.goto(f"{base}/manage")
+    await page.get_by_label("Email").fill("boss@relay.example")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_role("heading", name="Events", exact=True).wait_for()
+
+
+async def test_relay_and_fallback_from_the_console_a_draft_link_and_an_overload_told(
+    runtime: LiveRuntime, server: TestServer
+) -> None:
+    service = runtime.service
+    assert service is not None
+    customer = await service.store.create_customer(CustomerCreate(name="Relay Co"))
+    accounts = Accounts.from_settings(
+        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
+    )
+    await accounts.create_user(
+        UserCreate(
+            email="boss@relay.example", name="Boss", role=Role.MANAGER,
+            customer_id=customer.id, password=SecretStr(PASSWORD),
+        )
+    )  # fmt: skip
+    event = await service.create_event(
+        EventCreate(
+            customer_id=customer.id,
+            name="Summit",
+            starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
+            source_language="en-US",
+            channels=[
+                ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN, label="Español (cabina)"),
+                ChannelSpec(language="ca-ES", kind=ChannelKind.MACHINE, label="Català"),
+            ],
+        ),
+        actor="test",
+    )
+    base = f"http://127.0.0.1:{server.port}"
+    playwright, browser = await launch()
+    try:
+        # A listener who got the link early: told it is not on yet, nothing else.
+        listener = await browser.new_page(viewport=PHONE)
+        await listener.goto(f"{base}/listen/{event.id}")
+        await listener.get_by_role("heading", name="Not scheduled yet").wait_for(timeout=30_000)
+        assert "Summit" not in await listener.content()
+
+        page = await browser.new_page(viewport=DESKTOP)
+        await signed_in(page, base)
+        await page.goto(f"{base}/manage#/events/{event.id}")
+        await page.get_by_role("button", name="Save changes").wait_for()
+        spanish = page.locator("fieldset.channel-row", has_text="Channel 2")
+        catalan = page.locator("fieldset.channel-row", has_text="Channel 3")
+        assert not await catalan.get_by_label("While no interpreter is on air").is_visible()
+        await spanish.get_by_label("While no interpreter is on air, the machine interprets").check()
+        await catalan.get_by_label("Translates").select_option("es-ES")
+        await page.get_by_role("button", name="Save changes").click()
+
+        async def saved() -> bool:
+            stored = {c.language: c for c in (await service.get_event(event.id)).channels}
+            return stored["ca-ES"].source == "es-ES"
+
+        await poll(saved, within=30)
+        stored = {c.language: c for c in (await service.get_event(event.id)).channels}
+        assert stored["es-ES"].fallback == "machine"
+        assert (stored["es-ES"].label, stored["ca-ES"].label) == ("Español (cabina)", "Català")
+
+        # Live: the recogniser's decodes take five seconds; the live view says so.
+        await service.act(event.id, "schedule", actor="test")
+        session = await runtime.start(event.id)
+        assert session.status is EventStatus.LIVE
+        await page.goto(f"{base}/manage#/events/{event.id}")
+        await page.get_by_role("heading", name="Live now").wait_for()
+        pipeline = session.duties.pipeline
+        assert pipeline is not None
+        for _ in range(6):
+            pipeline.pace.decoded(5.0)  # as the pipeline tells it after each slow decode
+        assert pipeline.overloaded
+        overload = page.locator("#live-overload")
+        await overload.wait_for(timeout=30_000)
+        assert "overloaded" in await overload.inner_text()
+    finally:
+        await browser.close()
+        await playwright.stop()
