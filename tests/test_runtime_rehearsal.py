@@ -104,6 +104,14 @@ async def test_speakers_rehearse_unheard_and_unrecorded_until_the_organizer_goes
     assert session.snapshot()["channels"]["en-US"]["listeners"] == 0  # staff are not counted
     # What reached the booth would have reached a listener by now: nothing did.
     assert len(public.heard.audio) == 0 and public.heard.of_type("welcome") == []
+    # The sound check checks the machine too: its channel runs with nobody listening
+    # (it said "Paused (nobody listens)") and translates what the floor rehearses.
+    machine = session.channels["es-419"]
+
+    async def machine_worked() -> bool:
+        return session.channel_state("es-419") != "paused" and machine.hub.stats.captions > 0
+
+    await poll(machine_worked, within=60)
 
     started = await client.post(f"/live/{event_id}/start", headers=organizer(runtime))
     assert started.status == 201, await started.text()

@@ -42,8 +42,12 @@ class Presence:
         channels: dict[str, ChannelState],
         idle_pause: float,
         on_gone: Callable[[str], None] | None = None,
+        sound_check: Callable[[], bool] = lambda: False,
     ) -> None:
         self.bus = bus
+        # A rehearsal is the sound check: its channels work with nobody listening (the
+        # organizer sees the machine channels run before going live).
+        self._sound_check = sound_check
         self.event_id = event_id
         self.instance = instance
         self.channels = channels
@@ -121,10 +125,11 @@ class Presence:
     def update_pauses(self, everywhere: Mapping[str, int], *, owner: bool) -> None:
         """A channel nobody listens to anywhere for `idle_pause` seconds pauses its work."""
         now = time.monotonic()
+        checking = self._sound_check()
         for language, state in self.channels.items():
             remote = everywhere.get(language, 0) - len(state.hub.listeners)
             state.hub.remote_audio = owner and remote > 0
-            if state.hub.listeners or remote > 0:
+            if state.hub.listeners or remote > 0 or checking:
                 state.paused = False
                 state.idle_since = None
             elif state.idle_since is None:

@@ -94,6 +94,7 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
             channels=self.channels,
             idle_pause=idle_pause,
             on_gone=self.speakers.instance_gone,  # its speakers leave their channels
+            sound_check=lambda: self.rehearsing,
         )
         self.duties = OwnerDuties(self, kit)
         spawner = lambda coroutine, name: self.spawn(coroutine, name=name)  # noqa: E731
