@@ -281,10 +281,11 @@ const STATUS_WORDS = {
   DRAFT: "Not scheduled",
 };
 
-/** The badge text and class for an event status. */
-export function statusBadge(element, status) {
+/** The badge text and class for an event status; `say(status)` words it in the page's
+ * language (the class stays the English word's: the style sheet knows those). */
+export function statusBadge(element, status, say = null) {
   const word = STATUS_WORDS[status] || status;
-  element.textContent = word;
+  element.textContent = say ? say(status) : word;
   element.className = `badge ${word.toLowerCase().replace(/\s+/g, "-")}`;
 }
 

@@ -11,6 +11,7 @@ import {
   unpackAudio,
 } from "/static/common.js";
 import { BroadcastPlayer, broadcastAddress } from "/static/broadcast.js";
+import { chooseLanguage, t, translatePage } from "/static/listen-words.js";
 
 const eventId = window.location.pathname.split("/").filter(Boolean)[1];
 const params = new URLSearchParams(window.location.search);
@@ -32,10 +33,14 @@ const state = {
   asking: null, // the question of where it is, while it is asked
 };
 const captions = new CaptionView($("captions"));
+// The page speaks the listener's language (the browser's; else the channel's asked for).
+chooseLanguage(undefined, state.channel);
+translatePage();
+const STATUS_KEYS = { SCHEDULED: "WAITING", READY: "WAITING" };
 
 function setStatus(status, reason) {
   stats.status = status;
-  statusBadge($("status"), status);
+  statusBadge($("status"), status, (s) => t(`status_${STATUS_KEYS[s] || s}`));
   $("reason").hidden = !reason;
   $("reason").textContent = reason || "";
   if (status === "ENDED" || status === "CANCELLED") {
@@ -57,8 +62,8 @@ function showCountdown(startsAt) {
     const when = start.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
     $("countdown").textContent =
       left > 0
-        ? `Starts ${when} (in ${left >= 90 ? `${Math.round(left / 60)} h` : `${left} min`}). This page connects by itself.`
-        : `Planned for ${when}: it starts as soon as the organizers go live.`;
+        ? t("startsIn", { when, left: left >= 90 ? `${Math.round(left / 60)} h` : `${left} min` })
+        : t("plannedFor", { when });
   };
   $("countdown").hidden = false;
   tick();
@@ -70,11 +75,7 @@ function stopCountdown() {
   $("countdown").hidden = true;
 }
 
-const WAITING_WORDS = {
-  floor: "Nobody is speaking on the floor right now.",
-  human: "Nobody is interpreting this channel right now: you will hear the interpreter as soon as they start.",
-  machine: "Waiting for speech to interpret.",
-};
+const WAITING_WORDS = { floor: t("waitFloor"), human: t("waitHuman"), machine: t("waitMachine") };
 const QUIET = Object.values(WAITING_WORDS);
 
 function renderChannels(channels, current) {
@@ -94,7 +95,7 @@ function renderChannels(channels, current) {
     name.lang = channel.language;
     const kind = document.createElement("span");
     kind.className = "kind";
-    kind.textContent = { floor: "original", human: "interpreter", machine: "machine" }[channel.kind];
+    kind.textContent = t(`kind_${channel.kind}`);
     label.append(input, name, kind);
     box.append(label);
   }
@@ -147,20 +148,20 @@ const socket = new ReconnectingSocket({
       if (message.channel && message.channel !== state.floor && message.machine != null) {
         // Who speaks this channel now: an interpreter, or the machine (standing in).
         $("who").hidden = false;
-        $("who").textContent = message.machine ? "Machine interpretation" : "Interpreted by a person";
+        $("who").textContent = message.machine ? t("machine") : t("person");
       } else if (message.channel) {
         $("who").hidden = true;
       }
       if (message.event_status === "WAITING" && message.starts_at) showCountdown(message.starts_at);
       const kind = state.channels?.find((c) => c.language === message.channel)?.kind;
       const quiet = message.event_status === "LIVE" && message.channel_state === "waiting" && !message.machine && kind;
-      if (quiet) $("status").textContent = "Live · quiet"; // "Live" over silence looks broken
+      if (quiet) $("status").textContent = t("quiet"); // "Live" over silence looks broken
       if (QUIET.includes($("connection").textContent)) $("connection").textContent = "";
       if (message.ending) {
         // The floor stopped; the channel still says its last sentences before the end.
-        $("connection").textContent = "The event is ending: this channel finishes its last sentences.";
+        $("connection").textContent = t("ending");
       } else if (message.channel_state === "unavailable") {
-        $("connection").textContent = "This channel is not available right now.";
+        $("connection").textContent = t("unavailable");
       } else if (message.channel_warning) {
         // A voice hard to follow: the captions say it better.
         $("connection").textContent = message.channel_warning[0].toUpperCase() + message.channel_warning.slice(1) + ".";
@@ -172,7 +173,7 @@ const socket = new ReconnectingSocket({
       }
     } else if (message.type === "announcement") {
       // The organizer's message: at the top, where a phone listener looks.
-      $("banner-text").textContent = `From the organizers: ${message.text}`;
+      $("banner-text").textContent = t("fromOrganizers", { text: message.text });
       $("banner").hidden = false;
       stats.announcements = (stats.announcements || 0) + 1;
     } else if (message.type === "caption") {
@@ -188,30 +189,30 @@ const socket = new ReconnectingSocket({
       socket.stopped = true;
       Promise.resolve(state.asking).then((address) => {
         if (!address) {
-          $("connection").textContent = `Cannot listen: ${event.reason} (4029).`;
+          $("connection").textContent = t("cannotListen", { reason: event.reason, code: 4029 });
           return;
         }
         state.address = address;
         $("broadcast").checked = true;
-        enterBroadcast("The live audio is full: press Start listening to hear the broadcast.");
+        enterBroadcast(t("full"));
       });
       return;
     }
     if (event.code === 4010 || state.over) {
-      $("connection").textContent = "The event is over.";
+      $("connection").textContent = t("over");
       socket.stopped = true;
     } else if (final) {
-      $("connection").textContent = `Cannot listen: ${event.reason || "refused"} (${event.code}).`;
+      $("connection").textContent = t("cannotListen", { reason: event.reason || "refused", code: event.code });
     } else if (event.code === 4001) {
-      $("connection").textContent = "This event needs a listener link with a token.";
+      $("connection").textContent = t("needsToken");
     }
   },
   onRetry: (delay) => {
     if (socket.stopped) return;
     // The badge must not say Live while we hear nothing of it.
-    $("status").textContent = "Reconnecting";
+    $("status").textContent = t("reconnecting");
     $("status").className = "badge waiting";
-    $("connection").textContent = `Reconnecting in ${(delay / 1000).toFixed(1)} s…`;
+    $("connection").textContent = t("reconnectingIn", { s: (delay / 1000).toFixed(1) });
   },
 });
 
@@ -225,8 +226,8 @@ async function showLag() {
     const view = (await response.json()).channels?.[state.channel];
     const lag = view?.evs_s;
     // A relayed channel follows an interpreter, not the floor: say whom it is behind.
-    const whom = view?.evs_from && view.evs_from !== state.floor ? "the interpreter" : "the speaker";
-    $("lag").textContent = lag != null && lag >= 0 ? `About ${Number(lag).toFixed(1)} s behind ${whom}.` : "";
+    const behind = view?.evs_from && view.evs_from !== state.floor ? "behindInterpreter" : "behindSpeaker";
+    $("lag").textContent = lag != null && lag >= 0 ? t(behind, { s: Number(lag).toFixed(1) }) : "";
   } catch {
     // Offline: the socket's own status says so.
   }
@@ -277,12 +278,12 @@ function enterBroadcast(note) {
   captions.clear();
   state.broadcast = new BroadcastPlayer($("broadcast-audio"), {
     onCue: (text, index) => captions.show({ type: "caption", channel: state.channel, seq: index, final: true, text }),
-    onProblem: (what) => ($("connection").textContent = `The broadcast stopped (${what}); reload the page to try again.`),
+    onProblem: (what) => ($("connection").textContent = t("broadcastStopped", { what })),
     live: () => !state.over,
   });
-  $("status").textContent = "Broadcast";
+  $("status").textContent = t("broadcast");
   $("status").className = "badge live";
-  $("lag").textContent = `Broadcast: about ${state.address.delay_s} s behind the speaker.`;
+  $("lag").textContent = t("broadcastBehind", { s: state.address.delay_s });
   $("connection").textContent = note || "";
   $("floor-controls").hidden = true;
   $("captions-only").disabled = true;
@@ -297,7 +298,7 @@ function leaveBroadcast() {
   state.broadcast = null;
   $("captions-only").disabled = false;
   $("lag").textContent = "";
-  $("play").textContent = "Start listening";
+  $("play").textContent = t("start");
   $("play").setAttribute("aria-pressed", "false");
   socket.open();
 }
@@ -308,19 +309,19 @@ async function startAudio() {
     const audio = $("broadcast-audio");
     if (!audio.paused) {
       audio.pause();
-      button.textContent = state.over ? "Play the recording" : "Start listening";
+      button.textContent = state.over ? t("playRecording") : t("start");
       button.setAttribute("aria-pressed", "false");
       return;
     }
     if (state.broadcast.hls || audio.src) await audio.play();
     else await state.broadcast.start(state.address.url, state.channel);
-    button.textContent = "Pause";
+    button.textContent = t("pause");
     button.setAttribute("aria-pressed", "true");
     return;
   }
   if (state.context && state.context.state === "running") {
     await state.context.suspend();
-    button.textContent = "Start listening";
+    button.textContent = t("start");
     button.setAttribute("aria-pressed", "false");
     return;
   }
@@ -329,7 +330,7 @@ async function startAudio() {
     state.player = new ChannelPlayer(state.context, { volume: Number($("volume").value) });
   }
   await state.context.resume();
-  button.textContent = "Pause";
+  button.textContent = t("pause");
   button.setAttribute("aria-pressed", "true");
   updateFloorControls();
 }
@@ -367,17 +368,17 @@ $("captions-only").addEventListener("change", (e) => {
       renderChannels(info.channels, state.channel || info.channels[0]?.language);
     } else {
       const problem = await response.json().catch(() => ({}));
-      $("event-name").textContent = problem.draft ? "Not scheduled yet" : "Event not found";
-      $("connection").textContent = problem.detail || `The event ${eventId} cannot be shown.`;
+      $("event-name").textContent = problem.draft ? t("notScheduled") : t("notFound");
+      $("connection").textContent = problem.detail || t("cannotShow", { id: eventId });
       return;
     }
   } catch {
-    $("connection").textContent = "Cannot reach the server; retrying…";
+    $("connection").textContent = t("unreachable");
   }
   const offer = (address) => {
     state.address = address;
     if (!address) return;
-    $("broadcast-text").textContent = `Broadcast: steadier on a weak network, ${address.delay_s} s behind`;
+    $("broadcast-text").textContent = t("broadcastChoice", { s: address.delay_s });
     $("broadcast-choice").hidden = false;
   };
   state.asking = broadcastAddress(eventId, token); // asked beside the socket, not before it
@@ -386,11 +387,11 @@ $("captions-only").addEventListener("change", (e) => {
     const archive = await state.asking;
     if (archive) {
       state.address = archive;
-      enterBroadcast("The event is over: play its recording, in the language you choose.");
+      enterBroadcast(t("overRecording"));
       $("lag").textContent = "";
-      $("status").textContent = "Recording";
+      $("status").textContent = t("recording");
       $("play").hidden = false;
-      $("play").textContent = "Play the recording";
+      $("play").textContent = t("playRecording");
     }
     return;
   }
