@@ -107,11 +107,16 @@ async def test_partners_on_two_instances_stand_by_hand_over_mute_and_leave(
     await ben.send_bytes(SILENCE)
     await frames_reach(http, one, event_id, 2 * FRAMES)  # Ben's; Ana's were dropped
 
-    # Ben mutes from the relay: listeners everywhere see nobody speaking, and back.
+    # Ben mutes from the relay: the owner mutes the channel (the organizer sees it), and
+    # listeners are not told that nobody interprets (a cough is no news); then back.
+    async def muted(on: bool) -> bool:
+        return (await spanish_stats(http, one, event_id)).get("muted") is on
+
     await ben.send_json({"type": "mute"})
-    await listener.until(lambda log: log.of_type("status")[-1].get("speaker") is False, 30)
+    await poll(lambda: muted(True), within=30)
+    assert listener.heard.of_type("status")[-1].get("speaker") is True
     await ben.send_json({"type": "unmute"})
-    await listener.until(lambda log: log.of_type("status")[-1].get("speaker") is True, 30)
+    await poll(lambda: muted(False), within=30)
 
     # Ben hands back over the bus.
     await hands_over(ben, ana)

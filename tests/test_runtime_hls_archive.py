@@ -291,3 +291,47 @@ async def test_the_console_plays_a_private_events_archive_in_each_language(
     finally:
         await browser.close()
         await playwright.stop()
+
+
+async def test_an_ended_events_listeners_get_its_transcript_in_their_language(
+    runtime: LiveRuntime, server: TestServer, tmp_path: Path
+) -> None:
+    assert runtime.service is not None
+    event_id = await embedded_event(
+        runtime.service, ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    )
+    await runtime.start(event_id)
+    base = f"http://127.0.0.1:{server.port}"
+    address = f"{base}/live/{event_id}/transcript?language=es-ES&format=srt"
+    speech = speech_pcm("Good morning everyone, and welcome to our meeting.", "en-us", tmp_path)
+    async with aiohttp.ClientSession() as http:
+        async with SpeakerClient.connect(base, event_id, token=speaker_token(event_id)) as floor:
+            await floor.send(speech + bytes(32000), pace=1.0)
+            status, body = await fetch(http, address)
+            assert status == 409 and "has not ended" in body  # not while it runs
+        await runtime.stop(event_id, reason="thank you")
+
+        async def transcribed() -> bool:
+            return bool(await runtime.service.transcript(event_id))  # type: ignore[union-attr]
+
+        await poll(transcribed, within=30)
+        async with http.get(address) as response:
+            assert response.status == 200, await response.text()
+            assert response.headers["Content-Disposition"].startswith("attachment")
+            srt = await response.text()
+        assert "-->" in srt and any(w in srt.lower() for w in ("buenos", "bienvenid", "reunión"))
+        status, body = await fetch(http, address.replace("format=srt", "format=exe"))
+        assert status == 400 and "format is one of" in body
+
+    # A private event's transcript: to a token that grants it, not to anyone.
+    private_id = await embedded_event(runtime.service)
+    await set_broadcast(runtime, private_id, True)
+    event = await runtime.service.get_event(private_id)
+    await runtime.service.update_event(
+        private_id, EventPatch(public=False), actor="test", expected_version=event.version
+    )
+    await runtime.start(private_id)
+    await runtime.stop(private_id, reason="done")
+    async with aiohttp.ClientSession() as http:
+        status, _ = await fetch(http, f"{base}/live/{private_id}/transcript")
+        assert status == 401

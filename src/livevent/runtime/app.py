@@ -14,6 +14,7 @@ from livevent.http.appkeys import SERVICE, SETTINGS, VERIFIER
 from livevent.http.sockets import CloseCode, close_socket, socket_guard
 from livevent.runtime import metrics
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS, STAFF_FEEDS
+from livevent.runtime.broadcast import archive
 from livevent.runtime.broadcast import routes as hls_routes
 from livevent.runtime.runtime import LiveRuntime
 from livevent.runtime.sockets import routes as live_routes
@@ -93,6 +94,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/live/workers", live_routes.live_workers)
     app.router.add_get("/live/{event_id}/channels", live_routes.live_channels)
     app.router.add_get("/live/{event_id}/hls", hls_routes.hls_address)
+    app.router.add_get("/live/{event_id}/transcript", archive.archive_transcript)
     app.router.add_get("/hls/{event_id}/{path:.+}", hls_routes.hls_file)
     app.router.add_get("/live/{event_id}/stats", live_routes.live_stats)
     app.router.add_get("/live/{event_id}/notes", live_routes.live_notes)

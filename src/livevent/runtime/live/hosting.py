@@ -50,6 +50,15 @@ class ChannelHost:
         """Whether the machine is at work on speech it heard (the session knows)."""
         return False
 
+    @property
+    def machine_ready(self) -> bool:
+        raise NotImplementedError
+
+    def channel_state(self, language: str) -> str:
+        """What listeners are told of the channel: live, waiting, paused or unavailable."""
+        state = self.channels[language]
+        return state.on_air(machine_ready=self.machine_ready, interpreting=self.interpreting())
+
     def set_playing(self, language: str, playing: bool) -> None:
         """A machine channel started or finished speaking a translation."""
         state = self.channels[language]

@@ -218,13 +218,8 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
     def welcome(self, channel: str, audio_format: str) -> Welcome:
         return views.welcome(self, channel, audio_format)
 
-    def channel_state(self, language: str) -> str:
-        state = self.channels[language]
-        return state.on_air(machine_ready=self.machine_ready, interpreting=self.interpreting())
-
     def interpreting(self) -> bool:
-        pipeline = self.duties.pipeline
-        return pipeline is not None and pipeline.busy
+        return self.pipeline is not None and self.pipeline.busy
 
     def _notify(self, language: str) -> None:
         self.channels[language].hub.send(self.status_message(language))
@@ -291,8 +286,6 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
             self._floor_ended(language)
         self.channels[language].hub.flush()
         self._notify(language)
-
-    # -- stats ----------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         return views.snapshot(self)

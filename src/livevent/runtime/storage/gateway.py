@@ -43,6 +43,10 @@ class EventGateway(Protocol):
         """Store a final transcript segment."""
         ...
 
+    async def transcript(self, event_id: int) -> list[TranscriptSegment]:
+        """The event's transcript, in order (an ended event's archive page offers it)."""
+        ...
+
     async def ping(self) -> None: ...
 
     async def outputs(self, event_id: int) -> list[OutputTarget]:
@@ -72,6 +76,9 @@ class LocalGateway:
 
     async def record(self, segment: TranscriptSegment) -> None:
         await self.service.add_transcript_segment(segment)
+
+    async def transcript(self, event_id: int) -> list[TranscriptSegment]:
+        return await self.service.transcript(event_id)
 
     async def ping(self) -> None:
         await self.service.store.ping()
@@ -153,6 +160,11 @@ class HttpGateway:
             f"/api/events/{segment.event_id}/transcript",
             segment.model_dump(mode="json"),
         )
+
+    async def transcript(self, event_id: int) -> list[TranscriptSegment]:
+        payload = await self._request("GET", f"/api/events/{event_id}/transcript")
+        items = payload.get("items", []) if isinstance(payload, dict) else []
+        return [TranscriptSegment.model_validate(item) for item in items]
 
     async def ping(self) -> None:
         await self._request("GET", "/readyz")

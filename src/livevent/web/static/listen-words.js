@@ -4,6 +4,7 @@
 
 const WORDS = {
   en: {
+    transcript: "Download the transcript in this language (subtitles: .srt)",
     loading: "Loading the event…",
     language: "Language",
     languageChannel: "Language channel",
@@ -57,6 +58,7 @@ const WORDS = {
     status_DRAFT: "Not scheduled",
   },
   es: {
+    transcript: "Descargar la transcripción en este idioma (subtítulos: .srt)",
     loading: "Cargando el evento…",
     language: "Idioma",
     languageChannel: "Canal de idioma",
@@ -110,6 +112,7 @@ const WORDS = {
     status_DRAFT: "No programado",
   },
   ca: {
+    transcript: "Descarrega la transcripció en aquesta llengua (subtítols: .srt)",
     loading: "Carregant l'esdeveniment…",
     language: "Llengua",
     languageChannel: "Canal de llengua",
@@ -163,6 +166,7 @@ const WORDS = {
     status_DRAFT: "No programat",
   },
   fr: {
+    transcript: "Télécharger la transcription dans cette langue (sous-titres : .srt)",
     loading: "Chargement de l'événement…",
     language: "Langue",
     languageChannel: "Canal de langue",
@@ -216,6 +220,7 @@ const WORDS = {
     status_DRAFT: "Non programmé",
   },
   it: {
+    transcript: "Scarica la trascrizione in questa lingua (sottotitoli: .srt)",
     loading: "Caricamento dell'evento…",
     language: "Lingua",
     languageChannel: "Canale di lingua",
@@ -269,6 +274,7 @@ const WORDS = {
     status_DRAFT: "Non programmato",
   },
   pt: {
+    transcript: "Descarregar a transcrição neste idioma (legendas: .srt)",
     loading: "A carregar o evento…",
     language: "Idioma",
     languageChannel: "Canal de idioma",
@@ -322,6 +328,7 @@ const WORDS = {
     status_DRAFT: "Não agendado",
   },
   de: {
+    transcript: "Mitschrift in dieser Sprache herunterladen (Untertitel: .srt)",
     loading: "Veranstaltung wird geladen…",
     language: "Sprache",
     languageChannel: "Sprachkanal",

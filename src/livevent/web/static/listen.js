@@ -247,9 +247,18 @@ function preferredChannel(channels) {
   return "";
 }
 
+/** After the event: the transcript of the language listened to, beside its recording. */
+function offerTranscript() {
+  const query = new URLSearchParams({ language: state.channel, format: "srt" });
+  if (token) query.set("token", token);
+  $("transcript-link").href = `/live/${eventId}/transcript?${query}`;
+  $("archive-links").hidden = false;
+}
+
 function switchTo(language) {
   state.channel = language;
   captions.clear();
+  if (!$("archive-links").hidden) offerTranscript();
   if (state.broadcast) {
     state.broadcast.choose(language);
     localStorage.setItem(`livevent:${eventId}:channel`, language);
@@ -392,6 +401,7 @@ $("captions-only").addEventListener("change", (e) => {
       $("status").textContent = t("recording");
       $("play").hidden = false;
       $("play").textContent = t("playRecording");
+      offerTranscript();
     }
     return;
   }
