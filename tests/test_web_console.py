@@ -200,13 +200,13 @@ async def test_an_event_from_the_console_to_its_recording(
         assert await page.get_by_label("Name", exact=True).input_value() == "Acme AGM"
 
         # Invite an interpreter for the Spanish channel; follow the link in a fresh browser.
-        await page.get_by_label("Where").select_option(label="es-ES (channel 2)")
+        await page.get_by_label("Where").select_option(label="Español · Spanish (Spain) (channel 2)")
         await page.get_by_label("Their email").fill("ana@interpreters.example")
         await page.get_by_label("Their name").fill("Ana")
         await page.get_by_role("button", name="Invite", exact=True).click()
         lost = await page.get_by_label("Sign-in link").input_value()
         assert "/signin#code=" in lost
-        await page.get_by_text("Ana <ana@interpreters.example>").wait_for()
+        await page.locator("ul.people").get_by_text("Ana <ana@interpreters.example>").wait_for()
         # Ana lost it: a new link, and the first one dies.
         await page.get_by_role("button", name="A new link for Ana").click()
         await page.get_by_text("The link made before no longer works.").wait_for()

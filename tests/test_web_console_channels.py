@@ -134,3 +134,61 @@ async def test_relay_and_fallback_from_the_console_a_draft_link_and_an_overload_
     finally:
         await browser.close()
         await playwright.stop()
+
+
+async def test_names_not_codes_in_the_console(runtime: LiveRuntime, server: TestServer) -> None:
+    """Point 8: a blank form shows all its errors at once; a language typed by its name is
+    taken; links, history and the invitation form name languages and people."""
+    service = runtime.service
+    assert service is not None
+    customer = await service.store.create_customer(CustomerCreate(name="Names Co"))
+    accounts = Accounts.from_settings(
+        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
+    )
+    await accounts.create_user(
+        UserCreate(
+            email="boss@relay.example", name="Berta Boss", role=Role.MANAGER,
+            customer_id=customer.id, password=SecretStr(PASSWORD),
+        )
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{server.port}"
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=DESKTOP)
+        await signed_in(page, base)
+        await page.get_by_role("link", name="New event").first.click()
+        await page.get_by_role("button", name="Create the event").click()
+        for error in ("#event-name-error", "#event-starts-error"):
+            await page.locator(error).wait_for()
+            assert await page.locator(error).inner_text(), error  # both at once
+        await page.get_by_label("Name", exact=True).fill("Jahrestagung")
+        await page.get_by_label("Starts", exact=True).fill("2026-12-01T10:00")
+        await page.get_by_label("Language spoken on the floor").fill("français")
+        await page.get_by_role("button", name="Add a machine channel").click()
+        await page.locator("#channel-1-language").fill("Deutsch")
+        await page.get_by_text("(de-DE)").wait_for()
+        await page.get_by_role("button", name="Create the event").click()
+        await page.get_by_role("heading", name="Jahrestagung").wait_for()
+        (event,) = (await service.list_events())[0]
+        assert event.source_language == "fr-FR"
+        assert [c.language for c in event.channels] == ["fr-FR", "de-DE"]
+
+        links = page.locator("#links")
+        await links.get_by_role("link", name="Listen: Deutsch · German (Germany)").wait_for()
+        assert "Listen: de-DE" not in await links.inner_text()
+        history = page.locator("#history")
+        await history.get_by_text("Berta Boss").first.wait_for()
+        assert "manager:user:" not in await history.inner_text()
+
+        # Someone invited now is someone to pick in the Who list next time.
+        await page.get_by_label("Their email").fill("ana@interpreters.example")
+        await page.get_by_label("Their name").fill("Ana")
+        await page.get_by_role("button", name="Invite", exact=True).click()
+        await page.get_by_label("Sign-in link").wait_for()
+        who = page.get_by_label("Who", exact=True)
+        await who.locator("option", has_text="Ana <ana@interpreters.example>").wait_for(
+            state="attached"
+        )
+    finally:
+        await browser.close()
+        await playwright.stop()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
@@ -50,6 +53,24 @@ class ChannelList(BaseModel):
 
 class StatusChangeList(BaseModel):
     items: list[StatusChange]
+    names: dict[str, str] = Field(
+        default_factory=dict, description="the people behind the actors (`manager:user:12`)"
+    )
+
+
+_USER_ACTOR = re.compile(r"^[a-z]+:user:([0-9]{1,15})$")
+
+
+async def _people_named(request: web.Request, changes: list[StatusChange]) -> dict[str, str]:
+    """Each actor that is a person, by name: the history reads "Ana Puig", not user:12."""
+    users = request.app[SERVICE].store.users
+    names: dict[str, str] = {}
+    for actor in {change.actor for change in changes}:
+        found = _USER_ACTOR.match(actor)
+        if found is not None:
+            with contextlib.suppress(NotFound):
+                names[actor] = (await users.get(int(found[1]))).name
+    return names
 
 
 def _json(model: BaseModel, *, status: int = 200, version: int | None = None) -> web.Response:
@@ -258,7 +279,7 @@ _transition("cancel", "Cancel an event that has not ended")
 )
 async def event_history(request: web.Request) -> web.Response:
     changes = await request.app[SERVICE].history(event_id_of(request))
-    return _json(StatusChangeList(items=changes))
+    return _json(StatusChangeList(items=changes, names=await _people_named(request, changes)))
 
 
 @table.add(

@@ -22,7 +22,8 @@ from livevent.http.appkeys import SERVICE
 from livevent.http.operations import EVENT_ID, OperationTable
 from livevent.http.params import event_id_of
 from livevent.http.public import public_base
-from livevent.model import ChannelKind, Event
+from livevent.model import Channel, ChannelKind, Event, language_name
+from livevent.model.language import own_name
 
 table = OperationTable()
 
@@ -77,17 +78,27 @@ def qr_svg(url: str) -> str:
     return svg
 
 
+def channel_title(channel: Channel) -> str:
+    """What people read for a channel: its label, else its language in its own name and
+    in English ("Español · Spanish (Spain)"), never a bare code."""
+    if channel.label:
+        return channel.label
+    english, own = language_name(channel.language), own_name(channel.language)
+    title = english if own.lower() in english.lower() else f"{own} · {english}"
+    return f"{title}, the floor" if channel.kind is ChannelKind.FLOOR else title
+
+
 def event_links(event: Event, base: str) -> EventLinks:
     listen = []
     for channel in event.channels:
         url = f"{base}/listen/{event.id}?channel={quote(channel.language)}"
-        label = channel.label or channel.language
+        label = channel_title(channel)
         listen.append(ListenLink(language=channel.language, label=label, url=url, qr=qr_svg(url)))
     speak = [
         SpeakLink(
             channel=channel.number,
             language=channel.language,
-            label=channel.label or channel.language,
+            label=channel_title(channel),
             url=f"{base}/speak/{event.id}/{channel.number}",
         )
         for channel in event.channels

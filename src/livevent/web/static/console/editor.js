@@ -26,12 +26,37 @@ export function languageName(tag) {
   }
 }
 
+const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
+
+/** The tag a typed language stands for: a name ("Deutsch", "français", "Catalan")
+ * becomes the first tag offered for it (de-DE, fr-FR, ca-ES); a tag stays as typed. */
+export function tagOf(typed) {
+  const text = typed.trim();
+  const wanted = fold(text);
+  if (!wanted) return "";
+  for (const tag of LANGUAGES) {
+    const base = tag.split("-")[0];
+    try {
+      const names = [
+        new Intl.DisplayNames(["en"], { type: "language" }).of(base),
+        new Intl.DisplayNames([base], { type: "language" }).of(base),
+      ];
+      if (names.some((n) => n && fold(n) === wanted)) return tag;
+    } catch {
+      // A tag this browser cannot name: matched by its code only.
+    }
+  }
+  return text;
+}
+
 /** A language input's companion: the name of what was typed, or why it is not one. */
 function nameBeside(input) {
   const note = h("small", { class: "language-name", "aria-live": "polite" });
   const show = () => {
-    const tag = input.value.trim();
-    note.textContent = tag ? languageName(tag) || "not a language tag we know: e.g. ca-ES" : "";
+    const typed = input.value.trim();
+    const tag = tagOf(typed);
+    const name = tag ? languageName(tag) : "";
+    note.textContent = !typed ? "" : !name ? "not a language we know: type its name or a tag such as ca-ES" : tag !== typed ? `${name} (${tag})` : name;
   };
   input.addEventListener("input", show);
   show();
@@ -144,7 +169,7 @@ function channelRow(channel, index, sourceInput, interpreters) {
     remove,
   );
   row.spec = () => {
-    const spec = { ...channel, language: language.value.trim(), label: label.value.trim() || null };
+    const spec = { ...channel, language: tagOf(language.value), label: label.value.trim() || null };
     if (!floor) spec.kind = kind.value;
     spec.voice = spec.kind === "machine" && voice.value.trim() ? voice.value.trim() : null;
     spec.fallback = spec.kind === "human" && fallback.checked ? "machine" : null;
@@ -202,7 +227,7 @@ export function editorView(root, event, onSaved) {
     h("h3", { id: "editor-title" }, "Details and channels"),
     h("p", { class: "form-error", role: "alert" }),
     stale,
-    field("event-name", "Name", name),
+    field("event-name", "Name", name, { error: "name" }),
     isNew && session.admin ? field("event-customer", "Customer", customer, { error: "customer_id" }) : null,
     h(
       "div",
@@ -253,9 +278,17 @@ export function editorView(root, event, onSaved) {
     submitEvent.preventDefault();
     clearProblems(form);
     stale.hidden = true;
-    if (!starts.value) {
-      // The server would say "input should be a valid datetime": say what to do instead.
-      showProblem(form, { detail: "starts_at: pick the day and the time it starts", fields: ["starts_at"] });
+    const specs = [...channels.children].map((row) => row.spec());
+    // Every blank at once (the server would name one, or say "not a valid datetime").
+    const blanks = [
+      ["name", !name.value.trim(), "give the event a name"],
+      ["starts_at", !starts.value, "pick the day and the time it starts"],
+      ["timezone", !timezone.value.trim(), "name its time zone, e.g. Europe/Madrid"],
+      ["source_language", !source.value.trim(), "name the language spoken on the floor"],
+      ...specs.map((spec, index) => [`channels.${index}.language`, !spec.language, "name the channel's language"]),
+    ].filter(([, blank]) => blank);
+    if (blanks.length) {
+      showProblem(form, { detail: blanks.map(([key, , what]) => `${key}: ${what}`).join("; "), fields: blanks.map(([key]) => key) });
       return;
     }
     const body = {
@@ -263,11 +296,11 @@ export function editorView(root, event, onSaved) {
       starts_at: starts.value || null,
       ends_at: ends.value || null,
       timezone: timezone.value.trim(),
-      source_language: source.value.trim(),
+      source_language: tagOf(source.value),
       public: isPublic.checked,
       broadcast: broadcast.checked,
       max_listeners: cap.value ? Number(cap.value) : null,
-      channels: [...channels.children].map((row) => row.spec()),
+      channels: specs,
     };
     if (isNew || terms.changed()) body.glossary = terms.entries();
     if (isNew && session.admin && customer.value) body.customer_id = Number(customer.value);

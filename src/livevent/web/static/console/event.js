@@ -179,6 +179,14 @@ async function move(event, action, reason) {
   window.dispatchEvent(new CustomEvent("console:reload", { detail: event.id }));
 }
 
+/** Who did it, in words: a person's name comes from the server; the rest are machines. */
+function actorWords(actor) {
+  if (actor === "runtime") return "the live server";
+  if (actor.startsWith("cli:")) return `the command line (${actor.slice(4)})`;
+  if (actor.startsWith("service")) return "the server";
+  return actor;
+}
+
 async function historyView(box, event) {
   const answer = await api(`/api/events/${event.id}/history`);
   if (!answer.ok) {
@@ -191,7 +199,7 @@ async function historyView(box, event) {
       {},
       h("td", {}, new Date(item.at).toLocaleString()),
       h("td", {}, item.from_status ? `${item.from_status} → ${item.to_status}` : item.to_status),
-      h("td", {}, item.actor),
+      h("td", {}, answer.data.names?.[item.actor] || actorWords(item.actor)),
       h("td", {}, item.change || item.reason || ""),
     ),
   );

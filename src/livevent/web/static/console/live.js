@@ -1,6 +1,7 @@
 // A live event as it runs: each channel's state, speaker, listeners, drops and lag, with
 // small plots of the last minutes drawn from the stats the runtime publishes every second.
 import { api } from "/static/console/api.js";
+import { languageName } from "/static/console/editor.js";
 import { h } from "/static/console/dom.js";
 
 const KEEP = 300; // samples: ten minutes at one every 2 s
@@ -57,7 +58,7 @@ function inputMeter(channel, c) {
   const level = Number(c.input_level ?? -1);
   if (level < 0) return null;
   const peak = Number(c.input_peak ?? 0);
-  const name = `Microphone level, ${channel.label || channel.language}`;
+  const name = `Microphone level, ${channel.label || languageName(channel.language) || channel.language}`;
   const meter = h("meter", { class: "input-meter", min: "0", max: "1", low: "0.05", high: "0.6", optimum: "0.2", value: String(Math.min(1, level * 4)), "aria-label": name });
   return h("span", { class: "input-level" }, " ", meter, peak >= 0.99 ? h("small", { class: "warning" }, " clipping") : level < 0.003 ? h("small", { class: "warning" }, " silent") : null);
 }
@@ -166,7 +167,7 @@ export function liveView(box, event) {
         return h(
           "tr",
           { "data-channel": channel.language },
-          h("td", {}, channel.label || channel.language),
+          h("td", {}, channel.label || languageName(channel.language) || channel.language),
           h("td", {}, channel.kind),
           h("td", {}, c.muted && c.state === "live" ? "On air, muted" : STATES[c.state] || c.state || "-", c.warning ? h("small", { class: "warning" }, ` (${c.warning})`) : null),
           h("td", {}, speaker, inputMeter(channel, c)),
@@ -197,7 +198,11 @@ const NOTE_KINDS = { slow_down: "asks the floor to slow down", audio_unusable: "
 function notesBox(event) {
   const list = h("ol", { id: "live-notes", class: "notes", "aria-live": "polite" });
   const booths = event.channels.filter((c) => c.kind !== "machine");
-  const target = h("select", { id: "note-channel" }, [h("option", { value: "" }, "Every booth"), ...booths.map((c) => h("option", { value: c.language }, c.language))]);
+  const title = (tag) => {
+    const channel = event.channels.find((c) => c.language === tag);
+    return channel?.label || languageName(tag) || tag;
+  };
+  const target = h("select", { id: "note-channel" }, [h("option", { value: "" }, "Every booth"), ...booths.map((c) => h("option", { value: c.language }, title(c.language)))]);
   const text = h("input", { id: "note-text", maxlength: "500", required: true, autocomplete: "off" });
   const form = h(
     "form",
@@ -215,7 +220,7 @@ function notesBox(event) {
       ...answer.data.notes.slice(-12).map((n) => {
         const when = new Date(n.at * 1000).toLocaleTimeString();
         const what = n.kind === "chat" ? n.text : NOTE_KINDS[n.kind];
-        const who = n.sender === "organizer" ? `you to ${n.channel === "*" ? "every booth" : n.channel}` : `${n.channel} ${n.sender}`;
+        const who = n.sender === "organizer" ? `you to ${n.channel === "*" ? "every booth" : title(n.channel)}` : `${n.sender === "speaker" ? "the floor speaker" : "the interpreter"} of ${title(n.channel)}`;
         return h("li", { class: n.kind === "chat" ? "" : "signal" }, `${when} · ${who}: ${what}`);
       }),
     );

@@ -1,11 +1,13 @@
 // Speakers and interpreters of one event: who is invited where, and inviting someone.
 import { api, raw } from "/static/console/api.js";
 import { clearProblems, field, h, say, showLink, showProblem } from "/static/console/dom.js";
+import { languageName } from "/static/console/editor.js";
 
 function channelName(event, number) {
   const channel = event.channels.find((c) => c.number === number);
   if (!channel) return `channel ${number}`;
-  return channel.kind === "floor" ? `the floor (${channel.language})` : `${channel.label || channel.language} (channel ${number})`;
+  const name = channel.label || languageName(channel.language) || channel.language;
+  return channel.kind === "floor" ? `the floor (${name})` : `${name} (channel ${number})`;
 }
 
 function grantText(event, grant) {
@@ -63,7 +65,8 @@ function floorNumber(event) {
   return event.channels.find((c) => c.kind === "floor")?.number ?? 1;
 }
 
-/** What an invitation gave: a link to hand over (with a copy button), or what happened. */
+/** What an invitation gave: a link to hand over (with a copy button), or what happened
+ * (the server says when a link made before stops working). */
 function showInvitation(result, invitation) {
   if (invitation.delivery !== "link") {
     // Mailed to them, or an account they already sign in with: the console holds no link.
@@ -89,13 +92,19 @@ function inviteForm(event, list, result) {
   const name = h("input", { autocomplete: "off", maxlength: "200" });
   const newPerson = h("div", { class: "grid" }, field("invite-email", "Their email", email, { error: "email" }), field("invite-name", "Their name", name, { error: "name" }));
   existing.addEventListener("change", () => (newPerson.hidden = Boolean(existing.value)));
-  api("/api/users").then((answer) => {
+  // Who may be invited: the people known so far, again after each invitation (a newcomer
+  // invited now is someone to pick next time).
+  const fillWho = async () => {
+    const answer = await api("/api/users");
+    const chosen = existing.value;
+    existing.replaceChildren(h("option", { value: "" }, "Someone new (fill in below)"));
     for (const user of answer.data?.items || []) {
       if (user.role === "speaker" || user.role === "listener") {
-        existing.append(h("option", { value: user.id }, `${user.name} <${user.email}>`));
+        existing.append(h("option", { value: user.id, selected: String(user.id) === chosen }, `${user.name} <${user.email}>`));
       }
     }
-  });
+  };
+  fillWho();
   const form = h(
     "form",
     { class: "invite", novalidate: true, "aria-labelledby": "invite-title" },
@@ -120,6 +129,7 @@ function inviteForm(event, list, result) {
     email.value = "";
     name.value = "";
     await renderPeople(list, event);
+    await fillWho();
   });
   return form;
 }
