@@ -18,6 +18,7 @@ import pytest
 
 from livevent.runtime.engines import Engines
 from livevent.runtime.engines.base import TextToSpeech
+from livevent.runtime.speech import interpreter
 from livevent.runtime.speech.agreement import SentenceSoFar, after_said, agreed
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Sentence
 from livevent.runtime.speech.player import ChannelPlayer
@@ -187,3 +188,45 @@ async def test_a_fragment_is_spoken_in_the_sense_of_its_sentence(
 
 async def _ready(voice: TextToSpeech) -> TextToSpeech:
     return voice
+
+
+async def test_a_long_sentence_is_said_while_it_is_spoken(engines: Engines) -> None:
+    """Issue 38: with nothing heard past each piece, the translation of a long sentence
+    never settled and the channel said all of it after its end (7.7 s behind at p90).
+    Past the patience it says what it has but the last words."""
+    host = Booth()
+    voice = SpokenTexts(await engines.tts("espeak"))
+    booth = ChannelInterpreter(
+        host=host,  # type: ignore[arg-type]
+        language="es-ES",
+        source="en-US",
+        mode="simultaneous",
+        mt=lambda: engines.mt(),
+        tts=lambda: _ready(voice),
+        player=ChannelPlayer(host, "es-ES"),
+        clock=MediaClock(),
+    )
+    running = asyncio.create_task(booth.run())
+    text = (
+        "This year the council of our small city has decided after many long meetings"
+        " with the neighbours to build more houses along the river and a new library"
+    )
+    heard = words_of(text)  # 28 words, 8.4 s
+    assert heard[-1].end - heard[0].start > 2 * interpreter.PATIENCE_SECONDS
+
+    async def idle() -> bool:
+        return not booth.busy
+
+    for start in range(0, len(heard), 4):
+        booth.unit(Unit(tuple(heard[start : start + 4])), 1)
+        await poll(idle, within=60)  # each piece alone: nothing heard past it
+    said_before_the_end = list(voice.texts)
+    booth.sentence(Sentence(tuple(heard), seq=1))
+    await poll(idle, within=60)
+    running.cancel()
+    assert said_before_the_end, "the whole sentence waited for its end"
+    assert booth.forced >= 1
+    final = next(c for c in host.captions if c.final)
+    spoken = keys(" ".join(voice.texts))
+    # Said while spoken, the sentence still ends as the final translation does.
+    assert spoken[-3:] == keys(final.text)[-3:], (voice.texts, final.text)

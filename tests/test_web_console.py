@@ -200,7 +200,9 @@ async def test_an_event_from_the_console_to_its_recording(
         assert await page.get_by_label("Name", exact=True).input_value() == "Acme AGM"
 
         # Invite an interpreter for the Spanish channel; follow the link in a fresh browser.
-        await page.get_by_label("Where").select_option(label="Español · Spanish (Spain) (channel 2)")
+        await page.get_by_label("Where").select_option(
+            label="Español · Spanish (Spain) (channel 2)"
+        )
         await page.get_by_label("Their email").fill("ana@interpreters.example")
         await page.get_by_label("Their name").fill("Ana")
         await page.get_by_role("button", name="Invite", exact=True).click()

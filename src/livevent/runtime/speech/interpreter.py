@@ -44,6 +44,13 @@ MODES: tuple[Mode, ...] = ("simultaneous", "consecutive")
 PACE_SHARE = 0.85
 # The breath left after each translated phrase, where the synthesiser left 0.2-0.6 s.
 UNIT_GAP = 0.08
+# A long sentence whose translation keeps moving (the verb at its end, a reordering)
+# is not waited for past this many seconds of source unsaid: the channel says what the
+# translation has so far but its last words, as an interpreter who cannot wait longer.
+# 0 waits for agreement however long (the listener then hears most of a 10 s
+# sentence after it ends).
+PATIENCE_SECONDS = 4.0
+HOLD_BACK_WORDS = 2
 
 
 def _tight(pcm: bytes) -> bytes:
@@ -103,6 +110,7 @@ class ChannelInterpreter:
     _preview_queued: bool = False
     _working: bool = False
     corrections: int = 0  # sentences whose final translation differs from what was said
+    forced: int = 0  # pieces said past the patience, before the translation settled
     spans: SpokenSpans[Sentence] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -249,6 +257,9 @@ class ChannelInterpreter:
         extended = await self._translate(join([*so_far.source, *lookahead])) if lookahead else None
         words = so_far.to_say(translated, extended)
         since = so_far.said_until if so_far.said_until is not None else unit.start
+        if not words and self._waited_too_long(unit):
+            words = so_far.rest(translated)[:-HOLD_BACK_WORDS]
+            self.forced += bool(words)
         if words:
             so_far.spoke(words, unit.end)
         said = " ".join(so_far.said)
@@ -257,6 +268,14 @@ class ChannelInterpreter:
         self._caption(seq, f"{said} {rest}".strip(), said or None, so_far.start, unit.end)
         if words:
             await self._say(" ".join(words), since, unit.end, seq)
+
+    def _waited_too_long(self, unit: Unit) -> bool:
+        """Whether the sentence's source unsaid so far reaches past the patience."""
+        so_far = self._so_far
+        unsaid_from = so_far.said_until if so_far.said_until is not None else so_far.start
+        if not PATIENCE_SECONDS or unsaid_from is None:
+            return False
+        return unit.end - unsaid_from >= PATIENCE_SECONDS
 
     def _lookahead(self, unit: Unit, seq: int) -> list[Word]:
         """The sentence's words heard after `unit`: units waiting here, then the latest
