@@ -15,18 +15,24 @@ input, mode and channel:
                  beside the WER of the same sentences decoded one at a time
 
 Inputs: (a) espeak-ng passages of 60 s and more, sentences joined by 0.2-0.4 s
-pauses; (b) real recorded meetings (AMI corpus excerpts, 30 s each, shipped in the
-source distribution of pyannote.audio 3.1.1 on PyPI, fetched with pip into a
+pauses; (a') long sentences (`--long`: 8-14 s each, the kind a channel waited out
+before saying most of it); (b) real recorded meetings (AMI corpus excerpts, 30 s
+each, shipped in the source distribution of pyannote.audio 3.1.1 on PyPI, fetched with pip into a
 scratch folder). For (b) there is no script: the reference is Whisper decoding
 each 30 s file whole, so its number says how much streaming changes the words.
 
     python benchmarks/lag.py [--modes simultaneous consecutive] [--recordings 2]
+                             [--long] [--patience 0 4]
+
+`--patience` runs each input once per value of the simultaneous channels' patience
+(interpreter.PATIENCE_SECONDS; 0 is the behaviour before it: wait for agreement).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import re
@@ -45,6 +51,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
+from livevent.runtime.speech import interpreter
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND
 from livevent.settings import Settings
 from served import serve_machine_event
@@ -71,6 +78,22 @@ PASSAGE = [
     "Please speak to any member of the board after this meeting.",
     "Thank you very much for listening, and enjoy the rest of the day.",
 ]
+# Long sentences, read without a pause long enough to end an utterance: a channel
+# that waits for the translation to settle says most of each after its end.
+LONG_PASSAGE = [
+    "This year the council of our small city has decided, after many long meetings"
+    " with the neighbours and the shop owners of the old town, to build more houses"
+    " along the river and a new library next to the station.",
+    "The families who visited the children's room during the first month told us that"
+    " they would like to see longer opening hours on Saturdays and a small cafe where"
+    " parents can wait while their children read.",
+    "Our volunteers, who gave more than five hundred hours of their time to the"
+    " evening classes in languages, cooking and basic computer skills, will be"
+    " thanked by the mayor at a dinner in the town hall next month.",
+    "If you know a local business that could help us to pay for the second library"
+    " near the river, please speak to any member of the board after this meeting or"
+    " write to the treasurer before the end of the year.",
+]
 
 
 def words_of(text: str) -> str:
@@ -84,9 +107,9 @@ def espeak(text: str, folder: Path) -> bytes:
     return trim_silence(decode_file(path))
 
 
-def espeak_passage(folder: Path) -> tuple[bytes, list[bytes]]:
+def espeak_passage(folder: Path, texts: list[str] = PASSAGE) -> tuple[bytes, list[bytes]]:
     pick = random.Random(7)
-    sentences = [espeak(text, folder) for text in PASSAGE]
+    sentences = [espeak(text, folder) for text in texts]
     parts = []
     for sentence in sentences:
         parts += [sentence, bytes(int(SAMPLE_RATE * pick.uniform(0.2, 0.4)) * 2)]
@@ -207,6 +230,7 @@ async def run_once(
                 "caption_updates": len(arrivals[language]),
                 "speech_heard_s": round(heard[language], 1),
                 "skipped": snapshot["channels"][language]["skipped"],
+                "forced_pieces": pipeline.booths[language].forced,
                 # The audio span's parts: the source's end -> its speech queued
                 # (committing, translating, synthesising), then queued -> playing.
                 "ready_p50": _median(metrics.ready_lags),
@@ -244,11 +268,17 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modes", nargs="+", default=["simultaneous", "consecutive"])
     parser.add_argument("--recordings", type=int, default=2, help="30 s meeting excerpts")
+    parser.add_argument("--long", action="store_true", help="also the long sentences")
+    parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="livevent-lag-"))
     passage, sentences = espeak_passage(folder)
     script = words_of(" ".join(PASSAGE))
     inputs: list[tuple[str, bytes, str | None]] = [("espeak-ng passage", passage, script)]
+    if args.long:
+        long_pcm, _ = espeak_passage(folder, LONG_PASSAGE)
+        long_pcm += b"\0" * (-len(long_pcm) % FRAME_BYTES)
+        inputs.append(("espeak-ng long sentences", long_pcm, words_of(" ".join(LONG_PASSAGE))))
     checked: dict[str, float] = {}
     if args.recordings:
         files = recordings(folder, args.recordings)
@@ -264,10 +294,12 @@ async def main() -> None:
     separate_wer = jiwer.wer(script, words_of(await one_at_a_time(sentences)))
     rows = []
     for name, pcm, reference in inputs:
-        for mode in args.modes:
-            print(f"{name}, {mode}: {len(pcm) / 32000:.0f} s in real time...", flush=True)
+        for mode, patience in itertools.product(args.modes, args.patience):
+            interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
+            print(f"{name}, {mode}, patience {patience:g}: {len(pcm) / 32000:.0f} s...", flush=True)
             result = await run_once(pcm, mode, folder, checked.get(name))
             result["input"] = name
+            result["patience"] = patience
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:
