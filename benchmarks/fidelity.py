@@ -28,6 +28,10 @@ never ends an utterance before the end; (b) the espeak-ng meeting sentences the
 issue measured with (`--espeak`).
 
     python benchmarks/fidelity.py [--modes simultaneous consecutive] [--espeak]
+                                  [--patience 0 4]
+
+`--patience`: each simultaneous run once per value of interpreter.PATIENCE_SECONDS
+(0: wait for agreement however long, the behaviour before it), side by side.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import json
 import re
 import subprocess
@@ -52,6 +57,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import SAMPLE_RATE, decode_file, trim_silence
+from livevent.runtime.speech import interpreter
 from livevent.settings import Settings
 from served import serve_machine_event
 
@@ -232,6 +238,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modes", nargs="+", default=["simultaneous", "consecutive"])
     parser.add_argument("--espeak", action="store_true", help="also the espeak-ng sentences")
+    parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -243,10 +250,13 @@ async def main() -> None:
         try:
             for source, pcms, texts in inputs:
                 truth = " ".join(texts)
-                for mode in args.modes:
-                    print(f"{source}, {mode}: {len(joined(pcms)) / 2 / SAMPLE_RATE:.0f} s...")
+                for mode, patience in itertools.product(args.modes, args.patience):
+                    interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
+                    seconds = len(joined(pcms)) / 2 / SAMPLE_RATE
+                    print(f"{source}, {mode}, patience {patience:g}: {seconds:.0f} s...")
                     run = await run_once(joined(pcms), mode, folder)
                     row = await measure(engines, truth, run, mode, source)
+                    row["patience"] = patience
                     print(summary(row), flush=True)
                     rows.append(row)
         finally:
