@@ -20,21 +20,16 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 
 from livevent.auth import service_token
-from livevent.auth.accounts import Accounts
 from livevent.bus import MemoryBus
 from livevent.client import SpeakerClient
 from livevent.model import (
     ChannelKind,
     ChannelSpec,
-    CustomerCreate,
     EventCreate,
     EventPatch,
-    Role,
-    UserCreate,
 )
 from livevent.runtime import LiveRuntime
 from livevent.runtime.broadcast.stitch import stitched
@@ -42,11 +37,11 @@ from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.browser import DESKTOP, launch, needs_chromium, wait_for
 from tests.support.cluster import Cluster, joined, scheduled_event, speaker
+from tests.support.console import manager, sign_in
 from tests.support.live import poll, speaker_token, speech_pcm
 from tests.support.live import scheduled_event as embedded_event
 
 FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -237,19 +232,10 @@ async def test_the_console_plays_a_private_events_archive_in_each_language(
 ) -> None:
     service = runtime.service
     assert service is not None
-    customer = await service.store.create_customer(CustomerCreate(name="Private Co"))
-    accounts = Accounts.from_settings(
-        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
-    )
-    await accounts.create_user(
-        UserCreate(
-            email="boss@private.example", name="Boss", role=Role.MANAGER,
-            customer_id=customer.id, password=SecretStr(PASSWORD),
-        )
-    )  # fmt: skip
+    customer_id = await manager(runtime, "boss@private.example", "Private Co")
     event = await service.create_event(
         EventCreate(
-            customer_id=customer.id,
+            customer_id=customer_id,
             name="Board meeting",
             starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
             source_language="en-US",
@@ -273,11 +259,7 @@ async def test_the_console_plays_a_private_events_archive_in_each_language(
         page = await browser.new_page(viewport=DESKTOP)
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
-        await page.goto(f"{base}/manage")
-        await page.get_by_label("Email").fill("boss@private.example")
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_role("heading", name="Events", exact=True).wait_for()
+        await sign_in(page, base, "boss@private.example")
         await page.goto(f"{base}/manage#/events/{event.id}")
         await page.get_by_role("heading", name="The broadcast, recorded").wait_for()
         assert not await page.locator("#archive-link").count()  # private: no public page

@@ -23,29 +23,26 @@ import pytest
 import zxingcpp
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Page
-from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 
-from livevent.auth.accounts import Accounts
 from livevent.model import (
     ChannelKind,
     ChannelSpec,
-    CustomerCreate,
     EventCreate,
     EventFilter,
     EventPatch,
     EventStatus,
     Role,
-    UserCreate,
 )
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
+from tests.support import console
 from tests.support.browser import DESKTOP, PHONE, launch, needs_chromium, screenshot_dir, wait_for
+from tests.support.console import PASSWORD, manager, user
 from tests.support.live import listening, speak_to_wav
 
 pytestmark = needs_chromium
-PASSWORD = "correct horse battery"
 INTERPRETER_SAYS = "Buenos días a todos y bienvenidos a nuestra reunión anual."
 # Every form control the console shows has a label a screen reader reads out.
 UNLABELLED = """
@@ -75,34 +72,8 @@ async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestSer
     return await aiohttp_server(app, host="127.0.0.1")
 
 
-async def manager(runtime: LiveRuntime, email: str, customer_name: str) -> int:
-    """A customer and its manager, who signs in with `PASSWORD`; the customer's id."""
-    service = runtime.service
-    assert service is not None
-    customer = await service.store.create_customer(CustomerCreate(name=customer_name))
-    await user(runtime, email, Role.MANAGER, customer.id)
-    return customer.id
-
-
-async def user(runtime: LiveRuntime, email: str, role: Role, customer: int | None) -> None:
-    """A user of the runtime's store who signs in with `PASSWORD`."""
-    service = runtime.service
-    assert service is not None
-    accounts = Accounts.from_settings(
-        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
-    )
-    data = UserCreate(
-        email=email, name=email, role=role, customer_id=customer, password=SecretStr(PASSWORD)
-    )
-    await accounts.create_user(data)
-
-
 async def sign_in(page: Page, server: TestServer, email: str) -> None:
-    await page.goto(str(server.make_url("/manage")))
-    await page.get_by_label("Email").fill(email)
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("heading", name="Events", exact=True).wait_for()
+    await console.sign_in(page, str(server.make_url("/")).rstrip("/"), email)
 
 
 async def until(condition: Any, within: float = 60.0) -> None:

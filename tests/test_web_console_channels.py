@@ -11,29 +11,23 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Page
-from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 
-from livevent.auth.accounts import Accounts
 from livevent.bus import MemoryBus
 from livevent.model import (
     ChannelKind,
     ChannelSpec,
-    CustomerCreate,
     EventCreate,
     EventStatus,
-    Role,
-    UserCreate,
 )
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.browser import DESKTOP, PHONE, launch, needs_chromium
+from tests.support.console import manager, sign_in
 from tests.support.live import poll
 
 pytestmark = needs_chromium
-PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
@@ -52,32 +46,15 @@ async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestSer
     return await aiohttp_server(create_runtime_app(runtime.settings, runtime=runtime))
 
 
-async def signed_in(page: Page, base: str) -> None:
-    await page.goto(f"{base}/manage")
-    await page.get_by_label("Email").fill("boss@relay.example")
-    await page.get_by_label("Password").fill(PASSWORD)
-    await page.get_by_role("button", name="Sign in").click()
-    await page.get_by_role("heading", name="Events", exact=True).wait_for()
-
-
 async def test_relay_and_fallback_from_the_console_a_draft_link_and_an_overload_told(
     runtime: LiveRuntime, server: TestServer
 ) -> None:
     service = runtime.service
     assert service is not None
-    customer = await service.store.create_customer(CustomerCreate(name="Relay Co"))
-    accounts = Accounts.from_settings(
-        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
-    )
-    await accounts.create_user(
-        UserCreate(
-            email="boss@relay.example", name="Boss", role=Role.MANAGER,
-            customer_id=customer.id, password=SecretStr(PASSWORD),
-        )
-    )  # fmt: skip
+    customer_id = await manager(runtime, "boss@relay.example", "Relay Co")
     event = await service.create_event(
         EventCreate(
-            customer_id=customer.id,
+            customer_id=customer_id,
             name="Summit",
             starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
             source_language="en-US",
@@ -98,7 +75,7 @@ async def test_relay_and_fallback_from_the_console_a_draft_link_and_an_overload_
         assert "Summit" not in await listener.content()
 
         page = await browser.new_page(viewport=DESKTOP)
-        await signed_in(page, base)
+        await sign_in(page, base, "boss@relay.example")
         await page.goto(f"{base}/manage#/events/{event.id}")
         await page.get_by_role("button", name="Save changes").wait_for()
         spanish = page.locator("fieldset.channel-row", has_text="Channel 2")
@@ -141,21 +118,12 @@ async def test_names_not_codes_in_the_console(runtime: LiveRuntime, server: Test
     taken; links, history and the invitation form name languages and people."""
     service = runtime.service
     assert service is not None
-    customer = await service.store.create_customer(CustomerCreate(name="Names Co"))
-    accounts = Accounts.from_settings(
-        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
-    )
-    await accounts.create_user(
-        UserCreate(
-            email="boss@relay.example", name="Berta Boss", role=Role.MANAGER,
-            customer_id=customer.id, password=SecretStr(PASSWORD),
-        )
-    )  # fmt: skip
+    await manager(runtime, "boss@relay.example", "Names Co", name="Berta Boss")
     base = f"http://127.0.0.1:{server.port}"
     playwright, browser = await launch()
     try:
         page = await browser.new_page(viewport=DESKTOP)
-        await signed_in(page, base)
+        await sign_in(page, base, "boss@relay.example")
         await page.get_by_role("link", name="New event").first.click()
         await page.get_by_role("button", name="Create the event").click()
         for error in ("#event-name-error", "#event-starts-error"):

@@ -14,22 +14,20 @@ from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestServer
-from pydantic import SecretStr
 from pytest_aiohttp import AiohttpServer
 
-from livevent.auth.accounts import Accounts
 from livevent.bus import MemoryBus
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.events.recordings import list_parts
-from livevent.model import ChannelKind, ChannelSpec, CustomerCreate, EventCreate, Role, UserCreate
+from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.browser import DESKTOP, launch, needs_chromium
+from tests.support.console import manager, sign_in
 from tests.support.live import loud_frames, speaker_token, speech_pcm
 
 pytestmark = needs_chromium
-PASSWORD = "correct horse battery"
 SENTENCES = [
     "Good morning everyone, and welcome to the annual meeting.",
     "This year we opened a new library in the city.",
@@ -59,19 +57,10 @@ async def test_the_console_says_ending_until_the_channels_finish_then_shows_the_
 ) -> None:
     service = runtime.service
     assert service is not None
-    customer = await service.store.create_customer(CustomerCreate(name="Ending Co"))
-    accounts = Accounts.from_settings(
-        runtime.settings, users=service.store.users, bus=service.bus, verifier=runtime.verifier
-    )
-    await accounts.create_user(
-        UserCreate(
-            email="boss@ending.example", name="Boss", role=Role.MANAGER,
-            customer_id=customer.id, password=SecretStr(PASSWORD),
-        )
-    )  # fmt: skip
+    customer_id = await manager(runtime, "boss@ending.example", "Ending Co")
     event = await service.create_event(
         EventCreate(
-            customer_id=customer.id,
+            customer_id=customer_id,
             name="Annual meeting",
             starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
             source_language="en-US",
@@ -93,11 +82,7 @@ async def test_the_console_says_ending_until_the_channels_finish_then_shows_the_
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-        await page.goto(f"{base}/manage")
-        await page.get_by_label("Email").fill("boss@ending.example")
-        await page.get_by_label("Password").fill(PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
-        await page.get_by_role("heading", name="Events", exact=True).wait_for()
+        await sign_in(page, base, "boss@ending.example")
         await page.goto(f"{base}/manage#/events/{event.id}")
         await page.get_by_role("button", name="End the event").wait_for()
 
