@@ -16,13 +16,15 @@ input, mode and channel:
 
 Inputs: (a) espeak-ng passages of 60 s and more, sentences joined by 0.2-0.4 s
 pauses; (a') long sentences (`--long`: 8-14 s each, the kind a channel waited out
-before saying most of it); (b) real recorded meetings (AMI corpus excerpts, 30 s
-each, shipped in the source distribution of pyannote.audio 3.1.1 on PyPI, fetched with pip into a
-scratch folder). For (b) there is no script: the reference is Whisper decoding
-each 30 s file whole, so its number says how much streaming changes the words.
+before saying most of it); (a'') a real reader's long sentences (`--librivox`:
+fidelity.py's Sense and Sensibility reading, 25 s); (b) real recorded meetings
+(AMI corpus excerpts, 30 s each, shipped in the source distribution of
+pyannote.audio 3.1.1 on PyPI, fetched with pip into a scratch folder). For (b)
+there is no script: the reference is Whisper decoding each 30 s file whole, so its
+number says how much streaming changes the words.
 
     python benchmarks/lag.py [--modes simultaneous consecutive] [--recordings 2]
-                             [--long] [--patience 0 4]
+                             [--long] [--librivox] [--patience 0 4]
 
 `--patience` runs each input once per value of the simultaneous channels' patience
 (interpreter.PATIENCE_SECONDS; 0 is the behaviour before it: wait for agreement).
@@ -269,12 +271,20 @@ async def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["simultaneous", "consecutive"])
     parser.add_argument("--recordings", type=int, default=2, help="30 s meeting excerpts")
     parser.add_argument("--long", action="store_true", help="also the long sentences")
+    parser.add_argument(
+        "--librivox", action="store_true", help="also fidelity.py's LibriVox reading (real)"
+    )
     parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="livevent-lag-"))
     passage, sentences = espeak_passage(folder)
     script = words_of(" ".join(PASSAGE))
     inputs: list[tuple[str, bytes, str | None]] = [("espeak-ng passage", passage, script)]
+    if args.librivox:
+        from fidelity import joined, librivox  # a sibling script's input, fetched the same way
+
+        reading, texts = librivox(folder)
+        inputs.append(("LibriVox reading", joined(reading), words_of(" ".join(texts))))
     if args.long:
         long_pcm, _ = espeak_passage(folder, LONG_PASSAGE)
         long_pcm += b"\0" * (-len(long_pcm) % FRAME_BYTES)
