@@ -11,6 +11,11 @@ input, mode and channel:
                  weighted by that source's duration; p50, p90
   audio_evs      ear-voice span of translated speech as the channel measures it:
                  playback start minus when the middle of its source was heard
+  onset_evs      speech as the Spanish listener hears it: for each sentence, the first
+                 voiced 20 ms of its translation in the audio the listener received
+                 (arrival time; voiced by energy) minus the sentence's start on the
+                 floor; the channel's own report (the transcript's timings) says which
+                 received sound is whose, and `onset_check` is how far the two differ
   floor_wer      the floor's final captions against the script (espeak-ng input),
                  beside the WER of the same sentences decoded one at a time
 
@@ -34,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import itertools
 import json
 import random
@@ -48,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 import jiwer
+import numpy as np
 
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
@@ -194,12 +201,17 @@ async def run_once(
 
             return keep
 
+        received: list[tuple[float, int]] = []  # (arrival, byte offset) per audio message
+        ear = ListenerClient.connect(
+            url, served.event_id, channel=TARGETS[0], on_message=keeper(TARGETS[0]),
+        )  # fmt: skip
         async with (
             ListenerClient.connect(url, served.event_id, keep_audio=False, decode=False) as floor,
-            listener(url, served.event_id, TARGETS[0], keeper(TARGETS[0])) as first,
+            ear as first,
             listener(url, served.event_id, TARGETS[1], keeper(TARGETS[1])) as second,
             SpeakerClient.connect(url, served.event_id, token=token) as speaker,
         ):  # fmt: skip
+            first.on_audio = lambda _: received.append((time.monotonic(), len(first.heard.audio)))
             t0 = time.monotonic()
             await speaker.send(pcm, pace=1.0)
             await speaker.end()
@@ -217,6 +229,7 @@ async def run_once(
                 if checked_until is None or float(c.get("start") or 0.0) < checked_until
             )
             heard = {t: (first if t == TARGETS[0] else second).heard.seconds for t in TARGETS}
+            onsets = await heard_onsets(runtime, session, served.event_id, first, received)
         channels = {}
         for language in TARGETS:
             spans = caption_spans(arrivals[language], t0)
@@ -243,11 +256,66 @@ async def run_once(
     return {
         "mode": mode,
         "seconds": round(len(pcm) / 2 / SAMPLE_RATE, 1),
+        **onsets,
         "stt_rtf": snapshot["stt_rtf"],
         "chunk_s": snapshot["chunk_s"],
         "degraded": snapshot["degraded"],
         "channels": channels,
         "floor_text": floor_text,
+    }
+
+
+VOICED_RMS = 300  # a 20 ms frame of the received channel louder than this is speech
+
+
+async def heard_onsets(
+    runtime: LiveRuntime,
+    session: Any,
+    event_id: int,
+    ear: ListenerClient,
+    received: list[tuple[float, int]],
+) -> dict[str, Any]:
+    """Onset ear-voice span of the first target as its listener hears it (see above)."""
+    assert runtime.service is not None
+    language = TARGETS[0]
+    deadline = time.monotonic() + 30
+    segments: list[Any] = []
+    while time.monotonic() < deadline:  # the transcript is written beside the captions
+        segments = await runtime.service.transcript(event_id)
+        if segments and all(language in s.timings for s in segments[:-1]):
+            break
+        await asyncio.sleep(0.5)
+    origin = session.pipeline.origin
+    audio = bytes(ear.heard.audio)
+    frame = FRAME_BYTES
+    voiced = []  # arrival time of each voiced frame of the received audio
+    offsets = [start for _, start in received]
+    for offset in range(0, len(audio) - frame + 1, frame):
+        samples = np.frombuffer(audio[offset : offset + frame], dtype="<i2").astype(np.float64)
+        if np.sqrt(np.mean(samples**2)) > VOICED_RMS:
+            index = max(0, bisect.bisect_right(offsets, offset) - 1)
+            arrived, start = received[index] if received else (0.0, 0)
+            voiced.append(arrived + (offset - start) / BYTES_PER_SECOND)
+    # Where sound begins again: a voiced frame after at least 120 ms without one.
+    onsets = [t for i, t in enumerate(voiced) if i == 0 or t - voiced[i - 1] > 0.12]
+    spans, checks = [], []
+    for segment in segments:
+        timing = segment.timings.get(language)
+        if timing is None or not onsets:
+            continue
+        said = origin + timing[0]  # when the channel says it began to speak it
+        heard = min(onsets, key=lambda t: abs(t - said))  # the sound the listener got then
+        if abs(heard - said) > 1.0:
+            continue
+        spans.append(heard - (origin + segment.start_seconds))
+        checks.append(heard - said)
+    return {
+        "onset_evs_p50": round(statistics.median(spans), 2) if spans else None,
+        "onset_evs_p90": round(statistics.quantiles(spans, n=10)[-1], 2)
+        if len(spans) > 1
+        else None,
+        "onset_sentences": len(spans),
+        "onset_check_p50": round(statistics.median(checks), 3) if checks else None,
     }
 
 
