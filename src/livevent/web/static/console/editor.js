@@ -28,25 +28,31 @@ export function languageName(tag) {
 
 const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().trim();
 
-/** The tag a typed language stands for: a name ("Deutsch", "français", "Catalan")
- * becomes the first tag offered for it (de-DE, fr-FR, ca-ES); a tag stays as typed. */
-export function tagOf(typed) {
-  const text = typed.trim();
-  const wanted = fold(text);
-  if (!wanted) return "";
+let byName = null; // folded name (in English or in itself) -> the first tag offered for it
+
+function namesOfLanguages() {
+  const map = new Map();
+  const english = new Intl.DisplayNames(["en"], { type: "language" });
   for (const tag of LANGUAGES) {
     const base = tag.split("-")[0];
     try {
-      const names = [
-        new Intl.DisplayNames(["en"], { type: "language" }).of(base),
-        new Intl.DisplayNames([base], { type: "language" }).of(base),
-      ];
-      if (names.some((n) => n && fold(n) === wanted)) return tag;
+      for (const name of [english.of(base), new Intl.DisplayNames([base], { type: "language" }).of(base)]) {
+        if (name && !map.has(fold(name))) map.set(fold(name), tag);
+      }
     } catch {
       // A tag this browser cannot name: matched by its code only.
     }
   }
-  return text;
+  return map;
+}
+
+/** The tag a typed language stands for: a name ("Deutsch", "français", "Catalan")
+ * becomes the first tag offered for it (de-DE, fr-FR, ca-ES); a tag stays as typed. */
+export function tagOf(typed) {
+  const text = typed.trim();
+  if (!text) return "";
+  byName ??= namesOfLanguages();
+  return byName.get(fold(text)) || text;
 }
 
 /** A language input's companion: the name of what was typed, or why it is not one. */
