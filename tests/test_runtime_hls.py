@@ -22,14 +22,13 @@ from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpServer
 
 from livevent.auth import Role, TokenIssuer
-from livevent.bus import MemoryBus
 from livevent.client import SpeakerClient
 from livevent.model import ChannelKind, ChannelSpec, EventPatch
 from livevent.runtime import LiveRuntime
 from livevent.runtime.broadcast.routes import signature
-from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.browser import PHONE, counters, launch, needs_chromium, screenshot_dir, wait_for
+from tests.support.embedded import embedded_runtime, served
 from tests.support.live import poll, scheduled_event, speaker_token, speech_pcm
 
 FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
@@ -38,19 +37,13 @@ SECRET = Settings().auth_secret.get_secret_value()
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'hls.db'}",
-        recordings_dir=tmp_path / "recordings",
-        api_requests_per_ip_per_minute=0,
-        joins_per_ip_per_minute=0,
-    )
-    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+    async with embedded_runtime(tmp_path) as opened:
         yield opened
 
 
 @pytest.fixture
 async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
-    return await aiohttp_server(create_runtime_app(runtime.settings, runtime=runtime))
+    return await served(aiohttp_server, runtime)
 
 
 def probe(url: str) -> dict[str, object]:

@@ -23,7 +23,6 @@ from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpServer
 
 from livevent.auth import service_token
-from livevent.bus import MemoryBus
 from livevent.client import SpeakerClient
 from livevent.model import (
     ChannelKind,
@@ -33,11 +32,11 @@ from livevent.model import (
 )
 from livevent.runtime import LiveRuntime
 from livevent.runtime.broadcast.stitch import stitched
-from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.browser import DESKTOP, launch, needs_chromium, wait_for
 from tests.support.cluster import Cluster, joined, scheduled_event, speaker
 from tests.support.console import manager, sign_in
+from tests.support.embedded import embedded_runtime, served
 from tests.support.live import poll, speaker_token, speech_pcm
 from tests.support.live import scheduled_event as embedded_event
 
@@ -46,19 +45,13 @@ FFPROBE = shutil.which("ffprobe") or "/usr/bin/ffprobe"
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'hls.db'}",
-        recordings_dir=tmp_path / "recordings",
-        api_requests_per_ip_per_minute=0,
-        joins_per_ip_per_minute=0,
-    )
-    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+    async with embedded_runtime(tmp_path) as opened:
         yield opened
 
 
 @pytest.fixture
 async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
-    return await aiohttp_server(create_runtime_app(runtime.settings, runtime=runtime))
+    return await served(aiohttp_server, runtime)
 
 
 async def fetch(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:

@@ -19,12 +19,11 @@ from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpServer
 
 from livevent.auth import Role, TokenIssuer, service_token
-from livevent.bus import MemoryBus
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
-from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.browser import DESKTOP, launch, needs_chromium
+from tests.support.embedded import embedded_runtime, served
 from tests.support.live import poll, scheduled_event, speaker_token
 from tests.support.rtmp import rtmp_server
 
@@ -34,19 +33,13 @@ KEY = "sk-live-5f3a9c0e1b7d42"  # what a platform gives: a secret
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'push.db'}",
-        recordings_dir=tmp_path / "recordings",
-        api_requests_per_ip_per_minute=0,
-        joins_per_ip_per_minute=0,
-    )
-    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+    async with embedded_runtime(tmp_path) as opened:
         yield opened
 
 
 @pytest.fixture
 async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
-    return await aiohttp_server(create_runtime_app(runtime.settings, runtime=runtime))
+    return await served(aiohttp_server, runtime)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpServer
 
-from livevent.bus import MemoryBus
 from livevent.model import (
     ChannelKind,
     ChannelSpec,
@@ -21,10 +20,9 @@ from livevent.model import (
     EventStatus,
 )
 from livevent.runtime import LiveRuntime
-from livevent.server import create_runtime_app
-from livevent.settings import Settings
 from tests.support.browser import DESKTOP, PHONE, launch, needs_chromium
 from tests.support.console import manager, sign_in
+from tests.support.embedded import embedded_runtime, served
 from tests.support.live import poll
 
 pytestmark = needs_chromium
@@ -32,18 +30,13 @@ pytestmark = needs_chromium
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'channels.db'}",
-        recordings_dir=tmp_path / "recordings",
-        joins_per_ip_per_minute=0,
-    )
-    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+    async with embedded_runtime(tmp_path) as opened:
         yield opened
 
 
 @pytest.fixture
 async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
-    return await aiohttp_server(create_runtime_app(runtime.settings, runtime=runtime))
+    return await served(aiohttp_server, runtime)
 
 
 async def test_relay_and_fallback_from_the_console_a_draft_link_and_an_overload_told(

@@ -16,15 +16,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 from pytest_aiohttp import AiohttpServer
 
-from livevent.bus import MemoryBus
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.events.recordings import list_parts
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime import LiveRuntime
-from livevent.server import create_runtime_app
-from livevent.settings import Settings
 from tests.support.browser import DESKTOP, launch, needs_chromium
 from tests.support.console import manager, sign_in
+from tests.support.embedded import embedded_runtime, served
 from tests.support.live import loud_frames, speaker_token, speech_pcm
 
 pytestmark = needs_chromium
@@ -37,19 +35,14 @@ SENTENCES = [
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'ending.db'}",
-        recordings_dir=tmp_path / "recordings",
-        joins_per_ip_per_minute=0,
-        finish_machine_seconds=5,  # shorter than the tail: the ending follows the speaking
-    )
-    async with LiveRuntime(settings, bus=MemoryBus()) as opened:
+    # Shorter than the tail: the ending follows the speaking, not a cap.
+    async with embedded_runtime(tmp_path, finish_machine_seconds=5) as opened:
         yield opened
 
 
 @pytest.fixture
 async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestServer:
-    return await aiohttp_server(create_runtime_app(runtime.settings, runtime=runtime))
+    return await served(aiohttp_server, runtime)
 
 
 async def test_the_console_says_ending_until_the_channels_finish_then_shows_the_files(
