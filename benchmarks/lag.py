@@ -60,7 +60,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
-from livevent.runtime.speech import interpreter
+from livevent.runtime.speech import interpreter, pace
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND
 from livevent.settings import Settings
 from served import serve_machine_event
@@ -342,7 +342,13 @@ async def main() -> None:
     parser.add_argument(
         "--librivox", action="store_true", help="also fidelity.py's LibriVox reading (real)"
     )
-    parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
+    parser.add_argument(
+        "--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS]
+    )
+    parser.add_argument(
+        "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
+        help="seconds of new speech between decodes at the fastest (pace.MIN_CHUNK)",
+    )  # fmt: skip
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="livevent-lag-"))
     passage, sentences = espeak_passage(folder)
@@ -372,12 +378,14 @@ async def main() -> None:
     separate_wer = jiwer.wer(script, words_of(await one_at_a_time(sentences)))
     rows = []
     for name, pcm, reference in inputs:
-        for mode, patience in itertools.product(args.modes, args.patience):
+        for mode, patience, chunk in itertools.product(args.modes, args.patience, args.chunk):
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
-            print(f"{name}, {mode}, patience {patience:g}: {len(pcm) / 32000:.0f} s...", flush=True)
+            pace.MIN_CHUNK = chunk
+            print(f"{name}, {mode}, patience {patience:g}, chunk {chunk:g}...", flush=True)
             result = await run_once(pcm, mode, folder, checked.get(name))
             result["input"] = name
             result["patience"] = patience
+            result["min_chunk"] = chunk
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:
