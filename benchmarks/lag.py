@@ -342,9 +342,7 @@ async def main() -> None:
     parser.add_argument(
         "--librivox", action="store_true", help="also fidelity.py's LibriVox reading (real)"
     )
-    parser.add_argument(
-        "--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS]
-    )
+    parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
     parser.add_argument(
         "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
         help="seconds of new speech between decodes at the fastest (pace.MIN_CHUNK)",

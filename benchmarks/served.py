@@ -39,11 +39,16 @@ async def serve_machine_event(runtime: LiveRuntime, targets: tuple[str, ...], na
         actor="bench",
     )
     await runtime.service.act(event.id, "schedule", actor="bench")
-    session = await runtime.start(event.id)
+    return await serve(runtime, event.id)
+
+
+async def serve(runtime: LiveRuntime, event_id: int) -> Served:
+    """A SCHEDULED event taken live and served; the token is the floor speaker's."""
+    session = await runtime.start(event_id)
     runner = web.AppRunner(create_runtime_app(runtime.settings, runtime=runtime), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     token = issuer_for(runtime.settings).issue(
-        sub="bench", role=Role.SPEAKER, ttl=3600, events=[event.id], channel=1
+        sub="bench", role=Role.SPEAKER, ttl=3600, events=[event_id], channel=1
     )
     return Served(session, f"http://127.0.0.1:{runner.addresses[0][1]}", token, runner)
