@@ -110,10 +110,10 @@ async def hls_file(request: web.Request) -> web.StreamResponse:
         "Cache-Control": _cache_control(path, config, settings),
         "Access-Control-Allow-Origin": "*",  # players on other sites; the address is the key
     }
-    if path.suffix == ".m3u8":
-        # Small, and rewritten as the stream grows: read whole, never half a file.
-        return web.Response(body=path.read_bytes(), headers=headers)
-    return web.FileResponse(path, headers=headers)
+    # Small (a 1 s segment is about 8 kB), and a playlist is rewritten as the stream
+    # grows: read whole, never half a file, and no file left open when a player leaves
+    # mid-answer (aiohttp's FileResponse left one then).
+    return web.Response(body=path.read_bytes(), headers=headers)
 
 
 def _cache_control(path: Path, config: EventConfig, settings: Settings) -> str:
