@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from livevent.runtime.engines.base import Recognition, SpeechToText, TimedWord
 from livevent.runtime.speech.streaming import (
     BYTES_PER_SECOND,
@@ -332,3 +334,33 @@ async def test_a_final_sentence_is_never_sent_twice_for_one_saying() -> None:
     finals = [c.text for c in sent if c.final]
     assert finals == ["Welcome to the direct.", "Welcome to the direct."]
     assert [c.seq for c in sent if c.final] == [1, 2]
+
+
+def test_a_deployment_decides_how_often_speech_is_decoded() -> None:
+    from livevent.runtime.speech.pace import DecodePace
+
+    pace = DecodePace(0.5)
+    assert pace.chunk == 0.5
+    assert not pace.decoded(0.1) and pace.chunk == 0.5  # fast decodes: its own period
+    for _ in range(10):
+        pace.decoded(0.6)  # slow ones stretch it, as for the default
+    assert pace.chunk > 0.5
+
+
+async def test_the_setting_reaches_every_recogniser_of_an_event(tmp_path: Path) -> None:
+    from livevent.model import ChannelKind, ChannelSpec
+    from tests.support.embedded import embedded_runtime
+    from tests.support.live import scheduled_event
+
+    async with embedded_runtime(tmp_path, decode_every=0.5) as runtime:
+        event_id = await scheduled_event(
+            runtime.service,
+            ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
+            ChannelSpec(language="ca-ES", kind=ChannelKind.MACHINE),
+        )
+        session = await runtime.start(event_id)
+        pipeline = session.duties.pipeline
+        assert pipeline is not None
+        assert pipeline.pace.min_chunk == 0.5 == pipeline.chunk
+        await pipeline.recognise("es-ES")  # an interpreter's recogniser has it too
+        assert pipeline.channels["es-ES"].pace.min_chunk == 0.5

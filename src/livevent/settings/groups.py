@@ -151,6 +151,14 @@ class SpeechSettings(BaseModel):
         description="machine channels of events that name no mode: simultaneous follows"
         " the speaker a few seconds behind; consecutive speaks whole sentences at pauses",
     )
+    decode_every: float = Field(
+        0.75,
+        ge=0.25,
+        le=2.0,
+        description="seconds of new speech between two decodes of a speaker at the most"
+        " (longer when decoding is slow): 0.5 brings captions about 0.15 s closer and"
+        " costs a quarter more recognition",
+    )
     speech: Literal["local", "workers"] = Field(
         "local",
         description="where live events' speech work runs: local (in the instance that owns"

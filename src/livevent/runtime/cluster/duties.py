@@ -123,6 +123,7 @@ class OwnerDuties:
                 mode=settings.interpretation,
                 interpreter_captions=settings.interpreter_captions,
                 fallback_after_silence=settings.fallback_after_silence,
+                decode_every=settings.decode_every,
             )
         await self.speech.begin(self.recorder.started if self.recorder is not None else None)
 

@@ -20,6 +20,7 @@ from livevent.runtime.engines import Engines
 from livevent.runtime.speech.finals import Recorder
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import Mode
+from livevent.runtime.speech.pace import MIN_CHUNK
 from livevent.runtime.speech.pipeline import MachinePipeline
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,10 @@ class SpeechDuties:
         mode: Mode,
         interpreter_captions: bool,
         fallback_after_silence: float,
+        decode_every: float = MIN_CHUNK,
     ) -> None:
         self.session = session
+        self.decode_every = decode_every
         self.engines = engines
         self.record = record
         self.mode: Mode = mode
@@ -114,6 +117,7 @@ class SpeechDuties:
             mode=self.mode,
             interpreters=self.interpreter_captions,
             origin=origin,
+            decode_every=self.decode_every,
         )
         try:
             await pipeline.start()

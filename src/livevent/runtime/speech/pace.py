@@ -14,8 +14,9 @@ DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so
 
 
 class DecodePace:
-    def __init__(self) -> None:
-        self.chunk = MIN_CHUNK
+    def __init__(self, min_chunk: float = MIN_CHUNK) -> None:
+        self.min_chunk = min_chunk  # the shortest period: the deployment's decode_every
+        self.chunk = min_chunk
         self.overloaded = False
         self.average = 0.0  # seconds a decode takes, smoothed
 
@@ -28,7 +29,7 @@ class DecodePace:
         # Smoothed: one slow decode (a busy neighbour) must not flip the channels'
         # mode; a machine that stays slow does.
         self.average += (seconds - self.average) * 0.3
-        wanted = max(MIN_CHUNK, self.average * 1.5)
+        wanted = max(self.min_chunk, self.average * 1.5)
         overloaded = wanted > MAX_CHUNK
         # Overloaded, decode seldom: only to keep the buffer inside Whisper's window.
         self.chunk = OVERLOADED_CHUNK if overloaded else min(MAX_CHUNK, wanted)

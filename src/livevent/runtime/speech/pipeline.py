@@ -22,6 +22,7 @@ from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.finals import Recorder, TranscriptKeeper
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Keep, Mode
+from livevent.runtime.speech.pace import MIN_CHUNK
 from livevent.runtime.speech.recognition import Recognition
 from livevent.runtime.speech.stats import pipeline_stats
 from livevent.runtime.speech.timing import MediaClock
@@ -39,6 +40,7 @@ class MachinePipeline(Recognition):
         mode: Mode = "simultaneous",
         interpreters: bool = False,
         origin: float | None = None,
+        decode_every: float = MIN_CHUNK,
     ) -> None:
         source = host.config.source_language
         self.record = record
@@ -57,6 +59,7 @@ class MachinePipeline(Recognition):
             booths=lambda: self.booths_of(source),
             mode_of=self.mode_of,
             stt_name=self._engine_name("stt"),
+            decode_every=decode_every,
         )
         self.set = BoothSet(host, engines, source=source, clock=self._clock_of, keep=self._keep_for)
         self.booths = self.set.booths  # the same dicts: booths open and close in the set
@@ -143,6 +146,7 @@ class MachinePipeline(Recognition):
             booths=lambda: self.booths_of(language),
             mode_of=self.mode_of,
             stt_name=self.stt_name,
+            decode_every=self.pace.min_chunk,
         )
         await recognition.open()
         self.channels[language] = recognition

@@ -30,7 +30,7 @@ from livevent.runtime.speech.finals import TranscriptKeeper
 from livevent.runtime.speech.floor import FRAME_SECONDS, FloorInput
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Mode, Sentence
-from livevent.runtime.speech.pace import DecodePace
+from livevent.runtime.speech.pace import MIN_CHUNK, DecodePace
 from livevent.runtime.speech.streaming import (
     BYTES_PER_SECOND,
     OVERLAP_SECONDS,
@@ -62,6 +62,7 @@ class Recognition:
         booths: Callable[[], list[ChannelInterpreter]],
         mode_of: Callable[[Channel], Mode],
         stt_name: str | None = None,
+        decode_every: float = MIN_CHUNK,
     ) -> None:
         self.host = host
         self.engines = engines
@@ -77,7 +78,7 @@ class Recognition:
         self.units = UnitSplitter()
         self.sentence: list[Word] = []
         self.sequence = 0
-        self.pace = DecodePace()
+        self.pace = DecodePace(decode_every)
         self._working = False
         self.last_voice = time.monotonic()  # when the VAD last heard speech here
         self._last_final: Sentence | None = None

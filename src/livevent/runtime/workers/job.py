@@ -74,6 +74,7 @@ class SpeechJob(MirrorHost):
             mode=settings.interpretation,
             interpreter_captions=settings.interpreter_captions,
             fallback_after_silence=settings.fallback_after_silence,
+            decode_every=settings.decode_every,
         )
         self.phase: JobPhase = "starting"
         self.done = asyncio.Event()
