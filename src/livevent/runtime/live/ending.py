@@ -133,7 +133,7 @@ async def finish_speaking(
             return True
         pipeline = session.pipeline
         if pipeline is not None and pipeline.busy:
-            progress.moved = time.monotonic()  # recognising or translating: work, not a stall
+            progress.touch()  # recognising or translating: work, not a stall
         return progress.stalled_for() > max(machine_seconds, human)
 
     limit = MAX_STALLS * max(machine_seconds, human, 1.0)
@@ -165,6 +165,9 @@ class Progress:
             for state in self.channels.values()
             if state.channel.kind is not ChannelKind.FLOOR
         )
+
+    def touch(self) -> None:
+        self.moved = time.monotonic()
 
     def stalled_for(self) -> float:
         count = self._count()
