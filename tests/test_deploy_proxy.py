@@ -146,6 +146,9 @@ async def test_through_nginx_links_are_https_and_plain_http_points_there(
         public = f"https://localhost:{proxy.https}"
         assert links["listen"][0]["url"] == f"{public}/listen/{event_id}?channel=en-US"
         assert links["speak"][0]["url"] == f"{public}/speak/{event_id}/1"
+        # Lines between instances go around the proxy: even the service token is refused.
+        line = await http.get(proxy.url(f"/live/{event_id}/line"), headers=admin)
+        assert line.status == 404
     async with aiohttp.ClientSession() as plain:
         moved = await plain.get(
             f"http://localhost:{proxy.http}/listen/{event_id}", allow_redirects=False

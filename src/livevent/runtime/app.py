@@ -16,8 +16,10 @@ from livevent.runtime import metrics
 from livevent.runtime.appkeys import AUTO_START, RUNTIME, SOCKETS, STAFF_FEEDS
 from livevent.runtime.broadcast import archive
 from livevent.runtime.broadcast import routes as hls_routes
+from livevent.runtime.cluster.line import default_peer_url
 from livevent.runtime.runtime import LiveRuntime
 from livevent.runtime.sockets import routes as live_routes
+from livevent.runtime.sockets.line import line
 from livevent.runtime.sockets.listen import listen
 from livevent.runtime.sockets.speak import speak
 from livevent.runtime.sockets.staff import StaffFeeds
@@ -68,6 +70,7 @@ def install_runtime(
             return
         opened = LiveRuntime(settings, verifier=verifier)
         opened.address = address
+        opened.peer_url = settings.peer_url or default_peer_url(address)
         await opened.__aenter__()
         app[RUNTIME] = opened
         if opened.service is not None:
@@ -93,6 +96,7 @@ def _add_routes(app: web.Application) -> None:
     app.router.add_get("/live/voices/{language}", live_routes.voice_of)
     app.router.add_get("/live/workers", live_routes.live_workers)
     app.router.add_get("/live/{event_id}/channels", live_routes.live_channels)
+    app.router.add_get("/live/{event_id}/line", socket_guard(line))
     app.router.add_get("/live/{event_id}/hls", hls_routes.hls_address)
     app.router.add_get("/live/{event_id}/transcript", archive.archive_transcript)
     app.router.add_get("/hls/{event_id}/{path:.+}", hls_routes.hls_file)

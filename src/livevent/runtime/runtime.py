@@ -23,7 +23,7 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any, Self
 
-from livevent.auth.signing import verifier_for
+from livevent.auth.signing import service_token, verifier_for
 from livevent.auth.tokens import TokenVerifier
 from livevent.bus import Bus, MemoryBus, keys, open_bus
 from livevent.errors import Conflict, LiveventError, NotStartable
@@ -31,6 +31,7 @@ from livevent.events.service import EventService
 from livevent.http.sockets import CloseCode
 from livevent.model import EventConfig, EventStatus
 from livevent.runtime.cluster.duties import OwnerKit
+from livevent.runtime.cluster.line import LineDialer
 from livevent.runtime.cluster.messages import Heartbeat
 from livevent.runtime.cluster.ownership import heartbeat
 from livevent.runtime.config import ConfigCache
@@ -74,6 +75,7 @@ class LiveRuntime:
         self.verifier = verifier or verifier_for(settings)
         self.instance = settings.instance_name or f"{socket.gethostname()}:{os.getpid()}"
         self.address: str | None = None  # where this instance serves, for `livevent stats`
+        self.peer_url: str | None = None  # where the other instances reach it (cluster/line.py)
         self.awaited: collections.Counter[int] = collections.Counter()
         # Events that ended or were cancelled while listeners here waited for them.
         self.called_off: dict[int, EventStatus] = {}
@@ -108,6 +110,10 @@ class LiveRuntime:
         self.transcripts = await self._stack.enter_async_context(
             TranscriptWriter.running(spool, self.gateway.record)
         )
+        dialer = LineDialer(
+            bus=self.bus, instance=self.instance, token=lambda: service_token(settings)
+        )
+        self._stack.push_async_callback(dialer.aclose)
         self.kit = OwnerKit(
             settings=settings,
             bus=self.bus,
@@ -116,6 +122,7 @@ class LiveRuntime:
             instance=self.instance,
             lost=self._lost,
             outputs=self.gateway.outputs,
+            dialer=dialer,
         )
         self.cache = ConfigCache(
             bus=self.bus,
@@ -129,7 +136,7 @@ class LiveRuntime:
         follower = EventFollower(self)
         self.spawn(follower.follow(subscription), name="runtime:events")
         ttl = max(5.0, settings.owner_lock_ttl * 2)
-        beating = heartbeat(self.bus, self.instance, self.describe, ttl=ttl)
+        beating = heartbeat(self.bus, self.instance, lambda: heartbeat_of(self), ttl=ttl)
         self.spawn(beating, name="runtime:heartbeat")
         days = settings.recordings_retention_days
         self.spawn(expire_recordings(settings.recordings_dir, days), name="runtime:retention")
@@ -290,11 +297,13 @@ class LiveRuntime:
         """The event's session here is writing its last files before it closes."""
         return self._endings.is_closing(event_id)
 
-    def describe(self) -> Heartbeat:
-        """What this instance's heartbeat says: where it serves, which events, its spool."""
-        return Heartbeat(
-            instance=self.instance,
-            address=self.address,
-            events={str(e): s.role for e, s in self.sessions.items()},
-            spool=self.transcripts.waiting,
-        )
+
+def heartbeat_of(runtime: LiveRuntime) -> Heartbeat:
+    """What an instance's heartbeat says: where it serves, which events, its spool."""
+    return Heartbeat(
+        instance=runtime.instance,
+        address=runtime.address,
+        peer=runtime.peer_url,
+        events={str(e): s.role for e, s in runtime.sessions.items()},
+        spool=runtime.transcripts.waiting,
+    )

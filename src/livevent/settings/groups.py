@@ -79,6 +79,18 @@ class StoreSettings(BaseModel):
     )
 
 
+def base_url(value: str | None, *, example: str) -> str | None:
+    """An http(s) base URL without query or fragment, without its trailing slash."""
+    if value is None:
+        return None
+    parsed = urlsplit(value.strip())
+    if parsed.scheme not in ("http", "https") or not good_host(parsed.netloc):
+        raise ValueError(f"{value!r} is not an http(s) URL such as {example}")
+    if parsed.query or parsed.fragment:
+        raise ValueError(f"{value!r} has a query or fragment: give the base URL only")
+    return value.strip().rstrip("/")
+
+
 class BusSettings(BaseModel):
     """The bus (Redis or the in-memory twin), the config cache and the instances on it."""
 
@@ -103,6 +115,17 @@ class BusSettings(BaseModel):
     instance_name: str | None = Field(
         None, max_length=100, description="this instance's name in stats (default: host:pid)"
     )
+    peer_url: str | None = Field(
+        None,
+        description="where the other instances reach this one directly (http://HOST:PORT), for"
+        " live audio that goes on while Redis is down (default: the address `serve` listens on,"
+        " this machine's host name when that is every address)",
+    )
+
+    @field_validator("peer_url")
+    @classmethod
+    def _peer_url(cls, value: str | None) -> str | None:
+        return base_url(value, example="http://10.0.0.5:8080")
 
 
 class AuthSettings(BaseModel):
@@ -327,14 +350,7 @@ class DeploymentSettings(BaseModel):
     @field_validator("public_url")
     @classmethod
     def _public_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parsed = urlsplit(value.strip())
-        if parsed.scheme not in ("http", "https") or not good_host(parsed.netloc):
-            raise ValueError(f"{value!r} is not an http(s) URL such as https://live.example.org")
-        if parsed.query or parsed.fragment:
-            raise ValueError(f"{value!r} has a query or fragment: give the base URL only")
-        return value.strip().rstrip("/")
+        return base_url(value, example="https://live.example.org")
 
     @field_validator("allowed_hosts")
     @classmethod

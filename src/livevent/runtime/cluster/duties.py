@@ -19,6 +19,7 @@ from livevent.model import Channel
 from livevent.model.output import OutputTarget
 from livevent.runtime.broadcast.hls import EventBroadcast
 from livevent.runtime.broadcast.push import EventPushes
+from livevent.runtime.cluster.line import LineDialer
 from livevent.runtime.cluster.ownership import hold_lock
 from livevent.runtime.engines import Engines
 from livevent.runtime.live.channels import ChannelState
@@ -45,6 +46,7 @@ class OwnerKit:
     lost: Callable[[int], None]  # another instance holds the event's lock now
     # Where the event's channels are pushed (streaming platforms), stream keys included.
     outputs: Callable[[int], Awaitable[list[OutputTarget]]] | None = None
+    dialer: LineDialer | None = None  # a relay's lines to owners
 
 
 class OwnedSession(PipelineHost, Protocol):

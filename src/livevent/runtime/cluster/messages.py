@@ -76,6 +76,7 @@ class Heartbeat(_BusMessage):
 
     instance: str
     address: str | None = None
+    peer: str | None = None  # where the others reach it directly (cluster/line.py)
     events: dict[str, str] = Field(default_factory=dict)
     spool: int = 0
 

@@ -55,6 +55,9 @@ class Presence:
         self._on_gone = on_gone  # an instance's heartbeat lapsed: its speakers leave
         self._bus_up_since: float | None = None  # since when every round reached the bus
         self._missing: set[str] = set()  # instances whose heartbeat one round did not see
+        # The counts of every instance as last read: kept through an outage of the bus,
+        # so the owner goes on encoding for relays' listeners (they hear it over the line).
+        self._everywhere: dict[str, int] = {}
 
     async def announce(self) -> None:
         await self.bus.sadd(keys.live_instances(self.event_id), self.instance)
@@ -108,6 +111,7 @@ class Presence:
                 await self.announce()
                 await self._retire_dead_instances()
                 everywhere = {k: int(v) for k, v in (await self.bus.hgetall(total)).items()}
+                self._everywhere = everywhere
                 self.update_pauses(everywhere, owner=role() == "owner")
                 for language, values in snapshot()["channels"].items():
                     stats_key = keys.live_channel_stats(event_id, language, self.instance)
@@ -116,18 +120,26 @@ class Presence:
                 log.warning("could not publish live stats: %s", error)
                 self._bus_up_since = None  # an outage of the bus is nobody's death
                 self._missing.clear()
-                self.update_pauses({}, owner=role() == "owner")
+                self.update_pauses(self._everywhere, owner=role() == "owner", known=False)
             except Exception:
                 # A bug here must not stop the counts from healing next time round.
                 log.exception("live stats of event %s failed", event_id)
             await asyncio.sleep(STATS_PERIOD)  # the stats period, not a synchronisation
 
-    def update_pauses(self, everywhere: Mapping[str, int], *, owner: bool) -> None:
-        """A channel nobody listens to anywhere for `idle_pause` seconds pauses its work."""
+    def update_pauses(
+        self, everywhere: Mapping[str, int], *, owner: bool, known: bool = True
+    ) -> None:
+        """A channel nobody listens to anywhere for `idle_pause` seconds pauses its work.
+
+        Not `known` (the bus is down, `everywhere` is the last count read): nothing is
+        turned off for want of listeners elsewhere; relays say over their lines whom
+        they encode for."""
         now = time.monotonic()
         checking = self._sound_check()
         for language, state in self.channels.items():
             remote = everywhere.get(language, 0) - len(state.hub.listeners)
+            if not known and state.hub.remote_audio:
+                remote = max(remote, 1)
             state.hub.remote_audio = owner and remote > 0
             if state.hub.listeners or remote > 0 or checking:
                 state.paused = False

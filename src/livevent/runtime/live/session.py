@@ -76,6 +76,7 @@ class LiveSession(ChannelHost, Finishing, Rehearsal):
             feed_here=self._feed_here,
             spawn=lambda coroutine, name: self.spawn(coroutine, name=name),
             retell=self._notify,
+            dialer=kit.dialer if kit is not None else None,
         )
         self.speakers = Speakers(
             bus=bus,
