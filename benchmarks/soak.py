@@ -264,6 +264,8 @@ async def speaker(ports: list[int], event_id: int, speech: bytes, until: float) 
                         await asyncio.sleep(0.1 - (time.monotonic() - began) % 0.1)
             except (aiohttp.ClientError, OSError, TimeoutError, ConnectionError):
                 pass
+            if time.monotonic() >= wall_until:
+                break  # the end of the run, not a reconnection
             reconnects += 1
             index += 1
             await asyncio.sleep(0.5)

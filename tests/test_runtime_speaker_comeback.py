@@ -138,3 +138,28 @@ async def test_a_redis_restart_declares_no_instance_gone(
     for listener in listeners:
         assert listener.heard.close_code is None
         await listener.close()
+
+
+async def test_the_floor_speaker_of_a_dead_owner_takes_the_place_kept_for_them_at_once(
+    cluster: Cluster, http: aiohttp.ClientSession
+) -> None:
+    owner, relay = cluster.start("a"), cluster.start("b")
+    event_id = await scheduled_event(cluster.database_url, live=True)
+    token = speaker_token(event_id)
+    listeners = [await joined(http, i.ws(f"/listen/{event_id}")) for i in (owner, relay)]
+    floor, first = await connect(http, owner, event_id, 1, token)  # a owns the event
+    assert first["type"] == "ready", first
+    await floor.send_bytes(SILENCE)
+    # The relay has heard who is on air (the owner's listeners are told after the booth).
+    await listeners[1].until(lambda heard: any(s.get("speaker") for s in heard.of_type("status")))
+    kill(owner)
+    deadline = time.monotonic() + 30
+    while "taking it over" not in relay.log.read_text():
+        assert time.monotonic() < deadline, "the relay never took the event over"
+        await asyncio.sleep(0.1)
+    # The new owner keeps the place on air for the speaker it had: the same token
+    # takes it at once (it was refused until the place was given up, 2 s later).
+    again, first = await connect(http, relay, event_id, 1, token)
+    assert first["type"] == "ready", first
+    await again.close()
+    await listeners[1].close()

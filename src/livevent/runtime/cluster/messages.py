@@ -49,6 +49,10 @@ class BoothState(_BusMessage):
     muted: bool = False
     request: str | None = Field(None, max_length=64)
     ok: bool = True
+    # Where the active speaker is connected and the id of the token they came with: a
+    # relay that takes the event over keeps their place for that token alone.
+    instance: str | None = Field(None, max_length=200)
+    token: str | None = Field(None, max_length=200)
 
 
 class Resync(_BusMessage):

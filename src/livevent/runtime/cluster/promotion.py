@@ -9,7 +9,8 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from livevent.runtime.cluster.messages import BoothMessage, Resync
+from livevent.runtime.cluster.messages import BoothMessage, BoothState, Resync
+from livevent.runtime.cluster.seats import Seats
 from livevent.runtime.live.booth import TurnCallback
 from livevent.runtime.live.channels import ChannelState
 
@@ -24,6 +25,8 @@ class Promotion:
     channels: dict[str, ChannelState]
     _took_over: asyncio.Event
     _active: dict[str, str | None]
+    _active_seat: dict[str, BoothState]
+    seats: Seats
     _local: dict[str, tuple[str, TurnCallback]]
     _resumed: set[str]
     _spawn: Callable[[Coroutine[Any, Any, Any], str], asyncio.Task[Any]]
@@ -39,8 +42,12 @@ class Promotion:
         for language, state in self.channels.items():
             previous = self._active.get(language)
             if previous is not None and previous not in self._local:
-                # A relay's active speaker: on air still, the partners here wait.
+                # A relay's active speaker: on air still, the partners here wait. Kept
+                # for their token: coming back through any instance, they take it at once.
                 state.booth.reserve(previous)
+                seat = self._active_seat.get(language)
+                if seat is not None and seat.active == previous and state.booth.active == previous:
+                    self.seats.take(previous, language, seat.instance or "?", seat.token)
                 self._spawn(self._unless_resumed(language, previous), f"resume:{language}")
             mine = [(sid, turn) for sid, (lang, turn) in self._local.items() if lang == language]
             # The one that was active goes first, so it stays active if it can.
@@ -62,6 +69,7 @@ class Promotion:
             log.info(
                 "channel %s: its active speaker did not come back; a partner goes on", language
             )
+            self.seats.leave(speaker_id)
             if booth.leave(speaker_id):
                 self._changed(language)
             self._broadcast(language)

@@ -31,6 +31,9 @@ class Seats:
     def take(self, speaker_id: str, language: str, instance: str, token: str | None) -> None:
         self._seats[speaker_id] = Seat(language, instance, token)
 
+    def of(self, speaker_id: str | None) -> Seat | None:
+        return None if speaker_id is None else self._seats.get(speaker_id)
+
     def leave(self, speaker_id: str) -> None:
         self._seats.pop(speaker_id, None)
 

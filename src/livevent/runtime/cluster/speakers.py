@@ -90,6 +90,7 @@ class Speakers(SeatKeeping, Promotion):
         self._spawn = spawn
         self._local: dict[str, tuple[str, TurnCallback]] = {}  # id -> language, callback
         self._active: dict[str, str | None] = {}  # a relay's view of each channel's booth
+        self._active_seat: dict[str, BoothState] = {}  # and of where its active speaker is
         self._replies: dict[str, asyncio.Future[bool]] = {}
         self._pending: dict[str, BoothCommand] = {}  # asked, not answered: by request
         self._took_over = asyncio.Event()  # this relay became the owner
@@ -203,7 +204,11 @@ class Speakers(SeatKeeping, Promotion):
 
     def _broadcast(self, language: str, request: str | None = None, ok: bool = True) -> None:
         booth, muted = self.channels[language].booth, self.channels[language].muted
-        state = BoothState(language=language, active=booth.active, muted=muted, ok=ok)
+        seat = self.seats.of(booth.active)
+        state = BoothState(
+            language=language, active=booth.active, muted=muted, ok=ok,
+            instance=seat.instance if seat else None, token=seat.token if seat else None,
+        )  # fmt: skip
         self._post(state.model_copy(update={"request": request}))
 
     async def _ask(self, command: BoothCommand) -> bool | None:
@@ -288,6 +293,7 @@ class Speakers(SeatKeeping, Promotion):
         language, active = message.language, message.active
         before = self._active.get(language)
         self._active[language] = active
+        self._active_seat[language] = message
         self.channels[language].muted = message.muted
         answer = self._replies.get(message.request or "")
         if answer is not None and not answer.done():
