@@ -30,9 +30,12 @@ number says how much streaming changes the words.
 
     python benchmarks/lag.py [--modes simultaneous consecutive] [--recordings 2]
                              [--long] [--librivox] [--patience 0 4]
+                             [--chunk 0.75 0.5] [--min-clause 3 2]
 
 `--patience` runs each input once per value of the simultaneous channels' patience
-(interpreter.PATIENCE_SECONDS; 0 is the behaviour before it: wait for agreement).
+(interpreter.PATIENCE_SECONDS; 0 is the behaviour before it: wait for agreement);
+`--chunk` and `--min-clause` likewise for the setting decode_every and for the words
+a unit needs at a clause mark or for an idle booth (units.MIN_CLAUSE_WORDS).
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
-from livevent.runtime.speech import interpreter, pace
+from livevent.runtime.speech import interpreter, pace, units
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND
 from livevent.settings import Settings
 from served import serve_machine_event
@@ -348,6 +351,13 @@ async def main() -> None:
     )
     parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
     parser.add_argument(
+        "--min-clause",
+        nargs="+",
+        type=int,
+        default=[units.MIN_CLAUSE_WORDS],
+        help="words a unit needs at a clause mark, or for an idle booth (units.py)",
+    )
+    parser.add_argument(
         "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
         help="the setting decode_every: seconds of new speech between decodes at most",
     )  # fmt: skip
@@ -380,13 +390,20 @@ async def main() -> None:
     separate_wer = jiwer.wer(script, words_of(await one_at_a_time(sentences)))
     rows = []
     for name, pcm, reference in inputs:
-        for mode, patience, chunk in itertools.product(args.modes, args.patience, args.chunk):
+        knobs = itertools.product(args.modes, args.patience, args.chunk, args.min_clause)
+        for mode, patience, chunk, min_clause in knobs:
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
-            print(f"{name}, {mode}, patience {patience:g}, chunk {chunk:g}...", flush=True)
+            units.MIN_CLAUSE_WORDS = min_clause
+            print(
+                f"{name}, {mode}, patience {patience:g}, chunk {chunk:g},"
+                f" min clause {min_clause}...",
+                flush=True,
+            )
             result = await run_once(pcm, mode, folder, checked.get(name), chunk)
             result["input"] = name
             result["patience"] = patience
             result["min_chunk"] = chunk
+            result["min_clause_words"] = min_clause
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:

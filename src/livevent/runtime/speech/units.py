@@ -30,9 +30,10 @@ class Unit(Phrase):
 
 
 class UnitSplitter:
-    def __init__(self, *, wait_k: int = WAIT_K, min_clause_words: int = MIN_CLAUSE_WORDS) -> None:
-        self.wait_k = wait_k
-        self.min_clause_words = min_clause_words
+    def __init__(self, *, wait_k: int | None = None, min_clause_words: int | None = None) -> None:
+        # The module's values as they are now: a benchmark sets them side by side.
+        self.wait_k = WAIT_K if wait_k is None else wait_k
+        self.min_clause_words = MIN_CLAUSE_WORDS if min_clause_words is None else min_clause_words
         self._pending: list[Word] = []
 
     def add(self, word: Word) -> Unit | None:
