@@ -358,6 +358,13 @@ async def main() -> None:
         help="words a unit needs at a clause mark, or for an idle booth (units.py)",
     )
     parser.add_argument(
+        "--first-unit",
+        nargs="+",
+        type=int,
+        default=[units.FIRST_UNIT_WORDS],
+        help="words a sentence's first unit is cut at (0: at k), units.py",
+    )
+    parser.add_argument(
         "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
         help="the setting decode_every: seconds of new speech between decodes at most",
     )  # fmt: skip
@@ -390,13 +397,16 @@ async def main() -> None:
     separate_wer = jiwer.wer(script, words_of(await one_at_a_time(sentences)))
     rows = []
     for name, pcm, reference in inputs:
-        knobs = itertools.product(args.modes, args.patience, args.chunk, args.min_clause)
-        for mode, patience, chunk, min_clause in knobs:
+        knobs = itertools.product(
+            args.modes, args.patience, args.chunk, args.min_clause, args.first_unit
+        )
+        for mode, patience, chunk, min_clause, first_unit in knobs:
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
             units.MIN_CLAUSE_WORDS = min_clause
+            units.FIRST_UNIT_WORDS = first_unit
             print(
                 f"{name}, {mode}, patience {patience:g}, chunk {chunk:g},"
-                f" min clause {min_clause}...",
+                f" min clause {min_clause}, first unit {first_unit}...",
                 flush=True,
             )
             result = await run_once(pcm, mode, folder, checked.get(name), chunk)
@@ -404,6 +414,7 @@ async def main() -> None:
             result["patience"] = patience
             result["min_chunk"] = chunk
             result["min_clause_words"] = min_clause
+            result["first_unit_words"] = first_unit
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:

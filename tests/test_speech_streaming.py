@@ -203,6 +203,18 @@ def test_units_end_at_sentences_clauses_or_after_k_words() -> None:
     assert splitter.flush() is None
 
 
+def test_a_sentences_first_unit_may_be_cut_early_and_only_the_first() -> None:
+    splitter = UnitSplitter(wait_k=6, min_clause_words=3, first_unit_words=3)
+    text = "This year we opened a new library in the center of the city. Next year we plan"
+    units = [u.text for w in words(text) if (u := splitter.add(w))]
+    assert units == [
+        "This year we",  # the first three words go at once
+        "opened a new library in the",
+        "center of the city.",
+        "Next year we",  # and again in the next sentence
+    ]
+
+
 def test_a_decoding_loop_is_cut_after_its_second_time() -> None:
     from livevent.runtime.speech.streaming import without_loops
 

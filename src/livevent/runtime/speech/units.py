@@ -22,6 +22,9 @@ CLAUSE_END = re.compile("[,;:\u2014\u2013]['\")\\]]*$")  # also em and en dashes
 # Apertium translates a clause better than a fragment.
 WAIT_K = 6
 MIN_CLAUSE_WORDS = 3
+# A sentence's first unit is cut at this many words (0: at k, like the others): the
+# first sound of a sentence's translation waits for it, a busy booth or not.
+FIRST_UNIT_WORDS = 0
 
 
 @dataclass(slots=True, frozen=True)
@@ -30,19 +33,29 @@ class Unit(Phrase):
 
 
 class UnitSplitter:
-    def __init__(self, *, wait_k: int | None = None, min_clause_words: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        wait_k: int | None = None,
+        min_clause_words: int | None = None,
+        first_unit_words: int | None = None,
+    ) -> None:
         # The module's values as they are now: a benchmark sets them side by side.
         self.wait_k = WAIT_K if wait_k is None else wait_k
         self.min_clause_words = MIN_CLAUSE_WORDS if min_clause_words is None else min_clause_words
+        self.first_unit_words = FIRST_UNIT_WORDS if first_unit_words is None else first_unit_words
         self._pending: list[Word] = []
+        self._sentence_begun = False  # a unit of the current sentence was cut already
 
     def add(self, word: Word) -> Unit | None:
         """One committed word; a unit when it completes one."""
         self._pending.append(word)
         if word.ends_sentence:
             return self._cut(ends_sentence=True)
-        clause = CLAUSE_END.search(word.text) and len(self._pending) >= self.min_clause_words
-        if clause or len(self._pending) >= self.wait_k:
+        count = len(self._pending)
+        clause = CLAUSE_END.search(word.text) and count >= self.min_clause_words
+        first = not self._sentence_begun and count == self.first_unit_words
+        if clause or first or count >= self.wait_k:
             return self._cut(ends_sentence=False)
         return None
 
@@ -64,4 +77,5 @@ class UnitSplitter:
     def _cut(self, *, ends_sentence: bool) -> Unit:
         unit = Unit(tuple(self._pending), ends_sentence=ends_sentence)
         self._pending = []
+        self._sentence_begun = not ends_sentence
         return unit
