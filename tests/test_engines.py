@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,13 +14,17 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from livevent.errors import InvalidInput, Unavailable
+from livevent.events.service import EventService
+from livevent.model import ChannelKind, ChannelSpec
 from livevent.runtime.engines import Engines, TextToSpeech, engine_classes
 from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
 from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
 from livevent.runtime.engines.vosk import VoskSTT
 from livevent.runtime.engines.whisper import WhisperSTT, short_window, token_cap
-from tests.support.live import speech_pcm
+from livevent.runtime.speech.duties import load_ahead
+from livevent.settings import Settings
+from tests.support.live import scheduled_event, speech_pcm
 
 
 async def test_registry_lists_builtins_and_refuses_unknown_names() -> None:
@@ -174,3 +179,28 @@ async def test_the_base_times_counts_and_wraps_what_an_adapter_does() -> None:
     with pytest.raises(Unavailable, match="flaky failed: KeyError"):
         await engine.synthesize("boom", "en-US")
     assert (engine.metrics.calls, engine.metrics.failures) == (1, 1)
+
+
+async def test_engines_start_once_however_many_ask_at_the_same_moment() -> None:
+    engines = Engines()
+    started = await asyncio.gather(*(engines.mt("apertium") for _ in range(5)))
+    assert all(engine is started[0] for engine in started)
+    assert list(engines.started()) == ["mt.apertium"]
+    await engines.aclose()
+
+
+async def test_a_relay_loads_the_machine_channels_engines_ahead(service: EventService) -> None:
+    """So that a takeover speaks at once instead of loading Whisper first."""
+    spanish = ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
+    event_id = await scheduled_event(service, spanish)
+    engines = Engines()
+    try:
+        await load_ahead(engines, await service.get_config(event_id), Settings())
+        assert {"stt.whisper", "mt.apertium"} <= set(engines.started())
+        assert any(name.startswith("tts.") for name in engines.started())
+    finally:
+        await engines.aclose()
+    floor_only = await scheduled_event(service, name="Floor only")
+    nothing = Engines()
+    await load_ahead(nothing, await service.get_config(floor_only), Settings())
+    assert nothing.started() == {}

@@ -18,6 +18,7 @@ from livevent.runtime.cluster.ownership import take_lock_when_free
 from livevent.runtime.config import ConfigCache
 from livevent.runtime.live.session import LiveSession
 from livevent.runtime.rehearsals import Rehearsals
+from livevent.runtime.speech.duties import load_ahead
 from livevent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,6 +109,10 @@ class Openings:
             await session.own()
         else:
             session.spawn(self._take_over_when_free(session), name=f"watch-owner:{event_id}")
+            if runtime.settings.speech == "local":
+                # A takeover then speaks at once, not after loading Whisper (seconds).
+                ahead = load_ahead(runtime.kit.engines, config, runtime.settings)
+                session.spawn(ahead, name=f"load-ahead:{event_id}")
         if session.rehearsing:
             session.spawn(runtime.rehearsals.close_when_idle(session), name=f"idle:{event_id}")
         runtime.sessions[event_id] = session

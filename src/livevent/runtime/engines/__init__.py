@@ -9,6 +9,7 @@ named `STAGE.NAME` (stage `stt`, `mt` or `tts`), pointing at its class:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -76,20 +77,25 @@ class Engines:
     def __init__(self, options: dict[str, dict[str, Any]] | None = None) -> None:
         self.options = options or {}
         self._started: dict[tuple[Stage, str], Engine] = {}
+        # One start per engine: a relay loading ahead and a pipeline may ask at once.
+        self._starting: dict[tuple[Stage, str], asyncio.Lock] = {}
 
     async def get(self, stage: Stage, name: str | None = None) -> Engine:
         name = name or DEFAULTS[stage]
         key = (stage, name)
         engine = self._started.get(key)
-        if engine is None:
-            classes = engine_classes(stage)
-            if name not in classes:
-                raise InvalidInput(
-                    f"no {stage} engine named {name!r} (installed: {', '.join(sorted(classes))})"
-                )
-            engine = classes[name](**self.options.get(f"{stage}.{name}", {}))
-            await engine.start()
-            self._started[key] = engine
+        if engine is not None:
+            return engine
+        async with self._starting.setdefault(key, asyncio.Lock()):
+            engine = self._started.get(key)
+            if engine is None:
+                classes = engine_classes(stage)
+                if name not in classes:
+                    installed = ", ".join(sorted(classes))
+                    raise InvalidInput(f"no {stage} engine named {name!r} (installed: {installed})")
+                engine = classes[name](**self.options.get(f"{stage}.{name}", {}))
+                await engine.start()
+                self._started[key] = engine
         return engine
 
     async def stt(self, name: str | None = None) -> SpeechToText:

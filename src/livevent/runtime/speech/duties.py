@@ -15,13 +15,15 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from livevent.errors import LiveventError
-from livevent.model import Channel, ChannelKind, TranscriptSegment
+from livevent.model import Channel, ChannelKind, EventConfig, TranscriptSegment
 from livevent.runtime.engines import Engines
+from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.finals import Recorder
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import Mode
 from livevent.runtime.speech.pace import MIN_CHUNK
 from livevent.runtime.speech.pipeline import MachinePipeline
+from livevent.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,22 @@ def needs_machine(channel: Channel, *, interpreter_captions: bool) -> bool:
         or channel.fallback == "machine"
         or (channel.kind is ChannelKind.HUMAN and interpreter_captions)
     )
+
+
+async def load_ahead(engines: Engines, config: EventConfig, settings: Settings) -> None:
+    """A relay loads the engines the event's machine channels need, as its owner did, so
+    that taking the event over does not wait for them; what cannot load is left to the
+    takeover, which says why."""
+    captions = settings.interpreter_captions
+    if not any(needs_machine(c, interpreter_captions=captions) for c in config.channels):
+        return
+    machine = [c for c in config.channels if c.kind is ChannelKind.MACHINE]
+    try:
+        await engines.stt(next((c.engines["stt"] for c in machine if "stt" in c.engines), None))
+        for channel in machine:
+            await engines_for(engines, config.source_language, channel)
+    except LiveventError as error:
+        log.info("event %s: engines not loaded ahead: %s", config.id, error)
 
 
 class SpeechDuties:
