@@ -28,10 +28,12 @@ never ends an utterance before the end; (b) the espeak-ng meeting sentences the
 issue measured with (`--espeak`).
 
     python benchmarks/fidelity.py [--modes simultaneous consecutive] [--espeak]
-                                  [--patience 0 4]
+                                  [--patience 0 4] [--first-unit 0 3]
 
 `--patience`: each simultaneous run once per value of interpreter.PATIENCE_SECONDS
-(0: wait for agreement however long, the behaviour before it), side by side.
+(0: wait for agreement however long, the behaviour before it), side by side;
+`--first-unit` likewise for units.FIRST_UNIT_WORDS (0: a sentence's first unit is cut
+at k words like the others).
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import SAMPLE_RATE, decode_file, trim_silence
-from livevent.runtime.speech import interpreter
+from livevent.runtime.speech import interpreter, units
 from livevent.settings import Settings
 from served import serve_machine_event
 
@@ -239,6 +241,7 @@ async def main() -> None:
     parser.add_argument("--modes", nargs="+", default=["simultaneous", "consecutive"])
     parser.add_argument("--espeak", action="store_true", help="also the espeak-ng sentences")
     parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
+    parser.add_argument("--first-unit", nargs="+", type=int, default=[units.FIRST_UNIT_WORDS])
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -250,13 +253,19 @@ async def main() -> None:
         try:
             for source, pcms, texts in inputs:
                 truth = " ".join(texts)
-                for mode, patience in itertools.product(args.modes, args.patience):
+                knobs = itertools.product(args.modes, args.patience, args.first_unit)
+                for mode, patience, first_unit in knobs:
                     interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
+                    units.FIRST_UNIT_WORDS = first_unit
                     seconds = len(joined(pcms)) / 2 / SAMPLE_RATE
-                    print(f"{source}, {mode}, patience {patience:g}: {seconds:.0f} s...")
+                    print(
+                        f"{source}, {mode}, patience {patience:g}, first unit {first_unit}:"
+                        f" {seconds:.0f} s..."
+                    )
                     run = await run_once(joined(pcms), mode, folder)
                     row = await measure(engines, truth, run, mode, source)
                     row["patience"] = patience
+                    row["first_unit_words"] = first_unit
                     print(summary(row), flush=True)
                     rows.append(row)
         finally:
