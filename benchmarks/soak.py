@@ -397,11 +397,13 @@ def after_which(start: float, faults: list[dict[str, Any]]) -> str:
 def gaps(heard: list[dict[str, Any]], faults: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     longest, pooled, closes = [], [], 0
     by_fault: dict[str, list[float]] = {}
+    by_channel: dict[str, list[float]] = {}
     for one in heard:
         arrivals = sorted(one["arrivals"])
         steps = [b - a for a, b in itertools.pairwise(arrivals)]
         pooled += steps
         longest.append(max(steps, default=0.0))
+        by_channel.setdefault(one["channel"], []).append(longest[-1])
         closes += one["closes"]
         if faults is not None and steps:
             at = steps.index(longest[-1])
@@ -425,6 +427,15 @@ def gaps(heard: list[dict[str, Any]], faults: list[dict[str, Any]] | None = None
                 "max_s": round(max(values), 2),
             }
             for label, values in sorted(by_fault.items())
+        },
+        # The floor's listeners and the machine channel's (whose speech has pauses).
+        "longest_by_channel": {
+            channel: {
+                "listeners": len(values),
+                "p50_s": round(statistics.median(values), 2),
+                "max_s": round(max(values), 2),
+            }
+            for channel, values in sorted(by_channel.items())
         },
     }
 
