@@ -306,6 +306,7 @@ async def heard_onsets(
     # Where sound begins again: a voiced frame after at least 120 ms without one.
     onsets = [t for i, t in enumerate(voiced) if i == 0 or t - voiced[i - 1] > 0.12]
     spans, checks = [], []
+    by_minute: dict[int, list[float]] = {}  # drift: the spans of each minute of the floor
     for segment in segments:
         timing = segment.timings.get(language)
         if timing is None or not onsets:
@@ -316,6 +317,7 @@ async def heard_onsets(
             continue
         spans.append(heard - (origin + segment.start_seconds))
         checks.append(heard - said)
+        by_minute.setdefault(int(segment.start_seconds // 60), []).append(spans[-1])
     return {
         "onset_evs_p50": round(statistics.median(spans), 2) if spans else None,
         "onset_evs_p90": round(statistics.quantiles(spans, n=10)[-1], 2)
@@ -323,6 +325,10 @@ async def heard_onsets(
         else None,
         "onset_sentences": len(spans),
         "onset_check_p50": round(statistics.median(checks), 3) if checks else None,
+        "onset_evs_p50_by_minute": {
+            str(minute): round(statistics.median(values), 2)
+            for minute, values in sorted(by_minute.items())
+        },
     }
 
 
