@@ -30,12 +30,17 @@ number says how much streaming changes the words.
 
     python benchmarks/lag.py [--modes simultaneous consecutive] [--recordings 2]
                              [--long] [--librivox] [--patience 0 4]
-                             [--chunk 0.75 0.5] [--min-clause 3 2]
+                             [--chunk 0.75 0.5] [--min-clause 3 2] [--first-unit 0 3]
+                             [--recording talk.ogg [--transcript talk.txt]]
 
 `--patience` runs each input once per value of the simultaneous channels' patience
 (interpreter.PATIENCE_SECONDS; 0 is the behaviour before it: wait for agreement);
 `--chunk` and `--min-clause` likewise for the setting decode_every and for the words
-a unit needs at a clause mark or for an idle booth (units.MIN_CLAUSE_WORDS).
+a unit needs at a clause mark or for an idle booth (units.MIN_CLAUSE_WORDS), and
+`--first-unit` for the words a sentence's first unit is cut at (units.FIRST_UNIT_WORDS).
+`--recording` adds a recording of your own, such as a long talk: no registry package
+we fetch from carries one of eight minutes (the longest real inputs here are the
+AMI excerpts, 2 x 30 s, and the LibriVox reading, 25 s).
 """
 
 from __future__ import annotations
@@ -355,6 +360,20 @@ async def main() -> None:
     parser.add_argument(
         "--librivox", action="store_true", help="also fidelity.py's LibriVox reading (real)"
     )
+    parser.add_argument(
+        "--recording",
+        type=Path,
+        action="append",
+        default=[],
+        help="a recording of your own (any format FFmpeg reads), e.g. an 8-minute talk",
+    )
+    parser.add_argument(
+        "--transcript",
+        type=Path,
+        action="append",
+        default=[],
+        help="its transcript (plain text), in the order of --recording, for the floor's WER",
+    )
     parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
     parser.add_argument(
         "--min-clause",
@@ -388,6 +407,13 @@ async def main() -> None:
         long_pcm, _ = espeak_passage(folder, LONG_PASSAGE)
         long_pcm += b"\0" * (-len(long_pcm) % FRAME_BYTES)
         inputs.append(("espeak-ng long sentences", long_pcm, words_of(" ".join(LONG_PASSAGE))))
+    for index, path in enumerate(args.recording):
+        own = decode_file(path)
+        own += b"\0" * (-len(own) % FRAME_BYTES)
+        text = args.transcript[index].read_text() if index < len(args.transcript) else None
+        inputs.append(
+            (f"{path.name} ({len(own) / BYTES_PER_SECOND:.0f} s)", own, text and words_of(text))
+        )
     checked: dict[str, float] = {}
     if args.recordings:
         files = recordings(folder, args.recordings)
