@@ -15,7 +15,11 @@ input, mode and channel:
                  voiced 20 ms of its translation in the audio the listener received
                  (arrival time; voiced by energy) minus the sentence's start on the
                  floor; the channel's own report (the transcript's timings) says which
-                 received sound is whose, and `onset_check` is how far the two differ
+                 received sound is whose, and `onset_check` is how far the two differ;
+                 only sentences whose speech starts after a silence the listener can
+                 hear count (a few a minute on continuous speech)
+  onset_reported the same span as the channel reports it, for every sentence (what
+                 `onset_check` verifies where it can), and per minute of the floor
   floor_wer      the floor's final captions against the script (espeak-ng input),
                  beside the WER of the same sentences decoded one at a time
 
@@ -313,11 +317,16 @@ async def heard_onsets(
             voiced.append(arrived + (offset - start) / BYTES_PER_SECOND)
     # Where sound begins again: a voiced frame after at least 120 ms without one.
     onsets = [t for i, t in enumerate(voiced) if i == 0 or t - voiced[i - 1] > 0.12]
-    spans, checks = [], []
+    spans, checks, reported = [], [], []
     by_minute: dict[int, list[float]] = {}  # drift: the spans of each minute of the floor
     for segment in segments:
         timing = segment.timings.get(language)
-        if timing is None or not onsets:
+        if timing is None:
+            continue
+        # Every sentence's, as the channel reports it; the heard ones check the report.
+        reported.append(timing[0] - segment.start_seconds)
+        by_minute.setdefault(int(segment.start_seconds // 60), []).append(reported[-1])
+        if not onsets:
             continue
         said = origin + timing[0]  # when the channel says it began to speak it
         heard = min(onsets, key=lambda t: abs(t - said))  # the sound the listener got then
@@ -325,7 +334,6 @@ async def heard_onsets(
             continue
         spans.append(heard - (origin + segment.start_seconds))
         checks.append(heard - said)
-        by_minute.setdefault(int(segment.start_seconds // 60), []).append(spans[-1])
     return {
         "onset_evs_p50": round(statistics.median(spans), 2) if spans else None,
         "onset_evs_p90": round(statistics.quantiles(spans, n=10)[-1], 2)
@@ -333,7 +341,12 @@ async def heard_onsets(
         else None,
         "onset_sentences": len(spans),
         "onset_check_p50": round(statistics.median(checks), 3) if checks else None,
-        "onset_evs_p50_by_minute": {
+        "onset_reported_p50": _median(reported),
+        "onset_reported_p90": round(statistics.quantiles(reported, n=10)[-1], 2)
+        if len(reported) > 1
+        else None,
+        "onset_reported_sentences": len(reported),
+        "onset_reported_p50_by_minute": {
             str(minute): round(statistics.median(values), 2)
             for minute, values in sorted(by_minute.items())
         },
