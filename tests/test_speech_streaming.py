@@ -190,7 +190,7 @@ async def test_the_last_decode_at_a_pause_hears_little_of_the_silence_that_ended
 
 
 def test_units_end_at_sentences_clauses_or_after_k_words() -> None:
-    splitter = UnitSplitter(wait_k=4, min_clause_words=2)
+    splitter = UnitSplitter(wait_k=4, min_clause_words=2, first_unit_words=0)
     units = [
         u
         for w in words("Hello, dear friends and neighbours of the city. Thanks")
