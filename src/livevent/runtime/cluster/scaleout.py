@@ -176,6 +176,10 @@ class ScaleOut:
 
     async def _relay_over_line(self, line: Line) -> None:
         self._line = line
+        # A status sent while the relay moved from the bus to the line may be lost, and
+        # a status is state: the owner says each channel's again.
+        for language in self.channels:
+            line.offer(IN, language, WANT_STATUS)
         wanting = self._spawn(self._keep_wanting_audio(line), f"want:{self.event_id}")
         try:
             async for language, data in line.messages(OUT):
