@@ -420,23 +420,21 @@ def gaps(heard: list[dict[str, Any]], faults: list[dict[str, Any]] | None = None
         "longest_gap_max_s": round(max(longest, default=0.0), 2),
         "closes": closes,
         # Which fault each listener's longest silence followed, and how long they were.
-        "longest_after": {
-            label: {
-                "listeners": len(values),
-                "p50_s": round(statistics.median(values), 2),
-                "max_s": round(max(values), 2),
-            }
-            for label, values in sorted(by_fault.items())
-        },
+        "longest_after": _spread(by_fault),
         # The floor's listeners and the machine channel's (whose speech has pauses).
-        "longest_by_channel": {
-            channel: {
-                "listeners": len(values),
-                "p50_s": round(statistics.median(values), 2),
-                "max_s": round(max(values), 2),
-            }
-            for channel, values in sorted(by_channel.items())
-        },
+        "longest_by_channel": _spread(by_channel),
+    }
+
+
+def _spread(groups: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Per group of listeners: how many, and their longest silences' p50 and max."""
+    return {
+        name: {
+            "listeners": len(values),
+            "p50_s": round(statistics.median(values), 2),
+            "max_s": round(max(values), 2),
+        }
+        for name, values in sorted(groups.items())
     }
 
 
