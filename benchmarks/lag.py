@@ -35,7 +35,7 @@ number says how much streaming changes the words.
     python benchmarks/lag.py [--modes simultaneous consecutive] [--recordings 2]
                              [--long] [--librivox] [--patience 0 4]
                              [--chunk 0.75 0.5] [--min-clause 3 2] [--first-unit 0 3]
-                             [--recording talk.ogg [--transcript talk.txt]]
+                             [--hls on off] [--recording talk.ogg [--transcript talk.txt]]
 
 `--patience` runs each input once per value of the simultaneous channels' patience
 (interpreter.PATIENCE_SECONDS; 0 is the behaviour before it: wait for agreement);
@@ -199,7 +199,12 @@ def listener(url: str, event_id: int, language: str, keep: Any) -> Any:
 
 
 async def run_once(
-    pcm: bytes, mode: str, folder: Path, checked_until: float | None = None, chunk: float = 0.75
+    pcm: bytes,
+    mode: str,
+    folder: Path,
+    checked_until: float | None = None,
+    chunk: float = 0.75,
+    hls: bool = True,
 ) -> dict[str, Any]:
     """One run; `floor_text` keeps the final captions that start before `checked_until`
     (the part of the input the reference covers)."""
@@ -207,6 +212,7 @@ async def run_once(
         database_url=f"sqlite:///{folder / f'lag-{mode}.db'}",
         interpretation=mode,
         decode_every=chunk,
+        hls=hls,
     )
     async with LiveRuntime(settings) as runtime:
         served = await serve_machine_event(runtime, TARGETS, "lag benchmark")
@@ -399,6 +405,10 @@ async def main() -> None:
         help="words a unit needs at a clause mark, or for an idle booth (units.py)",
     )
     parser.add_argument(
+        "--hls", nargs="+", choices=["on", "off"], default=["on"],
+        help="the HLS renditions (AAC per channel, the setting hls), to see their cost",
+    )  # fmt: skip
+    parser.add_argument(
         "--first-unit",
         nargs="+",
         type=int,
@@ -446,23 +456,24 @@ async def main() -> None:
     rows = []
     for name, pcm, reference in inputs:
         knobs = itertools.product(
-            args.modes, args.patience, args.chunk, args.min_clause, args.first_unit
+            args.modes, args.patience, args.chunk, args.min_clause, args.first_unit, args.hls
         )
-        for mode, patience, chunk, min_clause, first_unit in knobs:
+        for mode, patience, chunk, min_clause, first_unit, hls in knobs:
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
             units.MIN_CLAUSE_WORDS = min_clause
             units.FIRST_UNIT_WORDS = first_unit
             print(
                 f"{name}, {mode}, patience {patience:g}, chunk {chunk:g},"
-                f" min clause {min_clause}, first unit {first_unit}...",
+                f" min clause {min_clause}, first unit {first_unit}, hls {hls}...",
                 flush=True,
             )
-            result = await run_once(pcm, mode, folder, checked.get(name), chunk)
+            result = await run_once(pcm, mode, folder, checked.get(name), chunk, hls == "on")
             result["input"] = name
             result["patience"] = patience
             result["min_chunk"] = chunk
             result["min_clause_words"] = min_clause
             result["first_unit_words"] = first_unit
+            result["hls"] = hls
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:
