@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 
 from livevent.auth import Role, TokenIssuer, service_token
+from livevent.auth.signing import line_token
 from livevent.client import ListenerClient
 from livevent.settings import Settings
 from tests.support.cluster import Cluster, Instance, scheduled_event
@@ -111,23 +112,27 @@ async def test_only_the_deployments_own_instances_open_a_line(
     event_id = await scheduled_event(cluster.database_url, live=True)
     spanish, _ = await listener(http, owner, event_id, "es-ES")  # a owns the event
     settings = Settings()
-    admin = TokenIssuer(settings.auth_secret.get_secret_value()).issue(
-        sub="user:1", role=Role.ADMIN, ttl=300, events="*"
-    )
     forged = TokenIssuer("another deployment's secret " * 2).issue(
         sub="livevent-service", role=Role.ADMIN, ttl=300, events="*"
     )
     refusals = {
         None: 401,
         f"Bearer {forged}": 401,
-        f"Bearer {admin}": 403,  # an administrator is a person, not an instance
+        # A token that opens everything else does not open a line...
+        f"Bearer {service_token(settings)}": 401,
+        # ...and a line token opens its own event's line only.
+        f"Bearer {line_token(settings, event_id + 1)}": 403,
     }
     for header, status in refusals.items():
         headers = {} if header is None else {"Authorization": header}
         async with http.get(owner.url(f"/live/{event_id}/line"), headers=headers) as answer:
             assert answer.status == status, await answer.text()
             assert answer.content_type == "application/problem+json"
-    service = {"Authorization": f"Bearer {service_token(settings)}"}
+    service = {"Authorization": f"Bearer {line_token(settings, event_id)}"}
+    # Nor does a line token open anything but a line (it is sent to an address from Redis).
+    for path in ("/live/workers", f"/api/events/{event_id}", f"/live/{event_id}/stats"):
+        async with http.get(owner.url(path), headers=service) as answer:
+            assert answer.status == 401, (path, await answer.text())
     for path, status in (
         (relay.url(f"/live/{event_id}/line"), 409),  # b relays: it owns nothing to give
         (owner.url("/live/0123/line"), 404),

@@ -44,6 +44,31 @@ def own_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
+# Tokens for the lines between instances carry an audience of their own: no other
+# route takes them, and the line takes no other token.
+LINE_AUDIENCE_SUFFIX = ":line"
+
+
+def line_token(settings: Settings, event_id: int, *, ttl: int = 60) -> str:
+    """What a relay shows the owner of `event_id` to open a line (runtime/cluster/line.py):
+    good for that event's line alone, so an address read from Redis is never handed a
+    token that opens anything else."""
+    issuer = TokenIssuer(
+        settings.auth_secret.get_secret_value(),
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience + LINE_AUDIENCE_SUFFIX,
+    )
+    return issuer.issue(sub=SERVICE_SUBJECT, role=Role.SPEAKER, ttl=ttl, events=[event_id])
+
+
+def line_verifier(settings: Settings) -> TokenVerifier:
+    return TokenVerifier(
+        secret=settings.auth_secret.get_secret_value(),
+        audience=settings.auth_audience + LINE_AUDIENCE_SUFFIX,
+        issuer=settings.auth_issuer,
+    )
+
+
 def service_token(settings: Settings, *, ttl: int = 300) -> str:
     """An admin token, signed with this deployment's secret, for its own processes."""
     return issuer_for(settings).issue(sub=SERVICE_SUBJECT, role=Role.ADMIN, ttl=ttl, events="*")

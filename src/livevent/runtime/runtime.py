@@ -23,7 +23,7 @@ from contextlib import AsyncExitStack
 from types import TracebackType
 from typing import Any, Self
 
-from livevent.auth.signing import service_token, verifier_for
+from livevent.auth.signing import line_token, verifier_for
 from livevent.auth.tokens import TokenVerifier
 from livevent.bus import Bus, MemoryBus, keys, open_bus
 from livevent.errors import Conflict, LiveventError, NotStartable
@@ -111,7 +111,9 @@ class LiveRuntime:
             TranscriptWriter.running(spool, self.gateway.record)
         )
         dialer = LineDialer(
-            bus=self.bus, instance=self.instance, token=lambda: service_token(settings)
+            bus=self.bus,
+            instance=self.instance,
+            token=lambda event_id: line_token(settings, event_id),
         )
         self._stack.push_async_callback(dialer.aclose)
         self.kit = OwnerKit(

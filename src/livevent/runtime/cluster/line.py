@@ -2,7 +2,7 @@
 goes on while the bus (Redis) is down.
 
 A relay finds the owner's `peer_url` in the owner's heartbeat and dials
-`/live/{id}/line` there with this deployment's service token. The line carries the
+`/live/{id}/line` there with a token good for that event's line alone. The line carries the
 bytes the event's pub/sub channels carry: the owner's messages of each channel (`OUT`)
 and a relay's speaker frames and requests (`IN`). While its line is up a relay takes
 the owner's messages from the line alone; without one (an owner of an older version,
@@ -129,10 +129,10 @@ class Line:
 class LineDialer:
     """A relay's side: finds the owner of an event and opens a line to it."""
 
-    def __init__(self, *, bus: Bus, instance: str, token: Callable[[], str]) -> None:
+    def __init__(self, *, bus: Bus, instance: str, token: Callable[[int], str]) -> None:
         self.bus = bus
         self.instance = instance
-        self._token = token  # the service token, made fresh for each dial
+        self._token = token  # an event's line token, made fresh for each dial
         self._client: aiohttp.ClientSession | None = None
         # The owner's address as last read: during an outage of the bus a broken line
         # is dialed again there (the owner serves on; only Redis is gone).
@@ -166,7 +166,7 @@ class LineDialer:
             ws = await self._client.ws_connect(
                 f"{url}/live/{event_id}/line",
                 params={"instance": self.instance},
-                headers={"Authorization": f"Bearer {self._token()}"},
+                headers={"Authorization": f"Bearer {self._token(event_id)}"},
                 heartbeat=LINE_HEARTBEAT_SECONDS,
                 max_msg_size=MAX_LINE_MESSAGE,
                 compress=0,

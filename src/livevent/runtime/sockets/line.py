@@ -1,15 +1,15 @@
 """`/live/{event_id}/line`: the owner's end of a relay's line (runtime/cluster/line.py).
 
-Only this deployment's own instances open a line: the service token, signed with the
-deployment's secret, is checked before the upgrade, so anyone else gets an HTTP problem
-and never a socket.
+Only this deployment's own instances open a line: a line token (auth/signing.py), signed
+with the deployment's secret for this event's line alone, is checked before the upgrade,
+so anyone else gets an HTTP problem and never a socket.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from livevent.auth.signing import SERVICE_SUBJECT, own_verifier
+from livevent.auth.signing import SERVICE_SUBJECT, line_verifier
 from livevent.errors import Conflict, Forbidden, Unauthorized
 from livevent.http.appkeys import SETTINGS
 from livevent.http.params import bearer_token, event_id_of, shown
@@ -22,10 +22,10 @@ async def line(request: web.Request) -> web.WebSocketResponse:
     event_id = event_id_of(request)
     token = bearer_token(request)
     if token is None:
-        raise Unauthorized("a line is for this deployment's instances: send its service token")
-    claims = own_verifier(request.app[SETTINGS]).verify(token)
-    if claims.sub != SERVICE_SUBJECT:
-        raise Forbidden("only this deployment's instances open a line")
+        raise Unauthorized("a line is for this deployment's instances: send a line token")
+    claims = line_verifier(request.app[SETTINGS]).verify(token)
+    if claims.sub != SERVICE_SUBJECT or claims.events != [event_id]:
+        raise Forbidden("this token opens another event's line")
     session = runtime.sessions.get(event_id)
     if session is None or session.role != "owner":
         raise Conflict(f"event {event_id} is not run by this instance")
