@@ -22,6 +22,7 @@ from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
 from livevent.runtime.engines.vosk import VoskSTT
 from livevent.runtime.engines.whisper import WhisperSTT, short_window, token_cap
+from livevent.runtime.speech import duties
 from livevent.runtime.speech.duties import load_ahead
 from livevent.settings import Settings
 from tests.support.live import scheduled_event, speech_pcm
@@ -189,11 +190,14 @@ async def test_engines_start_once_however_many_ask_at_the_same_moment() -> None:
     await engines.aclose()
 
 
-async def test_a_relay_loads_the_machine_channels_engines_ahead(service: EventService) -> None:
+async def test_a_relay_loads_the_machine_channels_engines_ahead(
+    service: EventService, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """So that a takeover speaks at once instead of loading Whisper first."""
     spanish = ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE)
     event_id = await scheduled_event(service, spanish)
     engines = Engines()
+    monkeypatch.setattr(duties, "LOAD_AHEAD_AFTER", 0.0)
     try:
         await load_ahead(engines, await service.get_config(event_id), Settings())
         assert {"stt.whisper", "mt.apertium"} <= set(engines.started())

@@ -28,6 +28,9 @@ from livevent.settings import Settings
 log = logging.getLogger(__name__)
 
 SILENCE_CHECK = 0.5  # seconds between looks at the interpreters' silence
+# A relay loads the engines ahead once it has relayed this long: one that serves an
+# event for a moment (a listener who came and went) does not load Whisper for nothing.
+LOAD_AHEAD_AFTER = 10.0
 
 
 class SpeechChannel(Protocol):
@@ -66,6 +69,7 @@ async def load_ahead(engines: Engines, config: EventConfig, settings: Settings) 
     captions = settings.interpreter_captions
     if not any(needs_machine(c, interpreter_captions=captions) for c in config.channels):
         return
+    await asyncio.sleep(LOAD_AHEAD_AFTER)  # a relay that stays, not one passing through
     machine = [c for c in config.channels if c.kind is ChannelKind.MACHINE]
     try:
         await engines.stt(next((c.engines["stt"] for c in machine if "stt" in c.engines), None))
