@@ -1,7 +1,8 @@
 """A speaker who never pauses for long: the machine channel follows a few seconds behind.
 
-Real continuous speech (espeak-ng sentences joined by 0.25 s pauses, 40 s and more:
-the VAD never sees the 500 ms that would end an utterance) goes into a live event
+Real continuous speech (espeak-ng sentences joined by 0.25 s pauses, about 30 s:
+the VAD never sees the 500 ms that would end an utterance, and the buffer is trimmed
+at every sentence's end) goes into a live event
 over the speaker socket, in real time. A Spanish listener must get its first
 translated caption for the first clause or sentence, while the speaker is still
 talking, and hear translated speech before the speaker stops; the floor's final
@@ -70,11 +71,12 @@ async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
 async def test_a_machine_channel_follows_continuous_speech(
     runtime: LiveRuntime, aiohttp_client: AiohttpClient, tmp_path: Path
 ) -> None:
-    sentences = [trim_silence(speech_pcm(text, "en-us", tmp_path)) for text in PASSAGE]
+    # Eight sentences: seven trims is as good a test of them as eleven, for 15 s less.
+    sentences = [trim_silence(speech_pcm(text, "en-us", tmp_path)) for text in PASSAGE[:8]]
     pause = bytes(int(SAMPLE_RATE * PAUSE_SECONDS) * 2)
     passage = pause.join(sentences)
     passage += b"\0" * (-len(passage) % FRAME_BYTES)
-    assert len(passage) / 2 / SAMPLE_RATE >= 40
+    assert len(passage) / 2 / SAMPLE_RATE >= 25
 
     from livevent.model import ChannelKind, ChannelSpec
 
@@ -113,7 +115,7 @@ async def test_a_machine_channel_follows_continuous_speech(
     assert finished_talking - started < len(passage) / 2 / SAMPLE_RATE + 15
 
     # Whisper may join sentences said without a pause; the last words close it all.
-    await floor.until(lambda heard: "day" in " ".join(c["text"] for c in heard.captions()), 60)
+    await floor.until(lambda heard: "work" in " ".join(c["text"] for c in heard.captions()), 60)
     said = " ".join(c["text"] for c in floor.heard.captions())
     partials = floor.heard.captions(final=False)
     assert partials and all("start" in c and "end" in c for c in partials)
@@ -127,7 +129,7 @@ async def test_a_machine_channel_follows_continuous_speech(
     letters = re.sub(r"[^a-z']", "", said.lower().replace("centre", "center"))
     missing = {word for word in expected if word not in letters}
     # Whisper base misses a word now and then on any decode ("the support of" once came
-    # out as "the on"); a word lost at every trim would miss one per sentence, 12 here.
+    # out as "the on"); a word lost at every trim would miss one per sentence, 8 here.
     assert len(missing) <= MISHEARD_ALLOWED, (
         f"lost in continuous decoding: {sorted(missing)} of {len(expected)}\nheard: {said}"
     )

@@ -193,9 +193,10 @@ class SpeechWorker:
         try:
             config = await self._config(event_id)
         except LiveventError as error:
-            log.warning("event %s: speech job dropped: %s", event_id, error)
             await subscription.aclose()
             await self.bus.release(keys.speech_job(event_id), self.name)
+            # Logged once released: whoever reads the line finds the job free.
+            log.warning("event %s: speech job dropped: %s", event_id, error)
             dropped = JobState(worker=self.name, phase="dropped", problem=str(error))
             await self.bus.publish_bytes(keys.speech_out(event_id), dropped.to_bytes())
             return
