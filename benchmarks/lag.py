@@ -325,6 +325,7 @@ async def heard_onsets(
     onsets = [t for i, t in enumerate(voiced) if i == 0 or t - voiced[i - 1] > 0.12]
     spans, checks, reported = [], [], []
     by_minute: dict[int, list[float]] = {}  # drift: the spans of each minute of the floor
+    by_half: dict[int, list[float]] = {}  # each 30 s meeting excerpt's, forwards or backwards
     for segment in segments:
         timing = segment.timings.get(language)
         if timing is None:
@@ -332,6 +333,7 @@ async def heard_onsets(
         # Every sentence's, as the channel reports it; the heard ones check the report.
         reported.append(timing[0] - segment.start_seconds)
         by_minute.setdefault(int(segment.start_seconds // 60), []).append(reported[-1])
+        by_half.setdefault(int(segment.start_seconds // 30), []).append(reported[-1])
         if not onsets:
             continue
         said = origin + timing[0]  # when the channel says it began to speak it
@@ -356,6 +358,10 @@ async def heard_onsets(
             str(minute): round(statistics.median(values), 2)
             for minute, values in sorted(by_minute.items())
         },
+        "onset_reported_p50_by_half_minute": {
+            str(half): round(statistics.median(values), 2)
+            for half, values in sorted(by_half.items())
+        },
     }
 
 
@@ -378,6 +384,10 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modes", nargs="+", default=["simultaneous", "consecutive"])
     parser.add_argument("--recordings", type=int, default=2, help="30 s meeting excerpts")
+    parser.add_argument(
+        "--reverse", action="store_true",
+        help="also the meeting excerpts in reverse order: drift over time, or harder minutes?",
+    )  # fmt: skip
     parser.add_argument("--long", action="store_true", help="also the long sentences")
     parser.add_argument(
         "--librivox", action="store_true", help="also fidelity.py's LibriVox reading (real)"
@@ -452,6 +462,14 @@ async def main() -> None:
         whole = await one_at_a_time([first])
         checked[f"AMI meeting excerpts ({len(files)} x 30 s)"] = len(first) / BYTES_PER_SECOND
         inputs.append((f"AMI meeting excerpts ({len(files)} x 30 s)", meeting, words_of(whole)))
+        if args.reverse:
+            # The same minutes last to first: a booth that falls behind over time is
+            # late at the end either way; a hard minute is late wherever it comes.
+            backwards = b"".join(decode_file(path) for path in reversed(files))
+            backwards += b"\0" * (-len(backwards) % FRAME_BYTES)
+            inputs.append(
+                (f"AMI meeting excerpts, last to first ({len(files)} x 30 s)", backwards, None)
+            )
     separate_wer = jiwer.wer(script, words_of(await one_at_a_time(sentences)))
     rows = []
     for name, pcm, reference in inputs:
