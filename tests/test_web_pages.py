@@ -53,7 +53,14 @@ pytestmark = needs_chromium
 
 @pytest.fixture
 async def runtime(tmp_path: Path) -> AsyncIterator[LiveRuntime]:
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'web.db'}", joins_per_ip_per_minute=0)
+    # No page here reads an interpreter's own captions (test_runtime_relay_machine.py and
+    # test_runtime_ending.py do): a Chromium interpreter's looped file kept a second
+    # recogniser busy through every test, and the floor's captions waited behind it.
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'web.db'}",
+        joins_per_ip_per_minute=0,
+        interpreter_captions=False,
+    )
     async with LiveRuntime(settings) as opened:
         yield opened
 
