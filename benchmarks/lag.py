@@ -72,7 +72,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
-from livevent.runtime.speech import interpreter, pace, units
+from livevent.runtime.speech import interpreter, pace, streaming, units
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND
 from livevent.settings import Settings
 from served import serve_machine_event
@@ -426,6 +426,10 @@ async def main() -> None:
         help="words a sentence's first unit is cut at (0: at k), units.py",
     )
     parser.add_argument(
+        "--trim-after", nargs="+", type=float, default=[streaming.TRIM_AFTER],
+        help="seconds of buffer after which a run-on sentence is cut (streaming.py)",
+    )  # fmt: skip
+    parser.add_argument(
         "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
         help="the setting decode_every: seconds of new speech between decodes at most",
     )  # fmt: skip
@@ -474,15 +478,23 @@ async def main() -> None:
     rows = []
     for name, pcm, reference in inputs:
         knobs = itertools.product(
-            args.modes, args.patience, args.chunk, args.min_clause, args.first_unit, args.hls
+            args.modes,
+            args.patience,
+            args.chunk,
+            args.min_clause,
+            args.first_unit,
+            args.hls,
+            args.trim_after,
         )
-        for mode, patience, chunk, min_clause, first_unit, hls in knobs:
+        for mode, patience, chunk, min_clause, first_unit, hls, trim_after in knobs:
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
             units.MIN_CLAUSE_WORDS = min_clause
             units.FIRST_UNIT_WORDS = first_unit
+            streaming.TRIM_AFTER = trim_after
             print(
                 f"{name}, {mode}, patience {patience:g}, chunk {chunk:g},"
-                f" min clause {min_clause}, first unit {first_unit}, hls {hls}...",
+                f" min clause {min_clause}, first unit {first_unit}, hls {hls},"
+                f" trim after {trim_after:g}...",
                 flush=True,
             )
             result = await run_once(pcm, mode, folder, checked.get(name), chunk, hls == "on")
@@ -492,6 +504,7 @@ async def main() -> None:
             result["min_clause_words"] = min_clause
             result["first_unit_words"] = first_unit
             result["hls"] = hls
+            result["trim_after"] = trim_after
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:

@@ -39,6 +39,10 @@ KEPT_SILENCE = 0.2
 TRIM_SLACK = 0.01
 # Of a buffer where Whisper heard nothing, what the next decode hears again.
 UNHEARD_KEPT = 3.0
+# A sentence that runs on is cut at its last committed word once the buffer is this
+# long: every decode generates the whole buffer's words again, so a long buffer is a
+# slow decode (lag.py --trim-after measures it on the meetings' run-on sentences).
+TRIM_AFTER = 12.0
 # The longest phrase (in words) whose repeats are taken for a decoding loop.
 LONGEST_LOOP = 16
 SENTENCE_END = re.compile(
@@ -178,11 +182,11 @@ class StreamingRecognizer:
         stt: SpeechToText,
         language: str,
         *,
-        trim_after: float = 12.0,
+        trim_after: float | None = None,
     ) -> None:
         self.stt = stt
         self.language = language
-        self.trim_after = trim_after
+        self.trim_after = TRIM_AFTER if trim_after is None else trim_after
         self.agreement = LocalAgreement()
         self.audio = bytearray()
         self.offset = 0.0  # media time of audio[0]
