@@ -40,8 +40,9 @@ TRIM_SLACK = 0.01
 # Of a buffer where Whisper heard nothing, what the next decode hears again.
 UNHEARD_KEPT = 3.0
 # A sentence that runs on is cut at its last committed word once the buffer is this
-# long: every decode generates the whole buffer's words again, so a long buffer is a
-# slow decode (lag.py --trim-after measures it on the meetings' run-on sentences).
+# long, so it stays well inside Whisper's window. Cutting sooner saves little: on the
+# meetings' run-on sentences, 8 s cost the recogniser what 12 s did (lag.py
+# --trim-after, session 18), Whisper's encoder taking its whole window either way.
 TRIM_AFTER = 12.0
 # The longest phrase (in words) whose repeats are taken for a decoding loop.
 LONGEST_LOOP = 16
