@@ -12,12 +12,13 @@ from livevent.settings import Settings
 SERVICE_SUBJECT = "livevent-service"
 
 
-def issuer_for(settings: Settings) -> TokenIssuer:
-    """Tokens signed with this deployment's secret (HS256), its issuer and audience."""
+def issuer_for(settings: Settings, *, audience_suffix: str = "") -> TokenIssuer:
+    """Tokens signed with this deployment's secret (HS256), its issuer and audience
+    (with `audience_suffix`, an audience of their own: LINE_AUDIENCE_SUFFIX)."""
     return TokenIssuer(
         settings.auth_secret.get_secret_value(),
         issuer=settings.auth_issuer,
-        audience=settings.auth_audience,
+        audience=settings.auth_audience + audience_suffix,
     )
 
 
@@ -35,11 +36,11 @@ def verifier_for(settings: Settings) -> TokenVerifier:
     return TokenVerifier(secret=settings.auth_secret.get_secret_value(), **options)
 
 
-def own_verifier(settings: Settings) -> TokenVerifier:
+def own_verifier(settings: Settings, *, audience_suffix: str = "") -> TokenVerifier:
     """Checks tokens this deployment signed itself, whatever else it accepts."""
     return TokenVerifier(
         secret=settings.auth_secret.get_secret_value(),
-        audience=settings.auth_audience,
+        audience=settings.auth_audience + audience_suffix,
         issuer=settings.auth_issuer,
     )
 
@@ -53,20 +54,12 @@ def line_token(settings: Settings, event_id: int, *, ttl: int = 60) -> str:
     """What a relay shows the owner of `event_id` to open a line (runtime/cluster/line.py):
     good for that event's line alone, so an address read from Redis is never handed a
     token that opens anything else."""
-    issuer = TokenIssuer(
-        settings.auth_secret.get_secret_value(),
-        issuer=settings.auth_issuer,
-        audience=settings.auth_audience + LINE_AUDIENCE_SUFFIX,
-    )
+    issuer = issuer_for(settings, audience_suffix=LINE_AUDIENCE_SUFFIX)
     return issuer.issue(sub=SERVICE_SUBJECT, role=Role.SPEAKER, ttl=ttl, events=[event_id])
 
 
 def line_verifier(settings: Settings) -> TokenVerifier:
-    return TokenVerifier(
-        secret=settings.auth_secret.get_secret_value(),
-        audience=settings.auth_audience + LINE_AUDIENCE_SUFFIX,
-        issuer=settings.auth_issuer,
-    )
+    return own_verifier(settings, audience_suffix=LINE_AUDIENCE_SUFFIX)
 
 
 def service_token(settings: Settings, *, ttl: int = 300) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from livevent.errors import Unavailable
@@ -28,6 +29,12 @@ class ChannelEngines:
         if self.tts is None:
             return "captions only"
         return f"{self.tts}:{self.voice}" if self.voice else self.tts
+
+
+def recogniser_of(channels: Iterable[Channel]) -> str | None:
+    """The recogniser the machine channels ask for (the first that names one); None: the
+    default. One recogniser hears the floor for all of them."""
+    return next((c.engines["stt"] for c in channels if "stt" in c.engines), None)
 
 
 async def engines_for(engines: Engines, source: str, channel: Channel) -> ChannelEngines:

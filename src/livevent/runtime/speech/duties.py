@@ -17,7 +17,7 @@ from typing import Protocol
 from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind, EventConfig, TranscriptSegment
 from livevent.runtime.engines import Engines
-from livevent.runtime.speech.channel_engines import engines_for
+from livevent.runtime.speech.channel_engines import engines_for, recogniser_of
 from livevent.runtime.speech.finals import Recorder
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import Mode
@@ -72,7 +72,7 @@ async def load_ahead(engines: Engines, config: EventConfig, settings: Settings) 
     await asyncio.sleep(LOAD_AHEAD_AFTER)  # a relay that stays, not one passing through
     machine = [c for c in config.channels if c.kind is ChannelKind.MACHINE]
     try:
-        await engines.stt(next((c.engines["stt"] for c in machine if "stt" in c.engines), None))
+        await engines.stt(recogniser_of(machine))
         for channel in machine:
             await engines_for(engines, config.source_language, channel)
     except LiveventError as error:

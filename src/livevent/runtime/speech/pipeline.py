@@ -18,7 +18,7 @@ from livevent.errors import LiveventError
 from livevent.model import Channel, ChannelKind
 from livevent.runtime.engines import Engines
 from livevent.runtime.speech.booths import BoothSet
-from livevent.runtime.speech.channel_engines import engines_for
+from livevent.runtime.speech.channel_engines import engines_for, recogniser_of
 from livevent.runtime.speech.finals import Recorder, TranscriptKeeper
 from livevent.runtime.speech.host import PipelineHost
 from livevent.runtime.speech.interpreter import ChannelInterpreter, Keep, Mode
@@ -58,7 +58,7 @@ class MachinePipeline(Recognition):
             keeper=self._keeper(host, source, clock),
             booths=lambda: self.booths_of(source),
             mode_of=self.mode_of,
-            stt_name=self._engine_name("stt"),
+            stt_name=recogniser_of(self.targets),
             decode_every=decode_every,
         )
         self.set = BoothSet(host, engines, source=source, clock=self._clock_of, keep=self._keep_for)
@@ -183,12 +183,6 @@ class MachinePipeline(Recognition):
             return "consecutive"  # no word times: whole utterances only
         config = self.host.config
         return channel.interpretation or config.interpretation or self.default_mode
-
-    def _engine_name(self, stage: str, language: str | None = None) -> str | None:
-        for channel in self.targets:
-            if language in (None, channel.language) and stage in channel.engines:
-                return channel.engines[stage]
-        return None
 
     # -- state ----------------------------------------------------------------------------
 
