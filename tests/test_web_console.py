@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from tests.support.console import PASSWORD, manager, user
 from tests.support.live import listening, speak_to_wav
 
 pytestmark = needs_chromium
+marks = logging.getLogger("livevent.test")
 INTERPRETER_SAYS = "Buenos días a todos y bienvenidos a nuestra reunión anual."
 # Every form control the console shows has a label a screen reader reads out.
 UNLABELLED = """
@@ -84,8 +86,10 @@ async def until(condition: Any, within: float = 60.0) -> None:
 
 
 async def test_an_event_from_the_console_to_its_recording(
-    server: TestServer, runtime: LiveRuntime, tmp_path: Path
+    server: TestServer, runtime: LiveRuntime, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="livevent")
+    caplog.set_level(logging.DEBUG, logger="livevent.runtime.speech")
     service = runtime.service
     assert service is not None
     await manager(runtime, "boss@acme.example", "Acme")
@@ -217,6 +221,7 @@ async def test_an_event_from_the_console_to_its_recording(
                 assert waiting["event_status"] == "WAITING"
                 assert (await service.get_event(event.id)).status is EventStatus.SCHEDULED
 
+                marks.info("go live")
                 await page.get_by_role("button", name="Go live").click()
                 await page.get_by_role("heading", name="Live now").wait_for()
                 # What the click answered shows on screen, not at the foot of the page.
@@ -229,6 +234,11 @@ async def test_an_event_from_the_console_to_its_recording(
                 # Two seconds of the interpreter, live: what the recording must hold.
                 heard = await listener.until(lambda log: log.seconds >= 2.0, within=60)
                 assert heard.audio, "the interpreter's voice reached no listener"
+                # And their words, recognised live: what the transcript will keep.
+                await listener.until(
+                    lambda log: any(c["text"] for c in log.captions(final=False) + log.captions()),
+                    within=90,
+                )
                 row = page.locator("#live-channels tr[data-channel='es-ES']")
                 # Who speaks, by name, and their microphone as their page hears it.
                 await row.get_by_text("Ana").wait_for(timeout=30_000)
@@ -238,13 +248,16 @@ async def test_an_event_from_the_console_to_its_recording(
                 await page.locator(".plot").first.wait_for()
                 await page.screenshot(path=screenshot_dir(tmp_path) / "console-live.png")
                 await listener.close()
+            marks.info("leave")
             await speaker.get_by_role("button", name="Leave").click()
         finally:
             await booth[1].close()
             await booth[0].stop()
 
+        marks.info("end")
         await page.get_by_role("button", name="End the event").click()
         await page.get_by_text("The event has ended.").wait_for(timeout=30_000)
+        marks.info("ended")
         assert (await service.get_event(event.id)).status is EventStatus.ENDED
 
         # The Spanish channel's recording, and the transcript, download from the console.
@@ -263,7 +276,11 @@ async def test_an_event_from_the_console_to_its_recording(
         async def transcribed() -> bool:
             return bool(await service.transcript(event.id))
 
-        await until(transcribed, within=90)
+        try:
+            await until(transcribed, within=90)
+        except AssertionError:
+            said = "\n".join(f"{r.created:.2f} {r.name} {r.getMessage()}" for r in caplog.records)
+            raise AssertionError(f"no transcript; the runtime said:\n{said}") from None
         await page.reload()
         await page.get_by_label("Transcript format").select_option("vtt")
         async with page.expect_download() as transcript_download:

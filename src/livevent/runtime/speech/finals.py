@@ -64,7 +64,11 @@ class TranscriptKeeper:
     ) -> None:
         end = self.timeline(sentence.end, False)
         if end <= 0:
-            return  # said before the event went live: a rehearsal leaves no transcript
+            # Said before the event went live: a rehearsal leaves no transcript.
+            log.debug(
+                "event %s: %s's sentence %d was rehearsed", self.event_id, self.source, sentence.seq
+            )
+            return
         # A sentence under way when the event went live is kept: listeners heard its end.
         start = max(0.0, self.timeline(sentence.start, True))
         segment = TranscriptSegment(
