@@ -205,81 +205,110 @@ async def run_once(
     checked_until: float | None = None,
     chunk: float = 0.75,
     hls: bool = True,
+    events: int = 1,
 ) -> dict[str, Any]:
-    """One run; `floor_text` keeps the final captions that start before `checked_until`
-    (the part of the input the reference covers)."""
+    """One run of `events` events at once on one runtime, each with its own speaker
+    saying `pcm` (the second 0.37 s after the first, and so on: independent rooms do
+    not speak in step); the first event's figures, and every event's under `events`.
+    `floor_text` keeps the final captions that start before `checked_until` (the part
+    of the input the reference covers)."""
     settings = Settings(
-        database_url=f"sqlite:///{folder / f'lag-{mode}.db'}",
+        database_url=f"sqlite:///{folder / f'lag-{mode}-{time.monotonic_ns()}.db'}",
         interpretation=mode,
         decode_every=chunk,
         hls=hls,
     )
     async with LiveRuntime(settings) as runtime:
-        served = await serve_machine_event(runtime, TARGETS, "lag benchmark")
-        session, url, token = served.session, served.url, served.token
-        arrivals: dict[str, list[tuple[float, dict[str, Any]]]] = {t: [] for t in TARGETS}
-
-        def keeper(language: str) -> Any:
-            def keep(message: dict[str, Any]) -> None:
-                if message.get("type") == "caption":
-                    arrivals[language].append((time.monotonic(), message))
-
-            return keep
-
-        received: list[tuple[float, int]] = []  # (arrival, byte offset) per audio message
-        ear = ListenerClient.connect(
-            url, served.event_id, channel=TARGETS[0], on_message=keeper(TARGETS[0]),
-        )  # fmt: skip
-        async with (
-            ListenerClient.connect(url, served.event_id, keep_audio=False, decode=False) as floor,
-            ear as first,
-            listener(url, served.event_id, TARGETS[1], keeper(TARGETS[1])) as second,
-            SpeakerClient.connect(url, served.event_id, token=token) as speaker,
-        ):  # fmt: skip
-            first.on_audio = lambda _: received.append((time.monotonic(), len(first.heard.audio)))
-            t0 = time.monotonic()
-            await speaker.send(pcm, pace=1.0)
-            await speaker.end()
-            deadline = time.monotonic() + 60
-            pipeline: Any = session.pipeline
-            while time.monotonic() < deadline and (  # noqa: ASYNC110 - polling with a deadline
-                pipeline.busy or any(b.player.backlog() > 0 for b in pipeline.booths.values())
-            ):
-                await asyncio.sleep(0.2)
-            await asyncio.sleep(1.0)  # the last captions in flight
-            snapshot = pipeline.snapshot()
-            floor_text = " ".join(
-                c["text"]
-                for c in floor.heard.captions()
-                if checked_until is None or float(c.get("start") or 0.0) < checked_until
+        served = [
+            await serve_machine_event(runtime, TARGETS, f"lag benchmark {index + 1}")
+            for index in range(events)
+        ]
+        results = await asyncio.gather(
+            *(
+                measure(runtime, one, pcm, checked_until, delay=0.37 * index)
+                for index, one in enumerate(served)
             )
-            heard = {t: (first if t == TARGETS[0] else second).heard.seconds for t in TARGETS}
-            onsets = await heard_onsets(runtime, session, served.event_id, first, received)
-        channels = {}
-        for language in TARGETS:
-            spans = caption_spans(arrivals[language], t0)
-            metrics = pipeline.booths[language].player.metrics
-            audio = list(metrics.ear_voice_spans)
-            channels[language] = {
-                "captions_evs_p50": weighted_percentile(spans, 0.5),
-                "captions_evs_p90": weighted_percentile(spans, 0.9),
-                "audio_evs_p50": round(statistics.median(audio), 2) if audio else None,
-                "audio_evs_p90": round(statistics.quantiles(audio, n=10)[-1], 2)
-                if len(audio) > 1
-                else None,
-                "caption_updates": len(arrivals[language]),
-                "speech_heard_s": round(heard[language], 1),
-                "skipped": snapshot["channels"][language]["skipped"],
-                "forced_pieces": pipeline.booths[language].forced,
-                # The audio span's parts: the source's end -> its speech queued
-                # (committing, translating, synthesising), then queued -> playing.
-                "ready_p50": _median(metrics.ready_lags),
-                "queue_wait_p50": _median(metrics.queue_waits),
-            }
-        await served.runner.cleanup()
-        await runtime.stop(served.event_id)
+        )
+        for one in served:
+            await one.runner.cleanup()
+            await runtime.stop(one.event_id)
+    first = dict(results[0])
+    if events > 1:
+        first["events"] = [{k: v for k, v in r.items() if k != "floor_text"} for r in results]
+    return {"mode": mode, "events_at_once": events, **first}
+
+
+async def measure(
+    runtime: LiveRuntime,
+    served: Any,
+    pcm: bytes,
+    checked_until: float | None,
+    *,
+    delay: float = 0.0,
+) -> dict[str, Any]:
+    """One event's speaker says `pcm` in real time (after `delay`); what its listeners got."""
+    await asyncio.sleep(delay)  # staggering the rooms, not a synchronisation
+    session, url, token = served.session, served.url, served.token
+    arrivals: dict[str, list[tuple[float, dict[str, Any]]]] = {t: [] for t in TARGETS}
+
+    def keeper(language: str) -> Any:
+        def keep(message: dict[str, Any]) -> None:
+            if message.get("type") == "caption":
+                arrivals[language].append((time.monotonic(), message))
+
+        return keep
+
+    received: list[tuple[float, int]] = []  # (arrival, byte offset) per audio message
+    ear = ListenerClient.connect(
+        url, served.event_id, channel=TARGETS[0], on_message=keeper(TARGETS[0]),
+    )  # fmt: skip
+    async with (
+        ListenerClient.connect(url, served.event_id, keep_audio=False, decode=False) as floor,
+        ear as first,
+        listener(url, served.event_id, TARGETS[1], keeper(TARGETS[1])) as second,
+        SpeakerClient.connect(url, served.event_id, token=token) as speaker,
+    ):  # fmt: skip
+        first.on_audio = lambda _: received.append((time.monotonic(), len(first.heard.audio)))
+        t0 = time.monotonic()
+        await speaker.send(pcm, pace=1.0)
+        await speaker.end()
+        deadline = time.monotonic() + 60
+        pipeline: Any = session.pipeline
+        while time.monotonic() < deadline and (  # noqa: ASYNC110 - polling with a deadline
+            pipeline.busy or any(b.player.backlog() > 0 for b in pipeline.booths.values())
+        ):
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)  # the last captions in flight
+        snapshot = pipeline.snapshot()
+        floor_text = " ".join(
+            c["text"]
+            for c in floor.heard.captions()
+            if checked_until is None or float(c.get("start") or 0.0) < checked_until
+        )
+        heard = {t: (first if t == TARGETS[0] else second).heard.seconds for t in TARGETS}
+        onsets = await heard_onsets(runtime, session, served.event_id, first, received)
+    channels = {}
+    for language in TARGETS:
+        spans = caption_spans(arrivals[language], t0)
+        metrics = pipeline.booths[language].player.metrics
+        audio = list(metrics.ear_voice_spans)
+        channels[language] = {
+            "captions_evs_p50": weighted_percentile(spans, 0.5),
+            "captions_evs_p90": weighted_percentile(spans, 0.9),
+            "audio_evs_p50": round(statistics.median(audio), 2) if audio else None,
+            "audio_evs_p90": round(statistics.quantiles(audio, n=10)[-1], 2)
+            if len(audio) > 1
+            else None,
+            "caption_updates": len(arrivals[language]),
+            "speech_heard_s": round(heard[language], 1),
+            "skipped": snapshot["channels"][language]["skipped"],
+            "forced_pieces": pipeline.booths[language].forced,
+            # The audio span's parts: the source's end -> its speech queued
+            # (committing, translating, synthesising), then queued -> playing.
+            "ready_p50": _median(metrics.ready_lags),
+            "queue_wait_p50": _median(metrics.queue_waits),
+        }
     return {
-        "mode": mode,
         "seconds": round(len(pcm) / 2 / SAMPLE_RATE, 1),
         **onsets,
         "stt_rtf": snapshot["stt_rtf"],
@@ -430,6 +459,10 @@ async def main() -> None:
         help="seconds of buffer after which a run-on sentence is cut (streaming.py)",
     )  # fmt: skip
     parser.add_argument(
+        "--events", nargs="+", type=int, default=[1],
+        help="events at once on the one runtime, each with its own speaker saying the input",
+    )  # fmt: skip
+    parser.add_argument(
         "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
         help="the setting decode_every: seconds of new speech between decodes at most",
     )  # fmt: skip
@@ -485,8 +518,9 @@ async def main() -> None:
             args.first_unit,
             args.hls,
             args.trim_after,
+            args.events,
         )
-        for mode, patience, chunk, min_clause, first_unit, hls, trim_after in knobs:
+        for mode, patience, chunk, min_clause, first_unit, hls, trim_after, events in knobs:
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
             units.MIN_CLAUSE_WORDS = min_clause
             units.FIRST_UNIT_WORDS = first_unit
@@ -494,10 +528,12 @@ async def main() -> None:
             print(
                 f"{name}, {mode}, patience {patience:g}, chunk {chunk:g},"
                 f" min clause {min_clause}, first unit {first_unit}, hls {hls},"
-                f" trim after {trim_after:g}...",
+                f" trim after {trim_after:g}, {events} event(s) at once...",
                 flush=True,
             )
-            result = await run_once(pcm, mode, folder, checked.get(name), chunk, hls == "on")
+            result = await run_once(
+                pcm, mode, folder, checked.get(name), chunk, hls == "on", events
+            )
             result["input"] = name
             result["patience"] = patience
             result["min_chunk"] = chunk
