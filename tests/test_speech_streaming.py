@@ -189,6 +189,30 @@ async def test_the_last_decode_at_a_pause_hears_little_of_the_silence_that_ended
     assert engine.lengths[-1] == 2.0 + KEPT_SILENCE  # Whisper would hear "Thank you." in it
 
 
+async def test_a_last_decode_that_hears_nothing_takes_back_no_word_shown() -> None:
+    """Whisper may hear nothing in an utterance's last decode (the interpreter left
+    mid-word): the words the decode before it heard, shown in a partial caption, reach
+    the sentence all the same."""
+    engine = Scripted(words("buenos días a todos y bienvenidos", step=0.3))
+    recognizer = StreamingRecognizer(engine, "es-ES")
+    recognizer.begin(0.0)
+    committed = await speak_for(recognizer, engine, 2)
+    assert join(recognizer.agreement.unstable)  # shown, not committed yet
+    engine.script = []  # the last decode hears no word
+    recognizer.push(b"\0" * (BYTES_PER_SECOND // 4))
+    committed += await recognizer.finish()
+    assert join(committed) == "buenos días a todos y bienvenidos"
+    # A last decode that does hear words still has the last word on them.
+    engine = Scripted(words("the new library", step=0.3))
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed = await speak_for(recognizer, engine, 1)
+    engine.script = words("the new libraries open", step=0.3)
+    recognizer.push(b"\0" * (BYTES_PER_SECOND // 2))
+    committed += await recognizer.finish()
+    assert join(committed) == "the new libraries open"
+
+
 def test_units_end_at_sentences_clauses_or_after_k_words() -> None:
     splitter = UnitSplitter(wait_k=4, min_clause_words=2, first_unit_words=0)
     units = [

@@ -6,6 +6,7 @@ import asyncio
 import shutil
 import subprocess
 import time
+import wave
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,22 @@ from livevent.model import ChannelSpec, EventCreate
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file
 
 
-def speak_to_wav(text: str, voice: str, path: Path) -> Path:
-    """Real speech from espeak-ng (22.05 kHz WAV; the runtime resamples it)."""
+def speak_to_wav(text: str, voice: str, path: Path, *, pause: float = 0.0) -> Path:
+    """Real speech from espeak-ng (22.05 kHz WAV; the runtime resamples it), with `pause`
+    seconds of silence after it: Chromium loops a fake microphone's file, and a speaker
+    who pauses between sentences ends each (without one, Whisper hears one sentence
+    that never ends, the same words over and over)."""
     executable = shutil.which("espeak-ng")
     if executable is None:
         pytest.fail("espeak-ng is not installed (make system installs it)")
     subprocess.run([executable, "-v", voice, "-w", str(path), text], check=True, timeout=60)
+    if pause:
+        with wave.open(str(path), "rb") as spoken:
+            params, frames = spoken.getparams(), spoken.readframes(spoken.getnframes())
+        silence = b"\0" * (int(params.framerate * pause) * params.sampwidth * params.nchannels)
+        with wave.open(str(path), "wb") as paused:
+            paused.setparams(params)
+            paused.writeframes(frames + silence)
     return path
 
 

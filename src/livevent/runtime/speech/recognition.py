@@ -196,6 +196,10 @@ class Recognition:
         else:
             start = utterance.start_frame * FRAME_SECONDS
             words = await self._decode_utterance(utterance.pcm, start)
+        log.debug(
+            "event %s: %s's utterance over, %d words left: %s",
+            self.host.event_id, self.source, len(words), " ".join(w.text for w in words),
+        )  # fmt: skip
         await self._take_words(words)
         await self._end_sentence()
         for booth in self.booths_here():

@@ -152,6 +152,17 @@ class LocalAgreement:
         self._previous = fresh[len(agreed) :]
         return agreed
 
+    def conclude(self, hypothesis: list[Word] | None) -> list[Word]:
+        """The utterance is over: its last decode (None: none was made) and whatever is
+        left are committed. A last decode that hears no word past the committed ones does
+        not take back the words the decode before it heard: listeners saw them in a
+        partial caption, and Whisper does hear nothing at times in a clip that ends
+        mid-word (an interpreter who left mid-sentence lost the sentence)."""
+        committed: list[Word] = []
+        if hypothesis is not None and self._past_committed(hypothesis):
+            committed = self.insert(hypothesis)
+        return committed + self.commit_all()
+
     def commit_all(self) -> list[Word]:
         """The utterance is over (or the buffer is full): the tail is as good as it gets."""
         rest = self._previous
@@ -239,9 +250,10 @@ class StreamingRecognizer:
         wait): decode what is left and commit all of it."""
         committed: list[Word] = []
         if self.pending > 0.05 or self.agreement.unstable:
-            if self.pending > 0.05 and self.buffered > 0.1:
-                committed += self.agreement.insert(await self._decode(silence=silence))
-            committed += self.agreement.commit_all()
+            heard = self.pending > 0.05 and self.buffered > 0.1
+            committed = self.agreement.conclude(
+                await self._decode(silence=silence) if heard else None
+            )
         self.begin(self.end)
         return committed
 
