@@ -211,6 +211,19 @@ async def test_a_last_decode_that_hears_nothing_takes_back_no_word_shown() -> No
     recognizer.push(b"\0" * (BYTES_PER_SECOND // 2))
     committed += await recognizer.finish()
     assert join(committed) == "the new libraries open"
+    # After a silence, a last decode that hears nothing is believed: what was heard in
+    # the silence was a phantom.
+    engine = Scripted(words("thank you for coming.", step=0.3))
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed = await speak_for(recognizer, engine, 2)
+    engine.script = [*engine.script, Word("Thank", 2.5, 2.7)]  # heard in the silence
+    committed += await speak_for(recognizer, engine, 1)
+    assert join(recognizer.agreement.unstable) == "Thank"
+    engine.script = []
+    recognizer.push(b"\0" * (BYTES_PER_SECOND // 2))  # the VAD's half second of silence
+    committed += await recognizer.finish(silence=0.5)
+    assert join(committed) == "thank you for coming."
 
 
 def test_units_end_at_sentences_clauses_or_after_k_words() -> None:

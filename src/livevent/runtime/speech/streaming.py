@@ -152,14 +152,16 @@ class LocalAgreement:
         self._previous = fresh[len(agreed) :]
         return agreed
 
-    def conclude(self, hypothesis: list[Word] | None) -> list[Word]:
+    def conclude(self, hypothesis: list[Word] | None, *, cut_off: bool) -> list[Word]:
         """The utterance is over: its last decode (None: none was made) and whatever is
-        left are committed. A last decode that hears no word past the committed ones does
-        not take back the words the decode before it heard: listeners saw them in a
-        partial caption, and Whisper does hear nothing at times in a clip that ends
-        mid-word (an interpreter who left mid-sentence lost the sentence)."""
+        left are committed. A speaker `cut_off` mid-speech (they left or were muted, the
+        event ended: no silence ended it) keeps the words the decode before heard when the
+        last decode hears no word at all: listeners saw them in a partial caption, and
+        Whisper does hear nothing at times in a clip that ends mid-word. After a silence,
+        a last decode that hears nothing is believed: what the decodes in the silence
+        heard was a phantom ("Thank you.")."""
         committed: list[Word] = []
-        if hypothesis is not None and self._past_committed(hypothesis):
+        if hypothesis is not None and (hypothesis or not cut_off):
             committed = self.insert(hypothesis)
         return committed + self.commit_all()
 
@@ -251,9 +253,8 @@ class StreamingRecognizer:
         committed: list[Word] = []
         if self.pending > 0.05 or self.agreement.unstable:
             heard = self.pending > 0.05 and self.buffered > 0.1
-            committed = self.agreement.conclude(
-                await self._decode(silence=silence) if heard else None
-            )
+            last = await self._decode(silence=silence) if heard else None
+            committed = self.agreement.conclude(last, cut_off=silence <= KEPT_SILENCE)
         self.begin(self.end)
         return committed
 
