@@ -206,6 +206,7 @@ async def run_once(
     chunk: float = 0.75,
     hls: bool = True,
     events: int = 1,
+    whisper: str = "default",
 ) -> dict[str, Any]:
     """One run of `events` events at once on one runtime, each with its own speaker
     saying `pcm` (the second 0.37 s after the first, and so on: independent rooms do
@@ -217,6 +218,7 @@ async def run_once(
         interpretation=mode,
         decode_every=chunk,
         hls=hls,
+        engine_options=whisper_options(whisper),
     )
     async with LiveRuntime(settings) as runtime:
         served = [
@@ -236,6 +238,15 @@ async def run_once(
     if events > 1:
         first["events"] = [{k: v for k, v in r.items() if k != "floor_text"} for r in results]
     return {"mode": mode, "events_at_once": events, **first}
+
+
+def whisper_options(spec: str) -> dict[str, dict[str, Any]]:
+    """ "2x1": Whisper decoding on 2 threads, one decode at a time (before session 19);
+    "default": as the engine chooses."""
+    if spec == "default":
+        return {}
+    threads, workers = (int(part) for part in spec.split("x"))
+    return {"stt.whisper": {"threads": threads, "workers": workers}}
 
 
 async def measure(
@@ -459,6 +470,10 @@ async def main() -> None:
         help="seconds of buffer after which a run-on sentence is cut (streaming.py)",
     )  # fmt: skip
     parser.add_argument(
+        "--whisper", nargs="+", default=["default"],
+        help="THREADSxWORKERS: threads a decode, decodes at once (2x1 was the default)",
+    )  # fmt: skip
+    parser.add_argument(
         "--events", nargs="+", type=int, default=[1],
         help="events at once on the one runtime, each with its own speaker saying the input",
     )  # fmt: skip
@@ -519,8 +534,10 @@ async def main() -> None:
             args.hls,
             args.trim_after,
             args.events,
+            args.whisper,
         )
-        for mode, patience, chunk, min_clause, first_unit, hls, trim_after, events in knobs:
+        for knob in knobs:
+            mode, patience, chunk, min_clause, first_unit, hls, trim_after, events, whisper = knob
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
             units.MIN_CLAUSE_WORDS = min_clause
             units.FIRST_UNIT_WORDS = first_unit
@@ -528,12 +545,13 @@ async def main() -> None:
             print(
                 f"{name}, {mode}, patience {patience:g}, chunk {chunk:g},"
                 f" min clause {min_clause}, first unit {first_unit}, hls {hls},"
-                f" trim after {trim_after:g}, {events} event(s) at once...",
+                f" trim after {trim_after:g}, {events} event(s) at once, whisper {whisper}...",
                 flush=True,
             )
             result = await run_once(
-                pcm, mode, folder, checked.get(name), chunk, hls == "on", events
+                pcm, mode, folder, checked.get(name), chunk, hls == "on", events, whisper
             )
+            result["whisper"] = whisper
             result["input"] = name
             result["patience"] = patience
             result["min_chunk"] = chunk

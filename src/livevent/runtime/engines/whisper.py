@@ -12,6 +12,7 @@ import asyncio
 import hashlib
 import os
 import shutil
+import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -102,14 +103,26 @@ class WhisperSTT(SpeechToText):
     name: ClassVar[str] = "whisper"
     word_timestamps: ClassVar[bool] = True
 
-    def __init__(self, *, model: str | None = None, threads: int = 2, beam_size: int = 1) -> None:
+    def __init__(
+        self,
+        *,
+        model: str | None = None,
+        threads: int = 1,
+        workers: int | None = None,
+        beam_size: int = 1,
+    ) -> None:
         super().__init__()
         self.model_spec = model
+        # One thread a decode, as many decodes at once as `workers` (one a core, up to
+        # four): a second thread barely speeds one decode of Whisper base (0.51 -> 0.47 s
+        # on 2 cores), while two decodes side by side on a thread each take 0.57 s
+        # against 0.95 s one after the other on two (docs/benchmarks.md, session 19).
+        # Several events, or a floor and its interpreters, decode at once.
         self.threads = threads
+        self.workers = workers or min(4, os.cpu_count() or 1)
         self.beam_size = beam_size
         self._model: Any = None
-        # CTranslate2 runs one decode at a time well on 2 cores; queue the rest.
-        self._lock = asyncio.Lock()
+        self._turns = asyncio.Semaphore(self.workers)  # the rest wait their turn
 
     async def start(self) -> None:
         if self._model is None:
@@ -123,7 +136,13 @@ class WhisperSTT(SpeechToText):
                 "speech-to-text needs faster-whisper (pip install faster-whisper)"
             ) from None
         path = self.model_spec or str(whisper_base_dir())
-        model = WhisperModel(path, device="cpu", compute_type="int8", cpu_threads=self.threads)
+        model = WhisperModel(
+            path,
+            device="cpu",
+            compute_type="int8",
+            cpu_threads=self.threads,
+            num_workers=self.workers,
+        )
         return _ShortWindow(model)
 
     async def _transcribe(
@@ -136,7 +155,7 @@ class WhisperSTT(SpeechToText):
         streaming: bool = False,
     ) -> Recognition:
         await self.start()
-        async with self._lock:
+        async with self._turns:
             text, timed = await asyncio.to_thread(
                 self._decode, pcm, language.split("-")[0], prompt, timestamps, streaming
             )
@@ -192,22 +211,33 @@ class _ShortWindow:
     0.23 / 0.37 / 0.59 s instead of 0.90 / 0.98 / 1.35 s; the five seconds kept
     (see SHORT_WINDOW_MARGIN) halve the time a streaming decode takes
     (docs/benchmarks.md has the effect on the live channels).
-    `frames` is set before each decode, under the adapter's lock.
+    `frames` is set before each decode, in the thread that decodes: decodes run side by
+    side (the adapter's workers), each with its own window.
     """
 
     def __init__(self, model: Any) -> None:
         self.model = model
-        self.frames: int | None = None
+        self._decoding = threading.local()
         self.encoded_frames = 0  # the last window's length, as encoded
         encode = model.encode
 
         def encode_short(features: Any) -> Any:
-            if self.frames is not None and features.shape[-1] > self.frames:
-                features = np.ascontiguousarray(features[..., : self.frames])
+            frames = self.frames
+            if frames is not None and features.shape[-1] > frames:
+                features = np.ascontiguousarray(features[..., :frames])
             self.encoded_frames = features.shape[-1]
             return encode(features)
 
         model.encode = encode_short
+
+    @property
+    def frames(self) -> int | None:
+        """This thread's decode's window (None: the whole 30 s)."""
+        return getattr(self._decoding, "frames", None)
+
+    @frames.setter
+    def frames(self, frames: int | None) -> None:
+        self._decoding.frames = frames
 
     def transcribe(self, audio: Any, **options: Any) -> Any:
         return self.model.transcribe(audio, **options)
