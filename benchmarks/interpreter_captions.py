@@ -14,11 +14,12 @@ Reported per run:
                    interpreter's own clock, p50 / p90 (none without captions)
   captions         how many final captions each channel got
 
-    python benchmarks/interpreter_captions.py
+    python benchmarks/interpreter_captions.py [--whisper 2x1 1x2]
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import resource
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lag import PASSAGE, caption_spans, espeak_passage, weighted_percentile
+from lag import PASSAGE, caption_spans, espeak_passage, weighted_percentile, whisper_options
 from livevent.auth import Role, issuer_for
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
@@ -62,11 +63,14 @@ def spanish_passage(folder: Path) -> bytes:
     return pcm + bytes(-len(pcm) % FRAME_BYTES)
 
 
-async def run_once(captions: bool, floor: bytes, booth: bytes, folder: Path) -> dict[str, Any]:
+async def run_once(
+    captions: bool, floor: bytes, booth: bytes, folder: Path, whisper: str = "default"
+) -> dict[str, Any]:
     settings = Settings(
-        database_url=f"sqlite:///{folder / f'captions-{captions}.db'}",
-        recordings_dir=folder / f"recordings-{captions}",
+        database_url=f"sqlite:///{folder / f'captions-{captions}-{whisper}.db'}",
+        recordings_dir=folder / f"recordings-{captions}-{whisper}",
         interpreter_captions=captions,
+        engine_options=whisper_options(whisper),
     )
     async with LiveRuntime(settings) as runtime:
         assert runtime.service is not None
@@ -143,12 +147,20 @@ async def main() -> None:
     floor, _ = espeak_passage(folder, PASSAGE[:10])
     floor += bytes(-len(floor) % FRAME_BYTES)
     booth = spanish_passage(folder)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--whisper", nargs="+", default=["default"],
+        help="THREADSxWORKERS (lag.py's): 2x1 decodes the floor and the interpreter in turn",
+    )  # fmt: skip
+    args = parser.parse_args()
     rows = []
-    for captions in (False, True):
-        print(f"interpreter_captions={captions}...", flush=True)
-        row = await run_once(captions, floor, booth, folder)
-        print(json.dumps(row), flush=True)
-        rows.append(row)
+    for whisper in args.whisper:
+        for captions in (False, True):
+            print(f"interpreter_captions={captions}, whisper {whisper}...", flush=True)
+            row = await run_once(captions, floor, booth, folder, whisper)
+            row["whisper"] = whisper
+            print(json.dumps(row), flush=True)
+            rows.append(row)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "interpreter_captions.json").write_text(json.dumps(rows, indent=1) + "\n")
 
