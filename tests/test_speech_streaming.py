@@ -189,41 +189,44 @@ async def test_the_last_decode_at_a_pause_hears_little_of_the_silence_that_ended
     assert engine.lengths[-1] == 2.0 + KEPT_SILENCE  # Whisper would hear "Thank you." in it
 
 
+async def utterance_ended(
+    heard: list[list[Word]], last: list[Word], *, silence: float = 0.0
+) -> tuple[str, str]:
+    """A second of speech decoded per script in `heard` (what Whisper hears in the
+    buffer then), the utterance ended after `silence` with a last decode that hears
+    `last`: the words unstable before the end, and all the words committed."""
+    engine = Scripted(heard[0])
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed: list[Word] = []
+    for script in heard:
+        engine.script = script
+        committed += await speak_for(recognizer, engine, 1)
+    shown = join(recognizer.agreement.unstable)
+    engine.script = last
+    recognizer.push(b"\0" * int(BYTES_PER_SECOND * max(0.25, silence)))
+    committed += await recognizer.finish(silence=silence)
+    return shown, join(committed)
+
+
 async def test_a_last_decode_that_hears_nothing_takes_back_no_word_shown() -> None:
     """Whisper may hear nothing in an utterance's last decode (the interpreter left
     mid-word): the words the decode before it heard, shown in a partial caption, reach
     the sentence all the same."""
-    engine = Scripted(words("buenos días a todos y bienvenidos", step=0.3))
-    recognizer = StreamingRecognizer(engine, "es-ES")
-    recognizer.begin(0.0)
-    committed = await speak_for(recognizer, engine, 2)
-    assert join(recognizer.agreement.unstable)  # shown, not committed yet
-    engine.script = []  # the last decode hears no word
-    recognizer.push(b"\0" * (BYTES_PER_SECOND // 4))
-    committed += await recognizer.finish()
-    assert join(committed) == "buenos días a todos y bienvenidos"
+    said = words("buenos días a todos y bienvenidos", step=0.3)
+    shown, committed = await utterance_ended([said, said], [])
+    assert shown and committed == "buenos días a todos y bienvenidos"
     # A last decode that does hear words still has the last word on them.
-    engine = Scripted(words("the new library", step=0.3))
-    recognizer = StreamingRecognizer(engine, "en-US")
-    recognizer.begin(0.0)
-    committed = await speak_for(recognizer, engine, 1)
-    engine.script = words("the new libraries open", step=0.3)
-    recognizer.push(b"\0" * (BYTES_PER_SECOND // 2))
-    committed += await recognizer.finish()
-    assert join(committed) == "the new libraries open"
-    # After a silence, a last decode that hears nothing is believed: what was heard in
-    # the silence was a phantom.
-    engine = Scripted(words("thank you for coming.", step=0.3))
-    recognizer = StreamingRecognizer(engine, "en-US")
-    recognizer.begin(0.0)
-    committed = await speak_for(recognizer, engine, 2)
-    engine.script = [*engine.script, Word("Thank", 2.5, 2.7)]  # heard in the silence
-    committed += await speak_for(recognizer, engine, 1)
-    assert join(recognizer.agreement.unstable) == "Thank"
-    engine.script = []
-    recognizer.push(b"\0" * (BYTES_PER_SECOND // 2))  # the VAD's half second of silence
-    committed += await recognizer.finish(silence=0.5)
-    assert join(committed) == "thank you for coming."
+    _, committed = await utterance_ended(
+        [words("the new library", step=0.3)], words("the new libraries open", step=0.3)
+    )
+    assert committed == "the new libraries open"
+    # After a silence, a last decode that hears nothing is believed: what the decode in
+    # the silence heard was a phantom.
+    said = words("thank you for coming.", step=0.3)
+    phantom = [*said, Word("Thank", 2.5, 2.7)]
+    shown, committed = await utterance_ended([said, said, phantom], [], silence=0.5)
+    assert shown == "Thank" and committed == "thank you for coming."
 
 
 def test_units_end_at_sentences_clauses_or_after_k_words() -> None:
