@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -74,6 +75,17 @@ def test_a_streaming_decode_may_write_as_many_tokens_as_its_audio_can_hold() -> 
     assert token_cap(1.0) == 42  # "Yeah. Yeah. Yeah..." on a second of noise stops here
     assert token_cap(6.0) == 92  # fast speech: about 40 tokens and the segments' times
     assert token_cap(24.0) == 160  # never more than before
+
+
+def test_whisper_decodes_side_by_side_on_the_cores_it_has(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert (WhisperSTT().threads, WhisperSTT().workers) == (1, 2)  # a decode a core
+    assert WhisperSTT(threads=2).workers == 1  # as before session 19: one at a time
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert WhisperSTT().workers == 4 and WhisperSTT(threads=8).workers == 2
+    assert WhisperSTT(threads=1, workers=3).workers == 3  # engine_options say so
 
 
 async def test_whisper_hears_a_short_buffer_through_a_short_window(tmp_path: Path) -> None:

@@ -113,13 +113,15 @@ class WhisperSTT(SpeechToText):
     ) -> None:
         super().__init__()
         self.model_spec = model
-        # One thread a decode, as many decodes at once as `workers` (one a core, up to
-        # four): a second thread barely speeds one decode of Whisper base (0.51 -> 0.47 s
-        # on 2 cores), while two decodes side by side on a thread each take 0.57 s
-        # against 0.95 s one after the other on two (docs/benchmarks.md, session 19).
-        # Several events, or a floor and its interpreters, decode at once.
+        # One thread a decode, as many decodes at once as `workers` (by default the
+        # cores over the threads, up to four): a second thread barely speeds one decode
+        # of Whisper base (0.51 -> 0.47 s on 2 cores), while two decodes side by side on
+        # a thread each take 0.57 s against 0.95 s one after the other on two
+        # (docs/benchmarks.md, session 19). Several events, or a floor and its
+        # interpreters, decode at once; a deployment that sets more threads gets fewer
+        # decodes at once, never more threads than cores.
         self.threads = threads
-        self.workers = workers or min(4, os.cpu_count() or 1)
+        self.workers = workers or max(1, min(4, (os.cpu_count() or 1) // threads))
         self.beam_size = beam_size
         self._model: Any = None
         self._turns = asyncio.Semaphore(self.workers)  # the rest wait their turn
