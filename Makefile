@@ -4,11 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
-# Independent tests run side by side (pytest-xdist); the CPU-bound ones share one worker
-# (tests/conftest.py). Three workers take 7.5 min on 2 cores against 9, but the
-# real-time tests missed their marks twice in six runs there (docs/testing.md).
-# `make test PYTEST_WORKERS=0` runs everything in one process.
-PYTEST_WORKERS ?= 2
+# Independent tests run side by side (pytest-xdist, three workers); the CPU-bound ones in
+# two groups, each on one worker, so no more than two of them run at once on 2 cores
+# (tests/conftest.py, docs/testing.md). `make test PYTEST_WORKERS=0` runs everything in
+# one process.
+PYTEST_WORKERS ?= 3
 XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadgroup)
 
 .PHONY: setup system services demo test test-all lint format bench clean

@@ -31,10 +31,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
-# Tests that keep the CPU busy (Whisper, the voices, Chromium) run one after another on
-# one worker: two of them side by side on two cores fall behind real time, and what
-# they measure is real time. Everything else spreads over the workers (`make test`
-# runs pytest-xdist with --dist loadgroup); without xdist the marks change nothing.
+# Tests that keep the CPU busy run in two xdist groups, each group's tests one after
+# another on one worker: Whisper and the voices in one, Chromium in the other. So at
+# most two of them run side by side on two cores (three fell behind real time, and
+# real time is what they measure), while the other workers take everything else
+# (`make test` runs pytest-xdist with --dist loadgroup). Without xdist the marks change
+# nothing.
 CPU_BOUND_FILES = {
     "test_engines.py",
     "test_engines_voices.py",
@@ -49,16 +51,24 @@ CPU_BOUND_FILES = {
     "test_speech_continuous.py",
     "test_speech_pipeline.py",
     "test_speech_streaming.py",
-    "test_web_console.py",
-    "test_web_pages.py",
 }
 
 
+def cpu_group(item: pytest.Item) -> str | None:
+    """The xdist group of a test that keeps the CPU busy; None for the rest."""
+    if item.get_closest_marker("browser") is not None:
+        return "browser"
+    if item.path.name in CPU_BOUND_FILES:
+        return "speech"
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's, which reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        busy = item.path.name in CPU_BOUND_FILES or item.get_closest_marker("browser")
-        if busy:
-            item.add_marker(pytest.mark.xdist_group("cpu"))
+        group = cpu_group(item)
+        if group is not None:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
