@@ -35,7 +35,8 @@ number says how much streaming changes the words.
     python benchmarks/lag.py [--modes simultaneous consecutive] [--recordings 2]
                              [--long] [--librivox] [--patience 0 4]
                              [--chunk 0.75 0.5] [--min-clause 3 2] [--first-unit 0 3]
-                             [--hls on off] [--recording talk.ogg [--transcript talk.txt]]
+                             [--hls on off] [--long-sentence 8 0]
+                             [--recording talk.ogg [--transcript talk.txt]]
 
 `--patience` runs each input once per value of the simultaneous channels' patience
 (interpreter.PATIENCE_SECONDS; 0 is the behaviour before it: wait for agreement);
@@ -72,7 +73,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, decode_file, trim_silence
-from livevent.runtime.speech import interpreter, pace, streaming, units
+from livevent.runtime.speech import interpreter, pace, recognition, streaming, units
 from livevent.runtime.speech.streaming import BYTES_PER_SECOND
 from livevent.settings import Settings
 from served import serve_machine_event
@@ -478,6 +479,14 @@ async def main() -> None:
         help="events at once on the one runtime, each with its own speaker saying the input",
     )  # fmt: skip
     parser.add_argument(
+        "--long-sentence",
+        nargs="+",
+        type=float,
+        default=[recognition.LONG_SENTENCE_SECONDS],
+        help="seconds after which a sentence closes at a clause mark (0: only at full"
+        " stops), recognition.py; at any word after twice as long",
+    )
+    parser.add_argument(
         "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
         help="the setting decode_every: seconds of new speech between decodes at most",
     )  # fmt: skip
@@ -535,9 +544,23 @@ async def main() -> None:
             args.trim_after,
             args.events,
             args.whisper,
+            args.long_sentence,
         )
         for knob in knobs:
-            mode, patience, chunk, min_clause, first_unit, hls, trim_after, events, whisper = knob
+            (
+                mode,
+                patience,
+                chunk,
+                min_clause,
+                first_unit,
+                hls,
+                trim_after,
+                events,
+                whisper,
+                long_sentence,
+            ) = knob
+            recognition.LONG_SENTENCE_SECONDS = long_sentence
+            recognition.RUN_ON_SECONDS = 2 * long_sentence
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
             units.MIN_CLAUSE_WORDS = min_clause
             units.FIRST_UNIT_WORDS = first_unit
@@ -545,7 +568,8 @@ async def main() -> None:
             print(
                 f"{name}, {mode}, patience {patience:g}, chunk {chunk:g},"
                 f" min clause {min_clause}, first unit {first_unit}, hls {hls},"
-                f" trim after {trim_after:g}, {events} event(s) at once, whisper {whisper}...",
+                f" trim after {trim_after:g}, {events} event(s) at once, whisper {whisper},"
+                f" long sentence {long_sentence:g}...",
                 flush=True,
             )
             result = await run_once(
@@ -559,6 +583,7 @@ async def main() -> None:
             result["first_unit_words"] = first_unit
             result["hls"] = hls
             result["trim_after"] = trim_after
+            result["long_sentence"] = long_sentence
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:

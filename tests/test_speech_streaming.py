@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -270,7 +271,6 @@ def test_a_decoding_loop_is_cut_after_its_second_time() -> None:
 
 def test_a_machine_that_stays_slow_turns_channels_consecutive_and_back() -> None:
     from types import SimpleNamespace
-    from typing import Any
 
     from livevent.runtime.speech.pace import MAX_CHUNK, MIN_CHUNK
     from livevent.runtime.speech.pipeline import MachinePipeline
@@ -304,7 +304,6 @@ async def test_an_idle_booth_speaks_a_few_committed_words_without_waiting_for_k(
     nothing to say (the next decode is a period away); a booth still speaking waits
     for the whole unit, which translates better."""
     from types import SimpleNamespace
-    from typing import Any
 
     from livevent.runtime.speech.pipeline import MachinePipeline
 
@@ -388,6 +387,59 @@ async def test_a_final_sentence_is_never_sent_twice_for_one_saying() -> None:
     finals = [c.text for c in sent if c.final]
     assert finals == ["Welcome to the direct.", "Welcome to the direct."]
     assert [c.seq for c in sent if c.final] == [1, 2]
+
+
+async def test_a_sentence_that_runs_on_is_closed_at_a_clause_and_at_last_anywhere() -> None:
+    """A speaker who never says a full stop still gets final captions, transcript
+    segments and a booth that says the rest: at a clause mark once the sentence has
+    lasted `LONG_SENTENCE_SECONDS`, at any word past `RUN_ON_SECONDS`."""
+    from livevent.runtime.speech.recognition import LONG_SENTENCE_SECONDS, RUN_ON_SECONDS
+    from livevent.runtime.speech.recognition import Recognition as ChannelRecognition
+    from livevent.runtime.speech.timing import MediaClock
+    from livevent.runtime.wire import Caption
+
+    sent: list[Caption] = []
+    units: list[tuple[str, bool]] = []
+    ended: list[str] = []
+
+    class Host:
+        event_id = 1
+
+        def caption(self, language: str, caption: Caption) -> None:
+            sent.append(caption)
+
+    class Booth:
+        def unit(self, unit: Any, seq: int) -> None:
+            units.append((unit.text, unit.ends_sentence))
+
+        def sentence(self, sentence: Any) -> None:
+            ended.append(sentence.text)
+
+    recognition = ChannelRecognition(
+        Host(),  # type: ignore[arg-type]
+        None,  # type: ignore[arg-type]
+        "en-US",
+        clock=MediaClock(),
+        keeper=None,
+        booths=lambda: [Booth()],  # type: ignore[list-item, return-value]
+        mode_of=lambda channel: "simultaneous",
+    )
+    # Short sentences and early commas end nothing; a comma 8 s into a sentence does.
+    await recognition._take_words(words("We met, and we talked.", start=0.0))
+    run_on = " ".join(f"w{n}," if n in (3, 25) else f"w{n}" for n in range(70))
+    said = words(run_on, start=5.0)  # a word each 0.4 s: 28 s with no full stop
+    await recognition._take_words(said)
+    finals = [c.text for c in sent if c.final]
+    assert finals[0] == "We met, and we talked."
+    # The comma at 3 words (1.2 s in) did not close the sentence; the one at 25 did.
+    assert finals[1] == join(said[:26])
+    assert said[25].end - said[0].start >= LONG_SENTENCE_SECONDS
+    # No clause mark after it: closed at the word that reached RUN_ON_SECONDS.
+    closing = next(w for w in said[26:] if w.end - said[26].start >= RUN_ON_SECONDS)
+    assert finals[2] == join(said[26 : said.index(closing) + 1])
+    assert ended == finals  # the booths were told each sentence was over
+    assert [text for text, ends in units if ends][1].endswith("w25,")
+    assert join(recognition.sentence) == join(said[said.index(closing) + 1 :])
 
 
 def test_a_deployment_decides_how_often_speech_is_decoded() -> None:

@@ -38,7 +38,7 @@ from livevent.runtime.speech.streaming import (
     Word,
 )
 from livevent.runtime.speech.timing import MediaClock
-from livevent.runtime.speech.units import Unit, UnitSplitter
+from livevent.runtime.speech.units import CLAUSE_END, Unit, UnitSplitter
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,14 @@ log = logging.getLogger(__name__)
 UTTERANCE_LIMIT = 12.0
 # Nobody says a word in less: a sentence said faster is a decoder's echo.
 SQUEEZED_WORD_SECONDS = 0.08
+# A sentence that runs on is closed at a clause mark once it has lasted this long, as
+# an interpreter closes one: its final caption and transcript segment come, and the
+# booths say what they held back for its end, instead of waiting for a full stop that
+# may be a minute away (a run-on speaker, a meeting). 0: only at full stops.
+LONG_SENTENCE_SECONDS = 8.0
+# ... and at any word once it has lasted this long, clause mark or not (a subtitle
+# cue of a minute helps nobody).
+RUN_ON_SECONDS = 16.0
 
 
 class Recognition:
@@ -232,9 +240,20 @@ class Recognition:
     async def _take_words(self, words: list[Word]) -> None:
         for word in words:
             self.sentence.append(word)
-            self._hand_over(self.units.add(word))
-            if word.ends_sentence:
+            over = self._closes_sentence(word)
+            self._hand_over(self.units.add(word, ends_sentence=over))
+            if over:
                 await self._end_sentence()
+
+    def _closes_sentence(self, word: Word) -> bool:
+        """Whether the sentence ends at `word`, the last in it: a full stop, or a clause
+        mark (any word, past `RUN_ON_SECONDS`) in a sentence that runs on."""
+        if word.ends_sentence:
+            return True
+        lasted = word.end - self.sentence[0].start
+        if LONG_SENTENCE_SECONDS and lasted >= LONG_SENTENCE_SECONDS:
+            return lasted >= RUN_ON_SECONDS or bool(CLAUSE_END.search(word.text))
+        return False
 
     def _hand_over(self, unit: Unit | None) -> None:
         if unit is not None:

@@ -50,10 +50,11 @@ class UnitSplitter:
         self._pending: list[Word] = []
         self._sentence_begun = False  # a unit of the current sentence was cut already
 
-    def add(self, word: Word) -> Unit | None:
-        """One committed word; a unit when it completes one."""
+    def add(self, word: Word, *, ends_sentence: bool | None = None) -> Unit | None:
+        """One committed word; a unit when it completes one. `ends_sentence`: the
+        sentence ends here whatever the word's punctuation (default: a full stop)."""
         self._pending.append(word)
-        if word.ends_sentence:
+        if word.ends_sentence if ends_sentence is None else ends_sentence:
             return self._cut(ends_sentence=True)
         count = len(self._pending)
         clause = CLAUSE_END.search(word.text) and count >= self.min_clause_words
