@@ -29,11 +29,13 @@ issue measured with (`--espeak`).
 
     python benchmarks/fidelity.py [--modes simultaneous consecutive] [--espeak]
                                   [--patience 0 4] [--first-unit 0 3]
+                                  [--long-sentence 8 0]
 
 `--patience`: each simultaneous run once per value of interpreter.PATIENCE_SECONDS
 (0: wait for agreement however long, the behaviour before it), side by side;
 `--first-unit` likewise for units.FIRST_UNIT_WORDS (0: a sentence's first unit is cut
-at k words like the others).
+at k words like the others), `--long-sentence` for recognition.LONG_SENTENCE_SECONDS
+(0: a sentence ends only at a full stop).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import SAMPLE_RATE, decode_file, trim_silence
-from livevent.runtime.speech import interpreter, units
+from livevent.runtime.speech import interpreter, recognition, units
 from livevent.settings import Settings
 from served import serve_machine_event
 
@@ -242,6 +244,9 @@ async def main() -> None:
     parser.add_argument("--espeak", action="store_true", help="also the espeak-ng sentences")
     parser.add_argument("--patience", nargs="+", type=float, default=[interpreter.PATIENCE_SECONDS])
     parser.add_argument("--first-unit", nargs="+", type=int, default=[units.FIRST_UNIT_WORDS])
+    parser.add_argument(
+        "--long-sentence", nargs="+", type=float, default=[recognition.LONG_SENTENCE_SECONDS]
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -253,19 +258,25 @@ async def main() -> None:
         try:
             for source, pcms, texts in inputs:
                 truth = " ".join(texts)
-                knobs = itertools.product(args.modes, args.patience, args.first_unit)
-                for mode, patience, first_unit in knobs:
+                knobs = itertools.product(
+                    args.modes, args.patience, args.first_unit, args.long_sentence
+                )
+                for mode, patience, first_unit, long_sentence in knobs:
                     interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
                     units.FIRST_UNIT_WORDS = first_unit
+                    recognition.LONG_SENTENCE_SECONDS = long_sentence
+                    recognition.RUN_ON_SECONDS = 2 * long_sentence
                     seconds = len(joined(pcms)) / 2 / SAMPLE_RATE
                     print(
-                        f"{source}, {mode}, patience {patience:g}, first unit {first_unit}:"
+                        f"{source}, {mode}, patience {patience:g}, first unit {first_unit},"
+                        f" long sentence {long_sentence:g}:"
                         f" {seconds:.0f} s..."
                     )
                     run = await run_once(joined(pcms), mode, folder)
                     row = await measure(engines, truth, run, mode, source)
                     row["patience"] = patience
                     row["first_unit_words"] = first_unit
+                    row["long_sentence"] = long_sentence
                     print(summary(row), flush=True)
                     rows.append(row)
         finally:
