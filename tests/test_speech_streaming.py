@@ -353,7 +353,8 @@ def test_a_sentence_decoded_again_and_again_is_kept_once() -> None:
     assert without_loops(twice) == twice  # said twice, as people do: kept
 
 
-async def test_a_final_sentence_is_never_sent_twice_for_one_saying() -> None:
+def channel_recognition(booths: list[Any]) -> tuple[Any, list[Any]]:
+    """The floor's Recognition with no engine, and the captions it sends."""
     from livevent.runtime.speech.recognition import Recognition as ChannelRecognition
     from livevent.runtime.speech.timing import MediaClock
     from livevent.runtime.wire import Caption
@@ -372,9 +373,14 @@ async def test_a_final_sentence_is_never_sent_twice_for_one_saying() -> None:
         "en-US",
         clock=MediaClock(),
         keeper=None,
-        booths=lambda: [],
+        booths=lambda: booths,
         mode_of=lambda channel: "simultaneous",
     )
+    return recognition, sent
+
+
+async def test_a_final_sentence_is_never_sent_twice_for_one_saying() -> None:
+    recognition, sent = channel_recognition([])
     said_text = "Welcome to the direct."
     said = words(said_text, start=0.0)
     await recognition._take_words(said)
@@ -394,19 +400,9 @@ async def test_a_sentence_that_runs_on_is_closed_at_a_clause_and_at_last_anywher
     segments and a booth that says the rest: at a clause mark once the sentence has
     lasted `LONG_SENTENCE_SECONDS`, at any word past `RUN_ON_SECONDS`."""
     from livevent.runtime.speech.recognition import LONG_SENTENCE_SECONDS, RUN_ON_SECONDS
-    from livevent.runtime.speech.recognition import Recognition as ChannelRecognition
-    from livevent.runtime.speech.timing import MediaClock
-    from livevent.runtime.wire import Caption
 
-    sent: list[Caption] = []
     units: list[tuple[str, bool]] = []
     ended: list[str] = []
-
-    class Host:
-        event_id = 1
-
-        def caption(self, language: str, caption: Caption) -> None:
-            sent.append(caption)
 
     class Booth:
         def unit(self, unit: Any, seq: int) -> None:
@@ -415,15 +411,7 @@ async def test_a_sentence_that_runs_on_is_closed_at_a_clause_and_at_last_anywher
         def sentence(self, sentence: Any) -> None:
             ended.append(sentence.text)
 
-    recognition = ChannelRecognition(
-        Host(),  # type: ignore[arg-type]
-        None,  # type: ignore[arg-type]
-        "en-US",
-        clock=MediaClock(),
-        keeper=None,
-        booths=lambda: [Booth()],  # type: ignore[list-item, return-value]
-        mode_of=lambda channel: "simultaneous",
-    )
+    recognition, sent = channel_recognition([Booth()])
     # Short sentences and early commas end nothing; a comma 8 s into a sentence does.
     await recognition._take_words(words("We met, and we talked.", start=0.0))
     run_on = " ".join(f"w{n}," if n in (3, 25) else f"w{n}" for n in range(70))
