@@ -207,6 +207,10 @@ class ScaleOut:
                 break
             except LiveventError:
                 await asyncio.sleep(LINE_RETRY_SECONDS)  # the bus is down: try again
+        # As over a line: a status sent while the relay was between sources (its line
+        # broke, or it had none yet) is lost, and a status is state.
+        for each in self.channels:
+            self.post(keys.live_in(self.event_id, each), WANT_STATUS)
         try:
             async for message in subscription:
                 language = channels.get(message.channel)
