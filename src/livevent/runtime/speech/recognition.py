@@ -246,8 +246,9 @@ class Recognition:
                 await self._end_sentence()
 
     def _closes_sentence(self, word: Word) -> bool:
-        """Whether the sentence ends at `word`, the last in it: a full stop, or a clause
-        mark (any word, past `RUN_ON_SECONDS`) in a sentence that runs on."""
+        """Whether the sentence ends at `word`, the last in it: at a full stop; in a
+        sentence that has lasted `LONG_SENTENCE_SECONDS`, at a clause mark; past
+        `RUN_ON_SECONDS`, at any word."""
         if word.ends_sentence:
             return True
         lasted = word.end - self.sentence[0].start
