@@ -29,13 +29,14 @@ issue measured with (`--espeak`).
 
     python benchmarks/fidelity.py [--modes simultaneous consecutive] [--espeak]
                                   [--patience 0 4] [--first-unit 0 3]
-                                  [--long-sentence 8 0]
+                                  [--long-sentence 8 0] [--context 0 2]
 
 `--patience`: each simultaneous run once per value of interpreter.PATIENCE_SECONDS
 (0: wait for agreement however long, the behaviour before it), side by side;
 `--first-unit` likewise for units.FIRST_UNIT_WORDS (0: a sentence's first unit is cut
 at k words like the others), `--long-sentence` for recognition.LONG_SENTENCE_SECONDS
-(0: a sentence ends only at a full stop).
+(0: a sentence ends only at a full stop), `--context` for streaming.CONTEXT_SECONDS
+(0: every decode hears the sentence so far).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import SAMPLE_RATE, decode_file, trim_silence
-from livevent.runtime.speech import interpreter, recognition, units
+from livevent.runtime.speech import interpreter, recognition, streaming, units
 from livevent.settings import Settings
 from served import serve_machine_event
 
@@ -247,6 +248,7 @@ async def main() -> None:
     parser.add_argument(
         "--long-sentence", nargs="+", type=float, default=[recognition.LONG_SENTENCE_SECONDS]
     )
+    parser.add_argument("--context", nargs="+", type=float, default=[streaming.CONTEXT_SECONDS])
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -259,17 +261,18 @@ async def main() -> None:
             for source, pcms, texts in inputs:
                 truth = " ".join(texts)
                 knobs = itertools.product(
-                    args.modes, args.patience, args.first_unit, args.long_sentence
+                    args.modes, args.patience, args.first_unit, args.long_sentence, args.context
                 )
-                for mode, patience, first_unit, long_sentence in knobs:
+                for mode, patience, first_unit, long_sentence, context in knobs:
                     interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
                     units.FIRST_UNIT_WORDS = first_unit
                     recognition.LONG_SENTENCE_SECONDS = long_sentence
                     recognition.RUN_ON_SECONDS = 2 * long_sentence
+                    streaming.CONTEXT_SECONDS = context
                     seconds = len(joined(pcms)) / 2 / SAMPLE_RATE
                     print(
                         f"{source}, {mode}, patience {patience:g}, first unit {first_unit},"
-                        f" long sentence {long_sentence:g}:"
+                        f" long sentence {long_sentence:g}, context {context:g}:"
                         f" {seconds:.0f} s..."
                     )
                     run = await run_once(joined(pcms), mode, folder)
@@ -277,6 +280,7 @@ async def main() -> None:
                     row["patience"] = patience
                     row["first_unit_words"] = first_unit
                     row["long_sentence"] = long_sentence
+                    row["context"] = context
                     print(summary(row), flush=True)
                     rows.append(row)
         finally:

@@ -35,7 +35,7 @@ number says how much streaming changes the words.
     python benchmarks/lag.py [--modes simultaneous consecutive] [--recordings 2]
                              [--long] [--librivox] [--patience 0 4]
                              [--chunk 0.75 0.5] [--min-clause 3 2] [--first-unit 0 3]
-                             [--hls on off] [--long-sentence 8 0]
+                             [--hls on off] [--long-sentence 8 0] [--context 0 2]
                              [--recording talk.ogg [--transcript talk.txt]]
 
 `--patience` runs each input once per value of the simultaneous channels' patience
@@ -471,6 +471,11 @@ async def main() -> None:
         help="seconds of buffer after which a run-on sentence is cut (streaming.py)",
     )  # fmt: skip
     parser.add_argument(
+        "--context", nargs="+", type=float, default=[streaming.CONTEXT_SECONDS],
+        help="seconds of a sentence's committed words kept before its unsettled ones"
+        " (0: the whole sentence, up to --trim-after), streaming.py",
+    )  # fmt: skip
+    parser.add_argument(
         "--whisper", nargs="+", default=["default"],
         help="THREADSxWORKERS: threads a decode, decodes at once (2x1 was the default)",
     )  # fmt: skip
@@ -542,6 +547,7 @@ async def main() -> None:
             args.first_unit,
             args.hls,
             args.trim_after,
+            args.context,
             args.events,
             args.whisper,
             args.long_sentence,
@@ -555,6 +561,7 @@ async def main() -> None:
                 first_unit,
                 hls,
                 trim_after,
+                context,
                 events,
                 whisper,
                 long_sentence,
@@ -565,10 +572,12 @@ async def main() -> None:
             units.MIN_CLAUSE_WORDS = min_clause
             units.FIRST_UNIT_WORDS = first_unit
             streaming.TRIM_AFTER = trim_after
+            streaming.CONTEXT_SECONDS = context
             print(
                 f"{name}, {mode}, patience {patience:g}, chunk {chunk:g},"
                 f" min clause {min_clause}, first unit {first_unit}, hls {hls},"
-                f" trim after {trim_after:g}, {events} event(s) at once, whisper {whisper},"
+                f" trim after {trim_after:g}, context {context:g},"
+                f" {events} event(s) at once, whisper {whisper},"
                 f" long sentence {long_sentence:g}...",
                 flush=True,
             )
@@ -583,6 +592,7 @@ async def main() -> None:
             result["first_unit_words"] = first_unit
             result["hls"] = hls
             result["trim_after"] = trim_after
+            result["context"] = context
             result["long_sentence"] = long_sentence
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)

@@ -66,7 +66,8 @@ def choose(variant: str) -> None:
 async def follow(stt: WhisperSTT, pcm: bytes, variant: str) -> dict[str, Any]:
     choose(variant)
     trim_after = float(variant[4:]) if variant.startswith("trim") else None
-    recognizer = StreamingRecognizer(stt, "en-US", trim_after=trim_after)
+    context = float(variant[3:]) if variant.startswith("ctx") else None
+    recognizer = StreamingRecognizer(stt, "en-US", trim_after=trim_after, context=context)
     recognizer.begin(0.0)
     step = int(STEP_SECONDS * BYTES_PER_SECOND) // 2 * 2
     first_seen: dict[tuple[str, float], float] = {}

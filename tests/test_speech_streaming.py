@@ -136,13 +136,28 @@ async def test_a_sentence_that_runs_on_is_trimmed_at_its_last_committed_word() -
     assert engine.longest <= 4.0 + 2.0  # cut at a committed word, not only at full stops
 
 
+async def test_a_sentence_under_way_keeps_only_its_last_committed_seconds_in_a_decode() -> None:
+    # Whisper writes every word of its buffer again at each decode: a long sentence's
+    # words already committed cost each decode more, and say nothing new.
+    run_on = " ".join(f"w{n}" for n in range(30))
+    script = words(run_on, start=0.01234, step=0.37)
+    text, engine = await spoken_then_paused(script, 12, context=2.0)
+    assert text == join(script)  # every word, once, in order
+    # The unsettled words, two seconds of committed ones before them, a second of slack.
+    assert engine.longest <= 2.0 + 1.0 + 2.0 + 0.5
+    assert any(prompt and "w3" in prompt.split() for prompt in engine.prompts)
+    whole, engine = await spoken_then_paused(script, 12, context=0.0)
+    assert whole == text
+    assert engine.longest > 2.0 + 1.0 + 2.0 + 0.5  # off, the sentence so far is decoded
+
+
 async def spoken_then_paused(
-    script: list[Word], seconds: int, *, trim_after: float = 12.0
+    script: list[Word], seconds: int, *, trim_after: float = 12.0, context: float = 0.0
 ) -> tuple[str, Scripted]:
     """What is committed of `script` over `seconds` of speech and the pause after it,
     and the engine (what each decode was given)."""
     engine = Scripted(script)
-    recognizer = StreamingRecognizer(engine, "en-US", trim_after=trim_after)
+    recognizer = StreamingRecognizer(engine, "en-US", trim_after=trim_after, context=context)
     recognizer.begin(0.0)
     committed = await speak_for(recognizer, engine, seconds)
     engine.offset = recognizer.offset

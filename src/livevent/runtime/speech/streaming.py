@@ -6,10 +6,12 @@ the growing audio buffer is decoded again every 0.75 s of speech or so, and a wo
 Dabre and Bojar, "Turning Whisper into Real-Time Transcription System", 2023).
 Committed words never change; the rest of the latest decode is the unstable tail.
 
-The buffer is trimmed at the end of a committed sentence (or, in a sentence that
-runs on, at the last committed word past `trim_after` seconds), so a decode stays
-around one sentence long and never nears Whisper's 30 s window; what was trimmed
-goes back in as the decode's prompt. A trim falls between committed words, never
+The buffer is trimmed at the end of a committed sentence, and in a sentence under way
+so that only its last `context` seconds of committed words stay before the words
+still unsettled (or, with no context kept, at the last committed word past
+`trim_after` seconds): a decode hears a few seconds, not the sentence so far, and
+never nears Whisper's 30 s window; what was trimmed goes back in as the decode's
+prompt. A trim falls between committed words, never
 inside one; a buffer in which Whisper hears no new word, with no sentence under
 way, keeps only its last seconds. At the end of an utterance (`finish`) the buffer
 is decoded once more, without most of the silence that ended it, and everything
@@ -44,6 +46,11 @@ UNHEARD_KEPT = 3.0
 # meetings' run-on sentences, 8 s cost the recogniser what 12 s did (lag.py
 # --trim-after, session 18), Whisper's encoder taking its whole window either way.
 TRIM_AFTER = 12.0
+# Of a sentence under way, the committed audio kept before its unsettled words (0:
+# all of it, up to TRIM_AFTER). Whisper writes every word of the buffer again at each
+# decode, some 9 ms a token on one core, so a long sentence's decodes grew with it.
+CONTEXT_SECONDS = 2.0
+CONTEXT_SLACK = 1.0
 # The longest phrase (in words) whose repeats are taken for a decoding loop.
 LONGEST_LOOP = 16
 SENTENCE_END = re.compile(
@@ -197,10 +204,12 @@ class StreamingRecognizer:
         language: str,
         *,
         trim_after: float | None = None,
+        context: float | None = None,
     ) -> None:
         self.stt = stt
         self.language = language
         self.trim_after = TRIM_AFTER if trim_after is None else trim_after
+        self.context = CONTEXT_SECONDS if context is None else context
         self.agreement = LocalAgreement()
         self.audio = bytearray()
         self.offset = 0.0  # media time of audio[0]
@@ -300,6 +309,15 @@ class StreamingRecognizer:
             del self.audio[:drop]
             self.offset += drop / BYTES_PER_SECOND
 
+    def _context_cut(self, inside: list[Word]) -> float | None:
+        """Where to cut a sentence under way so that `context` seconds of its committed
+        words stay before the words still unsettled; None while fewer than a second more
+        than that are committed."""
+        latest = inside[-1].end
+        if latest - self.offset < self.context + CONTEXT_SLACK:
+            return None
+        return next((w.end for w in reversed(inside) if latest - w.end >= self.context), None)
+
     def _trim(self) -> None:
         """Cut the buffer after the last committed sentence, or a long run's last word."""
         # A word that ends where the buffer starts was trimmed at already (the cut is
@@ -308,6 +326,8 @@ class StreamingRecognizer:
         cut = next((w.end for w in reversed(inside) if w.ends_sentence), None)
         if cut is None and self.buffered > self.trim_after and inside:
             cut = inside[-1].end
+        if cut is None and self.context and inside:
+            cut = self._context_cut(inside)
         if cut is None:
             return
         drop = int((cut - self.offset) * BYTES_PER_SECOND) // 2 * 2
