@@ -8,10 +8,14 @@ fidelity.py's LibriVox reading (real, 25 s) and `--meetings N` of lag.py's AMI
 excerpts (real, 30 s each; the reference is Whisper decoding each file whole). The
 variants, alternated input by input in one run:
 
-  today     as the runtime decodes now (the short window's margin: 5 s)
+  today     as the runtime decodes now (the short window's margin: 5 s; 2 s of a
+            sentence's committed words kept before the unsettled ones, since session 21)
   marginN   the short window's margin after the audio, N seconds
   trimN     a sentence that runs on is cut at its last committed word once the buffer
             is N seconds long (today streaming.TRIM_AFTER, 12)
+  ctxN      a sentence under way is cut so that N seconds of its committed words
+            stay before the unsettled ones (streaming.CONTEXT_SECONDS; ctx0: the
+            sentence so far, up to trimN, as before session 21)
 
 Reported per variant and passage: decodes, seconds a decode takes (mean, p90), the
 recogniser's real-time factor, the committed text's WER against the script, and in
