@@ -461,7 +461,7 @@ async def test_the_setting_reaches_every_recogniser_of_an_event(tmp_path: Path) 
     from tests.support.embedded import embedded_runtime
     from tests.support.live import scheduled_event
 
-    async with embedded_runtime(tmp_path, decode_every=0.75) as runtime:
+    async with embedded_runtime(tmp_path, decode_every=0.5) as runtime:
         event_id = await scheduled_event(
             runtime.service,
             ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
@@ -470,9 +470,9 @@ async def test_the_setting_reaches_every_recogniser_of_an_event(tmp_path: Path) 
         session = await runtime.start(event_id)
         pipeline = session.duties.pipeline
         assert pipeline is not None
-        assert pipeline.pace.min_chunk == 0.75 == pipeline.chunk
+        assert pipeline.pace.min_chunk == 0.5 == pipeline.chunk
         await pipeline.recognise("es-ES")  # an interpreter's recogniser has it too
-        assert pipeline.channels["es-ES"].pace.min_chunk == 0.75
+        assert pipeline.channels["es-ES"].pace.min_chunk == 0.5
 
 
 def test_this_cpu_bound_file_runs_in_its_xdist_group(request: pytest.FixtureRequest) -> None:

@@ -7,10 +7,10 @@ consecutive (whole sentences at pauses) until it can again.
 
 from __future__ import annotations
 
-# Seconds of new speech between decodes at most. 0.5 since decodes hear a sentence's
-# last seconds rather than all of it (streaming.CONTEXT_SECONDS): they cost what 0.75
-# cost before, and captions came 0.1-0.16 s closer (docs/benchmarks.md, session 21).
-MIN_CHUNK = 0.5
+# Seconds of new speech between decodes at most. 0.5 brings captions 0.06-0.1 s closer
+# for what 0.75 cost before session 21's shorter decodes; it stays 0.75 because the
+# suite beside two CPU hogs timed out a speech test twice with 0.5 (docs/benchmarks.md).
+MIN_CHUNK = 0.75
 MAX_CHUNK = 4.0
 OVERLOADED_CHUNK = 8.0
 DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so
