@@ -8,8 +8,8 @@ consecutive (whole sentences at pauses) until it can again.
 from __future__ import annotations
 
 # Seconds of new speech between decodes at most. 0.5 brings captions 0.06-0.1 s closer
-# for what 0.75 cost before session 21's shorter decodes; it stays 0.75 because the
-# suite beside two CPU hogs timed out a speech test twice with 0.5 (docs/benchmarks.md).
+# for what 0.75 cost before session 21's shorter decodes; not the default while the
+# suite beside two CPU hogs fails a speech test now and then (docs/benchmarks.md).
 MIN_CHUNK = 0.75
 MAX_CHUNK = 4.0
 OVERLOADED_CHUNK = 8.0
