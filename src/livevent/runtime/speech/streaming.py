@@ -11,11 +11,10 @@ so that only its last `context` seconds of committed words stay before the words
 still unsettled (or, with no context kept, at the last committed word past
 `trim_after` seconds): a decode hears a few seconds, not the sentence so far, and
 never nears Whisper's 30 s window; what was trimmed goes back in as the decode's
-prompt. A trim falls between committed words, never
-inside one; a buffer in which Whisper hears no new word, with no sentence under
-way, keeps only its last seconds. At the end of an utterance (`finish`) the buffer
-is decoded once more, without most of the silence that ended it, and everything
-left is committed.
+prompt. A trim falls between committed words, never inside one; a buffer in which
+Whisper hears no new word, with no sentence under way, keeps only its last seconds.
+At the end of an utterance (`finish`) the buffer is decoded once more, without most
+of the silence that ended it, and everything left is committed.
 """
 
 from __future__ import annotations
@@ -319,7 +318,8 @@ class StreamingRecognizer:
         return next((w.end for w in reversed(inside) if latest - w.end >= self.context), None)
 
     def _trim(self) -> None:
-        """Cut the buffer after the last committed sentence, or a long run's last word."""
+        """Cut the buffer after the last committed sentence, at a long run's last word,
+        or so that a sentence under way keeps only `context` seconds of committed words."""
         # A word that ends where the buffer starts was trimmed at already (the cut is
         # rounded to a sample): counted inside, it hid every later cut.
         inside = [w for w in self.agreement.committed if w.end > self.offset + TRIM_SLACK]
