@@ -111,7 +111,10 @@ class Endings:
         if pipeline is None:
             return
         session.stop_hearing()
-        await ending.until_true(lambda: not pipeline.busy, HANDOVER_SECONDS)
+        if not await ending.until_true(lambda: not pipeline.busy, HANDOVER_SECONDS):
+            # A starved machine's decode outlasts the bound: the words heard so far are
+            # final as they are, rather than the sentence lost with this instance.
+            await pipeline.settle()
         await self._drain(HANDOVER_SECONDS)
 
     async def _drain(self, limit: float = DRAIN_SECONDS) -> None:

@@ -184,6 +184,13 @@ class MachinePipeline(Recognition):
         config = self.host.config
         return channel.interpretation or config.interpretation or self.default_mode
 
+    async def settle(self) -> None:
+        """Leaving with speech still being recognised: the floor's and the interpreters'
+        words heard so far are final as they are (`Recognition.keep_as_heard`)."""
+        for recognition in [self, *self.channels.values()]:
+            if recognition.recognising:
+                await recognition.keep_as_heard()
+
     # -- state ----------------------------------------------------------------------------
 
     @property

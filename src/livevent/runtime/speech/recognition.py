@@ -16,6 +16,7 @@ decodes whole utterances instead (consecutive only).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -90,6 +91,9 @@ class Recognition:
         self._working = False
         self.last_voice = time.monotonic()  # when the VAD last heard speech here
         self._last_final: Sentence | None = None
+        # Words are taken one decode at a time: `keep_as_heard` may not interleave with a decode's.
+        self._taking = asyncio.Lock()
+        self.settled = False  # `keep_as_heard`: no decode's words are taken any more
 
     def on_frame(self, frame: bytes) -> None:
         """A 20 ms frame of the channel's speaker (on the event loop, in order)."""
@@ -111,13 +115,15 @@ class Recognition:
 
     @property
     def recognising(self) -> bool:
-        """Speech heard but not yet turned into words and sentences."""
+        """Speech heard but not yet turned into words and sentences (none once settled)."""
+        if self.settled:
+            return False
         return self._working or self.floor.queued or self.floor.speaking
 
     # -- the loop ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        while True:
+        while not self.settled:
             await self.floor.wait()
             ended = self.floor.take(self.recognizer)
             self._working = True
@@ -149,7 +155,10 @@ class Recognition:
         assert self.recognizer is not None
         committed = await self.recognizer.step()
         self._pace(self.recognizer.decode_seconds)
-        await self._take_words(committed)
+        if self.settled:
+            return
+        async with self._taking:
+            await self._take_words(committed)
         if self._booths_idle():
             # The next decode is a period away: say what is committed, not wait for k words.
             self._hand_over(self.units.cut_short())
@@ -208,10 +217,31 @@ class Recognition:
             "event %s: %s's utterance over, %d words left: %s",
             self.host.event_id, self.source, len(words), " ".join(w.text for w in words),
         )  # fmt: skip
-        await self._take_words(words)
-        await self._end_sentence()
+        if self.settled:
+            return
+        async with self._taking:
+            await self._take_words(words)
+            await self._end_sentence()
         for booth in self.booths_here():
             booth.pause()
+
+    async def keep_as_heard(self) -> None:
+        """Leaving for a restart while a decode still runs (a starved machine): the words
+        the last decode heard are final now, and the running decode's are not taken when
+        it returns. The sentence may lose its last words; waiting for the decode, the
+        instance lost all of it when the handover's bound passed."""
+        if self.settled:
+            return
+        self.settled = True
+        async with self._taking:
+            if self.recognizer is not None:
+                heard = self.recognizer.agreement.commit_all()
+                await self._take_words(heard)
+            log.warning(
+                "event %s: %s still being recognised on leaving: its sentence kept as heard",
+                self.host.event_id, self.source,
+            )  # fmt: skip
+            await self._end_sentence()
 
     async def _decode_utterance(self, pcm: bytes, start: float) -> list[Word]:
         """Whole-utterance decoding, for engines without word times: words spread evenly."""

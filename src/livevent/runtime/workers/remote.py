@@ -75,6 +75,10 @@ class WorkerPipeline:
     def channel_speech_ended(self, language: str) -> None:
         self.remote.send_input(SpeechEnded(language=language).to_bytes())
 
+    async def settle(self) -> None:
+        """Nothing to cut short here: the worker's job outlives this instance and makes
+        what it heard final on its own time, for whichever owner comes next."""
+
     def snapshot(self) -> dict[str, Any]:
         job = self.remote.job
         stats = dict(job.stats) if job is not None else {}
