@@ -7,10 +7,11 @@ consecutive (whole sentences at pauses) until it can again.
 
 from __future__ import annotations
 
-# Seconds of new speech between decodes at most. 0.5 brings captions 0.06-0.1 s closer
-# for what 0.75 cost before session 21's shorter decodes; not the default while the
-# suite beside two CPU hogs fails a speech test now and then (docs/benchmarks.md).
-MIN_CHUNK = 0.75
+# Seconds of new speech between decodes at most. 0.5 against 0.75: captions 0.1 s
+# closer and the onset earlier for a quarter more recognition on one event; with three
+# events at once on 2 cores, where decodes slow down and the period grows either way,
+# no later on any measure (docs/benchmarks.md, session 22).
+MIN_CHUNK = 0.5
 MAX_CHUNK = 4.0
 OVERLOADED_CHUNK = 8.0
 DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so

@@ -8,7 +8,7 @@
 
 The VAD decides when somebody speaks (no decode on silence) and when an utterance
 is over (everything left is committed). While someone speaks, the buffer is decoded
-every 0.75 s of speech; when decoding cannot keep up, the period grows (up to
+every 0.5 s of speech; when decoding cannot keep up, the period grows (up to
 `MAX_CHUNK`), and the pipeline says it is degraded; past that, simultaneous
 booths turn consecutive until the machine catches up. An engine without word times
 decodes whole utterances instead (consecutive only).

@@ -1,7 +1,7 @@
 """Streaming recognition of continuous speech with a model that is not a streaming one.
 
 Whisper decodes a window of audio at a time. To follow a speaker who never pauses,
-the growing audio buffer is decoded again every 0.75 s of speech or so, and a word is
+the growing audio buffer is decoded again every 0.5 s of speech or so, and a word is
 *committed* once two consecutive decodes agree on it (LocalAgreement-2: Machacek,
 Dabre and Bojar, "Turning Whisper into Real-Time Transcription System", 2023).
 Committed words never change; the rest of the latest decode is the unstable tail.
