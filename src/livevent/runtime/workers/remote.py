@@ -76,8 +76,8 @@ class WorkerPipeline:
         self.remote.send_input(SpeechEnded(language=language).to_bytes())
 
     async def settle(self) -> None:
-        """Nothing to cut short here: the worker's job outlives this instance and makes
-        what it heard final on its own time, for whichever owner comes next."""
+        """Nothing to cut short here: the worker's job outlives this instance, makes
+        what it heard final on its own time and writes it to the transcript itself."""
 
     def snapshot(self) -> dict[str, Any]:
         job = self.remote.job
