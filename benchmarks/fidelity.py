@@ -30,13 +30,14 @@ issue measured with (`--espeak`).
     python benchmarks/fidelity.py [--modes simultaneous consecutive] [--espeak]
                                   [--patience 0 4] [--first-unit 0 3]
                                   [--long-sentence 8 0] [--context 0 2]
+                                  [--chunk 0.75 0.5]
 
 `--patience`: each simultaneous run once per value of interpreter.PATIENCE_SECONDS
 (0: wait for agreement however long, the behaviour before it), side by side;
 `--first-unit` likewise for units.FIRST_UNIT_WORDS (0: a sentence's first unit is cut
 at k words like the others), `--long-sentence` for recognition.LONG_SENTENCE_SECONDS
 (0: a sentence ends only at a full stop), `--context` for streaming.CONTEXT_SECONDS
-(0: every decode hears the sentence so far).
+(0: every decode hears the sentence so far), `--chunk` for the setting decode_every.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
 from livevent.runtime.engines import Engines
 from livevent.runtime.media.audio import SAMPLE_RATE, decode_file, trim_silence
-from livevent.runtime.speech import interpreter, recognition, streaming, units
+from livevent.runtime.speech import interpreter, pace, recognition, streaming, units
 from livevent.settings import Settings
 from served import serve_machine_event
 
@@ -134,12 +135,13 @@ def joined(pcms: list[bytes]) -> bytes:
     return pcm + bytes(-len(pcm) % 640)
 
 
-async def run_once(pcm: bytes, mode: str, folder: Path) -> dict[str, Any]:
+async def run_once(pcm: bytes, mode: str, folder: Path, chunk: float) -> dict[str, Any]:
     """One live event; returns each channel's audio and final captions, and the floor's."""
     settings = Settings(
         database_url=f"sqlite:///{folder / f'fidelity-{mode}-{time.monotonic_ns()}.db'}",
         recordings_dir=folder / "recordings",
         interpretation=mode,
+        decode_every=chunk,
         finish_machine_seconds=60,
     )
     async with LiveRuntime(settings) as runtime:
@@ -249,6 +251,7 @@ async def main() -> None:
         "--long-sentence", nargs="+", type=float, default=[recognition.LONG_SENTENCE_SECONDS]
     )
     parser.add_argument("--context", nargs="+", type=float, default=[streaming.CONTEXT_SECONDS])
+    parser.add_argument("--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK])
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -261,9 +264,14 @@ async def main() -> None:
             for source, pcms, texts in inputs:
                 truth = " ".join(texts)
                 knobs = itertools.product(
-                    args.modes, args.patience, args.first_unit, args.long_sentence, args.context
+                    args.modes,
+                    args.patience,
+                    args.first_unit,
+                    args.long_sentence,
+                    args.context,
+                    args.chunk,
                 )
-                for mode, patience, first_unit, long_sentence, context in knobs:
+                for mode, patience, first_unit, long_sentence, context, chunk in knobs:
                     interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
                     units.FIRST_UNIT_WORDS = first_unit
                     recognition.LONG_SENTENCE_SECONDS = long_sentence
@@ -272,15 +280,16 @@ async def main() -> None:
                     seconds = len(joined(pcms)) / 2 / SAMPLE_RATE
                     print(
                         f"{source}, {mode}, patience {patience:g}, first unit {first_unit},"
-                        f" long sentence {long_sentence:g}, context {context:g}:"
-                        f" {seconds:.0f} s..."
+                        f" long sentence {long_sentence:g}, context {context:g},"
+                        f" chunk {chunk:g}: {seconds:.0f} s..."
                     )
-                    run = await run_once(joined(pcms), mode, folder)
+                    run = await run_once(joined(pcms), mode, folder, chunk)
                     row = await measure(engines, truth, run, mode, source)
                     row["patience"] = patience
                     row["first_unit_words"] = first_unit
                     row["long_sentence"] = long_sentence
                     row["context"] = context
+                    row["min_chunk"] = chunk
                     print(summary(row), flush=True)
                     rows.append(row)
         finally:
