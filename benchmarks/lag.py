@@ -36,13 +36,15 @@ number says how much streaming changes the words.
                              [--long] [--librivox] [--patience 0 4]
                              [--chunk 0.75 0.5] [--min-clause 3 2] [--first-unit 0 3]
                              [--hls on off] [--long-sentence 8 0] [--context 0 2]
+                             [--first-unit-chunk 0 0.3]
                              [--recording talk.ogg [--transcript talk.txt]]
 
 `--patience` runs each input once per value of the simultaneous channels' patience
 (interpreter.PATIENCE_SECONDS; 0 is the behaviour before it: wait for agreement);
 `--chunk` and `--min-clause` likewise for the setting decode_every and for the words
 a unit needs at a clause mark or for an idle booth (units.MIN_CLAUSE_WORDS), and
-`--first-unit` for the words a sentence's first unit is cut at (units.FIRST_UNIT_WORDS).
+`--first-unit` for the words a sentence's first unit is cut at (units.FIRST_UNIT_WORDS),
+`--first-unit-chunk` for the period while it is awaited (pace.FIRST_UNIT_CHUNK).
 `--recording` adds a recording of your own, such as a long talk: no registry package
 we fetch from carries one of eight minutes (the longest real inputs here are the
 AMI excerpts, 2 x 30 s, and the LibriVox reading, 25 s).
@@ -495,6 +497,11 @@ async def main() -> None:
         "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
         help="the setting decode_every: seconds of new speech between decodes at most",
     )  # fmt: skip
+    parser.add_argument(
+        "--first-unit-chunk", nargs="+", type=float, default=[pace.FIRST_UNIT_CHUNK],
+        help="seconds of speech between decodes while a sentence's first unit is awaited"
+        " by idle booths (0: --chunk then too), pace.py",
+    )  # fmt: skip
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="livevent-lag-"))
     passage, sentences = espeak_passage(folder)
@@ -551,6 +558,7 @@ async def main() -> None:
             args.events,
             args.whisper,
             args.long_sentence,
+            args.first_unit_chunk,
         )
         for knob in knobs:
             (
@@ -565,7 +573,9 @@ async def main() -> None:
                 events,
                 whisper,
                 long_sentence,
+                first_unit_chunk,
             ) = knob
+            pace.FIRST_UNIT_CHUNK = first_unit_chunk
             recognition.LONG_SENTENCE_SECONDS = long_sentence
             recognition.RUN_ON_SECONDS = 2 * long_sentence
             interpreter.PATIENCE_SECONDS = patience  # side by side, in one run
@@ -578,7 +588,7 @@ async def main() -> None:
                 f" min clause {min_clause}, first unit {first_unit}, hls {hls},"
                 f" trim after {trim_after:g}, context {context:g},"
                 f" {events} event(s) at once, whisper {whisper},"
-                f" long sentence {long_sentence:g}...",
+                f" long sentence {long_sentence:g}, first unit chunk {first_unit_chunk:g}...",
                 flush=True,
             )
             result = await run_once(
@@ -594,6 +604,7 @@ async def main() -> None:
             result["trim_after"] = trim_after
             result["context"] = context
             result["long_sentence"] = long_sentence
+            result["first_unit_chunk"] = first_unit_chunk
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:

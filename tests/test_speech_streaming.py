@@ -445,6 +445,44 @@ async def test_a_sentence_that_runs_on_is_closed_at_a_clause_and_at_last_anywher
     assert join(recognition.sentence) == join(said[said.index(closing) + 1 :])
 
 
+def test_a_sentence_s_first_unit_is_decoded_for_sooner_while_the_machine_allows() -> None:
+    from livevent.runtime.speech.pace import FIRST_UNIT_CHUNK, OVERLOADED_CHUNK, DecodePace
+
+    pace = DecodePace(0.5)
+    pace.decoded(0.1)
+    assert pace.first_unit_chunk == FIRST_UNIT_CHUNK < pace.chunk == 0.5
+    for _ in range(20):
+        pace.decoded(0.3)  # 0.45 s of speech a decode at least: no sooner than that
+    assert FIRST_UNIT_CHUNK < pace.first_unit_chunk <= pace.chunk
+    for _ in range(20):
+        pace.decoded(3.0)  # overloaded: decoded seldom, first unit or not
+    assert pace.overloaded and pace.first_unit_chunk == pace.chunk == OVERLOADED_CHUNK
+
+
+async def test_idle_booths_awaiting_a_sentence_s_first_unit_get_decodes_sooner() -> None:
+    from types import SimpleNamespace
+
+    from livevent.runtime.speech.pace import FIRST_UNIT_CHUNK
+
+    backlog = [0.0]
+    booth = SimpleNamespace(
+        waiting=False,
+        player=SimpleNamespace(backlog=lambda: backlog[0]),
+        unit=lambda *_: None,
+        sentence=lambda _: None,
+    )
+    recognition, _ = channel_recognition([booth])
+    assert recognition._period() == FIRST_UNIT_CHUNK < recognition.chunk
+    backlog[0] = 3.0  # the booth still says the last sentence: nobody waits yet
+    assert recognition._period() == recognition.chunk
+    backlog[0] = 0.0
+    await recognition._take_words(words("Good morning everyone and", start=0.0))
+    assert recognition.units.sentence_begun  # its first unit went to the booth
+    assert recognition._period() == recognition.chunk
+    await recognition._take_words(words("welcome.", start=2.0))
+    assert recognition._period() == FIRST_UNIT_CHUNK  # the next sentence's turn
+
+
 def test_a_deployment_decides_how_often_speech_is_decoded() -> None:
     from livevent.runtime.speech.pace import DecodePace
 
@@ -461,7 +499,7 @@ async def test_the_setting_reaches_every_recogniser_of_an_event(tmp_path: Path) 
     from tests.support.embedded import embedded_runtime
     from tests.support.live import scheduled_event
 
-    async with embedded_runtime(tmp_path, decode_every=0.5) as runtime:
+    async with embedded_runtime(tmp_path, decode_every=0.75) as runtime:  # not the default
         event_id = await scheduled_event(
             runtime.service,
             ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN),
@@ -470,9 +508,9 @@ async def test_the_setting_reaches_every_recogniser_of_an_event(tmp_path: Path) 
         session = await runtime.start(event_id)
         pipeline = session.duties.pipeline
         assert pipeline is not None
-        assert pipeline.pace.min_chunk == 0.5 == pipeline.chunk
+        assert pipeline.pace.min_chunk == 0.75 == pipeline.chunk
         await pipeline.recognise("es-ES")  # an interpreter's recogniser has it too
-        assert pipeline.channels["es-ES"].pace.min_chunk == 0.5
+        assert pipeline.channels["es-ES"].pace.min_chunk == 0.75
 
 
 def test_this_cpu_bound_file_runs_in_its_xdist_group(request: pytest.FixtureRequest) -> None:

@@ -12,6 +12,10 @@ from __future__ import annotations
 # events at once on 2 cores, where decodes slow down and the period grows either way,
 # no later on any measure (docs/benchmarks.md, session 22).
 MIN_CHUNK = 0.5
+# ... and while a sentence's first unit is still to come to booths with nothing to say
+# (the listener waits for its first sound, which waits for the unit's words to be
+# committed, two decodes after they are heard): 0 decodes at `MIN_CHUNK` then too.
+FIRST_UNIT_CHUNK = 0.3
 MAX_CHUNK = 4.0
 OVERLOADED_CHUNK = 8.0
 DEGRADED_CHUNK = 2.0  # decoding this seldom, captions lag visibly: say so
@@ -27,6 +31,14 @@ class DecodePace:
     @property
     def degraded(self) -> bool:
         return self.chunk >= DEGRADED_CHUNK
+
+    @property
+    def first_unit_chunk(self) -> float:
+        """The period while a sentence's first unit is awaited: shorter, by the same rule
+        as `chunk` (never faster than the decodes allow, never when overloaded)."""
+        if not FIRST_UNIT_CHUNK or self.overloaded:
+            return self.chunk
+        return min(self.chunk, max(FIRST_UNIT_CHUNK, self.average * 1.5))
 
     def decoded(self, seconds: float) -> bool:
         """A decode took `seconds`: the next period. True when `overloaded` flipped."""

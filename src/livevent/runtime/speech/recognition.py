@@ -8,9 +8,10 @@
 
 The VAD decides when somebody speaks (no decode on silence) and when an utterance
 is over (everything left is committed). While someone speaks, the buffer is decoded
-every 0.5 s of speech; when decoding cannot keep up, the period grows (up to
-`MAX_CHUNK`), and the pipeline says it is degraded; past that, simultaneous
-booths turn consecutive until the machine catches up. An engine without word times
+every 0.5 s of speech (0.3 s while idle booths wait for a sentence's first unit);
+when decoding cannot keep up, the period grows (up to `MAX_CHUNK`), and the pipeline
+says it is degraded; past that, simultaneous booths turn consecutive until the
+machine catches up. An engine without word times
 decodes whole utterances instead (consecutive only).
 """
 
@@ -141,7 +142,14 @@ class Recognition:
         recognizer = self.recognizer
         if recognizer is None or not self.floor.speaking or not self._wanted():
             return False
-        return recognizer.pending >= self.chunk
+        return recognizer.pending >= self._period()
+
+    def _period(self) -> float:
+        """Seconds of speech between decodes: shorter while the booths, with nothing to
+        say, wait for the sentence's first unit (pace.FIRST_UNIT_CHUNK)."""
+        if self.units.sentence_begun or not self._booths_idle():
+            return self.chunk
+        return self.pace.first_unit_chunk
 
     def _wanted(self) -> bool:
         """Whether anyone would see or hear the result (paused channels do no work)."""

@@ -64,6 +64,11 @@ class UnitSplitter:
         return None
 
     @property
+    def sentence_begun(self) -> bool:
+        """A unit of the current sentence went to the booths already."""
+        return self._sentence_begun
+
+    @property
     def pending(self) -> list[Word]:
         """Committed words not in a unit yet."""
         return list(self._pending)
