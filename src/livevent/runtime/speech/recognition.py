@@ -58,6 +58,16 @@ LONG_SENTENCE_SECONDS = 8.0
 RUN_ON_SECONDS = 16.0
 
 
+def repeats(last: Sentence | None, words: tuple[Word, ...]) -> bool:
+    """`words` are the `last` sentence again, where it cannot have been said again: over
+    the same seconds, or squeezed into a moment (a decoder's loop, not a speaker's repeat)."""
+    if last is None or [w.key for w in words] != [w.key for w in last.words]:
+        return False
+    overlapping = words[0].start < last.end - OVERLAP_SECONDS
+    squeezed = words[-1].end - words[0].start < SQUEEZED_WORD_SECONDS * len(words)
+    return overlapping or squeezed
+
+
 class Recognition:
     """The speech of one channel (`source`), for its captions, booths and transcript."""
 
@@ -265,16 +275,6 @@ class Recognition:
 
     # -- words -> captions, units, sentences ----------------------------------------------
 
-    def _repeats_the_last(self, words: tuple[Word, ...]) -> bool:
-        """The last sentence again, where it cannot have been said again: over the same
-        seconds, or squeezed into a moment (a decoder's loop, not a speaker's repeat)."""
-        last = self._last_final
-        if last is None or [w.key for w in words] != [w.key for w in last.words]:
-            return False
-        overlapping = words[0].start < last.end - OVERLAP_SECONDS
-        squeezed = words[-1].end - words[0].start < SQUEEZED_WORD_SECONDS * len(words)
-        return overlapping or squeezed
-
     async def _take_words(self, words: list[Word]) -> None:
         for word in words:
             self.sentence.append(word)
@@ -304,7 +304,7 @@ class Recognition:
         if not self.sentence:
             return
         words, self.sentence = tuple(self.sentence), []
-        if self._repeats_the_last(words):
+        if repeats(self._last_final, words):
             log.debug("event %s: a repeated sentence dropped: %s", self.host.event_id, words)
             return
         self.sequence += 1
