@@ -11,8 +11,8 @@ is over (everything left is committed). While someone speaks, the buffer is deco
 every 0.5 s of speech (0.3 s while idle booths wait for a sentence's first unit);
 when decoding cannot keep up, the period grows (up to `MAX_CHUNK`), and the pipeline
 says it is degraded; past that, simultaneous booths turn consecutive until the
-machine catches up. An engine without word times
-decodes whole utterances instead (consecutive only).
+machine catches up. An engine without word times decodes whole utterances instead
+(consecutive only).
 """
 
 from __future__ import annotations
