@@ -253,12 +253,18 @@ async def test_a_restart_on_a_starved_machine_keeps_the_words_heard_so_far(
     stt = recognizer.stt
     transcribe = stt.transcribe
 
+    decoding = asyncio.Event()
+
     async def starved(*args: Any, **kwargs: Any) -> Recognized:
         recognized = await transcribe(*args, **kwargs)
+        decoding.set()
         await asyncio.sleep(3 * HANDOVER_SECONDS)  # the scenario: a decode this much slower
         return recognized
 
     monkeypatch.setattr(stt, "transcribe", starved)
+    # The instance leaves while a starved decode runs: had it left between two decodes,
+    # the last one, with nothing new to hear, could have been skipped (CI, once).
+    await asyncio.wait_for(decoding.wait(), 30)
     assert not speaking.done(), "the speaker stopped before the instance left"
     await runtime.leave(session.event_id, reason="the server is restarting")
     with contextlib.suppress(ConnectionError):

@@ -106,6 +106,42 @@ class Scripted(SpeechToText):
         return Recognition(" ".join(w.text for w in heard), language, timed=heard)
 
 
+def test_a_decode_of_too_little_audio_is_shown_but_commits_nothing() -> None:
+    agreement = LocalAgreement()
+    assert agreement.insert(words("how we're"), votes=False) == []
+    assert join(agreement.unstable) == "how we're"  # a partial caption shows the guess
+    # Two guesses that agree on a word are still guesses, and no vote for the next decode.
+    assert agreement.insert(words("how remote lands"), votes=False) == []
+    assert agreement.insert(words("how about"), votes=True) == []
+    assert join(agreement.insert(words("how about the volunteers"))) == "how about"
+
+
+class Guessing(Scripted):
+    """Whisper on less than a second of audio: the same wrong first word, twice."""
+
+    async def _transcribe(self, pcm: bytes, language: str, **options: Any) -> Recognition:
+        if len(pcm) / BYTES_PER_SECOND >= 1.0:
+            return await super()._transcribe(pcm, language, **options)
+        self.lengths.append(len(pcm) / BYTES_PER_SECOND)
+        return Recognition("How", language, timed=[TimedWord("How", 0.0, 0.3)])
+
+
+async def test_a_sentence_s_first_words_are_not_committed_from_a_fraction_of_a_second() -> None:
+    """The first decodes at a sentence's start hear 0.4 and 0.8 s: two guesses that agreed
+    on "How" committed it, and every later decode was conditioned on it ("How about
+    gave many hours" for "Our volunteers gave many hours", a test's whole sentence)."""
+    script = words("our volunteers gave many hours", step=0.35)
+    engine = Guessing(script)
+    recognizer = StreamingRecognizer(engine, "en-US")
+    recognizer.begin(0.0)
+    committed: list[Word] = []
+    for _ in range(5):
+        recognizer.push(b"\0" * int(0.4 * BYTES_PER_SECOND))
+        committed += await recognizer.step()
+    assert engine.lengths[:2] == pytest.approx([0.4, 0.8])
+    assert join(committed).startswith("our volunteers"), join(committed)
+
+
 async def test_the_buffer_is_trimmed_at_sentence_ends_and_no_word_is_lost() -> None:
     script = words(
         "one two three. four five six seven eight. nine ten eleven twelve. thirteen fourteen."

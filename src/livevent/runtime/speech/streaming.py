@@ -34,6 +34,11 @@ OVERLAP_SECONDS = 0.1
 HARD_LIMIT_SECONDS = 24.0
 PROMPT_CHARACTERS = 200
 SETTLED_SECONDS = 1.0
+# Whisper given less audio than this guesses at its words, and two such guesses agree
+# often enough ("How" for "Our volunteers", then every later decode conditioned on it)
+# that a decode of a shorter buffer is shown as a partial caption but commits nothing
+# and is no vote for the next (Whisper-Streaming's minimum chunk is a second too).
+MIN_AGREEING_SECONDS = 1.0
 # Of the silence that ended an utterance, what the last decode still hears.
 KEPT_SILENCE = 0.2
 # A cut this close to the buffer's start is one made already.
@@ -131,18 +136,24 @@ class LocalAgreement:
         self.committed: list[Word] = []
         self.committed_until = 0.0
         self._previous: list[Word] = []
+        self._previous_votes = True
 
     @property
     def unstable(self) -> list[Word]:
         """The latest hypothesis past what is committed: it may still change."""
         return list(self._previous)
 
-    def insert(self, hypothesis: list[Word], heard_until: float | None = None) -> list[Word]:
+    def insert(
+        self, hypothesis: list[Word], heard_until: float | None = None, *, votes: bool = True
+    ) -> list[Word]:
         """Take a new decode (of audio up to the media time `heard_until`); returns the
-        words committed by it."""
+        words committed by it. A decode that does not `votes` (too little audio to be
+        more than a guess) neither commits nor counts as agreement for the next one."""
         fresh = self._past_committed(hypothesis)
         agreed: list[Word] = []
-        for old, new in zip(self._previous, fresh, strict=False):
+        earlier = self._previous if votes and self._previous_votes else []
+        self._previous_votes = votes
+        for old, new in zip(earlier, fresh, strict=False):
             if old.key != new.key:
                 break
             agreed.append(new)
@@ -247,7 +258,8 @@ class StreamingRecognizer:
     async def step(self) -> list[Word]:
         """Decode the buffer; returns the words this decode committed."""
         hypothesis = await self._decode()
-        committed = self.agreement.insert(hypothesis, self.end)
+        votes = self.buffered >= MIN_AGREEING_SECONDS
+        committed = self.agreement.insert(hypothesis, self.end, votes=votes)
         if self.buffered > HARD_LIMIT_SECONDS:
             committed += self.agreement.commit_all()
         self._trim()
