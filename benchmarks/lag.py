@@ -36,7 +36,7 @@ number says how much streaming changes the words.
                              [--long] [--librivox] [--patience 0 4]
                              [--chunk 0.75 0.5] [--min-clause 3 2] [--first-unit 0 3]
                              [--hls on off] [--long-sentence 8 0] [--context 0 2]
-                             [--first-unit-chunk 0 0.3]
+                             [--first-unit-chunk 0 0.3] [--min-agreeing 0 1]
                              [--recording talk.ogg [--transcript talk.txt]]
 
 `--patience` runs each input once per value of the simultaneous channels' patience
@@ -44,7 +44,8 @@ number says how much streaming changes the words.
 `--chunk` and `--min-clause` likewise for the setting decode_every and for the words
 a unit needs at a clause mark or for an idle booth (units.MIN_CLAUSE_WORDS), and
 `--first-unit` for the words a sentence's first unit is cut at (units.FIRST_UNIT_WORDS),
-`--first-unit-chunk` for the period while it is awaited (pace.FIRST_UNIT_CHUNK).
+`--first-unit-chunk` for the period while it is awaited (pace.FIRST_UNIT_CHUNK),
+`--min-agreeing` for the audio a decode needs to commit (streaming.MIN_AGREEING_SECONDS).
 `--recording` adds a recording of your own, such as a long talk: no registry package
 we fetch from carries one of eight minutes (the longest real inputs here are the
 AMI excerpts, 2 x 30 s, and the LibriVox reading, 25 s).
@@ -502,6 +503,10 @@ async def main() -> None:
         help="seconds of speech between decodes while a sentence's first unit is awaited"
         " by idle booths (0: --chunk then too), pace.py",
     )  # fmt: skip
+    parser.add_argument(
+        "--min-agreeing", nargs="+", type=float, default=[streaming.MIN_AGREEING_SECONDS],
+        help="seconds of audio a decode needs to commit words (0: any), streaming.py",
+    )  # fmt: skip
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="livevent-lag-"))
     passage, sentences = espeak_passage(folder)
@@ -559,6 +564,7 @@ async def main() -> None:
             args.whisper,
             args.long_sentence,
             args.first_unit_chunk,
+            args.min_agreeing,
         )
         for knob in knobs:
             (
@@ -574,7 +580,9 @@ async def main() -> None:
                 whisper,
                 long_sentence,
                 first_unit_chunk,
+                min_agreeing,
             ) = knob
+            streaming.MIN_AGREEING_SECONDS = min_agreeing
             pace.FIRST_UNIT_CHUNK = first_unit_chunk
             recognition.LONG_SENTENCE_SECONDS = long_sentence
             recognition.RUN_ON_SECONDS = 2 * long_sentence
@@ -588,7 +596,8 @@ async def main() -> None:
                 f" min clause {min_clause}, first unit {first_unit}, hls {hls},"
                 f" trim after {trim_after:g}, context {context:g},"
                 f" {events} event(s) at once, whisper {whisper},"
-                f" long sentence {long_sentence:g}, first unit chunk {first_unit_chunk:g}...",
+                f" long sentence {long_sentence:g}, first unit chunk {first_unit_chunk:g},"
+                f" min agreeing {min_agreeing:g}...",
                 flush=True,
             )
             result = await run_once(
@@ -605,6 +614,7 @@ async def main() -> None:
             result["context"] = context
             result["long_sentence"] = long_sentence
             result["first_unit_chunk"] = first_unit_chunk
+            result["min_agreeing"] = min_agreeing
             if reference:
                 result["floor_wer"] = round(jiwer.wer(reference, words_of(result["floor_text"])), 3)
             if reference is script:
