@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -29,6 +30,11 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "LIVEVENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+# The test servers' access log wrote each socket's URL, its token with it, into a
+# failing test's captured log (and so into CI's output); livevent's own servers run
+# without an access log.
+logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 
 # Tests that keep the CPU busy run in two xdist groups, each group's tests one after
