@@ -45,7 +45,8 @@ number says how much streaming changes the words.
 a unit needs at a clause mark or for an idle booth (units.MIN_CLAUSE_WORDS), and
 `--first-unit` for the words a sentence's first unit is cut at (units.FIRST_UNIT_WORDS),
 `--first-unit-chunk` for the period while it is awaited (pace.FIRST_UNIT_CHUNK),
-`--min-agreeing` for the audio a decode needs to commit (streaming.MIN_AGREEING_SECONDS).
+`--min-agreeing` for the utterance's first audio a decode needs to commit
+(streaming.MIN_AGREEING_SECONDS).
 `--recording` adds a recording of your own, such as a long talk: no registry package
 we fetch from carries one of eight minutes (the longest real inputs here are the
 AMI excerpts, 2 x 30 s, and the LibriVox reading, 25 s).
@@ -505,7 +506,8 @@ async def main() -> None:
     )  # fmt: skip
     parser.add_argument(
         "--min-agreeing", nargs="+", type=float, default=[streaming.MIN_AGREEING_SECONDS],
-        help="seconds of audio a decode needs to commit words (0: any), streaming.py",
+        help="seconds of an utterance's first audio a decode needs to commit words"
+        " (0: any), streaming.py",
     )  # fmt: skip
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="livevent-lag-"))

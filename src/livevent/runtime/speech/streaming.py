@@ -5,6 +5,7 @@ the growing audio buffer is decoded again every 0.5 s of speech or so, and a wor
 *committed* once two consecutive decodes agree on it (LocalAgreement-2: Machacek,
 Dabre and Bojar, "Turning Whisper into Real-Time Transcription System", 2023).
 Committed words never change; the rest of the latest decode is the unstable tail.
+A decode of an utterance's first second is only shown: Whisper guesses on so little.
 
 The buffer is trimmed at the end of a committed sentence, and in a sentence under way
 so that only its last `context` seconds of committed words stay before the words
@@ -34,10 +35,12 @@ OVERLAP_SECONDS = 0.1
 HARD_LIMIT_SECONDS = 24.0
 PROMPT_CHARACTERS = 200
 SETTLED_SECONDS = 1.0
-# Whisper given less audio than this guesses at its words, and two such guesses agree
-# often enough ("How" for "Our volunteers", then every later decode conditioned on it)
-# that a decode of a shorter buffer is shown as a partial caption but commits nothing
-# and is no vote for the next (Whisper-Streaming's minimum chunk is a second too).
+# Whisper given less than this of an utterance's first audio, with nothing before it,
+# guesses at its words, and two such guesses agree often enough ("How" for "Our
+# volunteers", then every later decode conditioned on it) that such a decode is shown
+# as a partial caption but commits nothing and is no vote for the next. Later in an
+# utterance a short buffer follows committed words (its prompt): the same rule there
+# cost the meetings' captions 0.5 s (p50) for no fewer errors (lag.py, session 23).
 MIN_AGREEING_SECONDS = 1.0
 # Of the silence that ended an utterance, what the last decode still hears.
 KEPT_SILENCE = 0.2
@@ -223,6 +226,7 @@ class StreamingRecognizer:
         self.agreement = LocalAgreement()
         self.audio = bytearray()
         self.offset = 0.0  # media time of audio[0]
+        self.began = 0.0  # media time the utterance began
         self._decoded_until = 0.0  # media time of the buffer's end at the last decode
         self.decode_seconds = 0.0  # how long the last decode took (wall time)
         self.decoded_audio = 0.0  # seconds of audio decoded, all decodes together
@@ -247,7 +251,7 @@ class StreamingRecognizer:
         """Speech starts at `media_time` (what came before it was silence)."""
         self.audio = bytearray(pcm)
         self.speech_seconds += len(pcm) / BYTES_PER_SECOND
-        self.offset = media_time
+        self.offset = self.began = media_time
         self._decoded_until = media_time
         self.agreement.committed_until = max(self.agreement.committed_until, media_time)
 
@@ -258,7 +262,7 @@ class StreamingRecognizer:
     async def step(self) -> list[Word]:
         """Decode the buffer; returns the words this decode committed."""
         hypothesis = await self._decode()
-        votes = self.buffered >= MIN_AGREEING_SECONDS
+        votes = self.buffered >= MIN_AGREEING_SECONDS or self.offset > self.began + TRIM_SLACK
         committed = self.agreement.insert(hypothesis, self.end, votes=votes)
         if self.buffered > HARD_LIMIT_SECONDS:
             committed += self.agreement.commit_all()
