@@ -49,7 +49,11 @@ PASSAGE = [
     "Thank you very much for listening, and enjoy the rest of the day.",
 ]
 PAUSE_SECONDS = 0.25
-MISHEARD_ALLOWED = 2
+# Whisper base mishears a few of these words on any run, differently as the decodes
+# fall ("adults" as "hotels", "gave" as "gained", "during" or "hours" left out): 0-3 in
+# each of eight runs alone (session 23), 3 once in the full suite. A word lost at every
+# trim would miss one a sentence, 8 here.
+MISHEARD_ALLOWED = 4
 # The first sentence ends at about 4.5 s: a channel that waits for a pause (or for
 # the 12 s cut of consecutive mode) covers far more with its first caption.
 FIRST_UNIT_SECONDS = 8.0
@@ -129,7 +133,7 @@ async def test_a_machine_channel_follows_continuous_speech(
     letters = re.sub(r"[^a-z']", "", said.lower().replace("centre", "center"))
     missing = {word for word in expected if word not in letters}
     # Whisper base misses a word now and then on any decode ("the support of" once came
-    # out as "the on"); a word lost at every trim would miss one per sentence, 8 here.
+    # out as "the on"): see MISHEARD_ALLOWED.
     assert len(missing) <= MISHEARD_ALLOWED, (
         f"lost in continuous decoding: {sorted(missing)} of {len(expected)}\nheard: {said}"
     )
