@@ -425,6 +425,11 @@ async def one_at_a_time(sentences: list[bytes]) -> str:
     return " ".join(texts)
 
 
+def seconds_knob(parser: argparse.ArgumentParser, flag: str, default: float, about: str) -> None:
+    """A setting in seconds to run side by side: one or more values, today's the default."""
+    parser.add_argument(flag, nargs="+", type=float, default=[default], help=about)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--modes", nargs="+", default=["simultaneous", "consecutive"])
@@ -470,13 +475,13 @@ async def main() -> None:
         default=[units.FIRST_UNIT_WORDS],
         help="words a sentence's first unit is cut at (0: at k), units.py",
     )
-    parser.add_argument(
-        "--trim-after", nargs="+", type=float, default=[streaming.TRIM_AFTER],
-        help="seconds of buffer after which a run-on sentence is cut (streaming.py)",
+    seconds_knob(
+        parser, "--trim-after", streaming.TRIM_AFTER,
+        "seconds of buffer after which a run-on sentence is cut (streaming.py)",
     )  # fmt: skip
-    parser.add_argument(
-        "--context", nargs="+", type=float, default=[streaming.CONTEXT_SECONDS],
-        help="seconds of a sentence's committed words kept before its unsettled ones"
+    seconds_knob(
+        parser, "--context", streaming.CONTEXT_SECONDS,
+        "seconds of a sentence's committed words kept before its unsettled ones"
         " (0: the whole sentence, up to --trim-after), streaming.py",
     )  # fmt: skip
     parser.add_argument(
@@ -487,26 +492,23 @@ async def main() -> None:
         "--events", nargs="+", type=int, default=[1],
         help="events at once on the one runtime, each with its own speaker saying the input",
     )  # fmt: skip
-    parser.add_argument(
-        "--long-sentence",
-        nargs="+",
-        type=float,
-        default=[recognition.LONG_SENTENCE_SECONDS],
-        help="seconds after which a sentence closes at a clause mark (0: only at full"
+    seconds_knob(
+        parser, "--long-sentence", recognition.LONG_SENTENCE_SECONDS,
+        "seconds after which a sentence closes at a clause mark (0: only at full"
         " stops), recognition.py; at any word after twice as long",
-    )
-    parser.add_argument(
-        "--chunk", nargs="+", type=float, default=[pace.MIN_CHUNK],
-        help="the setting decode_every: seconds of new speech between decodes at most",
     )  # fmt: skip
-    parser.add_argument(
-        "--first-unit-chunk", nargs="+", type=float, default=[pace.FIRST_UNIT_CHUNK],
-        help="seconds of speech between decodes while a sentence's first unit is awaited"
+    seconds_knob(
+        parser, "--chunk", pace.MIN_CHUNK,
+        "the setting decode_every: seconds of new speech between decodes at most",
+    )  # fmt: skip
+    seconds_knob(
+        parser, "--first-unit-chunk", pace.FIRST_UNIT_CHUNK,
+        "seconds of speech between decodes while a sentence's first unit is awaited"
         " by idle booths (0: --chunk then too), pace.py",
     )  # fmt: skip
-    parser.add_argument(
-        "--min-agreeing", nargs="+", type=float, default=[streaming.MIN_AGREEING_SECONDS],
-        help="seconds of an utterance's first audio a decode needs to commit words"
+    seconds_knob(
+        parser, "--min-agreeing", streaming.MIN_AGREEING_SECONDS,
+        "seconds of an utterance's first audio a decode needs to commit words"
         " (0: any), streaming.py",
     )  # fmt: skip
     args = parser.parse_args()
