@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -19,10 +21,11 @@ from livevent.events.service import EventService
 from livevent.model import ChannelKind, ChannelSpec
 from livevent.runtime.engines import Engines, TextToSpeech, engine_classes
 from livevent.runtime.engines.libretranslate import LibreTranslateTranslator
+from livevent.runtime.engines.pico import PicoTTS
 from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.engines.pocketsphinx import PocketsphinxSTT
 from livevent.runtime.engines.vosk import VoskSTT
-from livevent.runtime.engines.whisper import WhisperSTT, short_window, token_cap
+from livevent.runtime.engines.whisper import WhisperSTT, short_window, token_cap, whole_words
 from livevent.runtime.speech import duties
 from livevent.runtime.speech.duties import load_ahead
 from livevent.settings import Settings
@@ -111,6 +114,36 @@ async def test_whisper_hears_a_short_buffer_through_a_short_window(tmp_path: Pat
     assert [w.text for w in short.timed] == [w.word.strip() for w in full]
     for ours, whole in zip(short.timed, full, strict=True):
         assert abs(ours.start - whole.start) <= 0.2 and abs(ours.end - whole.end) <= 0.2
+
+
+def test_whisper_words_are_written_whole() -> None:
+    """faster-whisper's words begin with a space; one that does not continues the last."""
+
+    def words(*parts: tuple[str, float, float]) -> list[SimpleNamespace]:
+        return [SimpleNamespace(word=text, start=start, end=end) for text, start, end in parts]
+
+    french = words((" L", 0.0, 0.1), ("'église", 0.1, 0.5), (" est", 0.5, 0.7))
+    assert [(w.text, w.start, w.end) for w in whole_words(french, "fr")] == [
+        ("L'église", 0.0, 0.5),
+        ("est", 0.5, 0.7),
+    ]
+    english = words((" ill", 1.0, 1.2), ("-disposed.", 1.2, 1.8), (" ", 1.8, 1.8))
+    assert [w.text for w in whole_words(english, "en")] == ["ill-disposed."]
+    # A segment's first word starts a word whatever it begins with.
+    assert [w.text for w in whole_words(words(("'Tis", 0.0, 0.3)), "en")] == ["'Tis"]
+    # Japanese is written without spaces: each of Whisper's words stands alone.
+    japanese = words(("こんにちは", 0.0, 0.6), ("世界", 0.6, 1.0))
+    assert [w.text for w in whole_words(japanese, "ja")] == ["こんにちは", "世界"]
+
+
+async def test_whisper_captions_french_elisions_as_one_word() -> None:
+    """ "l'église", not "l 'église": the caption a French speaker or interpreter gets."""
+    pcm = await PicoTTS().synthesize("Il n'a pas vu l'église de l'autre côté du pont.", "fr-FR")
+    heard = await WhisperSTT().transcribe(pcm, "fr-FR", timestamps=True, streaming=True)
+    words = [w.text.lower().strip(".,") for w in heard.timed]
+    assert "l'église" in words and "n'a" in words, words
+    assert not [w for w in words if w[:1] in "'-"], words
+    assert all(a.end <= b.start + 0.05 for a, b in itertools.pairwise(heard.timed)), words
 
 
 async def test_vosk_names_what_is_missing(tmp_path: Path) -> None:

@@ -58,6 +58,31 @@ def token_cap(seconds: float) -> int:
     return min(STREAMING_MAX_TOKENS, TOKENS_AT_LEAST + int(TOKENS_PER_SECOND * seconds))
 
 
+# Languages Whisper writes without spaces between words: each of its words there stands
+# alone, with no space to say where one begins.
+UNSPACED_LANGUAGES = frozenset({"zh", "ja", "th", "lo", "my", "yue"})
+
+
+def whole_words(segment_words: Any, language: str) -> list[TimedWord]:
+    """One segment's words as a reader writes them. faster-whisper starts a word at a
+    punctuation token too, so "ill-disposed" comes as "ill" + "-disposed" and "l'église"
+    as "l" + "'église"; its words begin with a space, so one that does not (in a
+    language written with spaces) is the previous word's continuation. Apart, they
+    were captioned "l 'église" and translated as two words."""
+    joined: list[TimedWord] = []
+    spaced = language not in UNSPACED_LANGUAGES
+    for word in segment_words or ():
+        text = word.word.strip()
+        if not text:
+            continue
+        if spaced and joined and not word.word[:1].isspace():
+            previous = joined[-1]
+            joined[-1] = TimedWord(previous.text + text, previous.start, float(word.end))
+        else:
+            joined.append(TimedWord(text, float(word.start), float(word.end)))
+    return joined
+
+
 def _package_file(package: str, name: str) -> Path:
     try:
         return Path(str(resources.files(package).joinpath("data", name)))
@@ -192,9 +217,7 @@ class WhisperSTT(SpeechToText):
         texts, timed = [], []
         for segment in segments:  # a generator: decoding happens as it is read
             texts.append(segment.text.strip())
-            for word in segment.words or ():
-                if word.word.strip():
-                    timed.append(TimedWord(word.word.strip(), float(word.start), float(word.end)))
+            timed.extend(whole_words(segment.words, language))
         return " ".join(texts).strip(), timed
 
     def describe(self) -> dict[str, object]:
