@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from pytest_aiohttp import AiohttpServer
 
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.events.recordings import list_parts
-from livevent.model import ChannelKind, ChannelSpec, EventCreate
+from livevent.model import ChannelKind, ChannelSpec, EventCreate, TranscriptSegment
 from livevent.runtime import LiveRuntime
 from tests.support.browser import DESKTOP, launch, needs_chromium
 from tests.support.console import manager, sign_in
@@ -101,6 +102,64 @@ async def test_the_console_says_ending_until_the_channels_finish_then_shows_the_
         assert recorded >= 0.6 * heard, (recorded, heard)  # speech, not the pauses between
         finals = " ".join(str(c.get("source_text")) for c in spanish.heard.captions()).lower()
         assert "listening" in finals, finals  # the last sentence was said, not cut
+        assert not errors, errors
+    finally:
+        await browser.close()
+        await playwright.stop()
+
+
+async def test_the_files_view_offers_an_interpreters_transcript_that_arrives_after_the_end(
+    runtime: LiveRuntime, server: TestServer
+) -> None:
+    """An interpreter's recogniser finishes after the floor's: the organizer who opened the
+    files view at the end sees its language come without a reload (issue 38, item 4)."""
+    service = runtime.service
+    assert service is not None
+    customer_id = await manager(runtime, "boss@late.example", "Late Co")
+    event = await service.create_event(
+        EventCreate(
+            customer_id=customer_id,
+            name="Late words",
+            starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
+            source_language="en-US",
+            channels=[ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)],
+        ),
+        actor="test",
+    )
+    for act in ("schedule", "start", "end"):
+        await service.act(event.id, act, actor="test")
+
+    def said(sequence: int, language: str, text: str) -> TranscriptSegment:
+        return TranscriptSegment(
+            event_id=event.id,
+            sequence=sequence,
+            language=language,
+            text=text,
+            start_seconds=float(sequence),
+            end_seconds=sequence + 1.0,
+            spoken_at=datetime.now(UTC),
+        )
+
+    await service.add_transcript_segment(said(1, "en-US", "Thank you for coming."))
+    base = f"http://127.0.0.1:{server.port}"
+    playwright, browser = await launch()
+    try:
+        page = await browser.new_page(viewport=DESKTOP)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await sign_in(page, base, "boss@late.example")
+        await page.goto(f"{base}/manage#/events/{event.id}")
+        languages = page.locator("#transcript-language option")
+        await page.locator("#transcript-language option[value='en-US']").wait_for(
+            state="attached", timeout=30_000
+        )
+        assert await languages.count() == 1
+        await service.add_transcript_segment(said(2, "es-ES", "Gracias por venir."))
+        await page.locator("#transcript-language option[value='es-ES']").wait_for(
+            state="attached", timeout=60_000
+        )
+        await page.get_by_text("Now in the transcript too: es-ES.").wait_for(timeout=10_000)
+        assert await page.locator("#transcript-language").input_value() == "en-US"  # kept
         assert not errors, errors
     finally:
         await browser.close()

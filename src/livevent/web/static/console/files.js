@@ -92,10 +92,22 @@ function transcriptForm(event) {
   return form;
 }
 
-/** Only the languages the transcript has text in: the floor's, the interpreters', the translations.
- * Right after an event ends its last sentences are still on their way: look again for a minute. */
+// Right after an event ends, its last sentences (an interpreter's among them: its
+// recogniser finishes after the floor's) are still on their way to the store.
+const LOOK_AGAIN_MS = 5000;
+const LATE_SEGMENTS_MS = 120_000;
+
+/** Whether the event ended moments ago (its end is its last change). */
+function justEnded(event) {
+  return event.status === "ENDED" && Date.now() - new Date(event.updated_at).getTime() < LATE_SEGMENTS_MS;
+}
+
+/** Only the languages the transcript has text in: the floor's, the interpreters', the
+ * translations. Just after the end, look again for a minute and offer each language as it
+ * arrives (the choice made stays); with none yet, look for a minute anyway. */
 async function offerLanguages(event, select, button, note, tries = 12) {
   const answer = await api(`/api/events/${event.id}/transcript`);
+  if (!select.isConnected) return;
   if (!answer.ok) {
     note.textContent = answer.detail;
     return;
@@ -107,10 +119,17 @@ async function offerLanguages(event, select, button, note, tries = 12) {
   }
   const order = [event.source_language, ...event.channels.map((c) => c.language)];
   const languages = [...found].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99));
-  select.replaceChildren(...languages.map((l) => h("option", { value: l }, l)));
+  const offered = [...select.options].map((option) => option.value);
+  if (languages.join() !== offered.join()) {
+    const chosen = select.value;
+    select.replaceChildren(...languages.map((l) => h("option", { value: l }, l)));
+    if (languages.includes(chosen)) select.value = chosen;
+    const arrived = languages.filter((l) => !offered.includes(l));
+    note.textContent = offered.length && arrived.length ? `Now in the transcript too: ${arrived.join(", ")}.` : "";
+  }
   button.disabled = languages.length === 0;
-  note.textContent = languages.length ? "" : "No transcript: nothing was said while the event was live.";
-  if (!languages.length && tries > 1 && select.isConnected) {
-    setTimeout(() => offerLanguages(event, select, button, note, tries - 1), 5000);
+  if (!languages.length) note.textContent = "No transcript: nothing was said while the event was live.";
+  if (tries > 1 && (justEnded(event) || !languages.length)) {
+    setTimeout(() => offerLanguages(event, select, button, note, tries - 1), LOOK_AGAIN_MS);
   }
 }
