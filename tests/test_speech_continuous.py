@@ -27,7 +27,9 @@ from pytest_aiohttp import AiohttpClient
 
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
+from livevent.runtime.engines.whisper import WhisperSTT
 from livevent.runtime.media.audio import FRAME_BYTES, SAMPLE_RATE, trim_silence
+from livevent.runtime.speech.streaming import BYTES_PER_SECOND, StreamingRecognizer, join
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
 from tests.support.live import poll, scheduled_event, speaker_token, speech_pcm
@@ -196,3 +198,25 @@ async def test_no_final_caption_is_repeated_on_a_busy_machine(
     assert len(segments) == len(finals), segments
     assert not any(a == b for a, b in itertools.pairwise(segments)), segments
     await floor.close()
+
+
+async def test_the_pause_after_a_sentence_is_not_heard_as_the_sentence_again(
+    tmp_path: Path,
+) -> None:
+    """Prompted with the sentence just committed, Whisper wrote it again over the second
+    of silence after it, every word at one instant, and the recogniser committed it. The
+    runtime decodes on over a pause while the VAD takes it for speech (a room's murmur);
+    the sentence's units then went to the booths again, to be said twice."""
+    sentence = "Thank you very much for listening and enjoy the rest of the day."
+    pause = bytes(int(1.2 * BYTES_PER_SECOND))
+    pcm = speech_pcm(sentence, "en-us", tmp_path) + pause
+    recognizer = StreamingRecognizer(WhisperSTT(), "en-US")
+    recognizer.begin(0.0)
+    heard = []
+    step = BYTES_PER_SECOND // 2  # a decode every half second of audio, the default pace
+    for at in range(0, len(pcm), step):
+        recognizer.push(pcm[at : at + step])
+        heard += await recognizer.step()
+    heard += await recognizer.finish(silence=0.5)
+    text = join(heard).lower()
+    assert text.count("listening") == 1 and text.count("rest of the day") == 1, text

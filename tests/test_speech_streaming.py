@@ -71,6 +71,23 @@ def test_a_decode_that_overlaps_the_committed_words_does_not_repeat_them() -> No
     assert join(agreement.committed) == "good morning everyone and welcome"
 
 
+def test_a_decode_that_echoes_the_sentence_just_committed_over_a_pause_is_not_heard() -> None:
+    """Prompted with the committed sentence, Whisper writes it again over the silence
+    after it, its words piled at one instant: a phantom, not the speaker repeating it."""
+    sentence = "thank you very much for listening and enjoy the day."
+    agreement = LocalAgreement()
+    agreement.insert(words(sentence))
+    agreement.insert([*words(sentence), Word("We", 5.0, 5.2)])
+    assert join(agreement.committed) == sentence
+    echo = [Word(w, 6.0, 6.0) for w in sentence.split()]
+    assert agreement.insert(echo) == [] and agreement.insert(echo) == []
+    assert agreement.unstable == [] and agreement.commit_all() == []
+    # Said again, at the pace of speech, it is heard again.
+    said_again = words(sentence, start=6.0)
+    agreement.insert(said_again)
+    assert join(agreement.insert(said_again) + agreement.commit_all()) == sentence
+
+
 class Scripted(SpeechToText):
     """Answers each decode with the words of a script that fall inside the audio given."""
 

@@ -12,8 +12,10 @@ so that only its last `context` seconds of committed words stay before the words
 still unsettled (or, with no context kept, at the last committed word past
 `trim_after` seconds): a decode hears a few seconds, not the sentence so far, and
 never nears Whisper's 30 s window; what was trimmed goes back in as the decode's
-prompt. A trim falls between committed words, never inside one; a buffer in which
-Whisper hears no new word, with no sentence under way, keeps only its last seconds.
+prompt (a decode that writes the prompt's words again in a fraction of the time
+they took is echoing it, and the repeat is dropped). A trim falls between committed
+words, never inside one; a buffer in which Whisper hears no new word, with no
+sentence under way, keeps only its last seconds.
 At the end of an utterance (`finish`) the buffer is decoded once more, without most
 of the silence that ended it, and everything left is committed.
 """
@@ -35,6 +37,8 @@ OVERLAP_SECONDS = 0.1
 HARD_LIMIT_SECONDS = 24.0
 PROMPT_CHARACTERS = 200
 SETTLED_SECONDS = 1.0
+# The longest repeat of the committed words a decode is checked for (a sentence's worth).
+ECHO_WORDS = 40
 # Whisper given less than this of an utterance's first audio, with nothing before it,
 # guesses at its words, and two such guesses agree often enough ("How" for "Our
 # volunteers", then every later decode conditioned on it) that such a decode is shown
@@ -82,6 +86,10 @@ class Word:
     @property
     def ends_sentence(self) -> bool:
         return bool(SENTENCE_END.search(self.text))
+
+
+def _span(words: list[Word]) -> float:
+    return words[-1].end - words[0].start
 
 
 def join(words: list[Word] | tuple[Word, ...]) -> str:
@@ -200,10 +208,16 @@ class LocalAgreement:
     def _past_committed(self, hypothesis: list[Word]) -> list[Word]:
         fresh = [w for w in hypothesis if w.start > self.committed_until - OVERLAP_SECONDS]
         # A decode that starts a little before the trim repeats the last committed
-        # words: drop the longest such repeat (up to five words).
-        tail = [w.key for w in self.committed[-5:]]
-        for size in range(min(5, len(fresh), len(tail)), 0, -1):
-            if [w.key for w in fresh[:size]] == tail[-size:]:
+        # words: drop the longest such repeat (up to five words). A longer repeat is
+        # dropped when it takes less than half the time the words took: Whisper,
+        # prompted with the sentence just committed, writes it again over the pause
+        # after it, its words piled at one instant (a prompt's echo, not speech).
+        tail = self.committed[-ECHO_WORDS:]
+        for size in range(min(len(fresh), len(tail)), 0, -1):
+            said = tail[-size:]
+            if [w.key for w in fresh[:size]] != [w.key for w in said]:
+                continue
+            if size <= 5 or _span(fresh[:size]) < _span(said) / 2:
                 return fresh[size:]
         return fresh
 
