@@ -71,6 +71,17 @@ def test_a_decode_that_overlaps_the_committed_words_does_not_repeat_them() -> No
     assert join(agreement.committed) == "good morning everyone and welcome"
 
 
+def test_words_are_joined_as_their_script_writes_them() -> None:
+    def joined(*texts: str) -> str:
+        return join([Word(text, 0.0, 0.0) for text in texts])
+
+    assert joined("Good", "morning,", "everyone.") == "Good morning, everyone."
+    # Chinese and Japanese put no space between words, but one beside a Latin word.
+    assert joined("我们", "今天", "开会，", "谢谢。") == "我们今天开会，谢谢。"
+    assert joined("こんにちは", "Tokyo", "タワー", "です。") == "こんにちは Tokyo タワーです。"
+    assert joined("สวัสดี", "ครับ") == "สวัสดีครับ"
+
+
 def test_a_decode_that_echoes_the_sentence_just_committed_over_a_pause_is_not_heard() -> None:
     """Prompted with the committed sentence, Whisper writes it again over the silence
     after it, its words piled at one instant: a phantom, not the speaker repeating it."""

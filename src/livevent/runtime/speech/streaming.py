@@ -68,6 +68,11 @@ SENTENCE_END = re.compile(
     "[.?!\u2026\u3002\uff1f\uff01]['\")\\]]*$"
 )  # also the ellipsis and CJK full stops
 _NOT_A_LETTER = re.compile(r"[^\w']+")
+# Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Burmese,
+# Khmer, and their punctuation): Whisper's words there are runs of characters.
+_UNSPACED = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uff65]"
+)
 
 
 @dataclass(slots=True, frozen=True)
@@ -93,7 +98,13 @@ def _span(words: list[Word]) -> float:
 
 
 def join(words: list[Word] | tuple[Word, ...]) -> str:
-    return " ".join(word.text for word in words)
+    """The words as text: spaced, but where both sides are written without spaces."""
+    text = ""
+    for word in words:
+        if text and not (_UNSPACED.match(text[-1]) and _UNSPACED.match(word.text)):
+            text += " "
+        text += word.text
+    return text
 
 
 @dataclass(slots=True, frozen=True)
