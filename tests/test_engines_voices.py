@@ -3,6 +3,7 @@ words), the voice chosen for each language, and translation through a pivot."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -22,6 +23,7 @@ from livevent.runtime.engines.pico import PicoTTS
 from livevent.runtime.engines.piper import PiperTTS
 from livevent.runtime.speech.channel_engines import engines_for
 from livevent.runtime.speech.glossary import translate_with_glossary
+from tests.support.live import poll
 
 SECONDS = 32000  # bytes of 16 kHz s16le per second
 SPANISH = "Buenos días a todos y bienvenidos a la biblioteca."
@@ -223,3 +225,34 @@ async def test_engines_speak_only_voices_of_their_installed_list(tmp_path: Path)
     assert not espeak.supports("es-ES", "/usr/share/espeak-ng-data/voices/!v/f1")
     with pytest.raises(Unavailable, match="no voice"):
         await espeak.synthesize("hola", "es-ES", voice="no-such-voice")
+
+
+def espeak_children() -> list[int]:
+    """espeak-ng processes this test process started (and has not reaped)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(os.getpid()) and "espeak" in fields["Name"]:
+            found.append(int(status.parent.name))
+    return found
+
+
+async def test_a_cancelled_espeak_synthesis_leaves_no_process_behind() -> None:
+    """A booth closed mid-sentence cancels its synthesis: espeak-ng is killed and reaped,
+    not left running to the end of a long text."""
+    espeak = EspeakTTS()
+    await espeak.start()
+    text = "The council met again on Tuesday to discuss the budget. " * 400
+    synthesis = asyncio.ensure_future(espeak.synthesize(text, "en-US"))
+
+    async def started() -> bool:
+        return bool(espeak_children())
+
+    await poll(started, within=30)
+    synthesis.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await synthesis
+    assert espeak_children() == []

@@ -77,7 +77,8 @@ def test_words_are_joined_as_their_script_writes_them() -> None:
 
     assert joined("Good", "morning,", "everyone.") == "Good morning, everyone."
     # Chinese and Japanese put no space between words, but one beside a Latin word.
-    assert joined("我们", "今天", "开会，", "谢谢。") == "我们今天开会，谢谢。"
+    comma = "\uff0c"  # Chinese: a full-width comma
+    assert joined("我们", "今天", f"开会{comma}", "谢谢。") == f"我们今天开会{comma}谢谢。"
     assert joined("こんにちは", "Tokyo", "タワー", "です。") == "こんにちは Tokyo タワーです。"
     assert joined("สวัสดี", "ครับ") == "สวัสดีครับ"
 

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from livevent.errors import Unavailable
 from livevent.runtime.engines.base import TextToSpeech
+from livevent.runtime.engines.processes import communicate
 from livevent.runtime.media.audio import decode_file
 
 BASE_WORDS_PER_MINUTE = 175
@@ -33,7 +34,7 @@ class EspeakTTS(TextToSpeech):
             raise Unavailable(
                 "text-to-speech needs espeak-ng (Debian: apt-get install espeak-ng)"
             ) from None
-        out, _ = await process.communicate()
+        out, _ = await communicate(process)
         for line in out.decode(errors="replace").splitlines()[1:]:
             fields = line.split()
             if len(fields) >= 2:
@@ -80,7 +81,7 @@ class EspeakTTS(TextToSpeech):
             stderr=asyncio.subprocess.PIPE,
         )
         # The text goes on stdin so that nothing in it is read as an option.
-        wav, err = await process.communicate(text.encode())
+        wav, err = await communicate(process, text.encode())
         if process.returncode != 0 or not wav:
             raise Unavailable(f"espeak-ng failed: {err.decode(errors='replace').strip()}")
         pcm = await asyncio.to_thread(decode_file, io.BytesIO(wav), fmt="wav")
