@@ -12,6 +12,7 @@ captions must keep the content words that decoding each sentence on its own find
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import subprocess
@@ -220,3 +221,63 @@ async def test_the_pause_after_a_sentence_is_not_heard_as_the_sentence_again(
     heard += await recognizer.finish(silence=0.5)
     text = join(heard).lower()
     assert text.count("listening") == 1 and text.count("rest of the day") == 1, text
+
+
+async def test_a_speaker_whose_frames_stop_mid_word_is_decoded_to_the_last_word(
+    tmp_path: Path,
+) -> None:
+    """Frames stop while the VAD still hears speech (a stalled network, a client that sent
+    its last words and waits): what is undecoded is decoded after STALLED_SECONDS, not
+    when the next frames come. Here a decode every 2 s of speech, as a slow machine's pace
+    stretches it: before, the sentence's last second was never decoded."""
+    from livevent.runtime.engines import Engines
+    from livevent.runtime.speech.recognition import Recognition
+    from livevent.runtime.speech.timing import MediaClock
+    from livevent.runtime.wire import Caption
+
+    captions: list[Caption] = []
+
+    class Host:
+        event_id = 1
+
+        def caption(self, language: str, caption: Caption) -> None:
+            captions.append(caption)
+
+        def has_listeners(self, language: str) -> bool:
+            return True
+
+        def is_paused(self, language: str) -> bool:
+            return False
+
+    engines = Engines()
+    recognition = Recognition(
+        Host(),  # type: ignore[arg-type]
+        engines,
+        "en-US",
+        clock=MediaClock(),
+        keeper=None,
+        booths=list,
+        mode_of=lambda channel: "simultaneous",
+        decode_every=2.0,
+    )
+    await recognition.open()
+    running = asyncio.ensure_future(recognition.run())
+    try:
+        said = trim_silence(
+            speech_pcm("Our volunteers gave many hours to the new library.", "en-us", tmp_path)
+        )
+        said += bytes(-len(said) % FRAME_BYTES)
+        for at in range(0, len(said), FRAME_BYTES * 5):  # 100 ms at a time, in real time
+            for frame in range(at, min(len(said), at + FRAME_BYTES * 5), FRAME_BYTES):
+                recognition.on_frame(said[frame : frame + FRAME_BYTES])
+            await asyncio.sleep(0.1)  # the scenario: a speaker's pace
+
+        async def last_word_shown() -> bool:
+            return any("library" in caption.text.lower() for caption in captions)
+
+        await poll(last_word_shown, within=30)
+        assert recognition.floor.speaking  # no utterance's end: the stall decoded it
+    finally:
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)
+        await engines.aclose()

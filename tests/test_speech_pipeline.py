@@ -16,7 +16,7 @@ from livevent.model import ChannelKind, ChannelSpec, EventCreate, TranscriptSegm
 from livevent.runtime import LiveRuntime
 from livevent.server import create_runtime_app
 from livevent.settings import Settings
-from tests.support.live import Heard, listen_until, poll, speaker_token, speech_pcm
+from tests.support.live import Heard, listening, poll, speaker_token, speech_pcm
 
 Client = TestClient[web.Request, web.Application]
 
@@ -74,13 +74,13 @@ async def interpret(
 ) -> dict[str, Heard]:
     speaker = await client.ws_connect(f"/speak/{event_id}/1?token={speaker_token(event_id)}")
     assert (await speaker.receive_json())["type"] == "ready"
-    sockets = {}
-    logs = {}
+    # Read all the time, as real clients do: a listener left unread while the speaker
+    # talks (longer than 10 s on a busy machine) is dropped as too slow.
+    listeners = {}
     for language in [source, *targets]:
-        sockets[language] = await client.ws_connect(f"/listen/{event_id}?channel={language}")
-        logs[language] = await listen_until(
-            sockets[language], Heard(), lambda log: bool(log.of_type("status"))
-        )
+        ws = await client.ws_connect(f"/listen/{event_id}?channel={language}")
+        listeners[language] = listening(ws)
+        await listeners[language].until(lambda log: bool(log.of_type("status")))
     for offset in range(0, len(pcm), 640 * 5):  # 100 ms at a time, in real time
         await speaker.send_bytes(pcm[offset : offset + 640 * 5])
         await asyncio.sleep(0.1)
@@ -100,13 +100,11 @@ async def interpret(
 
     await asyncio.gather(
         *(
-            listen_until(
-                sockets[lang], logs[lang], lambda log, lang=lang: done(log, lang), within=90
-            )
-            for lang in logs
+            listener.until(lambda log, lang=lang: done(log, lang), within=90)
+            for lang, listener in listeners.items()
         )
     )
-    return logs
+    return {lang: listener.heard for lang, listener in listeners.items()}
 
 
 # Each channel's reference: Apertium's own wrapper, pair by pair (fr, pt, it through Spanish).

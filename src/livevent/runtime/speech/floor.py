@@ -70,11 +70,17 @@ class FloorInput:
         self._queue.append(utterance)
         self._wake.set()
 
-    async def wait(self) -> None:
-        """Until something is queued."""
-        if not self._queue:
-            self._wake.clear()
-            await self._wake.wait()
+    async def wait(self, within: float | None = None) -> bool:
+        """Until something is queued (True), or `within` seconds passed first (False)."""
+        if self._queue:
+            return True
+        self._wake.clear()
+        try:
+            async with asyncio.timeout(within):
+                await self._wake.wait()
+        except TimeoutError:
+            return False
+        return True
 
     def take(self, recognizer: StreamingRecognizer | None) -> Utterance | None:
         """Move queued audio into the recogniser; the utterance if one ended."""

@@ -8,7 +8,8 @@
 
 The VAD decides when somebody speaks (no decode on silence) and when an utterance
 is over (everything left is committed). While someone speaks, the buffer is decoded
-every 0.5 s of speech (0.3 s while idle booths wait for a sentence's first unit);
+every 0.5 s of speech (0.3 s while idle booths wait for a sentence's first unit, and
+at once when the frames stop mid-speech);
 when decoding cannot keep up, the period grows (up to `MAX_CHUNK`), and the pipeline
 says it is degraded; past that, simultaneous booths turn consecutive until the
 machine catches up. An engine without word times decodes whole utterances instead
@@ -56,6 +57,14 @@ LONG_SENTENCE_SECONDS = 8.0
 # ... and at any word once it has lasted this long, clause mark or not (a subtitle
 # cue of a minute helps nobody).
 RUN_ON_SECONDS = 16.0
+# Frames come every 20 ms while the speaker is connected, silence included. None for
+# this long while the VAD hears speech: they stopped mid-word (a stalled network, a
+# client that sent its last words and waits, a tab the browser throttles). What is
+# undecoded, if this much, is decoded now: otherwise the words said last wait, unseen,
+# for frames that may be seconds away (a slow machine stretches the period to 1.5 s),
+# and a restart meanwhile keeps only what the decodes before them heard.
+STALLED_SECONDS = 0.5
+STALLED_PENDING_SECONDS = 0.1
 
 
 def repeats(last: Sentence | None, words: tuple[Word, ...]) -> bool:
@@ -135,23 +144,32 @@ class Recognition:
 
     async def run(self) -> None:
         while not self.settled:
-            await self.floor.wait()
+            stalled = not await self.floor.wait(self._stall_after())
             ended = self.floor.take(self.recognizer)
             self._working = True
             try:
                 if ended is not None:
                     await self._utterance_over(ended)
-                elif self._decode_due():
+                elif self._decode_due(stalled=stalled):
                     await self._step()
             except LiveventError as error:
                 log.warning("event %s: speech not recognised: %s", self.host.event_id, error)
             finally:
                 self._working = False
 
-    def _decode_due(self) -> bool:
+    def _stall_after(self) -> float | None:
+        """How long to wait for frames before deciding they stopped mid-speech (None:
+        for ever, with nothing undecoded)."""
+        recognizer = self.recognizer
+        speaking = recognizer is not None and self.floor.speaking and recognizer.pending > 0
+        return STALLED_SECONDS if speaking else None
+
+    def _decode_due(self, *, stalled: bool = False) -> bool:
         recognizer = self.recognizer
         if recognizer is None or not self.floor.speaking or not self._wanted():
             return False
+        if stalled:
+            return recognizer.pending >= STALLED_PENDING_SECONDS
         return recognizer.pending >= self._period()
 
     def _period(self) -> float:
