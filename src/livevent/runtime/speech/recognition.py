@@ -144,7 +144,9 @@ class Recognition:
 
     async def run(self) -> None:
         while not self.settled:
-            stalled = not await self.floor.wait(self._stall_after())
+            undecoded = self.recognizer is not None and self.recognizer.pending > 0
+            within = STALLED_SECONDS if undecoded and self.floor.speaking else None
+            stalled = not await self.floor.wait(within)
             ended = self.floor.take(self.recognizer)
             self._working = True
             try:
@@ -157,20 +159,11 @@ class Recognition:
             finally:
                 self._working = False
 
-    def _stall_after(self) -> float | None:
-        """How long to wait for frames before deciding they stopped mid-speech (None:
-        for ever, with nothing undecoded)."""
-        recognizer = self.recognizer
-        speaking = recognizer is not None and self.floor.speaking and recognizer.pending > 0
-        return STALLED_SECONDS if speaking else None
-
     def _decode_due(self, *, stalled: bool = False) -> bool:
         recognizer = self.recognizer
         if recognizer is None or not self.floor.speaking or not self._wanted():
             return False
-        if stalled:
-            return recognizer.pending >= STALLED_PENDING_SECONDS
-        return recognizer.pending >= self._period()
+        return recognizer.pending >= (STALLED_PENDING_SECONDS if stalled else self._period())
 
     def _period(self) -> float:
         """Seconds of speech between decodes: shorter while the booths, with nothing to
