@@ -151,7 +151,8 @@ async def test_floor_and_human_channels_end_to_end(
     abrupt.send_signal(signal.SIGKILL)
     await abrupt.wait()
     await floor_b.close()
-    await poll(lambda: counted({"en-US": "1", "es-ES": "1"}))
+    # Generous: on a loaded machine the killed listener's socket is seen closed late.
+    await poll(lambda: counted({"en-US": "1", "es-ES": "1"}), within=30)
     await floor_a.close()
     await spanish.close()
     await poll(lambda: counted({}))

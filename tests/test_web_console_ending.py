@@ -19,7 +19,7 @@ from pytest_aiohttp import AiohttpServer
 
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.events.recordings import list_parts
-from livevent.model import ChannelKind, ChannelSpec, EventCreate, TranscriptSegment
+from livevent.model import ChannelKind, ChannelSpec, Event, EventCreate, TranscriptSegment
 from livevent.runtime import LiveRuntime
 from tests.support.browser import DESKTOP, launch, needs_chromium
 from tests.support.console import manager, sign_in
@@ -46,26 +46,30 @@ async def server(aiohttp_server: AiohttpServer, runtime: LiveRuntime) -> TestSer
     return await served(aiohttp_server, runtime)
 
 
-async def test_the_console_says_ending_until_the_channels_finish_then_shows_the_files(
-    runtime: LiveRuntime, server: TestServer, tmp_path: Path
-) -> None:
+async def managed_event(runtime: LiveRuntime, manager_email: str, channel: ChannelSpec) -> Event:
+    """An English event of a new customer whose manager signs in as `manager_email`."""
     service = runtime.service
     assert service is not None
-    customer_id = await manager(runtime, "boss@ending.example", "Ending Co")
-    event = await service.create_event(
+    customer_id = await manager(runtime, manager_email, manager_email.split("@")[1])
+    return await service.create_event(
         EventCreate(
             customer_id=customer_id,
             name="Annual meeting",
             starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
             source_language="en-US",
-            channels=[
-                ChannelSpec(
-                    language="es-ES", kind=ChannelKind.MACHINE, interpretation="consecutive"
-                )
-            ],
+            channels=[channel],
         ),
         actor="test",
     )
+
+
+async def test_the_console_says_ending_until_the_channels_finish_then_shows_the_files(
+    runtime: LiveRuntime, server: TestServer, tmp_path: Path
+) -> None:
+    service = runtime.service
+    assert service is not None
+    spanish = ChannelSpec(language="es-ES", kind=ChannelKind.MACHINE, interpretation="consecutive")
+    event = await managed_event(runtime, "boss@ending.example", spanish)
     await service.act(event.id, "schedule", actor="test")
     session = await runtime.start(event.id)
     base = f"http://127.0.0.1:{server.port}"
@@ -115,17 +119,8 @@ async def test_the_files_view_offers_an_interpreters_transcript_that_arrives_aft
     files view at the end sees its language come without a reload (issue 38, item 4)."""
     service = runtime.service
     assert service is not None
-    customer_id = await manager(runtime, "boss@late.example", "Late Co")
-    event = await service.create_event(
-        EventCreate(
-            customer_id=customer_id,
-            name="Late words",
-            starts_at="2026-12-01T10:00Z",  # type: ignore[arg-type]
-            source_language="en-US",
-            channels=[ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)],
-        ),
-        actor="test",
-    )
+    interpreted = ChannelSpec(language="es-ES", kind=ChannelKind.HUMAN)
+    event = await managed_event(runtime, "boss@late.example", interpreted)
     for act in ("schedule", "start", "end"):
         await service.act(event.id, act, actor="test")
 
