@@ -28,7 +28,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import statistics
 import sys
 import tempfile
 import time
@@ -51,6 +50,7 @@ from livevent.model import ChannelKind, ChannelSpec, EventCreate
 from livevent.runtime.wire import AudioMessage
 from livevent.store import open_store
 from placement import Deployment, speaker_token
+from stats import percentile
 
 RESULTS = Path(__file__).parent / "results"
 TARGETS = ("es-ES", "ca-ES")
@@ -91,8 +91,8 @@ def percentiles(values: list[float]) -> dict[str, float | None]:
     if len(values) < 2:
         return {"p50": None, "p90": None, "n": len(values)}
     return {
-        "p50": round(statistics.median(values), 2),
-        "p90": round(statistics.quantiles(values, n=10)[-1], 2),
+        "p50": percentile(values, 0.5),
+        "p90": percentile(values, 0.9),
         "n": len(values),
     }
 

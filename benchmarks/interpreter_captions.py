@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lag import PASSAGE, caption_spans, espeak_passage, weighted_percentile, whisper_options
+from lag import PASSAGE, caption_spans, espeak_passage, whisper_options
 from livevent.auth import Role, issuer_for
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.model import ChannelKind, ChannelSpec, EventCreate
@@ -37,6 +37,7 @@ from livevent.runtime import LiveRuntime
 from livevent.runtime.media.audio import FRAME_BYTES, decode_file, trim_silence
 from livevent.settings import Settings
 from served import Served, serve
+from stats import weighted_percentile
 
 RESULTS = Path(__file__).parent / "results"
 SPANISH = [

@@ -46,7 +46,7 @@ import aiohttp
 import psutil
 import redis.asyncio
 
-from lag import PASSAGE, caption_spans, espeak_passage, weighted_percentile
+from lag import PASSAGE, caption_spans, espeak_passage
 from livevent.auth import Role, TokenIssuer, service_token
 from livevent.bus import MemoryBus, keys
 from livevent.client import ListenerClient, SpeakerClient
@@ -55,6 +55,7 @@ from livevent.model import ChannelKind, ChannelSpec, CustomerCreate, EventCreate
 from livevent.settings import Settings
 from livevent.store import open_store
 from scaleout import LIVEVENT, POSTGRES, _admin, free_port, wait_for
+from stats import weighted_percentile
 
 RESULTS = Path(__file__).parent / "results"
 OWNER_TTL = 3.0

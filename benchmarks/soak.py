@@ -57,6 +57,7 @@ from livevent.bus import keys
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime.media.audio import SAMPLE_RATE
 from livevent.settings import Settings
+from stats import percentile
 
 RESULTS = Path(__file__).parent / "results"
 NAMES = ("i1", "i2", "i3")
@@ -408,15 +409,13 @@ def gaps(heard: list[dict[str, Any]], faults: list[dict[str, Any]] | None = None
         if faults is not None and steps:
             at = steps.index(longest[-1])
             by_fault.setdefault(after_which(arrivals[at], faults), []).append(longest[-1])
-    cut = statistics.quantiles(pooled, n=100) if len(pooled) > 1 else [0.0] * 99
-    per = statistics.quantiles(longest, n=100) if len(longest) > 1 else [0.0] * 99
     return {
         "listeners": len(heard),
         "silent_listeners": sum(1 for one in heard if not one["arrivals"]),
-        "gap_p50_s": round(cut[49], 3),
-        "gap_p99_s": round(cut[98], 3),
-        "longest_gap_p50_s": round(per[49], 2),
-        "longest_gap_p99_s": round(per[98], 2),
+        "gap_p50_s": percentile(pooled, 0.5, 3) or 0.0,
+        "gap_p99_s": percentile(pooled, 0.99, 3) or 0.0,
+        "longest_gap_p50_s": percentile(longest, 0.5) or 0.0,
+        "longest_gap_p99_s": percentile(longest, 0.99) or 0.0,
         "longest_gap_max_s": round(max(longest, default=0.0), 2),
         "closes": closes,
         # Which fault each listener's longest silence followed, and how long they were.
