@@ -21,6 +21,9 @@ input, mode and channel:
                  hear count (a few a minute on continuous speech)
   onset_reported the same span as the channel reports it, for every sentence (what
                  `onset_check` verifies where it can), and per minute of the floor
+  middle_reported middle to middle: the middle of the channel's speech of a sentence
+                 (first sound to last, as it reports them) minus the middle of the
+                 sentence on the floor; p50, p90, and per minute of the floor
   floor_wer      the floor's final captions against the script (espeak-ng input),
                  beside the WER of the same sentences decoded one at a time
 
@@ -375,15 +378,18 @@ async def heard_onsets(
             voiced.append(arrived + (offset - start) / BYTES_PER_SECOND)
     # Where sound begins again: a voiced frame after at least 120 ms without one.
     onsets = [t for i, t in enumerate(voiced) if i == 0 or t - voiced[i - 1] > 0.12]
-    spans, checks, reported = [], [], []
+    spans, checks, reported, middles = [], [], [], []
     by_minute: dict[int, list[float]] = {}  # drift: the spans of each minute of the floor
     by_half: dict[int, list[float]] = {}  # each 30 s meeting excerpt's, forwards or backwards
+    middle_by_minute: dict[int, list[float]] = {}
     for segment in segments:
         timing = segment.timings.get(language)
         if timing is None:
             continue
         # Every sentence's, as the channel reports it; the heard ones check the report.
         reported.append(timing[0] - segment.start_seconds)
+        middles.append((timing[0] + timing[1] - segment.start_seconds - segment.end_seconds) / 2)
+        middle_by_minute.setdefault(int(segment.start_seconds // 60), []).append(middles[-1])
         by_minute.setdefault(int(segment.start_seconds // 60), []).append(reported[-1])
         by_half.setdefault(int(segment.start_seconds // 30), []).append(reported[-1])
         if not onsets:
@@ -409,6 +415,12 @@ async def heard_onsets(
         "onset_reported_p50_by_half_minute": {
             str(half): round(statistics.median(values), 2)
             for half, values in sorted(by_half.items())
+        },
+        "middle_reported_p50": percentile(middles, 0.5),
+        "middle_reported_p90": percentile(middles, 0.9),
+        "middle_reported_p50_by_minute": {
+            str(minute): percentile(values, 0.5)
+            for minute, values in sorted(middle_by_minute.items())
         },
     }
 
