@@ -14,7 +14,8 @@ input, mode and channel:
                  playback start minus when the middle of its source was heard
   onset_evs      speech as the Spanish listener hears it: for each sentence, the first
                  voiced 20 ms of its translation in the audio the listener received
-                 (arrival time; voiced by energy) minus the sentence's start on the
+                 (arrival time; voiced: loud enough, and speech to webrtcvad, the
+                 runtime's own voice activity detector) minus the sentence's start on the
                  floor; the channel's own report (the transcript's timings) says which
                  received sound is whose, and `onset_check` is how far the two differ;
                  only sentences whose speech starts after a silence the listener can
@@ -79,6 +80,7 @@ from typing import Any
 
 import jiwer
 import numpy as np
+import webrtcvad
 
 from livevent.client import ListenerClient, SpeakerClient
 from livevent.runtime import LiveRuntime
@@ -345,7 +347,8 @@ async def measure(
     }
 
 
-VOICED_RMS = 300  # a 20 ms frame of the received channel louder than this is speech
+VOICED_RMS = 300  # a 20 ms frame of the received channel quieter than this is silence
+VOICED_VAD = 2  # webrtcvad's aggressiveness, as the floor's segmenter has it
 
 
 async def heard_onsets(
@@ -369,10 +372,12 @@ async def heard_onsets(
     audio = bytes(ear.heard.audio)
     frame = FRAME_BYTES
     voiced = []  # arrival time of each voiced frame of the received audio
+    detector = webrtcvad.Vad(VOICED_VAD)
     offsets = [start for _, start in received]
     for offset in range(0, len(audio) - frame + 1, frame):
         samples = np.frombuffer(audio[offset : offset + frame], dtype="<i2").astype(np.float64)
-        if np.sqrt(np.mean(samples**2)) > VOICED_RMS:
+        loud = np.sqrt(np.mean(samples**2)) > VOICED_RMS
+        if loud and detector.is_speech(audio[offset : offset + frame], SAMPLE_RATE):
             index = max(0, bisect.bisect_right(offsets, offset) - 1)
             arrived, start = received[index] if received else (0.0, 0)
             voiced.append(arrived + (offset - start) / BYTES_PER_SECOND)
