@@ -375,9 +375,10 @@ async def heard_onsets(
     detector = webrtcvad.Vad(VOICED_VAD)
     offsets = [start for _, start in received]
     for offset in range(0, len(audio) - frame + 1, frame):
-        samples = np.frombuffer(audio[offset : offset + frame], dtype="<i2").astype(np.float64)
+        piece = audio[offset : offset + frame]
+        samples = np.frombuffer(piece, dtype="<i2").astype(np.float64)
         loud = np.sqrt(np.mean(samples**2)) > VOICED_RMS
-        if loud and detector.is_speech(audio[offset : offset + frame], SAMPLE_RATE):
+        if loud and detector.is_speech(piece, SAMPLE_RATE):
             index = max(0, bisect.bisect_right(offsets, offset) - 1)
             arrived, start = received[index] if received else (0.0, 0)
             voiced.append(arrived + (offset - start) / BYTES_PER_SECOND)
